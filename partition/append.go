@@ -1,0 +1,211 @@
+package partition
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/segment"
+)
+
+// encodeBuffers recycles the buffers Append encodes batches into, so that appends
+// allocate nothing per record in the steady state.
+var encodeBuffers = sync.Pool{New: func() any { return new(encodeBuffer) }}
+
+type encodeBuffer struct {
+	batch   []byte
+	records []Record // copy of the caller's records when timestamps must be filled in
+}
+
+// Append appends records as one batch and returns the offset of the first; the
+// records get consecutive offsets. A record with a zero Timestamp gets the current
+// time. It returns once the batch is acknowledged under the sync policy: with
+// SyncEveryAppend (the default) once it is fsynced. A batch larger than MaxBatchBytes
+// is ErrRecordTooLarge and nothing is written.
+//
+// If ctx ends while the append waits for its fsync, Append returns ctx.Err(); the
+// records may still become part of the log, as with a timed-out Kafka produce.
+func (p *Partition) Append(ctx context.Context, records []Record) (int64, error) {
+	if len(records) == 0 {
+		return 0, fmt.Errorf("strata/partition: append of no records: %w", errs.ErrInvalidArgument)
+	}
+	buf := encodeBuffers.Get().(*encodeBuffer)
+	defer encodeBuffers.Put(buf)
+	records = buf.withTimestamps(records, p.opts.Now)
+	batch, err := segment.AppendBatch(buf.batch[:0], records, &segment.BatchOptions{Compression: p.opts.Compression})
+	clear(buf.records)
+	if err != nil {
+		return 0, err
+	}
+	buf.batch = batch
+	if len(batch) > p.opts.MaxBatchBytes {
+		return 0, fmt.Errorf("strata/partition: batch of %d bytes exceeds MaxBatchBytes %d: %w", len(batch), p.opts.MaxBatchBytes, errs.ErrRecordTooLarge)
+	}
+	h, err := segment.ParseBatchHeader(batch, p.opts.MaxBatchBytes)
+	if err != nil {
+		return 0, err
+	}
+	return p.appendBatch(ctx, batch, &h)
+}
+
+// withTimestamps returns records, or a copy in b.records with zero timestamps set to
+// now.
+func (b *encodeBuffer) withTimestamps(records []Record, now func() time.Time) []Record {
+	missing := false
+	for i := range records {
+		if records[i].Timestamp == 0 {
+			missing = true
+			break
+		}
+	}
+	if !missing {
+		return records
+	}
+	ms := now().UnixMilli()
+	b.records = append(b.records[:0], records...)
+	for i := range b.records {
+		if b.records[i].Timestamp == 0 {
+			b.records[i].Timestamp = ms
+		}
+	}
+	return b.records
+}
+
+// AppendBatch appends an encoded RecordBatch v2 (as built by segment.AppendBatch,
+// or received from a Kafka producer) and returns the offset of its first record. It
+// verifies the batch (length, magic, CRC) and rewrites its base offset in place; the
+// caller must not modify batch during the call. A batch over MaxBatchBytes is
+// ErrRecordTooLarge; an invalid one is ErrInvalidArgument; nothing is written.
+func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error) {
+	if len(batch) > p.opts.MaxBatchBytes {
+		return 0, fmt.Errorf("strata/partition: batch of %d bytes exceeds MaxBatchBytes %d: %w", len(batch), p.opts.MaxBatchBytes, errs.ErrRecordTooLarge)
+	}
+	h, err := segment.VerifyBatch(batch, p.opts.MaxBatchBytes)
+	if err != nil {
+		return 0, fmt.Errorf("strata/partition: invalid batch (%v): %w", err, errs.ErrInvalidArgument)
+	}
+	return p.appendBatch(ctx, batch, &h)
+}
+
+func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.BatchHeader) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	p.appendMu.Lock()
+	base, err := p.writeLocked(batch, h)
+	p.appendMu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	if p.opts.Sync.Mode == SyncEveryAppend {
+		if err := p.syncTo(ctx, h.NextOffset()); err != nil {
+			return 0, err
+		}
+	}
+	return base, nil
+}
+
+// writeLocked stamps the batch with the next offset, rolls if needed and writes it.
+func (p *Partition) writeLocked(batch []byte, h *segment.BatchHeader) (int64, error) {
+	p.mu.RLock()
+	err := p.usableLocked()
+	written := p.mu.written
+	p.mu.RUnlock()
+	if err != nil {
+		return 0, err
+	}
+	base := written.offset
+	segment.SetBaseOffset(batch, base)
+	h.BaseOffset = base
+	active := written.seg
+	if p.shouldRoll(active, h, len(batch)) {
+		if active, err = p.rollLocked(base); err != nil {
+			return 0, err
+		}
+	}
+	if err := active.Append(batch, h); err != nil {
+		return 0, p.fail(err)
+	}
+	m := mark{offset: h.NextOffset(), seg: active, pos: active.Size()}
+	p.mu.Lock()
+	p.mu.written = m
+	if p.opts.Sync.Mode != SyncEveryAppend {
+		p.advanceCommittedLocked(m)
+	}
+	p.mu.Unlock()
+	p.stats.appends.Add(1)
+	p.stats.appendedRecords.Add(uint64(h.RecordCount))
+	p.stats.appendedBytes.Add(uint64(len(batch)))
+	if p.opts.Sync.Mode == SyncPeriodic {
+		p.unsynced += int(h.RecordCount)
+		if p.opts.Sync.EveryRecords > 0 && p.unsynced >= p.opts.Sync.EveryRecords {
+			p.unsynced = 0
+			select {
+			case p.flushKick <- struct{}{}:
+			default:
+			}
+		}
+	}
+	return base, nil
+}
+
+// shouldRoll says whether the batch must go to a new segment: the active one is not
+// empty and the batch would make it too big, it is too old, or an index or a 32-bit
+// relative offset has no room.
+func (p *Partition) shouldRoll(active *segment.Segment, h *segment.BatchHeader, size int) bool {
+	if active.Size() == 0 {
+		return false
+	}
+	return active.Size()+int64(size) > p.opts.SegmentBytes ||
+		p.opts.Now().Sub(p.activeSince) >= p.opts.SegmentAge ||
+		!active.Fits(h.LastOffset(), size)
+}
+
+// rollLocked seals the active segment (fsyncing it and its indexes), creates a new
+// one at base, makes the new file durable in the directory, records the recovery
+// point, and applies retention.
+func (p *Partition) rollLocked(base int64) (*segment.Segment, error) {
+	p.mu.RLock()
+	old := p.mu.segments[len(p.mu.segments)-1]
+	start := p.mu.start
+	p.mu.RUnlock()
+	if err := old.Seal(); err != nil {
+		return nil, p.fail(err)
+	}
+	s, err := segment.Create(p.fsys, p.dir, base, p.segOpts)
+	if err != nil {
+		return nil, p.fail(err)
+	}
+	if err := p.fsys.SyncDir(p.dir); err != nil {
+		s.Close()
+		return nil, p.fail(err)
+	}
+	p.mu.Lock()
+	p.mu.segments = append(p.mu.segments, s)
+	p.mu.written = mark{offset: base, seg: s, pos: 0}
+	if base > p.mu.durable {
+		p.mu.durable = base
+		p.advanceCommittedLocked(mark{offset: base, seg: old, pos: old.Size()})
+	}
+	p.mu.Unlock()
+	p.activeSince = p.opts.Now()
+	p.logger.Debug("rolled segment", "base", base)
+	if err := p.writeRecoveryPoint(start, base); err != nil {
+		return nil, err
+	}
+	if _, err := p.applyRetentionLocked(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// writeRecoveryPoint checkpoints the recovery point (not a clean shutdown).
+func (p *Partition) writeRecoveryPoint(start, recoveryPoint int64) error {
+	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: recoveryPoint}); err != nil {
+		return p.fail(err)
+	}
+	p.recoveryPoint = recoveryPoint
+	return nil
+}

@@ -1,0 +1,25 @@
+package partition
+
+import "github.com/stratalog/strata/internal/errs"
+
+// Errors returned by a partition. They are the same values in every strata package,
+// so errors.Is works whichever layer returned them.
+var (
+	// ErrClosed is returned by every call after Close.
+	ErrClosed = errs.ErrClosed
+	// ErrOffsetOutOfRange is returned for a read below the start offset or above the
+	// end offset, and for truncation or deletion targets outside the log.
+	ErrOffsetOutOfRange = errs.ErrOffsetOutOfRange
+	// ErrRecordTooLarge is returned when a batch exceeds MaxBatchBytes; nothing is
+	// written.
+	ErrRecordTooLarge = errs.ErrRecordTooLarge
+	// ErrCorrupt is wrapped by every error about invalid bytes on disk; such errors are
+	// *CorruptError values naming the file and position.
+	ErrCorrupt = errs.ErrCorrupt
+	// ErrInvalidArgument is returned for malformed input (no records, an invalid batch,
+	// invalid options); nothing changes.
+	ErrInvalidArgument = errs.ErrInvalidArgument
+)
+
+// CorruptError reports invalid bytes on disk: the file, the byte position and why.
+type CorruptError = errs.CorruptError

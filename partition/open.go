@@ -1,0 +1,219 @@
+package partition
+
+import (
+	"errors"
+	"io/fs"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/segment"
+)
+
+// Open opens the partition in dir, creating the directory and an empty log if there
+// is none. nil opts means the defaults. After an unclean shutdown it recovers: every
+// segment from the checkpointed recovery point on is verified batch by batch, a torn
+// tail of the last segment is truncated (see RecoveryReport), and invalid bytes
+// anywhere that was fsynced are a *CorruptError instead of a silent truncation.
+func Open(dir string, opts *Options) (*Partition, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	p := &Partition{
+		dir:       dir,
+		opts:      o,
+		fsys:      o.FS,
+		segOpts:   o.segmentOptions(),
+		logger:    o.Logger.With("partition", dir),
+		syncSem:   make(chan struct{}, 1),
+		flushKick: make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+	}
+	if err := p.ensureDir(); err != nil {
+		return nil, err
+	}
+	if err := p.load(); err != nil {
+		p.mu.RLock()
+		for _, s := range p.mu.segments {
+			s.Close()
+		}
+		p.mu.RUnlock()
+		return nil, err
+	}
+	if p.opts.Sync.Mode == SyncPeriodic {
+		p.done.Add(1)
+		go p.flushLoop()
+	}
+	return p, nil
+}
+
+// ensureDir creates the partition directory, durably, if it does not exist.
+func (p *Partition) ensureDir() error {
+	if _, err := p.fsys.Stat(p.dir); err == nil {
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := p.fsys.MkdirAll(p.dir, 0o755); err != nil {
+		return err
+	}
+	return p.fsys.SyncDir(filepath.Dir(filepath.Clean(p.dir)))
+}
+
+// load reads the checkpoint and the directory, opens or recovers every segment, and
+// sets the partition's offsets.
+func (p *Partition) load() error {
+	cp, found, err := readCheckpoint(p.fsys, p.dir)
+	if err != nil {
+		return err
+	}
+	clean := found && cp.cleanShutdown
+	p.report.CleanShutdown, p.report.RecoveryPoint = clean, cp.recoveryPoint
+
+	bases, err := p.scanDir()
+	if err != nil {
+		return err
+	}
+	recoverFrom := len(bases) // index of the first segment to verify
+	if !clean {
+		recoverFrom = 0
+		for i, b := range bases {
+			if b <= cp.recoveryPoint {
+				recoverFrom = i
+			}
+		}
+	}
+	segments := make([]*segment.Segment, 0, len(bases))
+	for i, base := range bases {
+		var s *segment.Segment
+		if i < recoverFrom {
+			s, err = segment.Open(p.fsys, p.dir, base, p.segOpts)
+		} else {
+			// Only the last segment may end in a torn write: a segment is fsynced
+			// when the next one is created.
+			flushed := int64(math.MaxInt64)
+			if i == len(bases)-1 {
+				flushed = cp.recoveryPoint
+			}
+			var t segment.Truncation
+			s, t, err = segment.Recover(p.fsys, p.dir, base, p.segOpts, flushed)
+			if err == nil {
+				p.report.SegmentsRecovered++
+				if t.Bytes > 0 {
+					p.report.Truncated = append(p.report.Truncated, t)
+					p.logger.Warn("truncated torn tail", "file", t.Path, "position", t.Position, "bytes", t.Bytes, "reason", t.Reason)
+				}
+			}
+		}
+		if err != nil {
+			p.mu.segments = segments
+			return err
+		}
+		segments = append(segments, s)
+	}
+	p.mu.segments = segments
+	for i := 1; i < len(segments); i++ {
+		if prev := segments[i-1]; prev.NextOffset() > segments[i].Base() {
+			return errs.Corruptf(segment.LogPath(p.dir, prev.Base()), prev.Size(),
+				"segment ends at offset %d, above the next segment's base %d", prev.NextOffset(), segments[i].Base())
+		}
+	}
+	return p.settle(cp)
+}
+
+// scanDir lists the segments in the directory by base offset and deletes leftovers:
+// temp files and indexes without a .log.
+func (p *Partition) scanDir() ([]int64, error) {
+	names, err := p.fsys.ReadDir(p.dir)
+	if err != nil {
+		return nil, err
+	}
+	logs := map[int64]bool{}
+	for _, name := range names {
+		if base, suffix, ok := segment.ParseFileName(name); ok && suffix == segment.LogSuffix {
+			logs[base] = true
+		}
+	}
+	var bases []int64
+	removed := false
+	for _, name := range names {
+		base, suffix, ok := segment.ParseFileName(name)
+		orphan := ok && (suffix == segment.IndexSuffix || suffix == segment.TimeIndexSuffix) && !logs[base]
+		if orphan || strings.HasSuffix(name, ".tmp") {
+			if err := p.fsys.Remove(filepath.Join(p.dir, name)); err != nil {
+				return nil, err
+			}
+			p.report.RemovedFiles = append(p.report.RemovedFiles, name)
+			removed = true
+			continue
+		}
+		if ok && suffix == segment.LogSuffix {
+			bases = append(bases, base) // names are sorted, and so are 20-digit bases
+		}
+	}
+	if removed {
+		if err := p.fsys.SyncDir(p.dir); err != nil {
+			return nil, err
+		}
+	}
+	return bases, nil
+}
+
+// settle makes the loaded segments a consistent log: it drops segments wholly below
+// the log start offset, creates a first segment if there is none, makes recovered
+// data durable, writes a fresh (not clean) checkpoint and sets the marks.
+func (p *Partition) settle(cp checkpoint) error {
+	segments := p.mu.segments
+	start := cp.logStartOffset
+	if n := len(segments); n > 0 && segments[n-1].NextOffset() < start {
+		// Everything up to start was deleted, and the tail was lost (a crash under a
+		// lazy sync policy): start over empty at start, as Kafka does.
+		for _, s := range segments {
+			if err := s.Remove(); err != nil {
+				return err
+			}
+		}
+		segments = nil
+	}
+	for len(segments) > 1 && segments[1].Base() <= start {
+		p.report.RemovedFiles = append(p.report.RemovedFiles, segment.FileName(segments[0].Base(), segment.LogSuffix))
+		if err := segments[0].Remove(); err != nil {
+			return err
+		}
+		segments = segments[1:]
+	}
+	if len(segments) == 0 {
+		s, err := segment.Create(p.fsys, p.dir, start, p.segOpts)
+		if err != nil {
+			return err
+		}
+		segments = append(segments, s)
+	}
+	p.mu.segments = segments
+	if err := p.fsys.SyncDir(p.dir); err != nil {
+		return err
+	}
+	active := segments[len(segments)-1]
+	if !p.report.CleanShutdown {
+		// Recovered bytes may sit only in the page cache (a process crash): make them
+		// durable before counting them as flushed.
+		if err := active.Sync(); err != nil {
+			return err
+		}
+	}
+	start = max(start, segments[0].Base())
+	end := active.NextOffset()
+	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: end}); err != nil {
+		return err
+	}
+	p.recoveryPoint = end
+	m := mark{offset: end, seg: active, pos: active.Size()}
+	p.mu.start, p.mu.written, p.mu.committed, p.mu.durable = start, m, m, end
+	p.activeSince = p.opts.Now()
+	if ts := active.FirstTimestamp(); ts >= 0 {
+		p.activeSince = timeFromMillis(ts)
+	}
+	return nil
+}

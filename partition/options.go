@@ -1,0 +1,176 @@
+package partition
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/segment"
+)
+
+// Defaults for Options fields left at zero.
+const (
+	DefaultSegmentBytes = 1 << 30            // Kafka's segment.bytes
+	DefaultSegmentAge   = 7 * 24 * time.Hour // Kafka's segment.ms
+)
+
+// SyncMode says when appended data is fsynced.
+type SyncMode int
+
+const (
+	// SyncEveryAppend fsyncs before acknowledging each append (the default). Appends
+	// from many goroutines share fsyncs (group commit): one fsync acknowledges every
+	// append written before it started.
+	SyncEveryAppend SyncMode = iota
+	// SyncPeriodic acknowledges an append once it is written to the OS and fsyncs in
+	// the background every EveryRecords records or every Interval, whichever comes
+	// first (Kafka's flush.messages and flush.ms). A crash of the machine may lose what
+	// was appended since the last fsync.
+	SyncPeriodic
+	// SyncNone leaves flushing to the OS (and to Close). A crash of the machine may
+	// lose any append not yet flushed; a crash of the process loses nothing.
+	SyncNone
+)
+
+// String returns the mode's name.
+func (m SyncMode) String() string {
+	switch m {
+	case SyncEveryAppend:
+		return "every-append"
+	case SyncPeriodic:
+		return "periodic"
+	case SyncNone:
+		return "none"
+	}
+	return fmt.Sprintf("SyncMode(%d)", int(m))
+}
+
+// SyncPolicy chooses the durability of appends.
+type SyncPolicy struct {
+	Mode SyncMode
+	// EveryRecords, with SyncPeriodic: fsync once this many records are unsynced
+	// (0: no count trigger).
+	EveryRecords int
+	// Interval, with SyncPeriodic: fsync unsynced records at least this often
+	// (0: no timer).
+	Interval time.Duration
+}
+
+// Options configure a partition. The zero value is valid and means the defaults:
+// 1 GiB segments rolled weekly, fsync before every acknowledgement, keep forever.
+type Options struct {
+	// SegmentBytes rolls the active segment before it would exceed this size.
+	// Default 1 GiB; at most segment.MaxSegmentBytes.
+	SegmentBytes int64
+	// SegmentAge rolls the active segment once its first batch is this old.
+	// Default 7 days.
+	SegmentAge time.Duration
+	// IndexIntervalBytes is the log bytes between two index entries. Default 4096.
+	IndexIntervalBytes int
+	// MaxIndexBytes is the largest size of an index file. Default 10 MiB.
+	MaxIndexBytes int
+	// MaxBatchBytes is the largest batch (and so the largest record) accepted, and
+	// the largest length believed on disk. Default 1 MiB, like Kafka's
+	// message.max.bytes.
+	MaxBatchBytes int
+	// Compression is the codec Append uses for the batches it builds. Default none.
+	Compression segment.Compression
+	// Sync is the durability policy. Default SyncEveryAppend.
+	Sync SyncPolicy
+	// RetentionBytes deletes the oldest sealed segments while the partition would
+	// still hold at least this many bytes without them. 0 keeps everything.
+	RetentionBytes int64
+	// RetentionAge deletes sealed segments whose newest record is older than this.
+	// 0 keeps everything.
+	RetentionAge time.Duration
+	// Now is the clock, for segment age and retention. Default time.Now.
+	Now func() time.Time
+	// Logger receives recovery reports and failures. Default: discard.
+	Logger *slog.Logger
+	// FS is the filesystem. Default the OS; tests inject faults and crashes here.
+	FS vfs.FS
+}
+
+// withDefaults returns a copy of o with defaults filled in, or an error naming every
+// invalid field.
+func (o *Options) withDefaults() (Options, error) {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	var problems []error
+	bad := func(format string, args ...any) {
+		problems = append(problems, fmt.Errorf(format, args...))
+	}
+	if out.SegmentBytes < 0 || out.SegmentBytes > segment.MaxSegmentBytes {
+		bad("SegmentBytes %d not in [0, %d]", out.SegmentBytes, int64(segment.MaxSegmentBytes))
+	}
+	if out.SegmentAge < 0 {
+		bad("SegmentAge %v is negative", out.SegmentAge)
+	}
+	if out.IndexIntervalBytes < 0 {
+		bad("IndexIntervalBytes %d is negative", out.IndexIntervalBytes)
+	}
+	if out.MaxIndexBytes < 0 || (out.MaxIndexBytes > 0 && out.MaxIndexBytes < 4*24) {
+		bad("MaxIndexBytes %d: want 0 (default) or at least 96", out.MaxIndexBytes)
+	}
+	if out.MaxBatchBytes < 0 || (out.MaxBatchBytes > 0 && out.MaxBatchBytes < segment.BatchHeaderSize) {
+		bad("MaxBatchBytes %d: want 0 (default) or at least %d", out.MaxBatchBytes, segment.BatchHeaderSize)
+	}
+	switch out.Compression {
+	case segment.CompressionNone, segment.CompressionGzip, segment.CompressionSnappy, segment.CompressionZstd:
+	default:
+		bad("Compression %v is not supported", out.Compression)
+	}
+	switch out.Sync.Mode {
+	case SyncEveryAppend, SyncNone:
+	case SyncPeriodic:
+		if out.Sync.EveryRecords <= 0 && out.Sync.Interval <= 0 {
+			bad("Sync: SyncPeriodic needs EveryRecords > 0 or Interval > 0")
+		}
+	default:
+		bad("Sync.Mode %v is not a sync mode", out.Sync.Mode)
+	}
+	if out.Sync.EveryRecords < 0 || out.Sync.Interval < 0 {
+		bad("Sync.EveryRecords and Sync.Interval must not be negative")
+	}
+	if out.RetentionBytes < 0 {
+		bad("RetentionBytes %d is negative", out.RetentionBytes)
+	}
+	if out.RetentionAge < 0 {
+		bad("RetentionAge %v is negative", out.RetentionAge)
+	}
+	if len(problems) > 0 {
+		return Options{}, fmt.Errorf("strata/partition: invalid options: %w", errors.Join(append(problems, errs.ErrInvalidArgument)...))
+	}
+	if out.SegmentBytes == 0 {
+		out.SegmentBytes = DefaultSegmentBytes
+	}
+	if out.SegmentAge == 0 {
+		out.SegmentAge = DefaultSegmentAge
+	}
+	if out.MaxBatchBytes == 0 {
+		out.MaxBatchBytes = segment.DefaultMaxBatchBytes
+	}
+	if out.Now == nil {
+		out.Now = time.Now
+	}
+	if out.Logger == nil {
+		out.Logger = slog.New(slog.DiscardHandler)
+	}
+	if out.FS == nil {
+		out.FS = vfs.OS
+	}
+	return out, nil
+}
+
+func (o *Options) segmentOptions() *segment.Options {
+	return &segment.Options{
+		MaxBatchBytes:      o.MaxBatchBytes,
+		IndexIntervalBytes: o.IndexIntervalBytes,
+		MaxIndexBytes:      o.MaxIndexBytes,
+	}
+}

@@ -1,0 +1,229 @@
+package partition
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/segment"
+)
+
+// Record is one record of a partition: offset, timestamp (ms since the Unix epoch),
+// key, value and headers. It is the segment package's record.
+type Record = segment.Record
+
+// Header is a record header.
+type Header = segment.Header
+
+// mark is a point in the log: the offset after the last batch that counts, the
+// segment holding that batch, and the position in it where the batch ends.
+type mark struct {
+	offset int64
+	seg    *segment.Segment
+	pos    int64
+}
+
+// Partition is one partition's commit log: an ordered list of segments, the last of
+// them active. It is safe for concurrent use: appends are serialized (and share
+// fsyncs), reads run concurrently with appends and with each other.
+//
+// Lock order: appendMu, then syncSem, then mu, then a segment's own lock.
+type Partition struct {
+	dir     string
+	opts    Options
+	fsys    vfs.FS
+	segOpts *segment.Options
+	logger  *slog.Logger
+	report  RecoveryReport
+
+	// appendMu serializes every writer: appends, rolls, retention, truncation,
+	// DeleteRecordsBefore and Close. Fields owned by the writer live under it.
+	appendMu      sync.Mutex
+	activeSince   time.Time // when the active segment started, for SegmentAge
+	unsynced      int       // records appended since the last fsync (SyncPeriodic)
+	recoveryPoint int64     // last recovery point written to the checkpoint
+
+	// syncSem admits one fsync at a time; the holder is the group commit leader.
+	syncSem chan struct{}
+
+	mu struct {
+		sync.RWMutex
+		segments  []*segment.Segment // sorted by base offset; the last is active
+		start     int64              // log start offset
+		written   mark               // end of what is written to the OS (log end offset)
+		committed mark               // end of what readers see: acknowledged appends
+		durable   int64              // every offset below it is fsynced
+		err       error              // sticky: the first write or fsync failure
+		closed    bool
+		waiters   chan struct{} // closed and replaced when committed moves or on close
+	}
+
+	stats     counters
+	flushKick chan struct{} // wakes the periodic flusher
+	stop      chan struct{} // closed by Close: background goroutines exit
+	done      sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// counters are the partition's statistics, updated atomically.
+type counters struct {
+	appends, appendedRecords, appendedBytes atomic.Uint64
+	syncs, syncNanos, bytesRead             atomic.Uint64
+}
+
+// RecoveryReport says what Open found and did.
+type RecoveryReport struct {
+	// CleanShutdown is true if the partition had been closed cleanly: nothing was
+	// recovered.
+	CleanShutdown bool
+	// RecoveryPoint is the checkpointed offset below which everything was fsynced.
+	RecoveryPoint int64
+	// SegmentsRecovered counts the segments whose every batch was verified.
+	SegmentsRecovered int
+	// Truncated lists the bytes cut from torn tails.
+	Truncated []segment.Truncation
+	// RemovedFiles lists leftover files that Open deleted (orphan indexes, temp files,
+	// segments below the log start offset).
+	RemovedFiles []string
+}
+
+// Dir returns the partition's directory.
+func (p *Partition) Dir() string { return p.dir }
+
+// RecoveryReport returns what Open found and did.
+func (p *Partition) RecoveryReport() RecoveryReport { return p.report }
+
+// StartOffset returns the log start offset: the lowest offset that can be read.
+func (p *Partition) StartOffset() int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.mu.start
+}
+
+// EndOffset returns the offset after the last acknowledged record: the next offset a
+// reader waits for. Under SyncEveryAppend it is also the end of what is fsynced.
+func (p *Partition) EndOffset() int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.mu.committed.offset
+}
+
+// WrittenOffset returns the offset the next append will get: the end of what was
+// written to the OS, acknowledged or not (Kafka's log end offset).
+func (p *Partition) WrittenOffset() int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.mu.written.offset
+}
+
+// Err returns the sticky error that made the partition fail closed, or nil.
+func (p *Partition) Err() error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.mu.err
+}
+
+// usable returns the error every call returns once the partition is closed or failed.
+func (p *Partition) usableLocked() error {
+	if p.mu.closed {
+		return errs.ErrClosed
+	}
+	return p.mu.err
+}
+
+// fail makes err sticky: the partition refuses every later call with it. An fsync is
+// never retried after a failure (the kernel may have dropped the dirty pages).
+func (p *Partition) fail(err error) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failLocked(err)
+}
+
+// advanceCommittedLocked lets readers see everything up to m and wakes waiters.
+func (p *Partition) advanceCommittedLocked(m mark) {
+	if m.offset > p.mu.committed.offset {
+		p.mu.committed = m
+		p.wakeWaitersLocked()
+	}
+}
+
+func (p *Partition) wakeWaitersLocked() {
+	if p.mu.waiters != nil {
+		close(p.mu.waiters)
+		p.mu.waiters = nil
+	}
+}
+
+// Wait blocks until a record at offset or later is readable (EndOffset() > offset),
+// ctx ends, or the partition is closed or fails.
+func (p *Partition) Wait(ctx context.Context, offset int64) error {
+	for {
+		p.mu.Lock()
+		if err := p.usableLocked(); err != nil {
+			p.mu.Unlock()
+			return err
+		}
+		if p.mu.committed.offset > offset {
+			p.mu.Unlock()
+			return nil
+		}
+		if p.mu.waiters == nil {
+			p.mu.waiters = make(chan struct{})
+		}
+		ch := p.mu.waiters
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Close flushes and fsyncs everything, records a clean shutdown and closes every
+// file. Appends waiting for an fsync are acknowledged by Close's own fsync. Close is
+// idempotent; after it every call returns ErrClosed.
+func (p *Partition) Close() error {
+	var err error
+	p.closeOnce.Do(func() {
+		close(p.stop)
+		p.done.Wait()
+		p.appendMu.Lock()
+		defer p.appendMu.Unlock()
+		p.syncSem <- struct{}{}
+		defer func() { <-p.syncSem }()
+		err = p.closeLocked()
+	})
+	return err
+}
+
+func (p *Partition) closeLocked() error {
+	p.mu.RLock()
+	segments, failed, written := p.mu.segments, p.mu.err, p.mu.written
+	start := p.mu.start
+	p.mu.RUnlock()
+	var err error
+	if failed == nil {
+		err = segments[len(segments)-1].Seal()
+		if err == nil {
+			err = writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: written.offset, cleanShutdown: true})
+		}
+	}
+	p.mu.Lock()
+	if err == nil && failed == nil {
+		p.mu.durable = written.offset
+		p.advanceCommittedLocked(written)
+	}
+	p.mu.closed = true
+	p.wakeWaitersLocked()
+	p.mu.Unlock()
+	for _, s := range segments {
+		err = errors.Join(err, s.Close())
+	}
+	return err
+}

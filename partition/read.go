@@ -1,0 +1,117 @@
+package partition
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/segment"
+)
+
+// ReadBatches appends to dst the bytes of whole batches, starting with the batch that
+// holds offset, until adding the next batch would exceed maxBytes; at least one batch
+// is returned even if it alone exceeds maxBytes, so a reader always makes progress
+// (Kafka's fetch). Batches come from one segment per call, exactly as they are on
+// disk: the first may begin below offset, and a reader skips those records. It
+// returns dst unchanged when offset is the end offset, and ErrOffsetOutOfRange below
+// the start offset or above the end offset. It never returns bytes of an
+// unacknowledged append.
+func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if err := p.usableLocked(); err != nil {
+		return dst, err
+	}
+	if offset < p.mu.start || offset > p.mu.committed.offset {
+		return dst, p.outOfRangeLocked(offset)
+	}
+	segments := p.mu.segments
+	i := sort.Search(len(segments), func(i int) bool { return segments[i].Base() > offset }) - 1
+	for i = max(i, 0); i < len(segments) && offset < p.mu.committed.offset; i++ {
+		s := segments[i]
+		end := s.Size()
+		if s == p.mu.committed.seg {
+			end = p.mu.committed.pos
+		}
+		pos, h, found, err := s.Find(offset, end)
+		if err != nil {
+			return dst, err
+		}
+		if !found {
+			continue // offset is past this segment's records (a gap): try the next
+		}
+		n := min(end-pos, int64(max(maxBytes, h.Size())))
+		return p.readWhole(dst, s, pos, int(n), h.Size())
+	}
+	return dst, nil
+}
+
+// readWhole reads n bytes at pos and keeps the whole batches among them (the first,
+// of size first, always).
+func (p *Partition) readWhole(dst []byte, s *segment.Segment, pos int64, n, first int) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, make([]byte, n)...)[:start+n]
+	if _, err := s.ReadAt(dst[start:], pos); err != nil {
+		return dst[:start], err
+	}
+	keep := first
+	for keep+segment.BatchHeaderSize <= n {
+		h, err := segment.ParseBatchHeader(dst[start+keep:], p.opts.MaxBatchBytes)
+		if err != nil {
+			return dst[:start], errs.Corruptf(segment.LogPath(p.dir, s.Base()), pos+int64(keep), "%v", err)
+		}
+		if keep+h.Size() > n {
+			break
+		}
+		keep += h.Size()
+	}
+	p.stats.bytesRead.Add(uint64(keep))
+	return dst[:start+keep], nil
+}
+
+func (p *Partition) outOfRangeLocked(offset int64) error {
+	return fmt.Errorf("strata/partition: offset %d not in [%d, %d]: %w", offset, p.mu.start, p.mu.committed.offset, errs.ErrOffsetOutOfRange)
+}
+
+// Read returns up to maxRecords records (0: no limit) starting at offset, from at
+// most maxBytes of batches (at least one batch). The records are copies the caller
+// owns. It does not wait: at the end offset it returns no records. Reading below the
+// start offset or above the end offset is ErrOffsetOutOfRange.
+func (p *Partition) Read(offset int64, maxRecords, maxBytes int) ([]Record, error) {
+	r := p.NewReader(offset, maxBytes)
+	if err := r.fetch(); err != nil {
+		return nil, err
+	}
+	var out []Record
+	for maxRecords <= 0 || len(out) < maxRecords {
+		rec, err := r.decodeNext()
+		if err != nil {
+			return out, err
+		}
+		if rec == nil {
+			break
+		}
+		out = append(out, cloneRecord(rec))
+	}
+	return out, nil
+}
+
+func cloneRecord(r *Record) Record {
+	c := *r
+	c.Key = cloneBytes(r.Key)
+	c.Value = cloneBytes(r.Value)
+	if r.Headers != nil {
+		c.Headers = make([]Header, len(r.Headers))
+		for i, h := range r.Headers {
+			c.Headers[i] = Header{Key: h.Key, Value: cloneBytes(h.Value)}
+		}
+	}
+	return c
+}
+
+func cloneBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
+}

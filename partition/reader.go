@@ -1,0 +1,135 @@
+package partition
+
+import (
+	"context"
+
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/segment"
+)
+
+// DefaultReadBytes is how many bytes of batches a Reader fetches at a time.
+const DefaultReadBytes = 1 << 20
+
+// Reader iterates over a partition's records from an offset, in order, following the
+// tail: Next waits for records that are not yet appended. It verifies each batch's
+// CRC. A Reader is for one goroutine; records it returns alias its buffers and are
+// valid until the next call. It allocates nothing per record.
+type Reader struct {
+	p        *Partition
+	offset   int64 // next offset to return
+	maxBytes int
+	buf      []byte // fetched batches
+	pos      int    // position of the next undecoded batch in buf
+	inBatch  bool
+	dec      segment.Decoder
+	rec      Record
+}
+
+// NewReader returns a Reader starting at offset that fetches maxBytes of batches at
+// a time (0: DefaultReadBytes).
+func (p *Partition) NewReader(offset int64, maxBytes int) *Reader {
+	if maxBytes <= 0 {
+		maxBytes = DefaultReadBytes
+	}
+	r := &Reader{p: p, offset: offset, maxBytes: maxBytes}
+	r.dec.MaxDecompressedBytes = max(64<<20, 4*p.opts.MaxBatchBytes)
+	return r
+}
+
+// Offset returns the offset of the next record the Reader will return (records
+// removed by compaction are skipped past it).
+func (r *Reader) Offset() int64 { return r.offset }
+
+// SetOffset moves the Reader to offset.
+func (r *Reader) SetOffset(offset int64) {
+	r.offset, r.buf, r.pos, r.inBatch = offset, r.buf[:0], 0, false
+}
+
+// Next returns the next record, waiting until one is appended or ctx ends.
+func (r *Reader) Next(ctx context.Context) (*Record, error) {
+	for {
+		rec, err := r.TryNext()
+		if rec != nil || err != nil {
+			return rec, err
+		}
+		if err := r.p.Wait(ctx, r.offset); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// TryNext returns the next record, or nil, nil if the Reader is at the end offset.
+func (r *Reader) TryNext() (*Record, error) {
+	for {
+		rec, err := r.decodeNext()
+		if rec != nil || err != nil {
+			return rec, err
+		}
+		if err := r.fetch(); err != nil || len(r.buf) == 0 {
+			return nil, err
+		}
+	}
+}
+
+// fetch replaces the buffer with the batches at the Reader's offset.
+func (r *Reader) fetch() error {
+	var err error
+	r.buf, err = r.p.ReadBatches(r.buf[:0], r.offset, r.maxBytes)
+	r.pos = 0
+	return err
+}
+
+// decodeNext returns the next record in the fetched batches, or nil when they are
+// used up.
+func (r *Reader) decodeNext() (*Record, error) {
+	for {
+		if r.inBatch {
+			ok, err := r.dec.Next(&r.rec)
+			if err != nil {
+				return nil, r.corrupt(err)
+			}
+			if ok {
+				if r.rec.Offset < r.offset {
+					continue
+				}
+				r.offset = r.rec.Offset + 1
+				return &r.rec, nil
+			}
+			r.inBatch = false
+			h := r.dec.Header()
+			r.offset = max(r.offset, h.NextOffset())
+		}
+		if r.pos >= len(r.buf) {
+			return nil, nil
+		}
+		if err := r.startBatch(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// startBatch verifies the batch at r.pos and starts decoding it.
+func (r *Reader) startBatch() error {
+	h, err := segment.ParseBatchHeader(r.buf[r.pos:], r.p.opts.MaxBatchBytes)
+	if err != nil {
+		return r.corrupt(err)
+	}
+	batch := r.buf[r.pos : r.pos+h.Size()]
+	r.pos += h.Size()
+	if h.LastOffset() < r.offset {
+		return nil
+	}
+	if _, err := segment.VerifyBatch(batch, r.p.opts.MaxBatchBytes); err != nil {
+		return r.corrupt(err)
+	}
+	if err := r.dec.Reset(batch); err != nil {
+		return r.corrupt(err)
+	}
+	r.inBatch = true
+	return nil
+}
+
+func (r *Reader) corrupt(err error) error {
+	r.buf, r.pos, r.inBatch = r.buf[:0], 0, false
+	return errs.Corruptf(r.p.dir, r.offset, "batch holding offset %d: %v", r.offset, err)
+}

@@ -1,0 +1,83 @@
+package partition
+
+import (
+	"context"
+	"time"
+)
+
+// Sync fsyncs everything appended so far and makes it readable. Under SyncPeriodic
+// and SyncNone it is how a caller forces durability at a point of its choosing.
+func (p *Partition) Sync(ctx context.Context) error {
+	p.mu.RLock()
+	end := p.mu.written.offset
+	p.mu.RUnlock()
+	return p.syncTo(ctx, end)
+}
+
+// syncTo returns once every offset below offset is fsynced. It is group commit: the
+// goroutine holding syncSem fsyncs the active segment, covering every batch written
+// before the fsync started, then marks all of them durable and readable; goroutines
+// that queued meanwhile find their offsets already durable and return without an
+// fsync of their own. Earlier segments were fsynced when they were rolled.
+func (p *Partition) syncTo(ctx context.Context, offset int64) error {
+	p.mu.RLock()
+	durable := p.mu.durable
+	p.mu.RUnlock()
+	if durable >= offset {
+		return nil
+	}
+	select {
+	case p.syncSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-p.syncSem }()
+
+	p.mu.RLock()
+	durable, target, err := p.mu.durable, p.mu.written, p.usableLocked()
+	p.mu.RUnlock()
+	if durable >= offset {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	if err := target.seg.Sync(); err != nil {
+		return p.fail(err)
+	}
+	p.stats.syncs.Add(1)
+	p.stats.syncNanos.Add(uint64(time.Since(began)))
+	p.mu.Lock()
+	if target.offset > p.mu.durable {
+		p.mu.durable = target.offset
+	}
+	p.advanceCommittedLocked(target)
+	p.mu.Unlock()
+	return nil
+}
+
+// flushLoop is the SyncPeriodic flusher: it fsyncs when kicked by EveryRecords or
+// when Interval passes, until Close.
+func (p *Partition) flushLoop() {
+	defer p.done.Done()
+	var tick <-chan time.Time
+	if p.opts.Sync.Interval > 0 {
+		t := time.NewTicker(p.opts.Sync.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.flushKick:
+		case <-tick:
+		}
+		if err := p.Sync(context.Background()); err != nil {
+			return // sticky: every later call reports it
+		}
+	}
+}
+
+func timeFromMillis(ms int64) time.Time { return time.UnixMilli(ms) }

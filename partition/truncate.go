@@ -1,0 +1,75 @@
+package partition
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/stratalog/strata/internal/errs"
+)
+
+// TruncateTo removes every batch holding an offset >= offset, durably, and returns
+// the new end offset. Batches are never split: a batch that straddles offset is
+// removed whole, so the new end offset may be below offset (replicas truncate at
+// batch boundaries, where leader epochs change). offset must lie between the start
+// offset and the written offset (ErrOffsetOutOfRange otherwise). Readers past the new
+// end get ErrOffsetOutOfRange.
+func (p *Partition) TruncateTo(offset int64) (int64, error) {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	p.syncSem <- struct{}{}
+	defer func() { <-p.syncSem }()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.usableLocked(); err != nil {
+		return 0, err
+	}
+	if offset < p.mu.start || offset > p.mu.written.offset {
+		return 0, fmt.Errorf("strata/partition: truncate to %d: not in [%d, %d]: %w", offset, p.mu.start, p.mu.written.offset, errs.ErrOffsetOutOfRange)
+	}
+	if offset == p.mu.written.offset {
+		return offset, nil
+	}
+	segments := p.mu.segments
+	// Keep at least one segment: the one holding offset (or the first).
+	keep := max(sort.Search(len(segments), func(i int) bool { return segments[i].Base() > offset }), 1)
+	for _, s := range segments[keep:] {
+		if err := s.Remove(); err != nil {
+			return 0, p.failLocked(err)
+		}
+	}
+	p.mu.segments = segments[:keep]
+	last := segments[keep-1]
+	if err := last.TruncateTo(offset); err != nil {
+		return 0, p.failLocked(err)
+	}
+	if err := p.fsys.SyncDir(p.dir); err != nil {
+		return 0, p.failLocked(err)
+	}
+	end := last.NextOffset()
+	m := mark{offset: end, seg: last, pos: last.Size()}
+	p.mu.written, p.mu.durable = m, end
+	if p.mu.committed.offset > end {
+		p.mu.committed = m
+	}
+	p.advanceCommittedLocked(m)
+	if end < p.recoveryPoint {
+		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: end}); err != nil {
+			return 0, p.failLocked(err)
+		}
+		p.recoveryPoint = end
+	}
+	return end, nil
+}
+
+// failLocked is fail for a caller holding mu.
+func (p *Partition) failLocked(err error) error {
+	if p.mu.err == nil && !p.mu.closed {
+		p.mu.err = fmt.Errorf("strata/partition: %s failed closed: %w", p.dir, err)
+		p.logger.Error("partition failed closed", "dir", p.dir, "err", err)
+		p.wakeWaitersLocked()
+	}
+	if p.mu.err != nil {
+		return p.mu.err
+	}
+	return err
+}

@@ -1,0 +1,112 @@
+package segment
+
+import (
+	"io"
+	"sync"
+)
+
+// windowPool recycles read-ahead buffers of lookups, so that Find allocates nothing
+// in the steady state.
+var windowPool = sync.Pool{New: func() any { return new(window) }}
+
+// Find returns the position and header of the first batch whose last offset is >=
+// offset, looking below end only (end is a position the caller knows to be
+// committed). It takes the greatest index entry <= offset and scans batch headers
+// forward from its position, as Kafka does. found is false if no batch below end
+// holds offset or a later one.
+func (s *Segment) Find(offset int64, end int64) (pos int64, h BatchHeader, found bool, err error) {
+	s.mu.RLock()
+	if s.mu.closed {
+		s.mu.RUnlock()
+		return 0, BatchHeader{}, false, errClosed
+	}
+	_, start := s.mu.offsets.Lookup(offset)
+	s.mu.RUnlock()
+
+	w := windowPool.Get().(*window)
+	defer func() { w.file = nil; windowPool.Put(w) }()
+	w.file, w.buf, w.start = s.log, w.buf[:0], 0
+	sc := scanner{w: w, path: LogPath(s.dir, s.base), base: s.base, pos: start, end: end, next: s.base, maxBatch: s.opts.MaxBatchBytes}
+	for {
+		pos := sc.pos
+		h, _, err := sc.batch()
+		if err == io.EOF {
+			return 0, BatchHeader{}, false, nil
+		}
+		if err != nil {
+			return 0, BatchHeader{}, false, err
+		}
+		if h.LastOffset() >= offset {
+			return pos, h, true, nil
+		}
+	}
+}
+
+// ReadAt reads len(p) bytes of the .log starting at pos.
+func (s *Segment) ReadAt(p []byte, pos int64) (int, error) { return s.log.ReadAt(p, pos) }
+
+// FindTimestamp returns the offset of the first record at or above offset from and
+// below position end whose timestamp is >= ts (ms). It starts at the time index entry before ts, skips batches whose max
+// timestamp is below ts, and decodes the first batch that may hold one. found is
+// false if no record below end qualifies.
+func (s *Segment) FindTimestamp(ts, from, end int64) (offset int64, found bool, err error) {
+	s.mu.RLock()
+	if s.mu.closed {
+		s.mu.RUnlock()
+		return 0, false, errClosed
+	}
+	if _, off, ok := s.mu.times.LookupBefore(ts); ok {
+		from = max(from, off)
+	}
+	_, start := s.mu.offsets.Lookup(from)
+	s.mu.RUnlock()
+
+	sc := s.newScanner(start, end, false)
+	for {
+		pos := sc.pos
+		h, _, err := sc.batch()
+		if err == io.EOF {
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		if h.MaxTimestamp < ts || h.LastOffset() < from {
+			continue
+		}
+		off, ok, err := s.firstRecordAtOrAfter(pos, h, ts, from)
+		if err != nil || ok {
+			return off, ok, err
+		}
+	}
+}
+
+// firstRecordAtOrAfter decodes the batch at pos and returns the offset of its first
+// record at or above from with timestamp >= ts.
+func (s *Segment) firstRecordAtOrAfter(pos int64, h BatchHeader, ts, from int64) (int64, bool, error) {
+	buf := make([]byte, h.Size())
+	if _, err := s.log.ReadAt(buf, pos); err != nil {
+		return 0, false, err
+	}
+	if _, err := VerifyBatch(buf, s.opts.MaxBatchBytes); err != nil {
+		return 0, false, corruptAt(LogPath(s.dir, s.base), pos, err)
+	}
+	var d Decoder
+	d.MaxDecompressedBytes = max(s.opts.MaxBatchBytes*maxCompressionRatio, defaultMaxDecompressed)
+	if err := d.Reset(buf); err != nil {
+		return 0, false, corruptAt(LogPath(s.dir, s.base), pos, err)
+	}
+	var r Record
+	for {
+		ok, err := d.Next(&r)
+		if err != nil {
+			return 0, false, corruptAt(LogPath(s.dir, s.base), pos, err)
+		}
+		if !ok {
+			return 0, false, nil
+		}
+		if r.Timestamp >= ts && r.Offset >= from {
+			return r.Offset, true, nil
+		}
+	}
+}

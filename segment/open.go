@@ -1,0 +1,218 @@
+package segment
+
+import (
+	"errors"
+	"io"
+	"math"
+	"os"
+
+	"github.com/stratalog/strata/index"
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/vfs"
+)
+
+// Truncation reports bytes that recovery cut from the end of a .log.
+type Truncation struct {
+	Path     string // the .log file
+	Position int64  // where the file now ends: the start of the first invalid batch
+	Bytes    int64  // how many bytes were removed
+	Reason   string // why the batch at Position was invalid
+}
+
+// Open opens an existing segment whose bytes are known to be flushed: the partition
+// was shut down cleanly, or the segment lies wholly below the recovery point. It
+// loads both indexes and checks them against the .log (structure, the last offset
+// entry names the batch at its position, the batches after it are whole and no entry
+// is missing); the indexes are never trusted blindly. If a check fails, both indexes
+// are rebuilt from the .log, verifying every batch's CRC. Invalid bytes in the .log
+// are then a *errs.CorruptError naming the file and position: a flushed region is
+// never truncated silently.
+func Open(fsys vfs.FS, dir string, base int64, opts *Options) (*Segment, error) {
+	s, size, err := openLog(fsys, dir, base, opts)
+	if err != nil {
+		return nil, err
+	}
+	if s.loadIndexes(size) == nil && s.checkTail(size) == nil {
+		return s, nil
+	}
+	// The indexes disagree with the .log: rebuild them, trusting nothing.
+	if _, err := s.rebuild(size, math.MaxInt64); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Recover opens a segment that may end in a torn write: after an unclean shutdown,
+// every segment from the one holding the recovery point on. It verifies every batch
+// (bounds, magic, CRC, rising offsets), rebuilds both indexes, and truncates the .log
+// at the first invalid batch, fsyncing the truncation. Batches below flushedOffset
+// were fsynced before the crash: an invalid batch there is a *errs.CorruptError, not
+// a truncation. Pass math.MaxInt64 to allow no truncation at all.
+func Recover(fsys vfs.FS, dir string, base int64, opts *Options, flushedOffset int64) (*Segment, Truncation, error) {
+	s, size, err := openLog(fsys, dir, base, opts)
+	if err != nil {
+		return nil, Truncation{}, err
+	}
+	t, err := s.rebuild(size, flushedOffset)
+	if err != nil {
+		s.Close()
+		return nil, Truncation{}, err
+	}
+	return s, t, nil
+}
+
+func openLog(fsys vfs.FS, dir string, base int64, opts *Options) (*Segment, int64, error) {
+	log, err := fsys.OpenFile(LogPath(dir, base), os.O_RDWR, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	size, err := log.Size()
+	if err != nil {
+		log.Close()
+		return nil, 0, err
+	}
+	s := &Segment{fsys: fsys, dir: dir, base: base, opts: opts.withDefaults(), log: log}
+	s.resetStateLocked()
+	return s, size, nil
+}
+
+// loadIndexes opens both index files, checking their structure.
+func (s *Segment) loadIndexes(logSize int64) error {
+	offsets, err := index.OpenOffsetIndex(s.fsys, IndexPath(s.dir, s.base), s.base, logSize, s.opts.indexOptions())
+	if err != nil {
+		return err
+	}
+	times, err := index.OpenTimeIndex(s.fsys, TimeIndexPath(s.dir, s.base), s.base, s.opts.indexOptions())
+	if err != nil {
+		offsets.Close()
+		return err
+	}
+	s.mu.offsets, s.mu.times = offsets, times
+	return nil
+}
+
+func (s *Segment) closeIndexes() error {
+	var err error
+	if s.mu.offsets != nil {
+		err = s.mu.offsets.Close()
+	}
+	if s.mu.times != nil {
+		err = errors.Join(err, s.mu.times.Close())
+	}
+	s.mu.offsets, s.mu.times = nil, nil
+	return err
+}
+
+// errInconsistent marks an index that disagrees with its log.
+var errInconsistent = errors.New("strata/segment: index inconsistent with log")
+
+// checkTail walks the batch headers after the last offset index entry and restores
+// the segment's in-memory state from them and the indexes. Any disagreement (the
+// entry names another batch, a torn tail, an entry that should exist but does not,
+// a time index entry beyond the log) returns an error; the caller rebuilds.
+func (s *Segment) checkTail(size int64) error {
+	sc := s.newScanner(0, size, false)
+	if size > 0 {
+		first, _, err := sc.batch()
+		if err != nil {
+			return err
+		}
+		s.mu.firstTimestamp = first.MaxTimestamp
+	}
+	entryOffset, entryPos, hasEntry := s.mu.offsets.LastEntry()
+	if hasEntry {
+		sc.pos, sc.next = entryPos, s.base
+	} else {
+		sc.pos, sc.next = 0, s.base
+	}
+	if ts, off, ok := s.mu.times.LastEntry(); ok {
+		s.mu.maxTimestamp, s.mu.offsetOfMaxTimestamp = ts, off
+	}
+	checkEntry := hasEntry
+	for {
+		batchPos := sc.pos
+		h, _, err := sc.batch()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if checkEntry {
+			if h.LastOffset() != entryOffset {
+				return errInconsistent
+			}
+			checkEntry = false
+		} else if s.mu.bytesSinceIndex > int64(s.opts.IndexIntervalBytes) {
+			return errInconsistent // an entry is missing: the index lags the log
+		}
+		if h.MaxTimestamp > s.mu.maxTimestamp {
+			s.mu.maxTimestamp, s.mu.offsetOfMaxTimestamp = h.MaxTimestamp, h.LastOffset()
+		}
+		s.mu.bytesSinceIndex += int64(h.Size())
+		s.mu.size = batchPos + int64(h.Size())
+		s.mu.next = h.NextOffset()
+	}
+	if checkEntry {
+		return errInconsistent // the last entry points past the log
+	}
+	if _, off, ok := s.mu.times.LastEntry(); ok && off >= s.mu.next {
+		return errInconsistent
+	}
+	return nil
+}
+
+// rebuild recreates both indexes from the .log, verifying every batch. An invalid
+// batch whose offsets start at or above flushedOffset is cut off (the .log is
+// truncated and fsynced); one below it is corruption.
+func (s *Segment) rebuild(size int64, flushedOffset int64) (Truncation, error) {
+	if err := s.closeIndexes(); err != nil {
+		return Truncation{}, err
+	}
+	if err := s.createIndexes(); err != nil {
+		return Truncation{}, err
+	}
+	s.resetStateLocked()
+	sc := s.newScanner(0, size, true)
+	for {
+		pos := sc.pos
+		h, _, err := sc.batch()
+		if err == io.EOF {
+			return Truncation{}, nil
+		}
+		var corrupt *errs.CorruptError
+		if errors.As(err, &corrupt) && sc.next >= flushedOffset {
+			return s.truncateTail(pos, size, corrupt.Reason)
+		}
+		if err != nil {
+			return Truncation{}, err
+		}
+		if err := s.indexBatchLocked(&h, pos); err != nil {
+			return Truncation{}, err
+		}
+	}
+}
+
+func (s *Segment) truncateTail(pos, size int64, reason string) (Truncation, error) {
+	if err := s.log.Truncate(pos); err != nil {
+		return Truncation{}, err
+	}
+	if err := s.log.Sync(); err != nil {
+		return Truncation{}, err
+	}
+	return Truncation{Path: LogPath(s.dir, s.base), Position: pos, Bytes: size - pos, Reason: reason}, nil
+}
+
+func (s *Segment) newScanner(pos, end int64, verify bool) *scanner {
+	return &scanner{
+		w:        &window{file: s.log},
+		path:     LogPath(s.dir, s.base),
+		base:     s.base,
+		pos:      pos,
+		end:      end,
+		next:     s.base,
+		maxBatch: s.opts.MaxBatchBytes,
+		verify:   verify,
+	}
+}

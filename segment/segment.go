@@ -1,0 +1,268 @@
+package segment
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+
+	"github.com/stratalog/strata/index"
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/vfs"
+)
+
+// Limits that follow from the index entry layout (Format): relative offsets and
+// positions are uint32.
+const (
+	maxRelativeOffset = math.MaxUint32
+	// MaxSegmentBytes is the largest size a segment may reach: positions in the
+	// .index are 32-bit. Kafka caps segment.bytes at 2 GiB for the same reason.
+	MaxSegmentBytes = math.MaxInt32
+	// noTimestamp is Kafka's "no timestamp" value.
+	noTimestamp = -1
+)
+
+// ErrFull is returned by Append when the batch does not fit this segment: an index
+// is full, a relative offset or a position would overflow 32 bits. Nothing is
+// written; the owner rolls to a new segment.
+var ErrFull = errors.New("strata/segment: segment full")
+
+// Segment is one .log file with its .index and .timeindex. It is safe for one writer
+// (Append, Seal, Truncate*) and any number of concurrent readers (Find, ReadAt,
+// FindTimestamp and the accessors). Callers bound reads by a position they know to
+// be committed; a segment never exposes bytes beyond what Append returned.
+type Segment struct {
+	fsys vfs.FS
+	dir  string
+	base int64
+	opts Options
+	log  vfs.File
+
+	mu struct {
+		sync.RWMutex
+		offsets              *index.OffsetIndex
+		times                *index.TimeIndex
+		size                 int64 // bytes in the .log
+		next                 int64 // offset after the last batch's last offset
+		maxTimestamp         int64 // greatest batch max timestamp, noTimestamp if none
+		offsetOfMaxTimestamp int64
+		firstTimestamp       int64 // first batch's max timestamp, noTimestamp if empty
+		bytesSinceIndex      int64
+		closed               bool
+	}
+}
+
+// Create creates the files of a new, empty segment with base offset base in dir,
+// truncating any leftovers. The caller fsyncs dir.
+func Create(fsys vfs.FS, dir string, base int64, opts *Options) (*Segment, error) {
+	if base < 0 {
+		return nil, fmt.Errorf("strata/segment: base offset %d: %w", base, errs.ErrInvalidArgument)
+	}
+	o := opts.withDefaults()
+	log, err := fsys.OpenFile(LogPath(dir, base), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	s := &Segment{fsys: fsys, dir: dir, base: base, opts: o, log: log}
+	if err := s.createIndexes(); err != nil {
+		log.Close()
+		return nil, err
+	}
+	s.resetStateLocked()
+	return s, nil
+}
+
+func (s *Segment) createIndexes() error {
+	offsets, err := index.CreateOffsetIndex(s.fsys, IndexPath(s.dir, s.base), s.base, s.opts.indexOptions())
+	if err != nil {
+		return err
+	}
+	times, err := index.CreateTimeIndex(s.fsys, TimeIndexPath(s.dir, s.base), s.base, s.opts.indexOptions())
+	if err != nil {
+		offsets.Close()
+		return err
+	}
+	s.mu.offsets, s.mu.times = offsets, times
+	return nil
+}
+
+func (s *Segment) resetStateLocked() {
+	s.mu.size = 0
+	s.mu.next = s.base
+	s.mu.maxTimestamp = noTimestamp
+	s.mu.offsetOfMaxTimestamp = s.base
+	s.mu.firstTimestamp = noTimestamp
+	s.mu.bytesSinceIndex = 0
+}
+
+// Base returns the segment's base offset: the first offset it may hold.
+func (s *Segment) Base() int64 { return s.base }
+
+// Dir returns the directory holding the segment's files.
+func (s *Segment) Dir() string { return s.dir }
+
+// Size returns the number of bytes in the .log.
+func (s *Segment) Size() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.size
+}
+
+// NextOffset returns the offset after the segment's last record (Base if empty).
+func (s *Segment) NextOffset() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.next
+}
+
+// MaxTimestamp returns the greatest timestamp in the segment (ms), or -1 if it holds
+// none.
+func (s *Segment) MaxTimestamp() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.maxTimestamp
+}
+
+// FirstTimestamp returns the max timestamp of the segment's first batch (what Kafka
+// rolls by), or -1 if the segment is empty.
+func (s *Segment) FirstTimestamp() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.firstTimestamp
+}
+
+// IndexEntries returns the number of entries in the offset and time indexes.
+func (s *Segment) IndexEntries() (offsets, times int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.offsets.Len(), s.mu.times.Len()
+}
+
+// Fits reports whether a batch of size bytes whose last offset is lastOffset can be
+// appended: both indexes have room (the time index keeps one slot for Seal), relative
+// offsets and positions stay within 32 bits.
+func (s *Segment) Fits(lastOffset int64, size int) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.fitsLocked(lastOffset, size)
+}
+
+func (s *Segment) fitsLocked(lastOffset int64, size int) bool {
+	if lastOffset-s.base > maxRelativeOffset || s.mu.size+int64(size) > MaxSegmentBytes {
+		return false
+	}
+	return !s.mu.offsets.IsFull() && s.mu.times.Len()+2 <= s.opts.MaxIndexBytes/index.TimeEntrySize
+}
+
+// Append writes batch, a whole RecordBatch already stamped with its final base
+// offset and described by h, at the end of the .log, and adds index entries every
+// IndexIntervalBytes. It returns ErrFull, writing nothing, if the batch does not fit.
+// After a write error the file may hold part of the batch beyond Size; the caller
+// must stop appending (it fails closed) and recovery removes the tail.
+func (s *Segment) Append(batch []byte, h *BatchHeader) error {
+	s.mu.RLock()
+	pos, next, closed := s.mu.size, s.mu.next, s.mu.closed
+	fits := s.fitsLocked(h.LastOffset(), len(batch))
+	s.mu.RUnlock()
+	if closed {
+		return errs.ErrClosed
+	}
+	if h.BaseOffset < next {
+		return fmt.Errorf("strata/segment: batch base offset %d below next offset %d: %w", h.BaseOffset, next, errs.ErrInvalidArgument)
+	}
+	if !fits {
+		return ErrFull
+	}
+	if _, err := s.log.WriteAt(batch, pos); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.indexBatchLocked(h, pos)
+}
+
+// indexBatchLocked records a batch written at pos: sizes, offsets, timestamps and,
+// every IndexIntervalBytes, an entry in each index (Kafka's LogSegment.append rule).
+func (s *Segment) indexBatchLocked(h *BatchHeader, pos int64) error {
+	if h.MaxTimestamp > s.mu.maxTimestamp {
+		s.mu.maxTimestamp = h.MaxTimestamp
+		s.mu.offsetOfMaxTimestamp = h.LastOffset()
+	}
+	if s.mu.size == 0 {
+		s.mu.firstTimestamp = h.MaxTimestamp
+	}
+	if s.mu.bytesSinceIndex > int64(s.opts.IndexIntervalBytes) {
+		if err := s.mu.offsets.Append(h.LastOffset(), pos); err != nil {
+			return err
+		}
+		if err := s.mu.times.MaybeAppend(s.mu.maxTimestamp, s.mu.offsetOfMaxTimestamp); err != nil {
+			return err
+		}
+		s.mu.bytesSinceIndex = 0
+	}
+	s.mu.bytesSinceIndex += int64(h.Size())
+	s.mu.size = pos + int64(h.Size())
+	s.mu.next = h.NextOffset()
+	return nil
+}
+
+// Sync fsyncs the .log. Index files are caches and are not synced here.
+func (s *Segment) Sync() error { return s.log.Sync() }
+
+// Seal prepares the segment for being read-only: it adds a last time index entry
+// for the segment's greatest timestamp (so that it survives reopening), writes both
+// indexes and fsyncs all three files.
+func (s *Segment) Seal() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		return errs.ErrClosed
+	}
+	if s.mu.maxTimestamp != noTimestamp {
+		if err := s.mu.times.MaybeAppend(s.mu.maxTimestamp, s.mu.offsetOfMaxTimestamp); err != nil && !errors.Is(err, index.ErrIndexFull) {
+			return err
+		}
+	}
+	if err := s.mu.offsets.Sync(); err != nil {
+		return err
+	}
+	if err := s.mu.times.Sync(); err != nil {
+		return err
+	}
+	return s.log.Sync()
+}
+
+// Close writes the indexes and closes all files, without fsyncing. It is idempotent.
+func (s *Segment) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		return nil
+	}
+	s.mu.closed = true
+	return errors.Join(s.mu.offsets.Close(), s.mu.times.Close(), s.log.Close())
+}
+
+// Remove closes the segment and deletes its files (the .log first, so that a crash
+// in between leaves only orphan indexes, which Open of a partition removes). The
+// caller fsyncs the directory.
+func (s *Segment) Remove() error {
+	if err := s.Close(); err != nil {
+		return err
+	}
+	if err := s.fsys.Remove(LogPath(s.dir, s.base)); err != nil {
+		return err
+	}
+	return errors.Join(
+		removeIfExists(s.fsys, IndexPath(s.dir, s.base)),
+		removeIfExists(s.fsys, TimeIndexPath(s.dir, s.base)))
+}
+
+func removeIfExists(fsys vfs.FS, path string) error {
+	err := fsys.Remove(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}

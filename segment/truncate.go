@@ -1,0 +1,31 @@
+package segment
+
+import "math"
+
+// TruncateTo removes every batch holding an offset >= offset from the segment: the
+// .log is cut at the start of the first such batch (a batch straddling offset goes
+// whole) and fsynced, and index entries at or past the cut are dropped.
+func (s *Segment) TruncateTo(offset int64) error {
+	pos, h, found, err := s.Find(offset, s.Size())
+	if err != nil || !found {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.log.Truncate(pos); err != nil {
+		return err
+	}
+	if err := s.mu.offsets.TruncateToPosition(pos); err != nil {
+		return err
+	}
+	if err := s.mu.times.TruncateTo(h.BaseOffset); err != nil {
+		return err
+	}
+	s.resetStateLocked()
+	if s.checkTail(pos) != nil {
+		if _, err := s.rebuild(pos, math.MaxInt64); err != nil {
+			return err
+		}
+	}
+	return s.log.Sync()
+}
