@@ -110,3 +110,12 @@ func (s *Segment) firstRecordAtOrAfter(pos int64, h BatchHeader, ts, from int64)
 		}
 	}
 }
+
+// IndexFloor returns the offset of the greatest offset index entry <= offset (the
+// segment's base offset if there is none): where a lookup of offset starts scanning.
+func (s *Segment) IndexFloor(offset int64) int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	entry, _ := s.mu.offsets.Lookup(offset)
+	return entry
+}
