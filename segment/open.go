@@ -77,8 +77,14 @@ func openLog(fsys vfs.FS, dir string, base int64, opts *Options) (*Segment, int6
 	return s, size, nil
 }
 
-// loadIndexes opens both index files, checking their structure.
+// loadIndexes opens both index files, checking their structure. A missing index
+// file is an error (the caller rebuilds): it must not open as an empty index.
 func (s *Segment) loadIndexes(logSize int64) error {
+	for _, path := range []string{IndexPath(s.dir, s.base), TimeIndexPath(s.dir, s.base)} {
+		if _, err := s.fsys.Stat(path); err != nil {
+			return err
+		}
+	}
 	offsets, err := index.OpenOffsetIndex(s.fsys, IndexPath(s.dir, s.base), s.base, logSize, s.opts.indexOptions())
 	if err != nil {
 		return err

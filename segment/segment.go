@@ -12,10 +12,10 @@ import (
 	"github.com/stratalog/strata/internal/vfs"
 )
 
-// Limits that follow from the index entry layout (Format): relative offsets and
-// positions are uint32.
+// Limits that follow from the index entry layout (Format): positions are uint32, and
+// relative offsets stay within int32 as in Kafka, so Kafka's tools read our indexes.
 const (
-	maxRelativeOffset = math.MaxUint32
+	maxRelativeOffset = math.MaxInt32
 	// MaxSegmentBytes is the largest size a segment may reach: positions in the
 	// .index are 32-bit. Kafka caps segment.bytes at 2 GiB for the same reason.
 	MaxSegmentBytes = math.MaxInt32
