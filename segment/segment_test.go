@@ -332,7 +332,7 @@ func TestTruncateTo(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	positions := fill(t, s, 3, 4, 3, 5) // batches 0-2, 3-6, 7-9, 10-14
-	require.NoError(t, s.TruncateTo(8))  // 8 is inside 7-9: that batch goes whole
+	require.NoError(t, s.TruncateTo(8)) // 8 is inside 7-9: that batch goes whole
 	require.Equal(t, int64(7), s.NextOffset())
 	require.Equal(t, positions[2], s.Size())
 	_, _, found, err := s.Find(7, s.Size())

@@ -1,0 +1,273 @@
+package segment
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"slices"
+
+	"github.com/stratalog/strata/internal/errs"
+)
+
+// BatchOptions are the batch-level fields of a batch that AppendBatch writes. The
+// zero value (and a nil *BatchOptions) is a plain uncompressed batch from a producer
+// that is neither idempotent nor transactional: producerId, producerEpoch and
+// baseSequence are written as Kafka's -1 ("none"), and partitionLeaderEpoch as 0.
+type BatchOptions struct {
+	// Compression is the codec of the records. CompressionLZ4 is not supported.
+	Compression Compression
+
+	// Idempotent says the batch carries a producer identity: ProducerID,
+	// ProducerEpoch and BaseSequence are written as given and must not be negative.
+	// When Idempotent is false (the zero value) the three fields are written as -1,
+	// and each of them must be 0 or -1 (anything else is an error, not silently
+	// dropped). Kafka's producerId -1 means "no producer", which is why a separate
+	// flag, and not the zero value of ProducerID, says whether there is one.
+	Idempotent    bool
+	ProducerID    int64
+	ProducerEpoch int16
+	BaseSequence  int32 // sequence number of the first record
+
+	// PartitionLeaderEpoch is written as given; the log may stamp it later with
+	// SetPartitionLeaderEpoch (the CRC does not cover it).
+	PartitionLeaderEpoch int32
+
+	// Transactional sets attribute bit 4; it requires Idempotent.
+	Transactional bool
+	// Control sets attribute bit 5 (the batch holds a transaction marker); it
+	// requires Idempotent.
+	Control bool
+	// LogAppendTime sets attribute bit 3: readers take MaxTimestamp as the timestamp
+	// of every record of the batch.
+	LogAppendTime bool
+}
+
+// validate checks o; every problem is an error wrapping errs.ErrInvalidArgument.
+func (o *BatchOptions) validate() error {
+	switch {
+	case !o.Compression.known():
+		return fmt.Errorf("%w: unknown compression codec %d", errs.ErrInvalidArgument, int8(o.Compression))
+	case !o.Compression.supported():
+		return fmt.Errorf("%w: %w: %v", errs.ErrInvalidArgument, ErrUnsupportedCompression, o.Compression)
+	}
+	if o.Idempotent {
+		if o.ProducerID < 0 || o.ProducerEpoch < 0 || o.BaseSequence < 0 {
+			return fmt.Errorf("%w: idempotent batch with producer id %d, epoch %d, base sequence %d: none may be negative",
+				errs.ErrInvalidArgument, o.ProducerID, o.ProducerEpoch, o.BaseSequence)
+		}
+		return nil
+	}
+	if (o.ProducerID != 0 && o.ProducerID != noProducerID) ||
+		(o.ProducerEpoch != 0 && o.ProducerEpoch != noProducerEpoch) ||
+		(o.BaseSequence != 0 && o.BaseSequence != noSequence) {
+		return fmt.Errorf("%w: producer id %d, epoch %d, base sequence %d given without Idempotent",
+			errs.ErrInvalidArgument, o.ProducerID, o.ProducerEpoch, o.BaseSequence)
+	}
+	if o.Transactional || o.Control {
+		return fmt.Errorf("%w: a transactional or control batch needs a producer (Idempotent)", errs.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// attributes returns the attributes field for o.
+func (o *BatchOptions) attributes() int16 {
+	a := int16(o.Compression)
+	if o.LogAppendTime {
+		a |= attributeLogAppendTime
+	}
+	if o.Transactional {
+		a |= attributeTransactional
+	}
+	if o.Control {
+		a |= attributeControl
+	}
+	return a
+}
+
+// maxBatchLength is the greatest batchLength: the field is an int32.
+const maxBatchLength = math.MaxInt32
+
+// AppendBatch encodes records as one RecordBatch v2, appends it to dst and returns
+// the extended slice. A nil opts means the zero BatchOptions.
+//
+// The batch is written as a producer sends it: baseOffset 0 (the log stamps the real
+// one with SetBaseOffset), offsetDelta i for records[i] (Record.Offset is ignored),
+// lastOffsetDelta len(records)-1, baseTimestamp the first record's timestamp (Kafka's
+// convention; records need not be in time order, deltas may be negative),
+// maxTimestamp the greatest, and the CRC computed last.
+//
+// Errors (dst is then returned unchanged): no records, or invalid options, wrap
+// errs.ErrInvalidArgument; a record or batch whose length does not fit the int32
+// fields wraps errs.ErrRecordTooLarge. The caller checks its own maximum batch size
+// against the length of what was appended.
+//
+// With CompressionNone and enough capacity in dst, AppendBatch does not allocate.
+// With compression it encodes into a pooled scratch buffer and uses pooled
+// compressors, so a steady stream of batches allocates O(1) per batch.
+func AppendBatch(dst []byte, records []Record, opts *BatchOptions) ([]byte, error) {
+	var o BatchOptions
+	if opts != nil {
+		o = *opts
+	}
+	if err := o.validate(); err != nil {
+		return dst, err
+	}
+	if len(records) == 0 {
+		return dst, fmt.Errorf("%w: a batch needs at least one record", errs.ErrInvalidArgument)
+	}
+	if len(records) > math.MaxInt32 {
+		return dst, fmt.Errorf("%w: %d records in one batch", errs.ErrRecordTooLarge, len(records))
+	}
+	baseTimestamp := records[0].Timestamp
+	size, maxTimestamp, err := recordsSize(records, baseTimestamp)
+	if err != nil {
+		return dst, err
+	}
+
+	start := len(dst)
+	if o.Compression == CompressionNone {
+		if size > maxBatchLength-(BatchHeaderSize-BatchOverhead) {
+			return dst, fmt.Errorf("%w: batch of %d records takes %d bytes", errs.ErrRecordTooLarge, len(records), size)
+		}
+		dst = slices.Grow(dst, BatchHeaderSize+size)[:start+BatchHeaderSize+size]
+		putRecords(dst[start+BatchHeaderSize:], records, baseTimestamp)
+	} else {
+		scratch := getScratch(size)
+		putRecords(*scratch, records, baseTimestamp)
+		dst = slices.Grow(dst, BatchHeaderSize)[:start+BatchHeaderSize]
+		dst, err = compress(dst, o.Compression, *scratch)
+		putScratch(scratch)
+		if err != nil {
+			return dst[:start], err
+		}
+		if len(dst)-start-BatchOverhead > maxBatchLength {
+			return dst[:start], fmt.Errorf("%w: compressed batch of %d records takes %d bytes",
+				errs.ErrRecordTooLarge, len(records), len(dst)-start)
+		}
+	}
+
+	b := dst[start:]
+	_ = b[BatchHeaderSize-1]
+	binary.BigEndian.PutUint64(b[offsetBaseOffset:], 0)
+	binary.BigEndian.PutUint32(b[offsetBatchLength:], uint32(len(b)-BatchOverhead))
+	binary.BigEndian.PutUint32(b[offsetLeaderEpoch:], uint32(o.PartitionLeaderEpoch))
+	b[offsetMagic] = MagicV2
+	binary.BigEndian.PutUint16(b[offsetAttributes:], uint16(o.attributes()))
+	binary.BigEndian.PutUint32(b[offsetLastOffsetDelta:], uint32(len(records)-1))
+	binary.BigEndian.PutUint64(b[offsetBaseTimestamp:], uint64(baseTimestamp))
+	binary.BigEndian.PutUint64(b[offsetMaxTimestamp:], uint64(maxTimestamp))
+	producerID, producerEpoch, baseSequence := noProducerID, noProducerEpoch, noSequence
+	if o.Idempotent {
+		producerID, producerEpoch, baseSequence = o.ProducerID, o.ProducerEpoch, o.BaseSequence
+	}
+	binary.BigEndian.PutUint64(b[offsetProducerID:], uint64(producerID))
+	binary.BigEndian.PutUint16(b[offsetProducerEpoch:], uint16(producerEpoch))
+	binary.BigEndian.PutUint32(b[offsetBaseSequence:], uint32(baseSequence))
+	binary.BigEndian.PutUint32(b[offsetRecordCount:], uint32(len(records)))
+	binary.BigEndian.PutUint32(b[offsetCRC:], crc32.Update(0, batchCRCTable, b[offsetCRCCoverageStart:]))
+	return dst, nil
+}
+
+// recordsSize returns the number of bytes the encoded records take (uncompressed)
+// and the greatest timestamp.
+func recordsSize(records []Record, baseTimestamp int64) (size int, maxTimestamp int64, err error) {
+	maxTimestamp = baseTimestamp
+	for i := range records {
+		r := &records[i]
+		maxTimestamp = max(maxTimestamp, r.Timestamp)
+		body := recordBodySize(r, int32(i), baseTimestamp)
+		if body > math.MaxInt32 {
+			return 0, 0, fmt.Errorf("%w: record %d takes %d bytes", errs.ErrRecordTooLarge, i, body)
+		}
+		size += uvarintLen(uint64(body)<<1) + body // zig-zag of a non-negative int32: body*2
+	}
+	return size, maxTimestamp, nil
+}
+
+// recordBodySize returns the length of the record's encoding after its length
+// varint. A result above MaxInt32 means the record cannot be encoded.
+func recordBodySize(r *Record, offsetDelta int32, baseTimestamp int64) int {
+	size := 1 + // attributes
+		uvarintLen(zigzag64(r.Timestamp-baseTimestamp)) +
+		uvarintLen(uint64(offsetDelta)<<1) +
+		1 + // headerCount when there are no headers
+		1 + 1 // the key's and the value's length when they are null
+	if r.Key != nil {
+		size += uvarintLen(uint64(len(r.Key))<<1) - 1 + len(r.Key)
+	}
+	if r.Value != nil {
+		size += uvarintLen(uint64(len(r.Value))<<1) - 1 + len(r.Value)
+	}
+	if len(r.Headers) > 0 {
+		size += headersSize(r.Headers) - 1
+	}
+	return size
+}
+
+// headersSize returns the length of the encoding of headers, count included.
+func headersSize(headers []Header) int {
+	size := uvarintLen(uint64(len(headers)) << 1)
+	for i := range headers {
+		h := &headers[i]
+		size += uvarintLen(uint64(len(h.Key))<<1) + len(h.Key) + 1
+		if h.Value != nil {
+			size += uvarintLen(uint64(len(h.Value))<<1) - 1 + len(h.Value)
+		}
+	}
+	return size
+}
+
+// putRecords writes the records at the start of b, which recordsSize has sized
+// exactly. Lengths and the offset delta are never negative: their zig-zag form is
+// just twice the value.
+func putRecords(b []byte, records []Record, baseTimestamp int64) {
+	p := 0
+	for i := range records {
+		r := &records[i]
+		body := recordBodySize(r, int32(i), baseTimestamp)
+		p += putUvarint(b[p:], uint64(body)<<1)
+		b[p] = 0 // record attributes: unused
+		p++
+		p += putUvarint(b[p:], zigzag64(r.Timestamp-baseTimestamp))
+		p += putUvarint(b[p:], uint64(i)<<1)
+		if r.Key == nil {
+			b[p] = 1 // zig-zag -1: null
+			p++
+		} else {
+			p += putUvarint(b[p:], uint64(len(r.Key))<<1)
+			p += copy(b[p:], r.Key)
+		}
+		if r.Value == nil {
+			b[p] = 1
+			p++
+		} else {
+			p += putUvarint(b[p:], uint64(len(r.Value))<<1)
+			p += copy(b[p:], r.Value)
+		}
+		if len(r.Headers) == 0 {
+			b[p] = 0
+			p++
+		} else {
+			p = putHeaders(b, p, r.Headers)
+		}
+	}
+}
+
+// putHeaders writes headers, count first, at b[p:] and returns the position after.
+func putHeaders(b []byte, p int, headers []Header) int {
+	p += putUvarint(b[p:], uint64(len(headers))<<1)
+	for i := range headers {
+		h := &headers[i]
+		p += putUvarint(b[p:], uint64(len(h.Key))<<1)
+		p += copy(b[p:], h.Key)
+		if h.Value == nil {
+			b[p] = 1
+			p++
+		} else {
+			p += putUvarint(b[p:], uint64(len(h.Value))<<1)
+			p += copy(b[p:], h.Value)
+		}
+	}
+	return p
+}
