@@ -1,0 +1,59 @@
+// Package partition is one partition's commit log: an ordered list of segments in
+// one directory, records at consecutive offsets from 0, appended durably and read
+// from any offset. It is already a useful durable queue on its own; the log package
+// builds topics out of partitions.
+//
+//	dir/
+//	  00000000000000000000.log .index .timeindex     sealed segment
+//	  00000000000000368769.log .index .timeindex     sealed segment
+//	  00000000000000737337.log .index .timeindex     active segment (appends go here)
+//	  partition.checkpoint                           start offset, recovery point, clean flag
+//
+// Finding an offset is a binary search over the segments' base offsets, then the
+// segment's sparse index, then a forward scan of batch headers (see package segment).
+//
+// # Usage
+//
+//	p, err := partition.Open("data/orders-0", nil) // defaults: fsync every append
+//	defer p.Close()
+//	first, err := p.Append(ctx, []partition.Record{{Key: k, Value: v}})
+//	records, err := p.Read(first, 100, 1<<20)      // copies, no waiting
+//	r := p.NewReader(first, 0)                     // follows the tail
+//	for rec, err := r.Next(ctx); err == nil; rec, err = r.Next(ctx) { ... }
+//	off, found, err := p.OffsetForTime(ms)         // seek by timestamp
+//
+// # Durability
+//
+// Options.Sync chooses when appends are fsynced: SyncEveryAppend (the default)
+// acknowledges an append only after an fsync covers it, and many goroutines
+// appending at once share one fsync (group commit); SyncPeriodic fsyncs every N
+// records or every interval; SyncNone leaves it to the OS. Readers see a record only
+// once it is acknowledged. Segments are fsynced when rolled, and the directory after
+// every create, rename and delete. After any write or fsync error the partition fails
+// closed: every later call returns that error, and an fsync is never retried.
+//
+// # Recovery
+//
+// Close fsyncs everything and records a clean shutdown in partition.checkpoint. Open
+// without it verifies, batch by batch, every segment from the checkpointed recovery
+// point (advanced at every roll) on: a torn tail of the last segment is truncated and
+// reported in RecoveryReport; invalid bytes in a sealed segment or below the recovery
+// point are a *CorruptError, never a silent truncation. Indexes are rebuilt whenever
+// they disagree with their log.
+//
+// # Retention and truncation
+//
+// Retention (RetentionBytes, RetentionAge; default: keep forever) deletes whole sealed
+// segments, oldest first, after each roll and on ApplyRetention; DeleteRecordsBefore
+// moves the start offset explicitly. The start offset is checkpointed before files go,
+// and survives restart. TruncateTo removes the tail (for replicas).
+//
+// # Concurrency and ownership
+//
+// A Partition is safe for concurrent use: appends are serialized, reads run
+// concurrently with appends and each other, and never see a partial batch. A Reader
+// is for one goroutine and its records alias its buffers until its next call; Read
+// returns copies. Append does not keep the records; AppendBatch stamps the base
+// offset into the caller's batch. Every blocking call takes a context. Lock order:
+// appendMu, syncSem, mu, then a segment's lock.
+package partition
