@@ -1,13 +1,12 @@
 package partition
 
 import (
-	"errors"
-	"io/fs"
 	"math"
 	"path/filepath"
 	"strings"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/segment"
 )
 
@@ -49,18 +48,8 @@ func Open(dir string, opts *Options) (*Partition, error) {
 	return p, nil
 }
 
-// ensureDir creates the partition directory, durably, if it does not exist.
-func (p *Partition) ensureDir() error {
-	if _, err := p.fsys.Stat(p.dir); err == nil {
-		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err := p.fsys.MkdirAll(p.dir, 0o755); err != nil {
-		return err
-	}
-	return p.fsys.SyncDir(filepath.Dir(filepath.Clean(p.dir)))
-}
+// ensureDir creates the partition directory, and any missing parent, durably.
+func (p *Partition) ensureDir() error { return vfs.MkdirAllSync(p.fsys, p.dir) }
 
 // load reads the checkpoint and the directory, opens or recovers every segment, and
 // sets the partition's offsets.

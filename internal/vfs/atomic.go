@@ -3,6 +3,7 @@ package vfs
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -52,4 +53,35 @@ func ReadFile(fsys FS, path string) ([]byte, error) {
 		return nil, err
 	}
 	return data[:n], nil
+}
+
+// MkdirAllSync creates dir and any missing parents, durably: after it returns, a
+// crash does not lose any directory it created, because the parent of each one is
+// fsynced once the child exists.
+func MkdirAllSync(fsys FS, dir string) error {
+	dir = filepath.Clean(dir)
+	var created []string // missing directories, deepest first
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := fsys.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		created = append(created, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if len(created) == 0 {
+		return nil
+	}
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := len(created) - 1; i >= 0; i-- {
+		if err := fsys.SyncDir(filepath.Dir(created[i])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
