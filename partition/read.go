@@ -2,6 +2,7 @@ package partition
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/stratalog/strata/internal/errs"
@@ -50,7 +51,7 @@ func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte,
 // of size first, always).
 func (p *Partition) readWhole(dst []byte, s *segment.Segment, pos int64, n, first int) ([]byte, error) {
 	start := len(dst)
-	dst = append(dst, make([]byte, n)...)[:start+n]
+	dst = slices.Grow(dst, n)[:start+n]
 	if _, err := s.ReadAt(dst[start:], pos); err != nil {
 		return dst[:start], err
 	}

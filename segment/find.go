@@ -25,7 +25,7 @@ func (s *Segment) Find(offset int64, end int64) (pos int64, h BatchHeader, found
 
 	w := windowPool.Get().(*window)
 	defer func() { w.file = nil; windowPool.Put(w) }()
-	w.file, w.buf, w.start = s.log, w.buf[:0], 0
+	w.file, w.buf, w.start, w.chunk = s.log, w.buf[:0], 0, lookupChunk
 	sc := scanner{w: w, path: LogPath(s.dir, s.base), base: s.base, pos: start, end: end, next: s.base, maxBatch: s.opts.MaxBatchBytes}
 	for {
 		pos := sc.pos

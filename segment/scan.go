@@ -8,9 +8,13 @@ import (
 	"github.com/stratalog/strata/internal/vfs"
 )
 
-// scanChunk is how much a window reads ahead when walking batches: large enough that
-// walking small batches costs one read per chunk, not one per batch.
-const scanChunk = 64 << 10
+// Read-ahead sizes of a window: large for recovery and index rebuilds, which walk a
+// whole file, small for lookups, which walk at most IndexIntervalBytes of batches
+// past an index entry.
+const (
+	scanChunk   = 64 << 10
+	lookupChunk = 8 << 10
+)
 
 // window is a read-ahead buffer over a file, used to walk batch headers and batches
 // without one read per header. It never holds more than max(scanChunk, the largest
@@ -19,6 +23,7 @@ type window struct {
 	file  vfs.File
 	buf   []byte
 	start int64 // file position of buf[0]
+	chunk int   // read-ahead size; scanChunk when zero
 }
 
 // bytes returns the n bytes at pos, reading ahead from the file if they are not
@@ -32,7 +37,11 @@ func (w *window) bytes(pos int64, n int, end int64) ([]byte, error) {
 	if end-pos < int64(n) {
 		return nil, io.ErrUnexpectedEOF
 	}
-	want := max(n, scanChunk)
+	chunk := w.chunk
+	if chunk == 0 {
+		chunk = scanChunk
+	}
+	want := max(n, chunk)
 	if int64(want) > end-pos {
 		want = int(end - pos)
 	}
