@@ -4,11 +4,16 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"hash/crc32"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/snappy/xerial"
 
 	"github.com/stratalog/strata/internal/errs"
 )
@@ -282,6 +287,75 @@ func TestDecoderCompressedAllocations(t *testing.T) {
 			t.Errorf("%v: %v allocations per batch of 10 and 2000 records", c, perBatch)
 		}
 	}
+}
+
+var updateCodecSeeds = flag.Bool("update-codec-seeds", false,
+	"rewrite the seed corpora of FuzzDecoder and FuzzParseBatchHeader in testdata/fuzz")
+
+// TestWriteCodecFuzzSeeds writes the seed corpora under testdata/fuzz when run with
+// -update-codec-seeds; go test runs the seeds of every Fuzz target as tests.
+func TestWriteCodecFuzzSeeds(t *testing.T) {
+	if !*updateCodecSeeds {
+		t.Skip("run with -update-codec-seeds to rewrite the seed corpora")
+	}
+	seeds := map[string][]byte{}
+	headerRecords := codecTestRecords(3, 9)
+	headerRecords[1].Headers = []Header{{Key: "trace", Value: []byte("abc")}, {Key: "null", Value: nil}}
+	headerRecords[2].Key = []byte{}
+	for _, c := range codecAll {
+		b, err := AppendBatch(nil, headerRecords, &BatchOptions{Compression: c, Idempotent: true, ProducerID: 7, BaseSequence: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		SetBaseOffset(b, 1000)
+		seeds["valid-"+c.String()] = b
+		seeds["truncated-"+c.String()] = b[:len(b)*2/3]
+		garbled := append([]byte{}, b...)
+		for i := BatchHeaderSize; i < len(garbled); i += 7 {
+			garbled[i] ^= 0x5a
+		}
+		seeds["garbled-"+c.String()] = garbled
+	}
+	golden, _ := AppendBatch(nil, codecGoldenRecords(), nil)
+	seeds["golden"] = golden
+	seeds["header-only"] = golden[:BatchHeaderSize]
+	seeds["empty-batch"] = codecRawBatch(0, 0, 4, nil)
+	seeds["lz4"] = codecRawBatch(int16(CompressionLZ4), 1, 0, codecHex("0c 00 00 00 01 01 00"))
+	seeds["log-append-time"] = codecRawBatch(attributeLogAppendTime, 1, 0, codecHex("0c 00 00 00 01 01 00"))
+	seeds["snappy-xerial"] = codecRawBatch(int16(CompressionSnappy), 2, 1,
+		xerial.Encode(nil, golden[BatchHeaderSize:]))
+	seeds["varint-overflow"] = codecRawBatch(0, 1, 0, codecHex("ff ff ff ff ff 01"))
+	huge := append([]byte{}, golden...)
+	binary.BigEndian.PutUint32(huge[8:], 369296128)
+	seeds["length-369296128"] = huge
+
+	write := func(target, name string, values ...any) {
+		dir := filepath.Join("testdata", "fuzz", target)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		text := "go test fuzz v1\n"
+		for _, v := range values {
+			switch v := v.(type) {
+			case []byte:
+				text += fmt.Sprintf("[]byte(%q)\n", v)
+			case int:
+				text += fmt.Sprintf("int(%d)\n", v)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, b := range seeds {
+		write("FuzzDecoder", name, b)
+		if len(b) >= BatchHeaderSize && !strings.HasPrefix(name, "garbled") {
+			write("FuzzParseBatchHeader", name, b[:BatchHeaderSize], 1<<20)
+		}
+	}
+	write("FuzzParseBatchHeader", "short", golden[:60], 1<<20)
+	write("FuzzParseBatchHeader", "max-is-size", golden, len(golden))
+	write("FuzzParseBatchHeader", "negative-max", golden, -1)
 }
 
 func FuzzDecoder(f *testing.F) {

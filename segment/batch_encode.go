@@ -120,30 +120,31 @@ func AppendBatch(dst []byte, records []Record, opts *BatchOptions) ([]byte, erro
 		return dst, fmt.Errorf("%w: %d records in one batch", errs.ErrRecordTooLarge, len(records))
 	}
 	baseTimestamp := records[0].Timestamp
-	size, maxTimestamp, err := recordsSize(records, baseTimestamp)
-	if err != nil {
-		return dst, err
-	}
 
 	start := len(dst)
+	var maxTimestamp int64
+	var err error
 	if o.Compression == CompressionNone {
-		if size > maxBatchLength-(BatchHeaderSize-BatchOverhead) {
-			return dst, fmt.Errorf("%w: batch of %d records takes %d bytes", errs.ErrRecordTooLarge, len(records), size)
+		grown := slices.Grow(dst, BatchHeaderSize)[:start+BatchHeaderSize]
+		grown, maxTimestamp, err = appendRecords(grown, records, baseTimestamp)
+		if err != nil {
+			return dst, err
 		}
-		dst = slices.Grow(dst, BatchHeaderSize+size)[:start+BatchHeaderSize+size]
-		putRecords(dst[start+BatchHeaderSize:], records, baseTimestamp)
+		dst = grown
 	} else {
-		scratch := getScratch(size)
-		putRecords(*scratch, records, baseTimestamp)
-		dst = slices.Grow(dst, BatchHeaderSize)[:start+BatchHeaderSize]
-		dst, err = compress(dst, o.Compression, *scratch)
+		scratch := getScratch()
+		*scratch, maxTimestamp, err = appendRecords((*scratch)[:0], records, baseTimestamp)
+		if err == nil {
+			dst = slices.Grow(dst, BatchHeaderSize)[:start+BatchHeaderSize]
+			dst, err = compress(dst, o.Compression, *scratch)
+			if err == nil && len(dst)-start-BatchOverhead > maxBatchLength {
+				err = fmt.Errorf("%w: compressed batch of %d records takes %d bytes",
+					errs.ErrRecordTooLarge, len(records), len(dst)-start)
+			}
+		}
 		putScratch(scratch)
 		if err != nil {
 			return dst[:start], err
-		}
-		if len(dst)-start-BatchOverhead > maxBatchLength {
-			return dst[:start], fmt.Errorf("%w: compressed batch of %d records takes %d bytes",
-				errs.ErrRecordTooLarge, len(records), len(dst)-start)
 		}
 	}
 
@@ -169,20 +170,56 @@ func AppendBatch(dst []byte, records []Record, opts *BatchOptions) ([]byte, erro
 	return dst, nil
 }
 
-// recordsSize returns the number of bytes the encoded records take (uncompressed)
-// and the greatest timestamp.
-func recordsSize(records []Record, baseTimestamp int64) (size int, maxTimestamp int64, err error) {
-	maxTimestamp = baseTimestamp
+// recordsSizeLowerBound returns a lower bound of the size of the encoded records:
+// what appendRecords may reserve without ever allocating more than needed.
+func recordsSizeLowerBound(records []Record) int {
+	size := 0
 	for i := range records {
-		r := &records[i]
-		maxTimestamp = max(maxTimestamp, r.Timestamp)
-		body := recordBodySize(r, int32(i), baseTimestamp)
-		if body > math.MaxInt32 {
-			return 0, 0, fmt.Errorf("%w: record %d takes %d bytes", errs.ErrRecordTooLarge, i, body)
-		}
-		size += uvarintLen(uint64(body)<<1) + body // zig-zag of a non-negative int32: body*2
+		size += minRecordSize + len(records[i].Key) + len(records[i].Value)
 	}
-	return size, maxTimestamp, nil
+	return size
+}
+
+// recordsChunk is the number of records whose sizes appendRecords keeps on the stack
+// between sizing them and writing them.
+const recordsChunk = 128
+
+// maxRecordsSize is the greatest size of the records of an uncompressed batch:
+// batchLength, an int32, counts them and 49 bytes of header.
+const maxRecordsSize = maxBatchLength - (BatchHeaderSize - BatchOverhead)
+
+// appendRecords appends the encoded records to dst and returns it with the greatest
+// timestamp. It sizes a chunk of records (a record's length varint comes first, so
+// its size must be known before it is written), grows dst once for the chunk, then
+// writes the chunk.
+func appendRecords(dst []byte, records []Record, baseTimestamp int64) ([]byte, int64, error) {
+	maxTimestamp := baseTimestamp
+	recordsStart := len(dst)
+	var bodySizes [recordsChunk]int
+	for chunkStart := 0; chunkStart < len(records); chunkStart += recordsChunk {
+		chunk := records[chunkStart:min(chunkStart+recordsChunk, len(records))]
+		chunkSize := 0
+		for i := range chunk {
+			r := &chunk[i]
+			maxTimestamp = max(maxTimestamp, r.Timestamp)
+			body := recordBodySize(r, int32(chunkStart+i), baseTimestamp)
+			bodySizes[i] = body
+			chunkSize += uvarintLen(uint64(body)<<1) + body
+		}
+		if chunkSize > maxRecordsSize-(len(dst)-recordsStart) {
+			return dst, 0, fmt.Errorf("%w: the records of the batch take more than %d bytes",
+				errs.ErrRecordTooLarge, maxRecordsSize)
+		}
+		p := len(dst)
+		if cap(dst)-p < chunkSize {
+			// Growing anyway: make room for the records still to come too, at least
+			// as much as they will surely take, so as to allocate only once or twice.
+			dst = slices.Grow(dst, chunkSize+recordsSizeLowerBound(records[chunkStart+len(chunk):]))
+		}
+		dst = dst[:p+chunkSize]
+		putRecords(dst, p, chunk, bodySizes[:len(chunk)], int32(chunkStart), baseTimestamp)
+	}
+	return dst, maxTimestamp, nil
 }
 
 // recordBodySize returns the length of the record's encoding after its length
@@ -218,31 +255,53 @@ func headersSize(headers []Header) int {
 	return size
 }
 
-// putRecords writes the records at the start of b, which recordsSize has sized
-// exactly. Lengths and the offset delta are never negative: their zig-zag form is
-// just twice the value.
-func putRecords(b []byte, records []Record, baseTimestamp int64) {
-	p := 0
+// putRecords writes records at b[p:], which appendRecords has sized exactly;
+// bodySizes[i] is the size of records[i] after its length varint, firstDelta the
+// offsetDelta of records[0]. Lengths and offset deltas are never negative, so their
+// zig-zag form is just twice the value. Varints of one or two bytes are written by
+// putUvarintFast, inlined; longer ones by putUvarintSlow.
+func putRecords(b []byte, p int, records []Record, bodySizes []int, firstDelta int32, baseTimestamp int64) {
+	bodySizes = bodySizes[:len(records)]
 	for i := range records {
 		r := &records[i]
-		body := recordBodySize(r, int32(i), baseTimestamp)
-		p += putUvarint(b[p:], uint64(body)<<1)
+		u := uint64(bodySizes[i]) << 1
+		n := putUvarintFast(b[p:], u)
+		if n == 0 {
+			n = putUvarintSlow(b[p:], u)
+		}
+		p += n
 		b[p] = 0 // record attributes: unused
 		p++
-		p += putUvarint(b[p:], zigzag64(r.Timestamp-baseTimestamp))
-		p += putUvarint(b[p:], uint64(i)<<1)
+		u = zigzag64(r.Timestamp - baseTimestamp)
+		if n = putUvarintFast(b[p:], u); n == 0 {
+			n = putUvarintSlow(b[p:], u)
+		}
+		p += n
+		u = uint64(firstDelta+int32(i)) << 1
+		if n = putUvarintFast(b[p:], u); n == 0 {
+			n = putUvarintSlow(b[p:], u)
+		}
+		p += n
 		if r.Key == nil {
 			b[p] = 1 // zig-zag -1: null
 			p++
 		} else {
-			p += putUvarint(b[p:], uint64(len(r.Key))<<1)
+			u = uint64(len(r.Key)) << 1
+			if n = putUvarintFast(b[p:], u); n == 0 {
+				n = putUvarintSlow(b[p:], u)
+			}
+			p += n
 			p += copy(b[p:], r.Key)
 		}
 		if r.Value == nil {
 			b[p] = 1
 			p++
 		} else {
-			p += putUvarint(b[p:], uint64(len(r.Value))<<1)
+			u = uint64(len(r.Value)) << 1
+			if n = putUvarintFast(b[p:], u); n == 0 {
+				n = putUvarintSlow(b[p:], u)
+			}
+			p += n
 			p += copy(b[p:], r.Value)
 		}
 		if len(r.Headers) == 0 {

@@ -256,8 +256,8 @@ func TestBatchHeaderSetters(t *testing.T) {
 
 func TestBatchHeaderAttributes(t *testing.T) {
 	tests := []struct {
-		opts                                   BatchOptions
-		attributes                             int16
+		opts                                  BatchOptions
+		attributes                            int16
 		transactional, control, logAppendTime bool
 	}{
 		{BatchOptions{}, 0x00, false, false, false},

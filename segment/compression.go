@@ -31,16 +31,13 @@ const maxPooledScratch = 16 << 20
 
 var scratchPool sync.Pool // *[]byte
 
-// getScratch returns a pooled buffer of length n.
-func getScratch(n int) *[]byte {
+// getScratch returns a pooled buffer, of length 0.
+func getScratch() *[]byte {
 	p, _ := scratchPool.Get().(*[]byte)
 	if p == nil {
 		p = new([]byte)
 	}
-	if cap(*p) < n {
-		*p = make([]byte, n)
-	}
-	*p = (*p)[:n]
+	*p = (*p)[:0]
 	return p
 }
 
@@ -258,39 +255,74 @@ func (d *Decoder) decompressGzip(dst, src []byte, limit int) ([]byte, error) {
 	return dst, err
 }
 
-var zstdDecoderPool sync.Pool // *zstd.Decoder
+// zstdDecoder returns the shared zstd decoder for frames that declare their content
+// size (strata's writer always does). Its DecodeAll may be called concurrently (one
+// block decoder per GOMAXPROCS) and starts no goroutine. DecodeAll decodes into the
+// caller's buffer, whose capacity it does not exceed (WithDecodeAllCapLimit), and
+// uses that buffer as its history: the frame's window costs no memory.
+var zstdDecoder = sync.OnceValues(func() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(0),
+		zstd.WithDecodeAllCapLimit(true),
+	)
+})
+
+// zstdStreamDecoders are the decoders for frames of unknown content size (Java's
+// zstd-jni writes those for batches over 16 KiB). Concurrency 1 makes streaming
+// synchronous: no goroutine, so a pooled decoder that the GC drops leaks nothing.
+var zstdStreamDecoders sync.Pool // *zstd.Decoder
 
 func (d *Decoder) decompressZstd(dst, src []byte, limit int) ([]byte, error) {
-	hint := 0
 	var frame zstd.Header
 	if err := frame.Decode(src); err != nil {
 		return dst[:0], err
 	}
-	if frame.HasFCS {
-		if frame.FrameContentSize > uint64(limit) {
-			return dst[:0], errTooLarge
-		}
-		hint = int(frame.FrameContentSize)
+	if !frame.HasFCS {
+		return d.decompressZstdStream(dst, src, limit)
 	}
-	dec, _ := zstdDecoderPool.Get().(*zstd.Decoder)
+	if frame.FrameContentSize > uint64(limit) {
+		return dst[:0], errTooLarge
+	}
+	dec, err := zstdDecoder()
+	if err != nil {
+		return dst[:0], err
+	}
+	dst = ensureLen(dst, int(frame.FrameContentSize))[:0]
+	out, err := dec.DecodeAll(src, dst)
+	if errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+		// More output than the content size declared: a second frame, or a lie.
+		return d.decompressZstdStream(dst, src, limit)
+	}
+	if err != nil {
+		return dst[:0], err
+	}
+	return out, nil
+}
+
+// decompressZstdStream decodes with a streaming decoder, into a buffer that grows up
+// to the limit. The decoder keeps a window of history, allocated once per pooled
+// decoder, which must not exceed the limit either.
+func (d *Decoder) decompressZstdStream(dst, src []byte, limit int) ([]byte, error) {
+	dec, _ := zstdStreamDecoders.Get().(*zstd.Decoder)
 	if dec == nil {
 		var err error
-		// Concurrency 1 makes stream decoding synchronous: no goroutine, so a pooled
-		// decoder that the GC drops leaks nothing.
 		dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
 		if err != nil {
 			return dst[:0], err
 		}
 	}
 	d.src.Reset(src)
-	// In streaming mode WithDecoderMaxMemory bounds the window the decoder keeps.
+	// In streaming mode WithDecoderMaxMemory bounds the window.
 	err := dec.ResetWithOptions(&d.src, zstd.WithDecoderMaxMemory(uint64(limit)))
 	if err == nil {
-		dst, err = readLimited(dec, dst, hint, limit, d.probe[:])
+		dst, err = readLimited(dec, dst, min(8*len(src), limit), limit, d.probe[:])
 	}
 	_ = dec.Reset(nil)
-	zstdDecoderPool.Put(dec)
+	zstdStreamDecoders.Put(dec)
 	d.src.Reset(nil)
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+		return dst[:0], fmt.Errorf("%w: its window exceeds the decoder's limit of %d bytes", err, limit)
+	}
 	return dst, err
 }
 

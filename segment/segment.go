@@ -193,10 +193,13 @@ func (s *Segment) indexBatchLocked(h *BatchHeader, pos int64) error {
 		s.mu.firstTimestamp = h.MaxTimestamp
 	}
 	if s.mu.bytesSinceIndex > int64(s.opts.IndexIntervalBytes) {
-		if err := s.mu.offsets.Append(h.LastOffset(), pos); err != nil {
+		// A full index (only possible when rebuilding with a smaller MaxIndexBytes
+		// than the segment was written with) just stops growing: lookups past its
+		// last entry scan further, and stay correct.
+		if err := s.mu.offsets.Append(h.LastOffset(), pos); err != nil && !errors.Is(err, index.ErrIndexFull) {
 			return err
 		}
-		if err := s.mu.times.MaybeAppend(s.mu.maxTimestamp, s.mu.offsetOfMaxTimestamp); err != nil {
+		if err := s.mu.times.MaybeAppend(s.mu.maxTimestamp, s.mu.offsetOfMaxTimestamp); err != nil && !errors.Is(err, index.ErrIndexFull) {
 			return err
 		}
 		s.mu.bytesSinceIndex = 0

@@ -40,14 +40,31 @@ func varlongLen(v int64) int { return uvarintLen(zigzag64(v)) }
 // putUvarint writes u at the start of b, which must be long enough, and returns the
 // number of bytes written.
 func putUvarint(b []byte, u uint64) int {
-	if u < 0x80 {
-		b[0] = byte(u)
-		return 1
+	if n := putUvarintFast(b, u); n != 0 {
+		return n
 	}
 	return putUvarintSlow(b, u)
 }
 
-// Kept out of line so that the one-byte fast path of its caller inlines.
+// putUvarintFast writes u at the start of b when it takes one or two bytes and
+// returns the number of bytes written, or writes nothing and returns 0 when u needs
+// more. It is small enough to be inlined.
+func putUvarintFast(b []byte, u uint64) int {
+	if u < 1<<7 {
+		b[0] = byte(u)
+		return 1
+	}
+	if u < 1<<14 {
+		_ = b[1]
+		b[0] = byte(u) | 0x80
+		b[1] = byte(u >> 7)
+		return 2
+	}
+	return 0
+}
+
+// putUvarintSlow writes u of any size at the start of b and returns its length.
+// Kept out of line so that its callers' fast paths inline.
 //
 //go:noinline
 func putUvarintSlow(b []byte, u uint64) int {
