@@ -22,9 +22,12 @@ import (
 //	}
 type Decoder struct {
 	// MaxDecompressedBytes bounds the size of a decompressed batch (0 means
-	// DefaultMaxDecompressedBytes, 64 MiB). A batch that would decompress to more is
-	// an error wrapping errs.ErrCorrupt, and no more than this is ever allocated for
-	// its records.
+	// DefaultMaxDecompressedBytes, 64 MiB). A batch that declares or produces more is
+	// an error wrapping errs.ErrCorrupt. The buffer that holds the decompressed
+	// records never grows beyond it: a size the codec declares is checked before
+	// anything is allocated, and streams are read up to the bound and no further.
+	// The decompressors' own state comes on top (a zstd window, itself at most this
+	// bound; flate's 32 KiB dictionary).
 	MaxDecompressedBytes int
 
 	header    BatchHeader

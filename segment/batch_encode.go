@@ -180,50 +180,125 @@ func recordsSizeLowerBound(records []Record) int {
 	return size
 }
 
-// recordsChunk is the number of records whose sizes appendRecords keeps on the stack
-// between sizing them and writing them.
-const recordsChunk = 128
-
-// maxRecordsSize is the greatest size of the records of an uncompressed batch:
-// batchLength, an int32, counts them and 49 bytes of header.
+// maxRecordsSize is the greatest size of the records of a batch: batchLength, an
+// int32, counts them and 49 bytes of header.
 const maxRecordsSize = maxBatchLength - (BatchHeaderSize - BatchOverhead)
 
+// recordFixedBound bounds the bytes of a record other than its key, value and
+// headers: length, attributes, timestampDelta, offsetDelta, keyLength, valueLength
+// and headerCount at their longest.
+const recordFixedBound = 5*maxVarintLen32 + 1 + maxVarintLen64
+
 // appendRecords appends the encoded records to dst and returns it with the greatest
-// timestamp. It sizes a chunk of records (a record's length varint comes first, so
-// its size must be known before it is written), grows dst once for the chunk, then
-// writes the chunk.
+// timestamp.
+//
+// A record starts with the varint of its length, which is known only once the record
+// is encoded. Each record is written in one pass, its body placed after as many bytes
+// as the previous record's length varint took (records of a batch are usually of
+// similar size); in the rare case the guess is wrong the body is moved by a byte or
+// two. dst grows only when a record might not fit (by a bound on its size), and then
+// by what the record surely takes, so that a dst with enough capacity for the exact
+// result is never reallocated.
 func appendRecords(dst []byte, records []Record, baseTimestamp int64) ([]byte, int64, error) {
 	maxTimestamp := baseTimestamp
 	recordsStart := len(dst)
-	var bodySizes [recordsChunk]int
-	for chunkStart := 0; chunkStart < len(records); chunkStart += recordsChunk {
-		chunk := records[chunkStart:min(chunkStart+recordsChunk, len(records))]
-		chunkSize := 0
-		for i := range chunk {
-			r := &chunk[i]
-			maxTimestamp = max(maxTimestamp, r.Timestamp)
-			body := recordBodySize(r, int32(chunkStart+i), baseTimestamp)
-			bodySizes[i] = body
-			chunkSize += uvarintLen(uint64(body)<<1) + body
-		}
-		if chunkSize > maxRecordsSize-(len(dst)-recordsStart) {
-			return dst, 0, fmt.Errorf("%w: the records of the batch take more than %d bytes",
-				errs.ErrRecordTooLarge, maxRecordsSize)
-		}
+	lengthSize := 2 // length varint of the previous record: 2 bytes for 64 to 8191
+	for i := range records {
+		r := &records[i]
+		maxTimestamp = max(maxTimestamp, r.Timestamp)
 		p := len(dst)
-		if cap(dst)-p < chunkSize {
-			// Growing anyway: make room for the records still to come too, at least
-			// as much as they will surely take, so as to allocate only once or twice.
-			dst = slices.Grow(dst, chunkSize+recordsSizeLowerBound(records[chunkStart+len(chunk):]))
+		bound := recordFixedBound + len(r.Key) + len(r.Value)
+		if len(r.Headers) > 0 {
+			bound += headersBound(r.Headers)
 		}
-		dst = dst[:p+chunkSize]
-		putRecords(dst, p, chunk, bodySizes[:len(chunk)], int32(chunkStart), baseTimestamp)
+		if bound > cap(dst)-p || bound > maxRecordsSize-(p-recordsStart) {
+			// Near the end of dst's capacity or of the batch's size: size the
+			// record exactly before deciding.
+			body := recordBodySize(r, int32(i), baseTimestamp)
+			lengthSize = uvarintLen(uint64(body) << 1)
+			size := lengthSize + body
+			if size > maxRecordsSize-(p-recordsStart) {
+				return dst, 0, fmt.Errorf("%w: the records of the batch take more than %d bytes",
+					errs.ErrRecordTooLarge, maxRecordsSize)
+			}
+			if size > cap(dst)-p {
+				// Growing anyway: make room for the records still to come too, at
+				// least as much as they will surely take.
+				dst = slices.Grow(dst, size+recordsSizeLowerBound(records[i+1:]))
+			}
+		}
+
+		b := dst[:cap(dst)]
+		q := p + lengthSize // the body starts here
+		b[q] = 0            // record attributes: unused
+		q++
+		u := zigzag64(r.Timestamp - baseTimestamp)
+		n := putUvarintFast(b[q:], u)
+		if n == 0 {
+			n = putUvarintSlow(b[q:], u)
+		}
+		q += n
+		u = uint64(i) << 1 // offsetDelta i; never negative, so zig-zag is just twice
+		if n = putUvarintFast(b[q:], u); n == 0 {
+			n = putUvarintSlow(b[q:], u)
+		}
+		q += n
+		if r.Key == nil {
+			b[q] = 1 // zig-zag -1: null
+			q++
+		} else {
+			u = uint64(len(r.Key)) << 1
+			if n = putUvarintFast(b[q:], u); n == 0 {
+				n = putUvarintSlow(b[q:], u)
+			}
+			q += n
+			q += copy(b[q:], r.Key)
+		}
+		if r.Value == nil {
+			b[q] = 1
+			q++
+		} else {
+			u = uint64(len(r.Value)) << 1
+			if n = putUvarintFast(b[q:], u); n == 0 {
+				n = putUvarintSlow(b[q:], u)
+			}
+			q += n
+			q += copy(b[q:], r.Value)
+		}
+		if len(r.Headers) == 0 {
+			b[q] = 0
+			q++
+		} else {
+			q = putHeaders(b, q, r.Headers)
+		}
+
+		body := q - (p + lengthSize)
+		u = uint64(body) << 1
+		if n = uvarintLen(u); n != lengthSize {
+			// Wrong guess: move the body to just after a length varint of n bytes.
+			copy(b[p+n:], b[p+lengthSize:q])
+			q += n - lengthSize
+			lengthSize = n
+		}
+		if putUvarintFast(b[p:], u) == 0 {
+			putUvarintSlow(b[p:], u)
+		}
+		dst = b[:q]
 	}
 	return dst, maxTimestamp, nil
 }
 
+// headersBound bounds the size of the encoding of headers, count excluded.
+func headersBound(headers []Header) int {
+	size := 0
+	for i := range headers {
+		size += 2*maxVarintLen32 + len(headers[i].Key) + len(headers[i].Value)
+	}
+	return size
+}
+
 // recordBodySize returns the length of the record's encoding after its length
-// varint. A result above MaxInt32 means the record cannot be encoded.
+// varint.
 func recordBodySize(r *Record, offsetDelta int32, baseTimestamp int64) int {
 	size := 1 + // attributes
 		uvarintLen(zigzag64(r.Timestamp-baseTimestamp)) +
@@ -253,64 +328,6 @@ func headersSize(headers []Header) int {
 		}
 	}
 	return size
-}
-
-// putRecords writes records at b[p:], which appendRecords has sized exactly;
-// bodySizes[i] is the size of records[i] after its length varint, firstDelta the
-// offsetDelta of records[0]. Lengths and offset deltas are never negative, so their
-// zig-zag form is just twice the value. Varints of one or two bytes are written by
-// putUvarintFast, inlined; longer ones by putUvarintSlow.
-func putRecords(b []byte, p int, records []Record, bodySizes []int, firstDelta int32, baseTimestamp int64) {
-	bodySizes = bodySizes[:len(records)]
-	for i := range records {
-		r := &records[i]
-		u := uint64(bodySizes[i]) << 1
-		n := putUvarintFast(b[p:], u)
-		if n == 0 {
-			n = putUvarintSlow(b[p:], u)
-		}
-		p += n
-		b[p] = 0 // record attributes: unused
-		p++
-		u = zigzag64(r.Timestamp - baseTimestamp)
-		if n = putUvarintFast(b[p:], u); n == 0 {
-			n = putUvarintSlow(b[p:], u)
-		}
-		p += n
-		u = uint64(firstDelta+int32(i)) << 1
-		if n = putUvarintFast(b[p:], u); n == 0 {
-			n = putUvarintSlow(b[p:], u)
-		}
-		p += n
-		if r.Key == nil {
-			b[p] = 1 // zig-zag -1: null
-			p++
-		} else {
-			u = uint64(len(r.Key)) << 1
-			if n = putUvarintFast(b[p:], u); n == 0 {
-				n = putUvarintSlow(b[p:], u)
-			}
-			p += n
-			p += copy(b[p:], r.Key)
-		}
-		if r.Value == nil {
-			b[p] = 1
-			p++
-		} else {
-			u = uint64(len(r.Value)) << 1
-			if n = putUvarintFast(b[p:], u); n == 0 {
-				n = putUvarintSlow(b[p:], u)
-			}
-			p += n
-			p += copy(b[p:], r.Value)
-		}
-		if len(r.Headers) == 0 {
-			b[p] = 0
-			p++
-		} else {
-			p = putHeaders(b, p, r.Headers)
-		}
-	}
 }
 
 // putHeaders writes headers, count first, at b[p:] and returns the position after.

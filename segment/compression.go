@@ -11,6 +11,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/stratalog/strata/internal/errs"
 )
 
 // DefaultMaxDecompressedBytes is the bound on a decompressed batch that a Decoder
@@ -19,7 +21,8 @@ const DefaultMaxDecompressedBytes = 64 << 20
 
 // What strata writes, per codec (FORMAT.md repeats it):
 //
-//   - gzip: one gzip member (RFC 1952), default level, no name or comment.
+//   - gzip: one gzip member (RFC 1952), klauspost/compress's default level, no name
+//     or comment.
 //   - snappy: one raw snappy block (the block format, not the framing format and not
 //     xerial's). Readers accept raw blocks and Java's xerial framing.
 //   - zstd: one zstd frame, default level (about zstd level 3, as Kafka), with the
@@ -55,7 +58,7 @@ func compress(dst []byte, c Compression, src []byte) ([]byte, error) {
 	case CompressionSnappy:
 		need := s2.MaxEncodedLen(len(src))
 		if need < 0 {
-			return dst, fmt.Errorf("strata/segment: %d bytes too large for snappy", len(src))
+			return dst, fmt.Errorf("%w: %d bytes too large for snappy", errs.ErrRecordTooLarge, len(src))
 		}
 		start := len(dst)
 		dst = growLen(dst, need)

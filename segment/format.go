@@ -37,28 +37,36 @@ const (
 	// MagicV2 is the only magic byte strata reads and writes. Format.
 	MagicV2 = 2
 
-	offsetBaseOffset             = 0
-	offsetBatchLength            = 8
-	offsetLeaderEpoch            = 12
-	offsetMagic                  = 16
-	offsetCRC                    = 17
-	offsetAttributes             = 21
-	offsetLastOffsetDelta        = 23
-	offsetBaseTimestamp          = 27
-	offsetMaxTimestamp           = 35
-	offsetProducerID             = 43
-	offsetProducerEpoch          = 51
-	offsetBaseSequence           = 53
-	offsetRecordCount            = 57
-	offsetRecords                = BatchHeaderSize
-	offsetCRCCoverageStart       = offsetAttributes // the CRC covers b[21:]
-	batchLengthFieldEnd          = BatchOverhead    // batchLength counts the bytes from here
-	minRecordSize                = 7                // length, attributes, timestampDelta, offsetDelta, keyLength, valueLength, headerCount: one byte each
-	maxVarintLen32               = 5                // Kafka's cap on a varint
-	maxVarintLen64               = 10               // Kafka's cap on a varlong
-	noProducerID           int64 = -1               // producerId of a batch with no idempotent producer
-	noProducerEpoch        int16 = -1
-	noSequence             int32 = -1
+	// Byte positions of the header fields.
+	offsetBaseOffset       = 0
+	offsetBatchLength      = 8
+	offsetLeaderEpoch      = 12
+	offsetMagic            = 16
+	offsetCRC              = 17
+	offsetAttributes       = 21
+	offsetLastOffsetDelta  = 23
+	offsetBaseTimestamp    = 27
+	offsetMaxTimestamp     = 35
+	offsetProducerID       = 43
+	offsetProducerEpoch    = 51
+	offsetBaseSequence     = 53
+	offsetRecordCount      = 57
+	offsetCRCCoverageStart = offsetAttributes // the CRC covers b[21:]
+)
+
+// Format: records and the producer fields.
+const (
+	// minRecordSize is the smallest record: length, attributes, timestampDelta,
+	// offsetDelta, keyLength, valueLength and headerCount, one byte each.
+	minRecordSize  = 7
+	maxVarintLen32 = 5  // Kafka's cap on a varint (int32)
+	maxVarintLen64 = 10 // Kafka's cap on a varlong (int64)
+
+	// Kafka's values of producerId, producerEpoch and baseSequence for a batch
+	// without an idempotent producer.
+	noProducerID    int64 = -1
+	noProducerEpoch int16 = -1
+	noSequence      int32 = -1
 )
 
 // Format: bits of the batch attributes (int16).
