@@ -21,10 +21,10 @@ import (
 // it, in hex):
 //
 //	strata-partition-checkpoint 1
-//	log-start-offset 0
+//	log-start-offset 250
 //	recovery-point 368769
 //	clean-shutdown false
-//	crc32c 9b1c2d3e
+//	crc32c 211305dd
 //
 // It is replaced crash-atomically (temp file, fsync, rename, fsync directory).
 const CheckpointFile = "partition.checkpoint"
