@@ -129,7 +129,12 @@ func (r *Reader) startBatch() error {
 	return nil
 }
 
+// corrupt reports a batch that failed verification, naming its file and position.
 func (r *Reader) corrupt(err error) error {
 	r.buf, r.pos, r.inBatch = r.buf[:0], 0, false
-	return errs.Corruptf(r.p.dir, r.offset, "batch holding offset %d: %v", r.offset, err)
+	loc, lerr := r.p.Locate(r.offset)
+	if lerr != nil {
+		return errs.Corruptf(r.p.dir, -1, "batch holding offset %d: %v", r.offset, err)
+	}
+	return errs.Corruptf(loc.Path, loc.Position, "batch holding offset %d: %v", r.offset, err)
 }

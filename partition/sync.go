@@ -9,8 +9,11 @@ import (
 // and SyncNone it is how a caller forces durability at a point of its choosing.
 func (p *Partition) Sync(ctx context.Context) error {
 	p.mu.RLock()
-	end := p.mu.written.offset
+	end, err := p.mu.written.offset, p.usableLocked()
 	p.mu.RUnlock()
+	if err != nil {
+		return err
+	}
 	return p.syncTo(ctx, end)
 }
 

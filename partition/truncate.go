@@ -5,12 +5,14 @@ import (
 	"sort"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/segment"
 )
 
 // TruncateTo removes every batch holding an offset >= offset, durably, and returns
 // the new end offset. Batches are never split: a batch that straddles offset is
 // removed whole, so the new end offset may be below offset (replicas truncate at
-// batch boundaries, where leader epochs change). offset must lie between the start
+// batch boundaries, where leader epochs change); if that would cut below the start
+// offset, the log is emptied and restarts at the start offset. offset must lie between the start
 // offset and the written offset (ErrOffsetOutOfRange otherwise). Readers past the new
 // end get ErrOffsetOutOfRange.
 func (p *Partition) TruncateTo(offset int64) (int64, error) {
@@ -42,10 +44,25 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	if err := last.TruncateTo(offset); err != nil {
 		return 0, p.failLocked(err)
 	}
+	end := last.NextOffset()
+	if end < p.mu.start {
+		// The batch straddling offset began below the start offset: what is left
+		// lies wholly below the start. Start over empty at the start offset, as
+		// Kafka's truncateFullyAndStartAt does; no readable record is lost.
+		if err := last.Remove(); err != nil {
+			return 0, p.failLocked(err)
+		}
+		fresh, err := segment.Create(p.fsys, p.dir, p.mu.start, p.segOpts)
+		if err != nil {
+			return 0, p.failLocked(err)
+		}
+		last = fresh
+		p.mu.segments = []*segment.Segment{last}
+		end = p.mu.start
+	}
 	if err := p.fsys.SyncDir(p.dir); err != nil {
 		return 0, p.failLocked(err)
 	}
-	end := last.NextOffset()
 	m := mark{offset: end, seg: last, pos: last.Size()}
 	p.mu.written, p.mu.durable = m, end
 	if p.mu.committed.offset > end {

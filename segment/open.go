@@ -135,6 +135,13 @@ func (s *Segment) checkTail(size int64) error {
 	if ts, off, ok := s.mu.times.LastEntry(); ok {
 		s.mu.maxTimestamp, s.mu.offsetOfMaxTimestamp = ts, off
 	}
+	lastTime, _, hasTime := s.mu.times.LastEntry()
+	if size > 0 && !hasTime {
+		// Seal always leaves an entry for the segment's greatest timestamp; without
+		// it the greatest timestamp (which retention and time lookups trust) is
+		// unknown.
+		return errInconsistent
+	}
 	checkEntry := hasEntry
 	for {
 		batchPos := sc.pos
@@ -153,8 +160,8 @@ func (s *Segment) checkTail(size int64) error {
 		} else if s.mu.bytesSinceIndex > int64(s.opts.IndexIntervalBytes) {
 			return errInconsistent // an entry is missing: the index lags the log
 		}
-		if h.MaxTimestamp > s.mu.maxTimestamp {
-			s.mu.maxTimestamp, s.mu.offsetOfMaxTimestamp = h.MaxTimestamp, h.LastOffset()
+		if h.MaxTimestamp > lastTime {
+			return errInconsistent // Seal's last time entry is the segment's greatest
 		}
 		s.mu.bytesSinceIndex += int64(h.Size())
 		s.mu.size = batchPos + int64(h.Size())
