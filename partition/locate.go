@@ -34,10 +34,7 @@ func (p *Partition) Locate(offset int64) (Location, error) {
 	i := sort.Search(len(segments), func(i int) bool { return segments[i].Base() > offset }) - 1
 	for i = max(i, 0); i < len(segments); i++ {
 		s := segments[i]
-		end := s.Size()
-		if s == p.mu.committed.seg {
-			end = p.mu.committed.pos
-		}
+		end := p.readableEndLocked(s)
 		pos, h, found, err := s.Find(offset, end)
 		if err != nil {
 			return Location{}, err

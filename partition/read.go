@@ -30,10 +30,7 @@ func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte,
 	i := sort.Search(len(segments), func(i int) bool { return segments[i].Base() > offset }) - 1
 	for i = max(i, 0); i < len(segments) && offset < p.mu.committed.offset; i++ {
 		s := segments[i]
-		end := s.Size()
-		if s == p.mu.committed.seg {
-			end = p.mu.committed.pos
-		}
+		end := p.readableEndLocked(s)
 		pos, h, found, err := s.Find(offset, end)
 		if err != nil {
 			return dst, err
@@ -68,6 +65,16 @@ func (p *Partition) readWhole(dst []byte, s *segment.Segment, pos int64, n, firs
 	}
 	p.stats.bytesRead.Add(uint64(keep))
 	return dst[:start+keep], nil
+}
+
+// readableEndLocked returns the position up to which readers may read segment s: all
+// of a sealed segment, the committed position of the segment holding the committed
+// mark.
+func (p *Partition) readableEndLocked(s *segment.Segment) int64 {
+	if s == p.mu.committed.seg {
+		return p.mu.committed.pos
+	}
+	return s.Size()
 }
 
 func (p *Partition) outOfRangeLocked(offset int64) error {

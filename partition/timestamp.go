@@ -17,10 +17,7 @@ func (p *Partition) OffsetForTime(ts int64) (offset int64, found bool, err error
 		if s.NextOffset() <= p.mu.start || s.MaxTimestamp() < ts {
 			continue
 		}
-		end := s.Size()
-		if s == p.mu.committed.seg {
-			end = p.mu.committed.pos
-		}
+		end := p.readableEndLocked(s)
 		off, ok, err := s.FindTimestamp(ts, p.mu.start, end)
 		if err != nil || ok {
 			return off, ok, err

@@ -17,10 +17,7 @@ func (p *Partition) Verify(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		end := s.Size()
-		if s == p.mu.committed.seg {
-			end = p.mu.committed.pos
-		}
+		end := p.readableEndLocked(s)
 		if err := s.Verify(end); err != nil {
 			return err
 		}
