@@ -1,0 +1,205 @@
+package log
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/segment"
+)
+
+// Unlimited, as TopicConfig.RetentionBytes or RetentionAge, keeps records forever
+// (Kafka's -1). It is untyped, so it serves both fields.
+const Unlimited = -1
+
+// Cleanup policies (Kafka's cleanup.policy).
+const (
+	// CleanupDelete deletes whole old segments by RetentionBytes and RetentionAge.
+	CleanupDelete = "delete"
+	// CleanupCompact keeps the latest record of each key. Not implemented yet:
+	// CreateTopic refuses it with ErrInvalidConfig.
+	CleanupCompact = "compact"
+)
+
+// Compression codecs (Kafka's compression.type). lz4 is not supported.
+const (
+	CompressionNone   = "none"
+	CompressionGzip   = "gzip"
+	CompressionSnappy = "snappy"
+	CompressionZstd   = "zstd"
+)
+
+// Built-in defaults: what a TopicConfig field left at zero means when the store's
+// TopicDefaults leave it at zero too. Retention defaults to Unlimited.
+const (
+	DefaultPartitions    = 1
+	DefaultSegmentBytes  = partition.DefaultSegmentBytes // 1 GiB, Kafka's segment.bytes
+	DefaultSegmentAge    = partition.DefaultSegmentAge   // 7 days, Kafka's segment.ms
+	DefaultMaxBatchBytes = segment.DefaultMaxBatchBytes  // 1 MiB, Kafka's message.max.bytes
+	DefaultCompression   = CompressionNone
+	DefaultCleanupPolicy = CleanupDelete
+)
+
+// Limits of TopicConfig fields.
+const (
+	maxMaxBatchBytes = int(segment.MaxSegmentBytes)   // a batch must fit in a segment
+	maxSegmentBytes  = int64(segment.MaxSegmentBytes) // relative positions are 32-bit
+)
+
+// TopicConfig is a topic's configuration. Every field's zero value means "inherit":
+// a topic takes the value of the store's Options.TopicDefaults, and a zero there
+// takes the built-in default (the Default... constants; retention Unlimited).
+//
+// The store keeps each topic's own settings (its non-zero fields) in its metadata, so
+// a topic keeps inheriting the store defaults in force at each Open, as Kafka topics
+// follow the broker's defaults except where overridden.
+type TopicConfig struct {
+	// Partitions is the number of partitions CreateTopic creates. Default 1, at most
+	// MaxPartitions. AddPartitions adds more later; there is no way to remove some.
+	Partitions int
+	// Sync is the durability policy of appends. Default SyncEveryAppend.
+	Sync SyncPolicy
+	// SegmentBytes rolls a partition's active segment before it would exceed this
+	// size. Default 1 GiB; at most 2 GiB - 1.
+	SegmentBytes int64
+	// SegmentAge rolls the active segment once its first record is this old.
+	// Default 7 days.
+	SegmentAge time.Duration
+	// RetentionBytes deletes a partition's oldest sealed segments while the rest
+	// would still hold at least this many bytes. Default Unlimited.
+	RetentionBytes int64
+	// RetentionAge deletes sealed segments whose newest record is older than this.
+	// Default Unlimited.
+	RetentionAge time.Duration
+	// Compression is the codec of the batches producers write: CompressionNone,
+	// CompressionGzip, CompressionSnappy or CompressionZstd. Default none.
+	Compression string
+	// MaxBatchBytes is the largest batch, and so the largest record, a partition
+	// accepts. Default 1 MiB; at least 61 (a batch header).
+	MaxBatchBytes int
+	// CleanupPolicy is CleanupDelete (the default). CleanupCompact is not
+	// implemented yet and is refused.
+	CleanupPolicy string
+}
+
+// builtinDefaults is what a zero field resolves to when the store's defaults leave it
+// at zero too.
+var builtinDefaults = TopicConfig{
+	Partitions:     DefaultPartitions,
+	Sync:           SyncPolicy{Mode: SyncEveryAppend},
+	SegmentBytes:   DefaultSegmentBytes,
+	SegmentAge:     DefaultSegmentAge,
+	RetentionBytes: Unlimited,
+	RetentionAge:   Unlimited,
+	Compression:    DefaultCompression,
+	MaxBatchBytes:  DefaultMaxBatchBytes,
+	CleanupPolicy:  DefaultCleanupPolicy,
+}
+
+// problems returns a description of every invalid field, each starting with the
+// field's name after prefix ("" or "TopicDefaults.").
+func (c TopicConfig) problems(prefix string) []string {
+	var out []string
+	bad := func(field, format string, args ...any) {
+		out = append(out, prefix+field+": "+fmt.Sprintf(format, args...))
+	}
+	if c.Partitions < 0 || c.Partitions > MaxPartitions {
+		bad("Partitions", "%d not in [1, %d] (0: default)", c.Partitions, MaxPartitions)
+	}
+	out = c.Sync.problems(out, prefix+"Sync")
+	if c.SegmentBytes < 0 || c.SegmentBytes > maxSegmentBytes {
+		bad("SegmentBytes", "%d not in [1, %d] (0: default)", c.SegmentBytes, maxSegmentBytes)
+	}
+	if c.SegmentAge < 0 {
+		bad("SegmentAge", "%v is negative", c.SegmentAge)
+	}
+	if c.RetentionBytes < Unlimited {
+		bad("RetentionBytes", "%d: want a positive limit, Unlimited (-1) or 0 (default)", c.RetentionBytes)
+	}
+	if c.RetentionAge < Unlimited {
+		bad("RetentionAge", "%v: want a positive limit, Unlimited (-1) or 0 (default)", c.RetentionAge)
+	}
+	if c.Compression != "" {
+		if _, err := parseCompression(c.Compression); err != nil {
+			bad("Compression", "%q: want none, gzip, snappy or zstd", c.Compression)
+		}
+	}
+	if c.MaxBatchBytes < 0 || c.MaxBatchBytes > maxMaxBatchBytes || (c.MaxBatchBytes > 0 && c.MaxBatchBytes < segment.BatchHeaderSize) {
+		bad("MaxBatchBytes", "%d not in [%d, %d] (0: default)", c.MaxBatchBytes, segment.BatchHeaderSize, maxMaxBatchBytes)
+	}
+	switch c.CleanupPolicy {
+	case "", CleanupDelete:
+	case CleanupCompact, "compact,delete", "delete,compact":
+		bad("CleanupPolicy", "%q is not implemented yet (only %q)", c.CleanupPolicy, CleanupDelete)
+	default:
+		bad("CleanupPolicy", "%q: want %q", c.CleanupPolicy, CleanupDelete)
+	}
+	return out
+}
+
+// parseCompression accepts exactly the codec names the constants give.
+func parseCompression(name string) (segment.Compression, error) {
+	c, err := segment.ParseCompression(name)
+	if err == nil && c.String() != name {
+		err = fmt.Errorf("%q is not a canonical codec name", name)
+	}
+	return c, err
+}
+
+// inherit returns c with every zero field taken from parent.
+func (c TopicConfig) inherit(parent TopicConfig) TopicConfig {
+	if c.Partitions == 0 {
+		c.Partitions = parent.Partitions
+	}
+	if c.Sync.Mode == SyncDefault {
+		c.Sync = parent.Sync
+	}
+	if c.SegmentBytes == 0 {
+		c.SegmentBytes = parent.SegmentBytes
+	}
+	if c.SegmentAge == 0 {
+		c.SegmentAge = parent.SegmentAge
+	}
+	if c.RetentionBytes == 0 {
+		c.RetentionBytes = parent.RetentionBytes
+	}
+	if c.RetentionAge == 0 {
+		c.RetentionAge = parent.RetentionAge
+	}
+	if c.Compression == "" {
+		c.Compression = parent.Compression
+	}
+	if c.MaxBatchBytes == 0 {
+		c.MaxBatchBytes = parent.MaxBatchBytes
+	}
+	if c.CleanupPolicy == "" {
+		c.CleanupPolicy = parent.CleanupPolicy
+	}
+	return c
+}
+
+// ConfigError reports every invalid field of a TopicConfig or of Options. It
+// matches ErrInvalidConfig and ErrInvalidArgument.
+type ConfigError struct {
+	// What was being configured: `topic "orders"`, "Options", ...
+	What string
+	// Problems has one entry per invalid field, each starting with the field's name.
+	Problems []string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string {
+	return "strata/log: invalid config for " + e.What + ": " + strings.Join(e.Problems, "; ")
+}
+
+// Unwrap makes errors.Is match ErrInvalidConfig and ErrInvalidArgument.
+func (e *ConfigError) Unwrap() []error { return []error{ErrInvalidConfig, ErrInvalidArgument} }
+
+// checkConfig returns a *ConfigError if there are problems.
+func checkConfig(what string, problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return &ConfigError{What: what, Problems: problems}
+}

@@ -1,0 +1,302 @@
+package log
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/stratalog/strata/partition"
+)
+
+// ResetPolicy says where a Consumer reads from when it has no position for a
+// partition (just assigned, never sought) or its position is out of range (below the
+// start offset, after retention or DeleteRecords, or above the end offset): Kafka's
+// auto.offset.reset. The zero value is ResetEarliest.
+type ResetPolicy int
+
+const (
+	// ResetEarliest moves to the partition's start offset: replay everything kept.
+	// It is the default, as in franz-go (Kafka's own default is latest).
+	ResetEarliest ResetPolicy = iota
+	// ResetLatest moves to the end offset: only records produced from now on.
+	ResetLatest
+	// ResetNone does not move: Poll returns an error matching ErrOffsetOutOfRange
+	// until Seek gives the partition a valid position.
+	ResetNone
+)
+
+// String returns the policy's name as Kafka spells it.
+func (r ResetPolicy) String() string {
+	switch r {
+	case ResetEarliest:
+		return "earliest"
+	case ResetLatest:
+		return "latest"
+	case ResetNone:
+		return "none"
+	}
+	return fmt.Sprintf("ResetPolicy(%d)", int(r))
+}
+
+// Defaults for ConsumerOptions fields left at zero.
+const (
+	DefaultMaxPollRecords = 500      // Kafka's max.poll.records
+	DefaultMaxPollBytes   = 16 << 20 // bytes of keys, values and headers per Poll
+)
+
+// ConsumerOptions configure a Consumer. The zero value is valid and means the
+// defaults.
+type ConsumerOptions struct {
+	// MaxPollRecords is the most records one Poll returns. Default 500.
+	MaxPollRecords int
+	// MaxPollBytes bounds the key, value and header bytes one Poll returns; a single
+	// larger record is still returned alone, so that a consumer always makes
+	// progress. Default 16 MiB.
+	MaxPollBytes int
+	// Reset is where to read from without a valid position. Default ResetEarliest.
+	Reset ResetPolicy
+}
+
+// Consumer reads the partitions assigned to it, without a consumer group: the
+// application chooses the partitions (Assign) and the positions (Seek...), and Poll
+// returns records from all of them. Positions are not saved anywhere: a new
+// Consumer starts where its Reset policy says.
+//
+// A Consumer is for one goroutine at a time, except Close, which any goroutine may
+// call at any time: it makes a blocked Poll return ErrClosed.
+type Consumer struct {
+	s          *Store
+	opts       ConsumerOptions
+	fetchBytes int // bytes of batches a partition's reader fetches at a time
+
+	assigned []*assignment // in Assign order
+	byTP     map[TopicPartition]*assignment
+	next     int // index of the assignment the next Poll reads first
+
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+// assignment is one assigned partition and the consumer's position in it.
+type assignment struct {
+	tp         TopicPartition
+	p          *partition.Partition
+	reader     *partition.Reader
+	positioned bool              // false until a Seek or the Reset policy sets it
+	pending    *partition.Record // read but not returned by the last Poll (aliases reader)
+}
+
+// position returns the offset of the next record the consumer returns.
+func (a *assignment) position() int64 {
+	if a.pending != nil {
+		return a.pending.Offset
+	}
+	return a.reader.Offset()
+}
+
+func (a *assignment) seek(offset int64) {
+	a.reader.SetOffset(offset)
+	a.pending = nil
+	a.positioned = true
+}
+
+// NewConsumer returns a Consumer with no partitions assigned. Invalid options are a
+// *ConfigError naming every invalid field.
+func (s *Store) NewConsumer(opts ConsumerOptions) (*Consumer, error) {
+	var problems []string
+	if opts.MaxPollRecords < 0 {
+		problems = append(problems, fmt.Sprintf("MaxPollRecords: %d is negative", opts.MaxPollRecords))
+	}
+	if opts.MaxPollBytes < 0 {
+		problems = append(problems, fmt.Sprintf("MaxPollBytes: %d is negative", opts.MaxPollBytes))
+	}
+	if opts.Reset < ResetEarliest || opts.Reset > ResetNone {
+		problems = append(problems, fmt.Sprintf("Reset: %v is not a reset policy", opts.Reset))
+	}
+	if err := checkConfig("ConsumerOptions", problems); err != nil {
+		return nil, err
+	}
+	if opts.MaxPollRecords == 0 {
+		opts.MaxPollRecords = DefaultMaxPollRecords
+	}
+	if opts.MaxPollBytes == 0 {
+		opts.MaxPollBytes = DefaultMaxPollBytes
+	}
+	c := &Consumer{
+		s:          s,
+		opts:       opts,
+		fetchBytes: min(opts.MaxPollBytes, partition.DefaultReadBytes),
+		byTP:       map[TopicPartition]*assignment{},
+		closed:     make(chan struct{}),
+	}
+	if err := s.register(nil, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Assign makes tps the consumer's partitions, replacing the previous assignment
+// (Kafka's assign). Partitions that stay assigned keep their positions; new ones
+// start where the Reset policy says, unless sought first. An unknown topic or
+// partition fails the call (ErrUnknownTopic, ErrUnknownPartition) and changes
+// nothing.
+func (c *Consumer) Assign(tps ...TopicPartition) error {
+	if err := c.usable(); err != nil {
+		return err
+	}
+	assigned := make([]*assignment, 0, len(tps))
+	byTP := make(map[TopicPartition]*assignment, len(tps))
+	for _, tp := range tps {
+		if byTP[tp] != nil {
+			continue
+		}
+		p, err := c.s.lookupPartition(tp)
+		if err != nil {
+			return fmt.Errorf("strata/log: assign: %w", err)
+		}
+		a := c.byTP[tp]
+		if a == nil || a.p != p { // new, or its topic was deleted and created again
+			a = &assignment{tp: tp, p: p, reader: p.NewReader(0, c.fetchBytes)}
+		}
+		assigned = append(assigned, a)
+		byTP[tp] = a
+	}
+	c.assigned, c.byTP, c.next = assigned, byTP, 0
+	return nil
+}
+
+// Assignment returns the assigned partitions, in Assign order.
+func (c *Consumer) Assignment() []TopicPartition {
+	tps := make([]TopicPartition, len(c.assigned))
+	for i, a := range c.assigned {
+		tps[i] = a.tp
+	}
+	return tps
+}
+
+// lookup returns the assignment of tp, or ErrUnknownPartition.
+func (c *Consumer) lookup(tp TopicPartition) (*assignment, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	a := c.byTP[tp]
+	if a == nil {
+		return nil, fmt.Errorf("strata/log: %s is not assigned to this consumer: %w", tp, ErrUnknownPartition)
+	}
+	return a, nil
+}
+
+// Seek makes offset the position of tp: the next Poll returns tp's records from
+// offset on. Any offset may be sought, to replay; one outside the partition's
+// records is handled by the Reset policy at the next Poll. tp must be assigned
+// (ErrUnknownPartition); a negative offset is ErrInvalidArgument.
+func (c *Consumer) Seek(tp TopicPartition, offset int64) error {
+	a, err := c.lookup(tp)
+	if err != nil {
+		return err
+	}
+	if offset < 0 {
+		return fmt.Errorf("strata/log: seek %s to %d: %w", tp, offset, ErrInvalidArgument)
+	}
+	a.seek(offset)
+	return nil
+}
+
+// SeekToTime moves tp to the first record whose timestamp is at or after t (Kafka's
+// offsetsForTimes), or to the end offset if there is none.
+func (c *Consumer) SeekToTime(tp TopicPartition, t time.Time) error {
+	a, err := c.lookup(tp)
+	if err != nil {
+		return err
+	}
+	offset, _, err := a.p.OffsetForTime(t.UnixMilli())
+	if err != nil {
+		return c.s.partitionError("seek", tp, a.p, err)
+	}
+	a.seek(offset)
+	return nil
+}
+
+// SeekToBeginning moves each of tps (every assigned partition if none is given) to
+// its start offset.
+func (c *Consumer) SeekToBeginning(tps ...TopicPartition) error {
+	return c.seekEach(tps, (*partition.Partition).StartOffset)
+}
+
+// SeekToEnd moves each of tps (every assigned partition if none is given) to its end
+// offset: the next Poll returns only records produced after this call.
+func (c *Consumer) SeekToEnd(tps ...TopicPartition) error {
+	return c.seekEach(tps, (*partition.Partition).EndOffset)
+}
+
+func (c *Consumer) seekEach(tps []TopicPartition, offset func(*partition.Partition) int64) error {
+	if err := c.usable(); err != nil {
+		return err
+	}
+	if len(tps) == 0 {
+		tps = c.Assignment()
+	}
+	targets := make([]*assignment, len(tps))
+	for i, tp := range tps {
+		a, err := c.lookup(tp)
+		if err != nil {
+			return err
+		}
+		targets[i] = a
+	}
+	for _, a := range targets {
+		a.seek(offset(a.p))
+	}
+	return nil
+}
+
+// Position returns the offset of the next record Poll returns for tp, applying the
+// Reset policy first if tp has no position yet.
+func (c *Consumer) Position(tp TopicPartition) (int64, error) {
+	a, err := c.lookup(tp)
+	if err != nil {
+		return 0, err
+	}
+	if !a.positioned {
+		if err := c.reset(a, fmt.Errorf("strata/log: %s has no position: %w", tp, ErrOffsetOutOfRange)); err != nil {
+			return 0, err
+		}
+	}
+	return a.position(), nil
+}
+
+// reset applies the Reset policy to a; with ResetNone it returns cause.
+func (c *Consumer) reset(a *assignment, cause error) error {
+	switch c.opts.Reset {
+	case ResetEarliest:
+		a.seek(a.p.StartOffset())
+	case ResetLatest:
+		a.seek(a.p.EndOffset())
+	default:
+		return cause
+	}
+	return nil
+}
+
+// usable returns ErrClosed once the consumer or its store is closed.
+func (c *Consumer) usable() error {
+	select {
+	case <-c.closed:
+		return ErrClosed
+	default:
+	}
+	if c.s.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Close closes the consumer: a Poll blocked in another goroutine returns ErrClosed,
+// and so does every later call. It is idempotent and always returns nil.
+func (c *Consumer) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		c.s.unregister(nil, c)
+	})
+	return nil
+}

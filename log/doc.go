@@ -1,0 +1,97 @@
+// Package log is the embedded store of topics that most applications open: a
+// directory of named topics, each a set of partitions (package partition), with
+// producers and consumers that feel like franz-go's kgo or segmentio/kafka-go, and no
+// broker to run.
+//
+// The package is named log, like the standard library's; importers that need both
+// may alias it (strlog "github.com/stratalog/strata/log"). strata logs through
+// log/slog.
+//
+// # Usage
+//
+//	store, err := log.Open("data", nil) // nil: defaults (fsync every append, keep forever)
+//	defer store.Close()
+//	err = store.CreateTopic(ctx, "orders", log.TopicConfig{Partitions: 3})
+//
+//	// Synchronous: returns once durable, with Partition and Offset set.
+//	rec := &log.Record{Topic: "orders", Key: []byte("customer-7"), Value: []byte("...")}
+//	err = store.Produce(ctx, rec)
+//
+//	// Asynchronous: batched per partition (BatchBytes, Linger), promise per record.
+//	producer, err := store.NewProducer(log.ProducerOptions{})
+//	producer.Produce(ctx, rec, func(r *log.Record, err error) { ... })
+//	err = producer.Flush(ctx)
+//
+//	// Consuming without a group: assign partitions, seek, poll.
+//	consumer, err := store.NewConsumer(log.ConsumerOptions{})
+//	err = consumer.Assign(log.TopicPartition{Topic: "orders", Partition: 0})
+//	records, err := consumer.Poll(ctx) // waits for records
+//
+// # Topics and configuration
+//
+// A topic has a TopicConfig: partitions, sync policy, segment size and age,
+// retention by bytes and age (default: forever), compression codec, maximum batch
+// size, cleanup policy (only "delete" so far; compaction comes later). A zero field
+// inherits Options.TopicDefaults, whose zero fields take the built-in defaults.
+// Invalid configs are refused with a *ConfigError naming every invalid field. Topic
+// names follow Kafka's rules (ValidateTopicName), so a name can never reach outside
+// the data directory; names starting with "__" are reserved for the store's internal
+// topics.
+//
+// # Partitioning
+//
+// A record with ExplicitPartition goes to Partition. Otherwise the Partitioner
+// decides; the default hashes a non-nil key, int(xxhash.Sum64(key) % n) (see
+// KeyPartition), and sends unkeyed records to one partition of the topic until about
+// DefaultBatchBytes went there, then to another (Kafka's sticky partitioner).
+//
+// # Acknowledgements and durability
+//
+// Store.Produce and a Producer with AcksDurable (the default) report success once
+// the topic's sync policy is satisfied: with SyncEveryAppend (the default), once an
+// fsync covers the records; concurrent appends to a partition share fsyncs (group
+// commit). AcksNone reports at buffering; AcksLeader is AcksDurable for now (see
+// Acks).
+//
+// # On disk
+//
+//	dir/
+//	  .lock           held by the open Store (flock): a second Open fails with ErrLocked
+//	  topics.json     topic metadata: names, partition counts, each topic's own settings
+//	  orders-0/       partition 0 of topic "orders" (see package partition)
+//	  orders-1/
+//
+// topics.json is replaced crash-atomically (temp file, fsync, rename, fsync of the
+// directory) and is the truth about which topics exist. Every change writes it
+// first: CreateTopic and AddPartitions write it and then create the partition
+// directories; DeleteTopic writes it and then removes them. Open finishes whatever a
+// crash interrupted: it removes partition directories topics.json does not list
+// (a deletion, or a creation that never became durable) and creates the listed ones
+// that are missing (a creation whose directories were not yet made). A directory
+// holding partition directories but no topics.json is refused rather than cleaned.
+//
+// # Background work
+//
+// Each Store runs one goroutine, applying retention every
+// Options.RetentionCheckInterval (5 minutes; ApplyRetention does it on demand). A
+// Producer runs one goroutine per partition while it has batches to write, plus its
+// linger timers; a Consumer's Poll runs one goroutine per assigned partition while it
+// waits, and stops them before it returns. Store.Close closes the store's producers
+// (flushing them) and consumers, stops the retention goroutine, closes every
+// partition and releases the lock. Every Close is idempotent.
+//
+// # Concurrency and ownership
+//
+// A Store and a Producer are safe for concurrent use. A Consumer is for one
+// goroutine, except Close. Topic metadata is served from an immutable snapshot
+// behind an atomic pointer, so producing and polling take no store-wide lock; topic
+// changes are serialized among themselves. Lock order: Store.adminMu, then Store.mu,
+// then a partition's locks; Producer.mu is never held while calling into a
+// partition.
+//
+// Store.Produce uses the records' bytes only while it runs. A Producer uses them
+// until the record's promise is called, so the caller must not change them before;
+// under AcksNone it copies them, and the caller may reuse them once Produce returns.
+// Both set the records' Partition, Offset and zero Timestamp. Records returned by
+// Poll belong to the caller and share no memory with the store.
+package log

@@ -1,0 +1,48 @@
+package log
+
+import (
+	"errors"
+
+	"github.com/stratalog/strata/partition"
+)
+
+// Errors returned by the store. Check them with errors.Is: the returned errors wrap
+// them with context (the topic, the partition, every invalid field). ErrClosed,
+// ErrOffsetOutOfRange, ErrRecordTooLarge, ErrInvalidArgument and ErrCorrupt are the
+// same values in every strata package, so an error from a partition matches them too.
+var (
+	// ErrTopicExists is returned by CreateTopic for a name already in use.
+	ErrTopicExists = errors.New("strata/log: topic already exists")
+	// ErrUnknownTopic is returned for a topic that does not exist, or that was
+	// deleted while a producer or consumer was using it.
+	ErrUnknownTopic = errors.New("strata/log: unknown topic")
+	// ErrUnknownPartition is returned for a partition number outside the topic's
+	// partitions (an explicit partition, a partitioner's answer, an assignment), and
+	// for a consumer call on a partition it is not assigned.
+	ErrUnknownPartition = errors.New("strata/log: unknown partition")
+	// ErrInvalidTopicName is returned for a name that breaks Kafka's rules (see
+	// ValidateTopicName), and for a name reserved for internal topics ("__" prefix).
+	ErrInvalidTopicName = errors.New("strata/log: invalid topic name")
+	// ErrInvalidConfig is returned for an invalid TopicConfig or Options; the error
+	// names every invalid field. It also matches ErrInvalidArgument.
+	ErrInvalidConfig = errors.New("strata/log: invalid config")
+	// ErrLocked is returned by Open when another Store, in this process or another,
+	// has the directory open.
+	ErrLocked = errors.New("strata/log: data directory is locked by another store")
+
+	// ErrClosed is returned by every call on a closed Store, Producer or Consumer.
+	ErrClosed = partition.ErrClosed
+	// ErrOffsetOutOfRange is returned by a Consumer whose position is outside the
+	// partition's records and whose Reset policy is ResetNone, and by DeleteRecords
+	// for an offset above the end offset.
+	ErrOffsetOutOfRange = partition.ErrOffsetOutOfRange
+	// ErrRecordTooLarge is returned for a record that does not fit in a batch of the
+	// topic's MaxBatchBytes; it is not written.
+	ErrRecordTooLarge = partition.ErrRecordTooLarge
+	// ErrInvalidArgument is returned for malformed input, such as a nil record or a
+	// Poll with no assignment; nothing changes.
+	ErrInvalidArgument = partition.ErrInvalidArgument
+	// ErrCorrupt is wrapped by errors about invalid bytes on disk, including a
+	// metadata file that cannot be decoded.
+	ErrCorrupt = partition.ErrCorrupt
+)

@@ -1,0 +1,203 @@
+package log
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/vfs"
+)
+
+// Format: the store's files at the top of its directory.
+const (
+	// metadataFileName is the topic metadata, replaced crash-atomically (written to
+	// topics.json.tmp, fsynced, renamed, directory fsynced) on every change.
+	metadataFileName = "topics.json"
+	// lockFileName is the file Open locks for as long as the store is open.
+	lockFileName = ".lock"
+	// metadataVersion is the version of topics.json this code writes and reads.
+	metadataVersion = 1
+	// maxMetadataBytes bounds the size of topics.json that Open believes.
+	maxMetadataBytes = 64 << 20
+)
+
+// metadataFile is topics.json. Format, version 1:
+//
+//	{
+//	  "version": 1,
+//	  "topics": [
+//	    {"name": "orders", "partitions": 3, "config": {"retention.age": "168h0m0s"}},
+//	    {"name": "__consumer_offsets", "partitions": 1, "internal": true, "config": {}}
+//	  ]
+//	}
+//
+// Topics are sorted by name. "config" holds only the topic's own settings (the
+// non-zero fields of the TopicConfig it was created with, Partitions excepted); the
+// others are inherited from the store's defaults at each Open. Unknown keys are an
+// error, so that a newer file is never half-understood.
+type metadataFile struct {
+	Version int             `json:"version"`
+	Topics  []topicMetadata `json:"topics"`
+}
+
+// topicMetadata is one topic in topics.json.
+type topicMetadata struct {
+	Name       string     `json:"name"`
+	Partitions int        `json:"partitions"`
+	Internal   bool       `json:"internal,omitempty"`
+	Config     diskConfig `json:"config"`
+}
+
+// diskConfig is a TopicConfig (without Partitions) in topics.json, with Kafka-like
+// keys. Durations are Go duration strings ("168h0m0s"), or "unlimited".
+type diskConfig struct {
+	SyncMode         string `json:"sync.mode,omitempty"`
+	SyncEveryRecords int    `json:"sync.every.records,omitempty"`
+	SyncInterval     string `json:"sync.interval,omitempty"`
+	SegmentBytes     int64  `json:"segment.bytes,omitempty"`
+	SegmentAge       string `json:"segment.age,omitempty"`
+	RetentionBytes   int64  `json:"retention.bytes,omitempty"`
+	RetentionAge     string `json:"retention.age,omitempty"`
+	Compression      string `json:"compression,omitempty"`
+	MaxBatchBytes    int    `json:"max.batch.bytes,omitempty"`
+	CleanupPolicy    string `json:"cleanup.policy,omitempty"`
+}
+
+func encodeDuration(d time.Duration) string {
+	switch d {
+	case 0:
+		return ""
+	case Unlimited:
+		return "unlimited"
+	}
+	return d.String()
+}
+
+func decodeDuration(s string) (time.Duration, error) {
+	switch s {
+	case "":
+		return 0, nil
+	case "unlimited":
+		return Unlimited, nil
+	}
+	return time.ParseDuration(s)
+}
+
+func toDiskConfig(c TopicConfig) diskConfig {
+	return diskConfig{
+		SyncMode:         syncModeNames[c.Sync.Mode],
+		SyncEveryRecords: c.Sync.EveryRecords,
+		SyncInterval:     encodeDuration(c.Sync.Interval),
+		SegmentBytes:     c.SegmentBytes,
+		SegmentAge:       encodeDuration(c.SegmentAge),
+		RetentionBytes:   c.RetentionBytes,
+		RetentionAge:     encodeDuration(c.RetentionAge),
+		Compression:      c.Compression,
+		MaxBatchBytes:    c.MaxBatchBytes,
+		CleanupPolicy:    c.CleanupPolicy,
+	}
+}
+
+func (d diskConfig) topicConfig() (TopicConfig, error) {
+	mode, ok := parseSyncMode(d.SyncMode)
+	if !ok {
+		return TopicConfig{}, fmt.Errorf("unknown sync.mode %q", d.SyncMode)
+	}
+	c := TopicConfig{
+		Sync:           SyncPolicy{Mode: mode, EveryRecords: d.SyncEveryRecords},
+		SegmentBytes:   d.SegmentBytes,
+		RetentionBytes: d.RetentionBytes,
+		Compression:    d.Compression,
+		MaxBatchBytes:  d.MaxBatchBytes,
+		CleanupPolicy:  d.CleanupPolicy,
+	}
+	var errList []error
+	for _, f := range []struct {
+		dst *time.Duration
+		src string
+	}{{&c.Sync.Interval, d.SyncInterval}, {&c.SegmentAge, d.SegmentAge}, {&c.RetentionAge, d.RetentionAge}} {
+		var err error
+		*f.dst, err = decodeDuration(f.src)
+		errList = append(errList, err)
+	}
+	return c, errors.Join(errList...)
+}
+
+// readMetadata reads and checks topics.json; found is false if there is none.
+func readMetadata(fsys vfs.FS, dir string) (meta metadataFile, found bool, err error) {
+	path := filepath.Join(dir, metadataFileName)
+	info, err := fsys.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return metadataFile{}, false, nil
+	}
+	if err != nil {
+		return metadataFile{}, false, err
+	}
+	if info.Size() > maxMetadataBytes {
+		return metadataFile{}, true, errs.Corruptf(path, 0, "%d bytes, more than the %d believed", info.Size(), maxMetadataBytes)
+	}
+	data, err := vfs.ReadFile(fsys, path)
+	if err != nil {
+		return metadataFile{}, true, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&meta); err != nil {
+		return metadataFile{}, true, errs.Corruptf(path, dec.InputOffset(), "%v", err)
+	}
+	if err := meta.check(); err != nil {
+		return metadataFile{}, true, errs.Corruptf(path, 0, "%v", err)
+	}
+	return meta, true, nil
+}
+
+// check verifies what readMetadata decoded: the version, valid and unique names,
+// partition counts, and valid configs.
+func (m *metadataFile) check() error {
+	if m.Version != metadataVersion {
+		return fmt.Errorf("version %d, this code reads version %d", m.Version, metadataVersion)
+	}
+	seen := map[string]bool{}
+	for _, t := range m.Topics {
+		if err := ValidateTopicName(t.Name); err != nil {
+			return err
+		}
+		if seen[t.Name] {
+			return fmt.Errorf("topic %q listed twice", t.Name)
+		}
+		seen[t.Name] = true
+		if t.Partitions < 1 || t.Partitions > MaxPartitions {
+			return fmt.Errorf("topic %q has %d partitions", t.Name, t.Partitions)
+		}
+		c, err := t.Config.topicConfig()
+		if err != nil {
+			return fmt.Errorf("topic %q: %v", t.Name, err)
+		}
+		if err := checkConfig(strconv.Quote(t.Name), c.problems("")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeMetadata replaces topics.json crash-atomically.
+func writeMetadata(fsys vfs.FS, dir string, m metadataFile) error {
+	m.Version = metadataVersion
+	slices.SortFunc(m.Topics, func(a, b topicMetadata) int { return strings.Compare(a.Name, b.Name) })
+	if m.Topics == nil {
+		m.Topics = []topicMetadata{}
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, metadataFileName), append(data, '\n'))
+}

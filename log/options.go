@@ -1,0 +1,68 @@
+package log
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/stratalog/strata/internal/vfs"
+)
+
+// DefaultRetentionCheckInterval is how often a store applies retention in the
+// background by default: Kafka's log.retention.check.interval.ms.
+const DefaultRetentionCheckInterval = 5 * time.Minute
+
+// Options configure a Store. The zero value is valid and means the defaults; Open
+// takes a copy, so the caller may reuse or change its Options afterwards.
+type Options struct {
+	// FS is the filesystem. Default the OS's. Tests use in-memory, crashable and
+	// fault-injecting filesystems here.
+	FS vfs.FS
+	// Logger receives topic changes, recovery reports and background failures.
+	// Default: discard.
+	Logger *slog.Logger
+	// Now is the clock, for record timestamps, segment age and retention. Default
+	// time.Now.
+	Now func() time.Time
+	// TopicDefaults is the configuration topics inherit: a zero field of a topic's
+	// TopicConfig takes the value here, and a zero field here the built-in default.
+	TopicDefaults TopicConfig
+	// RetentionCheckInterval is how often the store applies retention to every
+	// partition in the background. Default 5 minutes; negative: never (call
+	// Store.ApplyRetention yourself). Appends that roll a segment apply retention to
+	// their partition in any case.
+	RetentionCheckInterval time.Duration
+	// Partitioner chooses partitions for Store.Produce. Default
+	// NewDefaultPartitioner(DefaultBatchBytes).
+	Partitioner Partitioner
+	// Hooks are called on storage events.
+	Hooks Hooks
+}
+
+// withDefaults returns a copy of o with defaults filled in, or a *ConfigError naming
+// every invalid field.
+func (o *Options) withDefaults() (Options, error) {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	if err := checkConfig("Options", out.TopicDefaults.problems("TopicDefaults.")); err != nil {
+		return Options{}, err
+	}
+	out.TopicDefaults = out.TopicDefaults.inherit(builtinDefaults)
+	if out.FS == nil {
+		out.FS = vfs.OS
+	}
+	if out.Logger == nil {
+		out.Logger = slog.New(slog.DiscardHandler)
+	}
+	if out.Now == nil {
+		out.Now = time.Now
+	}
+	if out.RetentionCheckInterval == 0 {
+		out.RetentionCheckInterval = DefaultRetentionCheckInterval
+	}
+	if out.Partitioner == nil {
+		out.Partitioner = NewDefaultPartitioner(DefaultBatchBytes)
+	}
+	return out, nil
+}

@@ -1,0 +1,206 @@
+package log
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/stratalog/strata/partition"
+)
+
+// Poll returns the next records of the assigned partitions, at most MaxPollRecords
+// of them and MaxPollBytes of keys, values and headers (but at least one record),
+// waiting until there is at least one, ctx ends, or the consumer is closed. Records
+// of one partition come in offset order; partitions take turns being read first, so
+// that a busy partition does not starve the others. The records are the caller's:
+// they share no memory with the store or with other Polls.
+//
+// A position outside a partition's records is handled by the Reset policy; with
+// ResetNone, Poll returns an error matching ErrOffsetOutOfRange (and any records
+// read before it: the records are valid, and positions are past them). A deleted
+// topic is ErrUnknownTopic; Poll with no assignment is ErrInvalidArgument.
+func (c *Consumer) Poll(ctx context.Context) ([]*Record, error) {
+	for {
+		if err := c.usable(); err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if len(c.assigned) == 0 {
+			return nil, fmt.Errorf("strata/log: poll: no partitions assigned: %w", ErrInvalidArgument)
+		}
+		records, err := c.fetch()
+		if len(records) > 0 || err != nil {
+			return records, err
+		}
+		if err := c.wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// fetch returns the records readable now, without waiting.
+func (c *Consumer) fetch() ([]*Record, error) {
+	var (
+		arena recordArena
+		out   []*Record
+		bytes int
+	)
+	n := len(c.assigned)
+	first := c.next
+	c.next = (c.next + 1) % n
+	for i := range n {
+		a := c.assigned[(first+i)%n]
+		for len(out) < c.opts.MaxPollRecords {
+			rec, err := c.nextRecord(a)
+			if err != nil {
+				return out, err
+			}
+			if rec == nil {
+				break
+			}
+			size := recordBytes(rec)
+			if len(out) > 0 && bytes+size > c.opts.MaxPollBytes {
+				a.pending = rec // the first record of the next Poll
+				return out, nil
+			}
+			out = append(out, arena.copy(a.tp, rec))
+			bytes += size
+		}
+		if len(out) == c.opts.MaxPollRecords {
+			break
+		}
+	}
+	return out, nil
+}
+
+// nextRecord returns a's next record, or nil at the end of the partition, applying
+// the Reset policy to a missing or out-of-range position. The record aliases a's
+// reader until the next call.
+func (c *Consumer) nextRecord(a *assignment) (*partition.Record, error) {
+	if a.pending != nil {
+		rec := a.pending
+		a.pending = nil
+		return rec, nil
+	}
+	if !a.positioned {
+		if err := c.reset(a, fmt.Errorf("strata/log: poll %s: no position and Reset is %v: %w", a.tp, c.opts.Reset, ErrOffsetOutOfRange)); err != nil {
+			return nil, err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		from := a.reader.Offset()
+		rec, err := a.reader.TryNext()
+		if err == nil {
+			return rec, nil
+		}
+		err = c.s.partitionError("poll", a.tp, a.p, err)
+		if !errors.Is(err, ErrOffsetOutOfRange) || attempt == 2 {
+			return nil, err // attempt 2: retention keeps moving the start offset
+		}
+		if err := c.reset(a, err); err != nil {
+			return nil, err
+		}
+		c.s.logger.Info("consumer position out of range: reset", "partition", a.tp.String(), "from", from, "to", a.position(), "reset", c.opts.Reset.String())
+	}
+}
+
+// wait blocks until a record is readable at the position of some assigned
+// partition, or a partition is closed (the next fetch reports why), ctx ends or the
+// consumer is closed. It runs one goroutine per partition in partition.Wait, and
+// returns only once they all have.
+func (c *Consumer) wait(ctx context.Context) error {
+	waitCtx, cancel := context.WithCancel(ctx)
+	woke := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	for _, a := range c.assigned {
+		p, position := a.p, a.position()
+		wg.Go(func() {
+			if err := p.Wait(waitCtx, position); err == nil || waitCtx.Err() == nil {
+				select {
+				case woke <- struct{}{}:
+				default:
+				}
+			}
+		})
+	}
+	var err error
+	select {
+	case <-woke:
+	case <-c.closed:
+		err = ErrClosed
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// recordBytes is what a record counts against MaxPollBytes.
+func recordBytes(r *partition.Record) int {
+	n := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
+}
+
+// recordArena allocates the records of one Poll in slabs, so that a Poll allocates
+// O(log n) times for n records, not once per record. Slabs are never grown in
+// place: a new one is started, so pointers already handed out stay valid.
+type recordArena struct {
+	records []Record
+	headers []Header
+	data    []byte
+}
+
+// Sizes of the byte slabs of a recordArena: they double from the least to the most,
+// or fit one larger value exactly.
+const (
+	minArenaBytes = 4 << 10
+	maxArenaBytes = 1 << 20
+)
+
+// copy returns a copy of r, of partition tp, that shares no memory with r.
+func (a *recordArena) copy(tp TopicPartition, r *partition.Record) *Record {
+	if len(a.records) == cap(a.records) {
+		a.records = make([]Record, 0, max(8, 2*cap(a.records)))
+	}
+	a.records = append(a.records, Record{
+		Topic:     tp.Topic,
+		Partition: tp.Partition,
+		Offset:    r.Offset,
+		Key:       a.bytes(r.Key),
+		Value:     a.bytes(r.Value),
+		Timestamp: time.UnixMilli(r.Timestamp),
+	})
+	rec := &a.records[len(a.records)-1]
+	if len(r.Headers) > 0 {
+		if cap(a.headers)-len(a.headers) < len(r.Headers) {
+			a.headers = make([]Header, 0, max(len(r.Headers), 2*cap(a.headers), 8))
+		}
+		start := len(a.headers)
+		for _, h := range r.Headers {
+			a.headers = append(a.headers, Header{Key: h.Key, Value: a.bytes(h.Value)})
+		}
+		rec.Headers = a.headers[start:len(a.headers):len(a.headers)]
+	}
+	return rec
+}
+
+// bytes returns a copy of b (nil for nil, non-nil for empty).
+func (a *recordArena) bytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	if a.data == nil || cap(a.data)-len(a.data) < len(b) {
+		a.data = make([]byte, 0, max(len(b), min(2*cap(a.data), maxArenaBytes), minArenaBytes))
+	}
+	start := len(a.data)
+	a.data = append(a.data, b...)
+	return a.data[start:len(a.data):len(a.data)]
+}

@@ -1,0 +1,176 @@
+package log
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/segment"
+)
+
+// Produce writes records synchronously and returns once every one is acknowledged
+// under its topic's sync policy: with SyncEveryAppend (the default) once fsynced.
+// It sets each record's Partition (unless ExplicitPartition), Offset, and a zero
+// Timestamp to the store's clock. The records of one partition are written in the
+// order given, as one batch when they fit in the topic's MaxBatchBytes (else as few
+// batches as do); different partitions are written concurrently, so that their
+// fsyncs overlap. Store.Produce is AcksDurable; see Producer for batching across
+// calls and for the other acknowledgement levels.
+//
+// A nil record (ErrInvalidArgument), an unknown topic (ErrUnknownTopic) or a
+// partition outside the topic (ErrUnknownPartition) fails the whole call before
+// anything is written. Otherwise, on error, the batches of some partitions may have
+// been written: their records have Offset set, the others keep Offset -1, and the
+// error joins one error per failed partition. A record larger than the topic's
+// MaxBatchBytes is ErrRecordTooLarge. If ctx ends while Produce waits for an fsync
+// it returns ctx.Err(), and the records may still be written, as with a timed-out
+// Kafka produce.
+func (s *Store) Produce(ctx context.Context, records ...*Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	set, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	for i, r := range records {
+		if err := checkRecord(set, r); err != nil {
+			return fmt.Errorf("strata/log: produce record %d: %w", i, err)
+		}
+	}
+	now := s.opts.Now()
+	var groups []produceGroup
+	index := map[TopicPartition]int{}
+	for i, r := range records {
+		t := set[r.Topic]
+		if err := route(r, len(t.partitions), s.opts.Partitioner); err != nil {
+			return fmt.Errorf("strata/log: produce record %d: %w", i, err)
+		}
+		if r.Timestamp.IsZero() {
+			r.Timestamp = now
+		}
+		r.Offset = -1
+		tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
+		g, ok := index[tp]
+		if !ok {
+			g = len(groups)
+			index[tp] = g
+			groups = append(groups, produceGroup{tp: tp, p: t.partitions[tp.Partition], maxBatchBytes: t.config.MaxBatchBytes})
+		}
+		groups[g].records = append(groups[g].records, r)
+		groups[g].converted = append(groups[g].converted, toPartitionRecord(r))
+	}
+	if len(groups) == 1 {
+		return s.appendGroup(ctx, &groups[0])
+	}
+	errList := make([]error, len(groups))
+	var wg sync.WaitGroup
+	for i := range groups {
+		wg.Go(func() { errList[i] = s.appendGroup(ctx, &groups[i]) })
+	}
+	wg.Wait()
+	return errors.Join(errList...)
+}
+
+// produceGroup is the records of one Produce call for one partition.
+type produceGroup struct {
+	tp            TopicPartition
+	p             *partition.Partition
+	maxBatchBytes int
+	records       []*Record
+	converted     []partition.Record
+}
+
+func (s *Store) appendGroup(ctx context.Context, g *produceGroup) error {
+	err := appendRecords(ctx, g.p, g.converted, g.maxBatchBytes, func(i int, offset int64) { g.records[i].Offset = offset })
+	if err != nil {
+		return s.partitionError("produce to", g.tp, g.p, err)
+	}
+	return nil
+}
+
+// toPartitionRecord returns r as the partition stores it (sharing r's slices).
+func toPartitionRecord(r *Record) partition.Record {
+	return partition.Record{Timestamp: r.Timestamp.UnixMilli(), Key: r.Key, Value: r.Value, Headers: r.Headers}
+}
+
+// checkRecord returns the error that makes r impossible to produce to set, if any:
+// nil, an unknown topic, an explicit partition outside the topic.
+func checkRecord(set topicSet, r *Record) error {
+	if r == nil {
+		return fmt.Errorf("nil record: %w", ErrInvalidArgument)
+	}
+	t := set[r.Topic]
+	if t == nil {
+		return fmt.Errorf("topic %q: %w", r.Topic, ErrUnknownTopic)
+	}
+	if r.ExplicitPartition && (r.Partition < 0 || int(r.Partition) >= len(t.partitions)) {
+		return fmt.Errorf("topic %q has %d partitions, no partition %d: %w", r.Topic, len(t.partitions), r.Partition, ErrUnknownPartition)
+	}
+	return nil
+}
+
+// route sets r.Partition, unless ExplicitPartition, from the partitioner, and checks
+// its answer.
+func route(r *Record, numPartitions int, partitioner Partitioner) error {
+	if r.ExplicitPartition {
+		return nil
+	}
+	p := partitioner.Partition(r, numPartitions)
+	if p < 0 || p >= numPartitions {
+		return fmt.Errorf("partitioner chose partition %d of topic %q, which has %d: %w", p, r.Topic, numPartitions, ErrUnknownPartition)
+	}
+	r.Partition = int32(p)
+	return nil
+}
+
+// appendRecords writes records to p in order, in as few batches of at most
+// maxBatchBytes as an upper bound of their size allows, and calls setOffset(i, o)
+// for each record written: records[i] got offset o. It stops at the first batch that
+// fails; setOffset is not called for its records nor for the later ones.
+func appendRecords(ctx context.Context, p *partition.Partition, records []partition.Record, maxBatchBytes int, setOffset func(i int, offset int64)) error {
+	for first := 0; first < len(records); {
+		n := batchLen(records[first:], maxBatchBytes)
+		if err := appendBatch(ctx, p, records[first:first+n], first, setOffset); err != nil {
+			return err
+		}
+		first += n
+	}
+	return nil
+}
+
+// batchLen returns how many of the first records surely fit in one batch of
+// maxBatchBytes (at least one).
+func batchLen(records []partition.Record, maxBatchBytes int) int {
+	size := segment.BatchHeaderSize
+	for i := range records {
+		size += recordBound(records[i].Key, records[i].Value, records[i].Headers)
+		if size > maxBatchBytes && i > 0 {
+			return i
+		}
+	}
+	return len(records)
+}
+
+// appendBatch appends records, the first of which is records[first] of the caller,
+// as one batch. If the partition refuses it as too large (compression can make a
+// batch grow a little), it splits the batch in halves.
+func appendBatch(ctx context.Context, p *partition.Partition, records []partition.Record, first int, setOffset func(int, int64)) error {
+	base, err := p.Append(ctx, records)
+	if errors.Is(err, ErrRecordTooLarge) && len(records) > 1 {
+		half := len(records) / 2
+		if err := appendBatch(ctx, p, records[:half], first, setOffset); err != nil {
+			return err
+		}
+		return appendBatch(ctx, p, records[half:], first+half, setOffset)
+	}
+	if err != nil {
+		return err
+	}
+	for i := range records {
+		setOffset(first+i, base+int64(i))
+	}
+	return nil
+}

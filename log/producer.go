@@ -1,0 +1,458 @@
+package log
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/segment"
+)
+
+// Acks is the acknowledgement level of a Producer: when a record's promise is
+// called. The zero value is AcksDurable.
+type Acks int
+
+const (
+	// AcksDurable (the default) calls the promise once the partition acknowledged
+	// the batch under its topic's sync policy: with SyncEveryAppend once an fsync
+	// covers it (appends to one partition share fsyncs: group commit), with
+	// SyncPeriodic or SyncNone once it is written to the OS.
+	AcksDurable Acks = iota
+	// AcksLeader calls the promise once the batch is written to the OS (Kafka's
+	// acks=1). On a SyncEveryAppend topic it is currently the same as AcksDurable:
+	// the partition acknowledges an append only after its fsync, and offers no call
+	// that returns between the write and the fsync.
+	AcksLeader
+	// AcksNone calls the promise as soon as the record is buffered (Kafka's acks=0),
+	// with Offset -1. The record's bytes are copied, so the caller may reuse them at
+	// once. A later write failure is logged and returned by the next Flush or Close.
+	AcksNone
+)
+
+// String returns the level's name: "durable", "leader" or "none".
+func (a Acks) String() string {
+	switch a {
+	case AcksDurable:
+		return "durable"
+	case AcksLeader:
+		return "leader"
+	case AcksNone:
+		return "none"
+	}
+	return fmt.Sprintf("Acks(%d)", int(a))
+}
+
+// Defaults for ProducerOptions fields left at zero.
+const (
+	// DefaultLinger is how long a batch waits for more records: Kafka's linger.ms in
+	// recent clients.
+	DefaultLinger = 5 * time.Millisecond
+	// DefaultMaxBufferedBytes bounds the bytes of records a Producer holds before
+	// Produce blocks.
+	DefaultMaxBufferedBytes = 64 << 20
+)
+
+// ProducerOptions configure a Producer. The zero value is valid and means the
+// defaults.
+type ProducerOptions struct {
+	// Linger is how long a partition's open batch waits for more records before it
+	// is written. Default 5 ms; negative: do not wait (a batch then holds whatever
+	// arrived while the previous batch of its partition was being written).
+	Linger time.Duration
+	// BatchBytes closes a partition's open batch once its records reach about this
+	// many bytes (or the topic's MaxBatchBytes, if smaller). Default 16 KiB. It is
+	// also the sticky partitioner's switch size.
+	BatchBytes int
+	// Acks is when promises are called. Default AcksDurable.
+	Acks Acks
+	// Partitioner chooses partitions. Default NewDefaultPartitioner(BatchBytes).
+	Partitioner Partitioner
+	// MaxBufferedBytes bounds the bytes of records accepted and not yet acknowledged;
+	// Produce blocks while it is reached. Default 64 MiB.
+	MaxBufferedBytes int
+}
+
+// Producer writes records asynchronously: Produce buffers a record in its
+// partition's open batch and returns; a batch is written when it reaches
+// BatchBytes, when Linger has passed, or on Flush; the record's promise is called
+// when it is acknowledged (see Acks). Each batch is one partition.Append, compressed
+// with the topic's codec. Records of one partition are written, and their promises
+// called, in the order Produce accepted them; a partition has at most one batch being
+// written at a time, and batches queued behind it are written together.
+//
+// A Producer is safe for concurrent use. Its goroutines (one per partition while it
+// has batches to write, and the linger timers) stop by Close, which the store's
+// Close calls too.
+type Producer struct {
+	s    *Store
+	opts ProducerOptions
+
+	mu struct {
+		sync.Mutex
+		closed     bool
+		batchers   map[TopicPartition]*batcher
+		buffered   int           // bytes of records accepted and not yet completed
+		inFlight   int           // records accepted and not yet completed
+		changed    chan struct{} // closed and replaced when buffered or inFlight fall
+		unreported []error       // AcksNone failures since the last Flush
+	}
+
+	wg        sync.WaitGroup // senders and pending linger timers
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// batcher is one partition's batches, guarded by Producer.mu.
+type batcher struct {
+	tp        TopicPartition
+	open      []pendingRecord   // the batch records are added to
+	openBytes int               // upper bound of the open batch's size
+	timer     *time.Timer       // linger timer of the open batch, or nil
+	timerGen  uint64            // identifies the current timer
+	sealed    [][]pendingRecord // batches waiting to be written, oldest first
+	sending   bool              // a sender goroutine is running
+}
+
+// pendingRecord is a record accepted by Produce.
+type pendingRecord struct {
+	record    partition.Record // what is written (copied bytes under AcksNone)
+	origin    *Record          // the caller's record, nil under AcksNone
+	promise   func(*Record, error)
+	partition int32
+	size      int // recordBound
+	offset    int64
+	finished  bool
+}
+
+// NewProducer returns a Producer writing to the store. Invalid options are a
+// *ConfigError naming every invalid field.
+func (s *Store) NewProducer(opts ProducerOptions) (*Producer, error) {
+	var problems []string
+	if opts.BatchBytes < 0 {
+		problems = append(problems, fmt.Sprintf("BatchBytes: %d is negative", opts.BatchBytes))
+	}
+	if opts.MaxBufferedBytes < 0 {
+		problems = append(problems, fmt.Sprintf("MaxBufferedBytes: %d is negative", opts.MaxBufferedBytes))
+	}
+	if opts.Acks < AcksDurable || opts.Acks > AcksNone {
+		problems = append(problems, fmt.Sprintf("Acks: %v is not an acknowledgement level", opts.Acks))
+	}
+	if err := checkConfig("ProducerOptions", problems); err != nil {
+		return nil, err
+	}
+	if opts.Linger == 0 {
+		opts.Linger = DefaultLinger
+	}
+	if opts.BatchBytes == 0 {
+		opts.BatchBytes = DefaultBatchBytes
+	}
+	if opts.MaxBufferedBytes == 0 {
+		opts.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
+	if opts.Partitioner == nil {
+		opts.Partitioner = NewDefaultPartitioner(opts.BatchBytes)
+	}
+	p := &Producer{s: s, opts: opts}
+	p.mu.batchers = map[TopicPartition]*batcher{}
+	if err := s.register(p, nil); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Produce adds r to its partition's open batch and returns; promise (which may be
+// nil) is called with r once r is acknowledged or failed, see Acks. Produce sets r's
+// Partition (unless ExplicitPartition) and a zero Timestamp at once, and its Offset
+// on acknowledgement (-1 until then, and on failure). Under AcksDurable and
+// AcksLeader the caller must not modify r or its bytes until the promise runs.
+//
+// ctx bounds only the wait for buffer space (MaxBufferedBytes): once buffered, the
+// record is written even if ctx ends. A record that cannot be produced (nil, unknown
+// topic or partition, closed producer, ctx ended while waiting) has its promise
+// called with the error before Produce returns, on the caller's goroutine; other
+// promises run on the partition's sender goroutine, in offset order; they must not
+// block for long, and must not call Flush or Close (which wait for them).
+func (p *Producer) Produce(ctx context.Context, r *Record, promise func(*Record, error)) {
+	if promise == nil {
+		promise = func(*Record, error) {}
+	}
+	t, err := p.admit(r)
+	if err != nil {
+		promise(r, fmt.Errorf("strata/log: produce: %w", err))
+		return
+	}
+	pending := pendingRecord{record: toPartitionRecord(r), origin: r, promise: promise, partition: r.Partition, offset: -1}
+	pending.size = recordBound(r.Key, r.Value, r.Headers)
+	acksNone := p.opts.Acks == AcksNone
+	if acksNone {
+		pending.record = clonePartitionRecord(pending.record)
+		pending.origin, pending.promise = nil, nil
+	}
+	if err := p.add(ctx, t, pending); err != nil {
+		promise(r, fmt.Errorf("strata/log: produce: %w", err))
+		return
+	}
+	if acksNone {
+		promise(r, nil)
+	}
+}
+
+// admit checks r and routes it to a partition.
+func (p *Producer) admit(r *Record) (*topic, error) {
+	if r != nil {
+		r.Offset = -1
+	}
+	set, err := p.s.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRecord(set, r); err != nil {
+		return nil, err
+	}
+	t := set[r.Topic]
+	if err := route(r, len(t.partitions), p.opts.Partitioner); err != nil {
+		return nil, err
+	}
+	if r.Timestamp.IsZero() {
+		r.Timestamp = p.s.opts.Now()
+	}
+	return t, nil
+}
+
+// add waits for buffer space and adds the record to its partition's open batch.
+func (p *Producer) add(ctx context.Context, t *topic, rec pendingRecord) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for !p.mu.closed && p.mu.buffered > 0 && p.mu.buffered+rec.size > p.opts.MaxBufferedBytes {
+		changed := p.changedLocked()
+		p.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			p.mu.Lock()
+			return ctx.Err()
+		}
+		p.mu.Lock()
+	}
+	if p.mu.closed {
+		return ErrClosed
+	}
+	p.mu.buffered += rec.size
+	p.mu.inFlight++
+	tp := TopicPartition{Topic: t.name, Partition: rec.partition}
+	b := p.mu.batchers[tp]
+	if b == nil {
+		b = &batcher{tp: tp}
+		p.mu.batchers[tp] = b
+	}
+	b.open = append(b.open, rec)
+	b.openBytes += rec.size
+	switch {
+	case segment.BatchHeaderSize+b.openBytes >= min(p.opts.BatchBytes, t.config.MaxBatchBytes):
+		p.sealLocked(b)
+	case p.opts.Linger < 0:
+		if !b.sending {
+			p.sealLocked(b)
+		} // else the sender takes the open batch when it is done
+	case len(b.open) == 1:
+		p.startTimerLocked(b)
+	}
+	return nil
+}
+
+// startTimerLocked starts the linger timer of b's open batch.
+func (p *Producer) startTimerLocked(b *batcher) {
+	b.timerGen++
+	gen := b.timerGen
+	p.wg.Add(1)
+	b.timer = time.AfterFunc(p.opts.Linger, func() {
+		defer p.wg.Done()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if b.timer != nil && b.timerGen == gen {
+			b.timer = nil
+			p.sealLocked(b)
+		}
+	})
+}
+
+// sealLocked closes b's open batch, queues it for writing and makes sure a sender
+// runs.
+func (p *Producer) sealLocked(b *batcher) {
+	if b.timer != nil {
+		if b.timer.Stop() {
+			p.wg.Done() // the timer's function will not run
+		}
+		b.timer = nil
+	}
+	if len(b.open) > 0 {
+		b.sealed = append(b.sealed, b.open)
+		b.open, b.openBytes = nil, 0
+	}
+	if len(b.sealed) > 0 && !b.sending {
+		b.sending = true
+		p.wg.Add(1)
+		go p.sendLoop(b)
+	}
+}
+
+// sendLoop writes b's sealed batches until there are none left.
+func (p *Producer) sendLoop(b *batcher) {
+	defer p.wg.Done()
+	p.mu.Lock()
+	for {
+		if len(b.sealed) == 0 && p.opts.Linger < 0 && len(b.open) > 0 {
+			b.sealed, b.open, b.openBytes = append(b.sealed, b.open), nil, 0
+		}
+		if len(b.sealed) == 0 {
+			b.sending = false
+			p.mu.Unlock()
+			return
+		}
+		records := slices.Concat(b.sealed...)
+		b.sealed = nil
+		p.mu.Unlock()
+
+		p.send(b.tp, records)
+
+		p.mu.Lock()
+		for i := range records {
+			p.mu.buffered -= records[i].size
+		}
+		p.mu.inFlight -= len(records)
+		p.signalLocked()
+	}
+}
+
+// send writes records to tp and calls their promises.
+func (p *Producer) send(tp TopicPartition, records []pendingRecord) {
+	err := p.write(tp, records)
+	if err != nil && p.opts.Acks == AcksNone {
+		p.s.logger.Error("producer write failed (acks none)", "partition", tp.String(), "records", len(records), "err", err)
+		p.mu.Lock()
+		p.mu.unreported = append(p.mu.unreported, err)
+		p.mu.Unlock()
+		return
+	}
+	for i := range records {
+		rec := &records[i]
+		if rec.origin == nil {
+			continue
+		}
+		if rec.finished {
+			rec.origin.Offset = rec.offset
+			rec.promise(rec.origin, nil)
+		} else {
+			rec.promise(rec.origin, err)
+		}
+	}
+}
+
+// write appends records to tp's partition; records written are marked finished.
+func (p *Producer) write(tp TopicPartition, records []pendingRecord) error {
+	t, err := p.s.lookupTopic(tp.Topic)
+	if err != nil {
+		return err
+	}
+	if int(tp.Partition) >= len(t.partitions) {
+		return fmt.Errorf("strata/log: produce to %s: %w", tp, ErrUnknownPartition)
+	}
+	part := t.partitions[tp.Partition]
+	converted := make([]partition.Record, len(records))
+	for i := range records {
+		converted[i] = records[i].record
+	}
+	err = appendRecords(context.Background(), part, converted, t.config.MaxBatchBytes, func(i int, offset int64) {
+		records[i].offset, records[i].finished = offset, true
+	})
+	if err != nil {
+		return p.s.partitionError("produce to", tp, part, err)
+	}
+	return nil
+}
+
+// Flush writes every open batch now, without waiting for Linger, and waits until
+// every record accepted so far, and every record accepted while it waits, is
+// acknowledged or failed and its promise has returned, or ctx ends. It returns the
+// write failures of AcksNone records since the last Flush.
+func (p *Producer) Flush(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, b := range p.mu.batchers {
+		p.sealLocked(b)
+	}
+	for p.mu.inFlight > 0 {
+		changed := p.changedLocked()
+		p.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			p.mu.Lock()
+			return ctx.Err()
+		}
+		p.mu.Lock()
+		for _, b := range p.mu.batchers { // records that arrived while waiting
+			if len(b.open) > 0 {
+				p.sealLocked(b)
+			}
+		}
+	}
+	err := errors.Join(p.mu.unreported...)
+	p.mu.unreported = nil
+	return err
+}
+
+// Close flushes everything (see Flush), stops the producer's goroutines and makes
+// later Produce calls fail with ErrClosed. It is idempotent.
+func (p *Producer) Close() error {
+	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.mu.closed = true
+		p.signalLocked() // wake Produce calls waiting for space: they fail
+		p.mu.Unlock()
+		p.closeErr = p.Flush(context.Background())
+		p.wg.Wait()
+		p.s.unregister(p, nil)
+	})
+	return p.closeErr
+}
+
+// changedLocked returns a channel closed at the next signalLocked.
+func (p *Producer) changedLocked() chan struct{} {
+	if p.mu.changed == nil {
+		p.mu.changed = make(chan struct{})
+	}
+	return p.mu.changed
+}
+
+func (p *Producer) signalLocked() {
+	if p.mu.changed != nil {
+		close(p.mu.changed)
+		p.mu.changed = nil
+	}
+}
+
+// clonePartitionRecord copies r's bytes.
+func clonePartitionRecord(r partition.Record) partition.Record {
+	r.Key = cloneBytes(r.Key)
+	r.Value = cloneBytes(r.Value)
+	if r.Headers != nil {
+		headers := make([]Header, len(r.Headers))
+		for i, h := range r.Headers {
+			headers[i] = Header{Key: h.Key, Value: cloneBytes(h.Value)}
+		}
+		r.Headers = headers
+	}
+	return r
+}
+
+func cloneBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
+}

@@ -1,0 +1,43 @@
+package log
+
+import "github.com/stratalog/strata/partition"
+
+// Stats is a snapshot of a store's topics and partitions.
+type Stats struct {
+	// Topics lists every topic, internal ones included, sorted by name.
+	Topics []TopicStats
+}
+
+// TopicStats is a snapshot of one topic.
+type TopicStats struct {
+	Name string
+	// Partitions are in partition order.
+	Partitions []PartitionStats
+}
+
+// PartitionStats is a snapshot of one partition: its offsets, size, and the
+// counters partition.Stats keeps since the store was opened (appends, fsyncs and
+// their total latency, bytes read).
+type PartitionStats struct {
+	TopicPartition
+	partition.Stats
+}
+
+// Stats returns a snapshot of every topic and partition. Counters count from Open.
+// After Close it returns an empty Stats.
+func (s *Store) Stats() Stats {
+	set, err := s.snapshot()
+	if err != nil {
+		return Stats{}
+	}
+	var st Stats
+	for _, name := range set.sortedNames(true) {
+		t := set[name]
+		ts := TopicStats{Name: name, Partitions: make([]PartitionStats, len(t.partitions))}
+		for i, p := range t.partitions {
+			ts.Partitions[i] = PartitionStats{TopicPartition: TopicPartition{Topic: name, Partition: int32(i)}, Stats: p.Stats()}
+		}
+		st.Topics = append(st.Topics, ts)
+	}
+	return st
+}

@@ -1,0 +1,286 @@
+package log
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/partition"
+)
+
+// Store is a directory of topics: what an application opens. It is safe for
+// concurrent use. See the package documentation.
+//
+// Lock order: adminMu, then mu; never a partition's locks while holding mu.
+type Store struct {
+	dir    string
+	opts   Options
+	fsys   vfs.FS
+	logger *slog.Logger
+	lock   io.Closer
+
+	// adminMu serializes the changes of topics (CreateTopic, DeleteTopic,
+	// AddPartitions) and Close: whoever holds it owns topics.json and may publish a
+	// new topics snapshot.
+	adminMu sync.Mutex
+	// topics is the current snapshot, read without locks.
+	topics atomic.Pointer[topicSet]
+	// closed is set by Close once producers are flushed: every call fails after it.
+	closed atomic.Bool
+
+	mu struct {
+		sync.Mutex
+		closing   bool // no new producers or consumers
+		producers map[*Producer]struct{}
+		consumers map[*Consumer]struct{}
+	}
+
+	stop      chan struct{} // closed by Close: background goroutines exit
+	done      sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens the store in dir, creating the directory if it does not exist; nil
+// opts means the defaults. Only one Store may have a directory open at a time: Open
+// locks dir/.lock, and a second Open, from this process or another, fails at once
+// with an error matching ErrLocked.
+//
+// Open reads topics.json and makes the directory agree with it (see the package
+// documentation, "On disk"): partition directories of topics it does not list are
+// removed, missing ones are created, and every partition is opened (recovering it
+// after a crash). Invalid options are a *ConfigError naming every invalid field.
+func Open(dir string, opts *Options) (*Store, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dir = filepath.Clean(dir)
+	s := &Store{dir: dir, opts: o, fsys: o.FS, logger: o.Logger, stop: make(chan struct{})}
+	if err := vfs.MkdirAllSync(s.fsys, dir); err != nil {
+		return nil, fmt.Errorf("strata/log: open %s: %w", dir, err)
+	}
+	s.lock, err = s.fsys.Lock(filepath.Join(dir, lockFileName))
+	if errors.Is(err, vfs.ErrLocked) {
+		return nil, fmt.Errorf("strata/log: open %s: %w (%w)", dir, ErrLocked, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("strata/log: open %s: lock: %w", dir, err)
+	}
+	set, err := s.load()
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("strata/log: open %s: %w", dir, err), s.lock.Close())
+	}
+	s.topics.Store(&set)
+	if o.RetentionCheckInterval > 0 {
+		s.done.Add(1)
+		go s.retentionLoop(o.RetentionCheckInterval)
+	}
+	return s, nil
+}
+
+// load reads topics.json (writing an empty one into a new store), removes the
+// partition directories it does not list and opens every partition it lists.
+func (s *Store) load() (topicSet, error) {
+	meta, found, err := readMetadata(s.fsys, s.dir)
+	if err != nil {
+		return nil, err
+	}
+	names, err := s.fsys.ReadDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		// A store writes topics.json before its first partition directory, so
+		// partition directories without it are not a store's: leave them alone.
+		for _, name := range names {
+			if _, _, ok := parsePartitionDirName(name); ok && s.isDir(name) {
+				return nil, errs.Corruptf(filepath.Join(s.dir, metadataFileName), 0,
+					"missing, but the directory holds partition directory %s: not a strata store, or its metadata was lost", name)
+			}
+		}
+		if err := writeMetadata(s.fsys, s.dir, metadataFile{}); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.removeUnlisted(meta, names); err != nil {
+		return nil, err
+	}
+	set := topicSet{}
+	for _, tm := range meta.Topics {
+		own, _ := tm.Config.topicConfig() // checked by readMetadata
+		config := own.inherit(s.opts.TopicDefaults)
+		config.Partitions = tm.Partitions
+		parts, err := s.openPartitions(tm.Name, config, 0, tm.Partitions)
+		if err != nil {
+			return nil, errors.Join(err, s.closeTopics(set))
+		}
+		set[tm.Name] = &topic{name: tm.Name, internal: tm.Internal, own: own, config: config, partitions: parts}
+	}
+	return set, nil
+}
+
+// removeUnlisted removes what an interrupted change left behind: partition
+// directories of topics (or partition numbers) that topics.json does not list, and
+// a temporary topics.json.tmp. Other entries are not the store's and stay.
+func (s *Store) removeUnlisted(meta metadataFile, names []string) error {
+	listed := map[string]bool{}
+	for _, t := range meta.Topics {
+		for i := range t.Partitions {
+			listed[partitionDirName(t.Name, i)] = true
+		}
+	}
+	removed := false
+	for _, name := range names {
+		_, _, isPartition := parsePartitionDirName(name)
+		stale := name == metadataFileName+".tmp" || (isPartition && !listed[name] && s.isDir(name))
+		if !stale {
+			continue
+		}
+		s.logger.Info("removing leftover of an interrupted topic change", "path", name)
+		if err := s.fsys.RemoveAll(filepath.Join(s.dir, name)); err != nil {
+			return err
+		}
+		removed = true
+	}
+	if removed {
+		return s.fsys.SyncDir(s.dir)
+	}
+	return nil
+}
+
+// isDir reports whether the named entry of the store's directory is a directory.
+func (s *Store) isDir(name string) bool {
+	info, err := s.fsys.Stat(filepath.Join(s.dir, name))
+	return err == nil && info.IsDir()
+}
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// snapshot returns the current topics, or ErrClosed.
+func (s *Store) snapshot() (topicSet, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	return *s.topics.Load(), nil
+}
+
+// lookupTopic returns the named topic, ErrUnknownTopic or ErrClosed.
+func (s *Store) lookupTopic(name string) (*topic, error) {
+	set, err := s.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	t := set[name]
+	if t == nil {
+		return nil, fmt.Errorf("strata/log: topic %q: %w", name, ErrUnknownTopic)
+	}
+	return t, nil
+}
+
+// lookupPartition returns the partition tp names, ErrUnknownTopic,
+// ErrUnknownPartition or ErrClosed.
+func (s *Store) lookupPartition(tp TopicPartition) (*partition.Partition, error) {
+	t, err := s.lookupTopic(tp.Topic)
+	if err != nil {
+		return nil, err
+	}
+	if tp.Partition < 0 || int(tp.Partition) >= len(t.partitions) {
+		return nil, fmt.Errorf("strata/log: topic %q has %d partitions, no partition %d: %w", tp.Topic, len(t.partitions), tp.Partition, ErrUnknownPartition)
+	}
+	return t.partitions[tp.Partition], nil
+}
+
+// partitionError adds the operation and partition to err, and reports a partition
+// closed because its topic was deleted as ErrUnknownTopic rather than ErrClosed.
+func (s *Store) partitionError(op string, tp TopicPartition, p *partition.Partition, err error) error {
+	if errors.Is(err, ErrClosed) && !s.closed.Load() {
+		if current, lookupErr := s.lookupPartition(tp); lookupErr != nil || current != p {
+			return fmt.Errorf("strata/log: %s %s: topic deleted: %w", op, tp, ErrUnknownTopic)
+		}
+	}
+	return fmt.Errorf("strata/log: %s %s: %w", op, tp, err)
+}
+
+// Close closes the store: it closes every Producer (flushing what they hold) and
+// Consumer made from it, stops background retention, closes every partition (which
+// fsyncs it and records a clean shutdown) and releases the directory's lock. Close is
+// idempotent; after it every call returns ErrClosed.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
+	s.mu.Lock()
+	s.mu.closing = true
+	producers, consumers := s.mu.producers, s.mu.consumers
+	s.mu.Unlock()
+	var err error
+	for p := range producers {
+		err = errors.Join(err, p.Close())
+	}
+	s.closed.Store(true)
+	for c := range consumers {
+		c.Close()
+	}
+	close(s.stop)
+	s.done.Wait()
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	err = errors.Join(err, s.closeTopics(*s.topics.Load()))
+	if lockErr := s.lock.Close(); lockErr != nil {
+		err = errors.Join(err, fmt.Errorf("strata/log: release lock: %w", lockErr))
+	}
+	return err
+}
+
+// closeTopics closes the partitions of every topic in set.
+func (s *Store) closeTopics(set topicSet) error {
+	var err error
+	for _, t := range set {
+		err = errors.Join(err, closeAll(t.partitions))
+	}
+	return err
+}
+
+// register records a producer or consumer that Close must close; it fails once
+// Close has begun.
+func (s *Store) register(p *Producer, c *Consumer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closing {
+		return ErrClosed
+	}
+	if p != nil {
+		if s.mu.producers == nil {
+			s.mu.producers = map[*Producer]struct{}{}
+		}
+		s.mu.producers[p] = struct{}{}
+	}
+	if c != nil {
+		if s.mu.consumers == nil {
+			s.mu.consumers = map[*Consumer]struct{}{}
+		}
+		s.mu.consumers[c] = struct{}{}
+	}
+	return nil
+}
+
+// unregister forgets a closed producer or consumer.
+func (s *Store) unregister(p *Producer, c *Consumer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closing {
+		return // Close iterates the maps: leave them alone
+	}
+	delete(s.mu.producers, p)
+	delete(s.mu.consumers, c)
+}

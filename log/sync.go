@@ -1,0 +1,98 @@
+package log
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/stratalog/strata/partition"
+)
+
+// SyncMode says when a topic's appends are fsynced. The zero value, SyncDefault,
+// inherits the mode of the store's TopicDefaults (and there, means SyncEveryAppend).
+type SyncMode int
+
+const (
+	// SyncDefault inherits the policy: a topic takes the store's TopicDefaults.Sync,
+	// and the store's default is SyncEveryAppend.
+	SyncDefault SyncMode = iota
+	// SyncEveryAppend acknowledges an append only after an fsync covers it; appends
+	// from many goroutines share fsyncs (group commit). See partition.SyncEveryAppend.
+	SyncEveryAppend
+	// SyncPeriodic acknowledges an append once it is written to the OS, and fsyncs
+	// every EveryRecords records or every Interval. See partition.SyncPeriodic.
+	SyncPeriodic
+	// SyncNone leaves flushing to the OS (and to Close). See partition.SyncNone.
+	SyncNone
+)
+
+// syncModeNames are the modes' names, as written in topics.json.
+var syncModeNames = [...]string{
+	SyncDefault:     "",
+	SyncEveryAppend: "every-append",
+	SyncPeriodic:    "periodic",
+	SyncNone:        "none",
+}
+
+// String returns the mode's name: "every-append", "periodic", "none", or "default".
+func (m SyncMode) String() string {
+	if m == SyncDefault {
+		return "default"
+	}
+	if m > 0 && int(m) < len(syncModeNames) {
+		return syncModeNames[m]
+	}
+	return fmt.Sprintf("SyncMode(%d)", int(m))
+}
+
+// parseSyncMode is the inverse of syncModeNames.
+func parseSyncMode(s string) (SyncMode, bool) {
+	for m, name := range syncModeNames {
+		if name == s {
+			return SyncMode(m), true
+		}
+	}
+	return 0, false
+}
+
+// SyncPolicy chooses the durability of a topic's appends. The zero value inherits.
+type SyncPolicy struct {
+	Mode SyncMode
+	// EveryRecords, with SyncPeriodic: fsync once this many records are unsynced
+	// (0: no count trigger).
+	EveryRecords int
+	// Interval, with SyncPeriodic: fsync unsynced records at least this often
+	// (0: no timer).
+	Interval time.Duration
+}
+
+// problems appends to dst a description of every invalid field of p.
+func (p SyncPolicy) problems(dst []string, field string) []string {
+	switch p.Mode {
+	case SyncDefault, SyncEveryAppend, SyncNone:
+		if p.EveryRecords != 0 || p.Interval != 0 {
+			dst = append(dst, fmt.Sprintf("%s: EveryRecords and Interval apply only to SyncPeriodic", field))
+		}
+	case SyncPeriodic:
+		if p.EveryRecords < 0 || p.Interval < 0 {
+			dst = append(dst, fmt.Sprintf("%s: EveryRecords %d and Interval %v must not be negative", field, p.EveryRecords, p.Interval))
+		} else if p.EveryRecords == 0 && p.Interval == 0 {
+			dst = append(dst, fmt.Sprintf("%s: SyncPeriodic needs EveryRecords > 0 or Interval > 0", field))
+		}
+	default:
+		dst = append(dst, fmt.Sprintf("%s.Mode: %v is not a sync mode", field, p.Mode))
+	}
+	return dst
+}
+
+// partitionPolicy maps a resolved policy (Mode is not SyncDefault) to the
+// partition's.
+func (p SyncPolicy) partitionPolicy() partition.SyncPolicy {
+	mode := partition.SyncEveryAppend
+	switch p.Mode {
+	case SyncPeriodic:
+		mode = partition.SyncPeriodic
+	case SyncNone:
+		mode = partition.SyncNone
+	}
+	return partition.SyncPolicy{Mode: mode, EveryRecords: p.EveryRecords, Interval: p.Interval}
+}
