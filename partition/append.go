@@ -192,6 +192,7 @@ func (p *Partition) rollLocked(base int64) (*segment.Segment, error) {
 	p.mu.Unlock()
 	p.activeSince = p.opts.Now()
 	p.logger.Debug("rolled segment", "base", base)
+	p.mapSealed(old)
 	if err := p.writeRecoveryPoint(start, base); err != nil {
 		return nil, err
 	}
@@ -199,6 +200,14 @@ func (p *Partition) rollLocked(base int64) (*segment.Segment, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// mapSealed maps a sealed segment for reads. Failing to map costs speed, not
+// correctness (reads fall back to the file), so it is only logged.
+func (p *Partition) mapSealed(s *segment.Segment) {
+	if err := s.MapForReads(); err != nil {
+		p.logger.Warn("cannot map sealed segment; reading it through the file", "file", s.Path(), "err", err)
+	}
 }
 
 // writeRecoveryPoint checkpoints the recovery point (not a clean shutdown).

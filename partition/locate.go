@@ -1,10 +1,6 @@
 package partition
 
-import (
-	"sort"
-
-	"github.com/stratalog/strata/segment"
-)
+import "sort"
 
 // Location says where the batch holding an offset lives on disk: the answer to the
 // seed's question of which segment file and which byte position hold offset 368776.
@@ -41,7 +37,7 @@ func (p *Partition) Locate(offset int64) (Location, error) {
 		}
 		if found {
 			return Location{
-				Path: segment.LogPath(p.dir, s.Base()), Base: s.Base(), Position: pos,
+				Path: s.Path(), Base: s.Base(), Position: pos,
 				IndexEntry: s.IndexFloor(offset), BatchBase: h.BaseOffset, BatchLast: h.LastOffset(),
 			}, nil
 		}

@@ -184,6 +184,9 @@ func (p *Partition) settle(cp checkpoint) error {
 	if err := p.fsys.SyncDir(p.dir); err != nil {
 		return err
 	}
+	for _, s := range segments[:len(segments)-1] {
+		p.mapSealed(s)
+	}
 	active := segments[len(segments)-1]
 	if !p.report.CleanShutdown {
 		// Recovered bytes may sit only in the page cache (a process crash): make them

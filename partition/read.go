@@ -56,7 +56,7 @@ func (p *Partition) readWhole(dst []byte, s *segment.Segment, pos int64, n, firs
 	for keep+segment.BatchHeaderSize <= n {
 		h, err := segment.ParseBatchHeader(dst[start+keep:], p.opts.MaxBatchBytes)
 		if err != nil {
-			return dst[:start], errs.Corruptf(segment.LogPath(p.dir, s.Base()), pos+int64(keep), "%v", err)
+			return dst[:start], errs.Corruptf(s.Path(), pos+int64(keep), "%v", err)
 		}
 		if keep+h.Size() > n {
 			break

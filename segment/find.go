@@ -21,12 +21,13 @@ func (s *Segment) Find(offset int64, end int64) (pos int64, h BatchHeader, found
 		return 0, BatchHeader{}, false, errClosed
 	}
 	_, start := s.mu.offsets.Lookup(offset)
+	file, chunk := s.readerLocked()
 	s.mu.RUnlock()
 
 	w := windowPool.Get().(*window)
 	defer func() { w.file = nil; windowPool.Put(w) }()
-	w.file, w.buf, w.start, w.chunk = s.log, w.buf[:0], 0, lookupChunk
-	sc := scanner{w: w, path: LogPath(s.dir, s.base), base: s.base, pos: start, end: end, next: s.base, maxBatch: s.opts.MaxBatchBytes}
+	w.file, w.buf, w.start, w.chunk = file, w.buf[:0], 0, chunk
+	sc := scanner{w: w, path: s.path, base: s.base, pos: start, end: end, next: s.base, maxBatch: s.opts.MaxBatchBytes}
 	for {
 		pos := sc.pos
 		h, _, err := sc.batch()
@@ -43,7 +44,22 @@ func (s *Segment) Find(offset int64, end int64) (pos int64, h BatchHeader, found
 }
 
 // ReadAt reads len(p) bytes of the .log starting at pos.
-func (s *Segment) ReadAt(p []byte, pos int64) (int, error) { return s.log.ReadAt(p, pos) }
+func (s *Segment) ReadAt(p []byte, pos int64) (int, error) {
+	s.mu.RLock()
+	file, _ := s.readerLocked()
+	s.mu.RUnlock()
+	return file.ReadAt(p, pos)
+}
+
+// readerLocked returns what reads go through: the mapping of a sealed segment (with
+// a small read-ahead, since reading memory needs no batching of system calls) or the
+// file.
+func (s *Segment) readerLocked() (io.ReaderAt, int) {
+	if s.mu.mapped != nil {
+		return s.mu.mapped, mappedChunk
+	}
+	return s.log, lookupChunk
+}
 
 // FindTimestamp returns the offset of the first record at or above offset from and
 // below position end whose timestamp is >= ts (ms). It starts at the time index entry before ts, skips batches whose max
@@ -59,9 +75,13 @@ func (s *Segment) FindTimestamp(ts, from, end int64) (offset int64, found bool, 
 		from = max(from, off)
 	}
 	_, start := s.mu.offsets.Lookup(from)
+	file, chunk := s.readerLocked()
 	s.mu.RUnlock()
 
-	sc := s.newScanner(start, end, false)
+	w := windowPool.Get().(*window)
+	defer func() { w.file = nil; windowPool.Put(w) }()
+	w.file, w.buf, w.start, w.chunk = file, w.buf[:0], 0, chunk
+	sc := scanner{w: w, path: s.path, base: s.base, pos: start, end: end, next: s.base, maxBatch: s.opts.MaxBatchBytes}
 	for {
 		pos := sc.pos
 		h, _, err := sc.batch()
@@ -85,22 +105,22 @@ func (s *Segment) FindTimestamp(ts, from, end int64) (offset int64, found bool, 
 // record at or above from with timestamp >= ts.
 func (s *Segment) firstRecordAtOrAfter(pos int64, h BatchHeader, ts, from int64) (int64, bool, error) {
 	buf := make([]byte, h.Size())
-	if _, err := s.log.ReadAt(buf, pos); err != nil {
+	if _, err := s.ReadAt(buf, pos); err != nil {
 		return 0, false, err
 	}
 	if _, err := VerifyBatch(buf, s.opts.MaxBatchBytes); err != nil {
-		return 0, false, corruptAt(LogPath(s.dir, s.base), pos, err)
+		return 0, false, corruptAt(s.path, pos, err)
 	}
 	var d Decoder
 	d.MaxDecompressedBytes = max(s.opts.MaxBatchBytes*maxCompressionRatio, defaultMaxDecompressed)
 	if err := d.Reset(buf); err != nil {
-		return 0, false, corruptAt(LogPath(s.dir, s.base), pos, err)
+		return 0, false, corruptAt(s.path, pos, err)
 	}
 	var r Record
 	for {
 		ok, err := d.Next(&r)
 		if err != nil {
-			return 0, false, corruptAt(LogPath(s.dir, s.base), pos, err)
+			return 0, false, corruptAt(s.path, pos, err)
 		}
 		if !ok {
 			return 0, false, nil

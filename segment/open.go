@@ -72,7 +72,7 @@ func openLog(fsys vfs.FS, dir string, base int64, opts *Options) (*Segment, int6
 		log.Close()
 		return nil, 0, err
 	}
-	s := &Segment{fsys: fsys, dir: dir, base: base, opts: opts.withDefaults(), log: log}
+	s := &Segment{fsys: fsys, dir: dir, path: LogPath(dir, base), base: base, opts: opts.withDefaults(), log: log}
 	s.resetStateLocked()
 	return s, size, nil
 }
@@ -214,13 +214,13 @@ func (s *Segment) truncateTail(pos, size int64, reason string) (Truncation, erro
 	if err := s.log.Sync(); err != nil {
 		return Truncation{}, err
 	}
-	return Truncation{Path: LogPath(s.dir, s.base), Position: pos, Bytes: size - pos, Reason: reason}, nil
+	return Truncation{Path: s.path, Position: pos, Bytes: size - pos, Reason: reason}, nil
 }
 
 func (s *Segment) newScanner(pos, end int64, verify bool) *scanner {
 	return &scanner{
 		w:        &window{file: s.log},
-		path:     LogPath(s.dir, s.base),
+		path:     s.path,
 		base:     s.base,
 		pos:      pos,
 		end:      end,

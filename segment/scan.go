@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
 )
 
 // Read-ahead sizes of a window: large for recovery and index rebuilds, which walk a
@@ -14,13 +13,14 @@ import (
 const (
 	scanChunk   = 64 << 10
 	lookupChunk = 8 << 10
+	mappedChunk = 512
 )
 
 // window is a read-ahead buffer over a file, used to walk batch headers and batches
 // without one read per header. It never holds more than max(scanChunk, the largest
 // batch asked for), and callers never ask for more than MaxBatchBytes.
 type window struct {
-	file  vfs.File
+	file  io.ReaderAt
 	buf   []byte
 	start int64 // file position of buf[0]
 	chunk int   // read-ahead size; scanChunk when zero

@@ -35,6 +35,7 @@ var ErrFull = errors.New("strata/segment: segment full")
 type Segment struct {
 	fsys vfs.FS
 	dir  string
+	path string // the .log file
 	base int64
 	opts Options
 	log  vfs.File
@@ -49,6 +50,7 @@ type Segment struct {
 		offsetOfMaxTimestamp int64
 		firstTimestamp       int64 // first batch's max timestamp, noTimestamp if empty
 		bytesSinceIndex      int64
+		mapped               vfs.Mapping // the sealed .log in memory, or nil
 		closed               bool
 	}
 }
@@ -64,7 +66,7 @@ func Create(fsys vfs.FS, dir string, base int64, opts *Options) (*Segment, error
 	if err != nil {
 		return nil, err
 	}
-	s := &Segment{fsys: fsys, dir: dir, base: base, opts: o, log: log}
+	s := &Segment{fsys: fsys, dir: dir, path: LogPath(dir, base), base: base, opts: o, log: log}
 	if err := s.createIndexes(); err != nil {
 		log.Close()
 		return nil, err
@@ -101,6 +103,9 @@ func (s *Segment) Base() int64 { return s.base }
 
 // Dir returns the directory holding the segment's files.
 func (s *Segment) Dir() string { return s.dir }
+
+// Path returns the path of the segment's .log file.
+func (s *Segment) Path() string { return s.path }
 
 // Size returns the number of bytes in the .log.
 func (s *Segment) Size() int64 {
@@ -244,7 +249,7 @@ func (s *Segment) Close() error {
 		return nil
 	}
 	s.mu.closed = true
-	return errors.Join(s.mu.offsets.Close(), s.mu.times.Close(), s.log.Close())
+	return errors.Join(s.unmapLocked(), s.mu.offsets.Close(), s.mu.times.Close(), s.log.Close())
 }
 
 // Remove closes the segment and deletes its files (the .log first, so that a crash
@@ -254,7 +259,7 @@ func (s *Segment) Remove() error {
 	if err := s.Close(); err != nil {
 		return err
 	}
-	if err := s.fsys.Remove(LogPath(s.dir, s.base)); err != nil {
+	if err := s.fsys.Remove(s.path); err != nil {
 		return err
 	}
 	return errors.Join(
