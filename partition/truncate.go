@@ -49,8 +49,10 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 		// The batch straddling offset began below the start offset: what is left
 		// lies wholly below the start. Start over empty at the start offset, as
 		// Kafka's truncateFullyAndStartAt does; no readable record is lost.
-		if err := last.Remove(); err != nil {
-			return 0, p.failLocked(err)
+		for _, s := range p.mu.segments { // all wholly below the start offset
+			if err := s.Remove(); err != nil {
+				return 0, p.failLocked(err)
+			}
 		}
 		fresh, err := segment.Create(p.fsys, p.dir, p.mu.start, p.segOpts)
 		if err != nil {
