@@ -1,25 +1,41 @@
 package log
 
-import "time"
+import (
+	"time"
+
+	"github.com/stratalog/strata/partition"
+)
 
 // Hooks are functions the store calls on storage events, for metrics and tracing.
-// A nil hook is not called. Hooks run on the goroutine that caused the event and must
-// not block, nor call back into the store.
-//
-// Only OnRetention is wired today. The partition package does not yet report segment
-// rolls or fsyncs to its caller, so OnRoll and OnFsync are never called; they are
-// declared so that code written against them keeps compiling once they are.
-// Stats reports fsync counts and latency in the meantime.
+// A nil hook is not called. Hooks run on the goroutine that caused the event, some
+// with a partition's append lock held: they must be quick, must not block, and must
+// not call back into the store.
 type Hooks struct {
-	// OnRetention is called after the store's retention (background or
-	// ApplyRetention) deleted segments of a partition. Segments a partition deletes
-	// on its own when it rolls are not reported yet.
+	// OnRetention is called after retention (in the background, on ApplyRetention,
+	// or when a partition rolls) or DeleteRecords deleted segments of a partition.
 	OnRetention func(RetentionEvent)
-	// OnRoll would be called after a partition rolled to a new segment. Not called
-	// yet.
+	// OnRoll is called after a partition rolled to a new segment.
 	OnRoll func(RollEvent)
-	// OnFsync would be called after each fsync of appended data. Not called yet.
+	// OnFsync is called after each fsync of appended data. Under group commit one
+	// fsync acknowledges many appends.
 	OnFsync func(FsyncEvent)
+}
+
+// partitionHooks turns the store's hooks into the hooks of the partition tp.
+func (s *Store) partitionHooks(tp TopicPartition) partition.Hooks {
+	var h partition.Hooks
+	if hook := s.opts.Hooks.OnRetention; hook != nil {
+		h.OnRetention = func(deleted int, start int64) {
+			hook(RetentionEvent{TopicPartition: tp, SegmentsDeleted: deleted, StartOffset: start})
+		}
+	}
+	if hook := s.opts.Hooks.OnRoll; hook != nil {
+		h.OnRoll = func(base int64) { hook(RollEvent{TopicPartition: tp, BaseOffset: base}) }
+	}
+	if hook := s.opts.Hooks.OnFsync; hook != nil {
+		h.OnSync = func(took time.Duration) { hook(FsyncEvent{TopicPartition: tp, Duration: took}) }
+	}
+	return h
 }
 
 // RetentionEvent describes segments deleted by retention.

@@ -39,9 +39,6 @@ func (s *Store) ApplyRetention() (int, error) {
 			total += n
 			start := p.StartOffset()
 			s.logger.Info("retention deleted segments", "topic", name, "partition", i, "segments", n, "start-offset", start)
-			if hook := s.opts.Hooks.OnRetention; hook != nil {
-				hook(RetentionEvent{TopicPartition: tp, SegmentsDeleted: n, StartOffset: start})
-			}
 		}
 	}
 	return total, errors.Join(errList...)

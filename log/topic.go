@@ -95,6 +95,7 @@ func (s *Store) partitionOptions(c TopicConfig, tp TopicPartition) *partition.Op
 		Now:            s.opts.Now,
 		Logger:         s.logger.With("topic", tp.Topic), // the partition adds its directory
 		FS:             s.fsys,
+		Hooks:          s.partitionHooks(tp),
 	}
 }
 

@@ -193,6 +193,9 @@ func (p *Partition) rollLocked(base int64) (*segment.Segment, error) {
 	p.activeSince = p.opts.Now()
 	p.logger.Debug("rolled segment", "base", base)
 	p.mapSealed(old)
+	if hook := p.opts.Hooks.OnRoll; hook != nil {
+		hook(base)
+	}
 	if err := p.writeRecoveryPoint(start, base); err != nil {
 		return nil, err
 	}

@@ -92,6 +92,8 @@ type Options struct {
 	Logger *slog.Logger
 	// FS is the filesystem. Default the OS; tests inject faults and crashes here.
 	FS vfs.FS
+	// Hooks are called on rolls, fsyncs and retention.
+	Hooks Hooks
 }
 
 // withDefaults returns a copy of o with defaults filled in, or an error naming every

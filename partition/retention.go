@@ -89,6 +89,9 @@ func (p *Partition) applyRetentionLocked() (int, error) {
 	if err := p.fsys.SyncDir(p.dir); err != nil {
 		return 0, p.fail(err)
 	}
+	if hook := p.opts.Hooks.OnRetention; hook != nil {
+		hook(doomed, newStart)
+	}
 	return doomed, nil
 }
 

@@ -49,8 +49,12 @@ func (p *Partition) syncTo(ctx context.Context, offset int64) error {
 	if err := target.seg.Sync(); err != nil {
 		return p.fail(err)
 	}
+	took := time.Since(began)
 	p.stats.syncs.Add(1)
-	p.stats.syncNanos.Add(uint64(time.Since(began)))
+	p.stats.syncNanos.Add(uint64(took))
+	if hook := p.opts.Hooks.OnSync; hook != nil {
+		hook(took)
+	}
 	p.mu.Lock()
 	if target.offset > p.mu.durable {
 		p.mu.durable = target.offset
