@@ -95,14 +95,21 @@ func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.Ba
 	}
 	p.appendMu.Lock()
 	base, err := p.writeLocked(batch, h)
-	p.appendMu.Unlock()
 	if err != nil {
+		p.appendMu.Unlock()
 		return 0, err
 	}
-	if p.opts.Sync.Mode == SyncEveryAppend {
-		if err := p.syncTo(ctx, h.NextOffset()); err != nil {
-			return 0, err
-		}
+	if p.opts.Sync.Mode != SyncEveryAppend {
+		p.appendMu.Unlock()
+		return base, nil
+	}
+	// Between its write and its acknowledgement an append is in flight: TruncateTo
+	// waits for it, so that it never acknowledges a batch that truncation removed.
+	p.inFlight.Add(1)
+	p.appendMu.Unlock()
+	defer p.inFlight.Done()
+	if err := p.syncTo(ctx, h.NextOffset()); err != nil {
+		return 0, err
 	}
 	return base, nil
 }
@@ -167,29 +174,13 @@ func (p *Partition) shouldRoll(active *segment.Segment, h *segment.BatchHeader, 
 // one at base, makes the new file durable in the directory, records the recovery
 // point, and applies retention.
 func (p *Partition) rollLocked(base int64) (*segment.Segment, error) {
+	s, old, err := p.sealAndCreate(base)
+	if err != nil {
+		return nil, err
+	}
 	p.mu.RLock()
-	old := p.mu.segments[len(p.mu.segments)-1]
 	start := p.mu.start
 	p.mu.RUnlock()
-	if err := old.Seal(); err != nil {
-		return nil, p.fail(err)
-	}
-	s, err := segment.Create(p.fsys, p.dir, base, p.segOpts)
-	if err != nil {
-		return nil, p.fail(err)
-	}
-	if err := p.fsys.SyncDir(p.dir); err != nil {
-		s.Close()
-		return nil, p.fail(err)
-	}
-	p.mu.Lock()
-	p.mu.segments = append(p.mu.segments, s)
-	p.mu.written = mark{offset: base, seg: s, pos: 0}
-	if base > p.mu.durable {
-		p.mu.durable = base
-		p.advanceCommittedLocked(mark{offset: base, seg: old, pos: old.Size()})
-	}
-	p.mu.Unlock()
 	p.activeSince = p.opts.Now()
 	p.logger.Debug("rolled segment", "base", base)
 	p.mapSealed(old)
@@ -203,6 +194,44 @@ func (p *Partition) rollLocked(base int64) (*segment.Segment, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// sealAndCreate seals the active segment and makes a new one at base the active
+// segment. It holds syncSem: the Seal's fsync must not race a group commit's fsync of
+// the same file, for after a failed fsync a second one can report success although
+// the data is gone (fsyncgate). Nothing is marked durable on a failed partition.
+func (p *Partition) sealAndCreate(base int64) (s, old *segment.Segment, err error) {
+	p.syncSem <- struct{}{}
+	defer func() { <-p.syncSem }()
+	p.mu.RLock()
+	old, err = p.mu.segments[len(p.mu.segments)-1], p.usableLocked()
+	p.mu.RUnlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := old.Seal(); err != nil {
+		return nil, nil, p.fail(err)
+	}
+	if s, err = segment.Create(p.fsys, p.dir, base, p.segOpts); err != nil {
+		return nil, nil, p.fail(err)
+	}
+	if err := p.fsys.SyncDir(p.dir); err != nil {
+		s.Close()
+		return nil, nil, p.fail(err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.usableLocked(); err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	p.mu.segments = append(p.mu.segments, s)
+	p.mu.written = mark{offset: base, seg: s, pos: 0}
+	if base > p.mu.durable {
+		p.mu.durable = base
+		p.advanceCommittedLocked(mark{offset: base, seg: old, pos: old.Size()})
+	}
+	return s, old, nil
 }
 
 // mapSealed maps a sealed segment for reads. Failing to map costs speed, not

@@ -47,6 +47,9 @@ type Partition struct {
 	activeSince   time.Time // when the active segment started, for SegmentAge
 	unsynced      int       // records appended since the last fsync (SyncPeriodic)
 	recoveryPoint int64     // last recovery point written to the checkpoint
+	// inFlight counts appends written but not yet acknowledged. Add is called only
+	// under appendMu, so a holder of appendMu may Wait for them.
+	inFlight sync.WaitGroup
 
 	// syncSem admits one fsync at a time; the holder is the group commit leader.
 	syncSem chan struct{}

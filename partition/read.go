@@ -30,6 +30,9 @@ func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte,
 	i := sort.Search(len(segments), func(i int) bool { return segments[i].Base() > offset }) - 1
 	for i = max(i, 0); i < len(segments) && offset < p.mu.committed.offset; i++ {
 		s := segments[i]
+		if s.Base() >= p.mu.committed.offset {
+			break // holds nothing readers may see yet
+		}
 		end := p.readableEndLocked(s)
 		pos, h, found, err := s.Find(offset, end)
 		if err != nil {

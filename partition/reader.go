@@ -2,6 +2,7 @@ package partition
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/segment"
@@ -113,6 +114,9 @@ func (r *Reader) startBatch() error {
 	h, err := segment.ParseBatchHeader(r.buf[r.pos:], r.p.opts.MaxBatchBytes)
 	if err != nil {
 		return r.corrupt(err)
+	}
+	if h.Size() > len(r.buf)-r.pos {
+		return r.corrupt(fmt.Errorf("batch of %d bytes with %d fetched", h.Size(), len(r.buf)-r.pos))
 	}
 	batch := r.buf[r.pos : r.pos+h.Size()]
 	r.pos += h.Size()

@@ -18,6 +18,10 @@ import (
 func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
+	// Let appends already written finish (they need only syncSem): each is then
+	// acknowledged before the truncation, or fails, never acknowledged after its batch
+	// was removed.
+	p.inFlight.Wait()
 	p.syncSem <- struct{}{}
 	defer func() { <-p.syncSem }()
 	p.mu.Lock()

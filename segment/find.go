@@ -77,6 +77,10 @@ func (s *Segment) FindTimestamp(ts, from, end int64) (offset int64, found bool, 
 	_, start := s.mu.offsets.Lookup(from)
 	file, chunk := s.readerLocked()
 	s.mu.RUnlock()
+	if start >= end {
+		// The index already covers batches being appended above end.
+		return 0, false, nil
+	}
 
 	w := windowPool.Get().(*window)
 	defer func() { w.file = nil; windowPool.Put(w) }()

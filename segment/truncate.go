@@ -7,13 +7,16 @@ import "math"
 // whole) and fsynced, and index entries at or past the cut are dropped.
 func (s *Segment) TruncateTo(offset int64) error {
 	pos, h, found, err := s.Find(offset, s.Size())
-	if err != nil || !found {
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.unmapLocked(); err != nil { // the segment becomes writable again
 		return err
+	}
+	if !found {
+		return nil
 	}
 	if err := s.log.Truncate(pos); err != nil {
 		return err
