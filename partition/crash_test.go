@@ -693,6 +693,10 @@ func crashGroupCommit(t *testing.T, mode vfs.CrashMode, seed int64) {
 		}
 	}
 	opts := crashOptions()
+	// No roll while the leader is held: a roll seals the active segment only after
+	// the group commit's fsync (TestRollDoesNotAckAfterFailedFsync), so a waiter that
+	// had to roll could not write until the leader is released.
+	opts.SegmentBytes = 64 << 20
 	p, err := openAt(&afterFS{FS: fsys, after: after}, opts)
 	require.NoError(t, err)
 	defer p.Close()
