@@ -39,7 +39,16 @@
 // point (advanced at every roll) on: a torn tail of the last segment is truncated and
 // reported in RecoveryReport; invalid bytes in a sealed segment or below the recovery
 // point are a *CorruptError, never a silent truncation. Indexes are rebuilt whenever
-// they disagree with their log.
+// they disagree with their log. Sealed segments below the recovery point are trusted
+// after a check of their indexes, not read whole: Verify scrubs them, and readers
+// report a bad batch with its file and position.
+//
+// A limit of this design: the recovery point moves at every roll, Open and Close, not
+// at every fsync. Bit rot in fsynced data of the active segment after the recovery
+// point therefore looks like a torn write and is truncated (and reported in
+// RecoveryReport), as in Kafka. Telling them apart needs a record of each fsync's end
+// position, or a check that no valid batch follows the bad one, which a group commit's
+// out-of-order page writeback would also trip.
 //
 // # Retention and truncation
 //
