@@ -4,6 +4,7 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/internal/vfs"
@@ -205,7 +206,7 @@ func (p *Partition) settle(cp checkpoint) error {
 	p.mu.start, p.mu.written, p.mu.committed, p.mu.durable = start, m, m, end
 	p.activeSince = p.opts.Now()
 	if ts := active.FirstTimestamp(); ts >= 0 {
-		p.activeSince = timeFromMillis(ts)
+		p.activeSince = time.UnixMilli(ts)
 	}
 	return nil
 }

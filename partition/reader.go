@@ -33,7 +33,7 @@ func (p *Partition) NewReader(offset int64, maxBytes int) *Reader {
 		maxBytes = DefaultReadBytes
 	}
 	r := &Reader{p: p, offset: offset, maxBytes: maxBytes}
-	r.dec.MaxDecompressedBytes = max(64<<20, 4*p.opts.MaxBatchBytes)
+	r.dec.MaxDecompressedBytes = segment.MaxDecompressedFor(p.opts.MaxBatchBytes)
 	return r
 }
 

@@ -86,5 +86,3 @@ func (p *Partition) flushLoop() {
 		}
 	}
 }
-
-func timeFromMillis(ms int64) time.Time { return time.UnixMilli(ms) }

@@ -19,6 +19,17 @@ import (
 // applies when its MaxDecompressedBytes is 0.
 const DefaultMaxDecompressedBytes = 64 << 20
 
+// maxCompressionRatio bounds how much a batch may grow when decompressed, relative to
+// the largest batch accepted.
+const maxCompressionRatio = 64
+
+// MaxDecompressedFor returns the bound on a decompressed batch for logs whose batches
+// are at most maxBatchBytes: every reader of such a log uses it, so that a batch one
+// path decodes, every path decodes.
+func MaxDecompressedFor(maxBatchBytes int) int {
+	return max(DefaultMaxDecompressedBytes, maxCompressionRatio*maxBatchBytes)
+}
+
 // What strata writes, per codec (FORMAT.md repeats it):
 //
 //   - gzip: one gzip member (RFC 1952), klauspost/compress's default level, no name

@@ -116,7 +116,7 @@ func (s *Segment) firstRecordAtOrAfter(pos int64, h BatchHeader, ts, from int64)
 		return 0, false, corruptAt(s.path, pos, err)
 	}
 	var d Decoder
-	d.MaxDecompressedBytes = max(s.opts.MaxBatchBytes*maxCompressionRatio, defaultMaxDecompressed)
+	d.MaxDecompressedBytes = MaxDecompressedFor(s.opts.MaxBatchBytes)
 	if err := d.Reset(buf); err != nil {
 		return 0, false, corruptAt(s.path, pos, err)
 	}

@@ -1,7 +1,6 @@
 package segment
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -93,12 +92,6 @@ const (
 	CompressionLZ4  Compression = 3
 	CompressionZstd Compression = 4
 )
-
-// ErrUnsupportedCompression is returned for a batch compressed with a codec that
-// Kafka defines but strata does not implement (lz4). It does not wrap
-// errs.ErrCorrupt: such a batch is valid, strata just cannot read its records, and
-// recovery must not truncate the log there.
-var ErrUnsupportedCompression = errors.New("strata/segment: unsupported compression codec")
 
 var compressionNames = [...]string{
 	CompressionNone:   "none",

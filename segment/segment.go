@@ -23,11 +23,6 @@ const (
 	noTimestamp = -1
 )
 
-// ErrFull is returned by Append when the batch does not fit this segment: an index
-// is full, a relative offset or a position would overflow 32 bits. Nothing is
-// written; the owner rolls to a new segment.
-var ErrFull = errors.New("strata/segment: segment full")
-
 // Segment is one .log file with its .index and .timeindex. It is safe for one writer
 // (Append, Seal, Truncate*) and any number of concurrent readers (Find, ReadAt,
 // FindTimestamp and the accessors). Callers bound reads by a position they know to
