@@ -50,8 +50,8 @@
 // Store.Produce and a Producer with AcksDurable (the default) report success once
 // the topic's sync policy is satisfied: with SyncEveryAppend (the default), once an
 // fsync covers the records; concurrent appends to a partition share fsyncs (group
-// commit). AcksNone reports at buffering; AcksLeader is AcksDurable for now (see
-// Acks).
+// commit). AcksLeader reports once the records are written to the OS, with their
+// fsync running in the background; AcksNone reports at buffering (see Acks).
 //
 // # On disk
 //

@@ -84,7 +84,7 @@ type produceGroup struct {
 }
 
 func (s *Store) appendGroup(ctx context.Context, g *produceGroup) error {
-	err := appendRecords(ctx, g.p, g.converted, g.maxBatchBytes, func(i int, offset int64) { g.records[i].Offset = offset })
+	err := appendRecords(ctx, g.p.Append, g.converted, g.maxBatchBytes, func(i int, offset int64) { g.records[i].Offset = offset })
 	if err != nil {
 		return s.partitionError("produce to", g.tp, g.p, err)
 	}
@@ -126,11 +126,15 @@ func route(r *Record, numPartitions int, partitioner Partitioner) error {
 	return nil
 }
 
+// appendFunc appends records as one batch: a partition's Append, or its Write
+// (which does not wait for the fsync).
+type appendFunc func(ctx context.Context, records []partition.Record) (int64, error)
+
 // appendRecords writes records to p in order, in as few batches of at most
 // maxBatchBytes as an upper bound of their size allows, and calls setOffset(i, o)
 // for each record written: records[i] got offset o. It stops at the first batch that
 // fails; setOffset is not called for its records nor for the later ones.
-func appendRecords(ctx context.Context, p *partition.Partition, records []partition.Record, maxBatchBytes int, setOffset func(i int, offset int64)) error {
+func appendRecords(ctx context.Context, p appendFunc, records []partition.Record, maxBatchBytes int, setOffset func(i int, offset int64)) error {
 	for first := 0; first < len(records); {
 		n := batchLen(records[first:], maxBatchBytes)
 		if err := appendBatch(ctx, p, records[first:first+n], first, setOffset); err != nil {
@@ -157,8 +161,8 @@ func batchLen(records []partition.Record, maxBatchBytes int) int {
 // appendBatch appends records, the first of which is records[first] of the caller,
 // as one batch. If the partition refuses it as too large (compression can make a
 // batch grow a little), it splits the batch in halves.
-func appendBatch(ctx context.Context, p *partition.Partition, records []partition.Record, first int, setOffset func(int, int64)) error {
-	base, err := p.Append(ctx, records)
+func appendBatch(ctx context.Context, p appendFunc, records []partition.Record, first int, setOffset func(int, int64)) error {
+	base, err := p(ctx, records)
 	if errors.Is(err, ErrRecordTooLarge) && len(records) > 1 {
 		half := len(records) / 2
 		if err := appendBatch(ctx, p, records[:half], first, setOffset); err != nil {

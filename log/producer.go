@@ -23,9 +23,9 @@ const (
 	// SyncPeriodic or SyncNone once it is written to the OS.
 	AcksDurable Acks = iota
 	// AcksLeader calls the promise once the batch is written to the OS (Kafka's
-	// acks=1). On a SyncEveryAppend topic it is currently the same as AcksDurable:
-	// the partition acknowledges an append only after its fsync, and offers no call
-	// that returns between the write and the fsync.
+	// acks=1): on a SyncEveryAppend topic before its fsync, which runs in the
+	// background (consumers see the records once it completes). A process crash
+	// loses nothing written; a machine crash may lose what was not yet fsynced.
 	AcksLeader
 	// AcksNone calls the promise as soon as the record is buffered (Kafka's acks=0),
 	// with Offset -1. The record's bytes are copied, so the caller may reuse them at
@@ -366,7 +366,11 @@ func (p *Producer) write(tp TopicPartition, records []pendingRecord) error {
 	for i := range records {
 		converted[i] = records[i].record
 	}
-	err = appendRecords(context.Background(), part, converted, t.config.MaxBatchBytes, func(i int, offset int64) {
+	appendFn := part.Append
+	if p.opts.Acks != AcksDurable {
+		appendFn = part.Write // acknowledged at the write, fsynced in the background
+	}
+	err = appendRecords(context.Background(), appendFn, converted, t.config.MaxBatchBytes, func(i int, offset int64) {
 		records[i].offset, records[i].finished = offset, true
 	})
 	if err != nil {

@@ -28,6 +28,21 @@ type encodeBuffer struct {
 // If ctx ends while the append waits for its fsync, Append returns ctx.Err(); the
 // records may still become part of the log, as with a timed-out Kafka produce.
 func (p *Partition) Append(ctx context.Context, records []Record) (int64, error) {
+	return p.encodeAndAppend(ctx, records, true)
+}
+
+// Write appends records like Append but returns as soon as the batch is written to
+// the OS (Kafka's acks=1), without waiting for the sync policy's fsync. Under
+// SyncEveryAppend the fsync starts in the background (shared with other appends, as
+// group commit) and readers see the records once it completes; a crash before then
+// may lose them. Under SyncPeriodic and SyncNone, Write is Append.
+func (p *Partition) Write(ctx context.Context, records []Record) (int64, error) {
+	return p.encodeAndAppend(ctx, records, false)
+}
+
+// encodeAndAppend encodes records as one batch and appends it; wait says whether to
+// wait for the sync policy's acknowledgement.
+func (p *Partition) encodeAndAppend(ctx context.Context, records []Record, wait bool) (int64, error) {
 	if len(records) == 0 {
 		return 0, fmt.Errorf("strata/partition: append of no records: %w", errs.ErrInvalidArgument)
 	}
@@ -47,7 +62,7 @@ func (p *Partition) Append(ctx context.Context, records []Record) (int64, error)
 	if err != nil {
 		return 0, err
 	}
-	return p.appendBatch(ctx, batch, &h)
+	return p.appendBatch(ctx, batch, &h, wait)
 }
 
 // withTimestamps returns records, or a copy in b.records with zero timestamps set to
@@ -86,10 +101,12 @@ func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("strata/partition: invalid batch (%v): %w", err, errs.ErrInvalidArgument)
 	}
-	return p.appendBatch(ctx, batch, &h)
+	return p.appendBatch(ctx, batch, &h, true)
 }
 
-func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.BatchHeader) (int64, error) {
+// appendBatch writes batch and, if wait, returns once the sync policy acknowledges
+// it; otherwise a background fsync is scheduled under SyncEveryAppend.
+func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.BatchHeader, wait bool) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -100,6 +117,11 @@ func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.Ba
 		return 0, err
 	}
 	if p.opts.Sync.Mode != SyncEveryAppend {
+		p.appendMu.Unlock()
+		return base, nil
+	}
+	if !wait {
+		p.scheduleSyncLocked()
 		p.appendMu.Unlock()
 		return base, nil
 	}

@@ -50,6 +50,10 @@ type Partition struct {
 	// inFlight counts appends written but not yet acknowledged. Add is called only
 	// under appendMu, so a holder of appendMu may Wait for them.
 	inFlight sync.WaitGroup
+	// background counts background fsyncs of Write; Add is called only under
+	// appendMu. syncScheduled is set while one is about to start.
+	background    sync.WaitGroup
+	syncScheduled atomic.Bool
 
 	// syncSem admits one fsync at a time; the holder is the group commit leader.
 	syncSem chan struct{}
@@ -198,6 +202,7 @@ func (p *Partition) Close() error {
 		p.done.Wait()
 		p.appendMu.Lock()
 		defer p.appendMu.Unlock()
+		p.background.Wait()
 		p.syncSem <- struct{}{}
 		defer func() { <-p.syncSem }()
 		err = p.closeLocked()

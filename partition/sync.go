@@ -86,3 +86,26 @@ func (p *Partition) flushLoop() {
 		}
 	}
 }
+
+// scheduleSyncLocked makes sure a background fsync will cover everything written so
+// far (for Write under SyncEveryAppend). At most one background fsync goroutine runs
+// per partition; it is counted in background, whose Add happens only under appendMu,
+// so that Close, holding appendMu, can wait for it.
+func (p *Partition) scheduleSyncLocked() {
+	if p.syncScheduled.Swap(true) {
+		return // the pending goroutine has not read the written mark yet
+	}
+	p.background.Add(1)
+	go func() {
+		defer p.background.Done()
+		// Clear the flag before reading the written mark: a Write that finds the
+		// flag set wrote before this point, so the fsync below covers it.
+		p.syncScheduled.Store(false)
+		p.mu.RLock()
+		end := p.mu.written.offset
+		p.mu.RUnlock()
+		if err := p.syncTo(context.Background(), end); err != nil {
+			p.logger.Debug("background fsync failed", "err", err)
+		}
+	}()
+}
