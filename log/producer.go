@@ -115,6 +115,10 @@ type batcher struct {
 	timerGen  uint64            // identifies the current timer
 	sealed    [][]pendingRecord // batches waiting to be written, oldest first
 	sending   bool              // a sender goroutine is running
+	spare     []pendingRecord   // a written batch's array, reused for the next open batch
+	// converted is the sender's buffer of partition records; only the running
+	// sender uses it.
+	converted []partition.Record
 }
 
 // pendingRecord is a record accepted by Produce.
@@ -249,6 +253,9 @@ func (p *Producer) add(ctx context.Context, t *topic, rec pendingRecord) error {
 		b = &batcher{tp: tp}
 		p.mu.batchers[tp] = b
 	}
+	if b.open == nil && b.spare != nil {
+		b.open, b.spare = b.spare[:0], nil
+	}
 	b.open = append(b.open, rec)
 	b.openBytes += rec.size
 	switch {
@@ -313,24 +320,30 @@ func (p *Producer) sendLoop(b *batcher) {
 			p.mu.Unlock()
 			return
 		}
-		records := slices.Concat(b.sealed...)
+		records := b.sealed[0]
+		if len(b.sealed) > 1 {
+			records = slices.Concat(b.sealed...)
+		}
 		b.sealed = nil
 		p.mu.Unlock()
 
-		p.send(b.tp, records)
+		p.send(b, records)
 
 		p.mu.Lock()
 		for i := range records {
 			p.mu.buffered -= records[i].size
 		}
 		p.mu.inFlight -= len(records)
+		clear(records) // drop references to the caller's records and promises
+		b.spare = records
 		p.signalLocked()
 	}
 }
 
-// send writes records to tp and calls their promises.
-func (p *Producer) send(tp TopicPartition, records []pendingRecord) {
-	err := p.write(tp, records)
+// send writes records to b's partition and calls their promises.
+func (p *Producer) send(b *batcher, records []pendingRecord) {
+	tp := b.tp
+	err := p.write(b, records)
 	if err != nil && p.opts.Acks == AcksNone {
 		p.s.logger.Error("producer write failed (acks none)", "partition", tp.String(), "records", len(records), "err", err)
 		p.mu.Lock()
@@ -352,8 +365,9 @@ func (p *Producer) send(tp TopicPartition, records []pendingRecord) {
 	}
 }
 
-// write appends records to tp's partition; records written are marked finished.
-func (p *Producer) write(tp TopicPartition, records []pendingRecord) error {
+// write appends records to b's partition; records written are marked finished.
+func (p *Producer) write(b *batcher, records []pendingRecord) error {
+	tp := b.tp
 	t, err := p.s.lookupTopic(tp.Topic)
 	if err != nil {
 		return err
@@ -362,10 +376,12 @@ func (p *Producer) write(tp TopicPartition, records []pendingRecord) error {
 		return fmt.Errorf("strata/log: produce to %s: %w", tp, ErrUnknownPartition)
 	}
 	part := t.partitions[tp.Partition]
-	converted := make([]partition.Record, len(records))
+	converted := b.converted[:0]
 	for i := range records {
-		converted[i] = records[i].record
+		converted = append(converted, records[i].record)
 	}
+	defer func() { b.converted = converted[:0] }()
+	defer clear(converted)
 	appendFn := part.Append
 	if p.opts.Acks != AcksDurable {
 		appendFn = part.Write // acknowledged at the write, fsynced in the background

@@ -1,0 +1,253 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/partition"
+)
+
+// logSyncModes are the sync policies of the log benchmarks' topics.
+var logSyncModes = []struct {
+	name string
+	mode log.SyncMode
+}{
+	{"none", log.SyncNone},
+	{"every-append", log.SyncEveryAppend},
+}
+
+// openStore opens a store in a fresh b.TempDir(), without background retention, and
+// creates topic "t" with the given partitions and sync mode.
+func openStore(tb testing.TB, partitions int, mode log.SyncMode) *log.Store {
+	tb.Helper()
+	s, err := log.Open(tb.TempDir(), &log.Options{RetentionCheckInterval: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	err = s.CreateTopic(context.Background(), "t", log.TopicConfig{
+		Partitions:   partitions,
+		SegmentBytes: 1 << 30,
+		Sync:         log.SyncPolicy{Mode: mode},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// logRecords returns n records for topic "t" with 100 B values, spread round-robin
+// over partitions (explicitly, so that every partition gets its share).
+func logRecords(n, partitions int) []*log.Record {
+	values := makeRecords(n, 100)
+	records := make([]*log.Record, n)
+	for i := range records {
+		records[i] = &log.Record{
+			Topic:             "t",
+			Partition:         int32(i % partitions),
+			ExplicitPartition: true,
+			Value:             values[i].Value,
+			Timestamp:         time.UnixMilli(values[i].Timestamp),
+		}
+	}
+	return records
+}
+
+// BenchmarkProduce measures producing 100 B records through the log package:
+//   - api=sync: one Store.Produce of 1000 records per op, spread over the partitions
+//     (each partition's share is one batch, appended concurrently);
+//   - api=async: Producer.Produce of single records with a promise, batched per
+//     partition (default Linger and BatchBytes, acks durable), b.N*1000 records and
+//     one Flush at the end;
+//   - api=partition-append: the baseline, Partition.Append of the same 1000 records
+//     as one batch on a bare partition, no log package in between.
+func BenchmarkProduce(b *testing.B) {
+	const perOp = 1000
+	for _, sm := range logSyncModes {
+		b.Run(fmt.Sprintf("api=partition-append/partitions=1/sync=%s", sm.name), func(b *testing.B) {
+			p := openPartition(b, appendOptions(syncModes[sm.name], 0))
+			benchPartitionAppend(b, p, perOp)
+		})
+		for _, partitions := range []int{1, 4, 16} {
+			b.Run(fmt.Sprintf("api=sync/partitions=%d/sync=%s", partitions, sm.name), func(b *testing.B) {
+				s := openStore(b, partitions, sm.mode)
+				records := logRecords(perOp, partitions)
+				ctx := context.Background()
+				b.SetBytes(perOp * 100)
+				b.ReportAllocs()
+				allocs := mallocs()
+				b.ResetTimer()
+				for range b.N {
+					if err := s.Produce(ctx, records...); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				reportRecords(b, int64(b.N)*perOp, allocs)
+			})
+			b.Run(fmt.Sprintf("api=async/partitions=%d/sync=%s", partitions, sm.name), func(b *testing.B) {
+				s := openStore(b, partitions, sm.mode)
+				producer, err := s.NewProducer(log.ProducerOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				records := logRecords(perOp, partitions)
+				ctx := context.Background()
+				var failed error
+				promise := func(_ *log.Record, err error) {
+					if err != nil && failed == nil {
+						failed = err
+					}
+				}
+				b.SetBytes(perOp * 100)
+				b.ReportAllocs()
+				allocs := mallocs()
+				b.ResetTimer()
+				for range b.N {
+					for _, r := range records {
+						producer.Produce(ctx, r, promise)
+					}
+				}
+				if err := producer.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if failed != nil {
+					b.Fatal(failed)
+				}
+				reportRecords(b, int64(b.N)*perOp, allocs)
+			})
+		}
+	}
+}
+
+// benchPartitionAppend appends perOp 100 B records as one batch per op to p.
+func benchPartitionAppend(b *testing.B, p *partition.Partition, perOp int) {
+	records := makeRecords(perOp, 100)
+	ctx := context.Background()
+	b.SetBytes(int64(perOp) * 100)
+	b.ReportAllocs()
+	allocs := mallocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := p.Append(ctx, records); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportRecords(b, int64(b.N)*int64(perOp), allocs)
+}
+
+// BenchmarkConsume measures a Consumer assigned every partition of a topic holding
+// 1,024,000 records of 100 B in all: each op seeks to the beginning and Polls until
+// it has every record (default MaxPollRecords 500).
+func BenchmarkConsume(b *testing.B) {
+	const total = 1_024_000
+	for _, partitions := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("partitions=%d", partitions), func(b *testing.B) {
+			s := openStore(b, partitions, log.SyncNone)
+			records := logRecords(1000, partitions)
+			ctx := context.Background()
+			for range total / 1000 {
+				if err := s.Produce(ctx, records...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			consumer, err := s.NewConsumer(log.ConsumerOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer consumer.Close()
+			var tps []log.TopicPartition
+			for i := range partitions {
+				tps = append(tps, log.TopicPartition{Topic: "t", Partition: int32(i)})
+			}
+			if err := consumer.Assign(tps...); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(total * 100)
+			b.ReportAllocs()
+			allocs := mallocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := consumer.SeekToBeginning(tps...); err != nil {
+					b.Fatal(err)
+				}
+				for n := 0; n < total; {
+					polled, err := consumer.Poll(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += len(polled)
+				}
+			}
+			b.StopTimer()
+			reportRecords(b, int64(b.N)*total, allocs)
+		})
+	}
+}
+
+// BenchmarkProduceConsumeLatency measures the time from the start of a Store.Produce
+// of one 100 B record to the return of the Poll that delivers it, with a consumer
+// long-polling on another goroutine: p50 and p99 over b.N records, one in flight at
+// a time.
+func BenchmarkProduceConsumeLatency(b *testing.B) {
+	for _, sm := range logSyncModes {
+		b.Run("sync="+sm.name, func(b *testing.B) {
+			s := openStore(b, 1, sm.mode)
+			consumer, err := s.NewConsumer(log.ConsumerOptions{}) // from offset 0 of the fresh topic
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer consumer.Close()
+			if err := consumer.Assign(log.TopicPartition{Topic: "t"}); err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			delivered := make(chan time.Time, 1)
+			polled := make(chan error, 1)
+			go func() {
+				for {
+					records, err := consumer.Poll(ctx)
+					if err != nil {
+						polled <- err
+						return
+					}
+					now := time.Now()
+					for range records {
+						delivered <- now
+					}
+				}
+			}()
+			values := makeRecords(1, 100)
+			latencies := make([]time.Duration, b.N)
+			b.ResetTimer()
+			for i := range b.N {
+				r := &log.Record{Topic: "t", Value: values[0].Value}
+				began := time.Now()
+				if err := s.Produce(ctx, r); err != nil {
+					b.Fatal(err)
+				}
+				select {
+				case at := <-delivered:
+					latencies[i] = at.Sub(began)
+				case err := <-polled:
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			slices.Sort(latencies)
+			b.ReportMetric(float64(latencies[len(latencies)/2].Nanoseconds())/1e3, "p50-µs")
+			b.ReportMetric(float64(latencies[len(latencies)*99/100].Nanoseconds())/1e3, "p99-µs")
+		})
+	}
+}

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/stratalog/strata/log"
+)
+
+const consumeAbout = `Prints the records of TOPIC, one per line.
+
+Where to start (at most one of):
+  (none)             at the end: only records produced from now on, as Kafka's
+                     console consumer does
+  --from-beginning   at each partition's first record
+  --offset N         at offset N of partition --partition P (required); an offset
+                     below the partition's first is read from its first
+  --from-time T      in each partition, at the first record whose timestamp is at
+                     or after T (RFC 3339: 2024-05-01T12:00:00Z, or with .000 and
+                     an offset such as +02:00)
+--partition P alone reads only partition P.
+
+When to stop: without --follow, once every partition has been read up to the end
+offset it had when consume started, or after --max-messages records. With
+--follow, consume waits for new records until --max-messages or SIGINT/SIGTERM
+(exit status 0). A store is open in one process at a time: while consume holds it,
+no other process can produce to it.
+
+Output: one line per record, the fields separated by tabs, in this order:
+  TIMESTAMP    with --print-timestamp: RFC 3339 in UTC, in milliseconds
+               (2024-05-01T12:00:00.123Z), the form --from-time takes
+  P:OFFSET     with --print-offset: partition and offset
+  KEY          with --print-key; null for a record without a key
+  VALUE        always; null for a null value
+Keys and values are printed as they are.
+
+--group G consumes as a member of consumer group G, committing what it printed.`
+
+// errGroupsUnavailable is returned by everything that needs consumer groups.
+// groups: remove once the log package has the group API, and wire the callers.
+var errGroupsUnavailable = errors.New("consumer groups are not available yet")
+
+// timestampLayout is how consume prints timestamps: RFC 3339, milliseconds, UTC.
+const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// consumeOptions is the parsed command line of consume.
+type consumeOptions struct {
+	topic          string
+	fromBeginning  bool
+	offset         int64 // with hasOffset
+	hasOffset      bool
+	partition      int32 // with hasPartition
+	hasPartition   bool
+	fromTime       time.Time // with hasFromTime
+	hasFromTime    bool
+	group          string
+	maxMessages    int // 0: no limit
+	follow         bool
+	printKey       bool
+	printOffset    bool
+	printTimestamp bool
+}
+
+func runConsume(e *cli, command string, args []string) (err error) {
+	c := newCommandFlags(e, command, "TOPIC [--from-beginning | --offset N --partition P | --from-time RFC3339]\n"+
+		"                      [--group G] [--max-messages N] [--follow]\n"+
+		"                      [--print-key] [--print-offset] [--print-timestamp]", consumeAbout)
+	var o consumeOptions
+	c.BoolVar(&o.fromBeginning, "from-beginning", false, "start at each partition's first record")
+	c.Int64Var(&o.offset, "offset", 0, "start at offset `N` of --partition")
+	partition := c.Int("partition", 0, "read only partition `P`")
+	fromTime := c.String("from-time", "", "start at the first record at or after `RFC3339` time")
+	c.StringVar(&o.group, "group", "", "consume as a member of consumer group `G` (not available yet)")
+	c.IntVar(&o.maxMessages, "max-messages", 0, "exit after printing `N` records")
+	c.BoolVar(&o.follow, "follow", false, "wait for new records instead of exiting at the end")
+	c.BoolVar(&o.printKey, "print-key", false, "print each record's key before its value")
+	c.BoolVar(&o.printOffset, "print-offset", false, "print partition:offset before the key and value")
+	c.BoolVar(&o.printTimestamp, "print-timestamp", false, "print the timestamp first")
+	positional, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := c.needArgs(positional, 1, 1, "TOPIC"); err != nil {
+		return err
+	}
+	o.topic = positional[0]
+	o.hasOffset, o.hasPartition, o.hasFromTime = c.isSet("offset"), c.isSet("partition"), c.isSet("from-time")
+	if err := o.check(c, *partition, *fromTime); err != nil {
+		return err
+	}
+	if o.group != "" {
+		// groups: consume as a member of group o.group: join it, start each
+		// partition at the group's committed offset (--from-beginning or
+		// --from-time only where it has none), commit what was printed.
+		return errGroupsUnavailable
+	}
+
+	store, err := e.openStore(c.storeDir(), mustExist, nil)
+	if err != nil {
+		return err
+	}
+	defer closeStore(store, &err)
+	return consume(e, store, &o)
+}
+
+// check validates the combination of flags and fills partition and fromTime.
+func (o *consumeOptions) check(c *commandFlags, partition int, fromTime string) error {
+	starts := 0
+	for _, set := range []bool{o.fromBeginning, o.hasOffset, o.hasFromTime} {
+		if set {
+			starts++
+		}
+	}
+	switch {
+	case starts > 1:
+		return c.usageError("give at most one of --from-beginning, --offset, --from-time")
+	case o.hasOffset && !o.hasPartition:
+		return c.usageError("--offset requires --partition")
+	case o.hasOffset && o.offset < 0:
+		return c.usageError("--offset %d: must not be negative", o.offset)
+	case o.hasPartition && (partition < 0 || partition >= log.MaxPartitions):
+		return c.usageError("--partition %d: want 0 to %d", partition, log.MaxPartitions-1)
+	case c.isSet("max-messages") && o.maxMessages <= 0:
+		return c.usageError("--max-messages %d: want a number above 0", o.maxMessages)
+	case o.group != "" && (o.hasPartition || o.hasOffset):
+		return c.usageError("--group cannot be combined with --partition or --offset: the group assigns partitions")
+	case c.isSet("group") && o.group == "":
+		return c.usageError("--group: must not be empty")
+	}
+	o.partition = int32(partition)
+	if o.hasFromTime {
+		t, err := time.Parse(time.RFC3339Nano, fromTime)
+		if err != nil {
+			return c.usageError("--from-time %q: want an RFC 3339 time such as 2024-05-01T12:00:00Z", fromTime)
+		}
+		o.fromTime = t
+	}
+	return nil
+}
+
+// consume positions a consumer as o says and prints records until the stop
+// condition.
+func consume(e *cli, store *log.Store, o *consumeOptions) error {
+	d, err := describe(store, o.topic)
+	if err != nil {
+		return err
+	}
+	if o.hasPartition && int(o.partition) >= len(d.Partitions) {
+		return fmt.Errorf("topic %s has %d partitions (0 to %d), no partition %d", o.topic, len(d.Partitions), len(d.Partitions)-1, o.partition)
+	}
+	// The end offsets at the start: where consume stops without --follow. (While
+	// consume holds the store nothing else writes to it, so they are also the end.)
+	var tps []log.TopicPartition
+	end := map[int32]int64{}
+	for _, p := range d.Partitions {
+		if o.hasPartition && p.Partition != o.partition {
+			continue
+		}
+		tps = append(tps, log.TopicPartition{Topic: o.topic, Partition: p.Partition})
+		end[p.Partition] = p.EndOffset
+		if o.hasOffset && o.offset > p.EndOffset {
+			return fmt.Errorf("--offset %d is beyond the end of partition %d (end offset %d)", o.offset, p.Partition, p.EndOffset)
+		}
+	}
+	consumer, err := store.NewConsumer(log.ConsumerOptions{})
+	if err != nil {
+		return err
+	}
+	defer consumer.Close()
+	if err := consumer.Assign(tps...); err != nil {
+		return err
+	}
+	if err := o.seek(consumer, d, tps); err != nil {
+		return err
+	}
+
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	defer out.Flush()
+	var line []byte
+	printed := 0
+	remaining := tps
+	for {
+		if !o.follow {
+			if remaining, err = unfinished(consumer, remaining, end); err != nil {
+				return err
+			}
+			if len(remaining) == 0 {
+				return nil
+			}
+		}
+		records, err := consumer.Poll(e.ctx)
+		if interrupted(e.ctx, err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, r := range records {
+			if !o.follow && r.Offset >= end[r.Partition] {
+				continue
+			}
+			line = o.format(line[:0], r)
+			if _, err := out.Write(line); err != nil {
+				return err
+			}
+			printed++
+			if o.maxMessages > 0 && printed >= o.maxMessages {
+				return out.Flush()
+			}
+		}
+		if err := out.Flush(); err != nil {
+			return err
+		}
+	}
+}
+
+// seek moves every partition of tps to where o starts.
+func (o *consumeOptions) seek(consumer *log.Consumer, d log.TopicDescription, tps []log.TopicPartition) error {
+	switch {
+	case o.fromBeginning:
+		return consumer.SeekToBeginning()
+	case o.hasOffset:
+		offset := max(o.offset, d.Partitions[o.partition].StartOffset)
+		return consumer.Seek(tps[0], offset)
+	case o.hasFromTime:
+		for _, tp := range tps {
+			if err := consumer.SeekToTime(tp, o.fromTime); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return consumer.SeekToEnd()
+}
+
+// unfinished returns the partitions of tps whose position is below their end, and
+// makes them the consumer's assignment if that changes it.
+func unfinished(consumer *log.Consumer, tps []log.TopicPartition, end map[int32]int64) ([]log.TopicPartition, error) {
+	var left []log.TopicPartition
+	for _, tp := range tps {
+		position, err := consumer.Position(tp)
+		if err != nil {
+			return nil, err
+		}
+		if position < end[tp.Partition] {
+			left = append(left, tp)
+		}
+	}
+	if len(left) > 0 && len(left) < len(tps) {
+		if err := consumer.Assign(left...); err != nil {
+			return nil, err
+		}
+	}
+	return left, nil
+}
+
+// format appends the output line of r to b.
+func (o *consumeOptions) format(b []byte, r *log.Record) []byte {
+	if o.printTimestamp {
+		b = r.Timestamp.UTC().AppendFormat(b, timestampLayout)
+		b = append(b, '\t')
+	}
+	if o.printOffset {
+		b = strconv.AppendInt(b, int64(r.Partition), 10)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, r.Offset, 10)
+		b = append(b, '\t')
+	}
+	if o.printKey {
+		b = appendNullable(b, r.Key)
+		b = append(b, '\t')
+	}
+	b = appendNullable(b, r.Value)
+	return append(b, '\n')
+}
+
+// appendNullable appends v, or "null" for a nil v.
+func appendNullable(b, v []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, v...)
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailure     = 1   // the command failed: a store error, corrupt data, ...
+	exitUsage       = 2   // the command line is wrong
+	exitInterrupted = 130 // produce stopped by SIGINT/SIGTERM (128 + SIGINT)
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// run is the whole CLI: it runs the command in args (without the program name) and
+// returns the exit code. SIGINT and SIGTERM cancel the command's context: consume
+// --follow then stops cleanly, produce flushes what it has read.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, stdin, stdout, stderr, env)
+}
+
+// runContext is run with the caller's context, for tests that stop a command.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
+	e := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: env}
+	err := e.dispatch(args)
+	return e.exitCode(err)
+}
+
+// cli is what every command works with: its context and standard streams.
+type cli struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// command is one command, or one subcommand of a group.
+type command struct {
+	name    string // "produce", "topics create"
+	summary string // one line for the list of commands
+	run     func(e *cli, name string, args []string) error
+}
+
+// groupCommand is a command with subcommands ("topics", "groups").
+type groupCommand struct {
+	name        string
+	summary     string
+	subcommands []command
+}
+
+var topLevelCommands = []command{
+	{name: "produce", summary: "write stdin lines as records to a topic", run: runProduce},
+	{name: "consume", summary: "print a topic's records, one per line", run: runConsume},
+	{name: "dump", summary: "print the batches of segment files, read-only (like kafka-dump-log)", run: runDump},
+}
+
+var groupCommands = []groupCommand{
+	{name: "topics", summary: "create, list, describe and delete topics", subcommands: []command{
+		{name: "create", summary: "create a topic", run: runTopicsCreate},
+		{name: "list", summary: "list the topics", run: runTopicsList},
+		{name: "describe", summary: "show partitions, offsets, sizes and config", run: runTopicsDescribe},
+		{name: "delete", summary: "delete a topic and its records", run: runTopicsDelete},
+	}},
+	// groups: the group API does not exist yet; every groups subcommand parses its
+	// arguments and then returns errGroupsUnavailable.
+	{name: "groups", summary: "list, describe and reset consumer groups (not available yet)", subcommands: []command{
+		{name: "list", summary: "list the consumer groups", run: runGroupsList},
+		{name: "describe", summary: "show a group's members, committed offsets and lag", run: runGroupsDescribe},
+		{name: "reset-offsets", summary: "move a group's committed offsets", run: runGroupsResetOffsets},
+	}},
+}
+
+const topUsage = `strata works on a strata data directory: topics of partitioned commit logs.
+
+Usage:
+  strata COMMAND [ARGS] [--dir DIR]
+  strata COMMAND --help
+
+Commands:
+  topics create NAME [--partitions N] [--config key=value]...
+  topics list
+  topics describe [NAME]
+  topics delete NAME
+  produce TOPIC [--partition P] [--key-separator SEP] [--acks none|leader|durable]
+                [--compression none|gzip|snappy|zstd] [--print-offsets]
+  consume TOPIC [--from-beginning | --offset N --partition P | --from-time RFC3339]
+                [--group G] [--max-messages N] [--follow]
+                [--print-key] [--print-offset] [--print-timestamp]
+  groups list
+  groups describe GROUP
+  groups reset-offsets GROUP --topic T (--to-earliest|--to-latest|--to-offset N)
+  dump FILE... [--print-data] [--verify-index]
+
+Every command takes --dir DIR: the data directory (default $STRATA_DIR, else
+./strata-data). Only one process may have a store open: while an application
+holds the directory, commands that open it fail at once; dump reads segment files
+without opening the store and works at any time.
+
+Exit status: 0 on success, 1 when the command fails, 2 for a usage error.
+`
+
+func (e *cli) dispatch(args []string) error {
+	if len(args) == 0 {
+		return usageErrorf("strata", "missing command")
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stdout, topUsage)
+		return nil
+	}
+	for _, c := range topLevelCommands {
+		if c.name == name {
+			return c.run(e, c.name, rest)
+		}
+	}
+	for _, g := range groupCommands {
+		if g.name == name {
+			return e.dispatchGroup(g, rest)
+		}
+	}
+	if strings.HasPrefix(name, "-") {
+		return usageErrorf("strata", "flags go after the command: strata COMMAND [ARGS] %s", name)
+	}
+	return usageErrorf("strata", "unknown command %q", name)
+}
+
+func (e *cli) dispatchGroup(g groupCommand, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "-help", "--help", "help":
+			fmt.Fprint(e.stdout, g.usage())
+			return nil
+		}
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return usageErrorf("strata "+g.name, "missing subcommand (%s)", g.subcommandNames())
+	}
+	for _, c := range g.subcommands {
+		if c.name == args[0] {
+			return c.run(e, g.name+" "+c.name, args[1:])
+		}
+	}
+	return usageErrorf("strata "+g.name, "unknown subcommand %q (%s)", args[0], g.subcommandNames())
+}
+
+func (g groupCommand) subcommandNames() string {
+	names := make([]string, len(g.subcommands))
+	for i, c := range g.subcommands {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+func (g groupCommand) usage() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "strata %s: %s\n\nUsage:\n", g.name, g.summary)
+	for _, c := range g.subcommands {
+		fmt.Fprintf(&b, "  strata %s %-14s %s\n", g.name, c.name, c.summary)
+	}
+	fmt.Fprintf(&b, "\nRun 'strata %s SUBCOMMAND --help' for a subcommand's arguments and flags.\n", g.name)
+	return b.String()
+}
+
+// usageError is a wrong command line: exit status 2.
+type usageError struct {
+	command string // "strata topics create"
+	message string
+}
+
+func (u *usageError) Error() string {
+	return fmt.Sprintf("%s: %s (see '%s --help')", strings.TrimPrefix(u.command, "strata "), u.message, u.command)
+}
+
+func usageErrorf(command, format string, args ...any) error {
+	if !strings.HasPrefix(command, "strata") {
+		command = "strata " + command
+	}
+	return &usageError{command: command, message: fmt.Sprintf(format, args...)}
+}
+
+// interruptedError is a produce stopped by a signal: exit status 130.
+type interruptedError struct{ message string }
+
+func (i *interruptedError) Error() string { return i.message }
+
+// exitCode prints err as one line on stderr and returns the exit status for it.
+func (e *cli) exitCode(err error) int {
+	if err == nil || errors.Is(err, errHelpShown) {
+		return exitOK
+	}
+	var usage *usageError
+	if errors.As(err, &usage) {
+		if usage.command == "strata" {
+			fmt.Fprintf(e.stderr, "strata: %s (see 'strata --help')\n", usage.message)
+		} else {
+			fmt.Fprintf(e.stderr, "strata: %s\n", usage.Error())
+		}
+		return exitUsage
+	}
+	fmt.Fprintf(e.stderr, "strata: %s\n", cleanMessage(err.Error()))
+	var interrupted *interruptedError
+	if errors.As(err, &interrupted) {
+		return exitInterrupted
+	}
+	return exitFailure
+}
+
+// packagePrefix matches the "strata/log: " prefixes that library errors carry at
+// each level of wrapping; on the command line they are noise.
+// Only a prefix at the start, after ": " or after "(" is one (a directory named
+// strata is not).
+var packagePrefix = regexp.MustCompile(`(^|: |\()strata(/[a-z]+)?: `)
+
+// cleanMessage turns an error message into one line without package prefixes;
+// joined errors are separated by "; ".
+func cleanMessage(s string) string {
+	for {
+		t := packagePrefix.ReplaceAllString(s, "$1")
+		if t == s {
+			break
+		}
+		s = t
+	}
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}

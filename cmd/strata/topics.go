@@ -1,0 +1,152 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/stratalog/strata/log"
+)
+
+func runTopicsCreate(e *cli, command string, args []string) (err error) {
+	c := newCommandFlags(e, command, "NAME [--partitions N] [--config key=value]...",
+		"Creates topic NAME with N partitions (default 1), creating the store directory\n"+
+			"if it does not exist yet. Topic names are 1 to 249 characters of\n"+
+			"[a-zA-Z0-9._-].\n\n"+configHelp)
+	partitions := c.Int("partitions", 1, "number of `N` partitions, 1 to 100000")
+	var configs stringList
+	c.Var(&configs, "config", "a topic config `key=value`; repeat for more (see above)")
+	positional, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := c.needArgs(positional, 1, 1, "NAME"); err != nil {
+		return err
+	}
+	name := positional[0]
+	if *partitions < 1 || *partitions > log.MaxPartitions {
+		return c.usageError("--partitions %d: want 1 to %d", *partitions, log.MaxPartitions)
+	}
+	config, err := parseTopicConfig(configs)
+	if err != nil {
+		return c.usageError("%s", err)
+	}
+	config.Partitions = *partitions
+	if err := log.ValidateTopicName(name); err != nil {
+		return c.usageError("invalid topic name: %s", strings.TrimPrefix(err.Error(), log.ErrInvalidTopicName.Error()+": "))
+	}
+
+	store, err := e.openStore(c.storeDir(), mayCreate, nil)
+	if err != nil {
+		return err
+	}
+	defer closeStore(store, &err)
+	if err := store.CreateTopic(e.ctx, name, config); err != nil {
+		if errors.Is(err, log.ErrTopicExists) {
+			return fmt.Errorf("topic %q already exists", name)
+		}
+		return explainConfigError(err)
+	}
+	fmt.Fprintf(e.stdout, "Created topic %s.\n", name)
+	return nil
+}
+
+func runTopicsList(e *cli, command string, args []string) (err error) {
+	c := newCommandFlags(e, command, "", "Lists the topics, one name per line, sorted (internal topics excepted).")
+	positional, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := c.needArgs(positional, 0, 0); err != nil {
+		return err
+	}
+	store, err := e.openStore(c.storeDir(), mustExist, nil)
+	if err != nil {
+		return err
+	}
+	defer closeStore(store, &err)
+	names, err := store.ListTopics()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		fmt.Fprintln(e.stdout, name)
+	}
+	return nil
+}
+
+const describeAbout = `Describes topic NAME, or every topic: one line for the topic with its
+effective config (its own settings over the store's defaults), then one line per
+partition:
+
+  Topic: orders	PartitionCount: 3	Configs: cleanup.policy=delete,...
+  	Topic: orders	Partition: 0	StartOffset: 0	EndOffset: 42	Size: 4096	Segments: 1
+
+StartOffset is the first readable offset, EndOffset the offset the next record
+gets, Size the bytes of the partition's segment files.`
+
+func runTopicsDescribe(e *cli, command string, args []string) (err error) {
+	c := newCommandFlags(e, command, "[NAME]", describeAbout)
+	positional, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := c.needArgs(positional, 0, 1); err != nil {
+		return err
+	}
+	store, err := e.openStore(c.storeDir(), mustExist, nil)
+	if err != nil {
+		return err
+	}
+	defer closeStore(store, &err)
+	names := positional
+	if len(names) == 0 {
+		if names, err = store.ListTopics(); err != nil {
+			return err
+		}
+	}
+	for _, name := range names {
+		d, err := describe(store, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Topic: %s\tPartitionCount: %d\tConfigs: %s\n",
+			d.Name, len(d.Partitions), strings.Join(configPairs(d.Config), ","))
+		for _, p := range d.Partitions {
+			fmt.Fprintf(e.stdout, "\tTopic: %s\tPartition: %d\tStartOffset: %d\tEndOffset: %d\tSize: %d\tSegments: %d\n",
+				d.Name, p.Partition, p.StartOffset, p.EndOffset, p.Bytes, p.Segments)
+		}
+	}
+	return nil
+}
+
+func runTopicsDelete(e *cli, command string, args []string) (err error) {
+	c := newCommandFlags(e, command, "NAME", "Deletes topic NAME and all its records.")
+	positional, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := c.needArgs(positional, 1, 1, "NAME"); err != nil {
+		return err
+	}
+	name := positional[0]
+	store, err := e.openStore(c.storeDir(), mustExist, func(o *log.Options) {
+		// DeleteTopic logs each partition directory it removes as a warning
+		// ("removing stale partition directory"), even on a normal delete: keep
+		// only errors.
+		o.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError, ReplaceAttr: dropTime}))
+	})
+	if err != nil {
+		return err
+	}
+	defer closeStore(store, &err)
+	if err := store.DeleteTopic(e.ctx, name); err != nil {
+		if errors.Is(err, log.ErrUnknownTopic) {
+			return fmt.Errorf("unknown topic %q", name)
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Deleted topic %s.\n", name)
+	return nil
+}
