@@ -254,7 +254,7 @@ func TestTopicConfig(t *testing.T) {
 	}
 	// The store refuses what the CLI cannot check: the message names the key.
 	fails(t, dir, 1, "segment.bytes (SegmentBytes)", "topics", "create", "e", "--config", "segment.bytes=3000000000")
-	fails(t, dir, 1, `cleanup.policy (CleanupPolicy): "compact" is not implemented yet`, "topics", "create", "e", "--config", "cleanup.policy=compact")
+	fails(t, dir, 1, `cleanup.policy (CleanupPolicy)`, "topics", "create", "e", "--config", "cleanup.policy=shred")
 	fails(t, dir, 1, `topic "c" already exists`, "topics", "create", "c")
 }
 
