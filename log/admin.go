@@ -84,15 +84,25 @@ func (s *Store) rollBack(set topicSet) error {
 
 // removeStale removes directories of partitions [from, to) of the named topic: a
 // DeleteTopic that failed after updating topics.json may have left them, and a new
-// partition must start empty.
+// partition must start empty. Finding one is worth a warning.
 func (s *Store) removeStale(name string, from, to int) error {
+	return s.removePartitionDirs(name, from, to, true)
+}
+
+// removePartitionDirs removes the directories of partitions [from, to) of the named
+// topic that exist, logging each at Warn if stale, else at Debug.
+func (s *Store) removePartitionDirs(name string, from, to int, stale bool) error {
 	removed := false
 	for i := from; i < to; i++ {
 		dir := s.partitionDir(name, i)
 		if _, err := s.fsys.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		s.logger.Warn("removing stale partition directory", "path", dir)
+		if stale {
+			s.logger.Warn("removing stale partition directory", "path", dir)
+		} else {
+			s.logger.Debug("removing partition directory", "path", dir)
+		}
 		if err := s.fsys.RemoveAll(dir); err != nil {
 			return err
 		}
@@ -137,7 +147,7 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 	if err := closeAll(t.partitions); err != nil {
 		s.logger.Warn("closing a deleted topic's partition failed", "topic", name, "err", err)
 	}
-	if err := s.removeStale(name, 0, len(t.partitions)); err != nil {
+	if err := s.removePartitionDirs(name, 0, len(t.partitions), false); err != nil {
 		return fmt.Errorf("strata/log: delete topic %q: deleted, but removing its files failed (Open retries): %w", name, err)
 	}
 	return nil
