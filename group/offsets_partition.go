@@ -1,0 +1,179 @@
+package group
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/partition"
+)
+
+// PartitionOffsetStore is an OffsetStore kept in a partition used as Kafka's
+// __consumer_offsets log: every Write appends one batch of records keyed by (group,
+// topic, partition) for offsets and by group for group records, a nil value (a
+// tombstone) for a deletion; the batch is acknowledged under the partition's sync
+// policy (by default once fsynced). Open replays the partition to rebuild the
+// in-memory table: the latest record of each key wins, a tombstone removes it. The
+// log only grows; turning on the partition's compaction (partition.Options.Compact)
+// bounds it without any change here, because the latest record of each key and its
+// tombstones are all replay needs.
+type PartitionOffsetStore struct {
+	p     *partition.Partition
+	owned bool // Close closes p
+	table *offsetTable
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// OpenPartitionOffsetStore opens (creating if needed) the partition in dir with
+// opts, replays it, and returns a store that closes the partition on Close. nil
+// opts means the partition's defaults: fsync before every acknowledgement.
+func OpenPartitionOffsetStore(dir string, opts *partition.Options) (*PartitionOffsetStore, error) {
+	p, err := partition.Open(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewPartitionOffsetStore(p)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// NewPartitionOffsetStore replays p, an open partition that holds (or will hold)
+// nothing but offsets log records, and returns a store writing to it. The caller
+// keeps ownership of p: Close does not close it. A record that does not decode is
+// a *CorruptError naming its segment file and batch position.
+func NewPartitionOffsetStore(p *partition.Partition) (*PartitionOffsetStore, error) {
+	s := &PartitionOffsetStore{p: p, table: newOffsetTable()}
+	if err := s.replay(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// replay reads the whole partition into the table.
+func (s *PartitionOffsetStore) replay() error {
+	r := s.p.NewReader(s.p.StartOffset(), 0)
+	for {
+		rec, err := r.TryNext()
+		if err != nil {
+			return fmt.Errorf("strata/group: replaying offsets log %s: %w", s.p.Dir(), err)
+		}
+		if rec == nil {
+			return nil
+		}
+		if err := s.table.replay(rec.Key, rec.Value); err != nil {
+			return s.corrupt(rec.Offset, err)
+		}
+	}
+}
+
+// corrupt describes an undecodable record at offset as a *CorruptError.
+func (s *PartitionOffsetStore) corrupt(offset int64, cause error) error {
+	path, position := s.p.Dir(), int64(-1)
+	if loc, err := s.p.Locate(offset); err == nil {
+		path, position = loc.Path, loc.Position
+	}
+	return errs.Corruptf(path, position, "offsets log record at offset %d: %v", offset, cause)
+}
+
+// replay applies one record of the log.
+func (t *offsetTable) replay(key, value []byte) error {
+	k, err := decodeKey(key)
+	if err != nil {
+		return err
+	}
+	var w Write
+	switch k.kind {
+	case offsetRecord:
+		if value == nil {
+			w.Deletes = []TopicPartition{k.partition}
+			break
+		}
+		o, err := decodeOffsetValue(value)
+		if err != nil {
+			return err
+		}
+		w.Commits = map[TopicPartition]CommittedOffset{k.partition: o}
+	case groupRecord:
+		if value == nil {
+			w.DeleteGroup = true
+			break
+		}
+		g, err := decodeGroupValue(value)
+		if err != nil {
+			return err
+		}
+		w.Group = &g
+	}
+	t.apply(k.group, w)
+	return nil
+}
+
+// Write implements OffsetStore: one Append of one batch, in the order commits
+// (sorted), deletions, group record. A write larger than the partition's
+// MaxBatchBytes fails with ErrRecordTooLarge and changes nothing, as an oversized
+// OffsetCommit does in Kafka.
+func (s *PartitionOffsetStore) Write(ctx context.Context, group string, w Write) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if w.empty() {
+		return nil
+	}
+	records := make([]partition.Record, 0, len(w.Commits)+len(w.Deletes)+1)
+	for _, tp := range slices.SortedFunc(maps.Keys(w.Commits), compareTopicPartitions) {
+		records = append(records, partition.Record{Key: encodeOffsetKey(group, tp), Value: encodeOffsetValue(w.Commits[tp])})
+	}
+	for _, tp := range w.Deletes {
+		records = append(records, partition.Record{Key: encodeOffsetKey(group, tp)})
+	}
+	switch {
+	case w.Group != nil:
+		records = append(records, partition.Record{Key: encodeGroupKey(group), Value: encodeGroupValue(*w.Group)})
+	case w.DeleteGroup:
+		records = append(records, partition.Record{Key: encodeGroupKey(group)})
+	}
+	if _, err := s.p.Append(ctx, records); err != nil {
+		return fmt.Errorf("strata/group: writing offsets of group %q: %w", group, err)
+	}
+	s.table.apply(group, w)
+	return nil
+}
+
+// Offsets implements OffsetStore.
+func (s *PartitionOffsetStore) Offsets(group string) map[TopicPartition]CommittedOffset {
+	return s.table.offsets(group)
+}
+
+// Group implements OffsetStore.
+func (s *PartitionOffsetStore) Group(group string) (GroupRecord, bool) { return s.table.group(group) }
+
+// Groups implements OffsetStore.
+func (s *PartitionOffsetStore) Groups() []string { return s.table.groupNames() }
+
+// Partition returns the partition the store writes to.
+func (s *PartitionOffsetStore) Partition() *partition.Partition { return s.p }
+
+// Close closes the partition if the store opened it (OpenPartitionOffsetStore); a
+// store made by NewPartitionOffsetStore leaves it to its owner. Close is
+// idempotent; writes after it fail with ErrClosed, reads keep answering from
+// memory.
+func (s *PartitionOffsetStore) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		if s.owned {
+			s.closeErr = s.p.Close()
+		}
+	})
+	return s.closeErr
+}
