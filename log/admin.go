@@ -69,6 +69,7 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 	t.partitions = parts
 	s.topics.Store(&next)
 	s.logger.Info("created topic", "topic", name, "partitions", effective.Partitions)
+	s.topicsChanged()
 	return nil
 }
 
@@ -144,6 +145,12 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 	}
 	s.topics.Store(&next)
 	s.logger.Info("deleted topic", "topic", name)
+	s.topicsChanged()
+	if c := s.currentCoordinator(); c != nil {
+		if _, err := c.DeleteTopicOffsets(ctx, name); err != nil {
+			s.logger.Warn("deleting a deleted topic's committed offsets failed", "topic", name, "err", err)
+		}
+	}
 	if err := closeAll(t.partitions); err != nil {
 		s.logger.Warn("closing a deleted topic's partition failed", "topic", name, "err", err)
 	}
@@ -196,6 +203,7 @@ func (s *Store) AddPartitions(ctx context.Context, name string, total int) error
 	grown.partitions = append(grown.partitions, added...)
 	s.topics.Store(&next)
 	s.logger.Info("added partitions", "topic", name, "partitions", total)
+	s.topicsChanged()
 	return nil
 }
 

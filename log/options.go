@@ -36,6 +36,10 @@ type Options struct {
 	Partitioner Partitioner
 	// Hooks are called on storage events.
 	Hooks Hooks
+	// OffsetsRetention is how long consumer groups' committed offsets are kept once
+	// their group has no members (Kafka's offsets.retention.minutes); then they are
+	// deleted, and so is the group. Default 7 days; negative: forever.
+	OffsetsRetention time.Duration
 }
 
 // withDefaults returns a copy of o with defaults filled in, or a *ConfigError naming

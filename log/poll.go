@@ -110,16 +110,37 @@ func (c *Consumer) nextRecord(a *assignment) (*partition.Record, error) {
 
 // wait blocks until a record is readable at the position of some assigned
 // partition, or a partition is closed (the next fetch reports why), ctx ends or the
-// consumer is closed. It runs one goroutine per partition in partition.Wait, and
-// returns only once they all have.
+// consumer is closed.
 func (c *Consumer) wait(ctx context.Context) error {
+	return waitAny(ctx, c.waitTargets(), nil, c.closed)
+}
+
+// waitTarget is a partition and the offset a consumer waits for in it.
+type waitTarget struct {
+	p        *partition.Partition
+	position int64
+}
+
+// waitTargets returns the assigned partitions and their positions.
+func (c *Consumer) waitTargets() []waitTarget {
+	targets := make([]waitTarget, len(c.assigned))
+	for i, a := range c.assigned {
+		targets[i] = waitTarget{p: a.p, position: a.position()}
+	}
+	return targets
+}
+
+// waitAny blocks until a record is readable at the position of one of targets, a
+// partition is closed, changed is closed (nil: never), ctx ends (its error) or
+// closed is closed (ErrClosed). It runs one goroutine per target in
+// partition.Wait, and returns only once they all have.
+func waitAny(ctx context.Context, targets []waitTarget, changed, closed <-chan struct{}) error {
 	waitCtx, cancel := context.WithCancel(ctx)
 	woke := make(chan struct{}, 1)
 	var wg sync.WaitGroup
-	for _, a := range c.assigned {
-		p, position := a.p, a.position()
+	for _, t := range targets {
 		wg.Go(func() {
-			if err := p.Wait(waitCtx, position); err == nil || waitCtx.Err() == nil {
+			if err := t.p.Wait(waitCtx, t.position); err == nil || waitCtx.Err() == nil {
 				select {
 				case woke <- struct{}{}:
 				default:
@@ -130,7 +151,8 @@ func (c *Consumer) wait(ctx context.Context) error {
 	var err error
 	select {
 	case <-woke:
-	case <-c.closed:
+	case <-changed:
+	case <-closed:
 		err = ErrClosed
 	case <-ctx.Done():
 		err = ctx.Err()

@@ -1,9 +1,9 @@
 package log
 
 import (
-	"strconv"
 	"time"
 
+	"github.com/stratalog/strata/group"
 	"github.com/stratalog/strata/partition"
 )
 
@@ -38,16 +38,10 @@ type Record struct {
 // Header is a record header: a key and a value that may be nil.
 type Header = partition.Header
 
-// TopicPartition names one partition of a topic.
-type TopicPartition struct {
-	Topic     string
-	Partition int32
-}
-
-// String returns "topic-partition", the name of the partition's directory.
-func (tp TopicPartition) String() string {
-	return tp.Topic + "-" + strconv.Itoa(int(tp.Partition))
-}
+// TopicPartition names one partition of a topic. It is the group package's type, so
+// that assignments and committed offsets need no conversion; String returns
+// "topic-partition", the name of the partition's directory.
+type TopicPartition = group.TopicPartition
 
 // recordBound is an upper bound of the bytes a record takes in an uncompressed batch:
 // key, value and header bytes, plus the varints around them (5 bytes per 32-bit

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/stratalog/strata/group"
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/partition"
@@ -39,7 +40,14 @@ type Store struct {
 		closing   bool // no new producers or consumers
 		producers map[*Producer]struct{}
 		consumers map[*Consumer]struct{}
+		groups    map[*GroupConsumer]struct{}
 	}
+
+	// coordinator runs the consumer groups, with offsets in OffsetsTopic; nil until
+	// the store first needs it. groupsMu serializes starting it. Lock order:
+	// groupsMu, then adminMu.
+	groupsMu    sync.Mutex
+	coordinator atomic.Pointer[group.Coordinator]
 
 	stop      chan struct{} // closed by Close: background goroutines exit
 	done      sync.WaitGroup
@@ -78,6 +86,9 @@ func Open(dir string, opts *Options) (*Store, error) {
 		return nil, errors.Join(fmt.Errorf("strata/log: open %s: %w", dir, err), s.lock.Close())
 	}
 	s.topics.Store(&set)
+	if err := s.openGroups(); err != nil {
+		return nil, errors.Join(fmt.Errorf("strata/log: open %s: %w", dir, err), s.closeTopics(set), s.lock.Close())
+	}
 	if o.RetentionCheckInterval > 0 {
 		s.done.Add(1)
 		go s.retentionLoop(o.RetentionCheckInterval)
@@ -221,12 +232,13 @@ func (s *Store) Close() error {
 func (s *Store) close() error {
 	s.mu.Lock()
 	s.mu.closing = true
-	producers, consumers := s.mu.producers, s.mu.consumers
+	producers, consumers, groups := s.mu.producers, s.mu.consumers, s.mu.groups
 	s.mu.Unlock()
 	var err error
 	for p := range producers {
 		err = errors.Join(err, p.Close())
 	}
+	err = errors.Join(err, s.closeGroups(groups))
 	s.closed.Store(true)
 	for c := range consumers {
 		c.Close()
@@ -272,6 +284,29 @@ func (s *Store) register(p *Producer, c *Consumer) error {
 		s.mu.consumers[c] = struct{}{}
 	}
 	return nil
+}
+
+// registerGroupConsumer records a group consumer that Close must close.
+func (s *Store) registerGroupConsumer(g *GroupConsumer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closing {
+		return ErrClosed
+	}
+	if s.mu.groups == nil {
+		s.mu.groups = map[*GroupConsumer]struct{}{}
+	}
+	s.mu.groups[g] = struct{}{}
+	return nil
+}
+
+// unregisterGroupConsumer forgets a closed group consumer.
+func (s *Store) unregisterGroupConsumer(g *GroupConsumer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.mu.closing {
+		delete(s.mu.groups, g)
+	}
 }
 
 // unregister forgets a closed producer or consumer.

@@ -1,0 +1,16 @@
+package log
+
+import "context"
+
+// Abandon stops g as if its process died: no commit, no leave.
+func Abandon(g *GroupConsumer) { g.abandon() }
+
+// ZombieCommit commits records for g after it was abandoned, bypassing its closed
+// state, as a zombie process would.
+func ZombieCommit(g *GroupConsumer, ctx context.Context, records ...*Record) error {
+	offsets := map[TopicPartition]OffsetAndMetadata{}
+	for _, r := range records {
+		offsets[TopicPartition{Topic: r.Topic, Partition: r.Partition}] = OffsetAndMetadata{Offset: r.Offset + 1}
+	}
+	return g.member.Commit(ctx, offsets)
+}

@@ -1,0 +1,515 @@
+package log
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/stratalog/strata/group"
+)
+
+// DefaultAutoCommitInterval is how often a GroupConsumer commits by default
+// (Kafka's auto.commit.interval.ms).
+const DefaultAutoCommitInterval = 5 * time.Second
+
+// GroupConsumerOptions configure a GroupConsumer. Group and Topics are required;
+// every other zero field means its default.
+type GroupConsumerOptions struct {
+	// Group is the consumer group to join.
+	Group string
+	// Topics the consumer subscribes to.
+	Topics []string
+	// ClientID names the consumer in member ids and descriptions. Default "strata".
+	ClientID string
+	// InstanceID makes the member static (Kafka's group.instance.id): a consumer
+	// that restarts with the same InstanceID within the session timeout gets its
+	// partitions back without a rebalance.
+	InstanceID string
+	// Assignors the consumer supports, in order of preference. Default: the
+	// cooperative-sticky assignor (incremental rebalances: members keep consuming the
+	// partitions that do not move).
+	Assignors []Assignor
+	// SessionTimeout: a consumer that does not heartbeat for this long is removed
+	// from the group and its partitions reassigned. Default 45 s.
+	SessionTimeout time.Duration
+	// RebalanceTimeout bounds how long a rebalance waits for members to rejoin.
+	// Default 5 minutes.
+	RebalanceTimeout time.Duration
+	// HeartbeatInterval is how often the consumer heartbeats. Default 3 s; it must be
+	// below SessionTimeout.
+	HeartbeatInterval time.Duration
+	// Reset is where to start in a partition with no committed offset, or whose
+	// committed offset is out of range (Kafka's auto.offset.reset). Default
+	// ResetEarliest.
+	Reset ResetPolicy
+	// DisableAutoCommit turns automatic commits off: then only Commit,
+	// CommitRecords, CommitOffsets, and Consume's commits after each batch, commit.
+	DisableAutoCommit bool
+	// AutoCommitInterval is how often processed positions are committed. Default 5 s.
+	AutoCommitInterval time.Duration
+	// MaxPollRecords and MaxPollBytes bound what one Poll returns (see
+	// ConsumerOptions).
+	MaxPollRecords int
+	MaxPollBytes   int
+
+	// OnAssigned is called with the partitions the consumer gains, once it owns
+	// them and its positions are set from the committed offsets.
+	OnAssigned func(partitions []TopicPartition)
+	// OnRevoked is called with partitions the consumer is about to give up, while it
+	// still owns them: commit their offsets here (with auto-commit, the consumer
+	// commits what was processed right after OnRevoked returns).
+	OnRevoked func(partitions []TopicPartition)
+	// OnLost is called with partitions the consumer lost without revoking them (it
+	// missed its session timeout): another member may own them already, and their
+	// offsets can no longer be committed.
+	OnLost func(partitions []TopicPartition)
+}
+
+// GroupConsumer consumes a topic's partitions as one member of a consumer group:
+// the group's members share the partitions, each partition consumed by one member
+// at a time, and positions survive in committed offsets. A consumer joins at once
+// (in the background), heartbeats, follows rebalances, and leaves on Close.
+//
+// Delivery is at least once. Poll returns records from the partitions the consumer
+// owns; the consumer counts the records of a Poll as processed when the next Poll
+// (or Consume's handler) returns, and auto-commit commits only processed positions,
+// so a crash redelivers what was not processed, never skips it. Close commits what
+// was processed and leaves the group.
+//
+// Poll, Consume and the Commit methods are for one goroutine at a time; Close may
+// be called from any goroutine. The rebalance callbacks run on the consumer's
+// heartbeat goroutine, and may call Commit and CommitOffsets.
+type GroupConsumer struct {
+	s      *Store
+	opts   GroupConsumerOptions
+	member *group.Member
+
+	mu struct {
+		sync.Mutex
+		inner     *Consumer                // assigned the owned partitions
+		delivered map[TopicPartition]int64 // next offset after what Poll returned
+		processed map[TopicPartition]int64 // next offset after what was processed
+		committed map[TopicPartition]int64 // last committed offset
+		changed   chan struct{}            // closed and replaced when the assignment changes
+	}
+
+	cancel    context.CancelFunc // stops the heartbeat and auto-commit goroutines
+	done      sync.WaitGroup
+	runErr    chan error // the heartbeat loop's error, if it stopped on its own
+	closed    chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewGroupConsumer returns a consumer that joins opts.Group, subscribed to
+// opts.Topics. It returns at once; the consumer joins the group in the background,
+// and Poll waits until it owns partitions with records. Invalid options are a
+// *ConfigError naming every invalid field.
+func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	coordinator, err := s.coordinatorFor(true)
+	if err != nil {
+		return nil, fmt.Errorf("strata/log: group consumer: %w", err)
+	}
+	inner, err := s.NewConsumer(ConsumerOptions{MaxPollRecords: opts.MaxPollRecords, MaxPollBytes: opts.MaxPollBytes, Reset: opts.Reset})
+	if err != nil {
+		return nil, err
+	}
+	g := &GroupConsumer{s: s, opts: opts, runErr: make(chan error, 1), closed: make(chan struct{})}
+	g.mu.inner = inner
+	g.mu.delivered = map[TopicPartition]int64{}
+	g.mu.processed = map[TopicPartition]int64{}
+	g.mu.committed = map[TopicPartition]int64{}
+	g.mu.changed = make(chan struct{})
+	g.member, err = coordinator.NewMember(group.MemberConfig{
+		Group:            opts.Group,
+		Topics:           opts.Topics,
+		ClientID:         opts.ClientID,
+		InstanceID:       opts.InstanceID,
+		Assignors:        opts.Assignors,
+		SessionTimeout:   opts.SessionTimeout,
+		RebalanceTimeout: opts.RebalanceTimeout,
+		OnAssigned:       g.assigned,
+		OnRevoked:        g.revoked,
+		OnLost:           g.lost,
+	})
+	if err != nil {
+		inner.Close()
+		return nil, fmt.Errorf("strata/log: group consumer: %w", err)
+	}
+	if err := s.registerGroupConsumer(g); err != nil {
+		inner.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g.cancel = cancel
+	g.done.Go(func() {
+		if err := g.member.Run(ctx, opts.HeartbeatInterval); err != nil && ctx.Err() == nil {
+			s.logger.Error("group consumer stopped", "group", opts.Group, "err", err)
+			g.runErr <- err
+		}
+	})
+	if !opts.DisableAutoCommit {
+		g.done.Go(func() { g.autoCommitLoop(ctx) })
+	}
+	return g, nil
+}
+
+// check returns a *ConfigError naming every invalid field, and fills in defaults.
+func (o *GroupConsumerOptions) check() error {
+	var problems []string
+	if o.Group == "" {
+		problems = append(problems, "Group: empty")
+	}
+	if len(o.Topics) == 0 {
+		problems = append(problems, "Topics: none")
+	}
+	for _, name := range []struct {
+		field string
+		d     time.Duration
+	}{{"SessionTimeout", o.SessionTimeout}, {"RebalanceTimeout", o.RebalanceTimeout}, {"HeartbeatInterval", o.HeartbeatInterval}, {"AutoCommitInterval", o.AutoCommitInterval}} {
+		if name.d < 0 {
+			problems = append(problems, fmt.Sprintf("%s: %v is negative", name.field, name.d))
+		}
+	}
+	if o.HeartbeatInterval == 0 {
+		o.HeartbeatInterval = group.DefaultHeartbeatInterval
+	}
+	session := o.SessionTimeout
+	if session == 0 {
+		session = group.DefaultSessionTimeout
+	}
+	if o.HeartbeatInterval >= session {
+		problems = append(problems, fmt.Sprintf("HeartbeatInterval: %v is not below the session timeout %v", o.HeartbeatInterval, session))
+	}
+	if o.AutoCommitInterval == 0 {
+		o.AutoCommitInterval = DefaultAutoCommitInterval
+	}
+	if o.MaxPollRecords < 0 || o.MaxPollBytes < 0 {
+		problems = append(problems, "MaxPollRecords, MaxPollBytes: negative")
+	}
+	if o.Reset < ResetEarliest || o.Reset > ResetNone {
+		problems = append(problems, fmt.Sprintf("Reset: %v is not a reset policy", o.Reset))
+	}
+	o.Topics = slices.Clone(o.Topics)
+	o.Assignors = slices.Clone(o.Assignors)
+	return checkConfig("GroupConsumerOptions", problems)
+}
+
+// Poll returns the next records of the partitions the consumer owns, waiting until
+// there are some, ctx ends, or the consumer is closed (ErrClosed). The records of
+// the previous Poll count as processed from this call on. Records of one partition
+// come in offset order. A partition whose position is out of range, or that has no
+// committed offset, starts where Reset says (ResetNone: an error matching
+// ErrOffsetOutOfRange).
+func (g *GroupConsumer) Poll(ctx context.Context) ([]*Record, error) {
+	g.mu.Lock()
+	maps.Copy(g.mu.processed, g.mu.delivered)
+	g.mu.Unlock()
+	for {
+		if err := g.usable(); err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		g.mu.Lock()
+		var (
+			records []*Record
+			err     error
+		)
+		if len(g.mu.inner.assigned) > 0 {
+			records, err = g.mu.inner.fetch()
+			for _, r := range records {
+				g.mu.delivered[TopicPartition{Topic: r.Topic, Partition: r.Partition}] = r.Offset + 1
+			}
+		}
+		if len(records) > 0 || err != nil {
+			g.mu.Unlock()
+			return records, err
+		}
+		targets, changed := g.mu.inner.waitTargets(), g.mu.changed
+		g.mu.Unlock()
+		select {
+		case err := <-g.runErr:
+			g.runErr <- err // every later Poll reports it too
+			return nil, fmt.Errorf("strata/log: group consumer of %q: %w", g.opts.Group, err)
+		default:
+		}
+		if err := waitAny(ctx, targets, changed, g.closed); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Consume calls handle with every record, in order within each partition, until ctx
+// ends, handle returns an error, or the consumer is closed; it returns that error.
+// A record counts as processed once handle returns nil for it; with
+// DisableAutoCommit, Consume commits after each Poll's records are handled.
+func (g *GroupConsumer) Consume(ctx context.Context, handle func(*Record) error) error {
+	for {
+		records, err := g.Poll(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range records {
+			if err := handle(r); err != nil {
+				return err
+			}
+			g.markProcessed(r)
+		}
+		if g.opts.DisableAutoCommit && len(records) > 0 {
+			if err := g.commitMap(ctx, g.processedOffsets()); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// markProcessed counts r as processed.
+func (g *GroupConsumer) markProcessed(r *Record) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
+	if _, owned := g.mu.inner.byTP[tp]; owned && r.Offset+1 > g.mu.processed[tp] {
+		g.mu.processed[tp] = r.Offset + 1
+	}
+}
+
+// Commit commits the position after every record Poll has returned, for every
+// partition the consumer owns (Kafka's commitSync). It fails with
+// ErrIllegalGeneration, ErrUnknownMemberID or ErrRebalanceInProgress if the
+// consumer is no longer in the group's current generation.
+func (g *GroupConsumer) Commit(ctx context.Context) error {
+	g.mu.Lock()
+	offsets := maps.Clone(g.mu.delivered)
+	g.mu.Unlock()
+	return g.commitMap(ctx, offsets)
+}
+
+// CommitRecords commits, for each partition of records, the offset after its
+// highest record there.
+func (g *GroupConsumer) CommitRecords(ctx context.Context, records ...*Record) error {
+	offsets := map[TopicPartition]int64{}
+	for _, r := range records {
+		tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
+		offsets[tp] = max(offsets[tp], r.Offset+1)
+	}
+	return g.commitMap(ctx, offsets)
+}
+
+// CommitOffsets commits the given offsets (the next record to read) with their
+// metadata.
+func (g *GroupConsumer) CommitOffsets(ctx context.Context, offsets map[TopicPartition]OffsetAndMetadata) error {
+	if err := g.usable(); err != nil {
+		return err
+	}
+	if err := g.member.Commit(ctx, offsets); err != nil {
+		return fmt.Errorf("strata/log: commit for group %q: %w", g.opts.Group, err)
+	}
+	g.mu.Lock()
+	for tp, o := range offsets {
+		g.mu.committed[tp] = o.Offset
+	}
+	g.mu.Unlock()
+	return nil
+}
+
+// commitMap commits offsets that differ from the last commit.
+func (g *GroupConsumer) commitMap(ctx context.Context, offsets map[TopicPartition]int64) error {
+	g.mu.Lock()
+	todo := map[TopicPartition]OffsetAndMetadata{}
+	for tp, o := range offsets {
+		if committed, ok := g.mu.committed[tp]; !ok || committed != o {
+			todo[tp] = OffsetAndMetadata{Offset: o}
+		}
+	}
+	g.mu.Unlock()
+	if len(todo) == 0 {
+		return nil
+	}
+	return g.CommitOffsets(ctx, todo)
+}
+
+// processedOffsets returns a copy of the processed positions.
+func (g *GroupConsumer) processedOffsets() map[TopicPartition]int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return maps.Clone(g.mu.processed)
+}
+
+// Committed returns the group's committed offsets of tps.
+func (g *GroupConsumer) Committed(ctx context.Context, tps ...TopicPartition) (map[TopicPartition]CommittedOffset, error) {
+	return g.member.Fetch(ctx, tps)
+}
+
+// Assignment returns the partitions the consumer owns now.
+func (g *GroupConsumer) Assignment() []TopicPartition {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.mu.inner.Assignment()
+}
+
+// MemberID returns the consumer's member id in its group ("" before it joined).
+func (g *GroupConsumer) MemberID() string { return g.member.Assignment().MemberID }
+
+// autoCommitLoop commits processed positions every AutoCommitInterval.
+func (g *GroupConsumer) autoCommitLoop(ctx context.Context) {
+	t := time.NewTicker(g.opts.AutoCommitInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := g.commitMap(ctx, g.processedOffsets())
+		if err != nil && ctx.Err() == nil {
+			g.s.logger.Debug("auto-commit failed; the next one retries", "group", g.opts.Group, "err", err)
+		}
+	}
+}
+
+// assigned adds partitions to the consumer, positioned at their committed offsets
+// (heartbeat goroutine).
+func (g *GroupConsumer) assigned(tps []TopicPartition) {
+	committed, err := g.member.Fetch(context.Background(), tps)
+	if err != nil {
+		g.s.logger.Error("fetch committed offsets", "group", g.opts.Group, "err", err)
+	}
+	g.mu.Lock()
+	current := g.mu.inner.Assignment()
+	for _, tp := range tps {
+		if _, err := g.s.lookupPartition(tp); err == nil && !slices.Contains(current, tp) {
+			current = append(current, tp)
+		}
+	}
+	if err := g.mu.inner.Assign(current...); err != nil {
+		g.s.logger.Error("assign partitions", "group", g.opts.Group, "err", err)
+	}
+	for _, tp := range tps {
+		if c, ok := committed[tp]; ok {
+			if g.mu.inner.Seek(tp, c.Offset) == nil {
+				g.mu.delivered[tp], g.mu.processed[tp], g.mu.committed[tp] = c.Offset, c.Offset, c.Offset
+			}
+		}
+	}
+	g.changedLocked()
+	g.mu.Unlock()
+	if g.opts.OnAssigned != nil {
+		g.opts.OnAssigned(tps)
+	}
+}
+
+// revoked gives partitions up: the application's OnRevoked, then (with
+// auto-commit) a commit of what was processed, then the partitions leave the
+// consumer (heartbeat goroutine).
+func (g *GroupConsumer) revoked(tps []TopicPartition) {
+	if g.opts.OnRevoked != nil {
+		g.opts.OnRevoked(tps)
+	}
+	if !g.opts.DisableAutoCommit {
+		offsets := map[TopicPartition]int64{}
+		g.mu.Lock()
+		for _, tp := range tps {
+			if o, ok := g.mu.processed[tp]; ok {
+				offsets[tp] = o
+			}
+		}
+		g.mu.Unlock()
+		if err := g.commitMap(context.Background(), offsets); err != nil {
+			g.s.logger.Warn("commit of revoked partitions failed", "group", g.opts.Group, "err", err)
+		}
+	}
+	g.remove(tps)
+}
+
+// lost drops partitions taken away without a revocation (heartbeat goroutine).
+func (g *GroupConsumer) lost(tps []TopicPartition) {
+	if g.opts.OnLost != nil {
+		g.opts.OnLost(tps)
+	}
+	g.remove(tps)
+}
+
+// remove takes tps out of the consumer's assignment.
+func (g *GroupConsumer) remove(tps []TopicPartition) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	keep := slices.DeleteFunc(g.mu.inner.Assignment(), func(tp TopicPartition) bool { return slices.Contains(tps, tp) })
+	if err := g.mu.inner.Assign(keep...); err != nil {
+		// A kept partition's topic was deleted: keep the others.
+		keep = slices.DeleteFunc(keep, func(tp TopicPartition) bool { _, err := g.s.lookupPartition(tp); return err != nil })
+		g.mu.inner.Assign(keep...)
+	}
+	for _, tp := range tps {
+		delete(g.mu.delivered, tp)
+		delete(g.mu.processed, tp)
+		delete(g.mu.committed, tp)
+	}
+	g.changedLocked()
+}
+
+// changedLocked wakes a Poll waiting with the old assignment.
+func (g *GroupConsumer) changedLocked() {
+	close(g.mu.changed)
+	g.mu.changed = make(chan struct{})
+}
+
+// usable returns ErrClosed once the consumer or its store is closed.
+func (g *GroupConsumer) usable() error {
+	select {
+	case <-g.closed:
+		return ErrClosed
+	default:
+	}
+	return g.mu.inner.usable()
+}
+
+// Close leaves the group promptly (the group rebalances at once instead of after
+// the session timeout). Unless auto-commit is disabled, it first commits what was
+// processed: unlike Kafka's close, not the records of the last Poll, which count as
+// processed only once the next Poll is called (or Consume's handler returned for
+// them); call Commit before Close to commit them too. A Poll blocked in another
+// goroutine returns ErrClosed. Close is idempotent.
+func (g *GroupConsumer) Close() error {
+	g.closeOnce.Do(func() {
+		g.cancel()
+		g.done.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := g.member.Leave(ctx) // revokes everything: commits with auto-commit
+		if errors.Is(err, group.ErrCoordinatorClosed) {
+			err = nil
+		}
+		close(g.closed)
+		g.mu.Lock()
+		g.mu.inner.Close()
+		g.mu.Unlock()
+		g.s.unregisterGroupConsumer(g)
+		if err != nil {
+			g.closeErr = fmt.Errorf("strata/log: leave group %q: %w", g.opts.Group, err)
+		}
+	})
+	return g.closeErr
+}
+
+// abandon stops the consumer as if its process died: no commit, no leave; the
+// group notices at the session timeout. For tests.
+func (g *GroupConsumer) abandon() {
+	g.closeOnce.Do(func() {
+		g.cancel()
+		g.done.Wait()
+		close(g.closed)
+		g.mu.Lock()
+		g.mu.inner.Close()
+		g.mu.Unlock()
+		g.s.unregisterGroupConsumer(g)
+	})
+}
