@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"reflect"
 	"time"
 
 	"github.com/stratalog/strata/partition"
@@ -130,36 +130,39 @@ func (c *Consumer) waitTargets() []waitTarget {
 	return targets
 }
 
-// waitAny blocks until a record is readable at the position of one of targets, a
-// partition is closed, changed is closed (nil: never), ctx ends (its error) or
-// closed is closed (ErrClosed). It runs one goroutine per target in
-// partition.Wait, and returns only once they all have.
+// waitAny blocks until a record may be readable at the position of one of targets
+// (or a partition closed or failed: the next fetch says), changed is closed (nil:
+// never), ctx ends (its error) or closed is closed (ErrClosed). It selects on the
+// partitions' Readable channels: no goroutine per partition.
 func waitAny(ctx context.Context, targets []waitTarget, changed, closed <-chan struct{}) error {
-	waitCtx, cancel := context.WithCancel(ctx)
-	woke := make(chan struct{}, 1)
-	var wg sync.WaitGroup
+	if len(targets) == 1 { // the common case, without reflection
+		select {
+		case <-targets[0].p.Readable(targets[0].position):
+			return nil
+		case <-changed:
+			return nil
+		case <-closed:
+			return ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	cases := make([]reflect.SelectCase, 0, len(targets)+3)
+	cases = append(cases,
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(closed)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(changed)},
+	)
 	for _, t := range targets {
-		wg.Go(func() {
-			if err := t.p.Wait(waitCtx, t.position); err == nil || waitCtx.Err() == nil {
-				select {
-				case woke <- struct{}{}:
-				default:
-				}
-			}
-		})
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.p.Readable(t.position))})
 	}
-	var err error
-	select {
-	case <-woke:
-	case <-changed:
-	case <-closed:
-		err = ErrClosed
-	case <-ctx.Done():
-		err = ctx.Err()
+	switch chosen, _, _ := reflect.Select(cases); chosen {
+	case 0:
+		return ctx.Err()
+	case 1:
+		return ErrClosed
 	}
-	cancel()
-	wg.Wait()
-	return err
+	return nil
 }
 
 // recordBytes is what a record counts against MaxPollBytes.
