@@ -17,9 +17,15 @@ const Unlimited = -1
 const (
 	// CleanupDelete deletes whole old segments by RetentionBytes and RetentionAge.
 	CleanupDelete = "delete"
-	// CleanupCompact keeps the latest record of each key. Not implemented yet:
-	// CreateTopic refuses it with ErrInvalidConfig.
+	// CleanupCompact keeps the latest record of each key (log compaction, see
+	// partition.Partition.Compact): sealed segments are rewritten without the records
+	// a later record of the same key supersedes, and tombstones (records with a nil
+	// Value) are removed DeleteRetention after compaction first saw them. Retention by
+	// bytes and age does not apply. Records without a key are kept as they are.
 	CleanupCompact = "compact"
+	// CleanupCompactDelete is both: compaction, and retention deleting whole old
+	// segments by RetentionBytes and RetentionAge. "delete,compact" means the same.
+	CleanupCompactDelete = "compact,delete"
 )
 
 // Compression codecs (Kafka's compression.type). lz4 is not supported.
@@ -39,6 +45,9 @@ const (
 	DefaultMaxBatchBytes = segment.DefaultMaxBatchBytes  // 1 MiB, Kafka's message.max.bytes
 	DefaultCompression   = CompressionNone
 	DefaultCleanupPolicy = CleanupDelete
+
+	DefaultDeleteRetention        = partition.DefaultDeleteRetention        // 24 h, Kafka's delete.retention.ms
+	DefaultMinCleanableDirtyRatio = partition.DefaultMinCleanableDirtyRatio // 0.5, Kafka's min.cleanable.dirty.ratio
 )
 
 // Limits of TopicConfig fields.
@@ -78,9 +87,21 @@ type TopicConfig struct {
 	// MaxBatchBytes is the largest batch, and so the largest record, a partition
 	// accepts. Default 1 MiB; at least 61 (a batch header).
 	MaxBatchBytes int
-	// CleanupPolicy is CleanupDelete (the default). CleanupCompact is not
-	// implemented yet and is refused.
+	// CleanupPolicy is CleanupDelete (the default), CleanupCompact or
+	// CleanupCompactDelete.
 	CleanupPolicy string
+	// DeleteRetention is how long compaction keeps a tombstone after it first saw it
+	// (Kafka's delete.retention.ms), so that consumers reading from the start see the
+	// deletion. Default 24 hours; Unlimited keeps tombstones forever.
+	DeleteRetention time.Duration
+	// MinCleanableDirtyRatio is the share of a partition's cleanable bytes that must
+	// be dirty (not compacted yet) before the store compacts it (Kafka's
+	// min.cleanable.dirty.ratio). Default 0.5; in (0, 1].
+	MinCleanableDirtyRatio float64
+	// MinCompactionLag keeps records out of compaction until they are this old
+	// (Kafka's min.compaction.lag.ms; whole segments, by their newest record).
+	// Default 0.
+	MinCompactionLag time.Duration
 }
 
 // builtinDefaults is what a zero field resolves to when the store's defaults leave it
@@ -95,6 +116,9 @@ var builtinDefaults = TopicConfig{
 	Compression:    DefaultCompression,
 	MaxBatchBytes:  DefaultMaxBatchBytes,
 	CleanupPolicy:  DefaultCleanupPolicy,
+
+	DeleteRetention:        DefaultDeleteRetention,
+	MinCleanableDirtyRatio: DefaultMinCleanableDirtyRatio,
 }
 
 // problems returns a description of every invalid field, each starting with the
@@ -129,14 +153,29 @@ func (c TopicConfig) problems(prefix string) []string {
 		bad("MaxBatchBytes", "%d not in [%d, %d] (0: default)", c.MaxBatchBytes, segment.BatchHeaderSize, maxMaxBatchBytes)
 	}
 	switch c.CleanupPolicy {
-	case "", CleanupDelete:
-	case CleanupCompact, "compact,delete", "delete,compact":
-		bad("CleanupPolicy", "%q is not implemented yet (only %q)", c.CleanupPolicy, CleanupDelete)
+	case "", CleanupDelete, CleanupCompact, CleanupCompactDelete, "delete,compact":
 	default:
-		bad("CleanupPolicy", "%q: want %q", c.CleanupPolicy, CleanupDelete)
+		bad("CleanupPolicy", "%q: want %q, %q or %q", c.CleanupPolicy, CleanupDelete, CleanupCompact, CleanupCompactDelete)
+	}
+	if c.DeleteRetention < Unlimited {
+		bad("DeleteRetention", "%v: want a positive duration, Unlimited (-1) or 0 (default)", c.DeleteRetention)
+	}
+	if !(c.MinCleanableDirtyRatio >= 0 && c.MinCleanableDirtyRatio <= 1) { // NaN too
+		bad("MinCleanableDirtyRatio", "%v not in (0, 1] (0: default)", c.MinCleanableDirtyRatio)
+	}
+	if c.MinCompactionLag < 0 {
+		bad("MinCompactionLag", "%v is negative", c.MinCompactionLag)
 	}
 	return out
 }
+
+// compacts reports whether the policy includes compaction.
+func (c TopicConfig) compacts() bool {
+	return c.CleanupPolicy == CleanupCompact || c.CleanupPolicy == CleanupCompactDelete || c.CleanupPolicy == "delete,compact"
+}
+
+// deletes reports whether the policy includes retention.
+func (c TopicConfig) deletes() bool { return c.CleanupPolicy != CleanupCompact }
 
 // parseCompression accepts exactly the codec names the constants give.
 func parseCompression(name string) (segment.Compression, error) {
@@ -175,6 +214,15 @@ func (c TopicConfig) inherit(parent TopicConfig) TopicConfig {
 	}
 	if c.CleanupPolicy == "" {
 		c.CleanupPolicy = parent.CleanupPolicy
+	}
+	if c.DeleteRetention == 0 {
+		c.DeleteRetention = parent.DeleteRetention
+	}
+	if c.MinCleanableDirtyRatio == 0 {
+		c.MinCleanableDirtyRatio = parent.MinCleanableDirtyRatio
+	}
+	if c.MinCompactionLag == 0 {
+		c.MinCompactionLag = parent.MinCompactionLag
 	}
 	return c
 }

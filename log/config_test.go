@@ -3,6 +3,7 @@ package log_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -39,12 +40,21 @@ func TestCreateTopicConfigValidation(t *testing.T) {
 		{"codec case", log.TopicConfig{Compression: "ZSTD"}, []string{"Compression"}},
 		{"tiny batch", log.TopicConfig{MaxBatchBytes: 60}, []string{"MaxBatchBytes"}},
 		{"negative batch", log.TopicConfig{MaxBatchBytes: -1}, []string{"MaxBatchBytes"}},
-		{"compact", log.TopicConfig{CleanupPolicy: log.CleanupCompact}, []string{"CleanupPolicy", "not implemented yet"}},
-		{"compact,delete", log.TopicConfig{CleanupPolicy: "compact,delete"}, []string{"CleanupPolicy", "not implemented yet"}},
+		{"compact", log.TopicConfig{CleanupPolicy: log.CleanupCompact, DeleteRetention: time.Hour, MinCleanableDirtyRatio: 0.2,
+			MinCompactionLag: time.Minute}, nil},
+		{"compact,delete", log.TopicConfig{CleanupPolicy: log.CleanupCompactDelete, RetentionAge: time.Hour}, nil},
+		{"delete,compact", log.TopicConfig{CleanupPolicy: "delete,compact"}, nil},
+		{"tombstones forever", log.TopicConfig{CleanupPolicy: log.CleanupCompact, DeleteRetention: log.Unlimited}, nil},
 		{"unknown cleanup", log.TopicConfig{CleanupPolicy: "archive"}, []string{"CleanupPolicy"}},
+		{"delete retention -2", log.TopicConfig{DeleteRetention: -2}, []string{"DeleteRetention"}},
+		{"dirty ratio above 1", log.TopicConfig{MinCleanableDirtyRatio: 1.5}, []string{"MinCleanableDirtyRatio"}},
+		{"dirty ratio NaN", log.TopicConfig{MinCleanableDirtyRatio: math.NaN()}, []string{"MinCleanableDirtyRatio"}},
+		{"negative lag", log.TopicConfig{MinCompactionLag: -time.Second}, []string{"MinCompactionLag"}},
 		{"everything wrong", log.TopicConfig{Partitions: -3, Sync: log.SyncPolicy{Mode: log.SyncPeriodic}, SegmentBytes: -1, SegmentAge: -1,
-			RetentionBytes: -5, RetentionAge: -5, Compression: "lz4", MaxBatchBytes: 1, CleanupPolicy: "compact"},
-			[]string{"Partitions", "Sync", "SegmentBytes", "SegmentAge", "RetentionBytes", "RetentionAge", "Compression", "MaxBatchBytes", "CleanupPolicy"}},
+			RetentionBytes: -5, RetentionAge: -5, Compression: "lz4", MaxBatchBytes: 1, CleanupPolicy: "archive",
+			DeleteRetention: -5, MinCleanableDirtyRatio: -1, MinCompactionLag: -1},
+			[]string{"Partitions", "Sync", "SegmentBytes", "SegmentAge", "RetentionBytes", "RetentionAge", "Compression", "MaxBatchBytes", "CleanupPolicy",
+				"DeleteRetention", "MinCleanableDirtyRatio", "MinCompactionLag"}},
 	}
 	s := openStore(t, vfs.NewMem(), nil)
 	for _, tt := range tests {
@@ -75,7 +85,7 @@ func TestCreateTopicConfigValidation(t *testing.T) {
 func TestOpenValidatesTopicDefaults(t *testing.T) {
 	fsys := vfs.NewMem()
 	_, err := log.Open("/data", &log.Options{FS: fsys, TopicDefaults: log.TopicConfig{
-		SegmentBytes: -1, Compression: "lz4", CleanupPolicy: log.CleanupCompact}})
+		SegmentBytes: -1, Compression: "lz4", CleanupPolicy: "archive"}})
 	require.ErrorIs(t, err, log.ErrInvalidConfig)
 	for _, field := range []string{"TopicDefaults.SegmentBytes", "TopicDefaults.Compression", "TopicDefaults.CleanupPolicy"} {
 		require.ErrorContains(t, err, field)
@@ -101,6 +111,9 @@ func TestEffectiveConfig(t *testing.T) {
 		Compression:    log.CompressionSnappy,
 		MaxBatchBytes:  log.DefaultMaxBatchBytes,
 		CleanupPolicy:  log.CleanupDelete,
+
+		DeleteRetention:        log.DefaultDeleteRetention,
+		MinCleanableDirtyRatio: log.DefaultMinCleanableDirtyRatio,
 	}, describe(t, s, "inherits").Config)
 
 	o := describe(t, s, "overrides")

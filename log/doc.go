@@ -31,12 +31,29 @@
 //
 // A topic has a TopicConfig: partitions, sync policy, segment size and age,
 // retention by bytes and age (default: forever), compression codec, maximum batch
-// size, cleanup policy (only "delete" so far; compaction comes later). A zero field
-// inherits Options.TopicDefaults, whose zero fields take the built-in defaults.
+// size, cleanup policy and the compaction settings. A zero field inherits
+// Options.TopicDefaults, whose zero fields take the built-in defaults.
 // Invalid configs are refused with a *ConfigError naming every invalid field. Topic
 // names follow Kafka's rules (ValidateTopicName), so a name can never reach outside
 // the data directory; names starting with "__" are reserved for the store's internal
 // topics.
+//
+// # Compacted topics
+//
+// A topic with CleanupPolicy CleanupCompact is a changelog: the store keeps the
+// latest record of each key and removes the records a later one of the same key
+// supersedes, as Kafka's log compaction does, so that a consumer reading it from the
+// start rebuilds the current table. A record with a nil Value (a tombstone) deletes
+// its key; it stays DeleteRetention (24 hours) after compaction first kept it, then
+// goes. Offsets never change; consumers skip the gaps. The store compacts, in the
+// background, the partitions whose dirty share reaches MinCleanableDirtyRatio (0.5),
+// leaving records younger than MinCompactionLag alone; Store.Compact does it on
+// demand and Store.CompactPartition at once. CleanupCompactDelete adds retention by
+// bytes and age. Unlike Kafka, a compacted topic accepts records without a key, and
+// compaction keeps them all.
+//
+//	err = store.CreateTopic(ctx, "users", log.TopicConfig{CleanupPolicy: log.CleanupCompact})
+//	err = store.Produce(ctx, &log.Record{Topic: "users", Key: []byte("u7"), Value: nil}) // delete u7
 //
 // # Partitioning
 //
@@ -72,8 +89,9 @@
 //
 // # Background work
 //
-// Each Store runs one goroutine, applying retention every
-// Options.RetentionCheckInterval (5 minutes; ApplyRetention does it on demand). A
+// Each Store runs one goroutine, applying retention and then compaction every
+// Options.RetentionCheckInterval (5 minutes; ApplyRetention and Compact do them on
+// demand; Close cancels a compaction in progress). A
 // Producer runs one goroutine per partition while it has batches to write, plus its
 // linger timers; a Consumer's Poll runs one goroutine per assigned partition while it
 // waits, and stops them before it returns. Store.Close closes the store's producers

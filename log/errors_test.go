@@ -41,7 +41,7 @@ func TestEverySentinelIsReachable(t *testing.T) {
 		}},
 		{log.ErrInvalidConfig, func(t *testing.T) error {
 			s, _ := setup(t)
-			return s.CreateTopic(ctx, "u", log.TopicConfig{CleanupPolicy: log.CleanupCompact})
+			return s.CreateTopic(ctx, "u", log.TopicConfig{CleanupPolicy: "archive"})
 		}},
 		{log.ErrLocked, func(t *testing.T) error {
 			_, fsys := setup(t)

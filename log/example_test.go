@@ -49,12 +49,12 @@ func ExampleStore_CreateTopic() {
 	topic, _ := store.DescribeTopic("orders")
 	fmt.Println(len(topic.Partitions), topic.Config.Compression, topic.Config.CleanupPolicy)
 
-	err = store.CreateTopic(ctx, "bad", log.TopicConfig{SegmentBytes: -1, CleanupPolicy: "compact"})
+	err = store.CreateTopic(ctx, "bad", log.TopicConfig{SegmentBytes: -1, CleanupPolicy: "archive"})
 	fmt.Println(err)
 	// Output:
 	// <nil>
 	// 3 zstd delete
-	// strata/log: invalid config for "bad": SegmentBytes: -1 not in [1, 2147483647] (0: default); CleanupPolicy: "compact" is not implemented yet (only "delete")
+	// strata/log: invalid config for "bad": SegmentBytes: -1 not in [1, 2147483647] (0: default); CleanupPolicy: "archive": want "delete", "compact" or "compact,delete"
 }
 
 func ExampleStore_Produce() {

@@ -19,6 +19,9 @@ type Hooks struct {
 	// OnFsync is called after each fsync of appended data. Under group commit one
 	// fsync acknowledges many appends.
 	OnFsync func(FsyncEvent)
+	// OnCompaction is called after a compaction of a partition replaced segments (in
+	// the background, on Compact or on CompactPartition).
+	OnCompaction func(CompactionEvent)
 }
 
 // partitionHooks turns the store's hooks into the hooks of the partition tp.
@@ -35,7 +38,17 @@ func (s *Store) partitionHooks(tp TopicPartition) partition.Hooks {
 	if hook := s.opts.Hooks.OnFsync; hook != nil {
 		h.OnSync = func(took time.Duration) { hook(FsyncEvent{TopicPartition: tp, Duration: took}) }
 	}
+	if hook := s.opts.Hooks.OnCompaction; hook != nil {
+		h.OnCompaction = func(r partition.CompactionResult) { hook(CompactionEvent{TopicPartition: tp, CompactionResult: r}) }
+	}
 	return h
+}
+
+// CompactionEvent describes a compaction of a partition: what it read, wrote and
+// removed, and the cleaner point afterwards.
+type CompactionEvent struct {
+	TopicPartition
+	partition.CompactionResult
 }
 
 // RetentionEvent describes segments deleted by retention.

@@ -69,6 +69,10 @@ type diskConfig struct {
 	Compression      string `json:"compression,omitempty"`
 	MaxBatchBytes    int    `json:"max.batch.bytes,omitempty"`
 	CleanupPolicy    string `json:"cleanup.policy,omitempty"`
+	// Compaction settings; absent in files written before compaction existed.
+	DeleteRetention        string  `json:"delete.retention,omitempty"`
+	MinCleanableDirtyRatio float64 `json:"min.cleanable.dirty.ratio,omitempty"`
+	MinCompactionLag       string  `json:"min.compaction.lag,omitempty"`
 }
 
 func encodeDuration(d time.Duration) string {
@@ -103,6 +107,10 @@ func toDiskConfig(c TopicConfig) diskConfig {
 		Compression:      c.Compression,
 		MaxBatchBytes:    c.MaxBatchBytes,
 		CleanupPolicy:    c.CleanupPolicy,
+
+		DeleteRetention:        encodeDuration(c.DeleteRetention),
+		MinCleanableDirtyRatio: c.MinCleanableDirtyRatio,
+		MinCompactionLag:       encodeDuration(c.MinCompactionLag),
 	}
 }
 
@@ -118,12 +126,15 @@ func (d diskConfig) topicConfig() (TopicConfig, error) {
 		Compression:    d.Compression,
 		MaxBatchBytes:  d.MaxBatchBytes,
 		CleanupPolicy:  d.CleanupPolicy,
+
+		MinCleanableDirtyRatio: d.MinCleanableDirtyRatio,
 	}
 	var errList []error
 	for _, f := range []struct {
 		dst *time.Duration
 		src string
-	}{{&c.Sync.Interval, d.SyncInterval}, {&c.SegmentAge, d.SegmentAge}, {&c.RetentionAge, d.RetentionAge}} {
+	}{{&c.Sync.Interval, d.SyncInterval}, {&c.SegmentAge, d.SegmentAge}, {&c.RetentionAge, d.RetentionAge},
+		{&c.DeleteRetention, d.DeleteRetention}, {&c.MinCompactionLag, d.MinCompactionLag}} {
 		var err error
 		*f.dst, err = decodeDuration(f.src)
 		errList = append(errList, err)

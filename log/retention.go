@@ -1,8 +1,11 @@
 package log
 
 import (
+	"context"
 	"errors"
 	"time"
+
+	"github.com/stratalog/strata/partition"
 )
 
 // ApplyRetention applies every topic's retention now: each partition deletes the
@@ -44,11 +47,87 @@ func (s *Store) ApplyRetention() (int, error) {
 	return total, errors.Join(errList...)
 }
 
-// retentionLoop applies retention every interval until Close.
+// Compact compacts every partition of every topic whose CleanupPolicy includes
+// compaction and whose dirty ratio reaches the topic's MinCleanableDirtyRatio (see
+// partition.Partition.Compact), one partition at a time. It returns how many
+// partitions it compacted, and calls Hooks.OnCompaction for each. The store calls it
+// every Options.RetentionCheckInterval, after ApplyRetention; call it yourself to
+// compact at a moment of your choosing. Appends and reads go on meanwhile. If ctx ends
+// it stops, returning ctx.Err().
+func (s *Store) Compact(ctx context.Context) (int, error) {
+	set, err := s.snapshot()
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	var errList []error
+	for _, name := range set.sortedNames(true) {
+		t := set[name]
+		if !t.config.compacts() {
+			continue
+		}
+		for i, p := range t.partitions {
+			if err := ctx.Err(); err != nil {
+				return total, errors.Join(append(errList, err)...)
+			}
+			tp := TopicPartition{Topic: name, Partition: int32(i)}
+			res, err := p.Compact(ctx)
+			if err != nil {
+				err = s.partitionError("compact", tp, p, err)
+				if !errors.Is(err, ErrUnknownTopic) && !errors.Is(err, context.Canceled) {
+					errList = append(errList, err)
+				}
+				continue
+			}
+			if res.Compacted {
+				total++
+			}
+		}
+	}
+	return total, errors.Join(errList...)
+}
+
+// CompactPartition compacts the partition tp now, whatever its dirty ratio (see
+// partition.Partition.ForceCompact): what a test, or a tool rebuilding a changelog,
+// calls. The topic's CleanupPolicy must include compaction (ErrInvalidConfig
+// otherwise).
+func (s *Store) CompactPartition(ctx context.Context, tp TopicPartition) (partition.CompactionResult, error) {
+	t, err := s.lookupTopic(tp.Topic)
+	if err != nil {
+		return partition.CompactionResult{}, err
+	}
+	if !t.config.compacts() {
+		return partition.CompactionResult{}, &ConfigError{What: "topic " + tp.Topic,
+			Problems: []string{"CleanupPolicy: " + t.config.CleanupPolicy + " does not include " + CleanupCompact}}
+	}
+	p, err := s.lookupPartition(tp)
+	if err != nil {
+		return partition.CompactionResult{}, err
+	}
+	res, err := p.ForceCompact(ctx)
+	if err != nil {
+		return res, s.partitionError("compact", tp, p, err)
+	}
+	return res, nil
+}
+
+// retentionLoop applies retention and compaction every interval until Close, which
+// cancels a compaction in progress.
 func (s *Store) retentionLoop(interval time.Duration) {
 	defer s.done.Done()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() { // owned by the loop: it exits when the loop does
+		select {
+		case <-s.stop:
+			cancel()
+		case <-stopped:
+		}
+	}()
 	for {
 		select {
 		case <-s.stop:
@@ -57,6 +136,9 @@ func (s *Store) retentionLoop(interval time.Duration) {
 		}
 		if _, err := s.ApplyRetention(); err != nil && !errors.Is(err, ErrClosed) {
 			s.logger.Error("background retention failed", "err", err)
+		}
+		if _, err := s.Compact(ctx); err != nil && !errors.Is(err, ErrClosed) && ctx.Err() == nil {
+			s.logger.Error("background compaction failed", "err", err)
 		}
 	}
 }

@@ -78,10 +78,10 @@ func (s topicSet) sortedNames(internal bool) []string {
 func (s *Store) partitionOptions(c TopicConfig, tp TopicPartition) *partition.Options {
 	codec, _ := parseCompression(c.Compression) // validated
 	retentionBytes, retentionAge := c.RetentionBytes, c.RetentionAge
-	if retentionBytes == Unlimited {
+	if retentionBytes == Unlimited || !c.deletes() {
 		retentionBytes = 0
 	}
-	if retentionAge == Unlimited {
+	if retentionAge == Unlimited || !c.deletes() {
 		retentionAge = 0
 	}
 	return &partition.Options{
@@ -92,10 +92,15 @@ func (s *Store) partitionOptions(c TopicConfig, tp TopicPartition) *partition.Op
 		Sync:           c.Sync.partitionPolicy(),
 		RetentionBytes: retentionBytes,
 		RetentionAge:   retentionAge,
-		Now:            s.opts.Now,
-		Logger:         s.logger.With("topic", tp.Topic), // the partition adds its directory
-		FS:             s.fsys,
-		Hooks:          s.partitionHooks(tp),
+		// Unlimited (-1) is a negative DeleteRetention: keep tombstones forever.
+		Compact:                c.compacts(),
+		DeleteRetention:        c.DeleteRetention,
+		MinCleanableDirtyRatio: c.MinCleanableDirtyRatio,
+		MinCompactionLag:       c.MinCompactionLag,
+		Now:                    s.opts.Now,
+		Logger:                 s.logger.With("topic", tp.Topic), // the partition adds its directory
+		FS:                     s.fsys,
+		Hooks:                  s.partitionHooks(tp),
 	}
 }
 

@@ -8,6 +8,7 @@
 //	  00000000000000368769.log .index .timeindex     sealed segment
 //	  00000000000000737337.log .index .timeindex     active segment (appends go here)
 //	  partition.checkpoint                           start offset, recovery point, clean flag
+//	  cleaner.checkpoint                             cleaner point (compacted partitions)
 //
 // Finding an offset is a binary search over the segments' base offsets, then the
 // segment's sparse index, then a forward scan of batch headers (see package segment).
@@ -57,6 +58,34 @@
 // moves the start offset explicitly. The start offset is checkpointed before files go,
 // and survives restart. TruncateTo removes the tail (for replicas).
 //
+// # Compaction
+//
+// With Options.Compact (Kafka's cleanup.policy=compact) Compact rewrites sealed
+// segments keeping only the latest record of each key, once the dirty bytes (sealed
+// bytes written since the last compaction, after the checkpointed cleaner point)
+// reach MinCleanableDirtyRatio of the cleanable bytes; ForceCompact does it whatever
+// the ratio. The active segment, and segments younger than MinCompactionLag, are never
+// touched. Offsets never change: a record keeps its offset, and readers (Reader, Read,
+// ReadBatches, Locate, OffsetForTime) skip the gaps. A tombstone (a record with a nil
+// Value) removes its key's earlier records at once and is itself removed
+// DeleteRetention after the first compaction that kept it (the delete horizon, on the
+// Options.Now clock). Records with a nil key are always kept. Small neighbouring
+// segments are merged while they fit SegmentBytes. With RetentionBytes or RetentionAge
+// as well, retention keeps deleting whole old segments ("compact,delete").
+//
+//	p, err := partition.Open(dir, &partition.Options{Compact: true})
+//	res, err := p.Compact(ctx)      // no-op unless the dirty ratio calls for it
+//	res, err = p.ForceCompact(ctx)  // now
+//
+// Compaction never blocks appends or reads for long: it reads the sealed segments and
+// writes cleaned ones (<base>.log.cleaned) without the append lock, and takes it only
+// to swap the cleaned segments in (rename to .swap, delete the old files, rename into
+// place, each step followed by an fsync of the directory). A crash at any point is
+// finished or undone by Open (FORMAT.md). Retention or truncation that changes the
+// segments meanwhile makes the compaction give up, and the next one starts over.
+// Readers of the old segments keep reading them through their open files until the
+// swap, and find the cleaned ones after it.
+//
 // # Concurrency and ownership
 //
 // A Partition is safe for concurrent use: appends are serialized, reads run
@@ -64,5 +93,6 @@
 // is for one goroutine and its records alias its buffers until its next call; Read
 // returns copies. Append does not keep the records; AppendBatch stamps the base
 // offset into the caller's batch. Every blocking call takes a context. Lock order:
-// appendMu, syncSem, mu, then a segment's lock.
+// the compaction lock, appendMu, syncSem, mu, then a segment's lock; compactions of a
+// partition run one at a time, and Close waits for a running one to give up.
 package partition

@@ -16,4 +16,7 @@ type Hooks struct {
 	// OnRetention is called after retention or DeleteRecordsBefore deleted segments:
 	// how many, and the start offset afterwards.
 	OnRetention func(deleted int, startOffset int64)
+	// OnCompaction is called after a compaction replaced segments, with what it did.
+	// It runs on the goroutine that called Compact, without the append lock.
+	OnCompaction func(CompactionResult)
 }

@@ -110,12 +110,19 @@ func (p *Partition) load() error {
 				"segment ends at offset %d, above the next segment's base %d", prev.NextOffset(), segments[i].Base())
 		}
 	}
-	return p.settle(cp)
+	if err := p.settle(cp); err != nil {
+		return err
+	}
+	return p.loadCleanerPoint()
 }
 
 // scanDir lists the segments in the directory by base offset and deletes leftovers:
-// temp files and indexes without a .log.
+// temp files and indexes without a .log. It first finishes or undoes a compaction's
+// swap that a crash interrupted (.swap and .cleaned files).
 func (p *Partition) scanDir() ([]int64, error) {
+	if err := p.recoverCompaction(); err != nil {
+		return nil, err
+	}
 	names, err := p.fsys.ReadDir(p.dir)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,10 @@ import (
 const (
 	DefaultSegmentBytes = 1 << 30            // Kafka's segment.bytes
 	DefaultSegmentAge   = 7 * 24 * time.Hour // Kafka's segment.ms
+
+	DefaultDeleteRetention        = 24 * time.Hour // Kafka's delete.retention.ms
+	DefaultMinCleanableDirtyRatio = 0.5            // Kafka's min.cleanable.dirty.ratio
+	DefaultCleanerMapBytes        = 64 << 20       // memory for the key map of one compaction
 )
 
 // SyncMode says when appended data is fsynced.
@@ -86,13 +90,33 @@ type Options struct {
 	// RetentionAge deletes sealed segments whose newest record is older than this.
 	// 0 keeps everything.
 	RetentionAge time.Duration
-	// Now is the clock, for segment age and retention. Default time.Now.
+	// Compact turns on log compaction (Kafka's cleanup.policy=compact): Compact keeps
+	// the latest record of each key in sealed segments; see Partition.Compact. With
+	// RetentionBytes or RetentionAge as well it is Kafka's "compact,delete".
+	Compact bool
+	// DeleteRetention is how long compaction keeps a tombstone (a record with a nil
+	// Value) after the first compaction that saw it (Kafka's delete.retention.ms), so
+	// that a consumer reading from the start sees the deletion. Default 24 hours;
+	// negative: keep tombstones forever.
+	DeleteRetention time.Duration
+	// MinCleanableDirtyRatio is the share of dirty bytes (sealed bytes not compacted
+	// yet, over all cleanable bytes) at which Compact compacts. Default 0.5; at most 1.
+	MinCleanableDirtyRatio float64
+	// MinCompactionLag keeps a sealed segment out of compaction until its newest
+	// record is this old (Kafka's min.compaction.lag.ms). Default 0.
+	MinCompactionLag time.Duration
+	// CleanerMapBytes bounds the memory of the key → latest offset map one compaction
+	// builds (Kafka's log.cleaner.dedupe.buffer.size); a compaction that fills it
+	// cleans up to the segment where it filled, and the next one continues. At least
+	// one segment is always mapped. Default 64 MiB.
+	CleanerMapBytes int64
+	// Now is the clock, for segment age, retention and compaction. Default time.Now.
 	Now func() time.Time
 	// Logger receives recovery reports and failures. Default: discard.
 	Logger *slog.Logger
 	// FS is the filesystem. Default the OS; tests inject faults and crashes here.
 	FS vfs.FS
-	// Hooks are called on rolls, fsyncs and retention.
+	// Hooks are called on rolls, fsyncs, retention and compaction.
 	Hooks Hooks
 }
 
@@ -145,6 +169,15 @@ func (o *Options) withDefaults() (Options, error) {
 	if out.RetentionAge < 0 {
 		bad("RetentionAge %v is negative", out.RetentionAge)
 	}
+	if !(out.MinCleanableDirtyRatio >= 0 && out.MinCleanableDirtyRatio <= 1) { // NaN too
+		bad("MinCleanableDirtyRatio %v not in [0, 1] (0: default)", out.MinCleanableDirtyRatio)
+	}
+	if out.MinCompactionLag < 0 {
+		bad("MinCompactionLag %v is negative", out.MinCompactionLag)
+	}
+	if out.CleanerMapBytes < 0 {
+		bad("CleanerMapBytes %d is negative", out.CleanerMapBytes)
+	}
 	if len(problems) > 0 {
 		return Options{}, fmt.Errorf("strata/partition: invalid options: %w", errors.Join(append(problems, errs.ErrInvalidArgument)...))
 	}
@@ -156,6 +189,15 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if out.MaxBatchBytes == 0 {
 		out.MaxBatchBytes = segment.DefaultMaxBatchBytes
+	}
+	if out.DeleteRetention == 0 {
+		out.DeleteRetention = DefaultDeleteRetention
+	}
+	if out.MinCleanableDirtyRatio == 0 {
+		out.MinCleanableDirtyRatio = DefaultMinCleanableDirtyRatio
+	}
+	if out.CleanerMapBytes == 0 {
+		out.CleanerMapBytes = DefaultCleanerMapBytes
 	}
 	if out.Now == nil {
 		out.Now = time.Now

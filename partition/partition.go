@@ -32,7 +32,10 @@ type mark struct {
 // them active. It is safe for concurrent use: appends are serialized (and share
 // fsyncs), reads run concurrently with appends and with each other.
 //
-// Lock order: appendMu, then syncSem, then mu, then a segment's own lock.
+// Lock order: cleaner.mu, then appendMu, then syncSem, then mu, then a segment's own
+// lock. Compaction holds cleaner.mu throughout, takes appendMu only to snapshot the
+// segments and to swap cleaned ones in, and reads sealed segments under brief
+// holds of mu (read); see compact.go.
 type Partition struct {
 	dir     string
 	opts    Options
@@ -42,7 +45,8 @@ type Partition struct {
 	report  RecoveryReport
 
 	// appendMu serializes every writer: appends, rolls, retention, truncation,
-	// DeleteRecordsBefore and Close. Fields owned by the writer live under it.
+	// DeleteRecordsBefore, a compaction's swap and Close. Fields owned by the writer
+	// live under it.
 	appendMu      sync.Mutex
 	activeSince   time.Time // when the active segment started, for SegmentAge
 	unsynced      int       // records appended since the last fsync (SyncPeriodic)
@@ -71,6 +75,7 @@ type Partition struct {
 	}
 
 	stats     counters
+	cleaner   cleanerState  // compaction: its lock, cleaner point and counters
 	flushKick chan struct{} // wakes the periodic flusher
 	stop      chan struct{} // closed by Close: background goroutines exit
 	done      sync.WaitGroup
@@ -200,6 +205,8 @@ func (p *Partition) Close() error {
 	p.closeOnce.Do(func() {
 		close(p.stop)
 		p.done.Wait()
+		p.cleaner.mu.Lock() // a running compaction sees stop and gives up
+		defer p.cleaner.mu.Unlock()
 		p.appendMu.Lock()
 		defer p.appendMu.Unlock()
 		p.background.Wait()

@@ -85,9 +85,10 @@ func (p *Partition) outOfRangeLocked(offset int64) error {
 }
 
 // Read returns up to maxRecords records (0: no limit) starting at offset, from at
-// most maxBytes of batches (at least one batch). The records are copies the caller
-// owns. It does not wait: at the end offset it returns no records. Reading below the
-// start offset or above the end offset is ErrOffsetOutOfRange.
+// most maxBytes of batches (at least one batch; more only while compaction left the
+// batches fetched without a record at or after offset, so that Read returns no records
+// only at the end offset). The records are copies the caller owns. It does not wait.
+// Reading below the start offset or above the end offset is ErrOffsetOutOfRange.
 func (p *Partition) Read(offset int64, maxRecords, maxBytes int) ([]Record, error) {
 	r := p.NewReader(offset, maxBytes)
 	if err := r.fetch(); err != nil {
@@ -98,6 +99,12 @@ func (p *Partition) Read(offset int64, maxRecords, maxBytes int) ([]Record, erro
 		rec, err := r.decodeNext()
 		if err != nil {
 			return out, err
+		}
+		if rec == nil && len(out) == 0 && len(r.buf) > 0 {
+			if err := r.fetch(); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if rec == nil {
 			break

@@ -14,6 +14,13 @@ type Stats struct {
 	Syncs           uint64        // fsyncs of appended data since Open
 	SyncTime        time.Duration // total time spent in those fsyncs
 	BytesRead       uint64        // batch bytes returned to readers since Open
+
+	// Compaction (Options.Compact), since Open.
+	Compactions              uint64 // compactions that replaced segments
+	CompactionBytesRead      uint64 // bytes of the segments they replaced
+	CompactionBytesWritten   uint64 // bytes of the segments that replaced them
+	CompactionRecordsRemoved uint64 // superseded records and expired tombstones removed
+	CleanerPoint             int64  // offsets below it are compacted (checkpointed)
 }
 
 // Stats returns a snapshot of the partition's state and counters.
@@ -30,5 +37,6 @@ func (p *Partition) Stats() Stats {
 	st.Syncs = p.stats.syncs.Load()
 	st.SyncTime = time.Duration(p.stats.syncNanos.Load())
 	st.BytesRead = p.stats.bytesRead.Load()
+	p.cleaner.stats(&st)
 	return st
 }

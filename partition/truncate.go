@@ -35,6 +35,7 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	if offset == p.mu.written.offset {
 		return offset, nil
 	}
+	p.cleaner.truncations.Add(1) // a running compaction gives up
 	segments := p.mu.segments
 	// Keep at least one segment: the one holding offset (or the first).
 	keep := max(sort.Search(len(segments), func(i int) bool { return segments[i].Base() > offset }), 1)
@@ -75,6 +76,9 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 		p.mu.committed = m
 	}
 	p.advanceCommittedLocked(m)
+	if err := p.lowerCleanerPoint(end); err != nil {
+		return 0, p.failLocked(err)
+	}
 	if end < p.recoveryPoint {
 		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: end}); err != nil {
 			return 0, p.failLocked(err)

@@ -126,14 +126,14 @@ func AppendBatch(dst []byte, records []Record, opts *BatchOptions) ([]byte, erro
 	var err error
 	if o.Compression == CompressionNone {
 		grown := slices.Grow(dst, BatchHeaderSize)[:start+BatchHeaderSize]
-		grown, maxTimestamp, err = appendRecords(grown, records, baseTimestamp)
+		grown, maxTimestamp, err = appendRecords(grown, records, baseTimestamp, -1)
 		if err != nil {
 			return dst, err
 		}
 		dst = grown
 	} else {
 		scratch := getScratch()
-		*scratch, maxTimestamp, err = appendRecords((*scratch)[:0], records, baseTimestamp)
+		*scratch, maxTimestamp, err = appendRecords((*scratch)[:0], records, baseTimestamp, -1)
 		if err == nil {
 			dst = slices.Grow(dst, BatchHeaderSize)[:start+BatchHeaderSize]
 			dst, err = compress(dst, o.Compression, *scratch)
@@ -190,7 +190,8 @@ const maxRecordsSize = maxBatchLength - (BatchHeaderSize - BatchOverhead)
 const recordFixedBound = 5*maxVarintLen32 + 1 + maxVarintLen64
 
 // appendRecords appends the encoded records to dst and returns it with the greatest
-// timestamp.
+// timestamp. With baseOffset -1 the i-th record gets offsetDelta i; otherwise each
+// record keeps its Offset, as offsetDelta Offset-baseOffset (compaction's rewrite).
 //
 // A record starts with the varint of its length, which is known only once the record
 // is encoded. Each record is written in one pass, its body placed after as many bytes
@@ -199,13 +200,17 @@ const recordFixedBound = 5*maxVarintLen32 + 1 + maxVarintLen64
 // two. dst grows only when a record might not fit (by a bound on its size), and then
 // by what the record surely takes, so that a dst with enough capacity for the exact
 // result is never reallocated.
-func appendRecords(dst []byte, records []Record, baseTimestamp int64) ([]byte, int64, error) {
+func appendRecords(dst []byte, records []Record, baseTimestamp, baseOffset int64) ([]byte, int64, error) {
 	maxTimestamp := baseTimestamp
 	recordsStart := len(dst)
 	lengthSize := 2 // length varint of the previous record: 2 bytes for 64 to 8191
 	for i := range records {
 		r := &records[i]
 		maxTimestamp = max(maxTimestamp, r.Timestamp)
+		offsetDelta := int32(i)
+		if baseOffset >= 0 {
+			offsetDelta = int32(r.Offset - baseOffset)
+		}
 		p := len(dst)
 		bound := recordFixedBound + len(r.Key) + len(r.Value)
 		if len(r.Headers) > 0 {
@@ -214,7 +219,7 @@ func appendRecords(dst []byte, records []Record, baseTimestamp int64) ([]byte, i
 		if bound > cap(dst)-p || bound > maxRecordsSize-(p-recordsStart) {
 			// Near the end of dst's capacity or of the batch's size: size the
 			// record exactly before deciding.
-			body := recordBodySize(r, int32(i), baseTimestamp)
+			body := recordBodySize(r, offsetDelta, baseTimestamp)
 			lengthSize = uvarintLen(uint64(body) << 1)
 			size := lengthSize + body
 			if size > maxRecordsSize-(p-recordsStart) {
@@ -238,7 +243,7 @@ func appendRecords(dst []byte, records []Record, baseTimestamp int64) ([]byte, i
 			n = putUvarintSlow(b[q:], u)
 		}
 		q += n
-		u = uint64(i) << 1 // offsetDelta i; never negative, so zig-zag is just twice
+		u = uint64(offsetDelta) << 1 // never negative, so zig-zag is just twice
 		if n = putUvarintFast(b[q:], u); n == 0 {
 			n = putUvarintSlow(b[q:], u)
 		}

@@ -9,8 +9,13 @@
 //
 // The package also holds the RecordBatch v2 codec: AppendBatch encodes records into a
 // batch, ParseBatchHeader and VerifyBatch check one, Decoder iterates its records
-// without allocating per record. FORMAT.md at the repository root describes every
-// byte.
+// without allocating per record, AppendFilteredBatch rewrites a batch with some of its
+// records for compaction (offsets kept, delete horizon set). FORMAT.md at the
+// repository root describes every byte.
+//
+// For compaction, a segment can be built under a suffix (CreateWithSuffix with
+// CleanedSuffix), renamed to SwapSuffix and then into place (RenameFiles), and
+// ReadNextOffset reads where a .swap file ends.
 //
 // # Lookup
 //

@@ -14,6 +14,15 @@ const (
 	TimeIndexSuffix = ".timeindex" // Format: time index
 )
 
+// Suffixes that compaction appends after a segment file's own suffix while it builds a
+// cleaned segment and swaps it in, as Kafka does: "00000000000000368769.log.cleaned",
+// then "00000000000000368769.log.swap", then the final "00000000000000368769.log".
+// FORMAT.md says what Open does with each.
+const (
+	CleanedSuffix = ".cleaned" // Format: cleaned output being written; Open deletes it
+	SwapSuffix    = ".swap"    // Format: cleaned output complete; Open finishes the swap
+)
+
 // baseDigits is the width of the zero-padded base offset in file names (Format).
 const baseDigits = 20
 

@@ -31,9 +31,12 @@ type Segment struct {
 	fsys vfs.FS
 	dir  string
 	path string // the .log file
-	base int64
-	opts Options
-	log  vfs.File
+	// suffix follows the usual names of all three files: "" for a segment of the
+	// log, CleanedSuffix or SwapSuffix while compaction builds and installs one.
+	suffix string
+	base   int64
+	opts   Options
+	log    vfs.File
 
 	mu struct {
 		sync.RWMutex
@@ -53,15 +56,19 @@ type Segment struct {
 // Create creates the files of a new, empty segment with base offset base in dir,
 // truncating any leftovers. The caller fsyncs dir.
 func Create(fsys vfs.FS, dir string, base int64, opts *Options) (*Segment, error) {
+	return create(fsys, dir, base, opts, "")
+}
+
+func create(fsys vfs.FS, dir string, base int64, opts *Options, suffix string) (*Segment, error) {
 	if base < 0 {
 		return nil, fmt.Errorf("strata/segment: base offset %d: %w", base, errs.ErrInvalidArgument)
 	}
 	o := opts.withDefaults()
-	log, err := fsys.OpenFile(LogPath(dir, base), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	log, err := fsys.OpenFile(LogPath(dir, base)+suffix, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	s := &Segment{fsys: fsys, dir: dir, path: LogPath(dir, base), base: base, opts: o, log: log}
+	s := &Segment{fsys: fsys, dir: dir, path: LogPath(dir, base) + suffix, suffix: suffix, base: base, opts: o, log: log}
 	if err := s.createIndexes(); err != nil {
 		log.Close()
 		return nil, err
@@ -71,11 +78,11 @@ func Create(fsys vfs.FS, dir string, base int64, opts *Options) (*Segment, error
 }
 
 func (s *Segment) createIndexes() error {
-	offsets, err := index.CreateOffsetIndex(s.fsys, IndexPath(s.dir, s.base), s.base, s.opts.indexOptions())
+	offsets, err := index.CreateOffsetIndex(s.fsys, IndexPath(s.dir, s.base)+s.suffix, s.base, s.opts.indexOptions())
 	if err != nil {
 		return err
 	}
-	times, err := index.CreateTimeIndex(s.fsys, TimeIndexPath(s.dir, s.base), s.base, s.opts.indexOptions())
+	times, err := index.CreateTimeIndex(s.fsys, TimeIndexPath(s.dir, s.base)+s.suffix, s.base, s.opts.indexOptions())
 	if err != nil {
 		offsets.Close()
 		return err
@@ -258,8 +265,8 @@ func (s *Segment) Remove() error {
 		return err
 	}
 	return errors.Join(
-		removeIfExists(s.fsys, IndexPath(s.dir, s.base)),
-		removeIfExists(s.fsys, TimeIndexPath(s.dir, s.base)))
+		removeIfExists(s.fsys, IndexPath(s.dir, s.base)+s.suffix),
+		removeIfExists(s.fsys, TimeIndexPath(s.dir, s.base)+s.suffix))
 }
 
 func removeIfExists(fsys vfs.FS, path string) error {

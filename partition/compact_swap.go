@@ -1,0 +1,255 @@
+package partition
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/stratalog/strata/segment"
+)
+
+// The swap of cleaned segments, Kafka's protocol. Each cleaned segment was written as
+// <base>.log.cleaned (+ .index.cleaned, .timeindex.cleaned) and fsynced; it spans
+// exactly the offsets of the segments it replaces, [base, next). Then:
+//
+//  1. group by group, in offset order: rename *.cleaned to *.swap (indexes first),
+//     fsync the directory. That fsync is the group's commit point, from which recovery
+//     finishes its swap instead of undoing it. A crash or failure in this step leaves
+//     the first groups swapped and the others not: a partly compacted log, which is a
+//     valid one (a removed record is superseded by a later one, which no swap removes
+//     without also swapping every earlier group), and the cleaner point has not
+//     moved, so the next compaction redoes the rest;
+//  2. delete the files of the replaced segments (.log first), fsync the directory;
+//  3. rename *.swap to the final names (indexes first), fsync the directory;
+//  4. swap the segments in memory (mu), close the old ones; then checkpoint the new
+//     cleaner point.
+//
+// Readers never notice: until step 4 they read the old segments through their open
+// files (and mappings), whose names are gone but whose bytes stay, as POSIX keeps an
+// unlinked file alive while it is open; after step 4 they find the new ones.
+//
+// Open (recoverCompaction) deletes *.cleaned files: a swap that never reached its
+// commit point is undone. For each <base>.log.swap it reads the swap's last offset,
+// deletes every segment whose base offset lies in [base, next), deletes every index
+// file of base (the cleaned indexes are rebuilt from the .log: whichever index files
+// survived, they may belong to the old segment), and renames the .log.swap into place.
+// Stray index .swap files are deleted.
+
+// install swaps the cleaned segments in, holding appendMu. A group whose old
+// segments retention removed meanwhile is skipped (and the cleaner point stays where
+// it was); a truncation since the compaction began cancels it all. Any failure from
+// the commit point on makes the partition fail closed: Open finishes the swap.
+func (p *Partition) install(c *cleaning) error {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	p.mu.RLock()
+	err := p.usableLocked()
+	current := p.mu.segments
+	p.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	if p.cleaner.truncations.Load() != c.plan.truncations {
+		return errCompactionRaced
+	}
+	var groups []*cleanGroup
+	for _, g := range c.groups {
+		i := slices.Index(current, g.old[0])
+		if i < 0 || i+len(g.old) > len(current)-1 || !slices.Equal(current[i:i+len(g.old)], g.old) {
+			c.skipped = true // retention deleted (some of) them
+			continue
+		}
+		if g.out != nil {
+			groups = append(groups, g)
+		}
+	}
+	if len(groups) > 0 {
+		if err := p.swapFiles(groups); err != nil {
+			return err
+		}
+		p.swapSegments(groups)
+	}
+	if c.skipped || c.newPoint <= p.cleaner.point.Load() {
+		return nil
+	}
+	if err := writeCleanerCheckpoint(p.fsys, p.dir, c.newPoint); err != nil {
+		return p.fail(err)
+	}
+	p.cleaner.point.Store(c.newPoint)
+	return nil
+}
+
+// swapFiles runs steps 1 to 3 on disk. On failure it closes the cleaned segments
+// (their files are now recovery's to finish) and fails the partition closed.
+func (p *Partition) swapFiles(groups []*cleanGroup) error {
+	failed := func(err error) error {
+		for _, g := range groups {
+			g.out.Close()
+			g.out = nil
+		}
+		return p.fail(err)
+	}
+	for _, g := range groups {
+		if err := g.out.RenameFiles(segment.SwapSuffix); err != nil {
+			return failed(err)
+		}
+		if err := p.fsys.SyncDir(p.dir); err != nil {
+			return failed(err)
+		}
+	}
+	for _, g := range groups {
+		for _, s := range g.old {
+			if err := p.removeSegmentFiles(s.Base()); err != nil {
+				return failed(err)
+			}
+		}
+	}
+	if err := p.fsys.SyncDir(p.dir); err != nil {
+		return failed(err)
+	}
+	for _, g := range groups {
+		if err := g.out.RenameFiles(""); err != nil {
+			return failed(err)
+		}
+	}
+	if err := p.fsys.SyncDir(p.dir); err != nil {
+		return failed(err)
+	}
+	return nil
+}
+
+// swapSegments runs step 4: the cleaned segments take the place of the old ones for
+// readers, and the old ones are closed.
+func (p *Partition) swapSegments(groups []*cleanGroup) {
+	for _, g := range groups {
+		p.mapSealed(g.out)
+		g.installed = true
+	}
+	p.mu.Lock()
+	segments := make([]*segment.Segment, 0, len(p.mu.segments))
+	for i := 0; i < len(p.mu.segments); {
+		s := p.mu.segments[i]
+		replaced := false
+		for _, g := range groups {
+			if s == g.old[0] {
+				segments = append(segments, g.out)
+				if slices.Contains(g.old, p.mu.committed.seg) {
+					// The committed mark names a sealed segment only at its end.
+					p.mu.committed = mark{offset: p.mu.committed.offset, seg: g.out, pos: g.out.Size()}
+				}
+				i += len(g.old)
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			segments = append(segments, s)
+			i++
+		}
+	}
+	p.mu.segments = segments
+	p.mu.Unlock()
+	for _, g := range groups {
+		for _, s := range g.old {
+			if err := s.Close(); err != nil {
+				p.logger.Warn("closing a segment replaced by compaction", "file", s.Path(), "err", err)
+			}
+		}
+	}
+}
+
+// removeSegmentFiles deletes the files of the segment at base, the .log first (a
+// crash in between leaves orphan indexes, which Open deletes). Missing files are not
+// an error.
+func (p *Partition) removeSegmentFiles(base int64) error {
+	for _, path := range []string{segment.LogPath(p.dir, base), segment.IndexPath(p.dir, base), segment.TimeIndexPath(p.dir, base)} {
+		if err := p.fsys.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// recoverCompaction finishes or undoes, at Open, a swap that a crash interrupted (see
+// the protocol above), before the directory's segments are listed.
+func (p *Partition) recoverCompaction() error {
+	names, err := p.fsys.ReadDir(p.dir)
+	if err != nil {
+		return err
+	}
+	var logs, swaps []int64
+	hasSwap := map[int64]bool{}
+	for _, name := range names {
+		if base, suffix, ok := segment.ParseFileName(name); ok {
+			switch suffix {
+			case segment.LogSuffix:
+				logs = append(logs, base)
+			case segment.LogSuffix + segment.SwapSuffix:
+				swaps = append(swaps, base)
+				hasSwap[base] = true
+			}
+		}
+	}
+	changed := false
+	remove := func(name string) error {
+		err := p.fsys.Remove(filepath.Join(p.dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err == nil {
+			p.report.RemovedFiles = append(p.report.RemovedFiles, name)
+			changed = true
+		}
+		return err
+	}
+	for _, name := range names {
+		base, suffix, ok := segment.ParseFileName(name)
+		if !ok {
+			continue
+		}
+		strayIndex := (suffix == segment.IndexSuffix+segment.SwapSuffix || suffix == segment.TimeIndexSuffix+segment.SwapSuffix) && !hasSwap[base]
+		if strings.HasSuffix(suffix, segment.CleanedSuffix) || strayIndex {
+			if err := remove(name); err != nil {
+				return err
+			}
+		}
+	}
+	for _, base := range swaps {
+		swap := segment.LogPath(p.dir, base) + segment.SwapSuffix
+		next, err := segment.ReadNextOffset(p.fsys, swap, base, p.segOpts)
+		if err != nil {
+			return err
+		}
+		p.logger.Warn("finishing an interrupted compaction", "file", swap, "replaces-offsets-below", next)
+		for _, old := range logs {
+			if old >= base && old < max(next, base+1) {
+				for _, suffix := range []string{segment.LogSuffix, segment.IndexSuffix, segment.TimeIndexSuffix} {
+					if err := remove(segment.FileName(old, suffix)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		for _, suffix := range []string{segment.IndexSuffix, segment.TimeIndexSuffix, segment.IndexSuffix + segment.SwapSuffix, segment.TimeIndexSuffix + segment.SwapSuffix} {
+			if err := remove(segment.FileName(base, suffix)); err != nil {
+				return err
+			}
+		}
+	}
+	if changed {
+		if err := p.fsys.SyncDir(p.dir); err != nil {
+			return err
+		}
+	}
+	if len(swaps) == 0 {
+		return nil
+	}
+	for _, base := range swaps {
+		if err := p.fsys.Rename(segment.LogPath(p.dir, base)+segment.SwapSuffix, segment.LogPath(p.dir, base)); err != nil {
+			return err
+		}
+	}
+	return p.fsys.SyncDir(p.dir)
+}
