@@ -1,6 +1,7 @@
 package log_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -250,4 +251,17 @@ func TestMetadataWithoutCompactionKeys(t *testing.T) {
 	require.Equal(t, log.DefaultDeleteRetention, d.Config.DeleteRetention)
 	require.Equal(t, log.DefaultMinCleanableDirtyRatio, d.Config.MinCleanableDirtyRatio)
 	require.Equal(t, time.Duration(0), d.Config.MinCompactionLag)
+}
+
+// A compacted topic refuses records without a key, as Kafka does, and changes
+// nothing.
+func TestCompactedTopicRefusesKeylessRecords(t *testing.T) {
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "c", log.TopicConfig{CleanupPolicy: log.CleanupCompact})
+	err := s.Produce(context.Background(), &log.Record{Topic: "c", Value: []byte("v")})
+	require.ErrorIs(t, err, log.ErrInvalidArgument)
+	d, err := s.DescribeTopic("c")
+	require.NoError(t, err)
+	require.Equal(t, int64(0), d.Partitions[0].EndOffset)
+	require.NoError(t, s.Produce(context.Background(), &log.Record{Topic: "c", Key: []byte{}, Value: []byte("v")}), "an empty key is a key")
 }

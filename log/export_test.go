@@ -1,6 +1,9 @@
 package log
 
-import "context"
+import (
+	"context"
+	"testing"
+)
 
 // Abandon stops g as if its process died: no commit, no leave.
 func Abandon(g *GroupConsumer) { g.abandon() }
@@ -13,4 +16,17 @@ func ZombieCommit(g *GroupConsumer, ctx context.Context, records ...*Record) err
 		offsets[TopicPartition{Topic: r.Topic, Partition: r.Partition}] = OffsetAndMetadata{Offset: r.Offset + 1}
 	}
 	return g.member.Commit(ctx, offsets)
+}
+
+// RollPartition rolls tp's active segment, so that what it held becomes sealed
+// (compactable).
+func RollPartition(t testing.TB, s *Store, tp TopicPartition) {
+	t.Helper()
+	p, err := s.lookupPartition(tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Roll(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -368,3 +368,34 @@ func seeds(t *testing.T, short, long int) []uint64 {
 	}
 	return out
 }
+
+// The offsets topic is compacted: after many commits and a compaction (with rolled
+// segments), a reopened store still has each partition's latest commit.
+func TestOffsetsTopicCompacts(t *testing.T) {
+	fsys := vfs.NewMem()
+	s, err := log.Open("/data", &log.Options{FS: fsys})
+	require.NoError(t, err)
+	createTopic(t, s, "t", log.TopicConfig{Partitions: 3})
+	ctx := context.Background()
+	for i := range 300 {
+		offsets := map[log.TopicPartition]log.OffsetAndMetadata{{Topic: "t", Partition: int32(i % 3)}: {Offset: int64(i)}}
+		require.NoError(t, s.CommitGroupOffsets(ctx, "g", offsets))
+	}
+	d, err := s.DescribeTopic(log.OffsetsTopic)
+	require.NoError(t, err)
+	require.Equal(t, "compact", d.Config.CleanupPolicy)
+	log.RollPartition(t, s, log.TopicPartition{Topic: log.OffsetsTopic})
+	result, err := s.CompactPartition(ctx, log.TopicPartition{Topic: log.OffsetsTopic})
+	require.NoError(t, err)
+	require.Greater(t, result.RecordsRemoved, int64(250), "superseded commits removed: %+v", result)
+	require.NoError(t, s.Close())
+
+	s, err = log.Open("/data", &log.Options{FS: fsys})
+	require.NoError(t, err)
+	defer s.Close()
+	committed, err := s.CommittedOffsets(ctx, "g")
+	require.NoError(t, err)
+	require.Equal(t, int64(297), committed[log.TopicPartition{Topic: "t", Partition: 0}].Offset)
+	require.Equal(t, int64(298), committed[log.TopicPartition{Topic: "t", Partition: 1}].Offset)
+	require.Equal(t, int64(299), committed[log.TopicPartition{Topic: "t", Partition: 2}].Offset)
+}

@@ -137,12 +137,14 @@ func (s *Store) coordinatorFor(create bool) (*group.Coordinator, error) {
 // lock, so that topic changes (under adminMu) may call it.
 func (s *Store) currentCoordinator() *group.Coordinator { return s.coordinator.Load() }
 
-// offsetsTopicConfig is the configuration of the offsets topic: one partition,
-// every commit fsynced, and nothing deleted by age or size whatever the store's
-// defaults say (offsets are deleted by OffsetsRetention, with tombstones).
+// offsetsTopicConfig is the configuration of the offsets topic: one compacted
+// partition (the latest commit of each group and partition is what counts), every
+// commit fsynced, and nothing deleted by age or size whatever the store's defaults
+// say (offsets are deleted by OffsetsRetention, with tombstones).
 func offsetsTopicConfig() TopicConfig {
 	return TopicConfig{
 		Partitions:     1,
+		CleanupPolicy:  CleanupCompact,
 		Sync:           SyncPolicy{Mode: SyncEveryAppend},
 		RetentionBytes: Unlimited,
 		RetentionAge:   Unlimited,

@@ -97,7 +97,8 @@ func toPartitionRecord(r *Record) partition.Record {
 }
 
 // checkRecord returns the error that makes r impossible to produce to set, if any:
-// nil, an unknown topic, an explicit partition outside the topic.
+// nil, an unknown topic, an explicit partition outside the topic, no key on a
+// compacted topic (as Kafka refuses it: compaction keeps records by key).
 func checkRecord(set topicSet, r *Record) error {
 	if r == nil {
 		return fmt.Errorf("nil record: %w", ErrInvalidArgument)
@@ -108,6 +109,9 @@ func checkRecord(set topicSet, r *Record) error {
 	}
 	if r.ExplicitPartition && (r.Partition < 0 || int(r.Partition) >= len(t.partitions)) {
 		return fmt.Errorf("topic %q has %d partitions, no partition %d: %w", r.Topic, len(t.partitions), r.Partition, ErrUnknownPartition)
+	}
+	if r.Key == nil && t.config.compacts() {
+		return fmt.Errorf("topic %q is compacted: a record needs a key: %w", r.Topic, ErrInvalidArgument)
 	}
 	return nil
 }
