@@ -251,15 +251,18 @@ func (g *GroupConsumer) Poll(ctx context.Context) ([]*Record, error) {
 // Consume calls handle with every record, in order within each partition, until ctx
 // ends, handle returns an error, or the consumer is closed; it returns that error.
 // A record counts as processed once handle returns nil for it; with
-// DisableAutoCommit, Consume commits after each Poll's records are handled.
+// DisableAutoCommit, Consume commits after each Poll's records are handled. When
+// handle fails, the consumer moves back to the failed record (and every record
+// after it that handle did not see), so the next Poll or Consume returns them again.
 func (g *GroupConsumer) Consume(ctx context.Context, handle func(*Record) error) error {
 	for {
 		records, err := g.Poll(ctx)
 		if err != nil {
 			return err
 		}
-		for _, r := range records {
+		for i, r := range records {
 			if err := handle(r); err != nil {
+				g.rewind(records[i:])
 				return err
 			}
 			g.markProcessed(r)
@@ -268,6 +271,25 @@ func (g *GroupConsumer) Consume(ctx context.Context, handle func(*Record) error)
 			if err := g.commitMap(ctx, g.processedOffsets()); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// rewind moves the consumer back to the first of records in each of their
+// partitions that it still owns: they were returned but not processed.
+func (g *GroupConsumer) rewind(records []*Record) {
+	first := map[TopicPartition]int64{}
+	for _, r := range records {
+		tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
+		if o, ok := first[tp]; !ok || r.Offset < o {
+			first[tp] = r.Offset
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for tp, offset := range first {
+		if _, owned := g.mu.inner.byTP[tp]; owned && g.mu.inner.Seek(tp, offset) == nil {
+			g.mu.delivered[tp] = offset
 		}
 	}
 }

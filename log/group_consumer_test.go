@@ -399,3 +399,63 @@ func TestOffsetsTopicCompacts(t *testing.T) {
 	require.Equal(t, int64(298), committed[log.TopicPartition{Topic: "t", Partition: 1}].Offset)
 	require.Equal(t, int64(299), committed[log.TopicPartition{Topic: "t", Partition: 2}].Offset)
 }
+
+// A handler that fails leaves the failed record and the rest of its batch
+// unprocessed: the next Consume gets them again, and no commit skips them.
+func TestGroupConsumeHandlerFailureRedelivers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := openStore(t, vfs.NewMem(), nil)
+		createTopic(t, s, "t", log.TopicConfig{})
+		produce(t, s, "t", 0, 10)
+		g := newGroupConsumer(t, s, log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}, DisableAutoCommit: true})
+		defer g.Close()
+		ctx := context.Background()
+		boom := errors.New("boom")
+		var seen []int64
+		err := g.Consume(ctx, func(r *log.Record) error {
+			if r.Offset == 4 {
+				return boom
+			}
+			seen = append(seen, r.Offset)
+			return nil
+		})
+		require.ErrorIs(t, err, boom)
+		require.Equal(t, []int64{0, 1, 2, 3}, seen)
+
+		stop := errors.New("stop")
+		err = g.Consume(ctx, func(r *log.Record) error {
+			seen = append(seen, r.Offset)
+			if r.Offset == 9 {
+				return stop
+			}
+			return nil
+		})
+		require.ErrorIs(t, err, stop)
+		require.Equal(t, []int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, seen, "offsets 4 to 9 again, after the failure")
+		require.NoError(t, g.Commit(ctx)) // commits what Poll returned, minus what failed
+		committed, err := g.Committed(ctx, log.TopicPartition{Topic: "t"})
+		require.NoError(t, err)
+		require.Equal(t, int64(9), committed[log.TopicPartition{Topic: "t"}].Offset, "never past the record that failed")
+	})
+}
+
+// Committing from outside a group that has members is refused with
+// ErrNonEmptyGroup; deleting such a group too.
+func TestCommitGroupOffsetsRefusedWithMembers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := openStore(t, vfs.NewMem(), nil)
+		createTopic(t, s, "t", log.TopicConfig{})
+		g := newGroupConsumer(t, s, log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}})
+		time.Sleep(time.Second) // fake time: the member joins
+		synctest.Wait()
+		ctx := context.Background()
+		err := s.CommitGroupOffsets(ctx, "g", map[log.TopicPartition]log.OffsetAndMetadata{{Topic: "t"}: {Offset: 0}})
+		require.ErrorIs(t, err, log.ErrNonEmptyGroup)
+		require.ErrorIs(t, s.DeleteGroup(ctx, "g"), log.ErrNonEmptyGroup)
+		require.NoError(t, g.Close())
+		require.NoError(t, s.CommitGroupOffsets(ctx, "g", map[log.TopicPartition]log.OffsetAndMetadata{{Topic: "t"}: {Offset: 0}}))
+		require.NoError(t, s.DeleteGroup(ctx, "g"))
+		_, err = s.DescribeGroup("g")
+		require.ErrorIs(t, err, log.ErrGroupNotFound)
+	})
+}

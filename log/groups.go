@@ -215,6 +215,9 @@ func (s *Store) CommitGroupOffsets(ctx context.Context, groupName string, offset
 		return err
 	}
 	err = c.CommitOffsets(ctx, group.CommitRequest{Group: groupName, Generation: -1, Offsets: offsets})
+	if errors.Is(err, group.ErrUnknownMemberID) {
+		err = fmt.Errorf("%w: %w", ErrNonEmptyGroup, err)
+	}
 	if err != nil {
 		return fmt.Errorf("strata/log: commit offsets of group %q: %w", groupName, err)
 	}
@@ -231,7 +234,10 @@ func (s *Store) DeleteGroup(ctx context.Context, groupName string) error {
 	if c == nil {
 		return fmt.Errorf("strata/log: delete group %q: %w", groupName, ErrGroupNotFound)
 	}
-	return c.DeleteGroup(ctx, groupName)
+	if err := c.DeleteGroup(ctx, groupName); err != nil {
+		return fmt.Errorf("strata/log: delete group %q: %w", groupName, err)
+	}
+	return nil
 }
 
 // closeGroups closes every group consumer (which commits and leaves) and the

@@ -28,6 +28,10 @@ func TestLockedDirectory(t *testing.T) {
 		{"produce", "t"},
 		{"consume", "t", "--from-beginning"},
 		{"consume", "t", "--follow"},
+		{"consume", "t", "--group", "g"},
+		{"groups", "list"},
+		{"groups", "describe", "g"},
+		{"groups", "reset-offsets", "g", "--topic", "t", "--to-earliest"},
 	} {
 		r := fails(t, dir, 1, "is locked: another process", args...)
 		if strings.Contains(r.stderr, "strata/log") {
@@ -132,18 +136,14 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// TestGroupsUnavailable: the group commands and consume --group parse their
-// arguments and then say that groups are not available yet.
-func TestGroupsUnavailable(t *testing.T) {
-	dir := t.TempDir()
-	for _, args := range [][]string{
-		{"groups", "list"},
-		{"groups", "describe", "g"},
-		{"groups", "reset-offsets", "g", "--topic", "t", "--to-earliest"},
-		{"groups", "reset-offsets", "g", "--topic", "t", "--to-offset", "5"},
-		{"consume", "t", "--group", "g", "--from-beginning"},
-	} {
-		fails(t, dir, 1, "consumer groups are not available yet", args...)
+// TestConsumeGroupHelp: consume --help says that one consume --group runs at a
+// time.
+func TestConsumeGroupHelp(t *testing.T) {
+	out := ok(t, t.TempDir(), "", "consume", "--help")
+	for _, want := range []string{"--group G", "only one consume --group runs at a\ntime", "--from-beginning and --from-time apply\nonly to the partitions where the group has none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("consume --help does not say %q:\n%s", want, out)
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -37,11 +36,17 @@ Output: one line per record, the fields separated by tabs, in this order:
   VALUE        always; null for a null value
 Keys and values are printed as they are.
 
---group G consumes as a member of consumer group G, committing what it printed.`
-
-// errGroupsUnavailable is returned by everything that needs consumer groups.
-// groups: remove once the log package has the group API, and wire the callers.
-var errGroupsUnavailable = errors.New("consumer groups are not available yet")
+Consumer groups: --group G consumes as a member of consumer group G. Each partition
+starts at the group's committed offset; --from-beginning and --from-time apply
+only to the partitions where the group has none (or one outside the partition's
+records), and without them those start at the end, as with Kafka's console
+consumer. After printing each batch of records, consume commits the offset after
+the last record it printed of each partition, so that the next consume --group G
+continues exactly where this one stopped. The position where a partition without
+a committed offset starts is committed for the group before anything is read.
+A store is open in one process at a time, so only one consume --group runs at a
+time: it is the group's only member and reads every partition. (Members sharing
+partitions are GroupConsumers of one application; see package log.)`
 
 // timestampLayout is how consume prints timestamps: RFC 3339, milliseconds, UTC.
 const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
@@ -73,7 +78,7 @@ func runConsume(e *cli, command string, args []string) (err error) {
 	c.Int64Var(&o.offset, "offset", 0, "start at offset `N` of --partition")
 	partition := c.Int("partition", 0, "read only partition `P`")
 	fromTime := c.String("from-time", "", "start at the first record at or after `RFC3339` time")
-	c.StringVar(&o.group, "group", "", "consume as a member of consumer group `G` (not available yet)")
+	c.StringVar(&o.group, "group", "", "consume as a member of consumer group `G`, committing what was printed")
 	c.IntVar(&o.maxMessages, "max-messages", 0, "exit after printing `N` records")
 	c.BoolVar(&o.follow, "follow", false, "wait for new records instead of exiting at the end")
 	c.BoolVar(&o.printKey, "print-key", false, "print each record's key before its value")
@@ -91,18 +96,15 @@ func runConsume(e *cli, command string, args []string) (err error) {
 	if err := o.check(c, *partition, *fromTime); err != nil {
 		return err
 	}
-	if o.group != "" {
-		// groups: consume as a member of group o.group: join it, start each
-		// partition at the group's committed offset (--from-beginning or
-		// --from-time only where it has none), commit what was printed.
-		return errGroupsUnavailable
-	}
 
 	store, err := e.openStore(c.storeDir(), mustExist, nil)
 	if err != nil {
 		return err
 	}
 	defer closeStore(store, &err)
+	if o.group != "" {
+		return consumeGroup(e, store, &o)
+	}
 	return consume(e, store, &o)
 }
 

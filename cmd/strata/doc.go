@@ -36,8 +36,30 @@
 // segment.bytes, segment.ms, compression.type, max.message.bytes) plus strata's
 // sync policy (sync=every-append|periodic|none, sync.interval.ms, sync.records).
 //
-// The consumer group commands, and consume --group, are parsed but not available
-// yet: they fail with "consumer groups are not available yet".
+// # Consumer groups
+//
+// consume --group G reads as a member of group G: each partition starts at the
+// group's committed offset (--from-beginning and --from-time apply only where it
+// has none; without them, the end), and after printing each Poll's records consume
+// commits the offset after the last one printed, so a second run continues exactly
+// where the first stopped (where a partition without a committed offset starts is
+// committed before anything is read, as Kafka's console consumer commits its
+// positions, so that records produced after a run that printed nothing are read by
+// the next). Since a store is open in one process at a time, the CLI
+// is the group's only member and reads every partition; it leaves the group when it
+// exits.
+//
+//	strata consume orders --group billing --from-beginning --max-messages 10
+//	strata consume orders --group billing   # the next records after those 10
+//	strata groups list                      # billing	Empty	consumer
+//	strata groups describe billing          # committed offset, end offset, lag
+//	strata groups reset-offsets billing --topic orders --to-earliest
+//
+// groups describe prints kafka-consumer-groups --describe's table (GROUP TOPIC
+// PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID, "-" for unknown) under a
+// line with the group's state, generation and members; groups reset-offsets
+// commits new offsets for every partition of a topic, only for a group without
+// members, and prints GROUP TOPIC PARTITION NEW-OFFSET.
 //
 // # Output
 //

@@ -117,7 +117,11 @@ func (c *commandFlags) storeDir() string {
 
 // printHelp writes the command's --help text.
 func (c *commandFlags) printHelp(w io.Writer) {
-	fmt.Fprintf(w, "Usage: strata %s %s [--dir DIR]\n\n%s\n\nFlags:\n", c.command, c.synopsis, strings.TrimSpace(c.about))
+	synopsis := c.synopsis
+	if synopsis != "" {
+		synopsis += " "
+	}
+	fmt.Fprintf(w, "Usage: strata %s %s[--dir DIR]\n\n%s\n\nFlags:\n", c.command, synopsis, strings.TrimSpace(c.about))
 	var flags []*flag.Flag
 	c.VisitAll(func(f *flag.Flag) { flags = append(flags, f) })
 	sort.Slice(flags, func(i, j int) bool { return flags[i].Name < flags[j].Name })

@@ -76,9 +76,7 @@ var groupCommands = []groupCommand{
 		{name: "describe", summary: "show partitions, offsets, sizes and config", run: runTopicsDescribe},
 		{name: "delete", summary: "delete a topic and its records", run: runTopicsDelete},
 	}},
-	// groups: the group API does not exist yet; every groups subcommand parses its
-	// arguments and then returns errGroupsUnavailable.
-	{name: "groups", summary: "list, describe and reset consumer groups (not available yet)", subcommands: []command{
+	{name: "groups", summary: "list, describe and reset consumer groups", subcommands: []command{
 		{name: "list", summary: "list the consumer groups", run: runGroupsList},
 		{name: "describe", summary: "show a group's members, committed offsets and lag", run: runGroupsDescribe},
 		{name: "reset-offsets", summary: "move a group's committed offsets", run: runGroupsResetOffsets},
@@ -109,7 +107,8 @@ Commands:
 Every command takes --dir DIR: the data directory (default $STRATA_DIR, else
 ./strata-data). Only one process may have a store open: while an application
 holds the directory, commands that open it fail at once; dump reads segment files
-without opening the store and works at any time.
+without opening the store and works at any time. So one command at a time works on
+a store: consume --group is the only member of its group while it runs.
 
 Exit status: 0 on success, 1 when the command fails, 2 for a usage error.
 `
