@@ -65,6 +65,14 @@ func TestEverySentinelIsReachable(t *testing.T) {
 			s, _ := setup(t)
 			return s.Produce(ctx, nil)
 		}},
+		{log.ErrGroupNotFound, func(t *testing.T) error {
+			s, _ := setup(t)
+			_, err := s.DescribeGroup("nobody")
+			return err
+		}},
+		// ErrNonEmptyGroup: TestCommitGroupOffsetsRefusedWithMembers.
+		// ErrUnknownMemberID, ErrIllegalGeneration: TestGroupMemberCrashAndZombieCommit.
+		// ErrRebalanceInProgress: the group package's coordinator and member tests.
 		{log.ErrCorrupt, func(t *testing.T) error {
 			fsys := vfs.NewMem()
 			require.NoError(t, fsys.MkdirAll("/data", 0o755))

@@ -459,3 +459,30 @@ func TestCommitGroupOffsetsRefusedWithMembers(t *testing.T) {
 		require.ErrorIs(t, err, log.ErrGroupNotFound)
 	})
 }
+
+// Deleting a topic deletes the groups' committed offsets of it; a committed offset
+// that fell below the partition's start (retention) is reset by the Reset policy.
+func TestGroupOffsetsOfDeletedTopicsAndBelowStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := openStore(t, vfs.NewMem(), nil)
+		ctx := context.Background()
+		createTopic(t, s, "gone", log.TopicConfig{})
+		createTopic(t, s, "kept", log.TopicConfig{})
+		produce(t, s, "kept", 0, 10)
+		commit := map[log.TopicPartition]log.OffsetAndMetadata{{Topic: "gone"}: {Offset: 0}, {Topic: "kept"}: {Offset: 2}}
+		require.NoError(t, s.CommitGroupOffsets(ctx, "g", commit))
+		require.NoError(t, s.DeleteTopic(ctx, "gone"))
+		committed, err := s.CommittedOffsets(ctx, "g")
+		require.NoError(t, err)
+		require.Equal(t, map[log.TopicPartition]log.CommittedOffset{{Topic: "kept"}: committed[log.TopicPartition{Topic: "kept"}]}, committed)
+
+		// Offset 2 is committed, and records below 5 are deleted: the member starts
+		// at the start offset (ResetEarliest), not at a record that no longer exists.
+		require.NoError(t, s.DeleteRecords(ctx, log.TopicPartition{Topic: "kept"}, 5))
+		g := newGroupConsumer(t, s, log.GroupConsumerOptions{Group: "g", Topics: []string{"kept"}})
+		defer g.Close()
+		records, err := g.Poll(ctx)
+		require.NoError(t, err)
+		require.Equal(t, int64(5), records[0].Offset)
+	})
+}
