@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,21 +62,28 @@ func logRecords(n, partitions int) []*log.Record {
 	return records
 }
 
+// producerBatchRecords is how many 100 B records fill a Producer's default batch
+// (DefaultBatchBytes, 16 KiB, at 111 encoded bytes per record): the baseline
+// api=partition-append/batch=147 appends batches of that size.
+const producerBatchRecords = 147
+
 // BenchmarkProduce measures producing 100 B records through the log package:
 //   - api=sync: one Store.Produce of 1000 records per op, spread over the partitions
 //     (each partition's share is one batch, appended concurrently);
 //   - api=async: Producer.Produce of single records with a promise, batched per
-//     partition (default Linger and BatchBytes, acks durable), b.N*1000 records and
-//     one Flush at the end;
-//   - api=partition-append: the baseline, Partition.Append of the same 1000 records
-//     as one batch on a bare partition, no log package in between.
+//     partition (default Linger, acks durable; BatchBytes 16 KiB, the default, or
+//     1 MiB), b.N*1000 records and one Flush at the end;
+//   - api=partition-append: the baselines, Partition.Append on a bare partition of
+//     batches of 147 records (what a 16 KiB producer batch holds) or 1000.
 func BenchmarkProduce(b *testing.B) {
 	const perOp = 1000
 	for _, sm := range logSyncModes {
-		b.Run(fmt.Sprintf("api=partition-append/partitions=1/sync=%s", sm.name), func(b *testing.B) {
-			p := openPartition(b, appendOptions(syncModes[sm.name], 0))
-			benchPartitionAppend(b, p, perOp)
-		})
+		for _, batch := range []int{producerBatchRecords, perOp} {
+			b.Run(fmt.Sprintf("api=partition-append/batch=%d/sync=%s", batch, sm.name), func(b *testing.B) {
+				p := openPartition(b, appendOptions(syncModes[sm.name], 0))
+				benchPartitionAppend(b, p, batch)
+			})
+		}
 		for _, partitions := range []int{1, 4, 16} {
 			b.Run(fmt.Sprintf("api=sync/partitions=%d/sync=%s", partitions, sm.name), func(b *testing.B) {
 				s := openStore(b, partitions, sm.mode)
@@ -93,40 +101,50 @@ func BenchmarkProduce(b *testing.B) {
 				b.StopTimer()
 				reportRecords(b, int64(b.N)*perOp, allocs)
 			})
-			b.Run(fmt.Sprintf("api=async/partitions=%d/sync=%s", partitions, sm.name), func(b *testing.B) {
-				s := openStore(b, partitions, sm.mode)
-				producer, err := s.NewProducer(log.ProducerOptions{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				records := logRecords(perOp, partitions)
-				ctx := context.Background()
-				var failed error
-				promise := func(_ *log.Record, err error) {
-					if err != nil && failed == nil {
-						failed = err
-					}
-				}
-				b.SetBytes(perOp * 100)
-				b.ReportAllocs()
-				allocs := mallocs()
-				b.ResetTimer()
-				for range b.N {
-					for _, r := range records {
-						producer.Produce(ctx, r, promise)
-					}
-				}
-				if err := producer.Flush(ctx); err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				if failed != nil {
-					b.Fatal(failed)
-				}
-				reportRecords(b, int64(b.N)*perOp, allocs)
+			b.Run(fmt.Sprintf("api=async/partitions=%d/batch-bytes=16KiB/sync=%s", partitions, sm.name), func(b *testing.B) {
+				benchAsyncProduce(b, partitions, sm.mode, 0)
 			})
 		}
+		b.Run(fmt.Sprintf("api=async/partitions=1/batch-bytes=1MiB/sync=%s", sm.name), func(b *testing.B) {
+			benchAsyncProduce(b, 1, sm.mode, 1<<20)
+		})
 	}
+}
+
+// benchAsyncProduce produces 1000 records per op through a Producer with batchBytes
+// (0: the default), and flushes at the end.
+func benchAsyncProduce(b *testing.B, partitions int, mode log.SyncMode, batchBytes int) {
+	const perOp = 1000
+	s := openStore(b, partitions, mode)
+	producer, err := s.NewProducer(log.ProducerOptions{BatchBytes: batchBytes})
+	if err != nil {
+		b.Fatal(err)
+	}
+	records := logRecords(perOp, partitions)
+	ctx := context.Background()
+	var failed atomic.Pointer[error]
+	promise := func(_ *log.Record, err error) {
+		if err != nil {
+			failed.CompareAndSwap(nil, &err)
+		}
+	}
+	b.SetBytes(perOp * 100)
+	b.ReportAllocs()
+	allocs := mallocs()
+	b.ResetTimer()
+	for range b.N {
+		for _, r := range records {
+			producer.Produce(ctx, r, promise)
+		}
+	}
+	if err := producer.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if err := failed.Load(); err != nil {
+		b.Fatal(*err)
+	}
+	reportRecords(b, int64(b.N)*perOp, allocs)
 }
 
 // benchPartitionAppend appends perOp 100 B records as one batch per op to p.
