@@ -81,8 +81,12 @@ type GroupConsumerOptions struct {
 // was processed and leaves the group.
 //
 // Poll, Consume and the Commit methods are for one goroutine at a time; Close may
-// be called from any goroutine. The rebalance callbacks run on the consumer's
-// heartbeat goroutine, and may call Commit and CommitOffsets.
+// be called from any goroutine but the callbacks'. The rebalance callbacks run on
+// the consumer's heartbeat goroutine, concurrently with Poll and Consume, and may
+// call Commit and CommitOffsets. Unlike Kafka's, they do not wait for the
+// application: a record already returned by Poll may still be in the application's
+// hands when its partition is revoked, and be processed again by the next owner (at
+// least once, never lost).
 type GroupConsumer struct {
 	s      *Store
 	opts   GroupConsumerOptions
@@ -95,11 +99,16 @@ type GroupConsumer struct {
 		processed map[TopicPartition]int64 // next offset after what was processed
 		committed map[TopicPartition]int64 // last committed offset
 		changed   chan struct{}            // closed and replaced when the assignment changes
+		// runErr is why the heartbeat loop stopped for good (the consumer owns
+		// nothing from then on); every Poll returns it.
+		runErr error
+		// pendingErr is an error a fetch met after reading records: Poll returned
+		// the records, and returns the error next.
+		pendingErr error
 	}
 
 	cancel    context.CancelFunc // stops the heartbeat and auto-commit goroutines
 	done      sync.WaitGroup
-	runErr    chan error // the heartbeat loop's error, if it stopped on its own
 	closed    chan struct{}
 	closeOnce sync.Once
 	closeErr  error
@@ -121,7 +130,7 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	if err != nil {
 		return nil, err
 	}
-	g := &GroupConsumer{s: s, opts: opts, runErr: make(chan error, 1), closed: make(chan struct{})}
+	g := &GroupConsumer{s: s, opts: opts, closed: make(chan struct{})}
 	g.mu.inner = inner
 	g.mu.delivered = map[TopicPartition]int64{}
 	g.mu.processed = map[TopicPartition]int64{}
@@ -143,22 +152,34 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 		inner.Close()
 		return nil, fmt.Errorf("strata/log: group consumer: %w", err)
 	}
-	if err := s.registerGroupConsumer(g); err != nil {
-		inner.Close()
-		return nil, err
-	}
+	// The goroutines start before the store knows the consumer, so that a Store.Close
+	// closing it finds them running and waits for them.
 	ctx, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
 	g.done.Go(func() {
 		if err := g.member.Run(ctx, opts.HeartbeatInterval); err != nil && ctx.Err() == nil {
-			s.logger.Error("group consumer stopped", "group", opts.Group, "err", err)
-			g.runErr <- err
+			g.stopped(err)
 		}
 	})
 	if !opts.DisableAutoCommit {
 		g.done.Go(func() { g.autoCommitLoop(ctx) })
 	}
+	if err := s.registerGroupConsumer(g); err != nil {
+		g.Close()
+		return nil, err
+	}
 	return g, nil
+}
+
+// stopped handles the heartbeat loop stopping for good (fenced, an assignor's
+// error, the coordinator closed): the consumer gives up every partition at once,
+// since the group will give them to others, and Poll returns err from then on.
+func (g *GroupConsumer) stopped(err error) {
+	g.s.logger.Error("group consumer stopped", "group", g.opts.Group, "err", err)
+	g.mu.Lock()
+	g.mu.runErr = fmt.Errorf("strata/log: group consumer of %q stopped: %w", g.opts.Group, err)
+	g.mu.Unlock()
+	g.lost(g.Assignment())
 }
 
 // check returns a *ConfigError naming every invalid field, and fills in defaults.
@@ -207,7 +228,8 @@ func (o *GroupConsumerOptions) check() error {
 // the previous Poll count as processed from this call on. Records of one partition
 // come in offset order. A partition whose position is out of range, or that has no
 // committed offset, starts where Reset says (ResetNone: an error matching
-// ErrOffsetOutOfRange).
+// ErrOffsetOutOfRange). Poll returns records or an error, never both: an error met
+// after some records were read is returned by the next Poll.
 func (g *GroupConsumer) Poll(ctx context.Context) ([]*Record, error) {
 	g.mu.Lock()
 	maps.Copy(g.mu.processed, g.mu.delivered)
@@ -220,6 +242,15 @@ func (g *GroupConsumer) Poll(ctx context.Context) ([]*Record, error) {
 			return nil, err
 		}
 		g.mu.Lock()
+		if err := g.mu.runErr; err != nil {
+			g.mu.Unlock()
+			return nil, err
+		}
+		if err := g.mu.pendingErr; err != nil {
+			g.mu.pendingErr = nil
+			g.mu.Unlock()
+			return nil, err
+		}
 		var (
 			records []*Record
 			err     error
@@ -230,18 +261,17 @@ func (g *GroupConsumer) Poll(ctx context.Context) ([]*Record, error) {
 				g.mu.delivered[TopicPartition{Topic: r.Topic, Partition: r.Partition}] = r.Offset + 1
 			}
 		}
+		if len(records) > 0 && err != nil {
+			// Return the records alone, and the error at the next Poll: a caller
+			// that drops records returned with an error would otherwise lose them.
+			g.mu.pendingErr, err = err, nil
+		}
 		if len(records) > 0 || err != nil {
 			g.mu.Unlock()
 			return records, err
 		}
 		targets, changed := g.mu.inner.waitTargets(), g.mu.changed
 		g.mu.Unlock()
-		select {
-		case err := <-g.runErr:
-			g.runErr <- err // every later Poll reports it too
-			return nil, fmt.Errorf("strata/log: group consumer of %q: %w", g.opts.Group, err)
-		default:
-		}
 		if err := waitAny(ctx, targets, changed, g.closed); err != nil {
 			return nil, err
 		}
@@ -406,9 +436,9 @@ func (g *GroupConsumer) assigned(tps []TopicPartition) {
 		g.s.logger.Error("fetch committed offsets", "group", g.opts.Group, "err", err)
 	}
 	g.mu.Lock()
-	current := g.mu.inner.Assignment()
+	current := slices.DeleteFunc(g.mu.inner.Assignment(), g.missing) // a topic deleted meanwhile
 	for _, tp := range tps {
-		if _, err := g.s.lookupPartition(tp); err == nil && !slices.Contains(current, tp) {
+		if !g.missing(tp) && !slices.Contains(current, tp) {
 			current = append(current, tp)
 		}
 	}
@@ -464,11 +494,9 @@ func (g *GroupConsumer) lost(tps []TopicPartition) {
 func (g *GroupConsumer) remove(tps []TopicPartition) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	keep := slices.DeleteFunc(g.mu.inner.Assignment(), func(tp TopicPartition) bool { return slices.Contains(tps, tp) })
+	keep := slices.DeleteFunc(g.mu.inner.Assignment(), func(tp TopicPartition) bool { return slices.Contains(tps, tp) || g.missing(tp) })
 	if err := g.mu.inner.Assign(keep...); err != nil {
-		// A kept partition's topic was deleted: keep the others.
-		keep = slices.DeleteFunc(keep, func(tp TopicPartition) bool { _, err := g.s.lookupPartition(tp); return err != nil })
-		g.mu.inner.Assign(keep...)
+		g.s.logger.Error("assign partitions", "group", g.opts.Group, "err", err)
 	}
 	for _, tp := range tps {
 		delete(g.mu.delivered, tp)
@@ -476,6 +504,12 @@ func (g *GroupConsumer) remove(tps []TopicPartition) {
 		delete(g.mu.committed, tp)
 	}
 	g.changedLocked()
+}
+
+// missing reports whether tp's topic or partition no longer exists.
+func (g *GroupConsumer) missing(tp TopicPartition) bool {
+	_, err := g.s.lookupPartition(tp)
+	return err != nil
 }
 
 // changedLocked wakes a Poll waiting with the old assignment.
@@ -499,7 +533,8 @@ func (g *GroupConsumer) usable() error {
 // processed: unlike Kafka's close, not the records of the last Poll, which count as
 // processed only once the next Poll is called (or Consume's handler returned for
 // them); call Commit before Close to commit them too. A Poll blocked in another
-// goroutine returns ErrClosed. Close is idempotent.
+// goroutine returns ErrClosed. Close is idempotent. It must not be called from the
+// rebalance callbacks (it waits for the goroutine that runs them).
 func (g *GroupConsumer) Close() error {
 	g.closeOnce.Do(func() {
 		g.cancel()

@@ -95,6 +95,9 @@ func (s *Store) openGroups() error {
 func (s *Store) coordinatorFor(create bool) (*group.Coordinator, error) {
 	s.groupsMu.Lock()
 	defer s.groupsMu.Unlock()
+	if s.groupsClosed {
+		return nil, ErrClosed
+	}
 	if c := s.coordinator.Load(); c != nil {
 		return c, nil
 	}
@@ -247,6 +250,9 @@ func (s *Store) closeGroups(consumers map[*GroupConsumer]struct{}) error {
 	for g := range consumers {
 		err = errors.Join(err, g.Close())
 	}
+	s.groupsMu.Lock()
+	s.groupsClosed = true // no coordinator starts after this
+	s.groupsMu.Unlock()
 	if c := s.currentCoordinator(); c != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

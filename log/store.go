@@ -46,8 +46,9 @@ type Store struct {
 	// coordinator runs the consumer groups, with offsets in OffsetsTopic; nil until
 	// the store first needs it. groupsMu serializes starting it. Lock order:
 	// groupsMu, then adminMu.
-	groupsMu    sync.Mutex
-	coordinator atomic.Pointer[group.Coordinator]
+	groupsMu     sync.Mutex
+	groupsClosed bool // set by Close under groupsMu
+	coordinator  atomic.Pointer[group.Coordinator]
 
 	stop      chan struct{} // closed by Close: background goroutines exit
 	done      sync.WaitGroup
@@ -234,11 +235,11 @@ func (s *Store) close() error {
 	s.mu.closing = true
 	producers, consumers, groups := s.mu.producers, s.mu.consumers, s.mu.groups
 	s.mu.Unlock()
-	var err error
+	// Group consumers first: their handlers and OnRevoked may still produce.
+	err := s.closeGroups(groups)
 	for p := range producers {
 		err = errors.Join(err, p.Close())
 	}
-	err = errors.Join(err, s.closeGroups(groups))
 	s.closed.Store(true)
 	for c := range consumers {
 		c.Close()

@@ -35,7 +35,11 @@ func (p *Partition) syncTo(ctx context.Context, offset int64) error {
 		return ctx.Err()
 	}
 	defer func() { <-p.syncSem }()
+	return p.syncHeld(offset)
+}
 
+// syncHeld is syncTo for a caller holding syncSem.
+func (p *Partition) syncHeld(offset int64) error {
 	p.mu.RLock()
 	durable, target, err := p.mu.durable, p.mu.written, p.usableLocked()
 	p.mu.RUnlock()
@@ -88,9 +92,9 @@ func (p *Partition) flushLoop() {
 }
 
 // scheduleSyncLocked makes sure a background fsync will cover everything written so
-// far (for Write under SyncEveryAppend). At most one background fsync goroutine runs
-// per partition; it is counted in background, whose Add happens only under appendMu,
-// so that Close, holding appendMu, can wait for it.
+// far (for Write under SyncEveryAppend). At most one background fsync goroutine
+// waits or runs per partition; it is counted in background, whose Add happens only
+// under appendMu, so that Close, holding appendMu, can wait for it.
 func (p *Partition) scheduleSyncLocked() {
 	if p.syncScheduled.Swap(true) {
 		return // the pending goroutine has not read the written mark yet
@@ -98,14 +102,16 @@ func (p *Partition) scheduleSyncLocked() {
 	p.background.Add(1)
 	go func() {
 		defer p.background.Done()
+		p.syncSem <- struct{}{}
+		defer func() { <-p.syncSem }()
 		// Clear the flag before reading the written mark: a Write that finds the
 		// flag set wrote before this point, so the fsync below covers it.
 		p.syncScheduled.Store(false)
 		p.mu.RLock()
 		end := p.mu.written.offset
 		p.mu.RUnlock()
-		if err := p.syncTo(context.Background(), end); err != nil {
-			p.logger.Debug("background fsync failed", "err", err)
+		if err := p.syncHeld(end); err != nil {
+			p.logger.Error("background fsync failed: records acknowledged at the write may be lost in a machine crash", "err", err)
 		}
 	}()
 }
