@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/stratalog/strata/partition"
 )
@@ -112,27 +114,64 @@ func (s *Store) partitionDir(topic string, partition int) string {
 // openPartitions opens (creating if missing) partitions [from, to) of a topic with
 // effective config c. On error it closes what it opened.
 func (s *Store) openPartitions(name string, c TopicConfig, from, to int) ([]*partition.Partition, error) {
-	parts := make([]*partition.Partition, 0, to-from)
-	for i := from; i < to; i++ {
-		tp := TopicPartition{Topic: name, Partition: int32(i)}
-		p, err := partition.Open(s.partitionDir(name, i), s.partitionOptions(c, tp))
-		if err != nil {
-			return nil, errors.Join(err, closeAll(parts))
+	parts := make([]*partition.Partition, to-from)
+	errs := make([]error, to-from)
+	// Open (and recover) partitions on a few goroutines: a clean open reads a
+	// directory and a few headers, a recovery verifies segments; both wait on the disk.
+	next := atomic.Int64{}
+	next.Store(int64(from))
+	var wg sync.WaitGroup
+	for range min(openWorkers, to-from) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= to {
+					return
+				}
+				tp := TopicPartition{Topic: name, Partition: int32(i)}
+				parts[i-from], errs[i-from] = partition.Open(s.partitionDir(name, i), s.partitionOptions(c, tp))
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		var opened []*partition.Partition
+		for _, p := range parts {
+			if p != nil {
+				opened = append(opened, p)
+			}
 		}
+		return nil, errors.Join(err, closeAll(opened))
+	}
+	for i, p := range parts {
 		if report := p.RecoveryReport(); !report.CleanShutdown && report.SegmentsRecovered > 0 {
-			s.logger.Info("recovered partition", "topic", name, "partition", i,
+			s.logger.Info("recovered partition", "topic", name, "partition", from+i,
 				"segments-verified", report.SegmentsRecovered, "truncations", len(report.Truncated))
 		}
-		parts = append(parts, p)
 	}
 	return parts, nil
 }
 
-// closeAll closes partitions and returns their errors.
+// openWorkers is how many partitions of a topic open at once.
+const openWorkers = 8
+
+// closeAll closes partitions, a few at a time (each fsyncs what it holds), and
+// returns their errors.
 func closeAll(parts []*partition.Partition) error {
-	var err error
-	for _, p := range parts {
-		err = errors.Join(err, p.Close())
+	errs := make([]error, len(parts))
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(openWorkers, len(parts)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(parts) {
+					return
+				}
+				errs[i] = parts[i].Close()
+			}
+		})
 	}
-	return err
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -145,6 +145,9 @@ func (p *Partition) writeLocked(batch []byte, h *segment.BatchHeader) (int64, er
 	if err != nil {
 		return 0, err
 	}
+	if err := p.markDirtyLocked(); err != nil {
+		return 0, err
+	}
 	base := written.offset
 	segment.SetBaseOffset(batch, base)
 	h.BaseOffset = base
@@ -196,6 +199,9 @@ func (p *Partition) shouldRoll(active *segment.Segment, h *segment.BatchHeader, 
 // one at base, makes the new file durable in the directory, records the recovery
 // point, and applies retention.
 func (p *Partition) rollLocked(base int64) (*segment.Segment, error) {
+	if err := p.markDirtyLocked(); err != nil {
+		return nil, err
+	}
 	s, old, err := p.sealAndCreate(base)
 	if err != nil {
 		return nil, err
@@ -269,6 +275,6 @@ func (p *Partition) writeRecoveryPoint(start, recoveryPoint int64) error {
 	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: recoveryPoint}); err != nil {
 		return p.fail(err)
 	}
-	p.recoveryPoint = recoveryPoint
+	p.recoveryPoint, p.clean = recoveryPoint, false
 	return nil
 }

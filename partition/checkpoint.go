@@ -115,3 +115,23 @@ func readCheckpoint(fsys vfs.FS, dir string) (c checkpoint, found bool, err erro
 func writeCheckpoint(fsys vfs.FS, dir string, c checkpoint) error {
 	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, CheckpointFile), c.encode())
 }
+
+// markDirtyLocked makes the checkpoint on disk say "not a clean shutdown" before the
+// first change after an Open that found a clean one (see Partition.clean): a crash
+// after the change must make the next Open verify. The caller holds appendMu.
+func (p *Partition) markDirtyLocked() error {
+	if !p.clean {
+		return nil
+	}
+	p.mu.RLock()
+	start, err := p.mu.start, p.usableLocked()
+	p.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: p.recoveryPoint}); err != nil {
+		return p.fail(err)
+	}
+	p.clean = false
+	return nil
+}

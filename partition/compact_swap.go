@@ -51,6 +51,9 @@ func (p *Partition) install(c *cleaning) error {
 	if err != nil {
 		return err
 	}
+	if err := p.markDirtyLocked(); err != nil {
+		return err
+	}
 	if p.cleaner.truncations.Load() != c.plan.truncations {
 		return errCompactionRaced
 	}

@@ -51,6 +51,10 @@ type Partition struct {
 	activeSince   time.Time // when the active segment started, for SegmentAge
 	unsynced      int       // records appended since the last fsync (SyncPeriodic)
 	recoveryPoint int64     // last recovery point written to the checkpoint
+	// clean is true while the checkpoint on disk says "clean shutdown" and nothing
+	// changed since Open: markDirtyLocked clears it (on disk first) before any
+	// change, and Close then has nothing to write.
+	clean bool
 	// inFlight counts appends written but not yet acknowledged. Add is called only
 	// under appendMu, so a holder of appendMu may Wait for them.
 	inFlight sync.WaitGroup
@@ -223,7 +227,7 @@ func (p *Partition) closeLocked() error {
 	start := p.mu.start
 	p.mu.RUnlock()
 	var err error
-	if failed == nil {
+	if failed == nil && !p.clean {
 		err = segments[len(segments)-1].Seal()
 		if err == nil {
 			err = writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: written.offset, cleanShutdown: true})

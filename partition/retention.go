@@ -67,6 +67,9 @@ func (p *Partition) applyRetentionLocked() (int, error) {
 	if doomed == 0 {
 		return 0, nil
 	}
+	if err := p.markDirtyLocked(); err != nil {
+		return 0, err
+	}
 	newStart := max(start, segments[doomed].Base())
 	if newStart != start {
 		if err := p.writeRecoveryPoint(newStart, p.recoveryPoint); err != nil {

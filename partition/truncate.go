@@ -24,6 +24,9 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	p.inFlight.Wait()
 	p.syncSem <- struct{}{}
 	defer func() { <-p.syncSem }()
+	if err := p.markDirtyLocked(); err != nil {
+		return 0, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.usableLocked(); err != nil {
