@@ -102,10 +102,10 @@ type modelHarness struct {
 	// have. A crash reopens clean only if the last Open was clean and nothing changed
 	// since: the partition writes nothing before its first change.
 	cleanOpen, wrote, mayHaveWritten bool
-	tailNext  int64 // the offset the tail reader returns next
-	op        int
-	history   []string
-	verbose   bool
+	tailNext                         int64 // the offset the tail reader returns next
+	op                               int
+	history                          []string
+	verbose                          bool
 }
 
 func runModel(t *testing.T, seed int64, ops int) {
