@@ -116,6 +116,7 @@ type batcher struct {
 	sealed    [][]pendingRecord // batches waiting to be written, oldest first
 	sending   bool              // a sender goroutine is running
 	spare     []pendingRecord   // a written batch's array, reused for the next open batch
+	lastLen   int               // records in the last sealed batch: the next one's capacity
 	// converted is the sender's buffer of partition records; only the running
 	// sender uses it.
 	converted []partition.Record
@@ -253,8 +254,12 @@ func (p *Producer) add(ctx context.Context, t *topic, rec pendingRecord) error {
 		b = &batcher{tp: tp}
 		p.mu.batchers[tp] = b
 	}
-	if b.open == nil && b.spare != nil {
-		b.open, b.spare = b.spare[:0], nil
+	if b.open == nil {
+		if b.spare != nil {
+			b.open, b.spare = b.spare[:0], nil
+		} else if b.lastLen > 0 {
+			b.open = make([]pendingRecord, 0, b.lastLen) // room for a batch like the last: no regrowth
+		}
 	}
 	b.open = append(b.open, rec)
 	b.openBytes += rec.size
@@ -298,6 +303,7 @@ func (p *Producer) sealLocked(b *batcher) {
 	}
 	if len(b.open) > 0 {
 		b.sealed = append(b.sealed, b.open)
+		b.lastLen = len(b.open)
 		b.open, b.openBytes = nil, 0
 	}
 	if len(b.sealed) > 0 && !b.sending {
