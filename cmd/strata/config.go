@@ -15,7 +15,7 @@ import (
 // Topic config keys: Kafka's topic config names, mapped onto log.TopicConfig, plus
 // strata's sync policy.
 const (
-	keyCleanupPolicy   = "cleanup.policy"    // CleanupPolicy: delete (compact: not yet)
+	keyCleanupPolicy   = "cleanup.policy"    // CleanupPolicy: delete, compact, compact,delete
 	keyRetentionMs     = "retention.ms"      // RetentionAge; -1 unlimited
 	keyRetentionBytes  = "retention.bytes"   // RetentionBytes; -1 unlimited
 	keySegmentBytes    = "segment.bytes"     // SegmentBytes
@@ -26,20 +26,23 @@ const (
 	keySyncIntervalMs  = "sync.interval.ms"  // Sync.Interval, with sync=periodic
 	keySyncRecords     = "sync.records"      // Sync.EveryRecords, with sync=periodic
 
-	// compaction: delete.retention.ms and min.cleanable.dirty.ratio are Kafka's
-	// compaction settings. log.TopicConfig has no fields for them yet; once it has,
-	// add the keys here, to configKeys, to setConfig and to configPairs, and map the
-	// fields' names in configFieldKeys.
+	keyDeleteRetentionMs = "delete.retention.ms"       // DeleteRetention; -1 forever
+	keyMinDirtyRatio     = "min.cleanable.dirty.ratio" // MinCleanableDirtyRatio
+	keyMinCompactionLag  = "min.compaction.lag.ms"     // MinCompactionLag
 )
 
 // configKeys lists the accepted keys, for messages and help.
 var configKeys = []string{
-	keyCleanupPolicy, keyCompressionType, keyMaxMessageBytes, keyRetentionBytes,
-	keyRetentionMs, keySegmentBytes, keySegmentMs, keySync, keySyncIntervalMs, keySyncRecords,
+	keyCleanupPolicy, keyCompressionType, keyDeleteRetentionMs, keyMaxMessageBytes,
+	keyMinDirtyRatio, keyMinCompactionLag, keyRetentionBytes, keyRetentionMs,
+	keySegmentBytes, keySegmentMs, keySync, keySyncIntervalMs, keySyncRecords,
 }
 
 const configHelp = `Topic configs (--config key=value, repeatable), Kafka's names:
-  cleanup.policy=delete           (compact is not implemented yet)
+  cleanup.policy=P                delete (default), compact, or compact,delete
+  delete.retention.ms=N           compaction keeps tombstones N ms; -1: forever
+  min.cleanable.dirty.ratio=R     compact once R (0 < R <= 1) of the log is dirty
+  min.compaction.lag.ms=N         leave records younger than N ms uncompacted
   retention.ms=N                  delete sealed segments older than N ms; -1: forever
   retention.bytes=N               keep at most about N bytes per partition; -1: no limit
   segment.bytes=N                 roll a segment before it exceeds N bytes
@@ -85,7 +88,7 @@ func setConfig(c *log.TopicConfig, key, value string) error {
 	switch key {
 	case keyCleanupPolicy:
 		if value == "" {
-			return errors.New("want delete")
+			return errors.New("want delete, compact or compact,delete")
 		}
 		c.CleanupPolicy = value // the store checks it, and names this key if it refuses
 	case keyRetentionMs:
@@ -152,6 +155,24 @@ func setConfig(c *log.TopicConfig, key, value string) error {
 			return err
 		}
 		c.Sync.EveryRecords = int(n)
+	case keyDeleteRetentionMs:
+		d, err := parseMillis(value, true)
+		if err != nil {
+			return err
+		}
+		c.DeleteRetention = d
+	case keyMinDirtyRatio:
+		r, err := strconv.ParseFloat(value, 64)
+		if err != nil || !(r > 0 && r <= 1) {
+			return errors.New("want a number above 0 and at most 1")
+		}
+		c.MinCleanableDirtyRatio = r
+	case keyMinCompactionLag:
+		n, err := parseNonNegative(value, math.MaxInt64/int64(time.Millisecond))
+		if err != nil {
+			return err
+		}
+		c.MinCompactionLag = time.Duration(n) * time.Millisecond
 	default:
 		return fmt.Errorf("unknown key (known: %s)", strings.Join(configKeys, ", "))
 	}
@@ -221,6 +242,12 @@ func configPairs(c log.TopicConfig) []string {
 			keySyncIntervalMs+"="+formatMillis(c.Sync.Interval),
 			keySyncRecords+"="+strconv.Itoa(c.Sync.EveryRecords))
 	}
+	if strings.Contains(c.CleanupPolicy, log.CleanupCompact) {
+		pairs = append(pairs,
+			keyDeleteRetentionMs+"="+formatMillis(c.DeleteRetention),
+			keyMinDirtyRatio+"="+strconv.FormatFloat(c.MinCleanableDirtyRatio, 'g', -1, 64),
+			keyMinCompactionLag+"="+formatMillis(c.MinCompactionLag))
+	}
 	sort.Strings(pairs)
 	return pairs
 }
@@ -236,15 +263,18 @@ func formatMillis(d time.Duration) string {
 // configFieldKeys maps the TopicConfig field names that a *log.ConfigError's
 // problems start with to the keys of --config.
 var configFieldKeys = map[string]string{
-	"CleanupPolicy":  keyCleanupPolicy,
-	"RetentionAge":   keyRetentionMs,
-	"RetentionBytes": keyRetentionBytes,
-	"SegmentBytes":   keySegmentBytes,
-	"SegmentAge":     keySegmentMs,
-	"Compression":    keyCompressionType,
-	"MaxBatchBytes":  keyMaxMessageBytes,
-	"Sync":           keySync,
-	"Partitions":     "--partitions",
+	"CleanupPolicy":          keyCleanupPolicy,
+	"RetentionAge":           keyRetentionMs,
+	"RetentionBytes":         keyRetentionBytes,
+	"SegmentBytes":           keySegmentBytes,
+	"SegmentAge":             keySegmentMs,
+	"Compression":            keyCompressionType,
+	"MaxBatchBytes":          keyMaxMessageBytes,
+	"Sync":                   keySync,
+	"DeleteRetention":        keyDeleteRetentionMs,
+	"MinCleanableDirtyRatio": keyMinDirtyRatio,
+	"MinCompactionLag":       keyMinCompactionLag,
+	"Partitions":             "--partitions",
 }
 
 // explainConfigError rewrites a *log.ConfigError so that each problem names the

@@ -321,3 +321,21 @@ func TestConsumeFollow(t *testing.T) {
 		t.Fatalf("interrupted --follow printed %q", got)
 	}
 }
+
+// A compacted topic from the CLI: its compaction settings are accepted, shown by
+// describe, and checked.
+func TestCompactedTopicConfig(t *testing.T) {
+	dir := t.TempDir()
+	ok(t, dir, "", "topics", "create", "kv", "--config", "cleanup.policy=compact", "--config", "delete.retention.ms=60000",
+		"--config", "min.cleanable.dirty.ratio=0.25", "--config", "min.compaction.lag.ms=1000")
+	got := lines(ok(t, dir, "", "topics", "describe", "kv"))[0]
+	for _, want := range []string{"cleanup.policy=compact,", "delete.retention.ms=60000,", "min.cleanable.dirty.ratio=0.25,", "min.compaction.lag.ms=1000,"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("describe %q lacks %q", got, want)
+		}
+	}
+	fails(t, dir, 2, "min.cleanable.dirty.ratio", "topics", "create", "kv2", "--config", "min.cleanable.dirty.ratio=1.5")
+	ok(t, dir, "a:1\nb:2\n", "produce", "kv", "--key-separator", ":")
+	r := strata(t, dir, "no key\n", "produce", "kv")
+	checkFailure(t, r, 1, "needs a key", []string{"produce", "kv"})
+}
