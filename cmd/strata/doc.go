@@ -33,8 +33,10 @@
 //	strata dump FILE... [--print-data] [--verify-index]
 //
 // Topic configs take Kafka's names (cleanup.policy, retention.ms, retention.bytes,
-// segment.bytes, segment.ms, compression.type, max.message.bytes) plus strata's
-// sync policy (sync=every-append|periodic|none, sync.interval.ms, sync.records).
+// segment.bytes, segment.ms, compression.type, max.message.bytes, and for compacted
+// topics delete.retention.ms, min.cleanable.dirty.ratio, min.compaction.lag.ms) plus
+// strata's sync policy (sync=every-append|periodic|none, sync.interval.ms,
+// sync.records).
 //
 // # Consumer groups
 //
