@@ -12,10 +12,11 @@ import (
 	"github.com/stratalog/strata/partition"
 )
 
-// filesPerSegment is how many files an open segment holds open: its .log, .index
-// and .timeindex. A store holds every segment of every partition open, so it
-// needs about filesPerSegment × segments descriptors (RLIMIT_NOFILE).
-const filesPerSegment = 3
+// filesPerSegment is how many files an open segment holds open: its .log (the
+// .index and .timeindex are closed between writes, their entries kept in memory). A
+// store holds every segment of every partition open, so it needs about
+// filesPerSegment × segments descriptors (RLIMIT_NOFILE).
+const filesPerSegment = 1
 
 // openStoreFixture describes a store that BenchmarkOpenStore opens: one topic of
 // partitions partitions, each with segments segments (segments-1 sealed ones and
@@ -31,10 +32,9 @@ type openStoreFixture struct {
 // the store, takes the readings with the timer stopped, and closes it.
 //
 // The goal (issue 6) is 10,000 partitions in at most 2 s and 200 MiB of heap. A
-// store keeps every segment's three files open, so 10,000 partitions need more
-// than 30,000 file descriptors; where RLIMIT_NOFILE is lower (20,000 on the
-// reference VM) that case is skipped with the reason, and the smaller ones give
-// the per-partition cost.
+// store keeps every segment's .log open, so 10,000 partitions need more than 10,000
+// file descriptors; where RLIMIT_NOFILE is lower that case is skipped with the
+// reason, and the smaller ones give the per-partition cost.
 func BenchmarkOpenStore(b *testing.B) {
 	for _, f := range []openStoreFixture{
 		{partitions: 1000, segments: 1},

@@ -15,9 +15,13 @@ import (
 // already on disk, the sticky error, and the file operations. The entries themselves
 // live in the owning index.
 type indexFile struct {
-	fsys      vfs.FS
-	path      string
-	file      vfs.File // nil once closed
+	fsys vfs.FS
+	path string
+	// file is the open file, or nil while parked: between writes the file is closed
+	// (its entries are in memory), so that a store of many segments does not hold
+	// two descriptors per segment for its indexes. Writes reopen it.
+	file      vfs.File
+	closed    bool // by Close or Remove: every write is ErrClosed
 	entrySize int
 	// flushed is how many leading entries the file holds; entries at and after it
 	// exist only in memory until the next Flush.
@@ -84,10 +88,36 @@ func (f *indexFile) load(size int64, decode func(chunk []byte, position int64) e
 
 // checkWritable returns ErrClosed or the sticky error.
 func (f *indexFile) checkWritable() error {
-	if f.file == nil {
+	if f.closed {
 		return ErrClosed
 	}
 	return f.err
+}
+
+// handle returns the open file, reopening it if parked.
+func (f *indexFile) handle() (vfs.File, error) {
+	if f.file == nil {
+		file, err := f.fsys.OpenFile(f.path, os.O_RDWR, fileMode)
+		if err != nil {
+			return nil, f.fail(fmt.Errorf("strata/index: reopen: %w", err))
+		}
+		f.file = file
+	}
+	return f.file, nil
+}
+
+// park closes the file until the next write (see indexFile.file). A failed index
+// keeps its file open: Close empties it.
+func (f *indexFile) park() error {
+	if f.file == nil || f.err != nil {
+		return f.err
+	}
+	err := f.file.Close()
+	f.file = nil
+	if err != nil {
+		return f.fail(fmt.Errorf("strata/index: %w", err))
+	}
+	return nil
 }
 
 // fail records err as the sticky error and returns it.
@@ -116,7 +146,11 @@ func (f *indexFile) grow(n int) []byte {
 // WriteAt.
 func (f *indexFile) writeTail(b []byte) error {
 	position := int64(f.flushed) * int64(f.entrySize)
-	if _, err := f.file.WriteAt(b, position); err != nil {
+	file, err := f.handle()
+	if err != nil {
+		return err
+	}
+	if _, err := file.WriteAt(b, position); err != nil {
 		return f.fail(fmt.Errorf("strata/index: flush %d entries at byte %d: %w", len(b)/f.entrySize, position, err))
 	}
 	f.flushed += len(b) / f.entrySize
@@ -133,39 +167,52 @@ func (f *indexFile) truncate(n int) error {
 		return nil
 	}
 	size := int64(n) * int64(f.entrySize)
-	if err := f.file.Truncate(size); err != nil {
+	file, err := f.handle()
+	if err != nil {
+		return err
+	}
+	if err := file.Truncate(size); err != nil {
 		return f.fail(fmt.Errorf("strata/index: truncate to %d entries: %w", n, err))
 	}
 	f.flushed = n
-	return nil
+	return nil // stays open: the next sync fsyncs the truncation
 }
 
-// sync fsyncs the file; the caller has flushed.
+// sync fsyncs the file, then parks it; the caller has flushed (through the same
+// open file, if anything was written since the last park).
 func (f *indexFile) sync() error {
+	if f.file == nil {
+		return f.err // parked: nothing was written since the last fsync, or since the load
+	}
 	if err := f.file.Sync(); err != nil {
 		return f.fail(fmt.Errorf("strata/index: %w", err))
 	}
-	return nil
+	return f.park()
 }
 
 // close closes the file once, after the caller's flush returned flushErr. After any
 // write failure it first empties the file (best effort): an empty index is always a
 // correct one, a torn or stale one may not be.
 func (f *indexFile) close(flushErr error) error {
-	if f.file == nil {
+	if f.closed {
 		return nil
 	}
+	f.closed = true
 	err := flushErr
 	if f.err != nil {
-		_ = f.file.Truncate(0)
+		if file, openErr := f.handle(); openErr == nil {
+			_ = file.Truncate(0)
+		}
 		if err == nil {
 			err = f.err
 		}
 	}
-	if closeErr := f.file.Close(); closeErr != nil && err == nil {
-		err = fmt.Errorf("strata/index: %w", closeErr)
+	if f.file != nil {
+		if closeErr := f.file.Close(); closeErr != nil && err == nil {
+			err = fmt.Errorf("strata/index: %w", closeErr)
+		}
+		f.file = nil
 	}
-	f.file = nil
 	return err
 }
 
@@ -182,6 +229,7 @@ func (f *indexFile) rename(newPath string) error {
 // error.
 func (f *indexFile) remove() error {
 	var err error
+	f.closed = true
 	if f.file != nil {
 		if closeErr := f.file.Close(); closeErr != nil {
 			err = fmt.Errorf("strata/index: %w", closeErr)

@@ -59,6 +59,9 @@ func openOffsetIndex(fsys vfs.FS, path string, base, logSize int64, opts *Option
 		return nil, err
 	}
 	x.file.flushed = len(x.entries)
+	if err := x.file.park(); err != nil {
+		return nil, err
+	}
 	return x, nil
 }
 
@@ -286,7 +289,7 @@ func (x *OffsetIndex) Sync() error {
 // every write returns ErrClosed. A second Close returns nil. After a failed write
 // Close empties the file (an empty index is always valid) and returns that error.
 func (x *OffsetIndex) Close() error {
-	if x.file.file == nil {
+	if x.file.closed {
 		return nil
 	}
 	return x.file.close(x.Flush())

@@ -57,6 +57,9 @@ func openTimeIndex(fsys vfs.FS, path string, base int64, opts *Options, truncate
 		return nil, err
 	}
 	t.file.flushed = len(t.entries)
+	if err := t.file.park(); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -248,7 +251,7 @@ func (t *TimeIndex) Sync() error {
 // ErrClosed. A second Close returns nil. After a failed write Close empties the file
 // and returns that error.
 func (t *TimeIndex) Close() error {
-	if t.file.file == nil {
+	if t.file.closed {
 		return nil
 	}
 	return t.file.close(t.Flush())

@@ -104,6 +104,9 @@ func (p *Partition) swapFiles(groups []*cleanGroup) error {
 	}
 	for _, g := range groups {
 		for _, s := range g.old {
+			if err := s.CloseIndexes(); err != nil { // before their names go to the cleaned segment
+				return failed(err)
+			}
 			if err := p.removeSegmentFiles(s.Base()); err != nil {
 				return failed(err)
 			}

@@ -254,6 +254,17 @@ func (s *Segment) Close() error {
 	return errors.Join(s.unmapLocked(), s.mu.offsets.Close(), s.mu.times.Close(), s.log.Close())
 }
 
+// CloseIndexes writes and closes the segment's index files, keeping their entries
+// for lookups and the .log open for reads: for a caller about to delete the files by
+// name while readers still use the segment (compaction's swap). An index file closed
+// between writes is reopened by name, so without this a later Close could write the
+// old entries into a new file of the same name.
+func (s *Segment) CloseIndexes() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errors.Join(s.mu.offsets.Close(), s.mu.times.Close())
+}
+
 // Remove closes the segment and deletes its files (the .log first, so that a crash
 // in between leaves only orphan indexes, which Open of a partition removes). The
 // caller fsyncs the directory.
