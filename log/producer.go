@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -95,6 +94,7 @@ type Producer struct {
 		sync.Mutex
 		closed     bool
 		batchers   map[TopicPartition]*batcher
+		last       *batcher      // the batcher of the last record added: most records follow it
 		buffered   int           // bytes of records accepted and not yet completed
 		inFlight   int           // records accepted and not yet completed
 		changed    chan struct{} // closed and replaced when buffered or inFlight fall
@@ -122,11 +122,12 @@ type batcher struct {
 	converted []partition.Record
 }
 
-// pendingRecord is a record accepted by Produce.
+// pendingRecord is a record accepted by Produce: small, since batches hold many.
 type pendingRecord struct {
-	record    partition.Record // what is written (copied bytes under AcksNone)
-	origin    *Record          // the caller's record, nil under AcksNone
-	promise   func(*Record, error)
+	// record is what is written: the caller's record, or under AcksNone a private
+	// copy (the caller may reuse its record at once).
+	record    *Record
+	promise   func(*Record, error) // nil under AcksNone
 	partition int32
 	size      int // recordBound
 	offset    int64
@@ -190,12 +191,11 @@ func (p *Producer) Produce(ctx context.Context, r *Record, promise func(*Record,
 		promise(r, fmt.Errorf("strata/log: produce: %w", err))
 		return
 	}
-	pending := pendingRecord{record: toPartitionRecord(r), origin: r, promise: promise, partition: r.Partition, offset: -1}
+	pending := pendingRecord{record: r, promise: promise, partition: r.Partition, offset: -1}
 	pending.size = recordBound(r.Key, r.Value, r.Headers)
 	acksNone := p.opts.Acks == AcksNone
 	if acksNone {
-		pending.record = clonePartitionRecord(pending.record)
-		pending.origin, pending.promise = nil, nil
+		pending.record, pending.promise = cloneRecord(r), nil
 	}
 	if err := p.add(ctx, t, pending); err != nil {
 		promise(r, fmt.Errorf("strata/log: produce: %w", err))
@@ -249,10 +249,13 @@ func (p *Producer) add(ctx context.Context, t *topic, rec pendingRecord) error {
 	p.mu.buffered += rec.size
 	p.mu.inFlight++
 	tp := TopicPartition{Topic: t.name, Partition: rec.partition}
-	b := p.mu.batchers[tp]
-	if b == nil {
-		b = &batcher{tp: tp}
-		p.mu.batchers[tp] = b
+	b := p.mu.last
+	if b == nil || b.tp != tp {
+		if b = p.mu.batchers[tp]; b == nil {
+			b = &batcher{tp: tp}
+			p.mu.batchers[tp] = b
+		}
+		p.mu.last = b
 	}
 	if b.open == nil {
 		if b.spare != nil {
@@ -326,11 +329,13 @@ func (p *Producer) sendLoop(b *batcher) {
 			p.mu.Unlock()
 			return
 		}
+		// One sealed batch at a time, in order: each is already full (or lingered
+		// long enough), and writing them one by one copies nothing.
 		records := b.sealed[0]
-		if len(b.sealed) > 1 {
-			records = slices.Concat(b.sealed...)
+		b.sealed = b.sealed[1:]
+		if len(b.sealed) == 0 {
+			b.sealed = nil
 		}
-		b.sealed = nil
 		p.mu.Unlock()
 
 		p.send(b, records)
@@ -340,7 +345,9 @@ func (p *Producer) sendLoop(b *batcher) {
 			p.mu.buffered -= records[i].size
 		}
 		p.mu.inFlight -= len(records)
-		clear(records) // drop references to the caller's records and promises
+		// The array is reused as is: its records and promises stay reachable until
+		// the next batch overwrites them (one batch per partition, at most), which
+		// is cheaper than clearing them each time.
 		b.spare = records
 		p.signalLocked()
 	}
@@ -359,14 +366,14 @@ func (p *Producer) send(b *batcher, records []pendingRecord) {
 	}
 	for i := range records {
 		rec := &records[i]
-		if rec.origin == nil {
+		if rec.promise == nil {
 			continue
 		}
 		if rec.finished {
-			rec.origin.Offset = rec.offset
-			rec.promise(rec.origin, nil)
+			rec.record.Offset = rec.offset
+			rec.promise(rec.record, nil)
 		} else {
-			rec.promise(rec.origin, err)
+			rec.promise(rec.record, err)
 		}
 	}
 }
@@ -384,10 +391,9 @@ func (p *Producer) write(b *batcher, records []pendingRecord) error {
 	part := t.partitions[tp.Partition]
 	converted := b.converted[:0]
 	for i := range records {
-		converted = append(converted, records[i].record)
+		converted = append(converted, toPartitionRecord(records[i].record))
 	}
-	defer func() { b.converted = converted[:0] }()
-	defer clear(converted)
+	defer func() { b.converted = converted[:0] }() // reused as the pending array is
 	appendFn := part.Append
 	if p.opts.Acks != AcksDurable {
 		appendFn = part.Write // acknowledged at the write, fsynced in the background
@@ -462,18 +468,18 @@ func (p *Producer) signalLocked() {
 	}
 }
 
-// clonePartitionRecord copies r's bytes.
-func clonePartitionRecord(r partition.Record) partition.Record {
-	r.Key = cloneBytes(r.Key)
-	r.Value = cloneBytes(r.Value)
+// cloneRecord returns a copy of r that shares no bytes with it.
+func cloneRecord(r *Record) *Record {
+	c := *r
+	c.Key = cloneBytes(r.Key)
+	c.Value = cloneBytes(r.Value)
 	if r.Headers != nil {
-		headers := make([]Header, len(r.Headers))
+		c.Headers = make([]Header, len(r.Headers))
 		for i, h := range r.Headers {
-			headers[i] = Header{Key: h.Key, Value: cloneBytes(h.Value)}
+			c.Headers[i] = Header{Key: h.Key, Value: cloneBytes(h.Value)}
 		}
-		r.Headers = headers
 	}
-	return r
+	return &c
 }
 
 func cloneBytes(b []byte) []byte {
