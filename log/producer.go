@@ -329,57 +329,64 @@ func (p *Producer) sendLoop(b *batcher) {
 			p.mu.Unlock()
 			return
 		}
-		// One sealed batch at a time, in order: each is already full (or lingered
-		// long enough), and writing them one by one copies nothing.
-		records := b.sealed[0]
-		b.sealed = b.sealed[1:]
-		if len(b.sealed) == 0 {
-			b.sealed = nil
-		}
+		// Every sealed batch goes in one write, so that under SyncEveryAppend they
+		// share an fsync (the partition gets them as few batches as MaxBatchBytes
+		// allows).
+		batches := b.sealed
+		b.sealed = nil
 		p.mu.Unlock()
 
-		p.send(b, records)
+		p.send(b, batches)
 
 		p.mu.Lock()
-		for i := range records {
-			p.mu.buffered -= records[i].size
+		for _, records := range batches {
+			for i := range records {
+				p.mu.buffered -= records[i].size
+			}
+			p.mu.inFlight -= len(records)
 		}
-		p.mu.inFlight -= len(records)
-		// The array is reused as is: its records and promises stay reachable until
-		// the next batch overwrites them (one batch per partition, at most), which
-		// is cheaper than clearing them each time.
-		b.spare = records
+		// The first array is reused as is: its records and promises stay reachable
+		// until the next batch overwrites them (one batch per partition, at most),
+		// which is cheaper than clearing them each time.
+		b.spare = batches[0]
 		p.signalLocked()
 	}
 }
 
-// send writes records to b's partition and calls their promises.
-func (p *Producer) send(b *batcher, records []pendingRecord) {
+// send writes batches to b's partition and calls their promises, in order.
+func (p *Producer) send(b *batcher, batches [][]pendingRecord) {
 	tp := b.tp
-	err := p.write(b, records)
+	err := p.write(b, batches)
 	if err != nil && p.opts.Acks == AcksNone {
-		p.s.logger.Error("producer write failed (acks none)", "partition", tp.String(), "records", len(records), "err", err)
+		n := 0
+		for _, records := range batches {
+			n += len(records)
+		}
+		p.s.logger.Error("producer write failed (acks none)", "partition", tp.String(), "records", n, "err", err)
 		p.mu.Lock()
 		p.mu.unreported = append(p.mu.unreported, err)
 		p.mu.Unlock()
 		return
 	}
-	for i := range records {
-		rec := &records[i]
-		if rec.promise == nil {
-			continue
-		}
-		if rec.finished {
-			rec.record.Offset = rec.offset
-			rec.promise(rec.record, nil)
-		} else {
-			rec.promise(rec.record, err)
+	for _, records := range batches {
+		for i := range records {
+			rec := &records[i]
+			if rec.promise == nil {
+				continue
+			}
+			if rec.finished {
+				rec.record.Offset = rec.offset
+				rec.promise(rec.record, nil)
+			} else {
+				rec.promise(rec.record, err)
+			}
 		}
 	}
 }
 
-// write appends records to b's partition; records written are marked finished.
-func (p *Producer) write(b *batcher, records []pendingRecord) error {
+// write appends the records of batches to b's partition, in order; records written
+// are marked finished.
+func (p *Producer) write(b *batcher, batches [][]pendingRecord) error {
 	tp := b.tp
 	t, err := p.s.lookupTopic(tp.Topic)
 	if err != nil {
@@ -390,16 +397,27 @@ func (p *Producer) write(b *batcher, records []pendingRecord) error {
 	}
 	part := t.partitions[tp.Partition]
 	converted := b.converted[:0]
-	for i := range records {
-		converted = append(converted, toPartitionRecord(records[i].record))
+	for _, records := range batches {
+		for i := range records {
+			converted = append(converted, toPartitionRecord(records[i].record))
+		}
 	}
 	defer func() { b.converted = converted[:0] }() // reused as the pending array is
 	appendFn := part.Append
 	if p.opts.Acks != AcksDurable {
 		appendFn = part.Write // acknowledged at the write, fsynced in the background
 	}
+	batch, first := 0, 0 // batches[batch] holds converted records from first on
 	err = appendRecords(context.Background(), appendFn, converted, t.config.MaxBatchBytes, func(i int, offset int64) {
-		records[i].offset, records[i].finished = offset, true
+		if i < first { // offsets come in order; start over if they ever did not
+			batch, first = 0, 0
+		}
+		for i-first >= len(batches[batch]) {
+			first += len(batches[batch])
+			batch++
+		}
+		rec := &batches[batch][i-first]
+		rec.offset, rec.finished = offset, true
 	})
 	if err != nil {
 		return p.s.partitionError("produce to", tp, part, err)
