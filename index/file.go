@@ -20,8 +20,11 @@ type indexFile struct {
 	// file is the open file, or nil while parked: between writes the file is closed
 	// (its entries are in memory), so that a store of many segments does not hold
 	// two descriptors per segment for its indexes. Writes reopen it.
-	file      vfs.File
-	closed    bool // by Close or Remove: every write is ErrClosed
+	file   vfs.File
+	closed bool // by Close or Remove: every write is ErrClosed
+	// unsynced says the file changed (created empty over an old one, or truncated)
+	// since its last fsync, even if nothing is left to write: sync fsyncs it.
+	unsynced  bool
 	entrySize int
 	// flushed is how many leading entries the file holds; entries at and after it
 	// exist only in memory until the next Flush.
@@ -61,7 +64,7 @@ func openIndexFile(fsys vfs.FS, path string, entrySize, maxEntries int, truncate
 		_ = file.Close()
 		return nil, 0, errs.Corruptf(path, limit, "file size %d exceeds the maximum of %d bytes", size, limit)
 	}
-	return &indexFile{fsys: fsys, path: path, file: file, entrySize: entrySize}, size, nil
+	return &indexFile{fsys: fsys, path: path, file: file, entrySize: entrySize, unsynced: truncate}, size, nil
 }
 
 // load reads the size bytes of whole entries from the file in chunks, calling decode
@@ -150,6 +153,7 @@ func (f *indexFile) writeTail(b []byte) error {
 	if err != nil {
 		return err
 	}
+	f.unsynced = true
 	if _, err := file.WriteAt(b, position); err != nil {
 		return f.fail(fmt.Errorf("strata/index: flush %d entries at byte %d: %w", len(b)/f.entrySize, position, err))
 	}
@@ -171,6 +175,7 @@ func (f *indexFile) truncate(n int) error {
 	if err != nil {
 		return err
 	}
+	f.unsynced = true
 	if err := file.Truncate(size); err != nil {
 		return f.fail(fmt.Errorf("strata/index: truncate to %d entries: %w", n, err))
 	}
@@ -181,12 +186,17 @@ func (f *indexFile) truncate(n int) error {
 // sync fsyncs the file, then parks it; the caller has flushed (through the same
 // open file, if anything was written since the last park).
 func (f *indexFile) sync() error {
-	if f.file == nil {
-		return f.err // parked: nothing was written since the last fsync, or since the load
+	if !f.unsynced {
+		return f.err // nothing changed since the last fsync, or since the load
 	}
-	if err := f.file.Sync(); err != nil {
+	file, err := f.handle()
+	if err != nil {
+		return err
+	}
+	if err := file.Sync(); err != nil {
 		return f.fail(fmt.Errorf("strata/index: %w", err))
 	}
+	f.unsynced = false
 	return f.park()
 }
 

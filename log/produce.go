@@ -24,7 +24,7 @@ import (
 // anything is written. Otherwise, on error, the batches of some partitions may have
 // been written: their records have Offset set, the others keep Offset -1, and the
 // error joins one error per failed partition. A record larger than the topic's
-// MaxBatchBytes is ErrRecordTooLarge. If ctx ends while Produce waits for an fsync
+// MaxBatchBytes is ErrRecordTooLarge (the other records are written). If ctx ends while Produce waits for an fsync
 // it returns ctx.Err(), and the records may still be written, as with a timed-out
 // Kafka produce.
 func (s *Store) Produce(ctx context.Context, records ...*Record) error {
@@ -115,7 +115,7 @@ type produceGroup struct {
 }
 
 func (s *Store) appendGroup(ctx context.Context, g *produceGroup) error {
-	err := appendRecords(ctx, g.p.Append, g.converted, g.maxBatchBytes, func(i int, offset int64) { g.records[i].Offset = offset })
+	err := appendRecords(ctx, g.p.Append, g.converted, g.maxBatchBytes, func(i int, offset int64) { g.records[i].Offset = offset }, nil)
 	if err != nil {
 		return s.partitionError("produce to", g.tp, g.p, err)
 	}
@@ -167,17 +167,26 @@ type appendFunc func(ctx context.Context, records []partition.Record) (int64, er
 
 // appendRecords writes records to p in order, in as few batches of at most
 // maxBatchBytes as an upper bound of their size allows, and calls setOffset(i, o)
-// for each record written: records[i] got offset o. It stops at the first batch that
-// fails; setOffset is not called for its records nor for the later ones.
-func appendRecords(ctx context.Context, p appendFunc, records []partition.Record, maxBatchBytes int, setOffset func(i int, offset int64)) error {
+// for each record written: records[i] got offset o. A record too large for a batch
+// on its own is refused alone (refuse(i, err)) and the others are written; the
+// returned error then joins those refusals. Any other failure stops it: setOffset
+// is not called for the failed batch's records nor for the later ones.
+func appendRecords(ctx context.Context, p appendFunc, records []partition.Record, maxBatchBytes int, setOffset func(i int, offset int64), refuse func(i int, err error)) error {
+	var refused []error
+	refuseOne := func(i int, err error) {
+		refused = append(refused, err)
+		if refuse != nil {
+			refuse(i, err)
+		}
+	}
 	for first := 0; first < len(records); {
 		n := batchLen(records[first:], maxBatchBytes)
-		if err := appendBatch(ctx, p, records[first:first+n], first, setOffset); err != nil {
-			return err
+		if err := appendBatch(ctx, p, records[first:first+n], first, setOffset, refuseOne); err != nil {
+			return errors.Join(append(refused, err)...)
 		}
 		first += n
 	}
-	return nil
+	return errors.Join(refused...)
 }
 
 // batchLen returns how many of the first records surely fit in one batch of
@@ -195,15 +204,20 @@ func batchLen(records []partition.Record, maxBatchBytes int) int {
 
 // appendBatch appends records, the first of which is records[first] of the caller,
 // as one batch. If the partition refuses it as too large (compression can make a
-// batch grow a little), it splits the batch in halves.
-func appendBatch(ctx context.Context, p appendFunc, records []partition.Record, first int, setOffset func(int, int64)) error {
+// batch grow a little), it splits the batch in halves, down to single records, and
+// refuses a single record that is too large by itself.
+func appendBatch(ctx context.Context, p appendFunc, records []partition.Record, first int, setOffset func(int, int64), refuse func(int, error)) error {
 	base, err := p(ctx, records)
 	if errors.Is(err, ErrRecordTooLarge) && len(records) > 1 {
 		half := len(records) / 2
-		if err := appendBatch(ctx, p, records[:half], first, setOffset); err != nil {
+		if err := appendBatch(ctx, p, records[:half], first, setOffset, refuse); err != nil {
 			return err
 		}
-		return appendBatch(ctx, p, records[half:], first+half, setOffset)
+		return appendBatch(ctx, p, records[half:], first+half, setOffset, refuse)
+	}
+	if errors.Is(err, ErrRecordTooLarge) {
+		refuse(first, err) // this record alone is too large: the others go on
+		return nil
 	}
 	if err != nil {
 		return err

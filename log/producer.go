@@ -132,6 +132,7 @@ type pendingRecord struct {
 	size      int // recordBound
 	offset    int64
 	finished  bool
+	err       error // why this record alone was refused (too large), if it was
 }
 
 // NewProducer returns a Producer writing to the store. Invalid options are a
@@ -374,10 +375,13 @@ func (p *Producer) send(b *batcher, batches [][]pendingRecord) {
 			if rec.promise == nil {
 				continue
 			}
-			if rec.finished {
+			switch {
+			case rec.finished:
 				rec.record.Offset = rec.offset
 				rec.promise(rec.record, nil)
-			} else {
+			case rec.err != nil:
+				rec.promise(rec.record, rec.err)
+			default:
 				rec.promise(rec.record, err)
 			}
 		}
@@ -407,17 +411,22 @@ func (p *Producer) write(b *batcher, batches [][]pendingRecord) error {
 	if p.opts.Acks != AcksDurable {
 		appendFn = part.Write // acknowledged at the write, fsynced in the background
 	}
-	batch, first := 0, 0 // batches[batch] holds converted records from first on
-	err = appendRecords(context.Background(), appendFn, converted, t.config.MaxBatchBytes, func(i int, offset int64) {
-		if i < first { // offsets come in order; start over if they ever did not
+	batch, first := 0, 0                    // batches[batch] holds converted records from first on
+	pending := func(i int) *pendingRecord { // the pending record converted[i] came from
+		if i < first { // indexes come in order; start over if they ever did not
 			batch, first = 0, 0
 		}
 		for i-first >= len(batches[batch]) {
 			first += len(batches[batch])
 			batch++
 		}
-		rec := &batches[batch][i-first]
+		return &batches[batch][i-first]
+	}
+	err = appendRecords(context.Background(), appendFn, converted, t.config.MaxBatchBytes, func(i int, offset int64) {
+		rec := pending(i)
 		rec.offset, rec.finished = offset, true
+	}, func(i int, err error) {
+		pending(i).err = p.s.partitionError("produce to", tp, part, err)
 	})
 	if err != nil {
 		return p.s.partitionError("produce to", tp, part, err)

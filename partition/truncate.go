@@ -24,19 +24,22 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	p.inFlight.Wait()
 	p.syncSem <- struct{}{}
 	defer func() { <-p.syncSem }()
-	if err := p.markDirtyLocked(); err != nil {
+	p.mu.RLock()
+	start, written := p.mu.start, p.mu.written.offset // stable: appendMu is held
+	p.mu.RUnlock()
+	if offset < start || offset > written {
+		return 0, fmt.Errorf("strata/partition: truncate to %d: not in [%d, %d]: %w", offset, start, written, errs.ErrOffsetOutOfRange)
+	}
+	if offset == written {
+		return offset, p.Err()
+	}
+	if err := p.markDirtyLocked(); err != nil { // before any file changes; bad input changes nothing
 		return 0, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.usableLocked(); err != nil {
 		return 0, err
-	}
-	if offset < p.mu.start || offset > p.mu.written.offset {
-		return 0, fmt.Errorf("strata/partition: truncate to %d: not in [%d, %d]: %w", offset, p.mu.start, p.mu.written.offset, errs.ErrOffsetOutOfRange)
-	}
-	if offset == p.mu.written.offset {
-		return offset, nil
 	}
 	p.cleaner.truncations.Add(1) // a running compaction gives up
 	segments := p.mu.segments
