@@ -25,13 +25,16 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	p.syncSem <- struct{}{}
 	defer func() { <-p.syncSem }()
 	p.mu.RLock()
-	start, written := p.mu.start, p.mu.written.offset // stable: appendMu is held
+	start, written, err := p.mu.start, p.mu.written.offset, p.usableLocked() // stable: appendMu is held
 	p.mu.RUnlock()
+	if err != nil {
+		return 0, err
+	}
 	if offset < start || offset > written {
 		return 0, fmt.Errorf("strata/partition: truncate to %d: not in [%d, %d]: %w", offset, start, written, errs.ErrOffsetOutOfRange)
 	}
 	if offset == written {
-		return offset, p.Err()
+		return offset, nil
 	}
 	if err := p.markDirtyLocked(); err != nil { // before any file changes; bad input changes nothing
 		return 0, err
