@@ -27,6 +27,26 @@
 //	err = consumer.Assign(log.TopicPartition{Topic: "orders", Partition: 0})
 //	records, err := consumer.Poll(ctx) // waits for records
 //
+//	// Consuming in a group: the members share the partitions; positions are
+//	// committed offsets that survive restarts.
+//	member, err := store.NewGroupConsumer(log.GroupConsumerOptions{Group: "billing", Topics: []string{"orders"}})
+//	defer member.Close() // commits what was processed, leaves the group at once
+//	err = member.Consume(ctx, func(r *log.Record) error { ...; return nil })
+//
+// # Consumer groups
+//
+// A GroupConsumer is one member of a consumer group, run by the group package's
+// coordinator inside the store (Kafka's classic protocol: generations, fencing of
+// members that were removed, range, round-robin, sticky and cooperative-sticky
+// assignors). Each partition of the subscribed topics is owned by one member at a
+// time; different groups consume independently. Committed offsets live in the
+// internal compacted topic __consumer_offsets (OffsetsTopic), created the first time
+// a group is used, so a restarted application resumes where its group committed.
+// Delivery is at least once: auto-commit and Close commit only what was processed
+// (the records of earlier Polls, or those Consume's handler accepted), never what a
+// crash interrupted. ListGroups, DescribeGroup (with lag), CommittedOffsets,
+// CommitGroupOffsets and DeleteGroup manage groups from outside.
+//
 // # Topics and configuration
 //
 // A topic has a TopicConfig: partitions, sync policy, segment size and age,
@@ -49,8 +69,9 @@
 // background, the partitions whose dirty share reaches MinCleanableDirtyRatio (0.5),
 // leaving records younger than MinCompactionLag alone; Store.Compact does it on
 // demand and Store.CompactPartition at once. CleanupCompactDelete adds retention by
-// bytes and age. Unlike Kafka, a compacted topic accepts records without a key, and
-// compaction keeps them all.
+// bytes and age. As in Kafka, a compacted topic refuses records without a key
+// (ErrInvalidArgument); a partition used directly keeps keyless records through
+// compaction.
 //
 //	err = store.CreateTopic(ctx, "users", log.TopicConfig{CleanupPolicy: log.CleanupCompact})
 //	err = store.Produce(ctx, &log.Record{Topic: "users", Key: []byte("u7"), Value: nil}) // delete u7
