@@ -42,7 +42,10 @@
 // point are a *CorruptError, never a silent truncation. Indexes are rebuilt whenever
 // they disagree with their log. Sealed segments below the recovery point are trusted
 // after a check of their indexes, not read whole: Verify scrubs them, and readers
-// report a bad batch with its file and position.
+// report a bad batch with its file and position. Opening a cleanly closed partition
+// writes nothing: the checkpoint is marked "not clean" just before the first change
+// (so that opening and closing thousands of idle partitions costs no fsync), and
+// index files are closed between writes (one descriptor per segment, its .log).
 //
 // A limit of this design: the recovery point moves at every roll, Open and Close, not
 // at every fsync. Bit rot in fsynced data of the active segment after the recovery
