@@ -401,6 +401,36 @@ func (g *GroupConsumer) Committed(ctx context.Context, tps ...TopicPartition) (m
 	return g.member.Fetch(ctx, tps)
 }
 
+// Seek moves the consumer's position in tp, a partition it owns now, to offset: the
+// next Poll returns tp's records from offset on (to replay, or to skip). It does not
+// commit: the next commit of tp commits the new position once records after it are
+// processed. A partition the consumer does not own is ErrUnknownPartition; a
+// negative offset ErrInvalidArgument. An offset outside the partition's records is
+// handled by Reset at the next Poll.
+func (g *GroupConsumer) Seek(tp TopicPartition, offset int64) error {
+	if err := g.usable(); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.mu.inner.Seek(tp, offset); err != nil {
+		return err
+	}
+	g.mu.delivered[tp], g.mu.processed[tp] = offset, offset
+	return nil
+}
+
+// Position returns the offset of the next record Poll returns for tp, a partition
+// the consumer owns (ErrUnknownPartition otherwise).
+func (g *GroupConsumer) Position(tp TopicPartition) (int64, error) {
+	if err := g.usable(); err != nil {
+		return 0, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.mu.inner.Position(tp)
+}
+
 // Assignment returns the partitions the consumer owns now.
 func (g *GroupConsumer) Assignment() []TopicPartition {
 	g.mu.Lock()

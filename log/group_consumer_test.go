@@ -486,3 +486,39 @@ func TestGroupOffsetsOfDeletedTopicsAndBelowStart(t *testing.T) {
 		require.Equal(t, int64(5), records[0].Offset)
 	})
 }
+
+// A group member can seek a partition it owns to replay it; the next commit then
+// commits from the new position, and a partition it does not own is refused.
+func TestGroupConsumerSeek(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := openStore(t, vfs.NewMem(), nil)
+		createTopic(t, s, "t", log.TopicConfig{})
+		produce(t, s, "t", 0, 10)
+		g := newGroupConsumer(t, s, log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}, DisableAutoCommit: true})
+		defer g.Close()
+		ctx := context.Background()
+		tp0 := log.TopicPartition{Topic: "t"}
+		var seen []int64
+		for len(seen) < 10 {
+			records, err := g.Poll(ctx)
+			require.NoError(t, err)
+			for _, r := range records {
+				seen = append(seen, r.Offset)
+			}
+		}
+		require.NoError(t, g.Commit(ctx))
+		require.NoError(t, g.Seek(tp0, 7))
+		position, err := g.Position(tp0)
+		require.NoError(t, err)
+		require.Equal(t, int64(7), position)
+		records, err := g.Poll(ctx)
+		require.NoError(t, err)
+		require.Equal(t, int64(7), records[0].Offset, "replayed from the sought offset")
+		require.NoError(t, g.CommitRecords(ctx, records[0]))
+		committed, err := g.Committed(ctx, tp0)
+		require.NoError(t, err)
+		require.Equal(t, int64(8), committed[tp0].Offset)
+		require.ErrorIs(t, g.Seek(log.TopicPartition{Topic: "t", Partition: 3}, 0), log.ErrUnknownPartition)
+		require.ErrorIs(t, g.Seek(tp0, -1), log.ErrInvalidArgument)
+	})
+}
