@@ -35,38 +35,7 @@ func BenchmarkGroupConsume(b *testing.B) {
 	fillTopic(b, s, partitions, total)
 	ctx := context.Background()
 
-	b.Run("consumers=plain", func(b *testing.B) {
-		c, err := s.NewConsumer(log.ConsumerOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		var tps []log.TopicPartition
-		for i := range partitions {
-			tps = append(tps, log.TopicPartition{Topic: "t", Partition: int32(i)})
-		}
-		if err := c.Assign(tps...); err != nil {
-			b.Fatal(err)
-		}
-		b.SetBytes(total * 100)
-		b.ReportAllocs()
-		allocs := mallocs()
-		b.ResetTimer()
-		for range b.N {
-			if err := c.SeekToBeginning(); err != nil {
-				b.Fatal(err)
-			}
-			for n := 0; n < total; {
-				records, err := c.Poll(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				n += len(records)
-			}
-		}
-		b.StopTimer()
-		reportRecords(b, int64(b.N)*total, allocs)
-	})
+	b.Run("consumers=plain", func(b *testing.B) { benchPlainConsume(b, s, partitions, total) })
 
 	b.Run("consumers=group/members=4", func(b *testing.B) {
 		b.SetBytes(total * 100)

@@ -173,43 +173,8 @@ func BenchmarkConsume(b *testing.B) {
 	for _, partitions := range []int{1, 4, 16} {
 		b.Run(fmt.Sprintf("partitions=%d", partitions), func(b *testing.B) {
 			s := openStore(b, partitions, log.SyncNone)
-			records := logRecords(1000, partitions)
-			ctx := context.Background()
-			for range total / 1000 {
-				if err := s.Produce(ctx, records...); err != nil {
-					b.Fatal(err)
-				}
-			}
-			consumer, err := s.NewConsumer(log.ConsumerOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer consumer.Close()
-			var tps []log.TopicPartition
-			for i := range partitions {
-				tps = append(tps, log.TopicPartition{Topic: "t", Partition: int32(i)})
-			}
-			if err := consumer.Assign(tps...); err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(total * 100)
-			b.ReportAllocs()
-			allocs := mallocs()
-			b.ResetTimer()
-			for range b.N {
-				if err := consumer.SeekToBeginning(tps...); err != nil {
-					b.Fatal(err)
-				}
-				for n := 0; n < total; {
-					polled, err := consumer.Poll(ctx)
-					if err != nil {
-						b.Fatal(err)
-					}
-					n += len(polled)
-				}
-			}
-			b.StopTimer()
-			reportRecords(b, int64(b.N)*total, allocs)
+			fillTopic(b, s, partitions, total)
+			benchPlainConsume(b, s, partitions, total)
 		})
 	}
 }
@@ -269,4 +234,40 @@ func BenchmarkProduceConsumeLatency(b *testing.B) {
 			b.ReportMetric(float64(latencies[len(latencies)*99/100].Nanoseconds())/1e3, "p99-µs")
 		})
 	}
+}
+
+// benchPlainConsume measures a Consumer assigned all partitions of topic "t", which
+// holds total records: each op seeks to the beginning and polls until it has them all.
+func benchPlainConsume(b *testing.B, s *log.Store, partitions, total int) {
+	ctx := context.Background()
+	consumer, err := s.NewConsumer(log.ConsumerOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer consumer.Close()
+	var tps []log.TopicPartition
+	for i := range partitions {
+		tps = append(tps, log.TopicPartition{Topic: "t", Partition: int32(i)})
+	}
+	if err := consumer.Assign(tps...); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(total) * 100)
+	b.ReportAllocs()
+	allocs := mallocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := consumer.SeekToBeginning(tps...); err != nil {
+			b.Fatal(err)
+		}
+		for n := 0; n < total; {
+			polled, err := consumer.Poll(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(polled)
+		}
+	}
+	b.StopTimer()
+	reportRecords(b, int64(b.N)*int64(total), allocs)
 }
