@@ -1,15 +1,10 @@
 package partition
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
-	"fmt"
-	"hash/crc32"
 	"io/fs"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/internal/vfs"
@@ -38,41 +33,17 @@ type checkpoint struct {
 	cleanShutdown  bool  // Close flushed everything and wrote this last
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 func (c checkpoint) encode() []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "strata-partition-checkpoint %d\n", checkpointVersion)
-	fmt.Fprintf(&b, "log-start-offset %d\n", c.logStartOffset)
-	fmt.Fprintf(&b, "recovery-point %d\n", c.recoveryPoint)
-	fmt.Fprintf(&b, "clean-shutdown %t\n", c.cleanShutdown)
-	fmt.Fprintf(&b, "crc32c %08x\n", crc32.Checksum(b.Bytes(), castagnoli))
-	return b.Bytes()
+	return encodeKeyValues("strata-partition-checkpoint", checkpointVersion,
+		"log-start-offset", strconv.FormatInt(c.logStartOffset, 10),
+		"recovery-point", strconv.FormatInt(c.recoveryPoint, 10),
+		"clean-shutdown", strconv.FormatBool(c.cleanShutdown))
 }
 
 func decodeCheckpoint(path string, data []byte) (checkpoint, error) {
-	corrupt := func(reason string) (checkpoint, error) {
-		return checkpoint{}, errs.Corruptf(path, 0, "checkpoint: %s", reason)
-	}
-	body, sumLine, ok := cutLastLine(data)
-	if !ok {
-		return corrupt("no crc line")
-	}
-	var sum uint32
-	if _, err := fmt.Sscanf(sumLine, "crc32c %08x", &sum); err != nil {
-		return corrupt("bad crc line")
-	}
-	if crc32.Checksum(body, castagnoli) != sum {
-		return corrupt("crc mismatch")
-	}
-	fields := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	for sc.Scan() {
-		key, value, _ := strings.Cut(sc.Text(), " ")
-		fields[key] = value
-	}
-	if fields["strata-partition-checkpoint"] != strconv.Itoa(checkpointVersion) {
-		return corrupt("unknown version " + fields["strata-partition-checkpoint"])
+	fields, err := decodeKeyValues(path, "strata-partition-checkpoint", checkpointVersion, data)
+	if err != nil {
+		return checkpoint{}, err
 	}
 	var c checkpoint
 	var err1, err2, err3 error
@@ -80,22 +51,9 @@ func decodeCheckpoint(path string, data []byte) (checkpoint, error) {
 	c.recoveryPoint, err2 = strconv.ParseInt(fields["recovery-point"], 10, 64)
 	c.cleanShutdown, err3 = strconv.ParseBool(fields["clean-shutdown"])
 	if err := errors.Join(err1, err2, err3); err != nil || c.logStartOffset < 0 || c.recoveryPoint < 0 {
-		return corrupt("bad field")
+		return checkpoint{}, errs.Corruptf(path, 0, "checkpoint: bad field")
 	}
 	return c, nil
-}
-
-// cutLastLine splits data ending in "\n" into everything up to and including the
-// second-to-last newline, and the last line without its newline.
-func cutLastLine(data []byte) (body []byte, last string, ok bool) {
-	if len(data) == 0 || data[len(data)-1] != '\n' {
-		return nil, "", false
-	}
-	i := bytes.LastIndexByte(data[:len(data)-1], '\n')
-	if i < 0 {
-		return nil, "", false
-	}
-	return data[:i+1], string(data[i+1 : len(data)-1]), true
 }
 
 // readCheckpoint reads the checkpoint in dir; found is false if there is none.

@@ -1,15 +1,10 @@
 package partition
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
-	"fmt"
-	"hash/crc32"
 	"io/fs"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/internal/vfs"
@@ -33,40 +28,18 @@ const CleanerCheckpointFile = "cleaner.checkpoint"
 const cleanerCheckpointVersion = 1
 
 func encodeCleanerCheckpoint(point int64) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "strata-cleaner-checkpoint %d\n", cleanerCheckpointVersion)
-	fmt.Fprintf(&b, "cleaner-point %d\n", point)
-	fmt.Fprintf(&b, "crc32c %08x\n", crc32.Checksum(b.Bytes(), castagnoli))
-	return b.Bytes()
+	return encodeKeyValues("strata-cleaner-checkpoint", cleanerCheckpointVersion,
+		"cleaner-point", strconv.FormatInt(point, 10))
 }
 
 func decodeCleanerCheckpoint(path string, data []byte) (int64, error) {
-	corrupt := func(reason string) (int64, error) {
-		return 0, errs.Corruptf(path, 0, "cleaner checkpoint: %s", reason)
-	}
-	body, sumLine, ok := cutLastLine(data)
-	if !ok {
-		return corrupt("no crc line")
-	}
-	var sum uint32
-	if _, err := fmt.Sscanf(sumLine, "crc32c %08x", &sum); err != nil {
-		return corrupt("bad crc line")
-	}
-	if crc32.Checksum(body, castagnoli) != sum {
-		return corrupt("crc mismatch")
-	}
-	fields := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	for sc.Scan() {
-		key, value, _ := strings.Cut(sc.Text(), " ")
-		fields[key] = value
-	}
-	if fields["strata-cleaner-checkpoint"] != strconv.Itoa(cleanerCheckpointVersion) {
-		return corrupt("unknown version " + fields["strata-cleaner-checkpoint"])
+	fields, err := decodeKeyValues(path, "strata-cleaner-checkpoint", cleanerCheckpointVersion, data)
+	if err != nil {
+		return 0, err
 	}
 	point, err := strconv.ParseInt(fields["cleaner-point"], 10, 64)
 	if err != nil || point < 0 {
-		return corrupt("bad cleaner-point")
+		return 0, errs.Corruptf(path, 0, "cleaner checkpoint: bad cleaner-point")
 	}
 	return point, nil
 }

@@ -1,0 +1,72 @@
+package partition
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"hash/crc32"
+	"strconv"
+	"strings"
+
+	"github.com/stratalog/strata/internal/errs"
+)
+
+// The checkpoint files of a partition share one text format: a first line naming
+// the format and its version, one "key value" line per field, and a last line
+// "crc32c XXXXXXXX", the CRC-32C of every byte before it in lowercase hex.
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// encodeKeyValues returns a file of format name at version, with the
+// fields in the given order (pairs of key and value) and its CRC line.
+func encodeKeyValues(name string, version int, fields ...string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %d\n", name, version)
+	for i := 0; i+1 < len(fields); i += 2 {
+		fmt.Fprintf(&b, "%s %s\n", fields[i], fields[i+1])
+	}
+	fmt.Fprintf(&b, "crc32c %08x\n", crc32.Checksum(b.Bytes(), castagnoli))
+	return b.Bytes()
+}
+
+// decodeKeyValues checks data's CRC line and format line (name at version) and
+// returns its fields by key. A failed check is a *CorruptError naming path.
+func decodeKeyValues(path, name string, version int, data []byte) (map[string]string, error) {
+	corrupt := func(reason string) (map[string]string, error) {
+		return nil, errs.Corruptf(path, 0, "%s: %s", name, reason)
+	}
+	body, sumLine, ok := cutLastLine(data)
+	if !ok {
+		return corrupt("no crc line")
+	}
+	var sum uint32
+	if _, err := fmt.Sscanf(sumLine, "crc32c %08x", &sum); err != nil {
+		return corrupt("bad crc line")
+	}
+	if crc32.Checksum(body, castagnoli) != sum {
+		return corrupt("crc mismatch")
+	}
+	fields := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	for sc.Scan() {
+		key, value, _ := strings.Cut(sc.Text(), " ")
+		fields[key] = value
+	}
+	if fields[name] != strconv.Itoa(version) {
+		return corrupt("unknown version " + fields[name])
+	}
+	return fields, nil
+}
+
+// cutLastLine splits data ending in "\n" into everything up to and including the
+// second-to-last newline, and the last line without its newline.
+func cutLastLine(data []byte) (body []byte, last string, ok bool) {
+	if len(data) == 0 || data[len(data)-1] != '\n' {
+		return nil, "", false
+	}
+	i := bytes.LastIndexByte(data[:len(data)-1], '\n')
+	if i < 0 {
+		return nil, "", false
+	}
+	return data[:i+1], string(data[i+1 : len(data)-1]), true
+}
