@@ -280,7 +280,8 @@ func (g *GroupConsumer) Poll(ctx context.Context) ([]*Record, error) {
 
 // Consume calls handle with every record, in order within each partition, until ctx
 // ends, handle returns an error, or the consumer is closed; it returns that error.
-// A record counts as processed once handle returns nil for it; with
+// The records of a Poll count as processed once handle has returned nil for all of
+// them (for those before the first failure, if it fails); with
 // DisableAutoCommit, Consume commits after each Poll's records are handled. When
 // handle fails, the consumer moves back to the failed record (and every record
 // after it that handle did not see), so the next Poll or Consume returns them again.
@@ -292,11 +293,12 @@ func (g *GroupConsumer) Consume(ctx context.Context, handle func(*Record) error)
 		}
 		for i, r := range records {
 			if err := handle(r); err != nil {
+				g.markProcessed(records[:i])
 				g.rewind(records[i:])
 				return err
 			}
-			g.markProcessed(r)
 		}
+		g.markProcessed(records) // once per Poll: no lock per record
 		if g.opts.DisableAutoCommit && len(records) > 0 {
 			if err := g.commitMap(ctx, g.processedOffsets()); err != nil {
 				return err
@@ -324,13 +326,18 @@ func (g *GroupConsumer) rewind(records []*Record) {
 	}
 }
 
-// markProcessed counts r as processed.
-func (g *GroupConsumer) markProcessed(r *Record) {
+// markProcessed counts records as processed.
+func (g *GroupConsumer) markProcessed(records []*Record) {
+	if len(records) == 0 {
+		return
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
-	if _, owned := g.mu.inner.byTP[tp]; owned && r.Offset+1 > g.mu.processed[tp] {
-		g.mu.processed[tp] = r.Offset + 1
+	for _, r := range records {
+		tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
+		if _, owned := g.mu.inner.byTP[tp]; owned && r.Offset+1 > g.mu.processed[tp] {
+			g.mu.processed[tp] = r.Offset + 1
+		}
 	}
 }
 
