@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/segment"
 )
 
@@ -20,11 +21,44 @@ import (
 func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if err := p.usableLocked(); err != nil {
+	s, pos, n, first, err := p.findBatchesLocked(offset, maxBytes)
+	if err != nil || s == nil {
 		return dst, err
 	}
+	return p.readWhole(dst, s, pos, n, first)
+}
+
+// viewBatches returns what ReadBatches would append, as a slice of the segment's
+// memory mapping instead of a copy, together with the mapping that keeps it valid.
+// ok is false, with nothing returned, when the segment cannot be mapped: the caller
+// then reads with ReadBatches. The view is whole batches, at least one.
+func (p *Partition) viewBatches(offset int64, maxBytes int) (view []byte, m *vfs.Mapping, ok bool, err error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	s, pos, n, first, err := p.findBatchesLocked(offset, maxBytes)
+	if err != nil || s == nil {
+		return nil, nil, err == nil, err
+	}
+	b, m, ok := s.View(pos, n)
+	if !ok {
+		return nil, nil, false, nil
+	}
+	keep, err := p.wholeBatches(b, first, s, pos)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	p.stats.bytesRead.Add(uint64(keep))
+	return b[:keep:keep], m, true, nil
+}
+
+// findBatchesLocked finds where ReadBatches reads: n bytes at pos of segment s, whose
+// first batch, of first bytes, holds offset (n >= first). s is nil at the end offset.
+func (p *Partition) findBatchesLocked(offset int64, maxBytes int) (s *segment.Segment, pos int64, n, first int, err error) {
+	if err := p.usableLocked(); err != nil {
+		return nil, 0, 0, 0, err
+	}
 	if offset < p.mu.start || offset > p.mu.committed.offset {
-		return dst, p.outOfRangeLocked(offset)
+		return nil, 0, 0, 0, p.outOfRangeLocked(offset)
 	}
 	segments := p.mu.segments
 	i := sort.Search(len(segments), func(i int) bool { return segments[i].Base() > offset }) - 1
@@ -36,15 +70,15 @@ func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte,
 		end := p.readableEndLocked(s)
 		pos, h, found, err := s.Find(offset, end)
 		if err != nil {
-			return dst, err
+			return nil, 0, 0, 0, err
 		}
 		if !found {
 			continue // offset is past this segment's records (a gap): try the next
 		}
 		n := min(end-pos, int64(max(maxBytes, h.Size())))
-		return p.readWhole(dst, s, pos, int(n), h.Size())
+		return s, pos, int(n), h.Size(), nil
 	}
-	return dst, nil
+	return nil, 0, 0, 0, nil
 }
 
 // readWhole reads n bytes at pos and keeps the whole batches among them (the first,
@@ -55,19 +89,29 @@ func (p *Partition) readWhole(dst []byte, s *segment.Segment, pos int64, n, firs
 	if _, err := s.ReadAt(dst[start:], pos); err != nil {
 		return dst[:start], err
 	}
+	keep, err := p.wholeBatches(dst[start:], first, s, pos)
+	if err != nil {
+		return dst[:start], err
+	}
+	p.stats.bytesRead.Add(uint64(keep))
+	return dst[:start+keep], nil
+}
+
+// wholeBatches returns the length of the whole batches at the start of b, read from
+// position pos of s: at least first, the size of the first batch.
+func (p *Partition) wholeBatches(b []byte, first int, s *segment.Segment, pos int64) (int, error) {
 	keep := first
-	for keep+segment.BatchHeaderSize <= n {
-		h, err := segment.ParseBatchHeader(dst[start+keep:], p.opts.MaxBatchBytes)
+	for keep+segment.BatchHeaderSize <= len(b) {
+		h, err := segment.ParseBatchHeader(b[keep:], p.opts.MaxBatchBytes)
 		if err != nil {
-			return dst[:start], errs.Corruptf(s.Path(), pos+int64(keep), "%v", err)
+			return 0, errs.Corruptf(s.Path(), pos+int64(keep), "%v", err)
 		}
-		if keep+h.Size() > n {
+		if keep+h.Size() > len(b) {
 			break
 		}
 		keep += h.Size()
 	}
-	p.stats.bytesRead.Add(uint64(keep))
-	return dst[:start+keep], nil
+	return keep, nil
 }
 
 // readableEndLocked returns the position up to which readers may read segment s: all

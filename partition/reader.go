@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/segment"
 )
 
@@ -15,12 +16,21 @@ const DefaultReadBytes = 1 << 20
 // tail: Next waits for records that are not yet appended. It verifies each batch's
 // CRC. A Reader is for one goroutine; records it returns alias its buffers and are
 // valid until the next call. It allocates nothing per record.
+//
+// Where the filesystem can map files (the OS filesystem on Linux), a Reader reads
+// batches straight from a read-only memory mapping of the segment, without copying
+// them: the records it returns alias the page cache. The Reader holds the mapping
+// until its next call, so that retention, compaction, truncation or Close cannot
+// take the bytes away meanwhile; a record kept past the next call must be copied (as
+// anywhere else), or reading it may fault once its segment is gone.
 type Reader struct {
 	p        *Partition
 	offset   int64 // next offset to return
 	maxBytes int
-	buf      []byte // fetched batches
-	pos      int    // position of the next undecoded batch in buf
+	buf      []byte       // fetched batches: own, or a view of hold
+	hold     *vfs.Mapping // the mapping buf is a view of, or nil
+	own      []byte       // the buffer batches are copied into when they cannot be mapped
+	pos      int          // position of the next undecoded batch in buf
 	inBatch  bool
 	dec      segment.Decoder
 	rec      Record
@@ -43,7 +53,7 @@ func (r *Reader) Offset() int64 { return r.offset }
 
 // SetOffset moves the Reader to offset.
 func (r *Reader) SetOffset(offset int64) {
-	r.offset, r.buf, r.pos, r.inBatch = offset, r.buf[:0], 0, false
+	r.offset, r.buf, r.hold, r.pos, r.inBatch = offset, nil, nil, 0, false
 }
 
 // Next returns the next record, waiting until one is appended or ctx ends.
@@ -72,11 +82,18 @@ func (r *Reader) TryNext() (*Record, error) {
 	}
 }
 
-// fetch replaces the buffer with the batches at the Reader's offset.
+// fetch replaces the buffer with the batches at the Reader's offset: a view of the
+// segment's mapping if it can be mapped, a copy into r.own otherwise.
 func (r *Reader) fetch() error {
-	var err error
-	r.buf, err = r.p.ReadBatches(r.buf[:0], r.offset, r.maxBytes)
 	r.pos = 0
+	view, m, ok, err := r.p.viewBatches(r.offset, r.maxBytes)
+	if ok {
+		r.buf, r.hold = view, m
+		return err
+	}
+	r.hold = nil
+	r.own, err = r.p.ReadBatches(r.own[:0], r.offset, r.maxBytes)
+	r.buf = r.own
 	return err
 }
 
@@ -135,7 +152,7 @@ func (r *Reader) startBatch() error {
 
 // corrupt reports a batch that failed verification, naming its file and position.
 func (r *Reader) corrupt(err error) error {
-	r.buf, r.pos, r.inBatch = r.buf[:0], 0, false
+	r.buf, r.hold, r.pos, r.inBatch = nil, nil, 0, false
 	loc, lerr := r.p.Locate(r.offset)
 	if lerr != nil {
 		return errs.Corruptf(r.p.dir, -1, "batch holding offset %d: %v", r.offset, err)

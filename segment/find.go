@@ -21,7 +21,7 @@ func (s *Segment) Find(offset int64, end int64) (pos int64, h BatchHeader, found
 		return 0, BatchHeader{}, false, errClosed
 	}
 	_, start := s.mu.offsets.Lookup(offset)
-	file, chunk := s.readerLocked()
+	file, chunk := s.readerLocked(end)
 	s.mu.RUnlock()
 
 	w := windowPool.Get().(*window)
@@ -46,19 +46,9 @@ func (s *Segment) Find(offset int64, end int64) (pos int64, h BatchHeader, found
 // ReadAt reads len(p) bytes of the .log starting at pos.
 func (s *Segment) ReadAt(p []byte, pos int64) (int, error) {
 	s.mu.RLock()
-	file, _ := s.readerLocked()
+	file, _ := s.readerLocked(pos + int64(len(p)))
 	s.mu.RUnlock()
 	return file.ReadAt(p, pos)
-}
-
-// readerLocked returns what reads go through: the mapping of a sealed segment (with
-// a small read-ahead, since reading memory needs no batching of system calls) or the
-// file.
-func (s *Segment) readerLocked() (io.ReaderAt, int) {
-	if s.mu.mapped != nil {
-		return s.mu.mapped, mappedChunk
-	}
-	return s.log, lookupChunk
 }
 
 // FindTimestamp returns the offset of the first record at or above offset from and
@@ -75,7 +65,7 @@ func (s *Segment) FindTimestamp(ts, from, end int64) (offset int64, found bool, 
 		from = max(from, off)
 	}
 	_, start := s.mu.offsets.Lookup(from)
-	file, chunk := s.readerLocked()
+	file, chunk := s.readerLocked(end)
 	s.mu.RUnlock()
 	if start >= end {
 		// The index already covers batches being appended above end.

@@ -48,7 +48,8 @@ type Segment struct {
 		offsetOfMaxTimestamp int64
 		firstTimestamp       int64 // first batch's max timestamp, noTimestamp if empty
 		bytesSinceIndex      int64
-		mapped               vfs.Mapping // the sealed .log in memory, or nil
+		mapped               *vfs.Mapping // the .log in memory (View, MapForReads), or nil
+		mapFailed            bool         // mapping failed once: read through the file
 		closed               bool
 	}
 }
@@ -251,7 +252,8 @@ func (s *Segment) Close() error {
 		return nil
 	}
 	s.mu.closed = true
-	return errors.Join(s.unmapLocked(), s.mu.offsets.Close(), s.mu.times.Close(), s.log.Close())
+	s.mu.mapped = nil // unmapped once no reader holds it
+	return errors.Join(s.mu.offsets.Close(), s.mu.times.Close(), s.log.Close())
 }
 
 // CloseIndexes writes and closes the segment's index files, keeping their entries

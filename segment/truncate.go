@@ -12,11 +12,11 @@ func (s *Segment) TruncateTo(offset int64) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.unmapLocked(); err != nil { // the segment becomes writable again
-		return err
-	}
 	if !found {
 		return nil
+	}
+	if err := s.preserveMappedLocked(pos); err != nil { // before the file shrinks
+		return err
 	}
 	if err := s.log.Truncate(pos); err != nil {
 		return err
