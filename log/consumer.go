@@ -55,6 +55,9 @@ type ConsumerOptions struct {
 	MaxPollBytes int
 	// Reset is where to read from without a valid position. Default ResetEarliest.
 	Reset ResetPolicy
+	// SkipCRCChecks reads batches without verifying their CRC-32C (Kafka's
+	// check.crcs=false): faster, but corruption inside records goes unnoticed.
+	SkipCRCChecks bool
 }
 
 // Consumer reads the partitions assigned to it, without a consumer group: the
@@ -157,6 +160,7 @@ func (c *Consumer) Assign(tps ...TopicPartition) error {
 		a := c.byTP[tp]
 		if a == nil || a.p != p { // new, or its topic was deleted and created again
 			a = &assignment{tp: tp, p: p, reader: p.NewReader(0, c.fetchBytes)}
+			a.reader.SetCheckCRCs(!c.opts.SkipCRCChecks)
 		}
 		assigned = append(assigned, a)
 		byTP[tp] = a

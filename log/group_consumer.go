@@ -55,6 +55,8 @@ type GroupConsumerOptions struct {
 	// ConsumerOptions).
 	MaxPollRecords int
 	MaxPollBytes   int
+	// SkipCRCChecks reads without verifying batch CRCs (see ConsumerOptions).
+	SkipCRCChecks bool
 
 	// OnAssigned is called with the partitions the consumer gains, once it owns
 	// them and its positions are set from the committed offsets.
@@ -126,7 +128,7 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	if err != nil {
 		return nil, fmt.Errorf("strata/log: group consumer: %w", err)
 	}
-	inner, err := s.NewConsumer(ConsumerOptions{MaxPollRecords: opts.MaxPollRecords, MaxPollBytes: opts.MaxPollBytes, Reset: opts.Reset})
+	inner, err := s.NewConsumer(ConsumerOptions{MaxPollRecords: opts.MaxPollRecords, MaxPollBytes: opts.MaxPollBytes, Reset: opts.Reset, SkipCRCChecks: opts.SkipCRCChecks})
 	if err != nil {
 		return nil, err
 	}

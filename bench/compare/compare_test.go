@@ -86,6 +86,7 @@ type lib struct {
 var libs = []lib{
 	{"strata", openStrata},
 	{"strata-log", openStrataLog},
+	{"strata-nocrc", openStrataNoCRC},
 	{"tidwall-wal", openTidwall},
 	{"raft-wal", openRaftWAL},
 	{"nats-jetstream", openNATS},

@@ -29,6 +29,7 @@ type strataStore struct {
 	appended       int
 	reader         *partition.Reader
 	locator        *partition.Reader
+	noCRC          bool // readers skip CRC checks
 }
 
 func openStrata(tb testing.TB, dir string, cfg config) (store, string) {
@@ -45,6 +46,21 @@ func openStrata(tb testing.TB, dir string, cfg config) (store, string) {
 		tb.Fatal(err)
 	}
 	return &strataStore{p: p, segmentRecords: cfg.segmentRecords}, ""
+}
+
+// openStrataNoCRC is strata read without CRC checks (Reader.SetCheckCRCs(false),
+// Kafka's check.crcs=false), the semantics of peers that keep no checksum
+// (tidwall/wal, raft-wal). Only the read workloads differ from strata's, so it
+// runs only those (fixtures).
+func openStrataNoCRC(tb testing.TB, dir string, cfg config) (store, string) {
+	if !cfg.fixture {
+		return nil, "strata-nocrc: only reads differ from strata"
+	}
+	s, reason := openStrata(tb, dir, cfg)
+	if s != nil {
+		s.(*strataStore).noCRC = true
+	}
+	return s, reason
 }
 
 func (s *strataStore) prepare(values [][]byte) any {
@@ -76,11 +92,13 @@ func (s *strataStore) append(batch any) error {
 
 func (s *strataStore) close() error { return s.p.Close() }
 
-// readAll reads with a Reader (1 MiB fetches, CRC verified, records not copied),
+// readAll reads with a Reader (1 MiB fetches, CRC verified unless noCRC, records
+// not copied; on Linux straight from the segment's memory mapping),
 // as the core suite's Read/sequential does.
 func (s *strataStore) readAll(n int) (int64, error) {
 	if s.reader == nil {
 		s.reader = s.p.NewReader(0, 0)
+		s.reader.SetCheckCRCs(!s.noCRC)
 	}
 	s.reader.SetOffset(0)
 	var valueBytes int64
@@ -103,6 +121,7 @@ func (s *strataStore) readAll(n int) (int64, error) {
 func (s *strataStore) get(i int64) ([]byte, error) {
 	if s.locator == nil {
 		s.locator = s.p.NewReader(0, 1)
+		s.locator.SetCheckCRCs(!s.noCRC)
 	}
 	s.locator.SetOffset(i)
 	rec, err := s.locator.TryNext()

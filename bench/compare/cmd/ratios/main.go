@@ -153,7 +153,7 @@ func main() {
 		values[s.workload][s.lib] = append(values[s.workload][s.lib], v)
 	}
 	// The libraries in the order of the tables: strata, its peers, the baseline.
-	order := []string{"strata", "strata-log", "tidwall-wal", "raft-wal", "nats-jetstream", "kfake", "file"}
+	order := []string{"strata", "strata-log", "strata-nocrc", "tidwall-wal", "raft-wal", "nats-jetstream", "kfake", "file"}
 	rank := func(lib string) int {
 		if i := slices.Index(order, lib); i >= 0 {
 			return i
@@ -215,19 +215,26 @@ func main() {
 	fmt.Println()
 	for _, w := range workloads {
 		fig := figures[w]
-		strata, ok := fig.median["strata"]
-		if !ok {
-			continue
-		}
-		fmt.Printf("| %s |", w)
-		for _, lib := range peers {
-			if peer, ok := fig.median[lib]; ok && peer > 0 && strata > 0 {
-				fmt.Printf(" %.2f× |", fig.better(strata, peer))
-			} else {
-				fmt.Printf(" — |")
+		// strata's row, then one per variant measured on this workload (strata-nocrc).
+		for _, base := range []string{"strata", "strata-nocrc"} {
+			strata, ok := fig.median[base]
+			if !ok {
+				continue
 			}
+			label := w
+			if base != "strata" {
+				label += " (" + base + ")"
+			}
+			fmt.Printf("| %s |", label)
+			for _, lib := range peers {
+				if peer, ok := fig.median[lib]; ok && peer > 0 && strata > 0 {
+					fmt.Printf(" %.2f× |", fig.better(strata, peer))
+				} else {
+					fmt.Printf(" — |")
+				}
+			}
+			fmt.Println()
 		}
-		fmt.Println()
 	}
 
 	one, many := figures["AppendConcurrent/writers=1"], figures["AppendConcurrent/writers=64"]
