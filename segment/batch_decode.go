@@ -95,6 +95,12 @@ func (d *Decoder) Reset(b []byte) error {
 	return nil
 }
 
+// forget drops the decoder's reference to the last batch (for a pooled decoder: so
+// that it keeps no caller's memory reachable), keeping its reusable buffers.
+func (d *Decoder) forget() {
+	d.header, d.records, d.remaining, d.err = BatchHeader{}, nil, 0, nil
+}
+
 // Header returns the header of the batch given to the last Reset (the zero
 // BatchHeader if there was none, or if its header was invalid).
 func (d *Decoder) Header() BatchHeader { return d.header }

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"io"
+	"runtime"
 	"sync"
 )
 
@@ -15,6 +16,7 @@ var windowPool = sync.Pool{New: func() any { return new(window) }}
 // forward from its position, as Kafka does. found is false if no batch below end
 // holds offset or a later one.
 func (s *Segment) Find(offset int64, end int64) (pos int64, h BatchHeader, found bool, err error) {
+	s.ensureMapped(end)
 	s.mu.RLock()
 	if s.mu.closed {
 		s.mu.RUnlock()
@@ -56,6 +58,7 @@ func (s *Segment) ReadAt(p []byte, pos int64) (int, error) {
 // timestamp is below ts, and decodes the first batch that may hold one. found is
 // false if no record below end qualifies.
 func (s *Segment) FindTimestamp(ts, from, end int64) (offset int64, found bool, err error) {
+	s.ensureMapped(end)
 	s.mu.RLock()
 	if s.mu.closed {
 		s.mu.RUnlock()
@@ -95,17 +98,27 @@ func (s *Segment) FindTimestamp(ts, from, end int64) (offset int64, found bool, 
 	}
 }
 
+// decoderPool recycles the decoders of firstRecordAtOrAfter.
+var decoderPool = sync.Pool{New: func() any { return new(Decoder) }}
+
 // firstRecordAtOrAfter decodes the batch at pos and returns the offset of its first
-// record at or above from with timestamp >= ts.
+// record at or above from with timestamp >= ts. The batch is read from the mapping
+// when there is one, copied otherwise.
 func (s *Segment) firstRecordAtOrAfter(pos int64, h BatchHeader, ts, from int64) (int64, bool, error) {
-	buf := make([]byte, h.Size())
-	if _, err := s.ReadAt(buf, pos); err != nil {
-		return 0, false, err
+	buf, m, ok := s.View(pos, h.Size())
+	defer runtime.KeepAlive(m) // buf is valid while m is held
+	if !ok {
+		buf = make([]byte, h.Size())
+		if _, err := s.ReadAt(buf, pos); err != nil {
+			return 0, false, err
+		}
 	}
 	if _, err := VerifyBatch(buf, s.opts.MaxBatchBytes); err != nil {
 		return 0, false, corruptAt(s.path, pos, err)
 	}
-	var d Decoder
+	d := decoderPool.Get().(*Decoder)
+	defer decoderPool.Put(d)
+	defer d.forget()
 	d.MaxDecompressedBytes = MaxDecompressedFor(s.opts.MaxBatchBytes)
 	if err := d.Reset(buf); err != nil {
 		return 0, false, corruptAt(s.path, pos, err)

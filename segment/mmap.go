@@ -84,6 +84,23 @@ func (s *Segment) mapping(need int64) (*vfs.Mapping, error) {
 	return m, nil
 }
 
+// ensureMapped maps the .log, as View does, if the filesystem can and no mapping
+// reaches end yet, so that lookups below end (Find, FindTimestamp) read batch headers
+// from memory instead of with a system call each. A failure only leaves reads going
+// through the file, and is remembered.
+func (s *Segment) ensureMapped(end int64) {
+	if _, ok := s.fsys.(vfs.Mapper); !ok {
+		return
+	}
+	s.mu.RLock()
+	m, size, failed := s.mu.mapped, s.mu.size, s.mu.mapFailed
+	s.mu.RUnlock()
+	if failed || end <= 0 || end > size || (m != nil && int64(m.Len()) >= end) {
+		return
+	}
+	_, _ = s.mapping(end)
+}
+
 // readerLocked returns what reads below position end go through: the mapping, if
 // it reaches end (with a small read-ahead, since reading memory needs no batching
 // of system calls), or the file.
