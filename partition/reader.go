@@ -79,6 +79,19 @@ func (r *Reader) Next(ctx context.Context) (*Record, error) {
 
 // TryNext returns the next record, or nil, nil if the Reader is at the end offset.
 func (r *Reader) TryNext() (*Record, error) {
+	if r.inBatch { // the common case first: the next record of the current batch
+		ok, err := r.dec.Next(&r.rec)
+		if ok && r.rec.Offset >= r.offset {
+			r.offset = r.rec.Offset + 1
+			return &r.rec, nil
+		}
+		if err != nil {
+			return nil, r.corrupt(err)
+		}
+		if !ok {
+			r.endBatch()
+		} // else a record below the offset, which decodeNext skips on from
+	}
 	for {
 		rec, err := r.decodeNext()
 		if rec != nil || err != nil {
@@ -121,9 +134,7 @@ func (r *Reader) decodeNext() (*Record, error) {
 				r.offset = r.rec.Offset + 1
 				return &r.rec, nil
 			}
-			r.inBatch = false
-			h := r.dec.Header()
-			r.offset = max(r.offset, h.NextOffset())
+			r.endBatch()
 		}
 		if r.pos >= len(r.buf) {
 			return nil, nil
@@ -132,6 +143,14 @@ func (r *Reader) decodeNext() (*Record, error) {
 			return nil, err
 		}
 	}
+}
+
+// endBatch moves the Reader past the batch it decoded (whose last records
+// compaction may have removed).
+func (r *Reader) endBatch() {
+	r.inBatch = false
+	h := r.dec.Header()
+	r.offset = max(r.offset, h.NextOffset())
 }
 
 // startBatch verifies the batch at r.pos and starts decoding it.
