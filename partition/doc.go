@@ -99,8 +99,9 @@
 // holds the one its records point into until its next call: retention, compaction or
 // Close cannot unmap bytes under it, and TruncateTo first turns the mapped bytes it
 // cuts into private copies (mremap), so a reader in the middle of them never faults
-// and never sees them change. Deleted segments therefore keep their disk space until
-// the next garbage collection after their last reader moved on. The price of mapping:
+// and never sees them change. Deleted segments therefore keep their disk space while
+// a Reader holds their mapping (until its next call: a paused consumer keeps the
+// segment it last read) and until a garbage collection runs. The price of mapping:
 // an I/O error while reading mapped bytes is a fault that stops the process, where a
 // read would return an error; other platforms read through the file.
 //

@@ -28,27 +28,28 @@ func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte,
 	return p.readWhole(dst, s, pos, n, first)
 }
 
-// viewBatches returns what ReadBatches would append, as a slice of the segment's
-// memory mapping instead of a copy, together with the mapping that keeps it valid.
-// ok is false, with nothing returned, when the segment cannot be mapped: the caller
-// then reads with ReadBatches. The view is whole batches, at least one.
-func (p *Partition) viewBatches(offset int64, maxBytes int) (view []byte, m *vfs.Mapping, ok bool, err error) {
+// fetchBatches returns what ReadBatches would append to dst, as a slice of the
+// segment's memory mapping when it can be mapped, together with that mapping, which
+// keeps the slice valid; otherwise (m nil) it appends a copy to dst and returns it,
+// as ReadBatches does.
+func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []byte, m *vfs.Mapping, err error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	s, pos, n, first, err := p.findBatchesLocked(offset, maxBytes)
 	if err != nil || s == nil {
-		return nil, nil, err == nil, err
+		return dst, nil, err
 	}
-	b, m, ok := s.View(pos, n)
+	view, m, ok := s.View(pos, n)
 	if !ok {
-		return nil, nil, false, nil
+		b, err := p.readWhole(dst, s, pos, n, first)
+		return b, nil, err
 	}
-	keep, err := p.wholeBatches(b, first, s, pos)
+	keep, err := p.wholeBatches(view, first, s, pos)
 	if err != nil {
-		return nil, nil, true, err
+		return dst, nil, err
 	}
 	p.stats.bytesRead.Add(uint64(keep))
-	return b[:keep:keep], m, true, nil
+	return view[:keep:keep], m, nil
 }
 
 // findBatchesLocked finds where ReadBatches reads: n bytes at pos of segment s, whose

@@ -106,15 +106,11 @@ func (r *Reader) TryNext() (*Record, error) {
 // fetch replaces the buffer with the batches at the Reader's offset: a view of the
 // segment's mapping if it can be mapped, a copy into r.own otherwise.
 func (r *Reader) fetch() error {
-	r.pos = 0
-	view, m, ok, err := r.p.viewBatches(r.offset, r.maxBytes)
-	if ok {
-		r.buf, r.hold = view, m
-		return err
+	b, m, err := r.p.fetchBatches(r.own[:0], r.offset, r.maxBytes)
+	if m == nil {
+		r.own = b
 	}
-	r.hold = nil
-	r.own, err = r.p.ReadBatches(r.own[:0], r.offset, r.maxBytes)
-	r.buf = r.own
+	r.buf, r.hold, r.pos = b, m, 0
 	return err
 }
 

@@ -99,6 +99,7 @@ func (d *Decoder) Reset(b []byte) error {
 // that it keeps no caller's memory reachable), keeping its reusable buffers.
 func (d *Decoder) forget() {
 	d.header, d.records, d.remaining, d.err = BatchHeader{}, nil, 0, nil
+	clear(d.headers[:cap(d.headers)])
 }
 
 // Header returns the header of the batch given to the last Reset (the zero

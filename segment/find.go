@@ -17,6 +17,11 @@ var windowPool = sync.Pool{New: func() any { return new(window) }}
 // holds offset or a later one.
 func (s *Segment) Find(offset int64, end int64) (pos int64, h BatchHeader, found bool, err error) {
 	s.ensureMapped(end)
+	return s.find(offset, end)
+}
+
+// find is Find without mapping the .log first.
+func (s *Segment) find(offset int64, end int64) (pos int64, h BatchHeader, found bool, err error) {
 	s.mu.RLock()
 	if s.mu.closed {
 		s.mu.RUnlock()

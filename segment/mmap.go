@@ -3,6 +3,7 @@ package segment
 import (
 	"errors"
 	"io"
+	"weak"
 
 	"github.com/stratalog/strata/internal/vfs"
 )
@@ -15,79 +16,111 @@ const (
 	maxWindow = MaxSegmentBytes
 )
 
-// MapForReads maps the .log into memory, if the filesystem can (vfs.Mapper), so that
-// lookups and reads of this segment cost no system call. Call it once the segment is
-// sealed; a segment still appended to is mapped by View when first read. On a
+// MapForReads maps the whole .log into memory, if the filesystem can (vfs.Mapper), so
+// that lookups and reads of this segment cost no system call. Call it once the
+// segment is sealed; a segment still appended to is mapped by View and lookups. On a
 // filesystem that cannot map, it does nothing.
 func (s *Segment) MapForReads() error {
-	_, err := s.mapping(0)
+	_, err := s.mapping(0, false)
 	return err
 }
 
 // View returns the n bytes of the .log at pos as a slice of a read-only memory
-// mapping, without copying them, together with the mapping: the bytes stay valid for
-// as long as the caller holds it, whatever happens to the segment afterwards (a
-// truncation preserves them, a removal or Close leaves them mapped until the last
-// holder lets go). pos+n must not exceed Size. ok is false when the filesystem cannot
-// map files or mapping failed: the caller then reads with ReadAt.
+// mapping, without copying them, together with the mapping: the bytes stay valid and
+// unchanged for as long as the caller holds it, whatever happens to the segment
+// afterwards (TruncateTo preserves them, Remove or Close leave them mapped until the
+// last holder lets go). pos+n must not exceed Size. ok is false when the filesystem
+// cannot map files or mapping failed: the caller then reads with ReadAt.
 func (s *Segment) View(pos int64, n int) (b []byte, m *vfs.Mapping, ok bool) {
 	end := pos + int64(n)
-	s.mu.RLock()
-	m, size := s.mu.mapped, s.mu.size
-	s.mu.RUnlock()
-	if pos < 0 || n < 0 || end > size {
+	if pos < 0 || n < 0 {
 		return nil, nil, false
 	}
-	if m == nil || int64(m.Len()) < end {
+	s.mu.RLock()
+	m, size := s.mu.mapped, s.mu.size
+	handedOut := m != nil && s.mu.viewedCurrent
+	s.mu.RUnlock()
+	if end > size {
+		return nil, nil, false
+	}
+	if m == nil || int64(m.Len()) < end || !handedOut {
 		var err error
-		if m, err = s.mapping(end); err != nil || m == nil {
+		if m, err = s.viewMapping(end); err != nil || m == nil {
 			return nil, nil, false
 		}
 	}
 	return m.Bytes()[pos:end:end], m, true
 }
 
+// viewMapping returns a mapping reaching end, as mapping does, and records it among
+// the mappings handed out to readers, which TruncateTo must preserve.
+func (s *Segment) viewMapping(end int64) (*vfs.Mapping, error) {
+	m, err := s.mapping(end, true)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.mapped != m {
+		return nil, nil // replaced or dropped meanwhile: read through the file this time
+	}
+	if !s.mu.viewedCurrent {
+		live := s.mu.viewed[:0]
+		for _, w := range s.mu.viewed {
+			if w.Value() != nil {
+				live = append(live, w)
+			}
+		}
+		s.mu.viewed = append(live, weak.Make(m))
+		s.mu.viewedCurrent = true
+	}
+	return m, nil
+}
+
 // mapping returns the segment's mapping, first mapping the .log (again, larger) if it
-// does not reach position need; need 0 maps a sealed segment exactly. It returns nil
-// if the filesystem cannot map. A failure is remembered: the segment is then read
-// through the file.
-func (s *Segment) mapping(need int64) (*vfs.Mapping, error) {
+// does not reach position need. With window, a new mapping extends past the file
+// (minWindow, or twice its size), for a segment still growing; without, it maps
+// exactly the file, for a sealed segment, and need is its size. It returns nil if
+// the filesystem cannot map, need lies past the file, or mapping failed before; a
+// failure is remembered, and the segment is then read through the file.
+func (s *Segment) mapping(need int64, window bool) (*vfs.Mapping, error) {
 	mapper, ok := s.fsys.(vfs.Mapper)
 	if !ok {
 		return nil, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.mu.mapped
+	size, m := s.mu.size, s.mu.mapped
+	if !window {
+		need = size
+	}
 	switch {
-	case s.mu.closed || s.mu.mapFailed:
+	case s.mu.closed || s.mu.mapFailed || size == 0 || need > size:
 		return nil, nil
 	case m != nil && int64(m.Len()) >= need:
 		return m, nil
-	case s.mu.size == 0 || need > s.mu.size:
-		return nil, nil
 	}
-	length := int64(0) // sealed: the file's size
-	if need > 0 {
-		length = min(max(2*s.mu.size, minWindow), maxWindow)
+	length := size
+	if window {
+		length = min(max(2*size, minWindow), maxWindow)
 	}
-	m, err := mapper.MapReadOnly(s.path, length)
-	if err == nil && int64(m.Len()) < max(need, s.mu.size) {
+	m, err := mapper.MapFile(s.log, length)
+	if err == nil && int64(m.Len()) < size {
 		err = errors.New("strata/segment: mapped log shorter than the segment")
 	}
 	if err != nil {
 		s.mu.mapFailed = true
 		return nil, err
 	}
-	// A mapping it replaces stays mapped for whoever still reads through it.
-	s.mu.mapped = m
+	// A mapping it replaces stays mapped for whoever still reads through it (and
+	// stays in s.mu.viewed if View handed it out).
+	s.mu.mapped, s.mu.viewedCurrent = m, false
 	return m, nil
 }
 
 // ensureMapped maps the .log, as View does, if the filesystem can and no mapping
 // reaches end yet, so that lookups below end (Find, FindTimestamp) read batch headers
-// from memory instead of with a system call each. A failure only leaves reads going
-// through the file, and is remembered.
+// from memory instead of with a system call each.
 func (s *Segment) ensureMapped(end int64) {
 	if _, ok := s.fsys.(vfs.Mapper); !ok {
 		return
@@ -98,7 +131,7 @@ func (s *Segment) ensureMapped(end int64) {
 	if failed || end <= 0 || end > size || (m != nil && int64(m.Len()) >= end) {
 		return
 	}
-	_, _ = s.mapping(end)
+	_, _ = s.mapping(end, true)
 }
 
 // readerLocked returns what reads below position end go through: the mapping, if
@@ -111,17 +144,23 @@ func (s *Segment) readerLocked(end int64) (io.ReaderAt, int) {
 	return s.log, lookupChunk
 }
 
-// preserveMappedLocked makes the mapped bytes from pos to the end of the .log private
-// copies, before the .log is truncated to pos, and drops the mapping: readers holding
-// it keep reading the bytes they were given.
+// preserveMappedLocked makes the bytes from pos to the end of the .log private copies
+// in every mapping View handed out that is still held, before the .log is truncated
+// to pos, and drops the segment's mapping: readers keep reading the bytes they were
+// given. Those mappings stay listed, since their bytes below pos still come from the
+// file, which a later truncation may cut too. A mapping only lookups used (Find,
+// ReadAt, FindTimestamp, which the caller orders before TruncateTo) is just dropped.
 func (s *Segment) preserveMappedLocked(pos int64) error {
-	m := s.mu.mapped
-	if m == nil {
-		return nil
+	live := s.mu.viewed[:0]
+	for _, w := range s.mu.viewed {
+		if m := w.Value(); m != nil {
+			if err := m.Preserve(pos, s.mu.size); err != nil {
+				return err
+			}
+			live = append(live, w)
+		}
 	}
-	if err := m.Preserve(pos, s.mu.size); err != nil {
-		return err
-	}
-	s.mu.mapped = nil
+	clear(s.mu.viewed[len(live):])
+	s.mu.viewed, s.mu.mapped, s.mu.viewedCurrent = live, nil, false
 	return nil
 }

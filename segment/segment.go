@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"sync"
+	"weak"
 
 	"github.com/stratalog/strata/index"
 	"github.com/stratalog/strata/internal/errs"
@@ -48,8 +49,10 @@ type Segment struct {
 		offsetOfMaxTimestamp int64
 		firstTimestamp       int64 // first batch's max timestamp, noTimestamp if empty
 		bytesSinceIndex      int64
-		mapped               *vfs.Mapping // the .log in memory (View, MapForReads), or nil
-		mapFailed            bool         // mapping failed once: read through the file
+		mapped               *vfs.Mapping                // the .log in memory (View, lookups, MapForReads), or nil
+		viewedCurrent        bool                        // View handed mapped out: it is in viewed
+		viewed               []weak.Pointer[vfs.Mapping] // mappings View handed out
+		mapFailed            bool                        // mapping failed, or a truncation did: read through the file
 		closed               bool
 	}
 }

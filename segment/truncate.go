@@ -5,8 +5,12 @@ import "math"
 // TruncateTo removes every batch holding an offset >= offset from the segment: the
 // .log is cut at the start of the first such batch (a batch straddling offset goes
 // whole) and fsynced, and index entries at or past the cut are dropped.
-func (s *Segment) TruncateTo(offset int64) error {
-	pos, h, found, err := s.Find(offset, s.Size())
+//
+// Bytes that View handed out stay valid for their holders (they are preserved
+// first); Find, ReadAt and FindTimestamp must not run concurrently with it on the
+// bytes it removes. After an error the segment is read through the file only.
+func (s *Segment) TruncateTo(offset int64) (err error) {
+	pos, h, found, err := s.find(offset, s.Size())
 	if err != nil {
 		return err
 	}
@@ -15,6 +19,11 @@ func (s *Segment) TruncateTo(offset int64) error {
 	if !found {
 		return nil
 	}
+	defer func() {
+		if err != nil { // the file's size and s.mu.size may disagree: never map it again
+			s.mu.mapFailed = true
+		}
+	}()
 	if err := s.preserveMappedLocked(pos); err != nil { // before the file shrinks
 		return err
 	}

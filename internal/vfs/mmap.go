@@ -8,12 +8,13 @@ import (
 // filesystem on Linux. Layers use it so that reads cost no system call and no copy;
 // on a filesystem without it they read with ReadAt.
 type Mapper interface {
-	// MapReadOnly maps the first length bytes of the file at name (its current size
-	// if length is 0) for reading, shared with the page cache: bytes written to the
-	// file later show through. length may exceed the file's size, so that a growing
-	// file needs no new mapping, but bytes past the file's end must never be touched
-	// (the kernel raises SIGBUS). The file may be closed and removed afterwards.
-	MapReadOnly(name string, length int64) (*Mapping, error)
+	// MapFile maps the first length bytes of f, a file this filesystem opened (its
+	// current size if length is 0), for reading, shared with the page cache: bytes
+	// written to the file later show through. length may exceed the file's size, so
+	// that a growing file needs no new mapping, but bytes past the file's end must
+	// never be touched (the kernel raises SIGBUS). The mapping is of f itself, not of
+	// whatever file has its name, and outlives f being closed or removed.
+	MapFile(f File, length int64) (*Mapping, error)
 }
 
 // Mapping is a read-only view of a file's bytes in memory.

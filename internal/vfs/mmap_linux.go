@@ -10,29 +10,28 @@ import (
 	"unsafe"
 )
 
-// MapReadOnly implements Mapper for the OS filesystem.
-func (osFS) MapReadOnly(name string, length int64) (*Mapping, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
+// MapFile implements Mapper for the OS filesystem.
+func (osFS) MapFile(f File, length int64) (*Mapping, error) {
+	of, ok := f.(osFile)
+	if !ok {
+		return nil, fmt.Errorf("strata/vfs: map: %T is not a file of the OS filesystem", f)
 	}
-	defer f.Close()
 	if length == 0 {
-		fi, err := f.Stat()
+		size, err := of.Size()
 		if err != nil {
 			return nil, err
 		}
-		length = fi.Size()
+		length = size
 	}
 	if length <= 0 {
 		return &Mapping{}, nil
 	}
 	if uint64(length) > uint64(^uint(0)>>1) {
-		return nil, fmt.Errorf("strata/vfs: map %s: %d bytes do not fit the address space", name, length)
+		return nil, fmt.Errorf("strata/vfs: map %s: %d bytes do not fit the address space", of.Name(), length)
 	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(length), syscall.PROT_READ, syscall.MAP_SHARED)
+	data, err := syscall.Mmap(int(of.Fd()), 0, int(length), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		return nil, &os.PathError{Op: "mmap", Path: name, Err: err}
+		return nil, &os.PathError{Op: "mmap", Path: of.Name(), Err: err}
 	}
 	m := &Mapping{data: data}
 	runtime.AddCleanup(m, func(data []byte) { _ = syscall.Munmap(data) }, data)

@@ -14,6 +14,17 @@ import (
 	"github.com/stratalog/strata/internal/vfs"
 )
 
+// mapFile opens name on the OS filesystem and maps length bytes of it.
+func mapFile(t *testing.T, name string, length int64) *vfs.Mapping {
+	t.Helper()
+	f, err := vfs.OS.OpenFile(name, os.O_RDONLY, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	m, err := vfs.OS.(vfs.Mapper).MapFile(f, length)
+	require.NoError(t, err)
+	return m
+}
+
 func pattern(n int, seed byte) []byte {
 	b := make([]byte, n)
 	for i := range b {
@@ -27,8 +38,7 @@ func pattern(n int, seed byte) []byte {
 func TestMappingWindowGrows(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "f")
 	require.NoError(t, os.WriteFile(name, pattern(1000, 1), 0o644))
-	m, err := vfs.OS.(vfs.Mapper).MapReadOnly(name, 1<<20)
-	require.NoError(t, err)
+	m := mapFile(t, name, 1<<20)
 	require.Equal(t, 1<<20, m.Len())
 	require.Equal(t, pattern(1000, 1), m.Bytes()[:1000])
 
@@ -57,8 +67,7 @@ func TestMappingPreserve(t *testing.T) {
 		name := filepath.Join(t.TempDir(), "f")
 		content := pattern(size, byte(cut))
 		require.NoError(t, os.WriteFile(name, content, 0o644))
-		m, err := vfs.OS.(vfs.Mapper).MapReadOnly(name, int64(8*page))
-		require.NoError(t, err)
+		m := mapFile(t, name, int64(8*page))
 		view := m.Bytes()[:size]
 
 		require.NoError(t, m.Preserve(int64(cut), int64(size)), "cut at %d", cut)
@@ -81,8 +90,7 @@ func TestMappingOutlivesFile(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "f")
 	content := pattern(3*os.Getpagesize(), 9)
 	require.NoError(t, os.WriteFile(name, content, 0o644))
-	m, err := vfs.OS.(vfs.Mapper).MapReadOnly(name, 0)
-	require.NoError(t, err)
+	m := mapFile(t, name, 0)
 	require.Equal(t, len(content), m.Len())
 	require.NoError(t, os.Remove(name))
 	for range 3 {
@@ -90,4 +98,24 @@ func TestMappingOutlivesFile(t *testing.T) {
 	}
 	require.Equal(t, content, m.Bytes())
 	runtime.KeepAlive(m)
+}
+
+// TestMappingIsOfTheFile checks that MapFile maps the open file, not whatever file
+// has its name by then (compaction renames a cleaned segment over a .log that is still
+// open and read).
+func TestMappingIsOfTheFile(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "f")
+	content := pattern(2*os.Getpagesize(), 3)
+	require.NoError(t, os.WriteFile(name, content, 0o644))
+	f, err := vfs.OS.OpenFile(name, os.O_RDONLY, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	other := filepath.Join(dir, "other")
+	require.NoError(t, os.WriteFile(other, pattern(100, 4), 0o644))
+	require.NoError(t, os.Rename(other, name))
+
+	m, err := vfs.OS.(vfs.Mapper).MapFile(f, 0)
+	require.NoError(t, err)
+	require.Equal(t, content, m.Bytes())
 }
