@@ -76,6 +76,8 @@ type Consumer struct {
 	byTP     map[TopicPartition]*assignment
 	next     int // index of the assignment the next Poll reads first
 
+	lastRecords, lastBytes int // size of the last Poll: how much the next one allocates up front
+
 	closed    chan struct{}
 	closeOnce sync.Once
 }
