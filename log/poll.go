@@ -44,13 +44,21 @@ func (c *Consumer) Poll(ctx context.Context) ([]*Record, error) {
 
 // fetch returns the records readable now, without waiting.
 func (c *Consumer) fetch() ([]*Record, error) {
-	var bytes int
 	// Sized like the last Poll: a steady consumer allocates each Poll's records,
-	// pointers and bytes once, instead of in doubling slabs (which allocated twice
-	// as much, and with it twice the garbage collections).
-	arena := newRecordArena(c.lastRecords, c.lastBytes)
-	out := make([]*Record, 0, c.lastRecords)
-	defer func() { c.lastRecords, c.lastBytes = len(out), bytes }()
+	// pointers and bytes once, instead of in doubling slabs.
+	// Nothing is allocated until there is a record.
+	arena := recordArena{recordsHint: c.lastRecords, bytesHint: c.lastBytes}
+	out, bytes, err := c.fetchInto(&arena, nil)
+	if len(out) > 0 {
+		c.lastRecords, c.lastBytes = len(out), bytes
+	}
+	return out, err
+}
+
+// fetchInto appends to out the records readable now, copied into arena, and returns
+// them with their size in bytes (keys, values, headers).
+func (c *Consumer) fetchInto(arena *recordArena, out []*Record) ([]*Record, int, error) {
+	bytes := 0
 	n := len(c.assigned)
 	first := c.next
 	c.next = (c.next + 1) % n
@@ -59,7 +67,7 @@ func (c *Consumer) fetch() ([]*Record, error) {
 		for len(out) < c.opts.MaxPollRecords {
 			rec, err := c.nextRecord(a)
 			if err != nil {
-				return out, err
+				return out, bytes, err
 			}
 			if rec == nil {
 				break
@@ -67,7 +75,10 @@ func (c *Consumer) fetch() ([]*Record, error) {
 			size := recordBytes(rec)
 			if len(out) > 0 && bytes+size > c.opts.MaxPollBytes {
 				a.pending = rec // the first record of the next Poll
-				return out, nil
+				return out, bytes, nil
+			}
+			if out == nil {
+				out = make([]*Record, 0, max(arena.recordsHint, 1))
 			}
 			out = append(out, arena.copy(a.tp, rec))
 			bytes += size
@@ -76,7 +87,7 @@ func (c *Consumer) fetch() ([]*Record, error) {
 			break
 		}
 	}
-	return out, nil
+	return out, bytes, nil
 }
 
 // nextRecord returns a's next record, or nil at the end of the partition, applying
@@ -183,19 +194,8 @@ type recordArena struct {
 	records []Record
 	headers []Header
 	data    []byte
-}
 
-// newRecordArena returns an arena with room for records records of bytes bytes in
-// its first slabs (within the usual bounds).
-func newRecordArena(records, bytes int) recordArena {
-	var a recordArena
-	if records > 0 {
-		a.records = make([]Record, 0, records)
-	}
-	if bytes > 0 {
-		a.data = make([]byte, 0, min(max(bytes, minArenaBytes), maxArenaBytes))
-	}
-	return a
+	recordsHint, bytesHint int // the sizes of the first slabs, if larger than the minimum
 }
 
 // Sizes of the byte slabs of a recordArena: they double from the least to the most,
@@ -208,7 +208,8 @@ const (
 // copy returns a copy of r, of partition tp, that shares no memory with r.
 func (a *recordArena) copy(tp TopicPartition, r *partition.Record) *Record {
 	if len(a.records) == cap(a.records) {
-		a.records = make([]Record, 0, max(8, 2*cap(a.records)))
+		a.records = make([]Record, 0, max(8, 2*cap(a.records), a.recordsHint))
+		a.recordsHint = 0
 	}
 	a.records = append(a.records, Record{
 		Topic:     tp.Topic,
@@ -238,7 +239,8 @@ func (a *recordArena) bytes(b []byte) []byte {
 		return nil
 	}
 	if a.data == nil || cap(a.data)-len(a.data) < len(b) {
-		a.data = make([]byte, 0, max(len(b), min(2*cap(a.data), maxArenaBytes), minArenaBytes))
+		a.data = make([]byte, 0, max(len(b), min(max(2*cap(a.data), a.bytesHint), maxArenaBytes), minArenaBytes))
+		a.bytesHint = 0
 	}
 	start := len(a.data)
 	a.data = append(a.data, b...)
