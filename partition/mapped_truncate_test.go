@@ -4,38 +4,19 @@ package partition_test
 
 import (
 	"bytes"
-	"fmt"
-	"runtime/debug"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stratalog/strata/internal/memtest"
 	"github.com/stratalog/strata/partition"
 )
 
-var touchSink byte
-
-// touchAll reads every byte of b and returns the fault (SIGBUS/SIGSEGV turned
-// into a panic by SetPanicOnFault) instead of letting it kill the test binary.
-func touchAll(b []byte) (fault error) {
-	old := debug.SetPanicOnFault(true)
-	defer debug.SetPanicOnFault(old)
-	defer func() {
-		if r := recover(); r != nil {
-			fault = fmt.Errorf("%v", r)
-		}
-	}()
-	var sum byte
-	for _, c := range b {
-		sum += c
-	}
-	touchSink += sum
-	return nil
-}
-
+// requireIntact checks that rec, which its Reader still promises valid, reads without
+// a fault and holds value(offset).
 func requireIntact(t *testing.T, rec *partition.Record, offset int64) {
 	t.Helper()
-	fault := touchAll(rec.Value)
+	fault := memtest.Touch(rec.Value)
 	require.NoError(t, fault, "reading a record the Reader still promises valid")
 	require.True(t, bytes.Equal(value(offset), rec.Value), "record %d changed under its Reader: %q", offset, rec.Value)
 }

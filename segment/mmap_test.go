@@ -4,36 +4,15 @@ package segment_test
 
 import (
 	"bytes"
-	"fmt"
 	"os"
-	"runtime/debug"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stratalog/strata/internal/memtest"
 	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/segment"
 )
-
-var touchSink byte
-
-// touchAll reads every byte of b and returns the fault (turned into a panic by
-// SetPanicOnFault) instead of letting it kill the test binary.
-func touchAll(b []byte) (fault error) {
-	old := debug.SetPanicOnFault(true)
-	defer debug.SetPanicOnFault(old)
-	defer func() {
-		if r := recover(); r != nil {
-			fault = fmt.Errorf("%v", r)
-		}
-	}()
-	var sum byte
-	for _, c := range b {
-		sum += c
-	}
-	touchSink += sum
-	return nil
-}
 
 // TestViewMapsTheOpenFile: a segment first read while small has a 1 MiB window; it
 // grows and is sealed, and a later View past the window maps the .log again. During
@@ -80,7 +59,7 @@ func TestViewMapsTheOpenFile(t *testing.T) {
 	if !ok {
 		return // reading through the file would be correct
 	}
-	fault := touchAll(view)
+	fault := memtest.Touch(view)
 	require.NoError(t, fault, "View returned bytes past the end of the file it mapped")
 	require.True(t, bytes.Equal(batches[last], view), "View returned another file's bytes")
 	_ = m
