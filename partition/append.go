@@ -265,8 +265,15 @@ func (p *Partition) sealAndCreate(base int64) (s, old *segment.Segment, err erro
 // mapSealed maps a sealed segment for reads. Failing to map costs speed, not
 // correctness (reads fall back to the file), so it is only logged.
 func (p *Partition) mapSealed(s *segment.Segment) {
-	if err := s.MapForReads(); err != nil {
-		p.logger.Warn("cannot map sealed segment; reading it through the file", "file", s.Path(), "err", err)
+	_ = s.MapForReads() // its error is the one reportMapError takes
+	p.reportMapError(s)
+}
+
+// reportMapError logs, once per segment, that s could not be mapped and is read
+// through the file (past vm.max_map_count, for one).
+func (p *Partition) reportMapError(s *segment.Segment) {
+	if err := s.TakeMapError(); err != nil {
+		p.logger.Warn("cannot map segment; reading it through the file", "file", s.Path(), "err", err)
 	}
 }
 

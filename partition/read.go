@@ -41,6 +41,7 @@ func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []by
 	}
 	view, m, ok := s.View(pos, n)
 	if !ok {
+		p.reportMapError(s)
 		b, err := p.readWhole(dst, s, pos, n, first)
 		return b, nil, err
 	}

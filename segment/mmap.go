@@ -109,13 +109,24 @@ func (s *Segment) mapping(need int64, window bool) (*vfs.Mapping, error) {
 		err = errors.New("strata/segment: mapped log shorter than the segment")
 	}
 	if err != nil {
-		s.mu.mapFailed = true
+		s.mu.mapFailed, s.mu.mapErr = true, err
 		return nil, err
 	}
 	// A mapping it replaces stays mapped for whoever still reads through it (and
 	// stays in s.mu.viewed if View handed it out).
 	s.mu.mapped, s.mu.viewedCurrent = m, false
 	return m, nil
+}
+
+// TakeMapError returns, once, the error that made the segment give up mapping its
+// .log (it is read through the file from then on: slower, not wrong), for the caller
+// to log; nil if there was none or it was taken already.
+func (s *Segment) TakeMapError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.mu.mapErr
+	s.mu.mapErr = nil
+	return err
 }
 
 // ensureMapped maps the .log, as View does, if the filesystem can and no mapping

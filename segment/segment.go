@@ -53,6 +53,7 @@ type Segment struct {
 		viewedCurrent        bool                        // View handed mapped out: it is in viewed
 		viewed               []weak.Pointer[vfs.Mapping] // mappings View handed out
 		mapFailed            bool                        // mapping failed, or a truncation did: read through the file
+		mapErr               error                       // why mapping failed, until TakeMapError
 		closed               bool
 	}
 }
