@@ -59,7 +59,7 @@ type Decoder struct {
 func (d *Decoder) Reset(b []byte) error {
 	d.header = BatchHeader{}
 	d.records, d.pos, d.remaining, d.lastDelta, d.err = nil, 0, 0, -1, nil
-	h, err := ParseBatchHeader(b, math.MaxInt32+BatchOverhead)
+	h, err := ParseBatchHeader(b, math.MaxInt) // no bound but b itself
 	if err != nil {
 		d.err = err
 		return err

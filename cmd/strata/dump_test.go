@@ -167,7 +167,7 @@ func TestDumpCodecs(t *testing.T) {
 				t.Fatalf("%d batches of %s, want %d", n, codec, dumpBatches)
 			}
 			last := dumpBatches*dumpRecordsPerBatch - 1
-			if want := fmt.Sprintf("| offset: %d CreateTime: %d keySize: 4 valueSize: 200 sequence: -1 headers: [] key: k%d payload: v%d-", last, dumpFirstTimestampMs+last, last, last); !strings.Contains(out, want) {
+			if want := fmt.Sprintf("| offset: %d CreateTime: %d keySize: 4 valueSize: 200 sequence: -1 headers: [] key: k%d payload: v%d-", last, dumpFirstTimestampMs+int64(last), last, last); !strings.Contains(out, want) {
 				t.Fatalf("no line %q in:\n%s", want, out)
 			}
 		})
