@@ -99,11 +99,18 @@
 // holds the one its records point into until its next call: retention, compaction or
 // Close cannot unmap bytes under it, and TruncateTo first turns the mapped bytes it
 // cuts into private copies (mremap), so a reader in the middle of them never faults
-// and never sees them change. Deleted segments therefore keep their disk space while
-// a Reader holds their mapping (until its next call: a paused consumer keeps the
-// segment it last read) and until a garbage collection runs. The price of mapping:
-// an I/O error while reading mapped bytes is a fault that stops the process, where a
-// read would return an error; other platforms read through the file.
+// and never sees them change.
+//
+// Consequences: deleted segments keep their disk space while a Reader holds their
+// mapping (until its next call: a paused consumer keeps the segment it last read) and
+// until a garbage collection runs. An I/O error while reading mapped bytes is a fault
+// that stops the process, where a read would return an error. One case is not
+// covered: a Reader of a closed Partition whose directory is opened again in the same
+// process and truncated there (TruncateTo, or recovery) may fault on the records it
+// still holds, since what to preserve is known per Partition, not per file; let such
+// a Reader make its next call (it returns ErrClosed) before reopening. A segment that
+// cannot be mapped (past vm.max_map_count) is logged once and read through the file,
+// as on other platforms.
 //
 // A Reader verifies each batch's CRC-32C before decoding it; SetCheckCRCs(false)
 // skips that (Kafka's check.crcs=false), for about a third more speed on 100-byte

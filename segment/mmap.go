@@ -122,6 +122,12 @@ func (s *Segment) mapping(need int64, window bool) (*vfs.Mapping, error) {
 // .log (it is read through the file from then on: slower, not wrong), for the caller
 // to log; nil if there was none or it was taken already.
 func (s *Segment) TakeMapError() error {
+	s.mu.RLock()
+	none := s.mu.mapErr == nil
+	s.mu.RUnlock()
+	if none { // the common case, on every read of a segment that cannot be mapped
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.mu.mapErr

@@ -20,8 +20,9 @@ func (s *Segment) TruncateTo(offset int64) (err error) {
 		return nil
 	}
 	defer func() {
-		if err != nil { // the file's size and s.mu.size may disagree: never map it again
-			s.mu.mapFailed = true
+		if err != nil { // the file's size and s.mu.size may disagree, and the current
+			// mapping may be partly preserved: never map the segment again
+			s.mu.mapFailed, s.mu.mapped, s.mu.viewedCurrent = true, nil, false
 		}
 	}()
 	if err := s.preserveMappedLocked(pos); err != nil { // before the file shrinks
