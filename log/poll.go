@@ -45,20 +45,19 @@ func (c *Consumer) Poll(ctx context.Context) ([]*Record, error) {
 // fetch returns the records readable now, without waiting.
 func (c *Consumer) fetch() ([]*Record, error) {
 	// Sized like the last Poll: a steady consumer allocates each Poll's records,
-	// pointers and bytes once, instead of in doubling slabs.
-	// Nothing is allocated until there is a record.
+	// pointers and bytes once, instead of in doubling slabs; and nothing until there
+	// is a record.
 	arena := recordArena{recordsHint: c.lastRecords, bytesHint: c.lastBytes}
-	out, bytes, err := c.fetchInto(&arena, nil)
+	out, bytes, err := c.fetchInto(&arena)
 	if len(out) > 0 {
 		c.lastRecords, c.lastBytes = len(out), bytes
 	}
 	return out, err
 }
 
-// fetchInto appends to out the records readable now, copied into arena, and returns
-// them with their size in bytes (keys, values, headers).
-func (c *Consumer) fetchInto(arena *recordArena, out []*Record) ([]*Record, int, error) {
-	bytes := 0
+// fetchInto returns the records readable now, copied into arena, with their size in
+// bytes (keys, values, headers).
+func (c *Consumer) fetchInto(arena *recordArena) (out []*Record, bytes int, err error) {
 	n := len(c.assigned)
 	first := c.next
 	c.next = (c.next + 1) % n

@@ -65,13 +65,7 @@ func (s *Segment) viewMapping(end int64) (*vfs.Mapping, error) {
 		return nil, nil // replaced or dropped meanwhile: read through the file this time
 	}
 	if !s.mu.viewedCurrent {
-		live := s.mu.viewed[:0]
-		for _, w := range s.mu.viewed {
-			if w.Value() != nil {
-				live = append(live, w)
-			}
-		}
-		s.mu.viewed = append(live, weak.Make(m))
+		s.mu.viewed = append(s.liveViewedLocked(), weak.Make(m))
 		s.mu.viewedCurrent = true
 	}
 	return m, nil
@@ -168,16 +162,26 @@ func (s *Segment) readerLocked(end int64) (io.ReaderAt, int) {
 // file, which a later truncation may cut too. A mapping only lookups used (Find,
 // ReadAt, FindTimestamp, which the caller orders before TruncateTo) is just dropped.
 func (s *Segment) preserveMappedLocked(pos int64) error {
-	live := s.mu.viewed[:0]
+	s.mu.viewed = s.liveViewedLocked()
 	for _, w := range s.mu.viewed {
-		if m := w.Value(); m != nil {
+		if m := w.Value(); m != nil { // nil if let go since: nothing to preserve
 			if err := m.Preserve(pos, s.mu.size); err != nil {
 				return err
 			}
+		}
+	}
+	s.mu.mapped, s.mu.viewedCurrent = nil, false
+	return nil
+}
+
+// liveViewedLocked returns s.mu.viewed without the mappings nobody holds any more.
+func (s *Segment) liveViewedLocked() []weak.Pointer[vfs.Mapping] {
+	live := s.mu.viewed[:0]
+	for _, w := range s.mu.viewed {
+		if w.Value() != nil {
 			live = append(live, w)
 		}
 	}
 	clear(s.mu.viewed[len(live):])
-	s.mu.viewed, s.mu.mapped, s.mu.viewedCurrent = live, nil, false
-	return nil
+	return live
 }

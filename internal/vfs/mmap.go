@@ -38,10 +38,7 @@ func (m *Mapping) Len() int { return len(m.data) }
 // ReadAt copies the mapped bytes at off into p, as io.ReaderAt; reading past Len is
 // io.EOF.
 func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, io.EOF
-	}
-	if off >= int64(len(m.data)) {
+	if off < 0 || off >= int64(len(m.data)) {
 		return 0, io.EOF
 	}
 	n := copy(p, m.data[off:])
