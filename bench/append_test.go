@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stratalog/strata/internal/benchreport"
 	"github.com/stratalog/strata/partition"
 	"github.com/stratalog/strata/segment"
 )
@@ -88,14 +89,14 @@ func benchmarkAppend(b *testing.B, p *partition.Partition, records []partition.R
 	b.ReportAllocs()
 	roller := untimedRoller{p: p}
 	syncsBefore := p.Stats().Syncs
-	allocsBefore := mallocs()
+	allocsBefore := benchreport.Mallocs()
 	for b.Loop() {
 		if _, err := p.Append(ctx, records); err != nil {
 			b.Fatal(err)
 		}
 		roller.appended(b, size)
 	}
-	reportRecords(b, int64(b.N)*int64(len(records)), allocsBefore)
+	benchreport.Records(b, int64(b.N)*int64(len(records)), allocsBefore)
 	b.ReportMetric(float64(p.Stats().Syncs-syncsBefore)/float64(b.N), "fsyncs/op")
 }
 
@@ -134,7 +135,7 @@ func BenchmarkAppendBatchMiB(b *testing.B) {
 			b.SetBytes(int64(len(batch)))
 			b.ReportAllocs()
 			roller := untimedRoller{p: p}
-			allocsBefore := mallocs()
+			allocsBefore := benchreport.Mallocs()
 			for b.Loop() {
 				// AppendBatch rewrites the base offset in place; the CRC does not cover
 				// it, so the same bytes are a valid batch again on the next op.
@@ -143,7 +144,7 @@ func BenchmarkAppendBatchMiB(b *testing.B) {
 				}
 				roller.appended(b, len(batch))
 			}
-			reportRecords(b, int64(b.N)*mibRecords, allocsBefore)
+			benchreport.Records(b, int64(b.N)*mibRecords, allocsBefore)
 		})
 	}
 }
@@ -169,7 +170,7 @@ func BenchmarkBaselineFile(b *testing.B) {
 			defer f.Close()
 			b.SetBytes(int64(len(batch)))
 			b.ReportAllocs()
-			allocsBefore := mallocs()
+			allocsBefore := benchreport.Mallocs()
 			for b.Loop() {
 				if _, err := f.Write(batch); err != nil {
 					b.Fatal(err)
@@ -180,7 +181,7 @@ func BenchmarkBaselineFile(b *testing.B) {
 					}
 				}
 			}
-			reportRecords(b, int64(b.N)*mibRecords, allocsBefore)
+			benchreport.Records(b, int64(b.N)*mibRecords, allocsBefore)
 		})
 	}
 }
@@ -202,13 +203,13 @@ func BenchmarkBaselineWrite(b *testing.B) {
 			defer f.Close()
 			b.SetBytes(int64(len(batch)))
 			b.ReportAllocs()
-			allocsBefore := mallocs()
+			allocsBefore := benchreport.Mallocs()
 			for b.Loop() {
 				if _, err := f.Write(batch); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportRecords(b, int64(b.N)*int64(c.batch), allocsBefore)
+			benchreport.Records(b, int64(b.N)*int64(c.batch), allocsBefore)
 		})
 	}
 }
@@ -229,7 +230,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 				perWriter[w] = makeRecords(1, 100)
 			}
 			syncsBefore := p.Stats().Syncs
-			allocsBefore := mallocs()
+			allocsBefore := benchreport.Mallocs()
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			b.ResetTimer()
@@ -245,7 +246,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 			}
 			wg.Wait()
 			b.StopTimer()
-			reportRecords(b, int64(b.N), allocsBefore)
+			benchreport.Records(b, int64(b.N), allocsBefore)
 			b.ReportMetric(float64(p.Stats().Syncs-syncsBefore)/float64(b.N), "fsyncs/record")
 		})
 	}

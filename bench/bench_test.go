@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 
 	"github.com/stratalog/strata/partition"
@@ -151,26 +150,6 @@ func randomOffsets(n int, end int64) []int64 {
 		offsets[i] = rng.Int64N(end)
 	}
 	return offsets
-}
-
-// mallocs returns the number of heap allocations so far.
-func mallocs() uint64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.Mallocs
-}
-
-// reportRecords reports records/s and ns/record for records moved during the timed
-// part of the benchmark, and allocs/record for the allocations since allocsBefore (a
-// mallocs() reading taken just before the loop).
-func reportRecords(b *testing.B, records int64, allocsBefore uint64) {
-	allocs := mallocs() - allocsBefore
-	if records == 0 || b.Elapsed() <= 0 {
-		return
-	}
-	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(records), "ns/record")
-	b.ReportMetric(float64(allocs)/float64(records), "allocs/record")
 }
 
 // TestFixtures checks, on a small partition, that the helpers the benchmarks rely on

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratalog/strata/internal/benchreport"
 	"github.com/stratalog/strata/log"
 )
 
@@ -40,7 +41,7 @@ func BenchmarkGroupConsume(b *testing.B) {
 	b.Run("consumers=group/members=4", func(b *testing.B) {
 		b.SetBytes(total * 100)
 		b.ReportAllocs()
-		allocs := mallocs()
+		allocs := benchreport.Mallocs()
 		b.ResetTimer()
 		for i := range b.N {
 			b.StopTimer()
@@ -89,7 +90,7 @@ func BenchmarkGroupConsume(b *testing.B) {
 			b.StartTimer()
 		}
 		b.StopTimer()
-		reportRecords(b, int64(b.N)*total, allocs)
+		benchreport.Records(b, int64(b.N)*total, allocs)
 	})
 }
 

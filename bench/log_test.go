@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratalog/strata/internal/benchreport"
 	"github.com/stratalog/strata/log"
 	"github.com/stratalog/strata/partition"
 )
@@ -91,7 +92,7 @@ func BenchmarkProduce(b *testing.B) {
 				ctx := context.Background()
 				b.SetBytes(perOp * 100)
 				b.ReportAllocs()
-				allocs := mallocs()
+				allocs := benchreport.Mallocs()
 				b.ResetTimer()
 				for range b.N {
 					if err := s.Produce(ctx, records...); err != nil {
@@ -99,7 +100,7 @@ func BenchmarkProduce(b *testing.B) {
 					}
 				}
 				b.StopTimer()
-				reportRecords(b, int64(b.N)*perOp, allocs)
+				benchreport.Records(b, int64(b.N)*perOp, allocs)
 			})
 			b.Run(fmt.Sprintf("api=async/partitions=%d/batch-bytes=16KiB/sync=%s", partitions, sm.name), func(b *testing.B) {
 				benchAsyncProduce(b, partitions, sm.mode, 0)
@@ -131,7 +132,7 @@ func benchAsyncProduce(b *testing.B, partitions int, mode log.SyncMode, batchByt
 	}
 	b.SetBytes(perOp * 100)
 	b.ReportAllocs()
-	allocs := mallocs()
+	allocs := benchreport.Mallocs()
 	b.ResetTimer()
 	for range b.N {
 		for _, r := range records {
@@ -145,7 +146,7 @@ func benchAsyncProduce(b *testing.B, partitions int, mode log.SyncMode, batchByt
 	if err := failed.Load(); err != nil {
 		b.Fatal(*err)
 	}
-	reportRecords(b, int64(b.N)*perOp, allocs)
+	benchreport.Records(b, int64(b.N)*perOp, allocs)
 }
 
 // benchPartitionAppend appends perOp 100 B records as one batch per op to p.
@@ -154,7 +155,7 @@ func benchPartitionAppend(b *testing.B, p *partition.Partition, perOp int) {
 	ctx := context.Background()
 	b.SetBytes(int64(perOp) * 100)
 	b.ReportAllocs()
-	allocs := mallocs()
+	allocs := benchreport.Mallocs()
 	b.ResetTimer()
 	for range b.N {
 		if _, err := p.Append(ctx, records); err != nil {
@@ -162,7 +163,7 @@ func benchPartitionAppend(b *testing.B, p *partition.Partition, perOp int) {
 		}
 	}
 	b.StopTimer()
-	reportRecords(b, int64(b.N)*int64(perOp), allocs)
+	benchreport.Records(b, int64(b.N)*int64(perOp), allocs)
 }
 
 // BenchmarkConsume measures a Consumer assigned every partition of a topic holding
@@ -254,7 +255,7 @@ func benchPlainConsume(b *testing.B, s *log.Store, partitions, total int) {
 	}
 	b.SetBytes(int64(total) * 100)
 	b.ReportAllocs()
-	allocs := mallocs()
+	allocs := benchreport.Mallocs()
 	b.ResetTimer()
 	for range b.N {
 		if err := consumer.SeekToBeginning(tps...); err != nil {
@@ -269,5 +270,5 @@ func benchPlainConsume(b *testing.B, s *log.Store, partitions, total int) {
 		}
 	}
 	b.StopTimer()
-	reportRecords(b, int64(b.N)*int64(total), allocs)
+	benchreport.Records(b, int64(b.N)*int64(total), allocs)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stratalog/strata/internal/benchreport"
 	"github.com/stratalog/strata/partition"
 )
 
@@ -31,14 +32,14 @@ func BenchmarkRead(b *testing.B) {
 			}
 			b.SetBytes(size)
 			b.ReportAllocs()
-			allocsBefore := mallocs()
+			allocsBefore := benchreport.Mallocs()
 			for b.Loop() {
 				n, _, err := readPass(r)
 				if err != nil || n != end {
 					b.Fatalf("read %d records of %d: %v", n, end, err)
 				}
 			}
-			reportRecords(b, int64(b.N)*end, allocsBefore)
+			benchreport.Records(b, int64(b.N)*end, allocsBefore)
 		}
 	}
 	b.Run("sequential", sequential(true))
@@ -51,7 +52,7 @@ func BenchmarkRead(b *testing.B) {
 		}
 		b.SetBytes(size)
 		b.ReportAllocs()
-		allocsBefore := mallocs()
+		allocsBefore := benchreport.Mallocs()
 		for b.Loop() {
 			var total, reached int64
 			buf, total, reached, err = readBatchesPass(p, buf, 1<<20, end)
@@ -59,7 +60,7 @@ func BenchmarkRead(b *testing.B) {
 				b.Fatalf("read %d bytes up to offset %d of %d: %v", total, reached, end, err)
 			}
 		}
-		reportRecords(b, int64(b.N)*end, allocsBefore)
+		benchreport.Records(b, int64(b.N)*end, allocsBefore)
 	})
 }
 

@@ -5,10 +5,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/stratalog/strata/internal/benchreport"
 )
 
 // The workloads' sizes: 100 B values; appends of 1000 records; "1 MiB" batches of
@@ -131,25 +132,6 @@ func syncName(sync bool) string {
 	return "none"
 }
 
-// mallocs returns the number of heap allocations so far.
-func mallocs() uint64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.Mallocs
-}
-
-// reportRecords reports records/s, ns/record and allocs/record (allocations of the
-// whole process since allocsBefore) for records moved in the timed part.
-func reportRecords(b *testing.B, records int64, allocsBefore uint64) {
-	allocs := mallocs() - allocsBefore
-	if records == 0 || b.Elapsed() <= 0 {
-		return
-	}
-	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(records), "ns/record")
-	b.ReportMetric(float64(allocs)/float64(records), "allocs/record")
-}
-
 // fill appends n records of valueSize in batches of batch, outside any timer.
 func fill(tb testing.TB, s store, n, batch int) {
 	tb.Helper()
@@ -199,13 +181,13 @@ func benchAppend(b *testing.B, s store, values [][]byte) {
 	prepared := s.prepare(values)
 	b.SetBytes(int64(len(values) * valueSize))
 	b.ReportAllocs()
-	allocsBefore := mallocs()
+	allocsBefore := benchreport.Mallocs()
 	for b.Loop() {
 		if err := s.append(prepared); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportRecords(b, int64(b.N)*int64(len(values)), allocsBefore)
+	benchreport.Records(b, int64(b.N)*int64(len(values)), allocsBefore)
 }
 
 // benchBaselineFile writes strata's encoding of values with one f.Write and one
@@ -219,7 +201,7 @@ func benchBaselineFile(b *testing.B, values [][]byte) {
 	defer f.Close()
 	b.SetBytes(int64(len(values) * valueSize))
 	b.ReportAllocs()
-	allocsBefore := mallocs()
+	allocsBefore := benchreport.Mallocs()
 	for b.Loop() {
 		if _, err := f.Write(batch); err != nil {
 			b.Fatal(err)
@@ -228,7 +210,7 @@ func benchBaselineFile(b *testing.B, values [][]byte) {
 			b.Fatal(err)
 		}
 	}
-	reportRecords(b, int64(b.N)*int64(len(values)), allocsBefore)
+	benchreport.Records(b, int64(b.N)*int64(len(values)), allocsBefore)
 }
 
 // BenchmarkAppendConcurrent measures durable single-record appends (one record of
@@ -250,7 +232,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 				}
 				b.SetBytes(valueSize)
 				b.ReportAllocs()
-				allocsBefore := mallocs()
+				allocsBefore := benchreport.Mallocs()
 				var next atomic.Int64
 				var wg sync.WaitGroup
 				b.ResetTimer()
@@ -266,7 +248,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 				}
 				wg.Wait()
 				b.StopTimer()
-				reportRecords(b, int64(b.N), allocsBefore)
+				benchreport.Records(b, int64(b.N), allocsBefore)
 			})
 		}
 	}
@@ -292,11 +274,11 @@ func BenchmarkRead(b *testing.B) {
 			readAll() // warm: buffers, caches, a consumer's first fetch
 			b.SetBytes(readRecords * valueSize)
 			b.ReportAllocs()
-			allocsBefore := mallocs()
+			allocsBefore := benchreport.Mallocs()
 			for b.Loop() {
 				readAll()
 			}
-			reportRecords(b, int64(b.N)*readRecords, allocsBefore)
+			benchreport.Records(b, int64(b.N)*readRecords, allocsBefore)
 		})
 	}
 }
