@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // TestCrashLosesOnlyUnsyncedEntries flushes entries without syncing, simulates power

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/stratalog/strata/index"
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // A segment with base offset 368769 indexes a batch every 4 KiB of log, then finds

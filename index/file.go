@@ -8,7 +8,7 @@ import (
 	"os"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // indexFile is the file side shared by OffsetIndex and TimeIndex: which entries are

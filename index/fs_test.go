@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // countingFS wraps a vfs.FS and counts file operations.

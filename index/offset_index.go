@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // OffsetIndex is a segment's sparse offset index (.index file): entries that map an

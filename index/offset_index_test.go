@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // offsetPair is an absolute (offset, position) entry, as the API speaks.

@@ -3,7 +3,7 @@ package index
 import (
 	"testing"
 
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // Sync leaves on disk exactly what the index holds, also when the index was

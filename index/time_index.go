@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // TimeIndex is a segment's time index (.timeindex file): entries (timestamp, offset)

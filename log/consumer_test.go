@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/vfs"
 )
 
 func newConsumer(t testing.TB, s *log.Store, opts log.ConsumerOptions, tps ...log.TopicPartition) *log.Consumer {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/stratalog/strata/group"
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // A coordinator starting while the store closes is either closed by Close or never

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // Format: the store's files at the top of its directory.

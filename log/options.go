@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // DefaultRetentionCheckInterval is how often a store applies retention in the
@@ -14,8 +14,9 @@ const DefaultRetentionCheckInterval = 5 * time.Minute
 // Options configure a Store. The zero value is valid and means the defaults; Open
 // takes a copy, so the caller may reuse or change its Options afterwards.
 type Options struct {
-	// FS is the filesystem. Default the OS's. Tests use in-memory, crashable and
-	// fault-injecting filesystems here.
+	// FS is the filesystem. Default the OS's (vfs.OS). Tests, strata's and an
+	// application's own, use vfs's in-memory, crashable and fault-injecting
+	// filesystems here to simulate crashes and I/O errors.
 	FS vfs.FS
 	// Logger receives topic changes, recovery reports and background failures.
 	// Default: discard.

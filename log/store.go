@@ -11,8 +11,8 @@ import (
 
 	"github.com/stratalog/strata/group"
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/vfs"
 )
 
 // Store is a directory of topics: what an application opens. It is safe for

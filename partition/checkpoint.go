@@ -7,7 +7,7 @@ import (
 	"strconv"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // CheckpointFile is the name of the file in a partition directory that records the

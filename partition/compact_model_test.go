@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/partition"
 	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
 )
 
 // TestCompactionModel is a model-based property test of compaction. A seeded random

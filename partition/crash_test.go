@@ -30,9 +30,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stratalog/strata/index"
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/partition"
 	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
 )
 
 // partitionDir is the directory the open helper uses.

@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/vfs"
 )
 
 // TestHooks: rolls, fsyncs and retention are reported, once each.

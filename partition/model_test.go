@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/partition"
 	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
 )
 
 // TestModel is a model-based property test. A seeded random sequence of operations

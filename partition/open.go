@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
 )
 
 // Open opens the partition in dir, creating the directory and an empty log if there

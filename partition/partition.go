@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
 )
 
 // Record is one record of a partition: offset, timestamp (ms since the Unix epoch),

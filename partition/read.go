@@ -6,8 +6,8 @@ import (
 	"sort"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
 )
 
 // ReadBatches appends to dst the bytes of whole batches, starting with the batch that

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
 )
 
 // DefaultReadBytes is how many bytes of batches a Reader fetches at a time.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/vfs"
 )
 
 // TestGroupCommit: concurrent durable appends share fsyncs, and each is readable and

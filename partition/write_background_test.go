@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/vfs"
 )
 
 // Writes during a slow fsync do not pile up background fsync goroutines: at most

@@ -5,7 +5,7 @@ import (
 	"io"
 	"weak"
 
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // Sizes of the mapping of a segment that is still being appended to: it maps more than

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stratalog/strata/internal/memtest"
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
 )
 
 // TestViewsSurviveConcurrentTruncation: two readers View random ranges of a segment

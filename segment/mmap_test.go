@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stratalog/strata/internal/memtest"
-	"github.com/stratalog/strata/internal/vfs"
 	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
 )
 
 // TestViewMapsTheOpenFile: a segment first read while small has a 1 MiB window; it

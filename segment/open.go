@@ -8,7 +8,7 @@ import (
 
 	"github.com/stratalog/strata/index"
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // Truncation reports bytes that recovery cut from the end of a .log.

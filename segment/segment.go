@@ -10,7 +10,7 @@ import (
 
 	"github.com/stratalog/strata/index"
 	"github.com/stratalog/strata/internal/errs"
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // Limits that follow from the index entry layout (Format): positions are uint32, and

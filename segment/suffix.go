@@ -4,7 +4,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // CreateWithSuffix creates a new, empty segment like Create, except that its three

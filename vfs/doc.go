@@ -1,7 +1,10 @@
 // Package vfs is the small filesystem interface that every strata layer uses for disk
 // access, so that tests can run the same code on an in-memory filesystem, simulate a
 // crash that drops or tears unsynced writes, and inject errors (ENOSPC, EIO, short
-// writes).
+// writes). It is public so that applications can test their own crash handling the
+// same way: pass a filesystem from this package in log.Options.FS (or
+// partition.Options.FS), crash it or fail its calls, and reopen the store on the
+// result. pebble's vfs and errorfs packages are the model.
 //
 // # Implementations
 //

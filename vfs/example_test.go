@@ -5,7 +5,7 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/stratalog/strata/internal/vfs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // A write is durable once the file is synced and its name once its directory is.
