@@ -155,7 +155,7 @@ func readMetadata(fsys vfs.FS, dir string) (meta metadataFile, found bool, err e
 	if info.Size() > maxMetadataBytes {
 		return metadataFile{}, true, errs.Corruptf(path, 0, "%d bytes, more than the %d believed", info.Size(), maxMetadataBytes)
 	}
-	data, err := vfs.ReadFile(fsys, path)
+	data, err := vfs.ReadFileLimit(fsys, path, maxMetadataBytes)
 	if err != nil {
 		return metadataFile{}, true, err
 	}

@@ -59,7 +59,7 @@ func decodeCheckpoint(path string, data []byte) (checkpoint, error) {
 // readCheckpoint reads the checkpoint in dir; found is false if there is none.
 func readCheckpoint(fsys vfs.FS, dir string) (c checkpoint, found bool, err error) {
 	path := filepath.Join(dir, CheckpointFile)
-	data, err := vfs.ReadFile(fsys, path)
+	data, err := readSmallFile(fsys, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return checkpoint{}, false, nil
 	}

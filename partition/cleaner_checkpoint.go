@@ -48,7 +48,7 @@ func decodeCleanerCheckpoint(path string, data []byte) (int64, error) {
 // file, and 0 with a *CorruptError if the file is damaged (the caller logs it).
 func readCleanerCheckpoint(fsys vfs.FS, dir string) (int64, error) {
 	path := filepath.Join(dir, CleanerCheckpointFile)
-	data, err := vfs.ReadFile(fsys, path)
+	data, err := readSmallFile(fsys, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}

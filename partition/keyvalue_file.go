@@ -3,12 +3,14 @@ package partition
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"strconv"
 	"strings"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // The checkpoint files of a partition share one text format: a first line naming
@@ -16,6 +18,20 @@ import (
 // "crc32c XXXXXXXX", the CRC-32C of every byte before it in lowercase hex.
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// maxSmallFileBytes bounds what Open reads of a checkpoint file: a damaged file
+// claiming gigabytes is corrupt, not read.
+const maxSmallFileBytes = 1 << 20
+
+// readSmallFile reads a checkpoint file of at most maxSmallFileBytes; a larger one is
+// a *CorruptError.
+func readSmallFile(fsys vfs.FS, path string) ([]byte, error) {
+	data, err := vfs.ReadFileLimit(fsys, path, maxSmallFileBytes)
+	if errors.Is(err, vfs.ErrTooLarge) {
+		return nil, errs.Corruptf(path, 0, "%v", err)
+	}
+	return data, err
+}
 
 // encodeKeyValues returns a file of format name at version, with the
 // fields in the given order (pairs of key and value) and its CRC line.

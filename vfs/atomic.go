@@ -2,8 +2,10 @@ package vfs
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 )
@@ -36,8 +38,15 @@ func WriteFileAtomic(fsys FS, path string, data []byte) error {
 	return fsys.SyncDir(filepath.Dir(path))
 }
 
-// ReadFile returns the whole content of the file at path.
+// ReadFile returns the whole content of the file at path. Files strata reads use
+// ReadFileLimit, so that no file can make it allocate without bound.
 func ReadFile(fsys FS, path string) ([]byte, error) {
+	return ReadFileLimit(fsys, path, math.MaxInt64)
+}
+
+// ReadFileLimit returns the whole content of the file at path, or an error wrapping
+// ErrTooLarge, before reading anything, if the file holds more than limit bytes.
+func ReadFileLimit(fsys FS, path string, limit int64) ([]byte, error) {
 	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
@@ -46,6 +55,9 @@ func ReadFile(fsys FS, path string) ([]byte, error) {
 	size, err := f.Size()
 	if err != nil {
 		return nil, err
+	}
+	if size > limit || size > math.MaxInt {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: %d bytes, at most %d read", ErrTooLarge, size, limit)}
 	}
 	data := make([]byte, size)
 	n, err := f.ReadAt(data, 0)

@@ -22,6 +22,13 @@ var (
 	// ErrNotDir is returned by MemFS when a path component, or the target of a
 	// directory operation, is a file.
 	ErrNotDir = errors.New("strata/vfs: not a directory")
+	// ErrSymlink is returned by OpenFile and Lock when the named file is a symlink:
+	// strata never follows a symlink found inside its store, so that a planted link
+	// cannot make it write, truncate or delete a file outside the store.
+	ErrSymlink = errors.New("strata/vfs: refusing to follow a symlink")
+	// ErrTooLarge is returned by ReadFileLimit for a file larger than the bound its
+	// reader allows.
+	ErrTooLarge = errors.New("strata/vfs: file larger than its reader allows")
 	// ErrInjected is returned by a file system made with NewFaulty when a Fault has no
 	// Err of its own.
 	ErrInjected = errors.New("strata/vfs: injected fault")

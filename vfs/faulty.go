@@ -12,7 +12,7 @@ import (
 // Op names a file system operation, for fault injection.
 type Op int
 
-// Operations that an Injector sees. File.Size is reported as OpStat.
+// Operations that an Injector sees. File.Size and FS.Lstat are reported as OpStat.
 const (
 	OpOpen Op = iota + 1
 	OpRead
@@ -241,6 +241,13 @@ func (f *faultyFS) Stat(name string) (fs.FileInfo, error) {
 		return nil, err
 	}
 	return f.inner.Stat(name)
+}
+
+func (f *faultyFS) Lstat(name string) (fs.FileInfo, error) {
+	if err := f.check(OpStat, name); err != nil {
+		return nil, err
+	}
+	return f.inner.Lstat(name)
 }
 
 func (f *faultyFS) SyncDir(name string) error {

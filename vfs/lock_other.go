@@ -14,7 +14,7 @@ import (
 // removes the lock file. Unlike flock, a crashed process leaves the lock file behind;
 // this fallback serves platforms without flock and is not meant for production use.
 func lockFile(name string) (io.Closer, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openNoFollow(name, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}

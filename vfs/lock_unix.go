@@ -15,7 +15,7 @@ import (
 // same file conflicts even within this process. Closing the returned file releases
 // the lock, as does the death of the process.
 func lockFile(name string) (io.Closer, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openNoFollow(name, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}

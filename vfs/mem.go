@@ -285,6 +285,9 @@ func (m *MemFS) ReadDir(name string) ([]string, error) {
 	return slices.Sorted(maps.Keys(node.children)), nil
 }
 
+// Lstat is Stat: a MemFS has no symlinks.
+func (m *MemFS) Lstat(name string) (fs.FileInfo, error) { return m.Stat(name) }
+
 // Stat describes a file or directory.
 func (m *MemFS) Stat(name string) (fs.FileInfo, error) {
 	m.mu.Lock()

@@ -31,7 +31,7 @@ func (osFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 	if flag&os.O_APPEND != 0 {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrAppendUnsupported}
 	}
-	f, err := os.OpenFile(name, flag, perm)
+	f, err := openNoFollow(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +59,8 @@ func (osFS) ReadDir(name string) ([]string, error) {
 }
 
 func (osFS) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
+
+func (osFS) Lstat(name string) (fs.FileInfo, error) { return os.Lstat(name) }
 
 func (osFS) SyncDir(name string) error {
 	dir, err := os.Open(name)

@@ -8,7 +8,9 @@ import (
 // FS is a filesystem. All methods are safe for concurrent use.
 type FS interface {
 	// OpenFile opens a file with os.OpenFile flags (os.O_RDONLY, os.O_RDWR, os.O_CREATE,
-	// os.O_EXCL, os.O_TRUNC). os.O_APPEND is not supported: writers use WriteAt.
+	// os.O_EXCL, os.O_TRUNC). os.O_APPEND is not supported: writers use WriteAt. A
+	// symlink as the last component of name is never followed: the error wraps
+	// ErrSymlink (directories above it may be symlinks).
 	OpenFile(name string, flag int, perm fs.FileMode) (File, error)
 	// Remove removes a file or an empty directory.
 	Remove(name string) error
@@ -20,8 +22,11 @@ type FS interface {
 	RemoveAll(name string) error
 	// ReadDir lists the names of a directory's entries, sorted.
 	ReadDir(name string) ([]string, error)
-	// Stat describes a file or directory.
+	// Stat describes a file or directory, following a symlink.
 	Stat(name string) (fs.FileInfo, error)
+	// Lstat describes the named entry itself: a symlink is described (its Mode has
+	// fs.ModeSymlink), not followed. The in-memory filesystems have no symlinks.
+	Lstat(name string) (fs.FileInfo, error)
 	// SyncDir fsyncs a directory, making creates, renames and removes of its entries
 	// durable.
 	SyncDir(name string) error
