@@ -98,14 +98,9 @@ func (s *Segment) loadIndexes(logSize int64) error {
 	return nil
 }
 
+// closeIndexes closes and forgets both indexes, before a rebuild replaces them.
 func (s *Segment) closeIndexes() error {
-	var err error
-	if s.mu.offsets != nil {
-		err = s.mu.offsets.Close()
-	}
-	if s.mu.times != nil {
-		err = errors.Join(err, s.mu.times.Close())
-	}
+	err := s.closeIndexFilesLocked()
 	s.mu.offsets, s.mu.times = nil, nil
 	return err
 }

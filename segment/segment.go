@@ -257,7 +257,7 @@ func (s *Segment) Close() error {
 	}
 	s.mu.closed = true
 	s.mu.mapped = nil // unmapped once no reader holds it
-	return errors.Join(s.mu.offsets.Close(), s.mu.times.Close(), s.log.Close())
+	return errors.Join(s.closeIndexFilesLocked(), s.log.Close())
 }
 
 // CloseIndexes writes and closes the segment's index files, keeping their entries
@@ -268,7 +268,21 @@ func (s *Segment) Close() error {
 func (s *Segment) CloseIndexes() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return errors.Join(s.mu.offsets.Close(), s.mu.times.Close())
+	return s.closeIndexFilesLocked()
+}
+
+// closeIndexFilesLocked writes and closes the index files that are open, keeping
+// their entries. An index may be nil: a rebuild that failed to create it leaves none,
+// and the segment's cleanup must not fault on that.
+func (s *Segment) closeIndexFilesLocked() error {
+	var err error
+	if s.mu.offsets != nil {
+		err = s.mu.offsets.Close()
+	}
+	if s.mu.times != nil {
+		err = errors.Join(err, s.mu.times.Close())
+	}
+	return err
 }
 
 // Remove closes the segment and deletes its files (the .log first, so that a crash
