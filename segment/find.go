@@ -27,14 +27,14 @@ func (s *Segment) find(offset int64, end int64) (pos int64, h BatchHeader, found
 		s.mu.RUnlock()
 		return 0, BatchHeader{}, false, errClosed
 	}
-	_, start := s.mu.offsets.Lookup(offset)
+	entryOffset, start := s.mu.offsets.Lookup(offset)
 	file, chunk := s.readerLocked(end)
 	s.mu.RUnlock()
 
 	w := windowPool.Get().(*window)
 	defer func() { w.file = nil; windowPool.Put(w) }()
 	w.file, w.buf, w.start, w.chunk = file, w.buf[:0], 0, chunk
-	sc := scanner{w: w, path: s.path, base: s.base, pos: start, end: end, next: s.base, maxBatch: s.opts.MaxBatchBytes}
+	sc := s.lookupScanner(w, entryOffset, start, end)
 	for {
 		pos := sc.pos
 		h, _, err := sc.batch()
@@ -48,6 +48,15 @@ func (s *Segment) find(offset int64, end int64) (pos int64, h BatchHeader, found
 			return pos, h, true, nil
 		}
 	}
+}
+
+// lookupScanner returns a scanner over w from position start, which the offset index
+// gave for entryOffset (position 0: no entry), up to end.
+func (s *Segment) lookupScanner(w *window, entryOffset, start, end int64) scanner {
+	sc := scanner{w: w, path: s.path, base: s.base, pos: start, end: end, next: s.base,
+		maxBatch: s.opts.MaxBatchBytes, dense: s.opts.Dense, anchored: start == 0,
+		fromEntry: start > 0, entryLast: entryOffset}
+	return sc
 }
 
 // ReadAt reads len(p) bytes of the .log starting at pos.
@@ -72,7 +81,7 @@ func (s *Segment) FindTimestamp(ts, from, end int64) (offset int64, found bool, 
 	if _, off, ok := s.mu.times.LookupBefore(ts); ok {
 		from = max(from, off)
 	}
-	_, start := s.mu.offsets.Lookup(from)
+	entryOffset, start := s.mu.offsets.Lookup(from)
 	file, chunk := s.readerLocked(end)
 	s.mu.RUnlock()
 	if start >= end {
@@ -83,7 +92,7 @@ func (s *Segment) FindTimestamp(ts, from, end int64) (offset int64, found bool, 
 	w := windowPool.Get().(*window)
 	defer func() { w.file = nil; windowPool.Put(w) }()
 	w.file, w.buf, w.start, w.chunk = file, w.buf[:0], 0, chunk
-	sc := scanner{w: w, path: s.path, base: s.base, pos: start, end: end, next: s.base, maxBatch: s.opts.MaxBatchBytes}
+	sc := s.lookupScanner(w, entryOffset, start, end)
 	for {
 		pos := sc.pos
 		h, _, err := sc.batch()

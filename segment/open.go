@@ -123,7 +123,7 @@ func (s *Segment) checkTail(size int64) error {
 	}
 	entryOffset, entryPos, hasEntry := s.mu.offsets.LastEntry()
 	if hasEntry {
-		sc.pos, sc.next = entryPos, s.base
+		sc.pos, sc.next, sc.anchored = entryPos, s.base, false // checkEntry checks the batch there
 	} else {
 		sc.pos, sc.next = 0, s.base
 	}
@@ -222,5 +222,7 @@ func (s *Segment) newScanner(pos, end int64, verify bool) *scanner {
 		next:     s.base,
 		maxBatch: s.opts.MaxBatchBytes,
 		verify:   verify,
+		dense:    s.opts.Dense,
+		anchored: pos == 0,
 	}
 }

@@ -22,6 +22,14 @@ type Options struct {
 	// MaxIndexBytes is the largest size of each index file; a full index makes the
 	// owner roll the segment. Default 10 MiB.
 	MaxIndexBytes int
+	// Dense says that the segment's offsets have no gaps: its first batch starts at
+	// the segment's base offset and each batch at the offset after the one before.
+	// A log that compaction never touched is dense. The baseOffset of a batch lies
+	// outside its CRC, so in a dense segment this rule is what catches a damaged one
+	// (a record at the wrong offset, a skipped or repeated range): breaking it is
+	// corruption. Segments that compaction wrote have gaps, and are not dense; there
+	// offsets must still rise.
+	Dense bool
 }
 
 func (o *Options) withDefaults() Options {

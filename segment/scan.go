@@ -71,6 +71,14 @@ type scanner struct {
 	next     int64 // lowest offset the next batch may start at
 	maxBatch int
 	verify   bool
+	// dense: the next batch must start exactly at next, once next is known
+	// (anchored): from the segment's start, or after the first batch read.
+	dense    bool
+	anchored bool
+	// fromEntry: pos came from an index entry naming entryLast, which must be the
+	// last offset of the first batch (the index agrees with the log).
+	fromEntry bool
+	entryLast int64
 }
 
 // batch returns the header and bytes of the batch at sc.pos and advances past it. The
@@ -98,6 +106,9 @@ func (sc *scanner) batch() (BatchHeader, []byte, error) {
 	if h.BaseOffset < sc.next {
 		return BatchHeader{}, nil, errs.Corruptf(sc.path, sc.pos, "batch base offset %d below expected %d", h.BaseOffset, sc.next)
 	}
+	if sc.dense && sc.anchored && h.BaseOffset != sc.next {
+		return BatchHeader{}, nil, errs.Corruptf(sc.path, sc.pos, "batch base offset %d, expected %d: offsets leave a gap in a segment compaction never touched", h.BaseOffset, sc.next)
+	}
 	if h.LastOffset()-sc.base > maxRelativeOffset {
 		return BatchHeader{}, nil, errs.Corruptf(sc.path, sc.pos, "batch last offset %d too far above segment base %d", h.LastOffset(), sc.base)
 	}
@@ -111,7 +122,14 @@ func (sc *scanner) batch() (BatchHeader, []byte, error) {
 			return BatchHeader{}, nil, errs.Corruptf(sc.path, sc.pos, "%v", err)
 		}
 	}
+	if sc.fromEntry {
+		if h.LastOffset() != sc.entryLast {
+			return BatchHeader{}, nil, errs.Corruptf(sc.path, sc.pos, "the index names offset %d at this position, the batch here ends at offset %d", sc.entryLast, h.LastOffset())
+		}
+		sc.fromEntry = false
+	}
 	sc.pos += int64(h.Size())
 	sc.next = h.NextOffset()
+	sc.anchored = true
 	return h, whole, nil
 }
