@@ -240,7 +240,7 @@ func (p *Partition) sealAndCreate(base int64) (s, old *segment.Segment, err erro
 	if err := old.Seal(); err != nil {
 		return nil, nil, p.fail(err)
 	}
-	if s, err = segment.Create(p.fsys, p.dir, base, p.segOpts); err != nil {
+	if s, err = segment.Create(p.fsys, p.dir, base, p.segmentOptions(base)); err != nil {
 		return nil, nil, p.fail(err)
 	}
 	if err := p.fsys.SyncDir(p.dir); err != nil {

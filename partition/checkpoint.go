@@ -41,7 +41,7 @@ func (c checkpoint) encode() []byte {
 }
 
 func decodeCheckpoint(path string, data []byte) (checkpoint, error) {
-	fields, err := decodeKeyValues(path, "strata-partition-checkpoint", checkpointVersion, data)
+	fields, _, err := decodeKeyValues(path, "strata-partition-checkpoint", checkpointVersion, checkpointVersion, data)
 	if err != nil {
 		return checkpoint{}, err
 	}

@@ -3,6 +3,7 @@ package partition
 import (
 	"errors"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"strconv"
 
@@ -11,53 +12,75 @@ import (
 )
 
 // CleanerCheckpointFile is the name of the file in a partition directory that records
-// the cleaner point: every offset below it has been compacted (Kafka keeps the same
-// number in its cleaner-offset-checkpoint). Compaction writes it after each swap and
-// TruncateTo lowers it; a partition that never compacted has none. Format (text, one
-// "key value" per line, the last line a CRC-32C of the bytes before it, in hex):
+// where compaction has been. A partition that never compacted has none. Format (text,
+// one "key value" per line, the last line a CRC-32C of the bytes before it, in hex):
 //
-//	strata-cleaner-checkpoint 1
-//	cleaner-point 368769
-//	crc32c f7fe17bd
+//		strata-cleaner-checkpoint 2
+//		cleaner-point 368769
+//		gaps-below 368769
+//		crc32c c1eb68c9
 //
-// It is replaced crash-atomically (temp file, fsync, rename, fsync directory). The
-// cleaner point is only a hint of where dirty bytes begin: a missing file, or one that
-// fails its CRC, means 0 (everything is dirty), which is always safe.
+//	  - cleaner-point: every offset below it has been compacted (Kafka keeps the same
+//	    number in its cleaner-offset-checkpoint). Compaction raises it after each swap;
+//	    TruncateTo lowers it.
+//	  - gaps-below: a segment whose base offset is at or above it was never written by
+//	    compaction, so it is dense: its batches follow each other without gaps (see
+//	    segment.Options.Dense), which readers and recovery check. Compaction raises it
+//	    before it swaps cleaned segments in, so that a crash in the swap never leaves a
+//	    segment with gaps above it.
+//
+// Version 1 files (written before gaps-below existed) have no gaps-below: every
+// segment that exists when they are read is taken to possibly have gaps. The file is
+// replaced crash-atomically (temp file, fsync, rename, fsync directory). The cleaner
+// point is only a hint of where dirty bytes begin: a missing file means 0, and a file
+// that fails its CRC means 0 with gaps anywhere, which is always safe.
 const CleanerCheckpointFile = "cleaner.checkpoint"
 
-const cleanerCheckpointVersion = 1
+const cleanerCheckpointVersion = 2
 
-func encodeCleanerCheckpoint(point int64) []byte {
+// cleanerCheckpoint is the content of CleanerCheckpointFile.
+type cleanerCheckpoint struct {
+	point     int64 // the cleaner point
+	gapsBelow int64 // segments based at or above it are dense; math.MaxInt64: unknown
+}
+
+func (c cleanerCheckpoint) encode() []byte {
 	return encodeKeyValues("strata-cleaner-checkpoint", cleanerCheckpointVersion,
-		"cleaner-point", strconv.FormatInt(point, 10))
+		"cleaner-point", strconv.FormatInt(c.point, 10),
+		"gaps-below", strconv.FormatInt(c.gapsBelow, 10))
 }
 
-func decodeCleanerCheckpoint(path string, data []byte) (int64, error) {
-	fields, err := decodeKeyValues(path, "strata-cleaner-checkpoint", cleanerCheckpointVersion, data)
+func decodeCleanerCheckpoint(path string, data []byte) (cleanerCheckpoint, error) {
+	fields, version, err := decodeKeyValues(path, "strata-cleaner-checkpoint", 1, cleanerCheckpointVersion, data)
 	if err != nil {
-		return 0, err
+		return cleanerCheckpoint{}, err
 	}
-	point, err := strconv.ParseInt(fields["cleaner-point"], 10, 64)
-	if err != nil || point < 0 {
-		return 0, errs.Corruptf(path, 0, "cleaner checkpoint: bad cleaner-point")
+	c := cleanerCheckpoint{gapsBelow: math.MaxInt64}
+	var err1, err2 error
+	c.point, err1 = strconv.ParseInt(fields["cleaner-point"], 10, 64)
+	if version >= 2 {
+		c.gapsBelow, err2 = strconv.ParseInt(fields["gaps-below"], 10, 64)
 	}
-	return point, nil
+	if err1 != nil || err2 != nil || c.point < 0 || c.gapsBelow < 0 {
+		return cleanerCheckpoint{}, errs.Corruptf(path, 0, "cleaner checkpoint: bad field")
+	}
+	return c, nil
 }
 
-// readCleanerCheckpoint returns the cleaner point recorded in dir: 0 if there is no
-// file, and 0 with a *CorruptError if the file is damaged (the caller logs it).
-func readCleanerCheckpoint(fsys vfs.FS, dir string) (int64, error) {
+// readCleanerCheckpoint returns the cleaner checkpoint in dir: zero if there is no
+// file, and a *CorruptError if the file is damaged (the caller logs it).
+func readCleanerCheckpoint(fsys vfs.FS, dir string) (cleanerCheckpoint, error) {
 	path := filepath.Join(dir, CleanerCheckpointFile)
 	data, err := readSmallFile(fsys, path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+		return cleanerCheckpoint{}, nil
 	}
 	if err != nil {
-		return 0, err
+		return cleanerCheckpoint{}, err
 	}
 	return decodeCleanerCheckpoint(path, data)
 }
 
-func writeCleanerCheckpoint(fsys vfs.FS, dir string, point int64) error {
-	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, CleanerCheckpointFile), encodeCleanerCheckpoint(point))
+func writeCleanerCheckpoint(fsys vfs.FS, dir string, c cleanerCheckpoint) error {
+	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, CleanerCheckpointFile), c.encode())
 }

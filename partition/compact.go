@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,9 @@ type cleanerState struct {
 	// under appendMu (by a compaction's swap, by TruncateTo and by Open) and read
 	// without a lock.
 	point atomic.Int64
+	// gapsBelow: segments based at or above it were never written by compaction and
+	// are dense (segment.Options.Dense). Written under appendMu, like point.
+	gapsBelow atomic.Int64
 	// truncations counts the TruncateTo calls that removed data: a compaction that
 	// sees it move gives up, since the sealed segments it read may have changed.
 	truncations atomic.Uint64
@@ -242,39 +246,72 @@ func (p *Partition) planCompaction(force bool) (compactionPlan, error) {
 	return plan, nil
 }
 
-// lowerCleanerPoint makes end the cleaner point if it is lower, durably: TruncateTo
-// removed the offsets from end on, and whatever is appended there again is dirty. The
-// caller holds appendMu.
+// lowerCleanerPoint makes end the cleaner point (and the bound of gaps) if it is
+// lower, durably: TruncateTo removed the offsets from end on, and whatever is appended
+// there again is dirty and dense. The caller holds appendMu.
 func (p *Partition) lowerCleanerPoint(end int64) error {
-	if end >= p.cleaner.point.Load() {
+	c := p.cleanerCheckpoint()
+	if end >= c.point && end >= c.gapsBelow {
 		return nil
 	}
-	if err := writeCleanerCheckpoint(p.fsys, p.dir, end); err != nil {
+	return p.storeCleanerCheckpoint(cleanerCheckpoint{point: min(c.point, end), gapsBelow: min(c.gapsBelow, end)})
+}
+
+// cleanerCheckpoint returns what the cleaner checkpoint holds.
+func (p *Partition) cleanerCheckpoint() cleanerCheckpoint {
+	return cleanerCheckpoint{point: p.cleaner.point.Load(), gapsBelow: p.cleaner.gapsBelow.Load()}
+}
+
+// storeCleanerCheckpoint writes c and then makes it current. The caller holds
+// appendMu (or is Open).
+func (p *Partition) storeCleanerCheckpoint(c cleanerCheckpoint) error {
+	if err := writeCleanerCheckpoint(p.fsys, p.dir, c); err != nil {
 		return err
 	}
-	p.cleaner.point.Store(end)
+	p.cleaner.point.Store(c.point)
+	p.cleaner.gapsBelow.Store(c.gapsBelow)
 	return nil
 }
 
-// loadCleanerPoint reads the cleaner checkpoint at Open. A damaged one is logged and
-// taken as 0 (everything dirty, always safe); a point above the end offset (a crash
-// in TruncateTo before it lowered the point) is lowered, durably.
-func (p *Partition) loadCleanerPoint() error {
-	point, err := readCleanerCheckpoint(p.fsys, p.dir)
+// readCleanerState reads the cleaner checkpoint at Open, before the segments, whose
+// density it decides. A damaged one is logged and taken as a cleaner point of 0
+// (everything dirty, always safe) with gaps anywhere.
+func (p *Partition) readCleanerState() error {
+	c, err := readCleanerCheckpoint(p.fsys, p.dir)
 	var corrupt *errs.CorruptError
 	if errors.As(err, &corrupt) {
 		p.logger.Warn("ignoring damaged cleaner checkpoint: everything is dirty", "err", err)
-		point, err = 0, nil
+		c, err = cleanerCheckpoint{gapsBelow: math.MaxInt64}, nil
 	}
 	if err != nil {
 		return err
 	}
-	if end := p.mu.written.offset; point > end {
-		if err := writeCleanerCheckpoint(p.fsys, p.dir, end); err != nil {
-			return err
-		}
-		point = end
-	}
-	p.cleaner.point.Store(point)
+	p.cleaner.point.Store(c.point)
+	p.cleaner.gapsBelow.Store(c.gapsBelow)
 	return nil
+}
+
+// settleCleanerState ends Open's part of the cleaner state once the log end offset
+// is known. A point above it (a crash in TruncateTo before it lowered the point) is
+// lowered, durably. An unknown bound of gaps (a version 1 or damaged checkpoint)
+// becomes the end offset, in memory: every segment there is may have gaps, segments
+// rolled from now on are dense.
+func (p *Partition) settleCleanerState() error {
+	c, end := p.cleanerCheckpoint(), p.mu.written.offset
+	if c.gapsBelow == math.MaxInt64 {
+		p.cleaner.gapsBelow.Store(end)
+	}
+	if c.point > end {
+		return p.storeCleanerCheckpoint(cleanerCheckpoint{point: end, gapsBelow: min(c.gapsBelow, end)})
+	}
+	return nil
+}
+
+// segmentOptions returns the options of the segment based at base: dense unless
+// compaction may have written it.
+func (p *Partition) segmentOptions(base int64) *segment.Options {
+	if base >= p.cleaner.gapsBelow.Load() {
+		return p.denseOpts
+	}
+	return p.segOpts
 }

@@ -69,6 +69,17 @@ func (p *Partition) install(c *cleaning) error {
 		}
 	}
 	if len(groups) > 0 {
+		// The cleaned segments have gaps: the checkpoint says so before any of them
+		// takes an old segment's name.
+		gaps := p.cleaner.gapsBelow.Load()
+		for _, g := range groups {
+			gaps = max(gaps, g.out.Base()+1)
+		}
+		if gaps > p.cleaner.gapsBelow.Load() {
+			if err := p.storeCleanerCheckpoint(cleanerCheckpoint{point: p.cleaner.point.Load(), gapsBelow: gaps}); err != nil {
+				return p.fail(err)
+			}
+		}
 		if err := p.swapFiles(groups); err != nil {
 			return err
 		}
@@ -77,10 +88,9 @@ func (p *Partition) install(c *cleaning) error {
 	if c.skipped || c.newPoint <= p.cleaner.point.Load() {
 		return nil
 	}
-	if err := writeCleanerCheckpoint(p.fsys, p.dir, c.newPoint); err != nil {
+	if err := p.storeCleanerCheckpoint(cleanerCheckpoint{point: c.newPoint, gapsBelow: p.cleaner.gapsBelow.Load()}); err != nil {
 		return p.fail(err)
 	}
-	p.cleaner.point.Store(c.newPoint)
 	return nil
 }
 

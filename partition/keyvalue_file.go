@@ -45,11 +45,12 @@ func encodeKeyValues(name string, version int, fields ...string) []byte {
 	return b.Bytes()
 }
 
-// decodeKeyValues checks data's CRC line and format line (name at version) and
-// returns its fields by key. A failed check is a *CorruptError naming path.
-func decodeKeyValues(path, name string, version int, data []byte) (map[string]string, error) {
-	corrupt := func(reason string) (map[string]string, error) {
-		return nil, errs.Corruptf(path, 0, "%s: %s", name, reason)
+// decodeKeyValues checks data's CRC line and format line (name at a version from
+// minVersion to maxVersion) and returns its fields by key, and the version. A failed
+// check is a *CorruptError naming path.
+func decodeKeyValues(path, name string, minVersion, maxVersion int, data []byte) (map[string]string, int, error) {
+	corrupt := func(reason string) (map[string]string, int, error) {
+		return nil, 0, errs.Corruptf(path, 0, "%s: %s", name, reason)
 	}
 	body, sumLine, ok := cutLastLine(data)
 	if !ok {
@@ -68,10 +69,11 @@ func decodeKeyValues(path, name string, version int, data []byte) (map[string]st
 		key, value, _ := strings.Cut(sc.Text(), " ")
 		fields[key] = value
 	}
-	if fields[name] != strconv.Itoa(version) {
+	version, err := strconv.Atoi(fields[name])
+	if err != nil || version < minVersion || version > maxVersion {
 		return corrupt("unknown version " + fields[name])
 	}
-	return fields, nil
+	return fields, version, nil
 }
 
 // cutLastLine splits data ending in "\n" into everything up to and including the

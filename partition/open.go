@@ -25,7 +25,8 @@ func Open(dir string, opts *Options) (*Partition, error) {
 		dir:       dir,
 		opts:      o,
 		fsys:      o.FS,
-		segOpts:   o.segmentOptions(),
+		segOpts:   o.segmentOptions(false),
+		denseOpts: o.segmentOptions(true),
 		logger:    o.Logger.With("partition", dir),
 		syncSem:   make(chan struct{}, 1),
 		flushKick: make(chan struct{}, 1),
@@ -59,6 +60,9 @@ func (p *Partition) load() error {
 	if err != nil {
 		return err
 	}
+	if err := p.readCleanerState(); err != nil {
+		return err
+	}
 	clean := found && cp.cleanShutdown
 	p.report.CleanShutdown, p.report.RecoveryPoint = clean, cp.recoveryPoint
 
@@ -79,7 +83,7 @@ func (p *Partition) load() error {
 	for i, base := range bases {
 		var s *segment.Segment
 		if i < recoverFrom {
-			s, err = segment.Open(p.fsys, p.dir, base, p.segOpts)
+			s, err = segment.Open(p.fsys, p.dir, base, p.segmentOptions(base))
 		} else {
 			// Only the last segment may end in a torn write: a segment is fsynced
 			// when the next one is created.
@@ -88,7 +92,7 @@ func (p *Partition) load() error {
 				flushed = cp.recoveryPoint
 			}
 			var t segment.Truncation
-			s, t, err = segment.Recover(p.fsys, p.dir, base, p.segOpts, flushed)
+			s, t, err = segment.Recover(p.fsys, p.dir, base, p.segmentOptions(base), flushed)
 			if err == nil {
 				p.report.SegmentsRecovered++
 				if t.Bytes > 0 {
@@ -104,16 +108,58 @@ func (p *Partition) load() error {
 		segments = append(segments, s)
 	}
 	p.mu.segments = segments
-	for i := 1; i < len(segments); i++ {
-		if prev := segments[i-1]; prev.NextOffset() > segments[i].Base() {
-			return errs.Corruptf(segment.LogPath(p.dir, prev.Base()), prev.Size(),
-				"segment ends at offset %d, above the next segment's base %d", prev.NextOffset(), segments[i].Base())
-		}
+	if err := p.checkSequence(cp, found); err != nil {
+		return err
 	}
 	if err := p.settle(cp); err != nil {
 		return err
 	}
-	return p.loadCleanerPoint()
+	return p.settleCleanerState()
+}
+
+// checkSequence checks that the segments found make the log that the checkpoint
+// describes: each segment begins at or above the end of the one before, exactly at it
+// where both are dense (a dense log has no gaps, so a gap is a segment file removed or
+// cut short); no segment holding offsets at or above the log start offset is missing
+// at the front; and the log reaches the recovery point, below which every offset was
+// fsynced, and after a clean shutdown ends exactly there. Anything else is what strata
+// wrote and cannot find, or what it never wrote: a *CorruptError, never a silently
+// shorter, longer or gapped log.
+func (p *Partition) checkSequence(cp checkpoint, found bool) error {
+	segments := p.mu.segments
+	for i := 1; i < len(segments); i++ {
+		prev, s := segments[i-1], segments[i]
+		if prev.NextOffset() > s.Base() {
+			return errs.Corruptf(segment.LogPath(p.dir, prev.Base()), prev.Size(),
+				"segment ends at offset %d, above the next segment's base %d", prev.NextOffset(), s.Base())
+		}
+		if p.segmentOptions(prev.Base()).Dense && prev.NextOffset() != s.Base() {
+			return errs.Corruptf(segment.LogPath(p.dir, s.Base()), 0,
+				"offsets %d to %d are missing: the segment before this one ends at %d (a segment file removed or cut short, or a stray file)",
+				prev.NextOffset(), s.Base()-1, prev.NextOffset())
+		}
+	}
+	if !found || len(segments) == 0 {
+		return nil
+	}
+	first, last := segments[0], segments[len(segments)-1]
+	if cp.logStartOffset < first.Base() {
+		return errs.Corruptf(segment.LogPath(p.dir, first.Base()), 0,
+			"offsets %d to %d are missing: the log start offset is %d, the first segment begins at %d (a segment file removed)",
+			cp.logStartOffset, first.Base()-1, cp.logStartOffset, first.Base())
+	}
+	end := last.NextOffset()
+	if end < cp.recoveryPoint && cp.recoveryPoint > cp.logStartOffset {
+		return errs.Corruptf(segment.LogPath(p.dir, last.Base()), last.Size(),
+			"the log ends at offset %d, but every offset below %d was fsynced: records are missing (a segment file removed or cut short)",
+			end, cp.recoveryPoint)
+	}
+	if cp.cleanShutdown && end > cp.recoveryPoint {
+		return errs.Corruptf(segment.LogPath(p.dir, last.Base()), last.Size(),
+			"the log ends at offset %d, but it was closed cleanly at offset %d: the directory holds records strata did not write there (a stray segment file)",
+			end, cp.recoveryPoint)
+	}
+	return nil
 }
 
 // scanDir lists the segments in the directory by base offset and deletes leftovers:
@@ -182,7 +228,7 @@ func (p *Partition) settle(cp checkpoint) error {
 		segments = segments[1:]
 	}
 	if len(segments) == 0 {
-		s, err := segment.Create(p.fsys, p.dir, start, p.segOpts)
+		s, err := segment.Create(p.fsys, p.dir, start, p.segmentOptions(start))
 		if err != nil {
 			return err
 		}

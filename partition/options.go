@@ -211,10 +211,11 @@ func (o *Options) withDefaults() (Options, error) {
 	return out, nil
 }
 
-func (o *Options) segmentOptions() *segment.Options {
+func (o *Options) segmentOptions(dense bool) *segment.Options {
 	return &segment.Options{
 		MaxBatchBytes:      o.MaxBatchBytes,
 		IndexIntervalBytes: o.IndexIntervalBytes,
 		MaxIndexBytes:      o.MaxIndexBytes,
+		Dense:              dense,
 	}
 }

@@ -37,12 +37,14 @@ type mark struct {
 // segments and to swap cleaned ones in, and reads sealed segments under brief
 // holds of mu (read); see compact.go.
 type Partition struct {
-	dir     string
-	opts    Options
-	fsys    vfs.FS
-	segOpts *segment.Options
-	logger  *slog.Logger
-	report  RecoveryReport
+	dir  string
+	opts Options
+	fsys vfs.FS
+	// segOpts are the options of segments compaction may have written (which have
+	// gaps), denseOpts of the others; segmentOptions picks.
+	segOpts, denseOpts *segment.Options
+	logger             *slog.Logger
+	report             RecoveryReport
 
 	// appendMu serializes every writer: appends, rolls, retention, truncation,
 	// DeleteRecordsBefore, a compaction's swap and Close. Fields owned by the writer

@@ -32,25 +32,28 @@ func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte,
 // segment's memory mapping when it can be mapped, together with that mapping, which
 // keeps the slice valid; otherwise (m nil) it appends a copy to dst and returns it,
 // as ReadBatches does.
-func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []byte, m *vfs.Mapping, err error) {
+//
+// dense reports whether the batches come from a dense segment, where each follows the
+// one before without a gap (segment.Options.Dense).
+func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []byte, m *vfs.Mapping, dense bool, err error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	s, pos, n, first, err := p.findBatchesLocked(offset, maxBytes)
 	if err != nil || s == nil {
-		return dst, nil, err
+		return dst, nil, false, err
 	}
 	view, m, ok := s.View(pos, n)
 	if !ok {
 		p.reportMapError(s)
 		b, err := p.readWhole(dst, s, pos, n, first)
-		return b, nil, err
+		return b, nil, s.Dense(), err
 	}
 	keep, err := p.wholeBatches(view, first, s, pos)
 	if err != nil {
-		return dst, nil, err
+		return dst, nil, false, err
 	}
 	p.stats.bytesRead.Add(uint64(keep))
-	return view[:keep:keep], m, nil
+	return view[:keep:keep], m, s.Dense(), nil
 }
 
 // findBatchesLocked finds where ReadBatches reads: n bytes at pos of segment s, whose

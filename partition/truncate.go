@@ -68,7 +68,7 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 				return 0, p.failLocked(err)
 			}
 		}
-		fresh, err := segment.Create(p.fsys, p.dir, p.mu.start, p.segOpts)
+		fresh, err := segment.Create(p.fsys, p.dir, p.mu.start, p.segmentOptions(p.mu.start))
 		if err != nil {
 			return 0, p.failLocked(err)
 		}

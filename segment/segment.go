@@ -105,6 +105,10 @@ func (s *Segment) resetStateLocked() {
 	s.mu.bytesSinceIndex = 0
 }
 
+// Dense reports whether the segment's batches follow each other without offset gaps
+// (Options.Dense).
+func (s *Segment) Dense() bool { return s.opts.Dense }
+
 // Base returns the segment's base offset: the first offset it may hold.
 func (s *Segment) Base() int64 { return s.base }
 
