@@ -15,19 +15,21 @@ import (
 // where compaction has been. A partition that never compacted has none. Format (text,
 // one "key value" per line, the last line a CRC-32C of the bytes before it, in hex):
 //
-//		strata-cleaner-checkpoint 2
-//		cleaner-point 368769
-//		gaps-below 368769
-//		crc32c c1eb68c9
+//	strata-cleaner-checkpoint 2
+//	cleaner-point 368769
+//	gaps-below 368769
+//	crc32c c1eb68c9
 //
-//	  - cleaner-point: every offset below it has been compacted (Kafka keeps the same
-//	    number in its cleaner-offset-checkpoint). Compaction raises it after each swap;
-//	    TruncateTo lowers it.
-//	  - gaps-below: a segment whose base offset is at or above it was never written by
-//	    compaction, so it is dense: its batches follow each other without gaps (see
-//	    segment.Options.Dense), which readers and recovery check. Compaction raises it
-//	    before it swaps cleaned segments in, so that a crash in the swap never leaves a
-//	    segment with gaps above it.
+// The fields:
+//
+//   - cleaner-point: every offset below it has been compacted (Kafka keeps the same
+//     number in its cleaner-offset-checkpoint). Compaction raises it after each swap;
+//     TruncateTo lowers it.
+//   - gaps-below: a segment whose base offset is at or above it was never written by
+//     compaction, so it is dense: its batches follow each other without gaps (see
+//     segment.Options.Dense), which readers and recovery check. Compaction raises it
+//     before it swaps cleaned segments in, so that a crash in the swap never leaves a
+//     segment with gaps above it.
 //
 // Version 1 files (written before gaps-below existed) have no gaps-below: every
 // segment that exists when they are read is taken to possibly have gaps. The file is
