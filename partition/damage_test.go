@@ -201,3 +201,33 @@ func TestDamageStraySegment(t *testing.T) {
 
 // The damage tests' directory layout is the one every other partition test uses.
 var _ = filepath.Join
+
+// TestDamageAfterCrashIsNotATornTail flips one bit inside a batch of the active
+// segment (all of it fsynced) and crashes: recovery, which may cut a torn tail, finds
+// valid batches after the damaged one, so it is damage, not a tail, and Open fails
+// instead of cutting every later acknowledged record. In the last batch the flip
+// cannot be told from a torn write: it is cut, and reported as a whole batch.
+func TestDamageAfterCrashIsNotATornTail(t *testing.T) {
+	for _, target := range []int64{45, 51, 57} {
+		fsys, _ := damagedStore(t, false)
+		p, err := openAt(fsys, damageOptions())
+		require.NoError(t, err)
+		loc, err := p.Locate(target)
+		require.NoError(t, err)
+		require.NoError(t, p.Close())
+		// Close wrote a clean checkpoint: crash the image of an unclean one instead.
+		fsys, _ = damagedStore(t, false)
+		xorBytes(t, fsys, loc.Path, loc.Position+segment.BatchHeaderSize, 1<<60)
+		p, err = openAt(fsys, damageOptions())
+		if target == 57 {
+			require.NoError(t, err)
+			report := p.RecoveryReport()
+			require.Len(t, report.Truncated, 1)
+			require.True(t, report.Truncated[0].Whole)
+			require.Equal(t, int64(57), p.EndOffset())
+			require.NoError(t, p.Close())
+			continue
+		}
+		require.ErrorIs(t, err, errs.ErrCorrupt, "offset %d", target)
+	}
+}

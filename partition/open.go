@@ -97,7 +97,7 @@ func (p *Partition) load() error {
 				p.report.SegmentsRecovered++
 				if t.Bytes > 0 {
 					p.report.Truncated = append(p.report.Truncated, t)
-					p.logger.Warn("truncated torn tail", "file", t.Path, "position", t.Position, "bytes", t.Bytes, "reason", t.Reason)
+					p.logTruncation(t)
 				}
 			}
 		}
@@ -115,6 +115,19 @@ func (p *Partition) load() error {
 		return err
 	}
 	return p.settleCleanerState()
+}
+
+// logTruncation reports a cut tail. A partial batch or garbage is what a torn write
+// leaves (Warn). A whole batch that failed its CRC is one too, or a flipped bit in the
+// last batch fsynced before the crash, which nothing on disk tells apart: Error, so
+// that it is never silent.
+func (p *Partition) logTruncation(t segment.Truncation) {
+	if t.Whole {
+		p.logger.Error("truncated a whole batch that failed its CRC after a crash: a torn write, or damage to the last fsynced batch",
+			"file", t.Path, "position", t.Position, "bytes", t.Bytes, "reason", t.Reason)
+		return
+	}
+	p.logger.Warn("truncated torn tail", "file", t.Path, "position", t.Position, "bytes", t.Bytes, "reason", t.Reason)
 }
 
 // checkSequence checks that the segments found make the log that the checkpoint

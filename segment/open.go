@@ -17,6 +17,12 @@ type Truncation struct {
 	Position int64  // where the file now ends: the start of the first invalid batch
 	Bytes    int64  // how many bytes were removed
 	Reason   string // why the batch at Position was invalid
+	// Whole is set when the invalid batch was whole (its length fit the file) but
+	// failed its CRC, with nothing valid after it. A torn write of a whole batch looks
+	// like that, and so does a flipped bit in the last batch fsynced before a crash:
+	// the two cannot be told apart without an fsync of the recovery point per write,
+	// so the owner reports this one loudly.
+	Whole bool
 }
 
 // Open opens an existing segment whose bytes are known to be flushed: the partition
@@ -191,7 +197,16 @@ func (s *Segment) rebuild(size int64, flushedOffset int64) (Truncation, error) {
 		}
 		var corrupt *errs.CorruptError
 		if errors.As(err, &corrupt) && sc.next >= flushedOffset {
-			return s.truncateTail(pos, size, corrupt.Reason)
+			// A torn write can only be at the tail: an invalid batch followed by a
+			// valid one is damage to written data, never cut silently.
+			if after, found, err := s.validBatchAfter(pos, size, sc.next); err != nil {
+				return Truncation{}, err
+			} else if found {
+				return Truncation{}, errs.Corruptf(s.path, pos, "%s; a valid batch follows at position %d, so this is damage inside the log, not a torn tail", corrupt.Reason, after)
+			}
+			t, err := s.truncateTail(pos, size, corrupt.Reason)
+			t.Whole = whole(sc, pos, size)
+			return t, err
 		}
 		if err != nil {
 			return Truncation{}, err
@@ -200,6 +215,47 @@ func (s *Segment) rebuild(size int64, flushedOffset int64) (Truncation, error) {
 			return Truncation{}, err
 		}
 	}
+}
+
+// validBatchAfter reports whether a valid batch (its header sound, its offsets at or
+// above next and within the segment, its CRC right) starts anywhere in the .log
+// after position pos, below size. It reads the bytes after pos once; it runs only when
+// recovery is about to cut a tail, so its cost (a read of that tail, a CRC of each
+// candidate) is paid only after a crash that left an invalid batch.
+func (s *Segment) validBatchAfter(pos, size, next int64) (int64, bool, error) {
+	w := &window{file: s.log}
+	for p := pos + 1; p+BatchHeaderSize <= size; p++ {
+		head, err := w.bytes(p, BatchHeaderSize, size)
+		if err != nil {
+			return 0, false, err
+		}
+		if int8(head[offsetMagic]) != MagicV2 {
+			continue
+		}
+		h, err := ParseBatchHeader(head, s.opts.MaxBatchBytes)
+		if err != nil || h.BaseOffset < next || h.LastOffset()-s.base > maxRelativeOffset || int64(h.Size()) > size-p {
+			continue
+		}
+		batch, err := w.bytes(p, h.Size(), size)
+		if err != nil {
+			return 0, false, err
+		}
+		if _, err := VerifyBatch(batch, s.opts.MaxBatchBytes); err == nil {
+			return p, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// whole reports whether the invalid batch at pos had a sound header whose length fit
+// below size: a whole batch that failed its CRC, not a partial one.
+func whole(sc *scanner, pos, size int64) bool {
+	head, err := sc.w.bytes(pos, BatchHeaderSize, size)
+	if err != nil {
+		return false
+	}
+	h, err := ParseBatchHeader(head, sc.maxBatch)
+	return err == nil && int64(h.Size()) <= size-pos
 }
 
 func (s *Segment) truncateTail(pos, size int64, reason string) (Truncation, error) {

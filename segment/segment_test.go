@@ -232,12 +232,81 @@ func TestRecoverRefusesFlushedCorruption(t *testing.T) {
 	_, err = segment.Open(fsys, dir, 0, nil)
 	require.ErrorIs(t, err, segment.ErrCorrupt)
 
-	// Past the flushed offset the same bytes are a torn tail.
+	// Past the flushed offset the same bytes are no torn tail either while a valid
+	// batch follows them: a torn write can only be at the end.
+	_, _, err = segment.Recover(fsys, dir, 0, nil, 3)
+	require.ErrorIs(t, err, segment.ErrCorrupt)
+	require.ErrorContains(t, err, "a valid batch follows")
+
+	// Once it is the last batch, they may be one: cut, and reported as a whole batch
+	// that failed its CRC (which a flipped bit in the last fsynced batch also gives).
+	f, err = fsys.OpenFile(segment.LogPath(dir, 0), 2, 0)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(positions[2]))
+	require.NoError(t, f.Close())
 	s, tr, err := segment.Recover(fsys, dir, 0, nil, 3)
 	require.NoError(t, err)
 	defer s.Close()
 	require.Equal(t, positions[1], tr.Position)
+	require.True(t, tr.Whole)
 	require.Equal(t, int64(3), s.NextOffset())
+}
+
+// TestRecoverTellsTornTailFromDamage: past the flushed offset, an invalid batch is a
+// torn tail only if nothing valid follows it. Garbage or zeros after a partial batch
+// (what a torn write leaves) are cut; a damaged batch with valid batches after it,
+// anywhere, is corruption.
+func TestRecoverTellsTornTailFromDamage(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		damage  func(f vfs.File, positions []int64, size int64)
+		corrupt bool
+		whole   bool
+	}{
+		{"partial last batch", func(f vfs.File, p []int64, size int64) { require.NoError(t, f.Truncate(size-7)) }, false, false},
+		{"zeros over the last batch", func(f vfs.File, p []int64, size int64) {
+			_, err := f.WriteAt(make([]byte, size-p[3]), p[3])
+			require.NoError(t, err)
+		}, false, false},
+		{"garbage after the last batch", func(f vfs.File, p []int64, size int64) {
+			_, err := f.WriteAt([]byte("garbage of a torn write, 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"), size)
+			require.NoError(t, err)
+		}, false, false},
+		{"flipped bit in the last batch", func(f vfs.File, p []int64, size int64) { flipByte(t, f, p[3]+40) }, false, true},
+		{"flipped bit in the first batch", func(f vfs.File, p []int64, size int64) { flipByte(t, f, p[0]+40) }, true, false},
+		{"flipped bit in a middle batch's length", func(f vfs.File, p []int64, size int64) { flipByte(t, f, p[2]+11) }, true, false},
+		{"flipped magic of a middle batch", func(f vfs.File, p []int64, size int64) { flipByte(t, f, p[1]+16) }, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := newFS(t)
+			positions := writeSegment(t, fsys, 0, 3, 4, 3, 5)
+			f, err := fsys.OpenFile(segment.LogPath(dir, 0), 2, 0)
+			require.NoError(t, err)
+			size, err := f.Size()
+			require.NoError(t, err)
+			tc.damage(f, positions, size)
+			require.NoError(t, f.Close())
+			s, tr, err := segment.Recover(fsys, dir, 0, nil, 0)
+			if tc.corrupt {
+				require.ErrorIs(t, err, segment.ErrCorrupt)
+				return
+			}
+			require.NoError(t, err)
+			defer s.Close()
+			require.Positive(t, tr.Bytes)
+			require.Equal(t, tc.whole, tr.Whole)
+		})
+	}
+}
+
+func flipByte(t *testing.T, f vfs.File, pos int64) {
+	t.Helper()
+	b := make([]byte, 1)
+	_, err := f.ReadAt(b, pos)
+	require.NoError(t, err)
+	b[0] ^= 0x10
+	_, err = f.WriteAt(b, pos)
+	require.NoError(t, err)
 }
 
 // TestOpenRebuildsIndexes: a missing, short, garbage or zero-padded index is
