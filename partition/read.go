@@ -33,27 +33,34 @@ func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte,
 // keeps the slice valid; otherwise (m nil) it appends a copy to dst and returns it,
 // as ReadBatches does.
 //
-// dense reports whether the batches come from a dense segment, where each follows the
-// one before without a gap (segment.Options.Dense).
-func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []byte, m *vfs.Mapping, dense bool, err error) {
+// from says which segment the batches come from, so that the reader can check that
+// they follow each other.
+func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []byte, m *vfs.Mapping, from fetchedFrom, err error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	s, pos, n, first, err := p.findBatchesLocked(offset, maxBytes)
 	if err != nil || s == nil {
-		return dst, nil, false, err
+		return dst, nil, fetchedFrom{}, err
 	}
+	from = fetchedFrom{base: s.Base(), dense: s.Dense()}
 	view, m, ok := s.View(pos, n)
 	if !ok {
 		p.reportMapError(s)
 		b, err := p.readWhole(dst, s, pos, n, first)
-		return b, nil, s.Dense(), err
+		return b, nil, from, err
 	}
 	keep, err := p.wholeBatches(view, first, s, pos)
 	if err != nil {
-		return dst, nil, false, err
+		return dst, nil, fetchedFrom{}, err
 	}
 	p.stats.bytesRead.Add(uint64(keep))
-	return view[:keep:keep], m, s.Dense(), nil
+	return view[:keep:keep], m, from, nil
+}
+
+// fetchedFrom describes the segment a fetch read.
+type fetchedFrom struct {
+	base  int64 // its base offset
+	dense bool  // its batches follow each other without gaps (segment.Options.Dense)
 }
 
 // findBatchesLocked finds where ReadBatches reads: n bytes at pos of segment s, whose
