@@ -20,7 +20,7 @@ type Location struct {
 func (p *Partition) Locate(offset int64) (Location, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if err := p.usableLocked(); err != nil {
+	if err := p.readableLocked(); err != nil {
 		return Location{}, err
 	}
 	if offset < p.mu.start || offset >= p.mu.committed.offset {

@@ -154,6 +154,16 @@ func (p *Partition) usableLocked() error {
 	return p.mu.err
 }
 
+// readableLocked returns why the partition cannot be read: only when it is closed.
+// A failed write or fsync (a full disk, say) stops every change but not reads:
+// acknowledged records stay readable without a reopen.
+func (p *Partition) readableLocked() error {
+	if p.mu.closed {
+		return errs.ErrClosed
+	}
+	return nil
+}
+
 // fail makes err sticky: the partition refuses every later call with it. An fsync is
 // never retried after a failure (the kernel may have dropped the dirty pages).
 func (p *Partition) fail(err error) error {
@@ -178,17 +188,21 @@ func (p *Partition) wakeWaitersLocked() {
 }
 
 // Wait blocks until a record at offset or later is readable (EndOffset() > offset),
-// ctx ends, or the partition is closed or fails.
+// ctx ends, or the partition is closed or fails (then no record will come).
 func (p *Partition) Wait(ctx context.Context, offset int64) error {
 	for {
 		p.mu.Lock()
-		if err := p.usableLocked(); err != nil {
+		if err := p.readableLocked(); err != nil {
 			p.mu.Unlock()
 			return err
 		}
 		if p.mu.committed.offset > offset {
 			p.mu.Unlock()
 			return nil
+		}
+		if err := p.usableLocked(); err != nil {
+			p.mu.Unlock()
+			return err
 		}
 		if p.mu.waiters == nil {
 			p.mu.waiters = make(chan struct{})

@@ -66,7 +66,7 @@ type fetchedFrom struct {
 // findBatchesLocked finds where ReadBatches reads: n bytes at pos of segment s, whose
 // first batch, of first bytes, holds offset (n >= first). s is nil at the end offset.
 func (p *Partition) findBatchesLocked(offset int64, maxBytes int) (s *segment.Segment, pos int64, n, first int, err error) {
-	if err := p.usableLocked(); err != nil {
+	if err := p.readableLocked(); err != nil {
 		return nil, 0, 0, 0, err
 	}
 	if offset < p.mu.start || offset > p.mu.committed.offset {

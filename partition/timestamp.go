@@ -7,7 +7,7 @@ package partition
 func (p *Partition) OffsetForTime(ts int64) (offset int64, found bool, err error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if err := p.usableLocked(); err != nil {
+	if err := p.readableLocked(); err != nil {
 		return 0, false, err
 	}
 	for _, s := range p.mu.segments {

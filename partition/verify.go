@@ -10,7 +10,7 @@ import "context"
 func (p *Partition) Verify(ctx context.Context) error {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if err := p.usableLocked(); err != nil {
+	if err := p.readableLocked(); err != nil {
 		return err
 	}
 	for _, s := range p.mu.segments {
