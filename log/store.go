@@ -64,8 +64,12 @@ type Store struct {
 // Open reads topics.json and makes the directory agree with it (see the package
 // documentation, "On disk"): partition directories of topics it does not list are
 // removed, missing ones are created, and every partition is opened (recovering it
-// after a crash). Invalid options are a *ConfigError naming every invalid field.
+// after a crash). Invalid options are a *ConfigError naming every invalid field. An
+// empty dir is ErrInvalidArgument: it would otherwise mean the working directory.
 func Open(dir string, opts *Options) (*Store, error) {
+	if dir == "" {
+		return nil, fmt.Errorf("strata/log: open: empty directory name (use \".\" for the working directory): %w", ErrInvalidArgument)
+	}
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err

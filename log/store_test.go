@@ -193,3 +193,16 @@ func TestMetadataFormat(t *testing.T) {
 		]
 	}`, string(data))
 }
+
+// Open("") is refused: an empty name would open (and lock, and write topics.json
+// into) the process's working directory.
+func TestOpenRefusesEmptyDirectory(t *testing.T) {
+	fsys := vfs.NewMem()
+	s, err := log.Open("", &log.Options{FS: fsys})
+	require.ErrorIs(t, err, log.ErrInvalidArgument)
+	require.Nil(t, s)
+	entries, err := fsys.ReadDir(".")
+	if err == nil {
+		require.Empty(t, entries, "nothing written")
+	}
+}
