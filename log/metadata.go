@@ -1,15 +1,11 @@
 package log
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/stratalog/strata/internal/errs"
@@ -23,21 +19,27 @@ const (
 	metadataFileName = "topics.json"
 	// lockFileName is the file Open locks for as long as the store is open.
 	lockFileName = ".lock"
-	// metadataVersion is the version of topics.json this code writes and reads.
-	metadataVersion = 1
+	// metadataVersion is the version of topics.json this code writes: JSON and a
+	// last line with its CRC-32C. It also reads legacyMetadataVersion.
+	metadataVersion = 2
+	// legacyMetadataVersion is the version written before topics.json had a
+	// checksum: JSON alone. Read, never written.
+	legacyMetadataVersion = 1
 	// maxMetadataBytes bounds the size of topics.json that Open believes.
 	maxMetadataBytes = 64 << 20
 )
 
-// metadataFile is topics.json. Format, version 1:
+// metadataFile is topics.json. Format, version 2 (see metadata_checksum.go for
+// the last line; version 1 is the same JSON, with "version": 1, and no last line):
 //
 //	{
-//	  "version": 1,
+//	  "version": 2,
 //	  "topics": [
 //	    {"name": "orders", "partitions": 3, "config": {"retention.age": "168h0m0s"}},
 //	    {"name": "__consumer_offsets", "partitions": 1, "internal": true, "config": {}}
 //	  ]
 //	}
+//	crc32c 5e1f0a3b
 //
 // Topics are sorted by name. "config" holds only the topic's own settings (the
 // non-zero fields of the TopicConfig it was created with, Partitions excepted); the
@@ -145,37 +147,22 @@ func (d diskConfig) topicConfig() (TopicConfig, error) {
 // readMetadata reads and checks topics.json; found is false if there is none.
 func readMetadata(fsys vfs.FS, dir string) (meta metadataFile, found bool, err error) {
 	path := filepath.Join(dir, metadataFileName)
-	info, err := fsys.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return metadataFile{}, false, nil
-	}
-	if err != nil {
-		return metadataFile{}, false, err
-	}
-	if info.Size() > maxMetadataBytes {
-		return metadataFile{}, true, errs.Corruptf(path, 0, "%d bytes, more than the %d believed", info.Size(), maxMetadataBytes)
-	}
 	data, err := vfs.ReadFileLimit(fsys, path, maxMetadataBytes)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return metadataFile{}, false, nil
+	case errors.Is(err, vfs.ErrTooLarge):
+		return metadataFile{}, true, errs.Corruptf(path, 0, "%v", err)
+	case err != nil:
 		return metadataFile{}, true, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&meta); err != nil {
-		return metadataFile{}, true, errs.Corruptf(path, dec.InputOffset(), "%v", err)
-	}
-	if err := meta.check(); err != nil {
-		return metadataFile{}, true, errs.Corruptf(path, 0, "%v", err)
-	}
-	return meta, true, nil
+	meta, err = decodeMetadata(path, data)
+	return meta, true, err
 }
 
-// check verifies what readMetadata decoded: the version, valid and unique names,
-// partition counts, and valid configs.
+// check verifies what decodeMetadata decoded: valid and unique names, partition
+// counts, and valid configs.
 func (m *metadataFile) check() error {
-	if m.Version != metadataVersion {
-		return fmt.Errorf("version %d, this code reads version %d", m.Version, metadataVersion)
-	}
 	seen := map[string]bool{}
 	for _, t := range m.Topics {
 		if err := ValidateTopicName(t.Name); err != nil {
@@ -199,16 +186,11 @@ func (m *metadataFile) check() error {
 	return nil
 }
 
-// writeMetadata replaces topics.json crash-atomically.
+// writeMetadata replaces topics.json crash-atomically, in the current version.
 func writeMetadata(fsys vfs.FS, dir string, m metadataFile) error {
-	m.Version = metadataVersion
-	slices.SortFunc(m.Topics, func(a, b topicMetadata) int { return strings.Compare(a.Name, b.Name) })
-	if m.Topics == nil {
-		m.Topics = []topicMetadata{}
-	}
-	data, err := json.MarshalIndent(m, "", "  ")
+	data, err := encodeMetadata(m)
 	if err != nil {
 		return err
 	}
-	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, metadataFileName), append(data, '\n'))
+	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, metadataFileName), data)
 }

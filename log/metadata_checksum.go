@@ -1,0 +1,84 @@
+package log
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/stratalog/strata/internal/errs"
+)
+
+// Format: topics.json, version 2, is the JSON of metadataFile (indented, ending in
+// a newline) followed by one last line,
+//
+//	crc32c xxxxxxxx\n
+//
+// where xxxxxxxx is the CRC-32C (Castagnoli) of every byte before that line, as 8
+// lowercase hex digits: the convention of the partition checkpoint files. The JSON
+// stays readable and editable by hand (an edit must recompute the line). A file
+// without the line is read as version 1, the format written before the checksum
+// existed, and must say "version": 1: a version-2 file whose last line was cut off
+// or damaged is corrupt, never mistaken for an unchecked version 1.
+
+// metadataChecksumPrefix starts the last line of a version-2 topics.json.
+const metadataChecksumPrefix = "crc32c "
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// encodeMetadata returns the bytes of topics.json for m, in the current version.
+func encodeMetadata(m metadataFile) ([]byte, error) {
+	m.Version = metadataVersion
+	m.Topics = slices.Clone(m.Topics)
+	slices.SortFunc(m.Topics, func(a, b topicMetadata) int { return strings.Compare(a.Name, b.Name) })
+	if m.Topics == nil {
+		m.Topics = []topicMetadata{}
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	data = append(data, '\n')
+	return fmt.Appendf(data, "%s%08x\n", metadataChecksumPrefix, crc32.Checksum(data, castagnoli)), nil
+}
+
+// decodeMetadata decodes and checks the bytes of topics.json (read from path, for
+// errors): version 2 with its checksum, or version 1 without. Any failure is a
+// *CorruptError.
+func decodeMetadata(path string, data []byte) (metadataFile, error) {
+	body, wantVersion := data, legacyMetadataVersion
+	if i := bytes.LastIndexByte(bytes.TrimSuffix(data, []byte("\n")), '\n'); i >= 0 && bytes.HasPrefix(data[i+1:], []byte(metadataChecksumPrefix)) {
+		body, wantVersion = data[:i+1], metadataVersion
+		line := string(data[i+1:])
+		digits, ok := strings.CutSuffix(strings.TrimPrefix(line, metadataChecksumPrefix), "\n")
+		sum, err := strconv.ParseUint(digits, 16, 32)
+		if !ok || err != nil || len(digits) != 8 || digits != strings.ToLower(digits) {
+			return metadataFile{}, errs.Corruptf(path, int64(i+1), "bad checksum line %q", line)
+		}
+		if got := crc32.Checksum(body, castagnoli); got != uint32(sum) {
+			return metadataFile{}, errs.Corruptf(path, 0, "checksum mismatch: the file says crc32c %08x, its bytes have %08x", sum, got)
+		}
+	}
+	var meta metadataFile
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&meta); err != nil {
+		return metadataFile{}, errs.Corruptf(path, dec.InputOffset(), "%v", err)
+	}
+	if rest := body[dec.InputOffset():]; len(bytes.TrimSpace(rest)) > 0 {
+		return metadataFile{}, errs.Corruptf(path, dec.InputOffset(), "%d bytes after the JSON", len(rest))
+	}
+	if meta.Version != wantVersion {
+		if wantVersion == legacyMetadataVersion {
+			return metadataFile{}, errs.Corruptf(path, 0, "version %d without a checksum line: this code reads version %d with one, or version %d", meta.Version, metadataVersion, legacyMetadataVersion)
+		}
+		return metadataFile{}, errs.Corruptf(path, 0, "version %d, this code reads version %d (and %d)", meta.Version, metadataVersion, legacyMetadataVersion)
+	}
+	if err := meta.check(); err != nil {
+		return metadataFile{}, errs.Corruptf(path, 0, "%v", err)
+	}
+	return meta, nil
+}
