@@ -22,9 +22,10 @@ import (
 // bounds it without any change here, because the latest record of each key and its
 // tombstones are all replay needs.
 type PartitionOffsetStore struct {
-	p     *partition.Partition
-	owned bool // Close closes p
-	table *offsetTable
+	p       *partition.Partition
+	owned   bool // Close closes p
+	table   *offsetTable
+	skipped []SkippedRecord // set by replay, then read-only
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -50,8 +51,14 @@ func OpenPartitionOffsetStore(dir string, opts *partition.Options) (*PartitionOf
 
 // NewPartitionOffsetStore replays p, an open partition that holds (or will hold)
 // nothing but offsets log records, and returns a store writing to it. The caller
-// keeps ownership of p: Close does not close it. A record that does not decode is
-// a *CorruptError naming its segment file and batch position.
+// keeps ownership of p: Close does not close it.
+//
+// A record that does not decode (written by something other than a coordinator, or
+// by a newer version of strata) is skipped: it changes no group's state, and
+// Skipped reports it, with a *CorruptError naming its offset, segment file and
+// batch position, for the caller to log. One bad record thus never makes every
+// group's offsets unreadable. A batch that fails its checks (CRC, bounds) is not a
+// record to skip: replay stops and the error is returned.
 func NewPartitionOffsetStore(p *partition.Partition) (*PartitionOffsetStore, error) {
 	s := &PartitionOffsetStore{p: p, table: newOffsetTable()}
 	if err := s.replay(); err != nil {
@@ -72,10 +79,23 @@ func (s *PartitionOffsetStore) replay() error {
 			return nil
 		}
 		if err := s.table.replay(rec.Key, rec.Value); err != nil {
-			return s.corrupt(rec.Offset, err)
+			s.skipped = append(s.skipped, SkippedRecord{Offset: rec.Offset, Err: s.corrupt(rec.Offset, err)})
 		}
 	}
 }
+
+// SkippedRecord is a record of the offsets log that replay could not decode and
+// skipped.
+type SkippedRecord struct {
+	Offset int64
+	// Err is a *CorruptError (ErrCorrupt) naming the segment file, the batch
+	// position and the offset, and saying what did not decode.
+	Err error
+}
+
+// Skipped returns the records replay skipped because they did not decode, in
+// offset order (nil if none).
+func (s *PartitionOffsetStore) Skipped() []SkippedRecord { return slices.Clone(s.skipped) }
 
 // corrupt describes an undecodable record at offset as a *CorruptError.
 func (s *PartitionOffsetStore) corrupt(offset int64, cause error) error {

@@ -101,21 +101,32 @@ func TestPartitionOffsetStoreOneBatchPerWrite(t *testing.T) {
 	require.Nil(t, last[0].Value, "a deletion is a tombstone")
 }
 
-// A record that does not decode stops Open with a *CorruptError naming the segment
-// and position; nothing is silently skipped.
-func TestPartitionOffsetStoreRefusesUndecodableRecords(t *testing.T) {
+// A record that does not decode (junk written by hand, a record of a future
+// version) is skipped and reported, with a *CorruptError naming the segment,
+// position and offset: it does not make the whole offsets log unreadable, and the
+// records around it still count.
+func TestPartitionOffsetStoreSkipsUndecodableRecords(t *testing.T) {
 	fsys := vfs.NewMem()
 	p, err := partition.Open(offsetsDir, &partition.Options{FS: fsys})
 	require.NoError(t, err)
 	_, err = p.Append(context.Background(), []partition.Record{
 		{Key: encodeOffsetKey("g", tp("t", 0)), Value: encodeOffsetValue(committed(1, "", 1))},
 		{Key: []byte{0, 9, 0, 0}, Value: []byte{1}},
+		{Key: encodeOffsetKey("h", tp("t", 0)), Value: []byte{0, 3, 1}}, // a value cut short
+		{Key: encodeOffsetKey("g", tp("t", 1)), Value: encodeOffsetValue(committed(7, "", 1))},
 	})
 	require.NoError(t, err)
-	_, err = NewPartitionOffsetStore(p)
-	require.ErrorIs(t, err, ErrCorrupt)
+	s, err := NewPartitionOffsetStore(p)
+	require.NoError(t, err)
+	requireOffsets(t, map[TopicPartition]CommittedOffset{tp("t", 0): committed(1, "", 1), tp("t", 1): committed(7, "", 1)}, s.Offsets("g"))
+	require.Equal(t, []string{"g"}, s.Groups())
+	skipped := s.Skipped()
+	require.Len(t, skipped, 2)
+	require.Equal(t, int64(1), skipped[0].Offset)
+	require.Equal(t, int64(2), skipped[1].Offset)
+	require.ErrorIs(t, skipped[0].Err, ErrCorrupt)
 	var corrupt *CorruptError
-	require.ErrorAs(t, err, &corrupt)
+	require.ErrorAs(t, skipped[0].Err, &corrupt)
 	require.Contains(t, corrupt.Path, ".log")
 	require.Contains(t, corrupt.Reason, "offset 1")
 	require.NoError(t, p.Close())

@@ -162,7 +162,7 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 
 // AddPartitions grows a topic to total partitions (Kafka's CreatePartitions). The
 // new partitions start empty. total must exceed the current count and be at most
-// MaxPartitions (ErrInvalidConfig). Keyed records may map to other partitions
+// MaxPartitions (ErrInvalidConfig); an internal topic is ErrInternalTopic. Keyed records may map to other partitions
 // afterwards, as in Kafka.
 //
 // Order, for crash consistency: as CreateTopic's, topics.json first, then the new
@@ -180,6 +180,9 @@ func (s *Store) AddPartitions(ctx context.Context, name string, total int) error
 	old := set[name]
 	if old == nil {
 		return fmt.Errorf("strata/log: add partitions to %q: %w", name, ErrUnknownTopic)
+	}
+	if old.internal {
+		return fmt.Errorf("strata/log: add partitions to %q: %w", name, ErrInternalTopic)
 	}
 	current := len(old.partitions)
 	if total <= current || total > MaxPartitions {
@@ -255,10 +258,18 @@ func (s *Store) DescribeTopic(name string) (TopicDescription, error) {
 // DeleteRecords makes offset the start offset of the partition (Kafka's
 // DeleteRecords): records below it can no longer be read, whole segments below it
 // are deleted, and the new start offset survives restart. An offset at or below the
-// start offset changes nothing; one above the end offset is ErrOffsetOutOfRange.
+// start offset changes nothing; one above the end offset is ErrOffsetOutOfRange. An
+// internal topic is ErrInternalTopic.
 func (s *Store) DeleteRecords(ctx context.Context, tp TopicPartition, offset int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	t, err := s.lookupTopic(tp.Topic)
+	if err != nil {
+		return err
+	}
+	if t.internal {
+		return fmt.Errorf("strata/log: delete records of %s: %w", tp, ErrInternalTopic)
 	}
 	p, err := s.lookupPartition(tp)
 	if err != nil {

@@ -56,7 +56,10 @@
 // Invalid configs are refused with a *ConfigError naming every invalid field. Topic
 // names follow Kafka's rules (ValidateTopicName), so a name can never reach outside
 // the data directory; names starting with "__" are reserved for the store's internal
-// topics.
+// topics, which only the store writes: Produce, a Producer, DeleteRecords and
+// AddPartitions refuse them (ErrInternalTopic). A record of OffsetsTopic that does
+// not decode is skipped at Open (logged at Error, counted in
+// Stats.SkippedOffsetsRecords) rather than making the store unopenable.
 //
 // # Compacted topics
 //

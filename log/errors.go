@@ -26,6 +26,11 @@ var (
 	// ErrInvalidConfig is returned for an invalid TopicConfig or Options; the error
 	// names every invalid field. It also matches ErrInvalidArgument.
 	ErrInvalidConfig = errors.New("strata/log: invalid config")
+	// ErrInternalTopic is returned for a write a user asks of an internal topic
+	// (such as OffsetsTopic): Produce, a Producer, DeleteRecords, AddPartitions.
+	// Only the store writes its internal topics. It also matches
+	// ErrInvalidArgument; nothing is written.
+	ErrInternalTopic error = &alsoMatches{msg: "strata/log: internal topics are written only by the store", also: partition.ErrInvalidArgument}
 	// ErrLocked is returned by Open when another Store, in this process or another,
 	// has the directory open.
 	ErrLocked = errors.New("strata/log: data directory is locked by another store")
@@ -46,3 +51,13 @@ var (
 	// metadata file that cannot be decoded.
 	ErrCorrupt = partition.ErrCorrupt
 )
+
+// alsoMatches is a sentinel that also matches a more general one, so that for
+// example errors.Is(ErrInternalTopic, ErrInvalidArgument) holds.
+type alsoMatches struct {
+	msg  string
+	also error
+}
+
+func (e *alsoMatches) Error() string { return e.msg }
+func (e *alsoMatches) Unwrap() error { return e.also }

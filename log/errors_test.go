@@ -61,6 +61,11 @@ func TestEverySentinelIsReachable(t *testing.T) {
 			s, _ := setup(t)
 			return s.Produce(ctx, &log.Record{Topic: "t", Value: make([]byte, 2048)})
 		}},
+		{log.ErrInternalTopic, func(t *testing.T) error {
+			s, _ := setup(t)
+			require.NoError(t, s.CommitGroupOffsets(ctx, "g", map[log.TopicPartition]log.OffsetAndMetadata{{Topic: "t"}: {Offset: 0}}))
+			return s.Produce(ctx, &log.Record{Topic: log.OffsetsTopic, Key: []byte("k")})
+		}},
 		{log.ErrInvalidArgument, func(t *testing.T) error {
 			s, _ := setup(t)
 			return s.Produce(ctx, nil)

@@ -1,8 +1,12 @@
 package log_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,3 +95,28 @@ func describe(t testing.TB, s *log.Store, name string) log.TopicDescription {
 	require.NoError(t, err)
 	return d
 }
+
+// logBuffer collects a store's log lines (text format), safe for concurrent use.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logger returns a logger writing every level to b.
+func (b *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -19,9 +19,9 @@ import (
 // fsyncs overlap. Store.Produce is AcksDurable; see Producer for batching across
 // calls and for the other acknowledgement levels.
 //
-// A nil record (ErrInvalidArgument), an unknown topic (ErrUnknownTopic) or a
-// partition outside the topic (ErrUnknownPartition) fails the whole call before
-// anything is written. Otherwise, on error, the batches of some partitions may have
+// A nil record (ErrInvalidArgument), an unknown topic (ErrUnknownTopic), an
+// internal topic (ErrInternalTopic) or a partition outside the topic
+// (ErrUnknownPartition) fails the whole call before anything is written. Otherwise, on error, the batches of some partitions may have
 // been written: their records have Offset set, the others keep Offset -1, and the
 // error joins one error per failed partition. A record larger than the topic's
 // MaxBatchBytes is ErrRecordTooLarge (the other records are written). If ctx ends while Produce waits for an fsync
@@ -137,6 +137,9 @@ func checkRecord(set topicSet, r *Record) error {
 	t := set[r.Topic]
 	if t == nil {
 		return fmt.Errorf("topic %q: %w", r.Topic, ErrUnknownTopic)
+	}
+	if t.internal {
+		return fmt.Errorf("topic %q: %w", r.Topic, ErrInternalTopic)
 	}
 	if r.ExplicitPartition && (r.Partition < 0 || int(r.Partition) >= len(t.partitions)) {
 		return fmt.Errorf("topic %q has %d partitions, no partition %d: %w", r.Topic, len(t.partitions), r.Partition, ErrUnknownPartition)

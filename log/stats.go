@@ -6,6 +6,11 @@ import "github.com/stratalog/strata/partition"
 type Stats struct {
 	// Topics lists every topic, internal ones included, sorted by name.
 	Topics []TopicStats
+	// SkippedOffsetsRecords counts the records of OffsetsTopic that did not decode
+	// when the store replayed it, and were skipped (each is logged at Error with its
+	// offset). They were not written by the store (or by a newer version of it);
+	// they change no group's offsets.
+	SkippedOffsetsRecords int
 }
 
 // TopicStats is a snapshot of one topic.
@@ -39,5 +44,6 @@ func (s *Store) Stats() Stats {
 		}
 		st.Topics = append(st.Topics, ts)
 	}
+	st.SkippedOffsetsRecords = int(s.skippedOffsetsRecords.Load())
 	return st
 }

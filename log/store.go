@@ -49,6 +49,9 @@ type Store struct {
 	groupsMu     sync.Mutex
 	groupsClosed bool // set by Close under groupsMu
 	coordinator  atomic.Pointer[group.Coordinator]
+	// skippedOffsetsRecords counts the records of OffsetsTopic that the
+	// coordinator's replay skipped (Stats.SkippedOffsetsRecords).
+	skippedOffsetsRecords atomic.Int64
 
 	stop      chan struct{} // closed by Close: background goroutines exit
 	done      sync.WaitGroup
