@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/stratalog/strata/partition"
@@ -29,12 +31,7 @@ func (s *Store) CreateTopic(ctx context.Context, name string, config TopicConfig
 }
 
 // createTopic is CreateTopic, and the path by which the store creates its internal
-// topics.
-//
-// Order, for crash consistency: stale directories of the name are removed, then
-// topics.json lists the topic, then the partition directories are created. A crash
-// before topics.json changes leaves no topic (Open removes any directory made); a
-// crash after it leaves the topic, and Open creates the missing directories.
+// topics. See createPartitions for the order of its steps.
 func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig, internal bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -54,17 +51,11 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 	effective := config.inherit(s.opts.TopicDefaults)
 	own := config
 	own.Partitions = 0
-	if err := s.removeStale(name, 0, effective.Partitions); err != nil {
-		return fmt.Errorf("strata/log: create topic %q: %w", name, err)
-	}
 	t := &topic{name: name, internal: internal, own: own, config: effective}
 	next := set.with(t) // t.partitions is filled below; metadata needs only the count
-	if err := writeMetadata(s.fsys, s.dir, next.metadata()); err != nil {
-		return fmt.Errorf("strata/log: create topic %q: write metadata: %w", name, err)
-	}
-	parts, err := s.openPartitions(name, effective, 0, effective.Partitions)
+	parts, err := s.createPartitions(name, effective, 0, effective.Partitions, set, next)
 	if err != nil {
-		return fmt.Errorf("strata/log: create topic %q: %w", name, errors.Join(err, s.rollBack(set)))
+		return fmt.Errorf("strata/log: create topic %q: %w", name, err)
 	}
 	t.partitions = parts
 	s.topics.Store(&next)
@@ -73,9 +64,95 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 	return nil
 }
 
-// rollBack restores topics.json to set after a change failed past writing it. If the
-// rollback fails too, the change takes effect at the next Open, which creates the
-// missing partition directories: a consistent store either way.
+// createPartitions makes, lists and opens partitions [from, to) of the named topic
+// with effective config c: set is the topics before, next after (listing them).
+// Order, for crash consistency (the crash-point table is in partition_dirs.go):
+//
+//  1. refuse if a directory of a new partition's name exists (ErrPartitionDirExists),
+//     and remove what earlier changes of the name left marked;
+//  2. make each directory under a "-create" mark, fsync the store's directory;
+//  3. write topics.json from next (the commit point);
+//  4. rename each directory to its name and open the partition.
+//
+// On error it undoes what it did, so that nothing changed (if an undo fails as
+// well, the store settles at the next Open), and returns the error.
+func (s *Store) createPartitions(name string, c TopicConfig, from, to int, set, next topicSet) ([]*partition.Partition, error) {
+	for i := from; i < to; i++ {
+		path := s.partitionDir(name, i)
+		if _, err := s.fsys.Lstat(path); err == nil {
+			return nil, fmt.Errorf("%s: %w: strata did not mark it as its own, so it stays; move it away first", path, ErrPartitionDirExists)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if err := s.removeMarksOf(name, from, to); err != nil {
+		return nil, fmt.Errorf("remove leftovers of an earlier change: %w", err)
+	}
+	id := newMarkID()
+	var made []string
+	undoMade := func(err error) error {
+		for _, dir := range made {
+			err = errors.Join(err, s.fsys.RemoveAll(filepath.Join(s.dir, dir)))
+		}
+		return errors.Join(err, s.fsys.SyncDir(s.dir))
+	}
+	for i := from; i < to; i++ {
+		dir := markedDirName(name, i, id, createMark)
+		if err := s.fsys.MkdirAll(filepath.Join(s.dir, dir), 0o755); err != nil {
+			return nil, undoMade(err)
+		}
+		made = append(made, dir)
+	}
+	if err := s.fsys.SyncDir(s.dir); err != nil {
+		return nil, undoMade(err)
+	}
+	if err := writeMetadata(s.fsys, s.dir, next.metadata()); err != nil {
+		err = fmt.Errorf("write metadata: %w", err)
+		if rollBackErr := s.rollBack(set); rollBackErr != nil {
+			return nil, errors.Join(err, rollBackErr) // Open settles it, either way
+		}
+		return nil, undoMade(err)
+	}
+	m, err := s.scanMarks()
+	if err != nil {
+		return nil, errors.Join(err, s.undoCreate(name, from, to, id, set))
+	}
+	parts, openErrs := s.openPartitions(name, c, from, to, m)
+	parts, err = openedOrNone(from, parts, openErrs)
+	if err != nil {
+		return nil, errors.Join(err, s.undoCreate(name, from, to, id, set))
+	}
+	return parts, nil
+}
+
+// undoCreate undoes a creation of partitions [from, to) after topics.json listed
+// them: each directory moves back under a mark (a "-delete" one if it was renamed
+// to its name already), topics.json lists set again, and the marked directories
+// are removed. If a step fails, it stops there: what is on disk is then a state
+// that Open settles.
+func (s *Store) undoCreate(name string, from, to int, id string, set topicSet) error {
+	for i := from; i < to; i++ {
+		path := s.partitionDir(name, i)
+		if info, err := s.fsys.Lstat(path); err != nil || !info.IsDir() {
+			continue // never renamed: still under its "-create" mark
+		}
+		if err := s.fsys.Rename(path, filepath.Join(s.dir, markedDirName(name, i, id, deleteMark))); err != nil {
+			return fmt.Errorf("undo: %w", err)
+		}
+	}
+	if err := s.fsys.SyncDir(s.dir); err != nil {
+		return fmt.Errorf("undo: %w", err)
+	}
+	if err := s.rollBack(set); err != nil {
+		return fmt.Errorf("undo: %w", err)
+	}
+	if err := s.removeMarksOf(name, from, to); err != nil {
+		return fmt.Errorf("undo: %w", err)
+	}
+	return nil
+}
+
+// rollBack restores topics.json to set after a change failed past writing it.
 func (s *Store) rollBack(set topicSet) error {
 	if err := writeMetadata(s.fsys, s.dir, set.metadata()); err != nil {
 		return fmt.Errorf("roll back metadata: %w", err)
@@ -83,45 +160,16 @@ func (s *Store) rollBack(set topicSet) error {
 	return nil
 }
 
-// removeStale removes directories of partitions [from, to) of the named topic: a
-// DeleteTopic that failed after updating topics.json may have left them, and a new
-// partition must start empty. Finding one is worth a warning.
-func (s *Store) removeStale(name string, from, to int) error {
-	return s.removePartitionDirs(name, from, to, true)
-}
-
-// removePartitionDirs removes the directories of partitions [from, to) of the named
-// topic that exist, logging each at Warn if stale, else at Debug.
-func (s *Store) removePartitionDirs(name string, from, to int, stale bool) error {
-	removed := false
-	for i := from; i < to; i++ {
-		dir := s.partitionDir(name, i)
-		if _, err := s.fsys.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if stale {
-			s.logger.Warn("removing stale partition directory", "path", dir)
-		} else {
-			s.logger.Debug("removing partition directory", "path", dir)
-		}
-		if err := s.fsys.RemoveAll(dir); err != nil {
-			return err
-		}
-		removed = true
-	}
-	if removed {
-		return s.fsys.SyncDir(s.dir)
-	}
-	return nil
-}
-
 // DeleteTopic deletes a topic and all its records. Producers and consumers using it
 // get ErrUnknownTopic from then on. Internal topics cannot be deleted
-// (ErrInvalidTopicName).
+// (ErrInvalidTopicName). A topic with offline partitions can be deleted.
 //
-// Order, for crash consistency: topics.json stops listing the topic (from then on
-// it is deleted), then its partitions are closed and their directories removed. A
-// crash in between leaves directories that the next Open removes.
+// Order, for crash consistency: each partition is closed and its directory renamed
+// under a "-delete" mark (the store's directory fsynced), then topics.json stops
+// listing the topic (the commit point), then the marked directories are removed. A
+// crash before the commit point leaves the topic, whose directories the next Open
+// renames back; after it, marked directories that Open removes. If a step before
+// the commit point fails, the topic is restored and reopened.
 func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -140,10 +188,16 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 		return fmt.Errorf("strata/log: delete topic %q: %w: internal topics cannot be deleted", name, ErrInvalidTopicName)
 	}
 	next := set.without(name)
-	if err := writeMetadata(s.fsys, s.dir, next.metadata()); err != nil {
-		return fmt.Errorf("strata/log: delete topic %q: write metadata: %w", name, err)
+	s.topics.Store(&next) // producers and consumers stop finding it
+	if err := closeAll(t.partitions); err != nil {
+		s.logger.Warn("closing a deleted topic's partition failed", "topic", name, "err", err)
 	}
-	s.topics.Store(&next)
+	if err := s.markDeleted(name, len(t.partitions), next); err != nil {
+		restored := s.reopenTopic(t)
+		restoredSet := set.with(restored)
+		s.topics.Store(&restoredSet)
+		return fmt.Errorf("strata/log: delete topic %q: not deleted: %w", name, err)
+	}
 	s.logger.Info("deleted topic", "topic", name)
 	s.topicsChanged()
 	if c := s.currentCoordinator(); c != nil {
@@ -151,13 +205,67 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 			s.logger.Warn("deleting a deleted topic's committed offsets failed", "topic", name, "err", err)
 		}
 	}
-	if err := closeAll(t.partitions); err != nil {
-		s.logger.Warn("closing a deleted topic's partition failed", "topic", name, "err", err)
-	}
-	if err := s.removePartitionDirs(name, 0, len(t.partitions), false); err != nil {
+	if err := s.removeMarksOf(name, 0, len(t.partitions)); err != nil {
 		return fmt.Errorf("strata/log: delete topic %q: deleted, but removing its files failed (Open retries): %w", name, err)
 	}
 	return nil
+}
+
+// markDeleted renames the directories of partitions [0, n) of the named topic under
+// a "-delete" mark, fsyncs the store's directory and writes topics.json from next:
+// on success the deletion is committed. On error it renames back what it renamed
+// (what it cannot, the next Open renames back).
+func (s *Store) markDeleted(name string, n int, next topicSet) error {
+	id := newMarkID()
+	var renamed []int
+	undo := func(err error) error {
+		for _, i := range renamed {
+			err = errors.Join(err, s.fsys.Rename(filepath.Join(s.dir, markedDirName(name, i, id, deleteMark)), s.partitionDir(name, i)))
+		}
+		return errors.Join(err, s.fsys.SyncDir(s.dir))
+	}
+	for i := range n {
+		path := s.partitionDir(name, i)
+		info, err := s.fsys.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) || (err == nil && !info.IsDir()) {
+			continue // an offline partition: nothing of strata's to remove
+		}
+		if err == nil {
+			err = s.fsys.Rename(path, filepath.Join(s.dir, markedDirName(name, i, id, deleteMark)))
+		}
+		if err != nil {
+			return undo(err)
+		}
+		renamed = append(renamed, i)
+	}
+	if err := s.fsys.SyncDir(s.dir); err != nil {
+		return undo(err)
+	}
+	if err := writeMetadata(s.fsys, s.dir, next.metadata()); err != nil {
+		return undo(fmt.Errorf("write metadata: %w", err))
+	}
+	return nil
+}
+
+// reopenTopic reopens the partitions of t after a failed deletion closed them,
+// settling their directories; those that fail are offline.
+func (s *Store) reopenTopic(t *topic) *topic {
+	out := *t
+	out.offline = nil
+	m, err := s.scanMarks()
+	if err != nil {
+		m = &marks{}
+	}
+	parts, errs := s.openPartitions(t.name, t.config, 0, len(t.partitions), m)
+	out.partitions = parts
+	reopened := &out
+	for i, err := range errs {
+		if err != nil {
+			reopened = reopened.withPartition(i, nil, err)
+			s.logger.Error("partition offline after a failed deletion", "topic", t.name, "partition", i, "err", err)
+		}
+	}
+	return reopened
 }
 
 // AddPartitions grows a topic to total partitions (Kafka's CreatePartitions). The
@@ -165,8 +273,9 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 // MaxPartitions (ErrInvalidConfig); an internal topic is ErrInternalTopic. Keyed records may map to other partitions
 // afterwards, as in Kafka.
 //
-// Order, for crash consistency: as CreateTopic's, topics.json first, then the new
-// directories.
+// Order, for crash consistency: as CreateTopic's (see createPartitions). A
+// directory of a new partition's name that strata did not mark is
+// ErrPartitionDirExists.
 func (s *Store) AddPartitions(ctx context.Context, name string, total int) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -189,19 +298,16 @@ func (s *Store) AddPartitions(ctx context.Context, name string, total int) error
 		return &ConfigError{What: strconv.Quote(name), Problems: []string{
 			fmt.Sprintf("Partitions: %d: want more than the current %d and at most %d", total, current, MaxPartitions)}}
 	}
-	if err := s.removeStale(name, current, total); err != nil {
-		return fmt.Errorf("strata/log: add partitions to %q: %w", name, err)
-	}
 	grown := *old
 	grown.config.Partitions = total
 	grown.partitions = append(make([]*partition.Partition, 0, total), old.partitions...)
-	next := set.with(&grown)
-	if err := writeMetadata(s.fsys, s.dir, next.metadata()); err != nil {
-		return fmt.Errorf("strata/log: add partitions to %q: write metadata: %w", name, err)
+	if old.offline != nil {
+		grown.offline = append(slices.Clone(old.offline), make([]*PartitionOfflineError, total-current)...)
 	}
-	added, err := s.openPartitions(name, grown.config, current, total)
+	next := set.with(&grown)
+	added, err := s.createPartitions(name, grown.config, current, total, set, next)
 	if err != nil {
-		return fmt.Errorf("strata/log: add partitions to %q: %w", name, errors.Join(err, s.rollBack(set)))
+		return fmt.Errorf("strata/log: add partitions to %q: %w", name, err)
 	}
 	grown.partitions = append(grown.partitions, added...)
 	s.topics.Store(&next)
@@ -239,6 +345,9 @@ type PartitionInfo struct {
 	EndOffset   int64 // offset the next record will get
 	Bytes       int64 // bytes in its segment files
 	Segments    int   // number of segments
+	// Offline is why the partition is offline (see Store.OfflinePartitions), nil if
+	// it is online; an offline partition's other fields are zero.
+	Offline *PartitionOfflineError
 }
 
 // DescribeTopic describes the named topic (ErrUnknownTopic if there is none).
@@ -249,6 +358,10 @@ func (s *Store) DescribeTopic(name string) (TopicDescription, error) {
 	}
 	d := TopicDescription{Name: name, Internal: t.internal, Config: t.config, Partitions: make([]PartitionInfo, len(t.partitions))}
 	for i, p := range t.partitions {
+		if p == nil {
+			d.Partitions[i] = PartitionInfo{Partition: int32(i), Offline: t.offline[i]}
+			continue
+		}
 		st := p.Stats()
 		d.Partitions[i] = PartitionInfo{Partition: int32(i), StartOffset: st.StartOffset, EndOffset: st.EndOffset, Bytes: st.Bytes, Segments: st.Segments}
 	}

@@ -1,6 +1,7 @@
 package log
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -143,8 +144,8 @@ func (s *Store) NewConsumer(opts ConsumerOptions) (*Consumer, error) {
 // Assign makes tps the consumer's partitions, replacing the previous assignment
 // (Kafka's assign). Partitions that stay assigned keep their positions; new ones
 // start where the Reset policy says, unless sought first. An unknown topic or
-// partition fails the call (ErrUnknownTopic, ErrUnknownPartition) and changes
-// nothing.
+// partition, or an offline one, fails the call (ErrUnknownTopic,
+// ErrUnknownPartition, ErrPartitionOffline) and changes nothing.
 func (c *Consumer) Assign(tps ...TopicPartition) error {
 	if err := c.usable(); err != nil {
 		return err
@@ -187,6 +188,9 @@ func (c *Consumer) lookup(tp TopicPartition) (*assignment, error) {
 	}
 	a := c.byTP[tp]
 	if a == nil {
+		if _, err := c.s.lookupPartition(tp); errors.Is(err, ErrPartitionOffline) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("strata/log: %s is not assigned to this consumer: %w", tp, ErrUnknownPartition)
 	}
 	return a, nil

@@ -103,13 +103,27 @@
 //	  orders-1/
 //
 // topics.json is replaced crash-atomically (temp file, fsync, rename, fsync of the
-// directory) and is the truth about which topics exist. Every change writes it
-// first: CreateTopic and AddPartitions write it and then create the partition
-// directories; DeleteTopic writes it and then removes them. Open finishes whatever a
-// crash interrupted: it removes partition directories topics.json does not list
-// (a deletion, or a creation that never became durable) and creates the listed ones
-// that are missing (a creation whose directories were not yet made). A directory
-// holding partition directories but no topics.json is refused rather than cleaned.
+// directory), carries a CRC-32C that Open checks, and is the truth about which
+// topics exist. strata removes only directories it marked for removal itself:
+// CreateTopic and AddPartitions make each new partition directory under a marked
+// name ("orders-0.<id>-create"), then list it in topics.json (the commit point),
+// then rename it; DeleteTopic renames each partition directory to a marked name
+// ("orders-0.<id>-delete"), then writes topics.json without the topic (the commit
+// point), then removes them. Open finishes or undoes whatever a crash interrupted
+// from those marks, and removes nothing else: a directory named like a partition
+// that topics.json does not list and strata did not mark (a user's backup-1/) is
+// left alone and logged at Warn, and CreateTopic over its name fails with
+// ErrPartitionDirExists. A directory holding partition directories but no
+// topics.json is refused rather than cleaned.
+//
+// # Offline partitions
+//
+// A partition that Open cannot open (corrupt files, its directory missing or a
+// symlink, an I/O error) is offline: Open succeeds without it, logs it at Error,
+// and lists it in OfflinePartitions, DescribeTopic and Stats; every call that needs
+// it returns a *PartitionOfflineError (ErrPartitionOffline, wrapping the cause),
+// and the rest of the store serves. ReopenPartition brings it back after a repair.
+// Failures of the store as a whole (the lock, topics.json) still fail Open.
 //
 // # Background work
 //

@@ -31,6 +31,18 @@ var (
 	// Only the store writes its internal topics. It also matches
 	// ErrInvalidArgument; nothing is written.
 	ErrInternalTopic error = &alsoMatches{msg: "strata/log: internal topics are written only by the store", also: partition.ErrInvalidArgument}
+	// ErrPartitionOffline is matched by the errors of every call on an offline
+	// partition: one that Open could not open (corrupt, its directory missing or a
+	// symlink, an I/O error) while the rest of the store opened. The error is a
+	// *PartitionOfflineError naming the partition and wrapping why, so that
+	// errors.Is(err, ErrCorrupt) also holds for a corrupt one. See
+	// Store.OfflinePartitions.
+	ErrPartitionOffline = errors.New("strata/log: partition offline")
+	// ErrPartitionDirExists is returned by CreateTopic and AddPartitions when the
+	// directory a new partition needs already exists and strata did not mark it as
+	// its own (a user's directory, or the partition of a topic topics.json does not
+	// list): strata never deletes what it did not mark, so move it away first.
+	ErrPartitionDirExists = errors.New("strata/log: an unlisted directory has the new partition's name")
 	// ErrLocked is returned by Open when another Store, in this process or another,
 	// has the directory open.
 	ErrLocked = errors.New("strata/log: data directory is locked by another store")

@@ -89,6 +89,15 @@ type GroupConsumerOptions struct {
 // application: a record already returned by Poll may still be in the application's
 // hands when its partition is revoked, and be processed again by the next owner (at
 // least once, never lost).
+//
+// A partition the group assigns to the consumer that is offline (see
+// Store.OfflinePartitions) is not read, and the consumer neither hangs on it nor
+// retries it in a loop: the next Poll (or Consume) returns a
+// *PartitionOfflineError naming it (ErrPartitionOffline), once per assignment, and
+// later Polls serve the consumer's other partitions, waiting as usual when they
+// have no records. The partition stays assigned to this member (another member
+// could not read it either), and its committed offset is kept; once
+// Store.ReopenPartition brings it back online, this member reads it from there.
 type GroupConsumer struct {
 	s      *Store
 	opts   GroupConsumerOptions
@@ -366,10 +375,16 @@ func (g *GroupConsumer) CommitRecords(ctx context.Context, records ...*Record) e
 }
 
 // CommitOffsets commits the given offsets (the next record to read) with their
-// metadata.
+// metadata. An offset for an offline partition fails the call
+// (ErrPartitionOffline) and nothing is committed.
 func (g *GroupConsumer) CommitOffsets(ctx context.Context, offsets map[TopicPartition]OffsetAndMetadata) error {
 	if err := g.usable(); err != nil {
 		return err
+	}
+	for tp := range offsets {
+		if _, err := g.s.lookupPartition(tp); errors.Is(err, ErrPartitionOffline) {
+			return fmt.Errorf("strata/log: commit for group %q: %w", g.opts.Group, err)
+		}
 	}
 	if err := g.member.Commit(ctx, offsets); err != nil {
 		return fmt.Errorf("strata/log: commit for group %q: %w", g.opts.Group, err)
@@ -470,15 +485,37 @@ func (g *GroupConsumer) autoCommitLoop(ctx context.Context) {
 // assigned adds partitions to the consumer, positioned at their committed offsets
 // (heartbeat goroutine).
 func (g *GroupConsumer) assigned(tps []TopicPartition) {
+	g.read(tps)
+	if g.opts.OnAssigned != nil {
+		g.opts.OnAssigned(tps)
+	}
+}
+
+// read starts reading tps, partitions the consumer owns, from their committed
+// offsets. An offline one is not read: the next Poll returns its error, once.
+func (g *GroupConsumer) read(tps []TopicPartition) {
 	committed, err := g.member.Fetch(context.Background(), tps)
 	if err != nil {
 		g.s.logger.Error("fetch committed offsets", "group", g.opts.Group, "err", err)
 	}
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	current := slices.DeleteFunc(g.mu.inner.Assignment(), g.missing) // a topic deleted meanwhile
+	var offline []error
 	for _, tp := range tps {
-		if !g.missing(tp) && !slices.Contains(current, tp) {
+		_, err := g.s.lookupPartition(tp)
+		if errors.Is(err, ErrPartitionOffline) {
+			offline = append(offline, err)
+			continue
+		}
+		if err == nil && !slices.Contains(current, tp) {
 			current = append(current, tp)
+		}
+	}
+	if offline != nil {
+		g.s.logger.Error("assigned offline partitions: not reading them", "group", g.opts.Group, "err", errors.Join(offline...))
+		if g.mu.pendingErr == nil {
+			g.mu.pendingErr = fmt.Errorf("strata/log: group %q: %w", g.opts.Group, errors.Join(offline...))
 		}
 	}
 	if err := g.mu.inner.Assign(current...); err != nil {
@@ -492,9 +529,13 @@ func (g *GroupConsumer) assigned(tps []TopicPartition) {
 		}
 	}
 	g.changedLocked()
-	g.mu.Unlock()
-	if g.opts.OnAssigned != nil {
-		g.opts.OnAssigned(tps)
+}
+
+// partitionOnline starts reading tp, back online after Store.ReopenPartition, if
+// the consumer owns it.
+func (g *GroupConsumer) partitionOnline(tp TopicPartition) {
+	if slices.Contains(g.member.Assignment().Partitions, tp) && !slices.Contains(g.Assignment(), tp) {
+		g.read([]TopicPartition{tp})
 	}
 }
 
@@ -545,7 +586,8 @@ func (g *GroupConsumer) remove(tps []TopicPartition) {
 	g.changedLocked()
 }
 
-// missing reports whether tp's topic or partition no longer exists.
+// missing reports whether tp's topic or partition no longer exists or is offline:
+// the consumer does not read it.
 func (g *GroupConsumer) missing(tp TopicPartition) bool {
 	_, err := g.s.lookupPartition(tp)
 	return err != nil

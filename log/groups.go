@@ -76,7 +76,9 @@ func (m storeMetadata) EndOffset(tp TopicPartition) (int64, bool) {
 }
 
 // openGroups starts the group coordinator if the store has an offsets topic (a
-// store gets one when it first needs it: see coordinatorFor).
+// store gets one when it first needs it: see coordinatorFor). An offline offsets
+// topic does not fail Open: every group call returns its *PartitionOfflineError,
+// and plain topics work.
 func (s *Store) openGroups() error {
 	set, err := s.snapshot()
 	if err != nil {
@@ -86,6 +88,9 @@ func (s *Store) openGroups() error {
 		return nil
 	}
 	_, err = s.coordinatorFor(false)
+	if errors.Is(err, ErrPartitionOffline) {
+		return nil // logged; every group call returns it
+	}
 	return err
 }
 
@@ -114,13 +119,16 @@ func (s *Store) coordinatorFor(create bool) (*group.Coordinator, error) {
 			return nil, fmt.Errorf("create %s: %w", OffsetsTopic, err)
 		}
 	}
-	t, err := s.lookupTopic(OffsetsTopic)
+	offsetsTP := TopicPartition{Topic: OffsetsTopic, Partition: 0}
+	p, err := s.lookupPartition(offsetsTP)
 	if err != nil {
 		return nil, err
 	}
-	offsets, err := group.NewPartitionOffsetStore(t.partitions[0])
+	offsets, err := group.NewPartitionOffsetStore(p)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", OffsetsTopic, err)
+		// The log does not replay (a batch fails its checks): the partition is
+		// unusable, so offline, as if Open had found it so.
+		return nil, s.takeOffline(offsetsTP, p, fmt.Errorf("replay: %w", err))
 	}
 	for _, skipped := range offsets.Skipped() {
 		s.logger.Error("skipped a record of the offsets topic that does not decode: it changes no group's offsets",

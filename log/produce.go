@@ -20,8 +20,10 @@ import (
 // calls and for the other acknowledgement levels.
 //
 // A nil record (ErrInvalidArgument), an unknown topic (ErrUnknownTopic), an
-// internal topic (ErrInternalTopic) or a partition outside the topic
-// (ErrUnknownPartition) fails the whole call before anything is written. Otherwise, on error, the batches of some partitions may have
+// internal topic (ErrInternalTopic), a partition outside the topic
+// (ErrUnknownPartition) or an offline one (ErrPartitionOffline: the partitioner's
+// choice is not changed, so that a key keeps its partition) fails the whole call
+// before anything is written. Otherwise, on error, the batches of some partitions may have
 // been written: their records have Offset set, the others keep Offset -1, and the
 // error joins one error per failed partition. A record larger than the topic's
 // MaxBatchBytes is ErrRecordTooLarge (the other records are written). If ctx ends while Produce waits for an fsync
@@ -56,6 +58,9 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 			t = set[r.Topic]
 		}
 		if err := route(r, len(t.partitions), s.opts.Partitioner); err != nil {
+			return fmt.Errorf("strata/log: produce record %d: %w", i, err)
+		}
+		if _, err := t.partitionAt(r.Partition); err != nil {
 			return fmt.Errorf("strata/log: produce record %d: %w", i, err)
 		}
 		if r.Timestamp.IsZero() {

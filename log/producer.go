@@ -223,6 +223,9 @@ func (p *Producer) admit(r *Record) (*topic, error) {
 	if err := route(r, len(t.partitions), p.opts.Partitioner); err != nil {
 		return nil, err
 	}
+	if _, err := t.partitionAt(r.Partition); err != nil {
+		return nil, err
+	}
 	if r.Timestamp.IsZero() {
 		r.Timestamp = p.s.opts.Now()
 	}
@@ -399,7 +402,10 @@ func (p *Producer) write(b *batcher, batches [][]pendingRecord) error {
 	if int(tp.Partition) >= len(t.partitions) {
 		return fmt.Errorf("strata/log: produce to %s: %w", tp, ErrUnknownPartition)
 	}
-	part := t.partitions[tp.Partition]
+	part, err := t.partitionAt(tp.Partition)
+	if err != nil {
+		return err
+	}
 	converted := b.converted[:0]
 	for _, records := range batches {
 		for i := range records {

@@ -27,6 +27,9 @@ func (s *Store) ApplyRetention() (int, error) {
 			continue // nothing to do: deletion below the start offset happens on its own
 		}
 		for i, p := range t.partitions {
+			if p == nil {
+				continue // offline
+			}
 			tp := TopicPartition{Topic: name, Partition: int32(i)}
 			n, err := p.ApplyRetention()
 			if err != nil {
@@ -67,6 +70,9 @@ func (s *Store) Compact(ctx context.Context) (int, error) {
 			continue
 		}
 		for i, p := range t.partitions {
+			if p == nil {
+				continue // offline
+			}
 			if err := ctx.Err(); err != nil {
 				return total, errors.Join(append(errList, err)...)
 			}

@@ -26,6 +26,9 @@ type TopicStats struct {
 type PartitionStats struct {
 	TopicPartition
 	partition.Stats
+	// Offline is why the partition is offline (see Store.OfflinePartitions), nil
+	// if it is online; an offline partition's other fields are zero.
+	Offline *PartitionOfflineError
 }
 
 // Stats returns a snapshot of every topic and partition. Counters count from Open.
@@ -40,7 +43,13 @@ func (s *Store) Stats() Stats {
 		t := set[name]
 		ts := TopicStats{Name: name, Partitions: make([]PartitionStats, len(t.partitions))}
 		for i, p := range t.partitions {
-			ts.Partitions[i] = PartitionStats{TopicPartition: TopicPartition{Topic: name, Partition: int32(i)}, Stats: p.Stats()}
+			ps := PartitionStats{TopicPartition: TopicPartition{Topic: name, Partition: int32(i)}}
+			if p != nil {
+				ps.Stats = p.Stats()
+			} else {
+				ps.Offline = t.offline[i]
+			}
+			ts.Partitions[i] = ps
 		}
 		st.Topics = append(st.Topics, ts)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -64,10 +65,14 @@ type Store struct {
 // locks dir/.lock, and a second Open, from this process or another, fails at once
 // with an error matching ErrLocked.
 //
-// Open reads topics.json and makes the directory agree with it (see the package
-// documentation, "On disk"): partition directories of topics it does not list are
-// removed, missing ones are created, and every partition is opened (recovering it
-// after a crash). Invalid options are a *ConfigError naming every invalid field. An
+// Open reads topics.json, finishes or undoes a change of topics that a crash
+// interrupted (see the package documentation, "On disk"), and opens every
+// partition (recovering it after a crash). It never removes a directory that
+// strata did not mark for removal. A partition that cannot be opened (corrupt, its
+// directory missing or a symlink) is offline, and Open succeeds without it (see
+// OfflinePartitions); Open fails only for the store as a whole: the lock, or a
+// topics.json that is missing from a directory holding partitions, unreadable or
+// corrupt. Invalid options are a *ConfigError naming every invalid field. An
 // empty dir is ErrInvalidArgument: it would otherwise mean the working directory.
 func Open(dir string, opts *Options) (*Store, error) {
 	if dir == "" {
@@ -104,8 +109,10 @@ func Open(dir string, opts *Options) (*Store, error) {
 	return s, nil
 }
 
-// load reads topics.json (writing an empty one into a new store), removes the
-// partition directories it does not list and opens every partition it lists.
+// load reads topics.json (writing an empty one into a new store), settles what a
+// crash interrupted (see partition_dirs.go) and opens every partition it lists. A
+// partition that cannot be opened is offline, logged at Error: load fails only for
+// the store as a whole (topics.json, the directory itself).
 func (s *Store) load() (topicSet, error) {
 	meta, found, err := readMetadata(s.fsys, s.dir)
 	if err != nil {
@@ -128,7 +135,12 @@ func (s *Store) load() (topicSet, error) {
 			return nil, err
 		}
 	}
-	if err := s.removeUnlisted(meta, names); err != nil {
+	if err := s.removeMetadataTemp(names); err != nil {
+		return nil, err
+	}
+	s.warnUnlisted(meta, names)
+	m, err := s.scanMarks()
+	if err != nil {
 		return nil, err
 	}
 	set := topicSet{}
@@ -136,42 +148,51 @@ func (s *Store) load() (topicSet, error) {
 		own, _ := tm.Config.topicConfig() // checked by readMetadata
 		config := own.inherit(s.opts.TopicDefaults)
 		config.Partitions = tm.Partitions
-		parts, err := s.openPartitions(tm.Name, config, 0, tm.Partitions)
-		if err != nil {
-			return nil, errors.Join(err, s.closeTopics(set))
+		t := &topic{name: tm.Name, internal: tm.Internal, own: own, config: config}
+		parts, openErrs := s.openPartitions(tm.Name, config, 0, tm.Partitions, m)
+		t.partitions = parts
+		for i, err := range openErrs {
+			if err != nil {
+				t = t.withPartition(i, nil, err)
+				s.logger.Error("partition offline: the rest of the store opens without it", "topic", tm.Name, "partition", i, "err", err)
+			}
 		}
-		set[tm.Name] = &topic{name: tm.Name, internal: tm.Internal, own: own, config: config, partitions: parts}
+		set[tm.Name] = t
+	}
+	if err := s.removeUnclaimed(m); err != nil {
+		return nil, errors.Join(err, s.closeTopics(set))
 	}
 	return set, nil
 }
 
-// removeUnlisted removes what an interrupted change left behind: partition
-// directories of topics (or partition numbers) that topics.json does not list, and
-// a temporary topics.json.tmp. Other entries are not the store's and stay.
-func (s *Store) removeUnlisted(meta metadataFile, names []string) error {
+// removeMetadataTemp removes topics.json.tmp, the temporary file of a replacement
+// of topics.json that a crash interrupted.
+func (s *Store) removeMetadataTemp(names []string) error {
+	if !slices.Contains(names, metadataFileName+".tmp") {
+		return nil
+	}
+	if err := s.fsys.Remove(filepath.Join(s.dir, metadataFileName+".tmp")); err != nil {
+		return err
+	}
+	return s.fsys.SyncDir(s.dir)
+}
+
+// warnUnlisted logs, at Warn, every directory named like a partition directory
+// that topics.json does not list and strata did not mark: it is not strata's to
+// remove (a user's backup-1/, the partition of a topic lost from topics.json), so
+// it stays.
+func (s *Store) warnUnlisted(meta metadataFile, names []string) {
 	listed := map[string]bool{}
 	for _, t := range meta.Topics {
 		for i := range t.Partitions {
 			listed[partitionDirName(t.Name, i)] = true
 		}
 	}
-	removed := false
 	for _, name := range names {
-		_, _, isPartition := parsePartitionDirName(name)
-		stale := name == metadataFileName+".tmp" || (isPartition && !listed[name] && s.isDir(name))
-		if !stale {
-			continue
+		if _, _, ok := parsePartitionDirName(name); ok && !listed[name] {
+			s.logger.Warn("leaving alone a directory named like a partition that topics.json does not list", "path", filepath.Join(s.dir, name))
 		}
-		s.logger.Info("removing leftover of an interrupted topic change", "path", name)
-		if err := s.fsys.RemoveAll(filepath.Join(s.dir, name)); err != nil {
-			return err
-		}
-		removed = true
 	}
-	if removed {
-		return s.fsys.SyncDir(s.dir)
-	}
-	return nil
 }
 
 // isDir reports whether the named entry of the store's directory is a directory.
@@ -205,7 +226,7 @@ func (s *Store) lookupTopic(name string) (*topic, error) {
 }
 
 // lookupPartition returns the partition tp names, ErrUnknownTopic,
-// ErrUnknownPartition or ErrClosed.
+// ErrUnknownPartition, a *PartitionOfflineError or ErrClosed.
 func (s *Store) lookupPartition(tp TopicPartition) (*partition.Partition, error) {
 	t, err := s.lookupTopic(tp.Topic)
 	if err != nil {
@@ -214,7 +235,7 @@ func (s *Store) lookupPartition(tp TopicPartition) (*partition.Partition, error)
 	if tp.Partition < 0 || int(tp.Partition) >= len(t.partitions) {
 		return nil, fmt.Errorf("strata/log: topic %q has %d partitions, no partition %d: %w", tp.Topic, len(t.partitions), tp.Partition, ErrUnknownPartition)
 	}
-	return t.partitions[tp.Partition], nil
+	return t.partitionAt(tp.Partition)
 }
 
 // partitionError adds the operation and partition to err, and reports a partition

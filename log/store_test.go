@@ -111,10 +111,12 @@ func TestRestartPersistence(t *testing.T) {
 	require.Equal(t, value("orders", 250), records[0].Value)
 }
 
-// Open makes the directory agree with topics.json: directories of unlisted topics or
-// partitions go, listed ones that are missing come back (empty), and entries that are
-// not partition directories stay.
-func TestOpenReconcilesDirectories(t *testing.T) {
+// Open never removes a directory because topics.json does not list it: directories
+// named like partitions but unlisted and unmarked (a user's backup-1/, a partition
+// beyond the count, a topic lost from the metadata) stay, logged at Warn; a listed
+// partition whose directory is missing is offline, not silently made again empty;
+// only strata's own temporary file goes. CreateTopic over such a name is refused.
+func TestOpenLeavesUnmarkedDirectories(t *testing.T) {
 	fsys := vfs.NewMem()
 	s, err := log.Open("/data", &log.Options{FS: fsys})
 	require.NoError(t, err)
@@ -122,23 +124,38 @@ func TestOpenReconcilesDirectories(t *testing.T) {
 	produce(t, s, "kept", 0, 3)
 	require.NoError(t, s.Close())
 
-	// A deletion that crashed after writing topics.json, a partition beyond the
-	// count, a creation whose directories were never made, and foreign entries.
 	require.NoError(t, fsys.MkdirAll("/data/ghost-0", 0o755))
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/ghost-0/00000000000000000000.log", []byte("x")))
+	require.NoError(t, fsys.MkdirAll("/data/backup-1", 0o755))
+	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/backup-1/precious", []byte("y")))
 	require.NoError(t, fsys.MkdirAll("/data/kept-2", 0o755))
 	require.NoError(t, fsys.RemoveAll("/data/kept-1"))
 	require.NoError(t, fsys.MkdirAll("/data/notes", 0o755))
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/README-1", []byte("a file, not a directory")))
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json.tmp", []byte("{half")))
 
-	s = openStore(t, fsys, nil)
+	var logs logBuffer
+	s = openStore(t, fsys, &log.Options{Logger: logs.logger()})
 	entries, err := fsys.ReadDir("/data")
 	require.NoError(t, err)
-	require.Equal(t, []string{".lock", "README-1", "kept-0", "kept-1", "notes", "topics.json"}, entries)
+	require.Equal(t, []string{".lock", "README-1", "backup-1", "ghost-0", "kept-0", "kept-2", "notes", "topics.json"}, entries)
+	for _, name := range []string{"backup-1", "ghost-0", "kept-2"} {
+		require.Contains(t, logs.String(), "level=WARN msg=\"leaving alone a directory named like a partition that topics.json does not list\" path=/data/"+name)
+	}
 	d := describe(t, s, "kept")
 	require.Equal(t, int64(3), d.Partitions[0].EndOffset)
-	require.Equal(t, int64(0), d.Partitions[1].EndOffset)
+	require.ErrorIs(t, d.Partitions[1].Offline, log.ErrPartitionOffline)
+	require.ErrorIs(t, d.Partitions[1].Offline, log.ErrCorrupt)
+	require.ErrorContains(t, d.Partitions[1].Offline, "partition directory missing")
+
+	err = s.CreateTopic(context.Background(), "ghost", log.TopicConfig{})
+	require.ErrorIs(t, err, log.ErrPartitionDirExists)
+	require.ErrorContains(t, err, "/data/ghost-0")
+	data, err := vfs.ReadFile(fsys, "/data/ghost-0/00000000000000000000.log")
+	require.NoError(t, err)
+	require.Equal(t, "x", string(data))
+	_, err = s.DescribeTopic("ghost")
+	require.ErrorIs(t, err, log.ErrUnknownTopic, "nothing changed")
 }
 
 // A directory with partition directories but no topics.json is not a store: Open

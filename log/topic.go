@@ -2,6 +2,7 @@ package log
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,8 +21,21 @@ type topic struct {
 	// what topics.json keeps.
 	own TopicConfig
 	// config is the effective configuration; config.Partitions == len(partitions).
-	config     TopicConfig
+	config TopicConfig
+	// partitions holds every partition; an offline one is nil, and offline holds
+	// why (offline is nil when every partition is online, else as long as
+	// partitions).
 	partitions []*partition.Partition
+	offline    []*PartitionOfflineError
+}
+
+// partitionAt returns partition i, or the error of an offline one. i must be in
+// range.
+func (t *topic) partitionAt(i int32) (*partition.Partition, error) {
+	if p := t.partitions[i]; p != nil {
+		return p, nil
+	}
+	return nil, t.offline[i]
 }
 
 // metadata returns the topic's entry in topics.json.
@@ -111,11 +125,12 @@ func (s *Store) partitionDir(topic string, partition int) string {
 	return filepath.Join(s.dir, partitionDirName(topic, partition))
 }
 
-// openPartitions opens (creating if missing) partitions [from, to) of a topic with
-// effective config c. On error it closes what it opened.
-func (s *Store) openPartitions(name string, c TopicConfig, from, to int) ([]*partition.Partition, error) {
-	parts := make([]*partition.Partition, to-from)
-	errs := make([]error, to-from)
+// openPartitions opens partitions [from, to) of a topic with effective config c,
+// settling their directories first (see settleDir). It never fails as a whole:
+// parts[i] is nil for a partition that could not be opened, and errs[i] says why.
+func (s *Store) openPartitions(name string, c TopicConfig, from, to int, m *marks) (parts []*partition.Partition, errs []error) {
+	parts = make([]*partition.Partition, to-from)
+	errs = make([]error, to-from)
 	// Open (and recover) partitions on a few goroutines: a clean open reads a
 	// directory and a few headers, a recovery verifies segments; both wait on the disk.
 	next := atomic.Int64{}
@@ -129,34 +144,53 @@ func (s *Store) openPartitions(name string, c TopicConfig, from, to int) ([]*par
 					return
 				}
 				tp := TopicPartition{Topic: name, Partition: int32(i)}
-				parts[i-from], errs[i-from] = partition.Open(s.partitionDir(name, i), s.partitionOptions(c, tp))
+				parts[i-from], errs[i-from] = s.openPartition(tp, c, m)
 			}
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		var opened []*partition.Partition
-		for _, p := range parts {
-			if p != nil {
-				opened = append(opened, p)
-			}
-		}
-		return nil, errors.Join(err, closeAll(opened))
-	}
 	for i, p := range parts {
+		if p == nil {
+			continue
+		}
 		if report := p.RecoveryReport(); !report.CleanShutdown && report.SegmentsRecovered > 0 {
 			s.logger.Info("recovered partition", "topic", name, "partition", from+i,
 				"segments-verified", report.SegmentsRecovered, "truncations", len(report.Truncated))
 		}
 	}
-	return parts, nil
+	return parts, errs
+}
+
+// openPartition settles the directory of tp (see settleDir) and opens it. The
+// directory must exist: a listed partition is never silently made again, empty.
+func (s *Store) openPartition(tp TopicPartition, c TopicConfig, m *marks) (*partition.Partition, error) {
+	if err := s.settleDir(tp.Topic, int(tp.Partition), m); err != nil {
+		return nil, err
+	}
+	return partition.Open(s.partitionDir(tp.Topic, int(tp.Partition)), s.partitionOptions(c, tp))
+}
+
+// openedOrNone returns what openPartitions(..., from, ...) returned if every
+// partition opened; otherwise it closes the opened ones and returns the errors
+// joined, each naming its partition.
+func openedOrNone(from int, parts []*partition.Partition, errs []error) ([]*partition.Partition, error) {
+	var failed []error
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, fmt.Errorf("partition %d: %w", from+i, err))
+		}
+	}
+	if failed == nil {
+		return parts, nil
+	}
+	return nil, errors.Join(append(failed, closeAll(parts))...)
 }
 
 // openWorkers is how many partitions of a topic open at once.
 const openWorkers = 8
 
 // closeAll closes partitions, a few at a time (each fsyncs what it holds), and
-// returns their errors.
+// returns their errors; nil entries (offline partitions) are skipped.
 func closeAll(parts []*partition.Partition) error {
 	errs := make([]error, len(parts))
 	next := atomic.Int64{}
@@ -168,7 +202,9 @@ func closeAll(parts []*partition.Partition) error {
 				if i >= len(parts) {
 					return
 				}
-				errs[i] = parts[i].Close()
+				if parts[i] != nil { // nil: offline
+					errs[i] = parts[i].Close()
+				}
 			}
 		})
 	}
