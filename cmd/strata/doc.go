@@ -79,6 +79,14 @@
 // segment files without opening the store, so it works at any time and changes
 // nothing.
 //
+// # Offline partitions
+//
+// A partition the store cannot open (corrupt, its directory missing or a symlink)
+// is offline: every command still opens the store, logs the offline partition on
+// stderr, and works on the rest. topics describe shows it ("Offline:" and the
+// cause); a command that needs it (consume its topic, produce to it, a group
+// member assigned it) exits 1 naming the partition and why.
+//
 // # Exit status
 //
 // 0 on success; 1 when the command fails (an error, corrupt data found by dump);

@@ -84,7 +84,13 @@ partition:
   	Topic: orders	Partition: 0	StartOffset: 0	EndOffset: 42	Size: 4096	Segments: 1
 
 StartOffset is the first readable offset, EndOffset the offset the next record
-gets, Size the bytes of the partition's segment files.`
+gets, Size the bytes of the partition's segment files. A partition the store could
+not open (corrupt, its directory missing) is offline, and its line says why:
+
+  	Topic: orders	Partition: 1	Offline: corrupt data in .../partition.checkpoint ...
+
+Every command that needs an offline partition (produce to it, consume it) fails,
+saying which partition is offline and why; the others work.`
 
 func runTopicsDescribe(e *cli, command string, args []string) (err error) {
 	c := newCommandFlags(e, command, "[NAME]", describeAbout)
@@ -114,6 +120,10 @@ func runTopicsDescribe(e *cli, command string, args []string) (err error) {
 		fmt.Fprintf(e.stdout, "Topic: %s\tPartitionCount: %d\tConfigs: %s\n",
 			d.Name, len(d.Partitions), strings.Join(configPairs(d.Config), ","))
 		for _, p := range d.Partitions {
+			if p.Offline != nil {
+				fmt.Fprintf(e.stdout, "\tTopic: %s\tPartition: %d\tOffline: %s\n", d.Name, p.Partition, cleanMessage(p.Offline.Err.Error()))
+				continue
+			}
 			fmt.Fprintf(e.stdout, "\tTopic: %s\tPartition: %d\tStartOffset: %d\tEndOffset: %d\tSize: %d\tSegments: %d\n",
 				d.Name, p.Partition, p.StartOffset, p.EndOffset, p.Bytes, p.Segments)
 		}
@@ -132,9 +142,8 @@ func runTopicsDelete(e *cli, command string, args []string) (err error) {
 	}
 	name := positional[0]
 	store, err := e.openStore(c.storeDir(), mustExist, func(o *log.Options) {
-		// DeleteTopic logs each partition directory it removes as a warning
-		// ("removing stale partition directory"), even on a normal delete: keep
-		// only errors.
+		// Keep only errors: a delete that finds leftovers of an earlier change logs
+		// them, which is noise here.
 		o.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError, ReplaceAttr: dropTime}))
 	})
 	if err != nil {
