@@ -189,7 +189,7 @@ func (s *Store) warnUnlisted(meta metadataFile, names []string) {
 		}
 	}
 	for _, name := range names {
-		if _, _, ok := parsePartitionDirName(name); ok && !listed[name] {
+		if _, _, ok := parsePartitionDirName(name); ok && !listed[name] && s.isDir(name) {
 			s.logger.Warn("leaving alone a directory named like a partition that topics.json does not list", "path", filepath.Join(s.dir, name))
 		}
 	}
