@@ -76,6 +76,12 @@ func (s *Store) ReopenPartition(ctx context.Context, tp TopicPartition) error {
 	if err != nil || !reopened {
 		return err
 	}
+	s.partitionBackOnline(tp)
+	return nil
+}
+
+// partitionBackOnline tells the group consumers that tp is online again.
+func (s *Store) partitionBackOnline(tp TopicPartition) {
 	s.logger.Info("partition back online", "topic", tp.Topic, "partition", tp.Partition)
 	s.mu.Lock()
 	groups := make([]*GroupConsumer, 0, len(s.mu.groups))
@@ -86,7 +92,6 @@ func (s *Store) ReopenPartition(ctx context.Context, tp TopicPartition) error {
 	for _, g := range groups {
 		g.partitionOnline(tp)
 	}
-	return nil
 }
 
 // reopenPartition is ReopenPartition under adminMu; reopened is false if tp was
@@ -94,6 +99,11 @@ func (s *Store) ReopenPartition(ctx context.Context, tp TopicPartition) error {
 func (s *Store) reopenPartition(tp TopicPartition) (reopened bool, err error) {
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
+	return s.reopenPartitionLocked(tp)
+}
+
+// reopenPartitionLocked is reopenPartition; the caller holds adminMu.
+func (s *Store) reopenPartitionLocked(tp TopicPartition) (reopened bool, err error) {
 	set, err := s.snapshot()
 	if err != nil {
 		return false, err
@@ -156,6 +166,11 @@ func offlineError(tp TopicPartition, err error) *PartitionOfflineError {
 func (s *Store) takeOffline(tp TopicPartition, p *partition.Partition, err error) *PartitionOfflineError {
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
+	return s.takeOfflineLocked(tp, p, err)
+}
+
+// takeOfflineLocked is takeOffline; the caller holds adminMu.
+func (s *Store) takeOfflineLocked(tp TopicPartition, p *partition.Partition, err error) *PartitionOfflineError {
 	s.logger.Error("partition offline", "topic", tp.Topic, "partition", tp.Partition, "err", err)
 	set, snapErr := s.snapshot()
 	t := set[tp.Topic]

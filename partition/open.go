@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/segment"
 	"github.com/stratalog/strata/vfs"
 )
@@ -131,48 +130,14 @@ func (p *Partition) logTruncation(t segment.Truncation) {
 }
 
 // checkSequence checks that the segments found make the log that the checkpoint
-// describes: each segment begins at or above the end of the one before, exactly at it
-// where both are dense (a dense log has no gaps, so a gap is a segment file removed or
-// cut short); no segment holding offsets at or above the log start offset is missing
-// at the front; and the log reaches the recovery point, below which every offset was
-// fsynced, and after a clean shutdown ends exactly there. Anything else is what strata
-// wrote and cannot find, or what it never wrote: a *CorruptError, never a silently
-// shorter, longer or gapped log.
+// describes (see survey.go): what strata wrote and cannot find, or what it never
+// wrote, is a *CorruptError, never a silently shorter, longer or gapped log.
 func (p *Partition) checkSequence(cp checkpoint, found bool) error {
-	segments := p.mu.segments
-	for i := 1; i < len(segments); i++ {
-		prev, s := segments[i-1], segments[i]
-		if prev.NextOffset() > s.Base() {
-			return errs.Corruptf(segment.LogPath(p.dir, prev.Base()), prev.Size(),
-				"segment ends at offset %d, above the next segment's base %d", prev.NextOffset(), s.Base())
-		}
-		if p.segmentOptions(prev.Base()).Dense && prev.NextOffset() != s.Base() {
-			return errs.Corruptf(segment.LogPath(p.dir, s.Base()), 0,
-				"offsets %d to %d are missing: the segment before this one ends at %d (a segment file removed or cut short, or a stray file)",
-				prev.NextOffset(), s.Base()-1, prev.NextOffset())
-		}
+	spans := make([]span, len(p.mu.segments))
+	for i, s := range p.mu.segments {
+		spans[i] = span{base: s.Base(), next: s.NextOffset(), dense: s.Dense(), size: s.Size()}
 	}
-	if !found || len(segments) == 0 {
-		return nil
-	}
-	first, last := segments[0], segments[len(segments)-1]
-	if cp.logStartOffset < first.Base() {
-		return errs.Corruptf(segment.LogPath(p.dir, first.Base()), 0,
-			"offsets %d to %d are missing: the log start offset is %d, the first segment begins at %d (a segment file removed)",
-			cp.logStartOffset, first.Base()-1, cp.logStartOffset, first.Base())
-	}
-	end := last.NextOffset()
-	if end < cp.recoveryPoint && cp.recoveryPoint > cp.logStartOffset {
-		return errs.Corruptf(segment.LogPath(p.dir, last.Base()), last.Size(),
-			"the log ends at offset %d, but every offset below %d was fsynced: records are missing (a segment file removed or cut short)",
-			end, cp.recoveryPoint)
-	}
-	if cp.cleanShutdown && end > cp.recoveryPoint {
-		return errs.Corruptf(segment.LogPath(p.dir, last.Base()), last.Size(),
-			"the log ends at offset %d, but it was closed cleanly at offset %d: the directory holds records strata did not write there (a stray segment file)",
-			end, cp.recoveryPoint)
-	}
-	return nil
+	return firstFault(sequenceFaults(p.dir, spans, cp, found))
 }
 
 // scanDir lists the segments in the directory by base offset and deletes leftovers:

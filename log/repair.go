@@ -1,0 +1,97 @@
+package log
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stratalog/strata/partition"
+)
+
+// Repair repairs one partition of the store in dir, which no Store may have open:
+// see partition.Repair, which it runs with the partition's topic configuration. It is
+// the explicit repair of a partition that Open took offline; an open Store repairs
+// its partitions with Store.RepairPartition.
+func Repair(dir string, tp TopicPartition, opts *Options, repair *partition.RepairOptions) (partition.RepairReport, error) {
+	s, unlock, err := openOffline(dir, opts, "repair")
+	if err != nil {
+		return partition.RepairReport{}, err
+	}
+	defer unlock()
+	meta, _, err := readMetadata(s.fsys, s.dir)
+	if err != nil {
+		return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: %w", tp, err)
+	}
+	for _, tm := range meta.Topics {
+		if tm.Name != tp.Topic {
+			continue
+		}
+		if tp.Partition < 0 || int(tp.Partition) >= tm.Partitions {
+			return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: topic has %d partitions: %w", tp, tm.Partitions, ErrUnknownPartition)
+		}
+		config, err := s.diskTopicConfig(tm)
+		if err != nil {
+			return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: %w", tp, err)
+		}
+		return s.repairPartition(tp, config, repair)
+	}
+	return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: %w", tp, ErrUnknownTopic)
+}
+
+// repairPartition runs partition.Repair on tp's directory, which must be a real
+// directory (never a symlink's target).
+func (s *Store) repairPartition(tp TopicPartition, config TopicConfig, repair *partition.RepairOptions) (partition.RepairReport, error) {
+	if err := s.checkPartitionDir(tp); err != nil {
+		return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: %w", tp, err)
+	}
+	report, err := partition.Repair(s.partitionDir(tp.Topic, int(tp.Partition)), s.partitionOptions(config, tp), repair)
+	if err != nil {
+		return report, fmt.Errorf("strata/log: repair %s: %w", tp, err)
+	}
+	s.logger.Warn("repaired partition", "topic", tp.Topic, "partition", tp.Partition,
+		"problems", len(report.Problems), "lost", fmt.Sprint(report.Lost), "kept-in", report.KeepDir)
+	return report, nil
+}
+
+// RepairPartition repairs a partition of the open store, explicitly (Open never
+// repairs): the partition is closed (an online one goes offline while it is
+// repaired, and its readers and writers get ErrPartitionOffline meanwhile), repaired
+// as partition.Repair says (copies of everything removed are kept, the offsets given
+// up are reported), and opened again. A partition that still does not open stays
+// offline, with the error returned.
+func (s *Store) RepairPartition(ctx context.Context, tp TopicPartition, repair *partition.RepairOptions) (partition.RepairReport, error) {
+	if err := ctx.Err(); err != nil {
+		return partition.RepairReport{}, err
+	}
+	report, reopened, err := s.repairOpenPartition(tp, repair)
+	if reopened {
+		s.partitionBackOnline(tp)
+	}
+	return report, err
+}
+
+// repairOpenPartition is RepairPartition under adminMu, so that no topic change or
+// reopen runs while the files change.
+func (s *Store) repairOpenPartition(tp TopicPartition, repair *partition.RepairOptions) (partition.RepairReport, bool, error) {
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	set, err := s.snapshot()
+	if err != nil {
+		return partition.RepairReport{}, false, err
+	}
+	t := set[tp.Topic]
+	if t == nil {
+		return partition.RepairReport{}, false, fmt.Errorf("strata/log: repair %s: %w", tp, ErrUnknownTopic)
+	}
+	if tp.Partition < 0 || int(tp.Partition) >= len(t.partitions) {
+		return partition.RepairReport{}, false, fmt.Errorf("strata/log: repair %s: topic has %d partitions: %w", tp, len(t.partitions), ErrUnknownPartition)
+	}
+	if p := t.partitions[tp.Partition]; p != nil {
+		s.takeOfflineLocked(tp, p, fmt.Errorf("being repaired: %w", ErrPartitionOffline))
+	}
+	report, err := s.repairPartition(tp, t.config, repair)
+	if err != nil {
+		return report, false, err
+	}
+	reopened, err := s.reopenPartitionLocked(tp)
+	return report, reopened, err
+}

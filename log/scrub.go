@@ -1,0 +1,170 @@
+package log
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path/filepath"
+	"slices"
+
+	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/vfs"
+)
+
+// ScrubReport says what Scrub found in a store's directory.
+type ScrubReport struct {
+	// Problems lists what is wrong with the store as a whole (topics.json).
+	Problems []error
+	// Partitions has one entry per partition that topics.json lists, by topic and
+	// partition.
+	Partitions []PartitionScrub
+}
+
+// PartitionScrub is what Scrub found in one partition.
+type PartitionScrub struct {
+	TopicPartition
+	partition.ScrubReport
+	// Err is set when the partition's directory cannot be scrubbed at all: missing,
+	// a symlink (never followed), not a directory.
+	Err error
+}
+
+// Healthy reports whether Scrub found nothing wrong.
+func (r ScrubReport) Healthy() bool {
+	if len(r.Problems) > 0 {
+		return false
+	}
+	for _, p := range r.Partitions {
+		if p.Err != nil || len(p.ScrubReport.Problems) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Scrub checks every file of the store in dir without changing anything, like a
+// RAID scrub: topics.json and its checksum, and every batch of every segment of every
+// partition it lists (bounds, CRC-32C, offsets that follow each other), and each
+// partition's segments against its checkpoint, as Open would. Unlike Open, it
+// recovers nothing, removes nothing and writes nothing, so it reports even damage
+// that Open would answer by taking a partition offline. It takes the store's lock:
+// ErrLocked while a Store has dir open (an open Store checks itself with
+// Store.Verify). It returns an error only when the store cannot be scrubbed at all;
+// what is wrong inside it is in the report.
+func Scrub(dir string, opts *Options) (ScrubReport, error) {
+	s, unlock, err := openOffline(dir, opts, "scrub")
+	if err != nil {
+		return ScrubReport{}, err
+	}
+	defer unlock()
+	var report ScrubReport
+	meta, found, err := readMetadata(s.fsys, s.dir)
+	if err != nil {
+		report.Problems = append(report.Problems, err)
+		return report, nil
+	}
+	if !found {
+		return report, nil
+	}
+	for _, tm := range meta.Topics {
+		config, err := s.diskTopicConfig(tm)
+		for i := range tm.Partitions {
+			tp := TopicPartition{Topic: tm.Name, Partition: int32(i)}
+			ps := PartitionScrub{TopicPartition: tp, Err: err}
+			if ps.Err == nil {
+				ps.Err = s.checkPartitionDir(tp)
+			}
+			if ps.Err == nil {
+				ps.ScrubReport, ps.Err = partition.Scrub(s.partitionDir(tm.Name, i), s.partitionOptions(config, tp))
+			}
+			report.Partitions = append(report.Partitions, ps)
+		}
+	}
+	return report, nil
+}
+
+// checkPartitionDir returns why tp's directory cannot be used: missing, a symlink,
+// or not a directory.
+func (s *Store) checkPartitionDir(tp TopicPartition) error {
+	dir := s.partitionDir(tp.Topic, int(tp.Partition))
+	info, err := s.fsys.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("partition directory %s missing: %w", dir, ErrCorrupt)
+	case err != nil:
+		return err
+	case info.Mode()&fs.ModeSymlink != 0:
+		return &fs.PathError{Op: "open", Path: dir, Err: vfs.ErrSymlink}
+	case !info.IsDir():
+		return fmt.Errorf("partition directory %s is not a directory: %w", dir, ErrCorrupt)
+	}
+	return nil
+}
+
+// diskTopicConfig returns the effective configuration of a topic of topics.json.
+func (s *Store) diskTopicConfig(tm topicMetadata) (TopicConfig, error) {
+	own, err := tm.Config.topicConfig()
+	if err != nil {
+		return TopicConfig{}, err
+	}
+	config := own.inherit(s.opts.TopicDefaults)
+	config.Partitions = tm.Partitions
+	return config, nil
+}
+
+// openOffline returns a Store that is not open, for reading and repairing dir's
+// files under the store's lock, and the function that releases the lock.
+func openOffline(dir string, opts *Options, op string) (*Store, func(), error) {
+	if dir == "" {
+		return nil, nil, fmt.Errorf("strata/log: %s: empty directory name (use \".\" for the working directory): %w", op, ErrInvalidArgument)
+	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &Store{dir: filepath.Clean(dir), opts: o, fsys: o.FS, logger: o.Logger}
+	if _, err := s.fsys.Stat(s.dir); err != nil {
+		return nil, nil, fmt.Errorf("strata/log: %s %s: %w", op, dir, err)
+	}
+	lock, err := s.fsys.Lock(filepath.Join(s.dir, lockFileName))
+	if errors.Is(err, vfs.ErrLocked) {
+		return nil, nil, fmt.Errorf("strata/log: %s %s: %w (%w)", op, dir, ErrLocked, err)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("strata/log: %s %s: lock: %w", op, dir, err)
+	}
+	return s, func() { lock.Close() }, nil
+}
+
+// Verify is Scrub for the open store: every batch of every online partition is read
+// and checked (partition.Verify, concurrently with appends and reads), and every
+// offline partition's directory is scrubbed (it is not open, and the store's lock
+// keeps others out). It changes nothing. ctx bounds the work.
+func (s *Store) Verify(ctx context.Context) (ScrubReport, error) {
+	set, err := s.snapshot()
+	if err != nil {
+		return ScrubReport{}, err
+	}
+	var report ScrubReport
+	for _, name := range slices.Sorted(maps.Keys(set)) {
+		t := set[name]
+		for i, p := range t.partitions {
+			tp := TopicPartition{Topic: name, Partition: int32(i)}
+			ps := PartitionScrub{TopicPartition: tp}
+			if p != nil {
+				if err := p.Verify(ctx); err != nil {
+					if ctx.Err() != nil {
+						return report, ctx.Err()
+					}
+					ps.ScrubReport.Problems = []error{err}
+				}
+			} else if ps.Err = s.checkPartitionDir(tp); ps.Err == nil {
+				ps.ScrubReport, ps.Err = partition.Scrub(s.partitionDir(name, i), s.partitionOptions(t.config, tp))
+			}
+			report.Partitions = append(report.Partitions, ps)
+		}
+	}
+	return report, nil
+}

@@ -1,0 +1,379 @@
+package partition
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
+)
+
+// RepairOptions configure Repair. The zero value is valid.
+type RepairOptions struct {
+	// KeepDir is the directory that receives a copy of everything Repair removes:
+	// segment files moved whole, and the bytes cut from a segment's end. Default: a
+	// new directory "repair-<UTC time>" inside the partition directory, which strata
+	// never reads or removes (deleting the topic removes it with the rest).
+	KeepDir string
+	// KeepLater keeps the valid segments after a damaged range: the damaged range is
+	// cut out and its offsets become a gap that readers skip, as they skip what
+	// compaction removed. By default Repair truncates the log at the first problem
+	// and moves everything after it to KeepDir, as Kafka's recovery would.
+	KeepLater bool
+	// Now is the clock that names the default KeepDir. Default time.Now.
+	Now func() time.Time
+}
+
+// RepairReport says what Repair found and did.
+type RepairReport struct {
+	// Problems lists what was wrong, as Scrub reports it. None: nothing was changed.
+	Problems []error
+	// Lost lists the offsets given up, in order: offsets the log held, or had
+	// promised by its checkpoint, that are no longer readable.
+	Lost []OffsetRange
+	// Actions says what was done, one line each, in order.
+	Actions []string
+	// KeepDir is where the removed bytes and files were kept ("" if none were).
+	KeepDir string
+	// StartOffset and EndOffset are the repaired log's. Offsets never go back: the
+	// end offset is at least the greatest offset the partition held or promised, so
+	// that no offset a consumer saw or committed is ever given to another record.
+	StartOffset, EndOffset int64
+}
+
+// Repair makes the damaged partition in dir open again, explicitly and never
+// silently: it is never run by Open. It reads every batch as Scrub does; at the first
+// problem it cuts the log (or, with KeepLater, cuts out each damaged range),
+// copying everything it removes to KeepDir first, and reports exactly which offsets
+// it gives up. Indexes of the segments it changes are rebuilt by the next Open.
+// Missing offsets (a segment file gone) become a gap or the new start; a stray
+// segment file is moved away. New records never reuse an offset: after a cut, the
+// log continues at the greatest offset it had reached. The partition must not be
+// open (in this process or another) during Repair. With a healthy partition it
+// changes nothing. On success the repaired partition has been opened and closed
+// once, so it opens.
+func Repair(dir string, opts *Options, ropts *RepairOptions) (RepairReport, error) {
+	var ro RepairOptions
+	if ropts != nil {
+		ro = *ropts
+	}
+	if ro.Now == nil {
+		ro.Now = time.Now
+	}
+	sv, err := surveyDir(dir, opts, true)
+	if err != nil {
+		return RepairReport{}, err
+	}
+	report := RepairReport{Problems: sv.problems()}
+	if len(report.Problems) == 0 {
+		report.StartOffset, report.EndOffset = sv.bounds()
+		return report, nil
+	}
+	if ro.KeepDir == "" {
+		ro.KeepDir = filepath.Join(dir, "repair-"+ro.Now().UTC().Format("20060102T150405.000000000Z"))
+	}
+	r := &repair{sv: sv, fsys: sv.p.fsys, dir: dir, keep: ro.KeepDir, report: &report}
+	r.plan(ro.KeepLater)
+	if err := r.apply(); err != nil {
+		return report, fmt.Errorf("strata/partition: repair %s: %w", dir, err)
+	}
+	o := sv.p.opts
+	p, err := Open(dir, &o)
+	if err != nil {
+		return report, fmt.Errorf("strata/partition: repair %s: the repaired partition does not open: %w", dir, err)
+	}
+	report.StartOffset, report.EndOffset = p.StartOffset(), p.EndOffset()
+	return report, p.Close()
+}
+
+// bounds returns the start and end offsets of a healthy survey.
+func (sv *survey) bounds() (start, end int64) {
+	if len(sv.segments) == 0 {
+		return sv.cp.logStartOffset, sv.cp.logStartOffset
+	}
+	return max(sv.cp.logStartOffset, sv.segments[0].base), sv.segments[len(sv.segments)-1].scan.NextOffset
+}
+
+// repair is one Repair's plan and its execution.
+type repair struct {
+	sv     *survey
+	fsys   vfs.FS
+	dir    string
+	keep   string
+	report *RepairReport
+
+	cut     map[int]int64 // segment index -> position its .log is cut at (> 0)
+	remove  map[int]bool  // segment indexes moved to keep whole
+	start   int64         // the repaired log start offset
+	end     int64         // the repaired end offset (an empty segment is made there if needed)
+	gaps    int64         // the repaired cleaner checkpoint's gaps-below
+	newHead bool          // an empty segment must be created at end
+}
+
+// plan decides what to cut and remove, and what is lost.
+func (r *repair) plan(keepLater bool) {
+	sv := r.sv
+	r.cut, r.remove = map[int]int64{}, map[int]bool{}
+	r.gaps = sv.p.cleaner.gapsBelow.Load()
+	// The greatest offset the partition held or promised: it never goes back.
+	r.end = 0
+	if sv.cpFound {
+		r.end = sv.cp.recoveryPoint
+	}
+	stray := map[int]bool{}
+	for _, f := range sv.faults[faultStrayTail] {
+		if s := sv.segments[f.at]; s.base >= sv.cp.recoveryPoint {
+			stray[f.at] = true // a segment wholly above a clean end: not strata's
+		}
+	}
+	for _, f := range sv.faults[faultGap] {
+		if sv.segments[f.at].scan.Size == 0 {
+			stray[f.at] = true // an empty file after a gap: not strata's
+		}
+	}
+	for i, s := range sv.segments {
+		if !stray[i] {
+			r.end = max(r.end, s.scan.NextOffset)
+		}
+	}
+
+	// Where each segment stops being usable: its damage, or (for the sequence) the
+	// whole segment.
+	bad := map[int]int64{} // segment index -> valid bytes kept
+	for i, s := range sv.segments {
+		switch {
+		case s.readErr != nil:
+			bad[i] = 0
+		case s.scan.Damage != nil:
+			bad[i] = s.scan.ValidSize
+		}
+	}
+	for _, f := range sv.faults[faultOverlap] {
+		bad[f.at] = 0
+	}
+	for i := range stray {
+		bad[i] = 0
+	}
+	first := len(sv.segments) // the first segment cut in truncate mode
+	if !keepLater {
+		for _, f := range sv.faults[faultGap] {
+			first = min(first, f.at)
+			bad[f.at] = 0
+		}
+		for i := range bad {
+			first = min(first, i)
+		}
+		for i := first + 1; i < len(sv.segments); i++ {
+			bad[i] = 0
+		}
+	}
+	for i, keep := range bad {
+		if keep > 0 {
+			r.cut[i] = keep
+		} else {
+			r.remove[i] = true
+		}
+	}
+
+	// What remains, and what is lost: every offset below end that the kept segments
+	// do not hold, above the start.
+	r.start = 0
+	if sv.cpFound {
+		r.start = sv.cp.logStartOffset
+	}
+	var kept []int // indexes of the segments kept
+	for i := range sv.segments {
+		if !r.remove[i] {
+			kept = append(kept, i)
+		}
+	}
+	if len(kept) > 0 {
+		r.start = max(r.start, min(sv.segments[kept[0]].base, r.end))
+	} else {
+		r.start = max(r.start, r.end)
+	}
+	r.lose(sv.cpStart(), r.start)
+	for k, i := range kept {
+		s := sv.segments[i].span()
+		next := r.end
+		if k+1 < len(kept) {
+			next = sv.segments[kept[k+1]].base
+		}
+		// Below next, a dense segment must reach it, and so must one that is cut or
+		// the last: what they do not hold is lost (a compacted segment's own gaps
+		// are not). The offsets in between become a gap.
+		_, isCut := r.cut[i]
+		if s.next < next && (s.dense || isCut || k+1 == len(kept)) {
+			r.lose(s.next, next)
+			r.gaps = max(r.gaps, next)
+		}
+	}
+	last := int64(math.MinInt64)
+	if len(kept) > 0 {
+		last = sv.segments[kept[len(kept)-1]].scan.NextOffset
+	}
+	r.newHead = last < r.end || len(kept) == 0
+	if r.newHead {
+		r.gaps = max(r.gaps, r.end)
+	}
+}
+
+// cpStart returns the checkpointed log start offset, or 0.
+func (sv *survey) cpStart() int64 {
+	if sv.cpFound {
+		return sv.cp.logStartOffset
+	}
+	return 0
+}
+
+// lose records the offsets [from, to) as given up.
+func (r *repair) lose(from, to int64) {
+	if from >= to {
+		return
+	}
+	lost := r.report.Lost
+	if n := len(lost); n > 0 && lost[n-1].To >= from {
+		lost[n-1].To = max(lost[n-1].To, to)
+		return
+	}
+	r.report.Lost = append(lost, OffsetRange{From: from, To: to})
+}
+
+// apply carries the plan out, keeping copies first: copies and moves, the cleaner
+// checkpoint that allows the new gaps, the cuts, a new empty segment, and last the
+// checkpoint. A crash midway leaves a partition that Repair can take up again.
+func (r *repair) apply() error {
+	sv := r.sv
+	if len(r.cut)+len(r.remove) > 0 {
+		if err := vfs.MkdirAllSync(r.fsys, r.keep); err != nil {
+			return err
+		}
+		r.report.KeepDir = r.keep
+	}
+	for _, i := range sortedKeys(r.cut) {
+		s := sv.segments[i]
+		name := segment.FileName(s.base, segment.LogSuffix)
+		copyName := fmt.Sprintf("%s.from-%d", name, r.cut[i])
+		if err := copyTail(r.fsys, segment.LogPath(r.dir, s.base), filepath.Join(r.keep, copyName), r.cut[i]); err != nil {
+			return err
+		}
+		r.act("copied %s from position %d (offset %d on) to %s", name, r.cut[i], s.scan.NextOffset, filepath.Join(r.keep, copyName))
+	}
+	for _, i := range sortedKeys(r.remove) {
+		s := sv.segments[i]
+		for _, suffix := range []string{segment.LogSuffix, segment.IndexSuffix, segment.TimeIndexSuffix} {
+			name := segment.FileName(s.base, suffix)
+			err := r.fsys.Rename(filepath.Join(r.dir, name), filepath.Join(r.keep, name))
+			if errors.Is(err, os.ErrNotExist) && suffix != segment.LogSuffix {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			r.act("moved %s to %s", name, r.keep)
+		}
+	}
+	if r.report.KeepDir != "" {
+		if err := errors.Join(r.fsys.SyncDir(r.keep), r.fsys.SyncDir(r.dir)); err != nil {
+			return err
+		}
+	}
+	if cc := sv.p.cleanerCheckpoint(); r.gaps > cc.gapsBelow || cc.gapsBelow == math.MaxInt64 {
+		if err := sv.p.storeCleanerCheckpoint(cleanerCheckpoint{point: cc.point, gapsBelow: r.gaps}); err != nil {
+			return err
+		}
+		r.act("cleaner checkpoint: segments below offset %d may have gaps", r.gaps)
+	}
+	for _, i := range sortedKeys(r.cut) {
+		s := sv.segments[i]
+		if err := truncateFile(r.fsys, segment.LogPath(r.dir, s.base), r.cut[i]); err != nil {
+			return err
+		}
+		for _, path := range []string{segment.IndexPath(r.dir, s.base), segment.TimeIndexPath(r.dir, s.base)} {
+			if err := r.fsys.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		r.act("cut %s at position %d; its indexes are rebuilt at the next open", segment.FileName(s.base, segment.LogSuffix), r.cut[i])
+	}
+	if r.newHead {
+		s, err := segment.Create(r.fsys, r.dir, r.end, sv.p.segmentOptions(r.end))
+		if err != nil {
+			return err
+		}
+		if err := errors.Join(s.Sync(), s.Close()); err != nil {
+			return err
+		}
+		r.act("created an empty segment at offset %d, so that no offset is given out twice", r.end)
+	}
+	if err := r.fsys.SyncDir(r.dir); err != nil {
+		return err
+	}
+	if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: r.start, recoveryPoint: r.end}); err != nil {
+		return err
+	}
+	r.act("checkpoint: log start offset %d, end offset %d", r.start, r.end)
+	return nil
+}
+
+func (r *repair) act(format string, args ...any) {
+	r.report.Actions = append(r.report.Actions, fmt.Sprintf(format, args...))
+}
+
+func sortedKeys[V any](m map[int]V) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// copyTail copies the bytes of the file at path from position from on into a new
+// file at dst, fsynced.
+func copyTail(fsys vfs.FS, path, dst string, from int64) error {
+	src, err := fsys.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	out, err := fsys.OpenFile(dst, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 1<<20)
+	var written int64
+	for {
+		n, err := src.ReadAt(buf, from+written)
+		if n > 0 {
+			if _, werr := out.WriteAt(buf[:n], written); werr != nil {
+				out.Close()
+				return werr
+			}
+			written += int64(n)
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			out.Close()
+			return err
+		}
+	}
+	return errors.Join(out.Sync(), out.Close())
+}
+
+// truncateFile cuts the file at path to size, fsynced.
+func truncateFile(fsys vfs.FS, path string, size int64) error {
+	f, err := fsys.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Truncate(size), f.Sync(), f.Close())
+}

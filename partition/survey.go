@@ -1,0 +1,111 @@
+package partition
+
+import (
+	"fmt"
+
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/segment"
+)
+
+// What a partition directory must look like, whether Open checks it on a live
+// partition (checkSequence) or Scrub and Repair check it on one that is not open:
+// the segments, in order of base offset, each ending at or below the next one's base
+// and exactly at it where the segment is dense; the first holding the log start
+// offset; the last reaching the recovery point and, after a clean shutdown, ending
+// exactly there.
+
+// span is what the sequence checks need of a segment: where its offsets begin and
+// end, and whether they follow each other without gaps.
+type span struct {
+	base, next int64
+	dense      bool
+	size       int64 // bytes of valid batches
+	damaged    bool  // invalid bytes follow the valid batches (reported on their own)
+}
+
+// A fault is a problem with a partition's sequence of offsets: something strata
+// wrote and cannot find, or something it never wrote.
+type fault struct {
+	at       int   // index of the span it concerns (the one after a gap)
+	from, to int64 // the offsets missing or in doubt: [from, to)
+	err      error // a *CorruptError saying so
+}
+
+// kind of a fault, for Repair.
+const (
+	faultOverlap   = iota // the span at begins below the end of the one before
+	faultGap              // offsets are missing between two dense spans
+	faultHead             // offsets are missing between the log start offset and the first span
+	faultTail             // the log ends below the recovery point
+	faultStrayTail        // after a clean shutdown, the log ends above where it was closed
+)
+
+// sequenceFaults returns every problem of spans (in order of base offset) against
+// the checkpoint cp (if found), by kind, in the order of the log.
+func sequenceFaults(dir string, spans []span, cp checkpoint, found bool) map[int][]fault {
+	faults := map[int][]fault{}
+	logPath := func(i int) string { return segment.LogPath(dir, spans[i].base) }
+	for i := 1; i < len(spans); i++ {
+		prev, s := spans[i-1], spans[i]
+		switch {
+		case prev.next > s.base:
+			faults[faultOverlap] = append(faults[faultOverlap], fault{at: i, from: s.base, to: prev.next,
+				err: errs.Corruptf(segment.LogPath(dir, prev.base), prev.size,
+					"segment ends at offset %d, above the next segment's base %d", prev.next, s.base)})
+		case prev.dense && prev.next != s.base && !prev.damaged:
+			faults[faultGap] = append(faults[faultGap], fault{at: i, from: prev.next, to: s.base,
+				err: errs.Corruptf(logPath(i), 0,
+					"offsets %d to %d are missing: the segment before this one ends at %d (a segment file removed or cut short, or a stray file)",
+					prev.next, s.base-1, prev.next)})
+		}
+	}
+	if !found || len(spans) == 0 {
+		return faults
+	}
+	first, last := spans[0], spans[len(spans)-1]
+	if cp.logStartOffset < first.base {
+		faults[faultHead] = append(faults[faultHead], fault{at: 0, from: cp.logStartOffset, to: first.base,
+			err: errs.Corruptf(logPath(0), 0,
+				"offsets %d to %d are missing: the log start offset is %d, the first segment begins at %d (a segment file removed)",
+				cp.logStartOffset, first.base-1, cp.logStartOffset, first.base)})
+	}
+	if last.next < cp.recoveryPoint && cp.recoveryPoint > cp.logStartOffset {
+		faults[faultTail] = append(faults[faultTail], fault{at: len(spans) - 1, from: last.next, to: cp.recoveryPoint,
+			err: errs.Corruptf(logPath(len(spans)-1), last.size,
+				"the log ends at offset %d, but every offset below %d was fsynced: records are missing (a segment file removed or cut short)",
+				last.next, cp.recoveryPoint)})
+	}
+	if cp.cleanShutdown && last.next > cp.recoveryPoint {
+		faults[faultStrayTail] = append(faults[faultStrayTail], fault{at: len(spans) - 1, from: cp.recoveryPoint, to: last.next,
+			err: errs.Corruptf(logPath(len(spans)-1), last.size,
+				"the log ends at offset %d, but it was closed cleanly at offset %d: the directory holds records strata did not write there (a stray segment file)",
+				last.next, cp.recoveryPoint)})
+	}
+	return faults
+}
+
+// firstFault returns the error of the first fault of faults in the order of the
+// log, or nil.
+func firstFault(faults map[int][]fault) error {
+	var first *fault
+	for kind := faultOverlap; kind <= faultStrayTail; kind++ {
+		for i := range faults[kind] {
+			f := &faults[kind][i]
+			if first == nil || f.from < first.from {
+				first = f
+			}
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return first.err
+}
+
+// OffsetRange is a range of offsets: From (inclusive) to To (exclusive).
+type OffsetRange struct {
+	From, To int64
+}
+
+// String returns the range as "from-to" (inclusive bounds), as a person reads it.
+func (r OffsetRange) String() string { return fmt.Sprintf("%d-%d", r.From, r.To-1) }
