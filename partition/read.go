@@ -39,8 +39,13 @@ func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []by
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	s, pos, n, first, err := p.findBatchesLocked(offset, maxBytes)
-	if err != nil || s == nil {
+	if err != nil {
 		return dst, nil, fetchedFrom{}, err
+	}
+	if s == nil {
+		// Nothing readable from offset up to the end offset: a gap there (a repair
+		// cut the tail of the last segment that holds records) is skipped.
+		return dst, nil, fetchedFrom{resume: p.mu.committed.offset}, nil
 	}
 	from = fetchedFrom{base: s.Base(), dense: s.Dense()}
 	view, m, ok := s.View(pos, n)
@@ -61,6 +66,9 @@ func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []by
 type fetchedFrom struct {
 	base  int64 // its base offset
 	dense bool  // its batches follow each other without gaps (segment.Options.Dense)
+	// resume, when nothing was fetched, is where the next record can be: the end
+	// offset, past a gap below it.
+	resume int64
 }
 
 // findBatchesLocked finds where ReadBatches reads: n bytes at pos of segment s, whose

@@ -156,6 +156,7 @@ func TestRepair(t *testing.T) {
 				}
 				read++
 			}
+			require.Equal(t, p.EndOffset(), r.Offset(), "%s: the reader stops short of the end, in the gap", what)
 			if !d.stray {
 				require.Equal(t, int64(60)-lost, read, "%s: lost %v", what, report.Lost)
 			}

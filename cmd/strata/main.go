@@ -67,6 +67,8 @@ var topLevelCommands = []command{
 	{name: "produce", summary: "write stdin lines as records to a topic", run: runProduce},
 	{name: "consume", summary: "print a topic's records, one per line", run: runConsume},
 	{name: "dump", summary: "print the batches of segment files, read-only (like kafka-dump-log)", run: runDump},
+	{name: "verify", summary: "check every batch and file of the store, read-only (a scrub)", run: runVerify},
+	{name: "repair", summary: "repair a damaged partition, keeping a copy of what it removes", run: runRepair},
 }
 
 var groupCommands = []groupCommand{
@@ -103,6 +105,8 @@ Commands:
   groups describe GROUP
   groups reset-offsets GROUP --topic T (--to-earliest|--to-latest|--to-offset N)
   dump FILE... [--print-data] [--verify-index]
+  verify
+  repair TOPIC --partition P [--keep-later] [--keep-dir DIR]
 
 Every command takes --dir DIR: the data directory (default $STRATA_DIR, else
 ./strata-data). Only one process may have a store open: while an application

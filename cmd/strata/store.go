@@ -24,6 +24,22 @@ const (
 	mayCreate                 // topics create: a new directory becomes a store
 )
 
+// requireStore returns an error unless dir holds a store (its topics.json).
+func requireStore(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, metadataFile)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no strata store in %s (no %s): set --dir or $STRATA_DIR, or create a topic first", dir, metadataFile)
+		}
+		return fmt.Errorf("open store %s: %w", dir, err)
+	}
+	return nil
+}
+
+// lockedError says that another process holds the store in dir.
+func lockedError(dir string) error {
+	return fmt.Errorf("%s is locked: another process (an application or another strata command) has this store open; stop it first, or read its segment files with 'strata dump'", dir)
+}
+
 // openStore opens the store in dir. Commands other than topics create refuse a
 // directory that is not a store yet, so that a mistyped --dir does not leave an
 // empty store behind. adjust, if not nil, changes the options before Open.
@@ -32,11 +48,8 @@ const (
 // never waits for the lock.
 func (e *cli) openStore(dir string, mode openMode, adjust func(*log.Options)) (*log.Store, error) {
 	if mode == mustExist {
-		if _, err := os.Stat(filepath.Join(dir, metadataFile)); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("no strata store in %s (no %s): set --dir or $STRATA_DIR, or create a topic first", dir, metadataFile)
-			}
-			return nil, fmt.Errorf("open store %s: %w", dir, err)
+		if err := requireStore(dir); err != nil {
+			return nil, err
 		}
 	}
 	opts := &log.Options{
@@ -54,7 +67,7 @@ func (e *cli) openStore(dir string, mode openMode, adjust func(*log.Options)) (*
 	}
 	store, err := log.Open(dir, opts)
 	if errors.Is(err, log.ErrLocked) {
-		return nil, fmt.Errorf("%s is locked: another process (an application or another strata command) has this store open; stop it first, or read its segment files with 'strata dump'", dir)
+		return nil, lockedError(dir)
 	}
 	if err != nil {
 		return nil, err
