@@ -32,6 +32,9 @@ const (
 	truncatedWarn
 	// silentKnown: silent, but a documented gap of the allow-list (knownGaps).
 	silentKnown
+	// silentFinding: silent, and on the allow-list as a FINDING: a bug reported to
+	// be fixed, that does not fail the sweep meanwhile.
+	silentFinding
 	// silent: no error anywhere, yet an acknowledged record is missing, changed, at
 	// another offset, or an extra record appears, or a committed offset changed.
 	silent
@@ -41,7 +44,7 @@ const (
 	panicked
 )
 
-var outcomeNames = [...]string{"harmless", "detected", "trunc-loud", "trunc-warn", "silent-known", "SILENT", "HANG", "PANIC"}
+var outcomeNames = [...]string{"harmless", "detected", "trunc-loud", "trunc-warn", "known-gap", "FINDING", "SILENT", "HANG", "PANIC"}
 
 func (o outcome) String() string { return outcomeNames[o] }
 
