@@ -123,6 +123,33 @@ var knownGaps = []knownGap{
 		finding: true,
 		matches: func(d damage) bool { return d.class == "stray other" && strings.HasSuffix(d.path, ".log.swap") },
 	},
+	{
+		// FINDING: after a clean shutdown, a flipped bit in a .timeindex entry's
+		// timestamp that lowers it (and keeps the entries increasing) passes Open's
+		// check, and a seek by time (Consumer.SeekToTime, partition.OffsetForTime)
+		// starts at that entry's offset, past the first record at or after the time:
+		// the records between are skipped, with no error. segment.checkTail checks
+		// only the last time entry, and only that no batch's timestamp exceeds it;
+		// segment.FindTimestamp trusts every entry as a lower bound. Checking each
+		// entry against the batch holding its offset at Open (a few header reads per
+		// segment), or in FindTimestamp, would close it.
+		name:    "clean: a .timeindex entry's timestamp lowered",
+		finding: true,
+		matches: func(d damage) bool { return d.clean && d.class == "flip timeindex" },
+	},
+	{
+		// FINDING: a sealed segment replaced by a copy of another partition's
+		// segment of the same base offset (a restore from the wrong backup) is served
+		// as this partition's records when the offsets fit the place (always in a
+		// compacted partition, whose gaps are not checked: see above; in a plain one
+		// when the two segments end at the same offset). Nothing ties a segment file
+		// to its partition or records what a sealed segment held; a manifest of the
+		// sealed segments with their sizes and a checksum (issue 11 suggests one for
+		// end offsets) would.
+		name:    "a segment replaced by another partition's of the same base",
+		finding: true,
+		matches: func(d damage) bool { return d.class == "duplicate segment" && d.foreignCopy },
+	},
 }
 
 func TestCorruptionSweep(t *testing.T) {

@@ -23,6 +23,7 @@ type damage struct {
 	partition     string // the partition directory, "" for the store's own files
 	newestSegment bool   // it is (a file of) the partition's newest segment
 	lastBatch     bool   // it lies in the last batch of the partition's newest segment
+	foreignCopy   bool   // a copy of another partition's segment of the same base offset
 }
 
 func (d damage) String() string {
@@ -194,6 +195,7 @@ func (d *damager) duplicateSegment(out *damage) bool {
 		writeStoreFile(d.fsys, segment.TimeIndexPath(toDir, to.base), readStoreFile(d.fsys, segment.TimeIndexPath(fromDir, from.base)))
 	}
 	out.locate(to)
+	out.foreignCopy = from.partition != to.partition && from.base == to.base
 	out.detail = fmt.Sprintf("replaced by a copy of %s (indexes too: %v)", from.path, withIndexes)
 	return true
 }

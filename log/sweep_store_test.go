@@ -29,9 +29,9 @@ import (
 //	life 2: produce to orders-0, orders-1, users-0, commit again; then either
 //	        close (the clean image) or lose power (the unclean image).
 //
-// Segments are small (8 KiB for orders, 1 KiB for the others), so each partition
+// Segments are small (16 KiB for orders, 1 KiB for the others), so each partition
 // has sealed segments and an active one, and some records of orders are over a KiB,
-// so that its indexes (an entry per 4 KiB of log) have entries. Every record is produced with Store.Produce under the default durability
+// so that its indexes (an entry per 4 KiB of log) have several entries. Every record is produced with Store.Produce under the default durability
 // (fsynced before it returns), so DropUnsynced loses nothing acknowledged.
 
 const sweepDir = "/data"
@@ -57,7 +57,7 @@ func sweepOptions(fsys vfs.FS, logger *slog.Logger) *log.Options {
 
 // sweepTopics are the topics of the store, by name.
 var sweepTopics = map[string]log.TopicConfig{
-	"orders": {Partitions: 3, SegmentBytes: 8 << 10},
+	"orders": {Partitions: 3, SegmentBytes: 16 << 10},
 	"users":  {Partitions: 2, SegmentBytes: 1 << 10, CleanupPolicy: log.CleanupCompact},
 	"events": {Partitions: 1, SegmentBytes: 1 << 10, Compression: log.CompressionZstd},
 }
@@ -159,7 +159,7 @@ func buildSweepStore(t testing.TB) *sweepImages {
 		createTopic(t, b.store, name, sweepTopics[name])
 	}
 	for round := range 12 {
-		for _, p := range orders {
+		for _, p := range slices.Concat(orders, orders) {
 			b.produce(p, 1+b.rng.IntN(4))
 		}
 		b.produce(users[round%2], 1+b.rng.IntN(3))
