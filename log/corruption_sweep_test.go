@@ -189,7 +189,7 @@ func TestCorruptionSweepUndamaged(t *testing.T) {
 	images := buildSweepStore(t)
 	for _, clean := range []bool{true, false} {
 		var logs logBuffer
-		v := judgeStore(testContext(t), images.image(clean), images.acked, &logs)
+		v := judgeStore(testContext(t), images.image(clean), sweepDir, images.acked, &logs)
 		require.Equal(t, harmless, v.outcome, "clean=%v: %s %s\n%s", clean, v.how, v.detail, logs.String())
 	}
 }
@@ -282,7 +282,7 @@ func runCase(images *sweepImages, seed int64) sweepResult {
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), sweepWaitLimit)
 		defer cancel()
-		done <- judgeStore(ctx, fsys, images.acked, &logs)
+		done <- judgeStore(ctx, fsys, sweepDir, images.acked, &logs)
 	}()
 	select {
 	case r.verdict = <-done:

@@ -72,10 +72,10 @@ func detectedBy(how string, err error) verdict {
 	return verdict{outcome: detected, how: how, detail: err.Error()}
 }
 
-// judgeStore opens the damaged store in fsys and judges it against acked. A
+// judgeStore opens the damaged store in dir of fsys and judges it against acked. A
 // consumer that waits past ctx's deadline is a hang. logs receives the store's log.
-func judgeStore(ctx context.Context, fsys vfs.FS, acked *acknowledgements, logs *logBuffer) verdict {
-	s, err := log.Open(sweepDir, sweepOptions(fsys, logs.logger()))
+func judgeStore(ctx context.Context, fsys vfs.FS, dir string, acked *acknowledgements, logs *logBuffer) verdict {
+	s, err := log.Open(dir, sweepOptions(fsys, logs.logger()))
 	if err != nil {
 		return detectedBy("open", err)
 	}
@@ -249,7 +249,7 @@ func tailVerdict(got []*log.Record, p log.TopicPartition, info log.PartitionInfo
 func truncationLogged(logs *logBuffer, p log.TopicPartition) outcome {
 	result := silent
 	for line := range strings.Lines(logs.String()) {
-		if !strings.Contains(line, "truncated") || !strings.Contains(line, sweepDir+"/"+p.String()+"/") {
+		if !strings.Contains(line, "truncated") || !strings.Contains(line, "/"+p.String()+"/") {
 			continue
 		}
 		switch {
