@@ -47,7 +47,7 @@ import (
 
 const (
 	defaultSweepCases = 360
-	longSweepCases    = 3600
+	longSweepCases    = 18000
 	// sweepWaitLimit bounds a consumer's wait for records: past it, the case hung.
 	sweepWaitLimit = 20 * time.Second
 	// sweepWatchdog bounds a whole case (Open, reads, Close), as a hang detector only.
@@ -105,9 +105,8 @@ var knownGaps = []knownGap{
 		name:    "compacted: a sealed segment deleted or cut at a batch boundary",
 		finding: true,
 		matches: func(d damage) bool {
-			compacted := strings.HasPrefix(d.partition, "users-") || strings.HasPrefix(d.partition, "__consumer_offsets-")
 			removed := d.class == "delete segment" || d.class == "delete file" && strings.HasSuffix(d.path, ".log") || d.class == "cut log at batch"
-			return compacted && !d.newestSegment && removed
+			return d.compacted() && !d.newestSegment && removed
 		},
 	},
 	{
@@ -124,31 +123,48 @@ var knownGaps = []knownGap{
 		matches: func(d damage) bool { return d.class == "stray other" && strings.HasSuffix(d.path, ".log.swap") },
 	},
 	{
-		// FINDING: after a clean shutdown, a flipped bit in a .timeindex entry's
-		// timestamp that lowers it (and keeps the entries increasing) passes Open's
-		// check, and a seek by time (Consumer.SeekToTime, partition.OffsetForTime)
-		// starts at that entry's offset, past the first record at or after the time:
-		// the records between are skipped, with no error. segment.checkTail checks
-		// only the last time entry, and only that no batch's timestamp exceeds it;
-		// segment.FindTimestamp trusts every entry as a lower bound. Checking each
-		// entry against the batch holding its offset at Open (a few header reads per
-		// segment), or in FindTimestamp, would close it.
-		name:    "clean: a .timeindex entry's timestamp lowered",
+		// FINDING: a flipped bit in a .timeindex entry of a segment Open trusts (any
+		// segment after a clean shutdown, those below the recovery point after a
+		// crash) that lowers its timestamp or raises its offset, keeping the entries
+		// increasing, passes Open's check; a seek by time (Consumer.SeekToTime,
+		// partition.OffsetForTime) then starts at that entry's offset, past the first
+		// record at or after the time, and the records between are skipped with no
+		// error. segment.checkTail checks only the last time entry, and only that no
+		// batch's timestamp exceeds it; segment.FindTimestamp trusts every entry as a
+		// lower bound. Checking each entry against the batch holding its offset at
+		// Open (a few header reads per segment), or in FindTimestamp, would close it.
+		name:    "a .timeindex entry lowered",
 		finding: true,
-		matches: func(d damage) bool { return d.clean && d.class == "flip timeindex" },
+		matches: func(d damage) bool { return d.class == "flip timeindex" },
 	},
 	{
 		// FINDING: a sealed segment replaced by a copy of another partition's
-		// segment of the same base offset (a restore from the wrong backup) is served
-		// as this partition's records when the offsets fit the place (always in a
-		// compacted partition, whose gaps are not checked: see above; in a plain one
-		// when the two segments end at the same offset). Nothing ties a segment file
-		// to its partition or records what a sealed segment held; a manifest of the
-		// sealed segments with their sizes and a checksum (issue 11 suggests one for
-		// end offsets) would.
-		name:    "a segment replaced by another partition's of the same base",
+		// segment whose offsets fit in its place (a restore from the wrong backup) is
+		// served as this partition's records: always possible in a compacted
+		// partition, whose gaps are not checked (see above), and in a plain one when
+		// the two segments begin and end at the same offsets. Nothing ties a segment
+		// file to its partition or records what a sealed segment held; a manifest of
+		// the sealed segments with their sizes and a checksum (issue 11 suggests one
+		// for end offsets) would.
+		name:    "a segment replaced by another partition's that fits its offsets",
 		finding: true,
 		matches: func(d damage) bool { return d.class == "duplicate segment" && d.foreignCopy },
+	},
+	{
+		// FINDING: in a segment compaction wrote, a flipped bit in a batch's
+		// baseOffset (outside the CRC, as in Kafka) that moves it into the offsets
+		// compaction removed before it keeps the batches increasing, within the
+		// segment and the index: its records are read at other offsets, with no
+		// error. The sequencing checks (issue 11, "Bytes outside the CRC") can only
+		// see a baseOffset that breaks the order or, in a dense segment, the
+		// contiguity; a cleaned segment has gaps by design. Closing it needs
+		// redundancy for the offsets of cleaned segments (a checksum of each sealed
+		// segment in a manifest, say).
+		name:    "compacted: a cleaned batch's baseOffset moved into a gap",
+		finding: true,
+		matches: func(d damage) bool {
+			return d.compacted() && strings.HasPrefix(d.class, "flip ") && strings.HasSuffix(d.detail, ", baseOffset")
+		},
 	},
 }
 

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/stratalog/strata/log"
 	"github.com/stratalog/strata/segment"
 	"github.com/stratalog/strata/vfs"
 )
@@ -23,7 +24,7 @@ type damage struct {
 	partition     string // the partition directory, "" for the store's own files
 	newestSegment bool   // it is (a file of) the partition's newest segment
 	lastBatch     bool   // it lies in the last batch of the partition's newest segment
-	foreignCopy   bool   // a copy of another partition's segment of the same base offset
+	foreignCopy   bool   // a copy of another partition's segment
 }
 
 func (d damage) String() string {
@@ -31,7 +32,19 @@ func (d damage) String() string {
 	if d.clean {
 		state = "clean"
 	}
-	return fmt.Sprintf("%s, %s: %s: %s", d.class, state, d.path, d.detail)
+	where := ""
+	if d.lastBatch {
+		where = " (the newest segment's last batch)"
+	} else if d.newestSegment {
+		where = " (the newest segment)"
+	}
+	return fmt.Sprintf("%s, %s: %s%s: %s", d.class, state, d.path, where, d.detail)
+}
+
+// compacted reports whether the damage is in a partition of a compacted topic.
+func (d damage) compacted() bool {
+	topic := d.partition[:max(strings.LastIndexByte(d.partition, '-'), 0)]
+	return topic == log.OffsetsTopic || sweepTopics[topic].CleanupPolicy == log.CleanupCompact
 }
 
 // damager does one damage to fsys.
@@ -195,7 +208,7 @@ func (d *damager) duplicateSegment(out *damage) bool {
 		writeStoreFile(d.fsys, segment.TimeIndexPath(toDir, to.base), readStoreFile(d.fsys, segment.TimeIndexPath(fromDir, from.base)))
 	}
 	out.locate(to)
-	out.foreignCopy = from.partition != to.partition && from.base == to.base
+	out.foreignCopy = from.partition != to.partition
 	out.detail = fmt.Sprintf("replaced by a copy of %s (indexes too: %v)", from.path, withIndexes)
 	return true
 }
