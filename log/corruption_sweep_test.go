@@ -7,26 +7,32 @@ package log_test
 // sealed, cleaned and active segments, committed group offsets), closed cleanly or
 // not (power lost while open, after every acknowledged record was fsynced), gets
 // exactly one damage, of every class, at a place a seed chooses
-// (sweep_damage_test.go). The store is then opened and judged
-// (sweep_readback_test.go), and each case has one outcome:
+// (sweep_damage_test.go; symlinks in sweep_symlink_test.go). The store is then
+// opened and judged (sweep_readback_test.go), and each case has one outcome:
 //
-//	harmless      everything acknowledged reads back exactly, and no error
-//	detected      an error says so (Open, an offline partition, a read, seek,
-//	              produce, close, the committed offsets), nothing lost silently elsewhere
-//	trunc-loud    recovery after a crash cut acknowledged records at a partition's
-//	              end, as a torn write, logged at Error
-//	trunc-warn    the same, logged only at Warn
-//	silent-known  silent, but one of the known gaps below
-//	SILENT        no error, yet an acknowledged record is missing, changed, moved or
-//	              added, or a committed offset changed
-//	HANG, PANIC
+//	harmless    everything acknowledged reads back exactly, and no error
+//	detected    an error says so (Open, an offline partition, a read, seek, produce,
+//	            close, the committed offsets), and nothing is lost silently elsewhere
+//	trunc-loud  recovery after a crash cut acknowledged records at a partition's
+//	            end, as a torn write, logged at Error
+//	trunc-warn  the same, logged only at Warn
+//	known-gap   silent, but a documented limit on the allow-list
+//	FINDING     silent, and a bug on the allow-list, reported to be fixed
+//	SILENT      no error, yet an acknowledged record is missing, changed, moved or
+//	            added, or a committed offset changed
+//	HANG        a call did not return, or a consumer waited for records that never came
+//	PANIC
 //
+// The allow-list (sweep_known_gaps_test.go) says for each entry why it is there.
 // SILENT, HANG and PANIC fail the test, each with the seed that replays it:
 //
 //	STRATA_SWEEP_SEED=<seed> go test ./log/ -run 'TestCorruptionSweep$' -v
 //
-// (or -args -sweep.seed=<seed>). By default the sweep runs defaultSweepCases cases;
-// STRATA_LONG=1 runs longSweepCases. Both print the table of class × outcome (-v).
+// (or -args -sweep.seed=<seed>), which prints the case, its verdict and the store's
+// log. By default the sweep runs defaultSweepCases cases, ten of each class and
+// state; STRATA_LONG=1 runs longSweepCases. Both print the table of class × outcome
+// (-v), and every case that was truncated or allow-listed; STRATA_SWEEP_VERBOSE=1
+// prints every case.
 
 import (
 	"context"
@@ -56,118 +62,8 @@ const (
 
 var sweepSeedFlag = flag.Int64("sweep.seed", 0, "run only this case of TestCorruptionSweep")
 
-// knownGap is a silent outcome the sweep tolerates, on a list that says why: a
-// documented limit (damage that nothing strata keeps on disk tells apart from a
-// state it legitimately leaves), or a FINDING: a bug, reported to be fixed, counted
-// in the table's FINDING column rather than failing CI until it is. Remove a
-// finding's entry with its fix.
-type knownGap struct {
-	name    string
-	finding bool
-	matches func(d damage) bool
-}
-
-var knownGaps = []knownGap{
-	{
-		// Documented at TestDamageMissingSegment (partition/damage_test.go): after a
-		// crash, the checkpoint's recovery point is the newest segment's base (it is
-		// written at every roll, not at every fsync), so a log that ends there is
-		// what a crash right after a roll leaves. Closing it needs the checkpoint to
-		// name the newest segment (FORMAT.md).
-		name: "unclean: the newest segment deleted whole",
-		matches: func(d damage) bool {
-			return !d.clean && d.newestSegment && (d.class == "delete segment" || d.class == "delete file" && strings.HasSuffix(d.path, ".log"))
-		},
-	},
-	{
-		// FINDING: after a crash, the newest segment of a partition whose
-		// checkpoint is not clean, cut exactly at a batch boundary, reads as a shorter
-		// log with no error and nothing logged. The cause is the gap above: nothing
-		// on disk records how far the newest segment was fsynced (the recovery point
-		// is its base), and a cut at a boundary leaves no torn batch for recovery to
-		// see. Unlike a cut inside a batch (cut as a torn write, logged) it is not
-		// even logged; partition/doc.go ("A limit of this design") covers bit rot
-		// there, not a missing tail. Closing it costs a record of each fsync's end.
-		name:    "unclean: the newest segment cut at a batch boundary",
-		finding: true,
-		matches: func(d damage) bool { return !d.clean && d.newestSegment && d.class == "cut log at batch" },
-	},
-	{
-		// FINDING: in a compacted partition (users, __consumer_offsets), a sealed
-		// segment deleted, or cut at a batch boundary, leaves a gap in the offsets
-		// that Open does not notice, closed cleanly or not: keys whose latest record
-		// was there read as of an older record, or vanish. partition.checkSequence
-		// requires each segment to begin exactly where the one before ends only when
-		// that one is dense (at or above the cleaner checkpoint's gaps-below); but
-		// compaction keeps a cleaned segment's last batch, empty if need be, so that
-		// it ends where the segments it replaced ended (FORMAT.md), so the check could
-		// hold between every two segments.
-		name:    "compacted: a sealed segment deleted or cut at a batch boundary",
-		finding: true,
-		matches: func(d damage) bool {
-			removed := d.class == "delete segment" || d.class == "delete file" && strings.HasSuffix(d.path, ".log") || d.class == "cut log at batch"
-			return d.compacted() && !d.newestSegment && removed
-		},
-	},
-	{
-		// FINDING: a stray <base>.log.swap (here: a prefix of a segment, cut at a
-		// batch boundary, possibly empty) is taken for a compaction's finished output:
-		// Open renames it over the segment, logging only at Warn, and the offsets the
-		// prefix lacks are gone; in a compacted partition nothing notices the gap (the
-		// finding above), and the newest segment of any partition after a crash is
-		// the gap before it. partition.recoverCompaction trusts any .swap; a real one
-		// always ends exactly where the segments it replaces end (its last batch is
-		// kept), and its base is a segment's base, which it could check.
-		name:    "a stray .log.swap holding a prefix of a segment",
-		finding: true,
-		matches: func(d damage) bool { return d.class == "stray other" && strings.HasSuffix(d.path, ".log.swap") },
-	},
-	{
-		// FINDING: a flipped bit in a .timeindex entry of a segment Open trusts (any
-		// segment after a clean shutdown, those below the recovery point after a
-		// crash) that lowers its timestamp or raises its offset, keeping the entries
-		// increasing, passes Open's check; a seek by time (Consumer.SeekToTime,
-		// partition.OffsetForTime) then starts at that entry's offset, past the first
-		// record at or after the time, and the records between are skipped with no
-		// error. segment.checkTail checks only the last time entry, and only that no
-		// batch's timestamp exceeds it; segment.FindTimestamp trusts every entry as a
-		// lower bound. Checking each entry against the batch holding its offset at
-		// Open (a few header reads per segment), or in FindTimestamp, would close it.
-		name:    "a .timeindex entry lowered",
-		finding: true,
-		matches: func(d damage) bool { return d.class == "flip timeindex" },
-	},
-	{
-		// FINDING: a sealed segment replaced by a copy of another partition's
-		// segment whose offsets fit in its place (a restore from the wrong backup) is
-		// served as this partition's records: always possible in a compacted
-		// partition, whose gaps are not checked (see above), and in a plain one when
-		// the two segments begin and end at the same offsets. Nothing ties a segment
-		// file to its partition or records what a sealed segment held; a manifest of
-		// the sealed segments with their sizes and a checksum (issue 11 suggests one
-		// for end offsets) would.
-		name:    "a segment replaced by another partition's that fits its offsets",
-		finding: true,
-		matches: func(d damage) bool { return d.class == "duplicate segment" && d.foreignCopy },
-	},
-	{
-		// FINDING: in a segment compaction wrote, a flipped bit in a batch's
-		// baseOffset (outside the CRC, as in Kafka) that moves it into the offsets
-		// compaction removed before it keeps the batches increasing, within the
-		// segment and the index: its records are read at other offsets, with no
-		// error. The sequencing checks (issue 11, "Bytes outside the CRC") can only
-		// see a baseOffset that breaks the order or, in a dense segment, the
-		// contiguity; a cleaned segment has gaps by design. Closing it needs
-		// redundancy for the offsets of cleaned segments (a checksum of each sealed
-		// segment in a manifest, say).
-		name:    "compacted: a cleaned batch's baseOffset moved into a gap",
-		finding: true,
-		matches: func(d damage) bool {
-			return d.compacted() && strings.HasPrefix(d.class, "flip ") && strings.HasSuffix(d.detail, ", baseOffset")
-		},
-	},
-}
-
+// TestCorruptionSweep runs the cases (see above), prints the table, and fails on
+// every SILENT, HANG or PANIC.
 func TestCorruptionSweep(t *testing.T) {
 	seeds := sweepSeeds(t)
 	images := buildSweepStore(t)
@@ -181,11 +77,12 @@ func TestCorruptionSweep(t *testing.T) {
 		if verbose {
 			t.Logf("seed %d: %v -> %v %s: %.300s", r.seed, r.damage, r.verdict.outcome, r.verdict.how, r.verdict.detail)
 		}
-		if len(seeds) == 1 {
+		single := len(seeds) == 1
+		if single {
 			t.Logf("seed %d: %v\n-> %v (%s) %s\nstore log:\n%s", r.seed, r.damage, r.verdict.outcome, r.verdict.how, r.verdict.detail, r.logs)
 		}
 		if !r.verdict.outcome.failing() {
-			if o := r.verdict.outcome; !verbose && (o == truncatedLoud || o == truncatedWarn || o == silentKnown || o == silentFinding) {
+			if o := r.verdict.outcome; !verbose && !single && (o == truncatedLoud || o == truncatedWarn || o == silentKnown || o == silentFinding) {
 				t.Logf("seed %d: %v -> %v %s: %.300s", r.seed, r.damage, o, r.verdict.how, r.verdict.detail)
 			}
 			continue

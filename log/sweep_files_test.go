@@ -2,7 +2,6 @@ package log_test
 
 import (
 	"encoding/binary"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path"
@@ -189,5 +188,3 @@ func pick[T any](rng *rand.Rand, s []T) T { return s[rng.IntN(len(s))] }
 
 // farAhead is a base offset beyond any the store reached.
 const farAhead = 1_000_000
-
-var _ = math.MaxInt64
