@@ -92,6 +92,12 @@ func (out *damage) locate(f storeFile) {
 	out.path, out.partition, out.newestSegment = f.path, f.partition, f.newest
 }
 
+// exists reports whether the store has a file or directory of that name.
+func (d *damager) exists(name string) bool {
+	_, err := d.fsys.Stat(name)
+	return err == nil
+}
+
 // flipBit flips one bit of byte pos of the file.
 func (d *damager) flipBit(name string, pos int64) (bit int) {
 	data := readStoreFile(d.fsys, name)
@@ -239,7 +245,7 @@ func (d *damager) straySegment(out *damage) bool {
 		content, what = readStoreFile(d.fsys, source.path), "a copy of "+source.path
 	}
 	name := segment.LogPath(dir, base)
-	if base == end && end == newest.base { // the newest segment is empty: it is there
+	if d.exists(name) { // a segment of one offset, or an empty newest segment: not stray
 		name = segment.LogPath(dir, end+farAhead)
 		where = "far ahead of the end"
 	}
@@ -259,6 +265,9 @@ func (d *damager) strayIndex(out *damage) bool {
 	if d.rng.IntN(2) == 0 {
 		dir := path.Join(sweepDir, pick(d.rng, indexes).partition)
 		base := source.base + 1 + d.rng.Int64N(farAhead)
+		for d.exists(segment.LogPath(dir, base)) {
+			base++
+		}
 		out.path = path.Join(dir, segment.FileName(base, suffix))
 		out.detail = "an orphan: a copy of " + source.path
 	} else {
