@@ -41,36 +41,6 @@ var knownGaps = []knownGap{
 		matches: func(d damage) bool { return !d.clean && d.newestSegment && d.class == "cut log at batch" },
 	},
 	{
-		// FINDING: in a compacted partition (users, __consumer_offsets), a sealed
-		// segment deleted, or cut at a batch boundary, leaves a gap in the offsets
-		// that Open does not notice, closed cleanly or not: keys whose latest record
-		// was there read as of an older record, or vanish. partition.checkSequence
-		// requires each segment to begin exactly where the one before ends only when
-		// that one is dense (at or above the cleaner checkpoint's gaps-below); but
-		// compaction keeps a cleaned segment's last batch, empty if need be, so that
-		// it ends where the segments it replaced ended (FORMAT.md), so the check could
-		// hold between every two segments.
-		name:    "compacted: a sealed segment deleted or cut at a batch boundary",
-		finding: true,
-		matches: func(d damage) bool {
-			removed := d.class == "delete segment" || d.class == "delete file" && strings.HasSuffix(d.path, ".log") || d.class == "cut log at batch"
-			return d.compacted() && !d.newestSegment && removed
-		},
-	},
-	{
-		// FINDING: a stray <base>.log.swap (here: a prefix of a segment, cut at a
-		// batch boundary, possibly empty) is taken for a compaction's finished output:
-		// Open renames it over the segment, logging only at Warn, and the offsets the
-		// prefix lacks are gone; in a compacted partition nothing notices the gap (the
-		// finding above), and the newest segment of any partition after a crash is
-		// the gap before it. partition.recoverCompaction trusts any .swap; a real one
-		// always ends exactly where the segments it replaces end (its last batch is
-		// kept), and its base is a segment's base, which it could check.
-		name:    "a stray .log.swap holding a prefix of a segment",
-		finding: true,
-		matches: func(d damage) bool { return d.class == "stray other" && strings.HasSuffix(d.path, ".log.swap") },
-	},
-	{
 		// FINDING: a flipped bit in a .timeindex entry of a segment Open trusts (any
 		// segment after a clean shutdown, those below the recovery point after a
 		// crash) that lowers its timestamp or raises its offset, keeping the entries
@@ -125,16 +95,11 @@ var knownGaps = []knownGap{
 //     .log, whose bytes are fine ("batch magic 0, want 2", seed 187), where the
 //     index should have been rebuilt. A repair that believed the message would cut
 //     a sound log.
-//   - flip log header / flip offsets log, "trunc-warn": after a crash, the last
-//     batch of the newest segment with a flipped magic byte (outside the CRC: seed
-//     1407) or a CRC-covered header field that fails ParseBatchHeader's checks is
-//     cut as a torn tail at Warn, not as a whole batch at Error, although its length
-//     fits the file and its CRC may be valid: segment.whole requires the header to
-//     parse. (A flipped batchLength that points past the end of the file cannot be
-//     told from a torn write: Warn is right there.)
-//   - duplicate segment, "trunc-loud": after a crash, the newest segment replaced by
-//     a copy of another segment (seed 675) is cut whole, every batch of it valid by
-//     its CRC, logged at Error as "a whole batch that failed its CRC" while the
-//     reason is its base offset: up to a segment of acknowledged records goes, and
-//     valid batches after the first bad one are not a torn write (issue 11, "A crash
-//     plus one bad byte").
+//
+// Fixed since the sweep first ran (kept here so that a regression is recognised):
+// a compacted partition's sealed segment removed or cut at a batch boundary (now a
+// gap between segments, which Open refuses everywhere); a stray .log.swap (now
+// refused unless it ends where a segment or the next swap begins); a whole last batch
+// with a flipped magic byte cut at Warn (now reported as whole, at Error); the newest
+// segment replaced by a copy of another cut whole after a crash (a batch whose CRC
+// holds but whose offsets do not follow is damage, not a torn tail: now an error).

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/segment"
 )
 
@@ -237,6 +238,15 @@ func (p *Partition) recoverCompaction() error {
 		next, err := segment.ReadNextOffset(p.fsys, swap, base, p.segOpts)
 		if err != nil {
 			return err
+		}
+		// A real swap replaces whole segments: it ends exactly where the segment
+		// after them begins (compaction keeps each segment's last batch, and never
+		// cleans the active segment), which is still there, or the next group's
+		// swap. It is never empty (it holds at least the last batch). Anything else
+		// is not compaction's output, and renaming it over a segment would lose
+		// records.
+		if next <= base || !slices.Contains(logs, next) && !hasSwap[next] {
+			return errs.Corruptf(swap, 0, "a compaction's output ending at offset %d, where no segment begins: not strata's, left alone", next)
 		}
 		p.logger.Warn("finishing an interrupted compaction", "file", swap, "replaces-offsets-below", next)
 		for _, old := range logs {

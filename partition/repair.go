@@ -108,19 +108,21 @@ type repair struct {
 	keep   string
 	report *RepairReport
 
-	cut     map[int]int64 // segment index -> position its .log is cut at (> 0)
-	remove  map[int]bool  // segment indexes moved to keep whole
-	start   int64         // the repaired log start offset
-	end     int64         // the repaired end offset (an empty segment is made there if needed)
-	gaps    int64         // the repaired cleaner checkpoint's gaps-below
-	newHead bool          // an empty segment must be created at end
+	cut     map[int]int64       // segment index -> position its .log is cut at (> 0)
+	remove  map[int]bool        // segment indexes moved to keep whole
+	fillers map[int]OffsetRange // segment index -> the offsets an empty batch at its end covers
+	start   int64               // the repaired log start offset
+	end     int64               // the repaired end offset
+	fresh   bool                // no segment is kept: an empty one is made at end
 }
 
-// plan decides what to cut and remove, and what is lost.
+// plan decides what to cut and remove, and what is lost. Offsets given up inside
+// the log are covered by an empty batch (no records, its lastOffsetDelta spanning
+// them, as compaction leaves one) at the end of the segment before them: the log
+// keeps following on without a gap, and readers step over it.
 func (r *repair) plan(keepLater bool) {
 	sv := r.sv
-	r.cut, r.remove = map[int]int64{}, map[int]bool{}
-	r.gaps = sv.p.cleaner.gapsBelow.Load()
+	r.cut, r.remove, r.fillers = map[int]int64{}, map[int]bool{}, map[int]OffsetRange{}
 	// The greatest offset the partition held or promised: it never goes back.
 	r.end = 0
 	if sv.cpFound {
@@ -149,33 +151,33 @@ func (r *repair) plan(keepLater bool) {
 	for i, s := range sv.segments {
 		switch {
 		case s.readErr != nil:
-			bad[i] = 0
+			bad[i] = -1 // unreadable: moved away whole
 		case s.scan.Damage != nil:
 			bad[i] = s.scan.ValidSize
 		}
 	}
 	for _, f := range sv.faults[faultOverlap] {
-		bad[f.at] = 0
+		bad[f.at] = -1
 	}
 	for i := range stray {
-		bad[i] = 0
+		bad[i] = -1
 	}
-	first := len(sv.segments) // the first segment cut in truncate mode
 	if !keepLater {
+		first := len(sv.segments)
 		for _, f := range sv.faults[faultGap] {
 			first = min(first, f.at)
-			bad[f.at] = 0
+			bad[f.at] = -1
 		}
 		for i := range bad {
 			first = min(first, i)
 		}
 		for i := first + 1; i < len(sv.segments); i++ {
-			bad[i] = 0
+			bad[i] = -1
 		}
 	}
 	for i, keep := range bad {
-		if keep > 0 {
-			r.cut[i] = keep
+		if keep >= 0 {
+			r.cut[i] = keep // cut at keep; 0 leaves the file empty but in place
 		} else {
 			r.remove[i] = true
 		}
@@ -183,44 +185,29 @@ func (r *repair) plan(keepLater bool) {
 
 	// What remains, and what is lost: every offset below end that the kept segments
 	// do not hold, above the start.
-	r.start = 0
-	if sv.cpFound {
-		r.start = sv.cp.logStartOffset
-	}
+	r.start = sv.cpStart()
 	var kept []int // indexes of the segments kept
 	for i := range sv.segments {
 		if !r.remove[i] {
 			kept = append(kept, i)
 		}
 	}
-	if len(kept) > 0 {
-		r.start = max(r.start, min(sv.segments[kept[0]].base, r.end))
-	} else {
-		r.start = max(r.start, r.end)
+	if len(kept) == 0 {
+		r.start, r.fresh = max(r.start, r.end), true
+		r.lose(sv.cpStart(), r.start)
+		return
 	}
+	r.start = max(r.start, min(sv.segments[kept[0]].base, r.end))
 	r.lose(sv.cpStart(), r.start)
 	for k, i := range kept {
-		s := sv.segments[i].span()
 		next := r.end
 		if k+1 < len(kept) {
 			next = sv.segments[kept[k+1]].base
 		}
-		// Below next, a dense segment must reach it, and so must one that is cut or
-		// the last: what they do not hold is lost (a compacted segment's own gaps
-		// are not). The offsets in between become a gap.
-		_, isCut := r.cut[i]
-		if s.next < next && (s.dense || isCut || k+1 == len(kept)) {
-			r.lose(s.next, next)
-			r.gaps = max(r.gaps, next)
+		if held := sv.segments[i].scan.NextOffset; held < next {
+			r.fillers[i] = OffsetRange{From: held, To: next}
+			r.lose(held, next)
 		}
-	}
-	last := int64(math.MinInt64)
-	if len(kept) > 0 {
-		last = sv.segments[kept[len(kept)-1]].scan.NextOffset
-	}
-	r.newHead = last < r.end || len(kept) == 0
-	if r.newHead {
-		r.gaps = max(r.gaps, r.end)
 	}
 }
 
@@ -245,12 +232,12 @@ func (r *repair) lose(from, to int64) {
 	r.report.Lost = append(lost, OffsetRange{From: from, To: to})
 }
 
-// apply carries the plan out, keeping copies first: copies and moves, the cleaner
-// checkpoint that allows the new gaps, the cuts, a new empty segment, and last the
-// checkpoint. A crash midway leaves a partition that Repair can take up again.
+// apply carries the plan out, keeping copies first: copies and moves, then the cuts
+// and the empty batches over lost offsets, a fresh segment if none is left, and last
+// the checkpoint. A crash midway leaves a partition that Repair can take up again.
 func (r *repair) apply() error {
 	sv := r.sv
-	if len(r.cut)+len(r.remove) > 0 {
+	if len(r.remove) > 0 || slices.ContainsFunc(sortedKeys(r.cut), func(i int) bool { return r.cut[i] < sv.segments[i].scan.Size }) {
 		if err := vfs.MkdirAllSync(r.fsys, r.keep); err != nil {
 			return err
 		}
@@ -258,6 +245,9 @@ func (r *repair) apply() error {
 	}
 	for _, i := range sortedKeys(r.cut) {
 		s := sv.segments[i]
+		if r.cut[i] == s.scan.Size {
+			continue // nothing cut: only an empty batch is added
+		}
 		name := segment.FileName(s.base, segment.LogSuffix)
 		copyName := fmt.Sprintf("%s.from-%d", name, r.cut[i])
 		if err := copyTail(r.fsys, segment.LogPath(r.dir, s.base), filepath.Join(r.keep, copyName), r.cut[i]); err != nil {
@@ -284,25 +274,24 @@ func (r *repair) apply() error {
 			return err
 		}
 	}
-	if cc := sv.p.cleanerCheckpoint(); r.gaps > cc.gapsBelow || cc.gapsBelow == math.MaxInt64 {
-		if err := sv.p.storeCleanerCheckpoint(cleanerCheckpoint{point: cc.point, gapsBelow: r.gaps}); err != nil {
-			return err
-		}
-		r.act("cleaner checkpoint: segments below offset %d may have gaps", r.gaps)
+	changed := map[int]bool{}
+	for i := range r.cut {
+		changed[i] = true
 	}
-	for _, i := range sortedKeys(r.cut) {
+	for i := range r.fillers {
+		changed[i] = true
+	}
+	for _, i := range sortedKeys(changed) {
 		s := sv.segments[i]
-		if err := truncateFile(r.fsys, segment.LogPath(r.dir, s.base), r.cut[i]); err != nil {
+		size, ok := r.cut[i]
+		if !ok {
+			size = s.scan.Size
+		}
+		if err := r.rewriteEnd(i, size); err != nil {
 			return err
 		}
-		for _, path := range []string{segment.IndexPath(r.dir, s.base), segment.TimeIndexPath(r.dir, s.base)} {
-			if err := r.fsys.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-		}
-		r.act("cut %s at position %d; its indexes are rebuilt at the next open", segment.FileName(s.base, segment.LogSuffix), r.cut[i])
 	}
-	if r.newHead {
+	if r.fresh {
 		s, err := segment.Create(r.fsys, r.dir, r.end, sv.p.segmentOptions(r.end))
 		if err != nil {
 			return err
@@ -320,6 +309,54 @@ func (r *repair) apply() error {
 	}
 	r.act("checkpoint: log start offset %d, end offset %d", r.start, r.end)
 	return nil
+}
+
+// rewriteEnd cuts the .log of s at size and appends its empty batch over lost
+// offsets, if it has one, fsynced; its indexes are removed, for the next Open to
+// rebuild.
+func (r *repair) rewriteEnd(i int, size int64) error {
+	s := r.sv.segments[i]
+	name := segment.FileName(s.base, segment.LogSuffix)
+	f, err := r.fsys.OpenFile(segment.LogPath(r.dir, s.base), os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Truncate(size)
+	if err == nil && size < s.scan.Size {
+		r.act("cut %s at position %d", name, size)
+	}
+	if filler, ok := r.fillers[i]; ok && err == nil {
+		var batch []byte
+		batch, err = emptyBatch(s.base, filler)
+		if err == nil {
+			_, err = f.WriteAt(batch, size)
+		}
+		if err == nil {
+			r.act("wrote an empty batch over offsets %d to %d at the end of %s", filler.From, filler.To-1, name)
+		}
+	}
+	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+		return err
+	}
+	for _, path := range []string{segment.IndexPath(r.dir, s.base), segment.TimeIndexPath(r.dir, s.base)} {
+		if err := r.fsys.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// emptyBatch returns a batch without records over the offsets of lost, for the
+// segment based at base: what compaction leaves when it removes every record of a
+// segment's last batch. It has no timestamp (-1), so that time lookups and retention
+// pass over it.
+func emptyBatch(base int64, lost OffsetRange) ([]byte, error) {
+	if lost.To-1-base > math.MaxInt32 || lost.To-lost.From > math.MaxInt32 {
+		return nil, fmt.Errorf("offsets %d to %d do not fit one batch of the segment based at %d", lost.From, lost.To-1, base)
+	}
+	h := segment.BatchHeader{BaseOffset: lost.From, LastOffsetDelta: int32(lost.To - lost.From - 1),
+		BaseTimestamp: -1, MaxTimestamp: -1, ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, Magic: segment.MagicV2}
+	return segment.AppendFilteredBatch(nil, &h, nil, segment.NoDeleteHorizon)
 }
 
 func (r *repair) act(format string, args ...any) {

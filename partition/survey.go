@@ -9,10 +9,12 @@ import (
 
 // What a partition directory must look like, whether Open checks it on a live
 // partition (checkSequence) or Scrub and Repair check it on one that is not open:
-// the segments, in order of base offset, each ending at or below the next one's base
-// and exactly at it where the segment is dense; the first holding the log start
-// offset; the last reaching the recovery point and, after a clean shutdown, ending
-// exactly there.
+// the segments, in order of base offset, each ending exactly where the next one
+// begins (a segment rolls at its end offset; compaction keeps each segment's last
+// batch, emptied if need be, and Repair covers the offsets it gives up with an empty
+// batch, so even a compacted log has no gap between segments); the first holding the
+// log start offset; the last reaching the recovery point and, after a clean
+// shutdown, ending exactly there.
 
 // span is what the sequence checks need of a segment: where its offsets begin and
 // end, and whether they follow each other without gaps.
@@ -52,7 +54,7 @@ func sequenceFaults(dir string, spans []span, cp checkpoint, found bool) map[int
 			faults[faultOverlap] = append(faults[faultOverlap], fault{at: i, from: s.base, to: prev.next,
 				err: errs.Corruptf(segment.LogPath(dir, prev.base), prev.size,
 					"segment ends at offset %d, above the next segment's base %d", prev.next, s.base)})
-		case prev.dense && prev.next != s.base && !prev.damaged:
+		case prev.next != s.base && !prev.damaged:
 			faults[faultGap] = append(faults[faultGap], fault{at: i, from: prev.next, to: s.base,
 				err: errs.Corruptf(logPath(i), 0,
 					"offsets %d to %d are missing: the segment before this one ends at %d (a segment file removed or cut short, or a stray file)",

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"math"
@@ -197,8 +198,13 @@ func (s *Segment) rebuild(size int64, flushedOffset int64) (Truncation, error) {
 		}
 		var corrupt *errs.CorruptError
 		if errors.As(err, &corrupt) && sc.next >= flushedOffset {
-			// A torn write can only be at the tail: an invalid batch followed by a
-			// valid one is damage to written data, never cut silently.
+			// A torn write can only be at the tail, and it leaves a batch that is
+			// partial or fails its CRC: a batch whose CRC holds but whose offsets do
+			// not follow, or an invalid batch followed by a valid one, is damage to
+			// written data, never cut silently.
+			if sound(sc, pos, size) {
+				return Truncation{}, errs.Corruptf(s.path, pos, "%s; the batch is whole and its CRC holds, so this is damage, not a torn tail", corrupt.Reason)
+			}
 			if after, found, err := s.validBatchAfter(pos, size, sc.next); err != nil {
 				return Truncation{}, err
 			} else if found {
@@ -249,13 +255,31 @@ func (s *Segment) validBatchAfter(pos, size, next int64) (int64, bool, error) {
 
 // whole reports whether the invalid batch at pos had a sound header whose length fit
 // below size: a whole batch that failed its CRC, not a partial one.
+// whole reports whether the invalid batch at pos has a length that fits below size:
+// a whole batch that failed its CRC or a check of its header, not a partial one.
 func whole(sc *scanner, pos, size int64) bool {
 	head, err := sc.w.bytes(pos, BatchHeaderSize, size)
 	if err != nil {
 		return false
 	}
-	h, err := ParseBatchHeader(head, sc.maxBatch)
-	return err == nil && int64(h.Size()) <= size-pos
+	n := int64(int32(binary.BigEndian.Uint32(head[offsetBatchLength:]))) + BatchOverhead
+	return n >= BatchHeaderSize && n <= int64(sc.maxBatch) && n <= size-pos
+}
+
+// sound reports whether the batch at pos is whole and passes VerifyBatch (its CRC
+// holds): then what made the scanner refuse it is where it sits, its offsets.
+func sound(sc *scanner, pos, size int64) bool {
+	if !whole(sc, pos, size) {
+		return false
+	}
+	head, _ := sc.w.bytes(pos, BatchHeaderSize, size)
+	n := int(int32(binary.BigEndian.Uint32(head[offsetBatchLength:]))) + BatchOverhead
+	batch, err := sc.w.bytes(pos, n, size)
+	if err != nil {
+		return false
+	}
+	_, err = VerifyBatch(batch, sc.maxBatch)
+	return err == nil
 }
 
 func (s *Segment) truncateTail(pos, size int64, reason string) (Truncation, error) {
