@@ -165,6 +165,29 @@ func (t *TimeIndex) LookupBefore(ts int64) (entryTimestamp, offset int64, ok boo
 	return e.timestamp, t.base + int64(e.relativeOffset), true
 }
 
+// SafeStartBefore returns where a search for the first record with timestamp >= ts
+// may start even if one entry of the index is damaged (an index file has no
+// checksum, and Open checks only its last entry): the offset of the entry before the
+// one LookupBefore returns. A damaged entry, with a lowered timestamp or a raised
+// offset, can then no longer make the search start past a qualifying record; the
+// price is one index interval more of batch headers to skip. ok is false if there
+// is no such entry: start at Base(). It does not allocate.
+func (t *TimeIndex) SafeStartBefore(ts int64) (offset int64, ok bool) {
+	low, high := 0, len(t.entries)
+	for low < high {
+		middle := int(uint(low+high) >> 1)
+		if t.entries[middle].timestamp < ts {
+			low = middle + 1
+		} else {
+			high = middle
+		}
+	}
+	if low < 2 {
+		return t.base, false
+	}
+	return t.base + int64(t.entries[low-2].relativeOffset), true
+}
+
 // Len returns the number of entries.
 func (t *TimeIndex) Len() int { return len(t.entries) }
 

@@ -429,3 +429,26 @@ func TestTimeIndexStickyWriteError(t *testing.T) {
 		t.Fatalf("file = %x, want empty", got)
 	}
 }
+
+// SafeStartBefore answers one entry before LookupBefore, so that one damaged entry
+// (its timestamp lowered, its offset raised) cannot move a search past a record it
+// must find.
+func TestTimeIndexSafeStartBefore(t *testing.T) {
+	x, _ := createTimeIndex(t, kafkaBase, nil, kafkaTimeEntries...)
+	defer x.Close()
+	for _, tt := range []struct {
+		ts         int64
+		wantOffset int64
+		wantOK     bool
+	}{
+		{999, kafkaBase, false},
+		{1001, kafkaBase, false},      // LookupBefore: the first entry; one before it: none
+		{2001, 368770, true},          // LookupBefore: the second entry
+		{math.MaxInt64, 368776, true}, // LookupBefore: the last entry
+	} {
+		offset, ok := x.SafeStartBefore(tt.ts)
+		if ok != tt.wantOK || offset != tt.wantOffset {
+			t.Errorf("SafeStartBefore(%d) = (%d, %v), want (%d, %v)", tt.ts, offset, ok, tt.wantOffset, tt.wantOK)
+		}
+	}
+}

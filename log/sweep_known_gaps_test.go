@@ -41,21 +41,6 @@ var knownGaps = []knownGap{
 		matches: func(d damage) bool { return !d.clean && d.newestSegment && d.class == "cut log at batch" },
 	},
 	{
-		// FINDING: a flipped bit in a .timeindex entry of a segment Open trusts (any
-		// segment after a clean shutdown, those below the recovery point after a
-		// crash) that lowers its timestamp or raises its offset, keeping the entries
-		// increasing, passes Open's check; a seek by time (Consumer.SeekToTime,
-		// partition.OffsetForTime) then starts at that entry's offset, past the first
-		// record at or after the time, and the records between are skipped with no
-		// error. segment.checkTail checks only the last time entry, and only that no
-		// batch's timestamp exceeds it; segment.FindTimestamp trusts every entry as a
-		// lower bound. Checking each entry against the batch holding its offset at
-		// Open (a few header reads per segment), or in FindTimestamp, would close it.
-		name:    "a .timeindex entry lowered",
-		finding: true,
-		matches: func(d damage) bool { return d.class == "flip timeindex" },
-	},
-	{
 		// FINDING: a sealed segment replaced by a copy of another partition's
 		// segment whose offsets fit in its place (a restore from the wrong backup) is
 		// served as this partition's records: always possible in a compacted
@@ -98,7 +83,9 @@ var knownGaps = []knownGap{
 //
 // Fixed since the sweep first ran (kept here so that a regression is recognised):
 // a compacted partition's sealed segment removed or cut at a batch boundary (now a
-// gap between segments, which Open refuses everywhere); a stray .log.swap (now
+// gap between segments, which Open refuses everywhere); a .timeindex entry lowered or
+// raised that made a seek by time skip records (seeks now start one index entry
+// earlier: TimeIndex.SafeStartBefore); a stray .log.swap (now
 // refused unless it ends where a segment or the next swap begins); a whole last batch
 // with a flipped magic byte cut at Warn (now reported as whole, at Error); the newest
 // segment replaced by a copy of another cut whole after a crash (a batch whose CRC

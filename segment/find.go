@@ -78,7 +78,7 @@ func (s *Segment) FindTimestamp(ts, from, end int64) (offset int64, found bool, 
 		s.mu.RUnlock()
 		return 0, false, errClosed
 	}
-	if _, off, ok := s.mu.times.LookupBefore(ts); ok {
+	if off, ok := s.mu.times.SafeStartBefore(ts); ok {
 		from = max(from, off)
 	}
 	entryOffset, start := s.mu.offsets.Lookup(from)
