@@ -74,15 +74,11 @@ var knownGaps = []knownGap{
 // Findings the table shows in columns that do not fail the sweep (reported with
 // issue 11, to be fixed; they are not silent, so they need no entry above):
 //
-//   - flip index, "detected": a flipped bit in an .index entry other than the last
-//     of a segment Open trusts passes its check (segment.checkTail checks only the
-//     last entry); a seek near that entry then fails with ErrCorrupt naming the
-//     .log, whose bytes are fine ("batch magic 0, want 2", seed 187), where the
-//     index should have been rebuilt. A repair that believed the message would cut
-//     a sound log.
+//   - (none today)
 //
 // Fixed since the sweep first ran (kept here so that a regression is recognised):
-// a compacted partition's sealed segment removed or cut at a batch boundary (now a
+// a flipped .index entry that made a seek fail naming a sound .log (lookups now
+// rescan from the segment's start when an entry leads nowhere); a compacted partition's sealed segment removed or cut at a batch boundary (now a
 // gap between segments, which Open refuses everywhere); a .timeindex entry lowered or
 // raised that made a seek by time skip records (seeks now start one index entry
 // earlier: TimeIndex.SafeStartBefore); a stray .log.swap (now

@@ -1,9 +1,12 @@
 package segment
 
 import (
+	"errors"
 	"io"
 	"runtime"
 	"sync"
+
+	"github.com/stratalog/strata/internal/errs"
 )
 
 // windowPool recycles read-ahead buffers of lookups, so that Find allocates nothing
@@ -34,7 +37,21 @@ func (s *Segment) find(offset int64, end int64) (pos int64, h BatchHeader, found
 	w := windowPool.Get().(*window)
 	defer func() { w.file = nil; windowPool.Put(w) }()
 	w.file, w.buf, w.start, w.chunk = file, w.buf[:0], 0, chunk
-	sc := s.lookupScanner(w, entryOffset, start, end)
+	pos, h, found, err = s.scanFor(offset, s.lookupScanner(w, entryOffset, start, end))
+	if err != nil && start > 0 && errors.Is(err, errs.ErrCorrupt) {
+		// The index has no checksum: an entry that leads to bytes that are no batch
+		// may be the index's damage, not the log's. The scan from the segment's start
+		// decides, and names the .log only if the log itself is bad.
+		if pos, h, found, err2 := s.scanFor(offset, s.lookupScanner(w, s.base, 0, end)); err2 == nil {
+			return pos, h, found, nil
+		}
+	}
+	return pos, h, found, err
+}
+
+// scanFor scans batch headers with sc to the first batch whose last offset is >=
+// offset.
+func (s *Segment) scanFor(offset int64, sc scanner) (pos int64, h BatchHeader, found bool, err error) {
 	for {
 		pos := sc.pos
 		h, _, err := sc.batch()
@@ -92,7 +109,19 @@ func (s *Segment) FindTimestamp(ts, from, end int64) (offset int64, found bool, 
 	w := windowPool.Get().(*window)
 	defer func() { w.file = nil; windowPool.Put(w) }()
 	w.file, w.buf, w.start, w.chunk = file, w.buf[:0], 0, chunk
-	sc := s.lookupScanner(w, entryOffset, start, end)
+	offset, found, err = s.scanForTime(ts, from, s.lookupScanner(w, entryOffset, start, end))
+	if err != nil && start > 0 && errors.Is(err, errs.ErrCorrupt) {
+		// As in find: the index may be what is damaged; the scan from the start decides.
+		if offset, found, err2 := s.scanForTime(ts, from, s.lookupScanner(w, s.base, 0, end)); err2 == nil {
+			return offset, found, nil
+		}
+	}
+	return offset, found, err
+}
+
+// scanForTime scans batches with sc for the first record at or above offset from
+// whose timestamp is >= ts.
+func (s *Segment) scanForTime(ts, from int64, sc scanner) (offset int64, found bool, err error) {
 	for {
 		pos := sc.pos
 		h, _, err := sc.batch()
