@@ -31,7 +31,8 @@
 // records or every interval; SyncNone leaves it to the OS. Readers see a record only
 // once it is acknowledged. Segments are fsynced when rolled, and the directory after
 // every create, rename and delete. After any write or fsync error the partition fails
-// closed: every later call returns that error, and an fsync is never retried.
+// closed: every later change returns that error, and an fsync is never retried; reads
+// of what was acknowledged go on (a full disk does not make records unreadable).
 //
 // # Recovery
 //
@@ -39,8 +40,14 @@
 // without it verifies, batch by batch, every segment from the checkpointed recovery
 // point (advanced at every roll) on: a torn tail of the last segment is truncated and
 // reported in RecoveryReport; invalid bytes in a sealed segment or below the recovery
-// point are a *CorruptError, never a silent truncation. Indexes are rebuilt whenever
-// they disagree with their log. Sealed segments below the recovery point are trusted
+// point are a *CorruptError, never a silent truncation. A torn write can only be at
+// the end of the file and leaves a partial batch or one failing its CRC: an invalid
+// batch followed by a valid one, or one whose CRC holds but whose offsets do not
+// follow, is corruption too. Open then checks the segments against the checkpoint
+// (they meet without gaps, none missing before the log start offset, the log reaching
+// the recovery point and, after a clean shutdown, ending there): a removed, cut or
+// planted segment file is a *CorruptError. Indexes are rebuilt whenever they disagree
+// with their log. Sealed segments below the recovery point are trusted
 // after a check of their indexes, not read whole: Verify scrubs them, and readers
 // report a bad batch with its file and position. Opening a cleanly closed partition
 // writes nothing: the checkpoint is marked "not clean" just before the first change
@@ -48,11 +55,22 @@
 // index files are closed between writes (one descriptor per segment, its .log).
 //
 // A limit of this design: the recovery point moves at every roll, Open and Close, not
-// at every fsync. Bit rot in fsynced data of the active segment after the recovery
-// point therefore looks like a torn write and is truncated (and reported in
-// RecoveryReport), as in Kafka. Telling them apart needs a record of each fsync's end
-// position, or a check that no valid batch follows the bad one, which a group commit's
-// out-of-order page writeback would also trip.
+// at every fsync. A flipped bit in the last batch of the active segment fsynced before
+// a crash therefore looks like a torn write and is truncated (reported in
+// RecoveryReport as Whole, logged at Error), and the active segment cut at a batch
+// boundary or removed after a crash reads as a shorter log. Telling them apart needs
+// a record of each fsync's end position: one more fsync per commit. A power loss that
+// persisted unsynced pages out of order (a later batch, not an earlier one) is
+// reported as corruption rather than cut: fail closed, and Repair says what it gives
+// up.
+//
+// # Scrub and repair
+//
+// Scrub checks a closed partition directory without changing it; Repair, never run by
+// Open, cuts a damaged one at its first problem (or, with KeepLater, cuts out each
+// damaged range), keeps a copy of what it removes, covers the offsets it gives up with
+// an empty batch (so that no offset is ever given to a second record) and reports
+// them. FORMAT.md describes both.
 //
 // # Retention and truncation
 //
