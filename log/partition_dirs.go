@@ -69,6 +69,9 @@ type markedDir struct {
 
 // parseMarkedDirName parses a name made by markedDirName.
 func parseMarkedDirName(name string) (markedDir, bool) {
+	if len(name) > maxDirName {
+		return markedDir{}, false // markedDirName never makes one
+	}
 	var mark string
 	switch {
 	case strings.HasSuffix(name, "-"+createMark):
