@@ -1,10 +1,8 @@
 package partition_test
 
-// Review findings (issue 11 change): legitimate crash states that the new sequence
-// checks refuse.
-
 import (
-	"syscall"
+	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -13,59 +11,52 @@ import (
 	"github.com/stratalog/strata/vfs"
 )
 
-// TestReviewCrashInTruncateToBeforeCheckpoint: TruncateTo truncates (and fsyncs) the
-// segment and fsyncs the directory, and only then lowers the recovery point in the
-// checkpoint. A crash between the two leaves a log that ends below the checkpointed
-// recovery point: exactly what the caller asked for, yet checkSequence's faultTail
-// calls it "records are missing" and Open fails, taking a healthy partition offline.
-func TestReviewCrashInTruncateToBeforeCheckpoint(t *testing.T) {
-	fsys := vfs.NewCrashable()
-	var faults vfs.Switch
+// TestTruncateToCrashAtEveryStep fails each filesystem call of a TruncateTo across
+// segments in turn, then crashes: every state left must open (the recovery point comes
+// down before any file changes, later segments go newest first and durably before the
+// kept one is cut), with the records below the truncation point intact and the log
+// ending at the truncation point or, if the truncation did not finish, at a segment
+// boundary above it. Found in review: the checkpoint was lowered last, and a crash
+// before it (or before the directory fsync) left a partition Open refused.
+func TestTruncateToCrashAtEveryStep(t *testing.T) {
 	opts := partition.Options{SegmentBytes: 4 << 10}
-	p := open(t, vfs.NewFaulty(fsys, faults.Inject), opts)
-	appendN(t, p, 1000, 5) // several rolls: the recovery point is the active segment's base
-	require.NoError(t, p.Sync(t.Context()))
-	// The crash point: everything of TruncateTo is done and durable but the last
-	// checkpoint write.
-	faults.Set(vfs.Match(partition.CheckpointFile, vfs.FailOp(vfs.OpOpen, syscall.EIO)))
-	_, err := p.TruncateTo(100)
-	require.ErrorIs(t, err, syscall.EIO)
-	_ = p.Close()
-
-	after := fsys.Crash(vfs.DropUnsynced, 1)
-	opts.FS = after
-	q, err := partition.Open(partitionDir, &opts)
-	require.NoError(t, err, "a crash in TruncateTo must not take the partition offline")
-	defer q.Close()
-	require.Equal(t, int64(100), q.EndOffset())
-	require.Equal(t, int64(100), readAll(t, q, 0))
-}
-
-// TestReviewCrashInTruncateToBeforeSyncDir: TruncateTo removes the later segments,
-// then truncates (and fsyncs) the segment holding the offset, and only then fsyncs
-// the directory. A crash before that directory fsync brings the removed names back
-// next to the truncated, durable segment: a gap between segments, which checkSequence
-// calls "offsets ... are missing", and Open fails. Before this change the same state
-// opened (with a silent gap, also wrong); either way TruncateTo is not crash-safe:
-// the order should make every crash point a state Open accepts (e.g. lower the
-// recovery point in the checkpoint first, fsync the directory after removing the
-// later segments and before cutting the last one).
-func TestReviewCrashInTruncateToBeforeSyncDir(t *testing.T) {
-	fsys := vfs.NewCrashable()
-	var faults vfs.Switch
-	opts := partition.Options{SegmentBytes: 4 << 10}
-	p := open(t, vfs.NewFaulty(fsys, faults.Inject), opts)
-	appendN(t, p, 1000, 5)
-	require.NoError(t, p.Sync(t.Context()))
-	faults.Set(vfs.FailOp(vfs.OpSyncDir, syscall.EIO))
-	_, err := p.TruncateTo(100)
-	require.ErrorIs(t, err, syscall.EIO)
-	_ = p.Close()
-
-	after := fsys.Crash(vfs.DropUnsynced, 1)
-	opts.FS = after
-	q, err := partition.Open(partitionDir, &opts)
-	require.NoError(t, err, "a crash in TruncateTo must leave a partition that opens")
-	defer q.Close()
-	readAll(t, q, 0)
+	run := func(n int64) (calls int64, truncated bool, after vfs.FS) {
+		fsys := vfs.NewCrashable()
+		var count atomic.Int64
+		var armed atomic.Bool
+		inject := func(op vfs.Op, path string) *vfs.Fault {
+			if armed.Load() && count.Add(1) == n {
+				return &vfs.Fault{Err: fmt.Errorf("injected at call %d", n)}
+			}
+			return nil
+		}
+		p := open(t, vfs.NewFaulty(fsys, inject), opts)
+		appendN(t, p, 1000, 5)
+		require.NoError(t, p.Sync(t.Context()))
+		armed.Store(true)
+		_, err := p.TruncateTo(100)
+		armed.Store(false)
+		calls = count.Load()
+		after = fsys.Crash(vfs.DropUnsynced, n)
+		_ = p.Close()
+		return calls, err == nil, after
+	}
+	total, ok, _ := run(-1)
+	require.True(t, ok)
+	require.Positive(t, total)
+	for n := int64(1); n <= total; n++ {
+		_, truncated, after := run(n)
+		o := opts
+		o.FS = after
+		q, err := partition.Open(partitionDir, &o)
+		require.NoError(t, err, "call %d of %d failed, then a crash: the partition must open", n, total)
+		end := q.EndOffset()
+		if truncated {
+			require.Equal(t, int64(100), end, "call %d", n)
+		} else {
+			require.GreaterOrEqual(t, end, int64(100), "call %d: records below the truncation point lost", n)
+		}
+		require.Equal(t, end, readAll(t, q, 0), "call %d", n)
+		require.NoError(t, q.Close())
+	}
 }

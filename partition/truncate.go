@@ -48,13 +48,28 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	segments := p.mu.segments
 	// Keep at least one segment: the one holding offset (or the first).
 	keep := max(sort.Search(len(segments), func(i int) bool { return segments[i].Base() > offset }), 1)
-	for _, s := range segments[keep:] {
-		if err := s.Remove(); err != nil {
+	last := segments[keep-1]
+	// Every crash point must leave a log that Open accepts: first the recovery point
+	// comes down to where the log may end (the kept segment's base: the batch
+	// straddling offset goes whole), then the later segments go, newest first (a
+	// crash leaves a prefix of the log), durably, and only then is the kept one cut.
+	if lower := min(p.recoveryPoint, last.Base()); lower < p.recoveryPoint {
+		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: lower}); err != nil {
+			return 0, p.failLocked(err)
+		}
+		p.recoveryPoint = lower
+	}
+	for i := len(segments) - 1; i >= keep; i-- {
+		if err := segments[i].Remove(); err != nil {
 			return 0, p.failLocked(err)
 		}
 	}
 	p.mu.segments = segments[:keep]
-	last := segments[keep-1]
+	if keep < len(segments) {
+		if err := p.fsys.SyncDir(p.dir); err != nil {
+			return 0, p.failLocked(err)
+		}
+	}
 	if err := last.TruncateTo(offset); err != nil {
 		return 0, p.failLocked(err)
 	}
