@@ -34,8 +34,10 @@ import (
 // Version 1 files (written before gaps-below existed) have no gaps-below: every
 // segment that exists when they are read is taken to possibly have gaps. The file is
 // replaced crash-atomically (temp file, fsync, rename, fsync directory). The cleaner
-// point is only a hint of where dirty bytes begin: a missing file means 0, and a file
-// that fails its CRC means 0 with gaps anywhere, which is always safe.
+// point is only a hint of where dirty bytes begin: a missing file means 0 (with every
+// existing segment of a compacted partition possibly holding gaps: see
+// readCleanerState), and a file that fails its CRC means 0 with gaps anywhere, which
+// is always safe.
 const CleanerCheckpointFile = "cleaner.checkpoint"
 
 const cleanerCheckpointVersion = 2
@@ -69,18 +71,19 @@ func decodeCleanerCheckpoint(path string, data []byte) (cleanerCheckpoint, error
 	return c, nil
 }
 
-// readCleanerCheckpoint returns the cleaner checkpoint in dir: zero if there is no
-// file, and a *CorruptError if the file is damaged (the caller logs it).
-func readCleanerCheckpoint(fsys vfs.FS, dir string) (cleanerCheckpoint, error) {
+// readCleanerCheckpoint returns the cleaner checkpoint in dir: found is false if
+// there is no file, and a damaged one is a *CorruptError (the caller logs it).
+func readCleanerCheckpoint(fsys vfs.FS, dir string) (c cleanerCheckpoint, found bool, err error) {
 	path := filepath.Join(dir, CleanerCheckpointFile)
 	data, err := readSmallFile(fsys, path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return cleanerCheckpoint{}, nil
+		return cleanerCheckpoint{}, false, nil
 	}
 	if err != nil {
-		return cleanerCheckpoint{}, err
+		return cleanerCheckpoint{}, false, err
 	}
-	return decodeCleanerCheckpoint(path, data)
+	c, err = decodeCleanerCheckpoint(path, data)
+	return c, true, err
 }
 
 func writeCleanerCheckpoint(fsys vfs.FS, dir string, c cleanerCheckpoint) error {

@@ -275,9 +275,13 @@ func (p *Partition) storeCleanerCheckpoint(c cleanerCheckpoint) error {
 
 // readCleanerState reads the cleaner checkpoint at Open, before the segments, whose
 // density it decides. A damaged one is logged and taken as a cleaner point of 0
-// (everything dirty, always safe) with gaps anywhere.
+// (everything dirty, always safe) with gaps anywhere. A missing one means a
+// partition never compacted, whose segments are all dense, unless the partition is
+// compacted: code before gaps-below could leave cleaned segments without the file
+// (a crash, or retention, between a swap and the file's first write), so there every
+// existing segment may have gaps.
 func (p *Partition) readCleanerState() error {
-	c, err := readCleanerCheckpoint(p.fsys, p.dir)
+	c, found, err := readCleanerCheckpoint(p.fsys, p.dir)
 	var corrupt *errs.CorruptError
 	if errors.As(err, &corrupt) {
 		p.logger.Warn("ignoring damaged cleaner checkpoint: everything is dirty", "err", err)
@@ -285,6 +289,9 @@ func (p *Partition) readCleanerState() error {
 	}
 	if err != nil {
 		return err
+	}
+	if !found && p.opts.Compact {
+		c.gapsBelow = math.MaxInt64
 	}
 	p.cleaner.point.Store(c.point)
 	p.cleaner.gapsBelow.Store(c.gapsBelow)
