@@ -118,18 +118,29 @@ func (p *Partition) readWhole(dst []byte, s *segment.Segment, pos int64, n, firs
 }
 
 // wholeBatches returns the length of the whole batches at the start of b, read from
-// position pos of s: at least first, the size of the first batch.
+// position pos of s: at least first, the size of the first batch. The batches after
+// the first must follow it (exactly, in a dense segment): a batch's baseOffset lies
+// outside its CRC, and a reader of raw batches (a Kafka client) would take a damaged
+// one at its word.
 func (p *Partition) wholeBatches(b []byte, first int, s *segment.Segment, pos int64) (int, error) {
-	keep := first
+	h, err := segment.ParseBatchHeader(b, p.opts.MaxBatchBytes)
+	if err != nil {
+		return 0, errs.Corruptf(s.Path(), pos, "%v", err)
+	}
+	keep, next := first, h.NextOffset()
 	for keep+segment.BatchHeaderSize <= len(b) {
 		h, err := segment.ParseBatchHeader(b[keep:], p.opts.MaxBatchBytes)
 		if err != nil {
 			return 0, errs.Corruptf(s.Path(), pos+int64(keep), "%v", err)
 		}
+		if h.BaseOffset < next || (s.Dense() && h.BaseOffset != next) {
+			return 0, errs.Corruptf(s.Path(), pos+int64(keep), "batch base offset %d where offset %d was expected: batches do not follow each other", h.BaseOffset, next)
+		}
 		if keep+h.Size() > len(b) {
 			break
 		}
 		keep += h.Size()
+		next = h.NextOffset()
 	}
 	return keep, nil
 }
