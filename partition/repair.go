@@ -78,6 +78,11 @@ func Repair(dir string, opts *Options, ropts *RepairOptions) (RepairReport, erro
 	if ro.KeepDir == "" {
 		ro.KeepDir = filepath.Join(dir, "repair-"+ro.Now().UTC().Format("20060102T150405.000000000Z"))
 	}
+	if n := len(sv.segments); n > 0 && sv.segments[n-1].readErr != nil {
+		last := sv.segments[n-1]
+		return report, fmt.Errorf("strata/partition: repair %s: the newest segment %s cannot be read (%w), so how far its offsets reached cannot be known: restore it, or move it away to give up its records, and repair again",
+			dir, segment.LogPath(dir, last.base), last.readErr)
+	}
 	r := &repair{sv: sv, fsys: sv.p.fsys, dir: dir, keep: ro.KeepDir, report: &report}
 	r.plan(ro.KeepLater)
 	if err := r.apply(); err != nil {
@@ -141,7 +146,9 @@ func (r *repair) plan(keepLater bool) {
 	}
 	for i, s := range sv.segments {
 		if !stray[i] {
-			r.end = max(r.end, s.scan.NextOffset)
+			// Valid batches after damage count too: after a crash, their offsets were
+			// acknowledged above the recovery point, and may have been consumed.
+			r.end = max(r.end, s.scan.NextOffset, s.scan.SeenEnd)
 		}
 	}
 
@@ -232,11 +239,18 @@ func (r *repair) lose(from, to int64) {
 	r.report.Lost = append(lost, OffsetRange{From: from, To: to})
 }
 
-// apply carries the plan out, keeping copies first: copies and moves, then the cuts
-// and the empty batches over lost offsets, a fresh segment if none is left, and last
-// the checkpoint. A crash midway leaves a partition that Repair can take up again.
+// apply carries the plan out. First the checkpoint records the end offset (so that a
+// repair interrupted later still knows how far the offsets reached), then copies
+// and moves, the cuts and the empty batches over lost offsets, a fresh segment if
+// none is left, and last the checkpoint of the repaired log. A crash midway leaves a
+// partition that Repair can take up again.
 func (r *repair) apply() error {
 	sv := r.sv
+	if !sv.cpFound || sv.cp.recoveryPoint < r.end || sv.cp.cleanShutdown {
+		if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: sv.cpStart(), recoveryPoint: r.end}); err != nil {
+			return err
+		}
+	}
 	if len(r.remove) > 0 || slices.ContainsFunc(sortedKeys(r.cut), func(i int) bool { return r.cut[i] < sv.segments[i].scan.Size }) {
 		if err := vfs.MkdirAllSync(r.fsys, r.keep); err != nil {
 			return err

@@ -225,36 +225,52 @@ func (s *Segment) rebuild(size int64, flushedOffset int64) (Truncation, error) {
 
 // validBatchAfter reports whether a valid batch (its header sound, its offsets at or
 // above next and within the segment, its CRC right) starts anywhere in the .log
-// after position pos, below size. It reads the bytes after pos once; it runs only when
+// after position pos, below size, and where the first one does. It runs only when
 // recovery is about to cut a tail, so its cost (a read of that tail, a CRC of each
 // candidate) is paid only after a crash that left an invalid batch.
 func (s *Segment) validBatchAfter(pos, size, next int64) (int64, bool, error) {
-	w := &window{file: s.log}
+	first, found, _, err := validBatchesAfter(s.log, s.base, pos, size, next, s.opts.MaxBatchBytes, true)
+	return first, found, err
+}
+
+// validBatchesAfter tries every position of file after pos, below size, for a valid
+// batch of the segment based at base (its header sound, its offsets at or above next
+// and within 2^31 of base, its CRC right): it returns where the first one starts and
+// the greatest end offset of all of them (next if none), or stops at the first with
+// stopAtFirst.
+func validBatchesAfter(file io.ReaderAt, base, pos, size, next int64, maxBatch int, stopAtFirst bool) (first int64, found bool, maxEnd int64, err error) {
+	w := &window{file: file}
+	maxEnd = next
 	for p := pos + 1; p+BatchHeaderSize <= size; p++ {
 		head, err := w.bytes(p, BatchHeaderSize, size)
 		if err != nil {
-			return 0, false, err
+			return 0, false, 0, err
 		}
 		if int8(head[offsetMagic]) != MagicV2 {
 			continue
 		}
-		h, err := ParseBatchHeader(head, s.opts.MaxBatchBytes)
-		if err != nil || h.BaseOffset < next || h.LastOffset()-s.base > maxRelativeOffset || int64(h.Size()) > size-p {
+		h, err := ParseBatchHeader(head, maxBatch)
+		if err != nil || h.BaseOffset < next || h.LastOffset()-base > maxRelativeOffset || int64(h.Size()) > size-p {
 			continue
 		}
 		batch, err := w.bytes(p, h.Size(), size)
 		if err != nil {
-			return 0, false, err
+			return 0, false, 0, err
 		}
-		if _, err := VerifyBatch(batch, s.opts.MaxBatchBytes); err == nil {
-			return p, true, nil
+		if _, err := VerifyBatch(batch, maxBatch); err != nil {
+			continue
+		}
+		if !found {
+			first, found = p, true
+		}
+		maxEnd = max(maxEnd, h.NextOffset())
+		if stopAtFirst {
+			break
 		}
 	}
-	return 0, false, nil
+	return first, found, maxEnd, nil
 }
 
-// whole reports whether the invalid batch at pos had a sound header whose length fit
-// below size: a whole batch that failed its CRC, not a partial one.
 // whole reports whether the invalid batch at pos has a length that fits below size:
 // a whole batch that failed its CRC or a check of its header, not a partial one.
 func whole(sc *scanner, pos, size int64) bool {

@@ -18,6 +18,11 @@ type ScanResult struct {
 	// Damage is the first invalid batch, a *CorruptError naming the file and
 	// position; nil if every byte of the file is a valid batch.
 	Damage error
+	// SeenEnd is the greatest end offset of the valid batches and of every whole
+	// batch whose CRC holds found after the damage (trying every later position):
+	// how far the segment's offsets reached, which a repair must never give out
+	// again. NextOffset if there is no damage or nothing valid after it.
+	SeenEnd int64
 }
 
 // ScanFile reads every batch of the .log of the segment based at base in dir, opened
@@ -41,7 +46,7 @@ func ScanFile(fsys vfs.FS, dir string, base int64, opts *Options) (ScanResult, e
 	o := opts.withDefaults()
 	sc := scanner{w: &window{file: f}, path: path, base: base, end: size, next: base,
 		maxBatch: o.MaxBatchBytes, verify: true, dense: o.Dense, anchored: true}
-	r := ScanResult{Size: size, NextOffset: base}
+	r := ScanResult{Size: size, NextOffset: base, SeenEnd: base}
 	for {
 		_, _, err := sc.batch()
 		if err == io.EOF {
@@ -50,12 +55,13 @@ func ScanFile(fsys vfs.FS, dir string, base int64, opts *Options) (ScanResult, e
 		var corrupt *errs.CorruptError
 		if errors.As(err, &corrupt) {
 			r.Damage = err
-			return r, nil
+			_, _, r.SeenEnd, err = validBatchesAfter(f, base, r.ValidSize, size, r.NextOffset, o.MaxBatchBytes, false)
+			return r, err
 		}
 		if err != nil {
 			return ScanResult{}, err
 		}
-		r.ValidSize, r.NextOffset = sc.pos, sc.next
+		r.ValidSize, r.NextOffset, r.SeenEnd = sc.pos, sc.next, sc.next
 		r.Batches++
 	}
 }
