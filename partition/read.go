@@ -43,9 +43,7 @@ func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []by
 		return dst, nil, fetchedFrom{}, err
 	}
 	if s == nil {
-		// Nothing readable from offset up to the end offset: a gap there (a repair
-		// cut the tail of the last segment that holds records) is skipped.
-		return dst, nil, fetchedFrom{resume: p.mu.committed.offset}, nil
+		return dst, nil, fetchedFrom{}, nil
 	}
 	from = fetchedFrom{base: s.Base(), dense: s.Dense()}
 	view, m, ok := s.View(pos, n)
@@ -66,9 +64,6 @@ func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []by
 type fetchedFrom struct {
 	base  int64 // its base offset
 	dense bool  // its batches follow each other without gaps (segment.Options.Dense)
-	// resume, when nothing was fetched, is where the next record can be: the end
-	// offset, past a gap below it.
-	resume int64
 }
 
 // findBatchesLocked finds where ReadBatches reads: n bytes at pos of segment s, whose
@@ -97,6 +92,12 @@ func (p *Partition) findBatchesLocked(offset int64, maxBytes int) (s *segment.Se
 		}
 		n := min(end-pos, int64(max(maxBytes, h.Size())))
 		return s, pos, int(n), h.Size(), nil
+	}
+	if offset < p.mu.committed.offset {
+		// No batch holds offset or a later one below the end offset: a gap that
+		// nothing explains (compaction keeps each segment's last batch; a repair
+		// covers what it gives up with an empty batch).
+		return nil, 0, 0, 0, errs.Corruptf(p.dir, -1, "no batch holds offsets %d to %d, below the end offset", offset, p.mu.committed.offset-1)
 	}
 	return nil, 0, 0, 0, nil
 }

@@ -117,9 +117,6 @@ func (r *Reader) fetch() error {
 		r.own = b
 	}
 	r.buf, r.hold, r.pos, r.from, r.fetched = b, m, 0, from, true
-	if len(b) == 0 && err == nil {
-		r.offset = max(r.offset, from.resume)
-	}
 	return err
 }
 
