@@ -51,7 +51,7 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 	effective := config.inherit(s.opts.TopicDefaults)
 	own := config
 	own.Partitions = 0
-	t := &topic{name: name, internal: internal, own: own, config: effective}
+	t := &topic{name: name, internal: internal, own: own, config: effective, incarnation: s.newIncarnation()}
 	next := set.with(t) // t.partitions is filled below; metadata needs only the count
 	parts, err := s.createPartitions(name, effective, 0, effective.Partitions, set, next)
 	if err != nil {

@@ -85,8 +85,9 @@ type Consumer struct {
 
 // assignment is one assigned partition and the consumer's position in it.
 type assignment struct {
-	tp         TopicPartition
-	p          *partition.Partition
+	tp          TopicPartition
+	incarnation uint64 // of tp's topic when assigned
+	p           *partition.Partition
 	reader     *partition.Reader
 	positioned bool              // false until a Seek or the Reset policy sets it
 	pending    *partition.Record // read but not returned by the last Poll (aliases reader)
@@ -160,16 +161,26 @@ func (c *Consumer) Assign(tps ...TopicPartition) error {
 		if err != nil {
 			return fmt.Errorf("strata/log: assign: %w", err)
 		}
+		t, err := c.s.lookupTopic(tp.Topic)
+		if err != nil {
+			return fmt.Errorf("strata/log: assign: %w", err)
+		}
 		a := c.byTP[tp]
 		if a == nil || a.p != p { // new, or its topic was deleted and created again
-			a = &assignment{tp: tp, p: p, reader: p.NewReader(0, c.fetchBytes)}
-			a.reader.SetCheckCRCs(!c.opts.SkipCRCChecks)
+			a = &assignment{tp: tp, incarnation: t.incarnation, p: p}
+			c.bind(a, p, 0)
 		}
 		assigned = append(assigned, a)
 		byTP[tp] = a
 	}
 	c.assigned, c.byTP, c.next = assigned, byTP, 0
 	return nil
+}
+
+// bind makes a read p from offset.
+func (c *Consumer) bind(a *assignment, p *partition.Partition, offset int64) {
+	a.p, a.reader, a.pending = p, p.NewReader(offset, c.fetchBytes), nil
+	a.reader.SetCheckCRCs(!c.opts.SkipCRCChecks)
 }
 
 // Assignment returns the assigned partitions, in Assign order.
@@ -192,6 +203,9 @@ func (c *Consumer) lookup(tp TopicPartition) (*assignment, error) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("strata/log: %s is not assigned to this consumer: %w", tp, ErrUnknownPartition)
+	}
+	if p := c.s.reopened(tp, a.incarnation, a.p); p != nil {
+		c.bind(a, p, a.position()) // closed and opened again (a repair)
 	}
 	return a, nil
 }

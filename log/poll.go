@@ -109,6 +109,13 @@ func (c *Consumer) nextRecord(a *assignment) (*partition.Record, error) {
 		if err == nil {
 			return rec, nil
 		}
+		if errors.Is(err, ErrClosed) && attempt == 0 {
+			// Closed and opened again (a repair): read the new one from here on.
+			if p := c.s.reopened(a.tp, a.incarnation, a.p); p != nil {
+				c.bind(a, p, from)
+				continue
+			}
+		}
 		err = c.s.partitionError("poll", a.tp, a.p, err)
 		if !errors.Is(err, ErrOffsetOutOfRange) || attempt == 2 {
 			return nil, err // attempt 2: retention keeps moving the start offset

@@ -86,6 +86,11 @@ func (s *Store) repairOpenPartition(tp TopicPartition, repair *partition.RepairO
 		return partition.RepairReport{}, false, fmt.Errorf("strata/log: repair %s: topic has %d partitions: %w", tp, len(t.partitions), ErrUnknownPartition)
 	}
 	if p := t.partitions[tp.Partition]; p != nil {
+		// An online partition that reads whole is left alone (its readers and
+		// writers undisturbed): Open checked its segments, Verify its every batch.
+		if err := p.Verify(context.Background()); err == nil {
+			return partition.RepairReport{StartOffset: p.StartOffset(), EndOffset: p.EndOffset()}, false, nil
+		}
 		s.takeOfflineLocked(tp, p, fmt.Errorf("being repaired: %w", ErrPartitionOffline))
 	}
 	report, err := s.repairPartition(tp, t.config, repair)

@@ -85,6 +85,22 @@ func Scrub(dir string, opts *Options) (ScrubReport, error) {
 	return report, nil
 }
 
+// scrubOffline scrubs the directory of tp, offline, under adminMu, so that no
+// repair or reopen changes it meanwhile.
+func (s *Store) scrubOffline(tp TopicPartition, config TopicConfig) (partition.ScrubReport, error) {
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	if set, err := s.snapshot(); err != nil {
+		return partition.ScrubReport{}, err
+	} else if t := set[tp.Topic]; t == nil || int(tp.Partition) >= len(t.partitions) || t.partitions[tp.Partition] != nil {
+		return partition.ScrubReport{}, nil // deleted, or back online, meanwhile
+	}
+	if err := s.checkPartitionDir(tp); err != nil {
+		return partition.ScrubReport{}, err
+	}
+	return partition.Scrub(s.partitionDir(tp.Topic, int(tp.Partition)), s.partitionOptions(config, tp))
+}
+
 // checkPartitionDir returns why tp's directory cannot be used: missing, a symlink,
 // or not a directory.
 func (s *Store) checkPartitionDir(tp TopicPartition) error {
@@ -160,8 +176,8 @@ func (s *Store) Verify(ctx context.Context) (ScrubReport, error) {
 					}
 					ps.ScrubReport.Problems = []error{err}
 				}
-			} else if ps.Err = s.checkPartitionDir(tp); ps.Err == nil {
-				ps.ScrubReport, ps.Err = partition.Scrub(s.partitionDir(name, i), s.partitionOptions(t.config, tp))
+			} else {
+				ps.ScrubReport, ps.Err = s.scrubOffline(tp, t.config)
 			}
 			report.Partitions = append(report.Partitions, ps)
 		}

@@ -35,6 +35,8 @@ type Store struct {
 	topics atomic.Pointer[topicSet]
 	// closed is set by Close once producers are flushed: every call fails after it.
 	closed atomic.Bool
+	// incarnations numbers the topics this Store made or loaded (topic.incarnation).
+	incarnations atomic.Uint64
 
 	mu struct {
 		sync.Mutex
@@ -148,7 +150,7 @@ func (s *Store) load() (topicSet, error) {
 		own, _ := tm.Config.topicConfig() // checked by readMetadata
 		config := own.inherit(s.opts.TopicDefaults)
 		config.Partitions = tm.Partitions
-		t := &topic{name: tm.Name, internal: tm.Internal, own: own, config: config}
+		t := &topic{name: tm.Name, internal: tm.Internal, own: own, config: config, incarnation: s.newIncarnation()}
 		parts, openErrs := s.openPartitions(tm.Name, config, 0, tm.Partitions, m)
 		t.partitions = parts
 		for i, err := range openErrs {
@@ -238,15 +240,37 @@ func (s *Store) lookupPartition(tp TopicPartition) (*partition.Partition, error)
 	return t.partitionAt(tp.Partition)
 }
 
+// newIncarnation returns a topic incarnation never returned before by s.
+func (s *Store) newIncarnation() uint64 { return s.incarnations.Add(1) }
+
 // partitionError adds the operation and partition to err, and reports a partition
-// closed because its topic was deleted as ErrUnknownTopic rather than ErrClosed.
+// closed because its topic was deleted as ErrUnknownTopic rather than ErrClosed, and
+// one closed because it went offline (a repair) as its *PartitionOfflineError.
 func (s *Store) partitionError(op string, tp TopicPartition, p *partition.Partition, err error) error {
 	if errors.Is(err, ErrClosed) && !s.closed.Load() {
-		if current, lookupErr := s.lookupPartition(tp); lookupErr != nil || current != p {
+		current, lookupErr := s.lookupPartition(tp)
+		if offline, ok := errors.AsType[*PartitionOfflineError](lookupErr); ok {
+			return fmt.Errorf("strata/log: %s %s: %w", op, tp, offline)
+		}
+		if lookupErr != nil || current != p {
 			return fmt.Errorf("strata/log: %s %s: topic deleted: %w", op, tp, ErrUnknownTopic)
 		}
 	}
 	return fmt.Errorf("strata/log: %s %s: %w", op, tp, err)
+}
+
+// reopened returns the partition that replaced p, a partition of tp's topic
+// incarnation that was closed and opened again (RepairPartition, ReopenPartition), or
+// nil if there is none: tp is offline, its topic deleted, or p is current.
+func (s *Store) reopened(tp TopicPartition, incarnation uint64, p *partition.Partition) *partition.Partition {
+	t, err := s.lookupTopic(tp.Topic)
+	if err != nil || t.incarnation != incarnation || tp.Partition < 0 || int(tp.Partition) >= len(t.partitions) {
+		return nil
+	}
+	if current := t.partitions[tp.Partition]; current != p {
+		return current
+	}
+	return nil
 }
 
 // Close closes the store: it closes every Producer (flushing what they hold) and

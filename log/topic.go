@@ -17,6 +17,10 @@ import (
 type topic struct {
 	name     string
 	internal bool
+	// incarnation tells this topic from another of the same name (deleted and made
+	// again): copies of a topic (a partition taken offline or reopened, partitions
+	// added) keep it.
+	incarnation uint64
 	// own holds the topic's own settings (zero: inherit), Partitions cleared; it is
 	// what topics.json keeps.
 	own TopicConfig
