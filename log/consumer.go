@@ -88,9 +88,9 @@ type assignment struct {
 	tp          TopicPartition
 	incarnation uint64 // of tp's topic when assigned
 	p           *partition.Partition
-	reader     *partition.Reader
-	positioned bool              // false until a Seek or the Reset policy sets it
-	pending    *partition.Record // read but not returned by the last Poll (aliases reader)
+	reader      *partition.Reader
+	positioned  bool              // false until a Seek or the Reset policy sets it
+	pending     *partition.Record // read but not returned by the last Poll (aliases reader)
 }
 
 // position returns the offset of the next record the consumer returns.
