@@ -121,8 +121,8 @@ func (p *Partition) load() error {
 // last batch fsynced before the crash, which nothing on disk tells apart: Error, so
 // that it is never silent.
 func (p *Partition) logTruncation(t segment.Truncation) {
-	if t.Whole {
-		p.logger.Error("truncated a whole batch that failed its CRC after a crash: a torn write, or damage to the last fsynced batch",
+	if t.Whole || t.Reordered {
+		p.logger.Error("truncated a whole batch that failed its CRC, or valid batches after an invalid one (a lazily synced tail written out of order), after a crash",
 			"file", t.Path, "position", t.Position, "bytes", t.Bytes, "reason", t.Reason)
 		return
 	}

@@ -217,5 +217,6 @@ func (o *Options) segmentOptions(dense bool) *segment.Options {
 		IndexIntervalBytes: o.IndexIntervalBytes,
 		MaxIndexBytes:      o.MaxIndexBytes,
 		Dense:              dense,
+		LazySync:           o.Sync.Mode != SyncEveryAppend,
 	}
 }

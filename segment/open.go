@@ -24,6 +24,10 @@ type Truncation struct {
 	// the two cannot be told apart without an fsync of the recovery point per write,
 	// so the owner reports this one loudly.
 	Whole bool
+	// Reordered is set when valid batches followed the invalid one and were cut too:
+	// only with Options.LazySync, where the OS may have written unflushed pages out
+	// of order.
+	Reordered bool
 }
 
 // Open opens an existing segment whose bytes are known to be flushed: the partition
@@ -205,13 +209,15 @@ func (s *Segment) rebuild(size int64, flushedOffset int64) (Truncation, error) {
 			if sound(sc, pos, size) {
 				return Truncation{}, errs.Corruptf(s.path, pos, "%s; the batch is whole and its CRC holds, so this is damage, not a torn tail", corrupt.Reason)
 			}
-			if after, found, err := s.validBatchAfter(pos, size, sc.next); err != nil {
+			after, found, err := s.validBatchAfter(pos, size, sc.next)
+			if err != nil {
 				return Truncation{}, err
-			} else if found {
+			}
+			if found && !s.opts.LazySync {
 				return Truncation{}, errs.Corruptf(s.path, pos, "%s; a valid batch follows at position %d, so this is damage inside the log, not a torn tail", corrupt.Reason, after)
 			}
 			t, err := s.truncateTail(pos, size, corrupt.Reason)
-			t.Whole = whole(sc, pos, size)
+			t.Whole, t.Reordered = whole(sc, pos, size), found
 			return t, err
 		}
 		if err != nil {

@@ -30,6 +30,13 @@ type Options struct {
 	// corruption. Segments that compaction wrote have gaps, and are not dense; there
 	// offsets must still rise.
 	Dense bool
+	// LazySync says that the owner acknowledges writes before fsyncing them
+	// (partition.SyncPeriodic, SyncNone): after a machine crash, the unflushed tail
+	// may hold pages the OS wrote out of order, a hole before a valid batch. Recover
+	// then cuts at the first invalid batch past the flushed offset even when valid
+	// batches follow it (and says so: Truncation.Reordered). Without it, which is the
+	// promise of an fsync before every acknowledgement, that is damage and an error.
+	LazySync bool
 }
 
 func (o *Options) withDefaults() Options {

@@ -413,3 +413,23 @@ func TestTruncateTo(t *testing.T) {
 	require.Zero(t, s.Size())
 	require.Equal(t, int64(0), s.NextOffset())
 }
+
+// With LazySync (writes acknowledged before their fsync), a hole before a valid batch
+// past the flushed offset may be pages the OS wrote out of order: it is cut, and
+// reported as reordered, instead of being an error.
+func TestRecoverLazySyncCutsReorderedTail(t *testing.T) {
+	fsys := newFS(t)
+	positions := writeSegment(t, fsys, 0, 3, 4, 3, 5)
+	f, err := fsys.OpenFile(segment.LogPath(dir, 0), 2, 0)
+	require.NoError(t, err)
+	flipByte(t, f, positions[1]+40)
+	require.NoError(t, f.Close())
+	_, _, err = segment.Recover(fsys, dir, 0, nil, 0)
+	require.ErrorIs(t, err, segment.ErrCorrupt)
+	s, tr, err := segment.Recover(fsys, dir, 0, &segment.Options{LazySync: true}, 0)
+	require.NoError(t, err)
+	defer s.Close()
+	require.True(t, tr.Reordered)
+	require.Equal(t, positions[1], tr.Position)
+	require.Equal(t, int64(3), s.NextOffset())
+}
