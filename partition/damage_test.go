@@ -199,8 +199,6 @@ func TestDamageStraySegment(t *testing.T) {
 	}
 }
 
-// The damage tests' directory layout is the one every other partition test uses.
-var _ = filepath.Join
 
 // TestDamageAfterCrashIsNotATornTail flips one bit inside a batch of the active
 // segment (all of it fsynced) and crashes: recovery, which may cut a torn tail, finds
@@ -229,5 +227,24 @@ func TestDamageAfterCrashIsNotATornTail(t *testing.T) {
 			continue
 		}
 		require.ErrorIs(t, err, errs.ErrCorrupt, "offset %d", target)
+	}
+}
+
+// TestDamageMissingCheckpoint: partition.checkpoint removed from a partition holding
+// records (Open writes it before the first record and only ever replaces it) is an
+// error, not a partition that forgets its log start offset and recovery point.
+func TestDamageMissingCheckpoint(t *testing.T) {
+	for _, clean := range []bool{true, false} {
+		fsys, _ := damagedStore(t, clean)
+		require.NoError(t, fsys.Remove(filepath.Join(partitionDir, partition.CheckpointFile)))
+		_, err := openAt(fsys, damageOptions())
+		require.ErrorIs(t, err, errs.ErrCorrupt, "clean=%v", clean)
+		report, err := partition.Repair(partitionDir, &partition.Options{FS: fsys}, nil)
+		require.NoError(t, err)
+		require.NotEmpty(t, report.Problems)
+		p, err := openAt(fsys, damageOptions())
+		require.NoError(t, err)
+		require.Equal(t, int64(60), readAll(t, p, 0))
+		require.NoError(t, p.Close())
 	}
 }

@@ -107,6 +107,9 @@ func surveyDir(dir string, opts *Options, finishSwaps bool) (*survey, error) {
 		spans[i] = s.span()
 	}
 	sv.faults = sequenceFaults(dir, spans, sv.cp, sv.cpFound)
+	if sv.cpErr != nil {
+		delete(sv.faults, faultNoCheckpoint) // not missing: damaged, reported as such
+	}
 	return sv, nil
 }
 

@@ -2,6 +2,7 @@ package partition
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/segment"
@@ -40,6 +41,7 @@ const (
 	faultHead             // offsets are missing between the log start offset and the first span
 	faultTail             // the log ends below the recovery point
 	faultStrayTail        // after a clean shutdown, the log ends above where it was closed
+	faultNoCheckpoint     // the segments hold records but partition.checkpoint is missing
 )
 
 // sequenceFaults returns every problem of spans (in order of base offset) against
@@ -61,7 +63,19 @@ func sequenceFaults(dir string, spans []span, cp checkpoint, found bool) map[int
 					prev.next, s.base-1, prev.next)})
 		}
 	}
-	if !found || len(spans) == 0 {
+	if !found {
+		// Open writes the checkpoint before the first record, and it is only ever
+		// replaced: records without it mean it was lost.
+		for i, s := range spans {
+			if s.next > s.base {
+				faults[faultNoCheckpoint] = append(faults[faultNoCheckpoint], fault{at: i, from: s.base, to: s.base,
+					err: errs.Corruptf(filepath.Join(dir, CheckpointFile), 0, "missing, but the segments hold records (the log start offset and recovery point are lost)")})
+				break
+			}
+		}
+		return faults
+	}
+	if len(spans) == 0 {
 		return faults
 	}
 	first, last := spans[0], spans[len(spans)-1]
@@ -90,7 +104,7 @@ func sequenceFaults(dir string, spans []span, cp checkpoint, found bool) map[int
 // log, or nil.
 func firstFault(faults map[int][]fault) error {
 	var first *fault
-	for kind := faultOverlap; kind <= faultStrayTail; kind++ {
+	for kind := faultOverlap; kind <= faultNoCheckpoint; kind++ {
 		for i := range faults[kind] {
 			f := &faults[kind][i]
 			if first == nil || f.from < first.from {
