@@ -199,7 +199,6 @@ func TestDamageStraySegment(t *testing.T) {
 	}
 }
 
-
 // TestDamageAfterCrashIsNotATornTail flips one bit inside a batch of the active
 // segment (all of it fsynced) and crashes: recovery, which may cut a torn tail, finds
 // valid batches after the damaged one, so it is damage, not a tail, and Open fails

@@ -36,12 +36,12 @@ type fault struct {
 
 // kind of a fault, for Repair.
 const (
-	faultOverlap   = iota // the span at begins below the end of the one before
-	faultGap              // offsets are missing between two dense spans
-	faultHead             // offsets are missing between the log start offset and the first span
-	faultTail             // the log ends below the recovery point
-	faultStrayTail        // after a clean shutdown, the log ends above where it was closed
-	faultNoCheckpoint     // the segments hold records but partition.checkpoint is missing
+	faultOverlap      = iota // the span at begins below the end of the one before
+	faultGap                 // offsets are missing between two dense spans
+	faultHead                // offsets are missing between the log start offset and the first span
+	faultTail                // the log ends below the recovery point
+	faultStrayTail           // after a clean shutdown, the log ends above where it was closed
+	faultNoCheckpoint        // the segments hold records but partition.checkpoint is missing
 )
 
 // sequenceFaults returns every problem of spans (in order of base offset) against
