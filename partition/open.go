@@ -135,7 +135,7 @@ func (p *Partition) logTruncation(t segment.Truncation) {
 func (p *Partition) checkSequence(cp checkpoint, found bool) error {
 	spans := make([]span, len(p.mu.segments))
 	for i, s := range p.mu.segments {
-		spans[i] = span{base: s.Base(), next: s.NextOffset(), dense: s.Dense(), size: s.Size()}
+		spans[i] = span{base: s.Base(), next: s.NextOffset(), size: s.Size()}
 	}
 	return firstFault(sequenceFaults(p.dir, spans, cp, found))
 }

@@ -17,9 +17,11 @@ import (
 // RepairOptions configure Repair. The zero value is valid.
 type RepairOptions struct {
 	// KeepDir is the directory that receives a copy of everything Repair removes:
-	// segment files moved whole, and the bytes cut from a segment's end. Default: a
-	// new directory "repair-<UTC time>" inside the partition directory, which strata
-	// never reads or removes (deleting the topic removes it with the rest).
+	// segment files moved whole, and the bytes cut from a segment's end. It must be
+	// on the partition's filesystem (segments are moved by rename; another one fails
+	// before anything is cut). Default: a new directory "repair-<UTC time>" inside the
+	// partition directory, which strata never reads or removes (deleting the topic
+	// removes it with the rest).
 	KeepDir string
 	// KeepLater keeps the valid segments after a damaged range: the damaged range is
 	// cut out and its offsets become a gap that readers skip, as they skip what
@@ -57,7 +59,9 @@ type RepairReport struct {
 // log continues at the greatest offset it had reached. The partition must not be
 // open (in this process or another) during Repair. With a healthy partition it
 // changes nothing. On success the repaired partition has been opened and closed
-// once, so it opens.
+// once, so it opens. A damaged partition.checkpoint is rewritten with the log start
+// offset at the first segment's base: records that DeleteRecordsBefore had hidden
+// (but retention had not removed) become readable again.
 func Repair(dir string, opts *Options, ropts *RepairOptions) (RepairReport, error) {
 	var ro RepairOptions
 	if ropts != nil {
@@ -418,13 +422,4 @@ func copyTail(fsys vfs.FS, path, dst string, from int64) error {
 		}
 	}
 	return errors.Join(out.Sync(), out.Close())
-}
-
-// truncateFile cuts the file at path to size, fsynced.
-func truncateFile(fsys vfs.FS, path string, size int64) error {
-	f, err := fsys.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	return errors.Join(f.Truncate(size), f.Sync(), f.Close())
 }

@@ -52,12 +52,11 @@ type surveyed struct {
 	base    int64
 	scan    segment.ScanResult
 	readErr error // the .log could not be read at all
-	dense   bool
 }
 
 // span returns what the sequence checks need of the segment: its valid part.
 func (s surveyed) span() span {
-	return span{base: s.base, next: s.scan.NextOffset, dense: s.dense, size: s.scan.ValidSize,
+	return span{base: s.base, next: s.scan.NextOffset, size: s.scan.ValidSize,
 		damaged: s.readErr != nil || s.scan.Damage != nil}
 }
 
@@ -92,7 +91,7 @@ func surveyDir(dir string, opts *Options, finishSwaps bool) (*survey, error) {
 		switch {
 		case !ok:
 		case suffix == segment.LogSuffix:
-			s := surveyed{base: base, dense: p.segmentOptions(base).Dense}
+			s := surveyed{base: base}
 			s.scan, s.readErr = segment.ScanFile(p.fsys, dir, base, p.segmentOptions(base))
 			if s.readErr != nil {
 				s.scan = segment.ScanResult{NextOffset: base}

@@ -18,10 +18,9 @@ import (
 // shutdown, ending exactly there.
 
 // span is what the sequence checks need of a segment: where its offsets begin and
-// end, and whether they follow each other without gaps.
+// end.
 type span struct {
 	base, next int64
-	dense      bool
 	size       int64 // bytes of valid batches
 	damaged    bool  // invalid bytes follow the valid batches (reported on their own)
 }
@@ -37,7 +36,7 @@ type fault struct {
 // kind of a fault, for Repair.
 const (
 	faultOverlap      = iota // the span at begins below the end of the one before
-	faultGap                 // offsets are missing between two dense spans
+	faultGap                 // offsets are missing between two spans
 	faultHead                // offsets are missing between the log start offset and the first span
 	faultTail                // the log ends below the recovery point
 	faultStrayTail           // after a clean shutdown, the log ends above where it was closed
