@@ -148,16 +148,7 @@ func (t *TimeIndex) MaybeAppend(timestamp, offset int64) error {
 // the returned offset. ok is false if there is no such entry: start at Base().
 // It does not allocate.
 func (t *TimeIndex) LookupBefore(ts int64) (entryTimestamp, offset int64, ok bool) {
-	// First entry with timestamp >= ts; the answer is the one before it.
-	low, high := 0, len(t.entries)
-	for low < high {
-		middle := int(uint(low+high) >> 1)
-		if t.entries[middle].timestamp < ts {
-			low = middle + 1
-		} else {
-			high = middle
-		}
-	}
+	low := t.firstAtOrAfter(ts) // the answer is the entry before it
 	if low == 0 {
 		return 0, t.base, false
 	}
@@ -173,6 +164,17 @@ func (t *TimeIndex) LookupBefore(ts int64) (entryTimestamp, offset int64, ok boo
 // price is one index interval more of batch headers to skip. ok is false if there
 // is no such entry: start at Base(). It does not allocate.
 func (t *TimeIndex) SafeStartBefore(ts int64) (offset int64, ok bool) {
+	low := t.firstAtOrAfter(ts)
+	if low < 2 {
+		return t.base, false
+	}
+	return t.base + int64(t.entries[low-2].relativeOffset), true
+}
+
+// firstAtOrAfter returns the index of the first entry whose timestamp is >= ts
+// (len(entries) if none): a binary search written out, without sort.Search's
+// closure, to keep lookups free of allocations.
+func (t *TimeIndex) firstAtOrAfter(ts int64) int {
 	low, high := 0, len(t.entries)
 	for low < high {
 		middle := int(uint(low+high) >> 1)
@@ -182,10 +184,7 @@ func (t *TimeIndex) SafeStartBefore(ts int64) (offset int64, ok bool) {
 			high = middle
 		}
 	}
-	if low < 2 {
-		return t.base, false
-	}
-	return t.base + int64(t.entries[low-2].relativeOffset), true
+	return low
 }
 
 // Len returns the number of entries.
