@@ -3,6 +3,7 @@ package log_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -125,4 +126,98 @@ func TestReview2GroupConsumerPartitionOfflineWhileOwned(t *testing.T) {
 		}
 	}
 	require.LessOrEqual(t, offlineErrors, 1, "offline error once, then the other partitions are served (waiting)")
+}
+
+// A mark of exactly 255 bytes is taken as a cut topic name and matches every topic
+// it is a prefix of. Topic t (229 bytes) is offline (its directory is missing);
+// topic u = t+"-b" is deleted, and removing its "-delete" directory fails
+// (deleted, committed: Open would remove it). ReopenPartition of t-0 then claims
+// u's deleted directory ("<t>-0.<id>-delete": u's name cut to t) and serves the
+// deleted topic's records as t's partition 0. The same happens at Open after a
+// crash between DeleteTopic's commit and its removal.
+func TestReview2CutMarkResurrectsDeletedTopicAsAnother(t *testing.T) {
+	short := strings.Repeat("t", 229)
+	long := short + "-b"
+	var faults vfs.Switch
+	mem := vfs.NewMem()
+	fsys := vfs.NewFaulty(mem, faults.Inject)
+	s, err := log.Open("/data", &log.Options{FS: fsys})
+	require.NoError(t, err)
+	createTopic(t, s, short, log.TopicConfig{})
+	createTopic(t, s, long, log.TopicConfig{})
+	produce(t, s, long, 0, 7) // u's records
+	require.NoError(t, s.Close())
+	require.NoError(t, mem.RemoveAll("/data/"+short+"-0")) // t-0 lost: offline
+
+	s, err = log.Open("/data", &log.Options{FS: fsys})
+	require.NoError(t, err)
+	defer s.Close()
+	ctx := testContext(t)
+	require.Len(t, s.OfflinePartitions(), 1)
+	faults.Set(vfs.FailOp(vfs.OpRemoveAll, nil))
+	err = s.DeleteTopic(ctx, long)
+	faults.Set(nil)
+	require.ErrorContains(t, err, "deleted, but removing its files failed")
+
+	err = s.ReopenPartition(ctx, tp(short, 0))
+	if err == nil {
+		require.Equal(t, int64(0), describe(t, s, short).Partitions[0].EndOffset,
+			"%s-0 came back holding the records of the deleted topic %s", short[:8]+"...", long[:8]+"...")
+	}
+}
+
+// A store directory without topics.json but with partition directories is
+// refused (metadata lost); one with only marked directories gets a new, empty
+// topics.json and its marked directories are removed, although without
+// topics.json nothing tells a deletion that committed from one that did not.
+func TestReview2OpenWithoutMetadataRemovesMarkedDirectories(t *testing.T) {
+	mem := vfs.NewMem()
+	s, err := log.Open("/data", &log.Options{FS: mem})
+	require.NoError(t, err)
+	createTopic(t, s, "orders", log.TopicConfig{})
+	produce(t, s, "orders", 0, 3)
+	require.NoError(t, s.Close())
+	// A DeleteTopic interrupted before its commit (the directory renamed), then
+	// topics.json lost.
+	require.NoError(t, mem.Rename("/data/orders-0", "/data/orders-0.0123456789abcdef-delete"))
+	require.NoError(t, mem.Remove("/data/topics.json"))
+
+	s, err = log.Open("/data", &log.Options{FS: mem})
+	if err == nil {
+		s.Close()
+	}
+	_, statErr := mem.Stat("/data/orders-0.0123456789abcdef-delete")
+	require.NoError(t, statErr, "Open without topics.json removed a partition directory whose deletion it cannot know committed (Open err: %v)", err)
+}
+
+// When two marked directories could be a listed partition's, settleDir leaves it
+// offline saying "move the wrong ones away", and then load's removeUnclaimed
+// removes both, the right one included. Here: u = t+"-b" was deleted (committed,
+// its removal failed: "<t>-0.<id1>-delete", cut), then a DeleteTopic of t was
+// interrupted before its commit ("<t>-0.<id2>-delete"): t is still listed, and
+// its records are removed by the next Open.
+func TestReview2AmbiguousMarksAreBothRemoved(t *testing.T) {
+	short := strings.Repeat("t", 229)
+	long := short + "-b"
+	var faults vfs.Switch
+	mem := vfs.NewMem()
+	fsys := vfs.NewFaulty(mem, faults.Inject)
+	s, err := log.Open("/data", &log.Options{FS: fsys})
+	require.NoError(t, err)
+	createTopic(t, s, short, log.TopicConfig{})
+	createTopic(t, s, long, log.TopicConfig{})
+	produce(t, s, short, 0, 5) // t's records
+	faults.Set(vfs.FailOp(vfs.OpRemoveAll, nil))
+	require.ErrorContains(t, s.DeleteTopic(context.Background(), long), "deleted, but removing its files failed")
+	faults.Set(nil)
+	require.NoError(t, s.Close())
+	// DeleteTopic(t) renamed t-0 under its mark and crashed before writing topics.json.
+	require.NoError(t, mem.Rename("/data/"+short+"-0", "/data/"+short+"-0.00000000000000aa-delete"))
+
+	s, err = log.Open("/data", &log.Options{FS: mem})
+	require.NoError(t, err)
+	defer s.Close()
+	t.Log(s.OfflinePartitions())
+	_, err = mem.Stat("/data/" + short + "-0.00000000000000aa-delete")
+	require.NoError(t, err, "the partition is offline with 'move the wrong ones away', and its data was removed")
 }
