@@ -221,3 +221,57 @@ func TestReview2AmbiguousMarksAreBothRemoved(t *testing.T) {
 	_, err = mem.Stat("/data/" + short + "-0.00000000000000aa-delete")
 	require.NoError(t, err, "the partition is offline with 'move the wrong ones away', and its data was removed")
 }
+
+// DeleteTopic deletes the topic's committed offsets through the running
+// coordinator; with __consumer_offsets offline there is none, and the deletion
+// is skipped silently. Once the offsets topic is back, a group holds the deleted
+// topic's offsets for the new topic of the same name, and resumes it at offset 3,
+// skipping records it never read.
+func TestReview2DeleteTopicWithOffsetsOfflineKeepsStaleOffsets(t *testing.T) {
+	fsys := vfs.NewMem()
+	ctx := testContext(t)
+	s := storeWithOffsets(t, fsys) // "billing" committed orders-0 at 3
+	require.NoError(t, s.Close())
+	const checkpoint = "/data/" + log.OffsetsTopic + "-0/partition.checkpoint"
+	good, err := vfs.ReadFile(fsys, checkpoint)
+	require.NoError(t, err)
+	require.NoError(t, vfs.WriteFileAtomic(fsys, checkpoint, []byte("junk\n")))
+
+	s = openStore(t, fsys, nil)
+	require.Len(t, s.OfflinePartitions(), 1)
+	require.NoError(t, s.DeleteTopic(ctx, "orders"))
+	createTopic(t, s, "orders", log.TopicConfig{})
+	produce(t, s, "orders", 0, 5)
+	require.NoError(t, vfs.WriteFileAtomic(fsys, checkpoint, good))
+	require.NoError(t, s.ReopenPartition(ctx, tp(log.OffsetsTopic, 0)))
+
+	committed, err := s.CommittedOffsets(ctx, "billing")
+	require.NoError(t, err)
+	require.Empty(t, committed, "offsets of the deleted topic apply to the new one")
+}
+
+// After a crash in the middle of CreateTopic (committed, directory not yet renamed)
+// or of DeleteTopic (directory renamed, not committed), Open settles the store
+// with no loss; Scrub (strata verify) calls the same directory "missing", corrupt,
+// exits 1 and points to 'strata repair', which cannot repair it either.
+func TestReview2ScrubReportsInterruptedChangeAsCorrupt(t *testing.T) {
+	mem := vfs.NewMem()
+	s, err := log.Open("/data", &log.Options{FS: mem})
+	require.NoError(t, err)
+	createTopic(t, s, "orders", log.TopicConfig{})
+	produce(t, s, "orders", 0, 3)
+	require.NoError(t, s.Close())
+	require.NoError(t, mem.Rename("/data/orders-0", "/data/orders-0.0123456789abcdef-delete"))
+
+	report, err := log.Scrub("/data", &log.Options{FS: mem})
+	require.NoError(t, err)
+	scrubHealthy := report.Healthy()
+	_, repairErr := log.Repair("/data", tp("orders", 0), &log.Options{FS: mem}, nil)
+
+	s, err = log.Open("/data", &log.Options{FS: mem})
+	require.NoError(t, err)
+	require.Empty(t, s.OfflinePartitions())
+	require.Equal(t, int64(3), describe(t, s, "orders").Partitions[0].EndOffset)
+	require.NoError(t, s.Close())
+	require.True(t, scrubHealthy, "Scrub: %v; Repair: %v", report.Partitions, repairErr)
+}
