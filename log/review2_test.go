@@ -275,3 +275,33 @@ func TestReview2ScrubReportsInterruptedChangeAsCorrupt(t *testing.T) {
 	require.NoError(t, s.Close())
 	require.True(t, scrubHealthy, "Scrub: %v; Repair: %v", report.Partitions, repairErr)
 }
+
+// Same setup as TestReview2GroupConsumerPartitionOfflineWhileOwned: once an owned
+// partition went offline with delivered, uncommitted records, Commit fails as a
+// whole (CommitOffsets refuses any offline partition), so the consumer's other
+// partitions are never committed again (auto-commit included) while it is offline.
+func TestReview2GroupCommitFailsWhileOwnedPartitionOffline(t *testing.T) {
+	var faults vfs.Switch
+	mem := vfs.NewMem()
+	fsys := vfs.NewFaulty(mem, faults.Inject)
+	s, err := log.Open("/data", &log.Options{FS: fsys})
+	require.NoError(t, err)
+	defer s.Close()
+	ctx := testContext(t)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
+	produceFrom(t, s, "orders", 0, 0, 2)
+	produceFrom(t, s, "orders", 0, 2, 2)
+	produce(t, s, "orders", 1, 2)
+	g, err := s.NewGroupConsumer(log.GroupConsumerOptions{Group: "g", Topics: []string{"orders"}, DisableAutoCommit: true})
+	require.NoError(t, err)
+	defer g.Close()
+	require.Len(t, pollGroupN(t, g, 6), 6)
+
+	flipRecordByte(t, mem, "/data/orders-0/"+segment.FileName(0, segment.LogSuffix), 1)
+	faults.Set(vfs.Match("/data/orders-0", vfs.FailOp(vfs.OpMkdir, nil)))
+	_, err = s.RepairPartition(ctx, tp("orders", 0), nil)
+	faults.Set(nil)
+	require.Error(t, err)
+
+	require.NoError(t, g.Commit(ctx), "commits its online partition orders-1")
+}
