@@ -88,7 +88,7 @@ func (s *Store) createPartitions(name string, c TopicConfig, from, to int, set, 
 	if err := s.removeMarksOf(name, from, to); err != nil {
 		return nil, fmt.Errorf("remove leftovers of an earlier change: %w", err)
 	}
-	id := newMarkID()
+	id := newMarkID(name)
 	var made []string
 	undoMade := func(err error) error {
 		for _, dir := range made {
@@ -187,12 +187,17 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 	case t.internal:
 		return fmt.Errorf("strata/log: delete topic %q: %w: internal topics cannot be deleted", name, ErrInvalidTopicName)
 	}
+	if offsets := set[OffsetsTopic]; offsets != nil && offsets.offline != nil {
+		// The deleted topic's committed offsets could not be deleted with it: a topic
+		// made again under the name would resume from them.
+		return fmt.Errorf("strata/log: delete topic %q: its committed offsets cannot be deleted: %w", name, offsets.offline[0])
+	}
 	next := set.without(name)
 	s.topics.Store(&next) // producers and consumers stop finding it
 	if err := closeAll(t.partitions); err != nil {
 		s.logger.Warn("closing a deleted topic's partition failed", "topic", name, "err", err)
 	}
-	if err := s.markDeleted(name, len(t.partitions), next); err != nil {
+	if err := s.markDeleted(name, len(t.partitions), set, next); err != nil {
 		restored := s.reopenTopic(t)
 		restoredSet := set.with(restored)
 		s.topics.Store(&restoredSet)
@@ -213,10 +218,10 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 
 // markDeleted renames the directories of partitions [0, n) of the named topic under
 // a "-delete" mark, fsyncs the store's directory and writes topics.json from next:
-// on success the deletion is committed. On error it renames back what it renamed
-// (what it cannot, the next Open renames back).
-func (s *Store) markDeleted(name string, n int, next topicSet) error {
-	id := newMarkID()
+// on success the deletion is committed. On error it restores topics.json from set and
+// renames back what it renamed (what it cannot, the next Open renames back).
+func (s *Store) markDeleted(name string, n int, set, next topicSet) error {
+	id := newMarkID(name)
 	var renamed []int
 	undo := func(err error) error {
 		for _, i := range renamed {
@@ -242,6 +247,12 @@ func (s *Store) markDeleted(name string, n int, next topicSet) error {
 		return undo(err)
 	}
 	if err := writeMetadata(s.fsys, s.dir, next.metadata()); err != nil {
+		// topics.json may already be the new one (its rename done, the directory
+		// fsync failed): put the old one back before the directories. If that fails
+		// too, the marks stay, and the next Open settles by whichever file is there.
+		if rollbackErr := s.rollBack(set); rollbackErr != nil {
+			return fmt.Errorf("write metadata: %w", errors.Join(err, rollbackErr))
+		}
 		return undo(fmt.Errorf("write metadata: %w", err))
 	}
 	return nil

@@ -3,6 +3,7 @@ package log
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
@@ -36,9 +37,12 @@ import (
 //     not strata's to remove: it is left alone and logged at Warn.
 //
 // A mark is ".<id>-create" or ".<id>-delete" after the partition directory name,
-// the id 16 lowercase hex digits, random. Where that would pass 255 bytes, the topic
-// name is cut to fit, as Kafka cuts it; a cut name (exactly 255 bytes) matches every
-// topic it is a prefix of.
+// the id 16 lowercase hex digits: 8 of a hash (FNV-1a, 32 bits) of the whole topic
+// name, then 8 random. Where that would pass 255 bytes, the topic name is cut to fit,
+// as Kafka cuts it; a cut name (exactly 255 bytes) matches a topic it is a prefix of
+// only if the hash is the topic's, so that another topic with the same first bytes
+// never claims (or removes) it. If several marks could still be one partition's, all
+// are kept and the partition is offline, for a person to sort out.
 
 // Format: the marks of partition directories being created or deleted.
 const (
@@ -55,13 +59,24 @@ func markedDirName(topic string, i int, id, mark string) string {
 	return topic[:min(len(topic), maxDirName-len(suffix))] + suffix
 }
 
-// newMarkID returns a random mark id.
-func newMarkID() string { return fmt.Sprintf("%0*x", markIDDigits, rand.Uint64()) }
+// newMarkID returns a mark id for topic: the hash of its name, then random digits.
+func newMarkID(topic string) string {
+	return topicHash(topic) + fmt.Sprintf("%08x", uint32(rand.Uint64()))
+}
+
+// topicHash returns the 8 hex digits of the FNV-1a hash of a topic name that begin
+// its marks' ids.
+func topicHash(topic string) string {
+	h := fnv.New32a()
+	h.Write([]byte(topic))
+	return fmt.Sprintf("%08x", h.Sum32())
+}
 
 // markedDir is a marked directory found in the store's directory.
 type markedDir struct {
 	name        string
 	topicPrefix string // the topic name, or its first bytes if cut
+	id          string // the mark's id: the topic's hash, then random digits
 	partition   int
 	mark        string
 	claimed     bool // renamed to its partition's name: not to be removed
@@ -97,7 +112,7 @@ func parseMarkedDirName(name string) (markedDir, bool) {
 	if !ok {
 		return markedDir{}, false
 	}
-	return markedDir{name: name, topicPrefix: topic, partition: partition, mark: mark}, true
+	return markedDir{name: name, topicPrefix: topic, id: base[dot+1:], partition: partition, mark: mark}, true
 }
 
 // matches reports whether d is a marked directory of partition i of topic.
@@ -106,7 +121,7 @@ func (d *markedDir) matches(topic string, i int) bool {
 		return false
 	}
 	if len(d.name) == maxDirName {
-		return strings.HasPrefix(topic, d.topicPrefix)
+		return strings.HasPrefix(topic, d.topicPrefix) && strings.HasPrefix(d.id, topicHash(topic))
 	}
 	return d.topicPrefix == topic
 }
@@ -165,6 +180,9 @@ func (m *marks) claim(topic string, i int) (*markedDir, error) {
 			found[0].claimed = true
 			return found[0], nil
 		default:
+			for _, d := range found {
+				d.claimed = true // kept: none is removed while it may be this partition's
+			}
 			return nil, fmt.Errorf("%d directories marked %q could be it (%s, %s, ...): move the wrong ones away", len(found), mark, found[0].name, found[1].name)
 		}
 	}
