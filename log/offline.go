@@ -80,9 +80,16 @@ func (s *Store) ReopenPartition(ctx context.Context, tp TopicPartition) error {
 	return nil
 }
 
-// partitionBackOnline tells the group consumers that tp is online again.
+// partitionBackOnline tells the group consumers that tp is online again, and starts
+// the group coordinator if tp is the offsets topic's partition it could not start on.
+// The caller holds no lock (coordinatorFor takes groupsMu, before adminMu).
 func (s *Store) partitionBackOnline(tp TopicPartition) {
 	s.logger.Info("partition back online", "topic", tp.Topic, "partition", tp.Partition)
+	if tp.Topic == OffsetsTopic {
+		if _, err := s.coordinatorFor(false); err != nil {
+			s.logger.Error("starting the group coordinator", "err", err)
+		}
+	}
 	s.mu.Lock()
 	groups := make([]*GroupConsumer, 0, len(s.mu.groups))
 	for g := range s.mu.groups {

@@ -88,10 +88,16 @@ func (s *Store) repairOpenPartition(tp TopicPartition, repair *partition.RepairO
 	if p := t.partitions[tp.Partition]; p != nil {
 		// An online partition that reads whole is left alone (its readers and
 		// writers undisturbed): Open checked its segments, Verify its every batch.
-		if err := p.Verify(context.Background()); err == nil {
+		verifyErr := p.Verify(context.Background())
+		if verifyErr == nil {
 			return partition.RepairReport{StartOffset: p.StartOffset(), EndOffset: p.EndOffset()}, false, nil
 		}
-		s.takeOfflineLocked(tp, p, fmt.Errorf("being repaired: %w", ErrPartitionOffline))
+		if t.internal {
+			// The group coordinator holds it and an in-memory state replayed from
+			// it: it is repaired with the store closed.
+			return partition.RepairReport{}, false, fmt.Errorf("strata/log: repair %s: an internal topic's partition is repaired with the store closed (log.Repair, strata repair): %w", tp, verifyErr)
+		}
+		s.takeOfflineLocked(tp, p, verifyErr)
 	}
 	report, err := s.repairPartition(tp, t.config, repair)
 	if err != nil {

@@ -79,12 +79,24 @@ func TestReview2RepairOffsetsTopicLeavesCoordinatorOnClosedPartition(t *testing.
 	}
 	// Bit rot in the second batch of the offsets log, found by Verify.
 	flipRecordByte(t, fsys, "/data/"+log.OffsetsTopic+"-0/"+segment.FileName(0, segment.LogSuffix), 1)
+	// Refused live (the coordinator holds it); nothing changes, commits go on.
 	_, err := s.RepairPartition(ctx, tp(log.OffsetsTopic, 0), &partition.RepairOptions{KeepLater: true})
-	require.NoError(t, err)
+	require.ErrorIs(t, err, log.ErrCorrupt)
 	require.Empty(t, s.OfflinePartitions())
-
 	err = s.CommitGroupOffsets(ctx, "billing", map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 4}})
-	require.NoError(t, err, "a commit after the offsets topic was repaired and is back online")
+	require.NoError(t, err)
+
+	// With the store closed, log.Repair; the next Open replays what is left.
+	require.NoError(t, s.Close())
+	report, err := log.Repair("/data", tp(log.OffsetsTopic, 0), &log.Options{FS: fsys}, &partition.RepairOptions{KeepLater: true})
+	require.NoError(t, err)
+	require.NotEmpty(t, report.Lost)
+	s = openStore(t, fsys, nil)
+	err = s.CommitGroupOffsets(ctx, "billing", map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 5}})
+	require.NoError(t, err, "a commit after the offsets topic was repaired")
+	committed, err := s.CommittedOffsets(ctx, "billing")
+	require.NoError(t, err)
+	require.Equal(t, int64(5), committed[tp("orders", 0)].Offset)
 }
 
 // A GroupConsumer that owns a partition which goes offline while assigned (here:
