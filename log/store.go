@@ -128,7 +128,9 @@ func (s *Store) load() (topicSet, error) {
 		// A store writes topics.json before its first partition directory, so
 		// partition directories without it are not a store's: leave them alone.
 		for _, name := range names {
-			if _, _, ok := parsePartitionDirName(name); ok && s.isDir(name) {
+			_, _, partitionDir := parsePartitionDirName(name)
+			_, marked := parseMarkedDirName(name)
+			if (partitionDir || marked) && s.isDir(name) {
 				return nil, errs.Corruptf(filepath.Join(s.dir, metadataFileName), 0,
 					"missing, but the directory holds partition directory %s: not a strata store, or its metadata was lost", name)
 			}
