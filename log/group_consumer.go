@@ -397,7 +397,9 @@ func (g *GroupConsumer) CommitOffsets(ctx context.Context, offsets map[TopicPart
 	return nil
 }
 
-// commitMap commits offsets that differ from the last commit.
+// commitMap commits offsets that differ from the last commit. An offline partition
+// is left out (logged): its records are delivered again once it is back, and the
+// others' commits go on.
 func (g *GroupConsumer) commitMap(ctx context.Context, offsets map[TopicPartition]int64) error {
 	g.mu.Lock()
 	todo := map[TopicPartition]OffsetAndMetadata{}
@@ -407,6 +409,12 @@ func (g *GroupConsumer) commitMap(ctx context.Context, offsets map[TopicPartitio
 		}
 	}
 	g.mu.Unlock()
+	for tp := range todo {
+		if _, err := g.s.lookupPartition(tp); errors.Is(err, ErrPartitionOffline) {
+			g.s.logger.Warn("not committing an offline partition", "group", g.opts.Group, "partition", tp.String(), "err", err)
+			delete(todo, tp)
+		}
+	}
 	if len(todo) == 0 {
 		return nil
 	}
@@ -537,6 +545,27 @@ func (g *GroupConsumer) partitionOnline(tp TopicPartition) {
 	if slices.Contains(g.member.Assignment().Partitions, tp) && !slices.Contains(g.Assignment(), tp) {
 		g.read([]TopicPartition{tp})
 	}
+}
+
+// partitionOffline stops reading tp, which went offline while the consumer reads
+// it: the next Poll returns err, once, and the other partitions are served; the
+// consumer still owns tp, and reads it again from its committed offset once
+// Store.ReopenPartition brings it back.
+func (g *GroupConsumer) partitionOffline(tp TopicPartition, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	current := g.mu.inner.Assignment()
+	if !slices.Contains(current, tp) {
+		return
+	}
+	keep := slices.DeleteFunc(current, func(x TopicPartition) bool { return x == tp })
+	if assignErr := g.mu.inner.Assign(keep...); assignErr != nil {
+		g.s.logger.Error("assign partitions", "group", g.opts.Group, "err", assignErr)
+	}
+	if g.mu.pendingErr == nil {
+		g.mu.pendingErr = fmt.Errorf("strata/log: group %q: %w", g.opts.Group, err)
+	}
+	g.changedLocked()
 }
 
 // revoked gives partitions up: the application's OnRevoked, then (with

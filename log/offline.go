@@ -172,8 +172,24 @@ func offlineError(tp TopicPartition, err error) *PartitionOfflineError {
 // topic whose log does not replay).
 func (s *Store) takeOffline(tp TopicPartition, p *partition.Partition, err error) *PartitionOfflineError {
 	s.adminMu.Lock()
-	defer s.adminMu.Unlock()
-	return s.takeOfflineLocked(tp, p, err)
+	offline := s.takeOfflineLocked(tp, p, err)
+	s.adminMu.Unlock()
+	s.partitionWentOffline(tp, offline)
+	return offline
+}
+
+// partitionWentOffline tells the group consumers that tp went offline with err.
+// The caller holds no lock.
+func (s *Store) partitionWentOffline(tp TopicPartition, err error) {
+	s.mu.Lock()
+	groups := make([]*GroupConsumer, 0, len(s.mu.groups))
+	for g := range s.mu.groups {
+		groups = append(groups, g)
+	}
+	s.mu.Unlock()
+	for _, g := range groups {
+		g.partitionOffline(tp, err)
+	}
 }
 
 // takeOfflineLocked is takeOffline; the caller holds adminMu.
@@ -186,6 +202,7 @@ func (s *Store) takeOfflineLocked(tp TopicPartition, p *partition.Partition, err
 	}
 	next := set.with(t.withPartition(int(tp.Partition), nil, err))
 	s.topics.Store(&next)
+	s.retired.Store(p, struct{}{})
 	if closeErr := p.Close(); closeErr != nil {
 		s.logger.Warn("closing an offline partition failed", "topic", tp.Topic, "partition", tp.Partition, "err", closeErr)
 	}

@@ -2,6 +2,7 @@ package log
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/stratalog/strata/partition"
@@ -38,9 +39,16 @@ func Repair(dir string, tp TopicPartition, opts *Options, repair *partition.Repa
 }
 
 // repairPartition runs partition.Repair on tp's directory, which must be a real
-// directory (never a symlink's target).
+// directory (never a symlink's target). A directory under the mark of an
+// interrupted creation or deletion is not damage: the next Open settles it.
 func (s *Store) repairPartition(tp TopicPartition, config TopicConfig, repair *partition.RepairOptions) (partition.RepairReport, error) {
 	if err := s.checkPartitionDir(tp); err != nil {
+		if m, scanErr := s.scanMarks(); scanErr == nil && errors.Is(err, ErrCorrupt) {
+			if d, claimErr := m.claim(tp.Topic, int(tp.Partition)); claimErr == nil && d != nil {
+				s.logger.Info("nothing to repair: opening the store finishes an interrupted topic change", "partition", tp.String(), "dir", d.name)
+				return partition.RepairReport{}, nil
+			}
+		}
 		return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: %w", tp, err)
 	}
 	report, err := partition.Repair(s.partitionDir(tp.Topic, int(tp.Partition)), s.partitionOptions(config, tp), repair)
@@ -65,8 +73,19 @@ func (s *Store) RepairPartition(ctx context.Context, tp TopicPartition, repair *
 	report, reopened, err := s.repairOpenPartition(tp, repair)
 	if reopened {
 		s.partitionBackOnline(tp)
+	} else if offline, ok := errors.AsType[*PartitionOfflineError](s.offlineCause(tp)); ok {
+		s.partitionWentOffline(tp, offline) // the repair failed: it stays offline
 	}
 	return report, err
+}
+
+// offlineCause returns tp's *PartitionOfflineError if it is offline, else nil.
+func (s *Store) offlineCause(tp TopicPartition) error {
+	_, err := s.lookupPartition(tp)
+	if _, ok := errors.AsType[*PartitionOfflineError](err); ok {
+		return err
+	}
+	return nil
 }
 
 // repairOpenPartition is RepairPartition under adminMu, so that no topic change or

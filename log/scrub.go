@@ -29,6 +29,10 @@ type PartitionScrub struct {
 	// Err is set when the partition's directory cannot be scrubbed at all: missing,
 	// a symlink (never followed), not a directory.
 	Err error
+	// Pending names the marked directory of a creation or deletion that a crash
+	// interrupted, which the next Open finishes or undoes (the partition's directory
+	// is under that name meanwhile): not damage.
+	Pending string
 }
 
 // Healthy reports whether Scrub found nothing wrong.
@@ -38,7 +42,7 @@ func (r ScrubReport) Healthy() bool {
 	}
 	for _, p := range r.Partitions {
 		if p.Err != nil || len(p.ScrubReport.Problems) > 0 {
-			return false
+			return false // a Pending change is not damage
 		}
 	}
 	return true
@@ -68,6 +72,10 @@ func Scrub(dir string, opts *Options) (ScrubReport, error) {
 	if !found {
 		return report, nil
 	}
+	m, err := s.scanMarks()
+	if err != nil {
+		return report, err
+	}
 	for _, tm := range meta.Topics {
 		config, err := s.diskTopicConfig(tm)
 		for i := range tm.Partitions {
@@ -75,6 +83,11 @@ func Scrub(dir string, opts *Options) (ScrubReport, error) {
 			ps := PartitionScrub{TopicPartition: tp, Err: err}
 			if ps.Err == nil {
 				ps.Err = s.checkPartitionDir(tp)
+			}
+			if d, claimErr := m.claim(tm.Name, i); errors.Is(ps.Err, ErrCorrupt) && claimErr == nil && d != nil {
+				ps.Err, ps.Pending = nil, d.name // Open renames it into place
+				report.Partitions = append(report.Partitions, ps)
+				continue
 			}
 			if ps.Err == nil {
 				ps.ScrubReport, ps.Err = partition.Scrub(s.partitionDir(tm.Name, i), s.partitionOptions(config, tp))

@@ -37,6 +37,10 @@ type Store struct {
 	closed atomic.Bool
 	// incarnations numbers the topics this Store made or loaded (topic.incarnation).
 	incarnations atomic.Uint64
+	// retired holds the partitions closed because they went offline (a repair, a
+	// replay that failed) while their topic lived on: a call that met one closed
+	// says so, rather than "topic deleted".
+	retired sync.Map // *partition.Partition -> struct{}
 
 	mu struct {
 		sync.Mutex
@@ -253,6 +257,9 @@ func (s *Store) partitionError(op string, tp TopicPartition, p *partition.Partit
 		current, lookupErr := s.lookupPartition(tp)
 		if offline, ok := errors.AsType[*PartitionOfflineError](lookupErr); ok {
 			return fmt.Errorf("strata/log: %s %s: %w", op, tp, offline)
+		}
+		if _, retired := s.retired.Load(p); retired && lookupErr == nil {
+			return fmt.Errorf("strata/log: %s %s: the partition was taken offline and opened again meanwhile; retry: %w", op, tp, ErrPartitionOffline)
 		}
 		if lookupErr != nil || current != p {
 			return fmt.Errorf("strata/log: %s %s: topic deleted: %w", op, tp, ErrUnknownTopic)

@@ -55,6 +55,8 @@ func runVerify(e *cli, command string, args []string) error {
 				fmt.Fprintf(e.stdout, "%s: %s\n", name, cleanMessage(problem.Error()))
 			}
 			bad++
+		case p.Pending != "":
+			fmt.Fprintf(e.stdout, "%s: ok, under %s: a topic change a crash interrupted, which opening the store finishes\n", name, p.Pending)
 		default:
 			fmt.Fprintf(e.stdout, "%s: ok (%d segments, %d batches, %d bytes)\n", name, p.Segments, p.Batches, p.Bytes)
 		}
