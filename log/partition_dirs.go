@@ -189,6 +189,18 @@ func (m *marks) claim(topic string, i int) (*markedDir, error) {
 	return nil, nil
 }
 
+// keep claims every marked directory that could be partition i of topic, so that
+// none is removed: for a partition whose directory could not be examined.
+func (m *marks) keep(topic string, i int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range m.dirs {
+		if d.matches(topic, i) {
+			d.claimed = true
+		}
+	}
+}
+
 // settleDir makes sure the directory of partition i of topic exists under its
 // name, finishing or undoing the change a crash interrupted (see above). A missing
 // directory that no mark explains is a *CorruptError; a directory that is a symlink
@@ -205,6 +217,7 @@ func (s *Store) settleDir(topic string, i int, m *marks) error {
 	case err == nil:
 		return nil
 	case !errors.Is(err, fs.ErrNotExist):
+		m.keep(topic, i) // unknown whether a mark is this partition's: remove none
 		return err
 	}
 	d, err := m.claim(topic, i)

@@ -70,7 +70,7 @@ func (s *Store) RepairPartition(ctx context.Context, tp TopicPartition, repair *
 	if err := ctx.Err(); err != nil {
 		return partition.RepairReport{}, err
 	}
-	report, reopened, err := s.repairOpenPartition(tp, repair)
+	report, reopened, err := s.repairOpenPartition(ctx, tp, repair)
 	if reopened {
 		s.partitionBackOnline(tp)
 	} else if offline, ok := errors.AsType[*PartitionOfflineError](s.offlineCause(tp)); ok {
@@ -90,7 +90,7 @@ func (s *Store) offlineCause(tp TopicPartition) error {
 
 // repairOpenPartition is RepairPartition under adminMu, so that no topic change or
 // reopen runs while the files change.
-func (s *Store) repairOpenPartition(tp TopicPartition, repair *partition.RepairOptions) (partition.RepairReport, bool, error) {
+func (s *Store) repairOpenPartition(ctx context.Context, tp TopicPartition, repair *partition.RepairOptions) (partition.RepairReport, bool, error) {
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
 	set, err := s.snapshot()
@@ -107,7 +107,10 @@ func (s *Store) repairOpenPartition(tp TopicPartition, repair *partition.RepairO
 	if p := t.partitions[tp.Partition]; p != nil {
 		// An online partition that reads whole is left alone (its readers and
 		// writers undisturbed): Open checked its segments, Verify its every batch.
-		verifyErr := p.Verify(context.Background())
+		verifyErr := p.Verify(ctx)
+		if ctx.Err() != nil {
+			return partition.RepairReport{}, false, ctx.Err()
+		}
 		if verifyErr == nil {
 			return partition.RepairReport{StartOffset: p.StartOffset(), EndOffset: p.EndOffset()}, false, nil
 		}

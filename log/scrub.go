@@ -52,7 +52,8 @@ func (r ScrubReport) Healthy() bool {
 // RAID scrub: topics.json and its checksum, and every batch of every segment of every
 // partition it lists (bounds, CRC-32C, offsets that follow each other), and each
 // partition's segments against its checkpoint, as Open would. Unlike Open, it
-// recovers nothing, removes nothing and writes nothing, so it reports even damage
+// recovers nothing, removes nothing and writes nothing (but the store's lock file, if
+// it is missing), so it reports even damage
 // that Open would answer by taking a partition offline. It takes the store's lock:
 // ErrLocked while a Store has dir open (an open Store checks itself with
 // Store.Verify). It returns an error only when the store cannot be scrubbed at all;

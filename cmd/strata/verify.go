@@ -125,7 +125,11 @@ func runRepair(e *cli, command string, args []string) error {
 	for _, lost := range report.Lost {
 		fmt.Fprintf(e.stdout, "gave up: offsets %d to %d (%d records at most)\n", lost.From, lost.To-1, lost.To-lost.From)
 	}
-	fmt.Fprintf(e.stdout, "%s-%d repaired: offsets %d to %d; the next record gets offset %d\n",
-		tp.Topic, tp.Partition, report.StartOffset, report.EndOffset-1, report.EndOffset)
+	if report.StartOffset < report.EndOffset {
+		fmt.Fprintf(e.stdout, "%s-%d repaired: offsets %d to %d; the next record gets offset %d\n",
+			tp.Topic, tp.Partition, report.StartOffset, report.EndOffset-1, report.EndOffset)
+	} else {
+		fmt.Fprintf(e.stdout, "%s-%d repaired: empty; the next record gets offset %d\n", tp.Topic, tp.Partition, report.EndOffset)
+	}
 	return nil
 }
