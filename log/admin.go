@@ -185,7 +185,7 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 	case t == nil:
 		return fmt.Errorf("strata/log: delete topic %q: %w", name, ErrUnknownTopic)
 	case t.internal:
-		return fmt.Errorf("strata/log: delete topic %q: %w: internal topics cannot be deleted", name, ErrInvalidTopicName)
+		return fmt.Errorf("strata/log: delete topic %q: %w (%w): internal topics cannot be deleted", name, ErrInternalTopic, ErrInvalidTopicName)
 	}
 	if offsets := set[OffsetsTopic]; offsets != nil && offsets.offline != nil {
 		// The deleted topic's committed offsets could not be deleted with it: a topic

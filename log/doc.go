@@ -123,7 +123,17 @@
 // and lists it in OfflinePartitions, DescribeTopic and Stats; every call that needs
 // it returns a *PartitionOfflineError (ErrPartitionOffline, wrapping the cause),
 // and the rest of the store serves. ReopenPartition brings it back after a repair.
-// Failures of the store as a whole (the lock, topics.json) still fail Open.
+// Failures of the store as a whole (the lock, topics.json) still fail Open. The
+// partitioner does not steer records away from an offline partition, keyless ones
+// included (Kafka's does, for keyless records): a record bound for it fails, so that
+// a key always keeps its partition.
+//
+// Verify checks every batch of the open store, Scrub (and strata verify) a closed
+// one without changing it; RepairPartition and Repair (strata repair) repair a
+// damaged partition explicitly, never on their own: see partition.Repair. A plain
+// Consumer reads a repaired partition on from where it stopped; a GroupConsumer that
+// owns a partition going offline returns the error once, serves its other
+// partitions, and reads it again once it is back.
 //
 // # Background work
 //

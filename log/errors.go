@@ -27,7 +27,8 @@ var (
 	// names every invalid field. It also matches ErrInvalidArgument.
 	ErrInvalidConfig = errors.New("strata/log: invalid config")
 	// ErrInternalTopic is returned for a write a user asks of an internal topic
-	// (such as OffsetsTopic): Produce, a Producer, DeleteRecords, AddPartitions.
+	// (such as OffsetsTopic): Produce, a Producer, DeleteRecords, AddPartitions,
+	// DeleteTopic (which also matches ErrInvalidTopicName, as it did before).
 	// Only the store writes its internal topics. It also matches
 	// ErrInvalidArgument; nothing is written.
 	ErrInternalTopic error = &alsoMatches{msg: "strata/log: internal topics are written only by the store", also: partition.ErrInvalidArgument}
