@@ -17,17 +17,6 @@ type knownGap struct {
 
 var knownGaps = []knownGap{
 	{
-		// Documented at TestDamageMissingSegment (partition/damage_test.go): after a
-		// crash, the checkpoint's recovery point is the newest segment's base (it is
-		// written at every roll, not at every fsync), so a log that ends there is
-		// what a crash right after a roll leaves. Closing it needs the checkpoint to
-		// name the newest segment (FORMAT.md).
-		name: "unclean: the newest segment deleted whole",
-		matches: func(d damage) bool {
-			return !d.clean && d.newestSegment && (d.class == "delete segment" || d.class == "delete file" && strings.HasSuffix(d.path, ".log"))
-		},
-	},
-	{
 		// FINDING: after a crash, the newest segment of a partition whose
 		// checkpoint is not clean, cut exactly at a batch boundary, reads as a shorter
 		// log with no error and nothing logged. The cause is the gap above: nothing
@@ -77,6 +66,7 @@ var knownGaps = []knownGap{
 //   - (none today)
 //
 // Fixed since the sweep first ran (kept here so that a regression is recognised):
+// after a crash, the newest segment removed whole (the checkpoint now names it);
 // a flipped .index entry that made a seek fail naming a sound .log (lookups now
 // rescan from the segment's start when an entry leads nowhere); a compacted partition's sealed segment removed or cut at a batch boundary (now a
 // gap between segments, which Open refuses everywhere); a .timeindex entry lowered or

@@ -215,6 +215,7 @@ func (p *Partition) rollLocked(base int64) (*segment.Segment, error) {
 	if hook := p.opts.Hooks.OnRoll; hook != nil {
 		hook(base)
 	}
+	p.newestBase.Store(base)
 	if err := p.writeRecoveryPoint(start, base); err != nil {
 		return nil, err
 	}
@@ -279,7 +280,7 @@ func (p *Partition) reportMapError(s *segment.Segment) {
 
 // writeRecoveryPoint checkpoints the recovery point (not a clean shutdown).
 func (p *Partition) writeRecoveryPoint(start, recoveryPoint int64) error {
-	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: recoveryPoint}); err != nil {
+	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: recoveryPoint, newestSegment: p.newestBase.Load()}); err != nil {
 		return p.fail(err)
 	}
 	p.recoveryPoint, p.clean = recoveryPoint, false

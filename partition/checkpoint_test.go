@@ -13,12 +13,17 @@ import (
 
 // TestCheckpointFormat holds the code to the example in FORMAT.md.
 func TestCheckpointFormat(t *testing.T) {
-	const golden = "strata-partition-checkpoint 1\nlog-start-offset 250\nrecovery-point 368769\nclean-shutdown false\ncrc32c 211305dd\n"
-	c := checkpoint{logStartOffset: 250, recoveryPoint: 368769}
+	const golden = "strata-partition-checkpoint 2\nlog-start-offset 250\nrecovery-point 368769\nnewest-segment 368769\nclean-shutdown false\ncrc32c 8da559b1\n"
+	c := checkpoint{logStartOffset: 250, recoveryPoint: 368769, newestSegment: 368769}
 	require.Equal(t, golden, string(c.encode()))
 	got, err := decodeCheckpoint("cp", []byte(golden))
 	require.NoError(t, err)
 	require.Equal(t, c, got)
+	// Version 1 (no newest-segment) still reads.
+	const version1 = "strata-partition-checkpoint 1\nlog-start-offset 250\nrecovery-point 368769\nclean-shutdown false\ncrc32c 211305dd\n"
+	got, err = decodeCheckpoint("cp", []byte(version1))
+	require.NoError(t, err)
+	require.Equal(t, checkpoint{logStartOffset: 250, recoveryPoint: 368769, newestSegment: -1}, got)
 	for _, bad := range []string{"", "\n", golden[:len(golden)-1], golden[:40] + "9" + golden[41:], "crc32c 00000000\n"} {
 		_, err := decodeCheckpoint("cp", []byte(bad))
 		require.ErrorIs(t, err, errs.ErrCorrupt, "%q", bad)

@@ -237,11 +237,12 @@ func (p *Partition) settle(cp checkpoint) error {
 				return err
 			}
 		}
-		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: end}); err != nil {
+		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: end, newestSegment: active.Base()}); err != nil {
 			return err
 		}
 	}
 	p.recoveryPoint = end
+	p.newestBase.Store(active.Base())
 	m := mark{offset: end, seg: active, pos: active.Size()}
 	p.mu.start, p.mu.written, p.mu.committed, p.mu.durable = start, m, m, end
 	p.activeSince = p.opts.Now()

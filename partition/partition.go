@@ -53,6 +53,9 @@ type Partition struct {
 	activeSince   time.Time // when the active segment started, for SegmentAge
 	unsynced      int       // records appended since the last fsync (SyncPeriodic)
 	recoveryPoint int64     // last recovery point written to the checkpoint
+	// newestBase is the base of the newest segment, for the checkpoint: set (under
+	// appendMu) before a checkpoint that must name it is written.
+	newestBase atomic.Int64
 	// clean is true while the checkpoint on disk says "clean shutdown" and nothing
 	// changed since Open: markDirtyLocked clears it (on disk first) before any
 	// change, and Close then has nothing to write.
@@ -246,7 +249,7 @@ func (p *Partition) closeLocked() error {
 	if failed == nil && !p.clean {
 		err = segments[len(segments)-1].Seal()
 		if err == nil {
-			err = writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: written.offset, cleanShutdown: true})
+			err = writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: written.offset, newestSegment: p.newestBase.Load(), cleanShutdown: true})
 		}
 	}
 	p.mu.Lock()

@@ -155,6 +155,12 @@ func (r *repair) plan(keepLater bool) {
 			r.end = max(r.end, s.scan.NextOffset, s.scan.SeenEnd)
 		}
 	}
+	for _, f := range sv.faults[faultNewestMissing] {
+		// The newest segment is gone, and with it how far its offsets reached: the
+		// log continues at its base at least, and the report says what is unknown.
+		r.end = max(r.end, f.from)
+		r.act("the newest segment (base %d) is missing: how far its records reached is unknown, and offsets from %d on may be given out again", f.from, f.from)
+	}
 
 	// Where each segment stops being usable: its damage, or (for the sequence) the
 	// whole segment.

@@ -35,12 +35,13 @@ type fault struct {
 
 // kind of a fault, for Repair.
 const (
-	faultOverlap      = iota // the span at begins below the end of the one before
-	faultGap                 // offsets are missing between two spans
-	faultHead                // offsets are missing between the log start offset and the first span
-	faultTail                // the log ends below the recovery point
-	faultStrayTail           // after a clean shutdown, the log ends above where it was closed
-	faultNoCheckpoint        // the segments hold records but partition.checkpoint is missing
+	faultOverlap       = iota // the span at begins below the end of the one before
+	faultGap                  // offsets are missing between two spans
+	faultHead                 // offsets are missing between the log start offset and the first span
+	faultTail                 // the log ends below the recovery point
+	faultStrayTail            // after a clean shutdown, the log ends above where it was closed
+	faultNoCheckpoint         // the segments hold records but partition.checkpoint is missing
+	faultNewestMissing        // the newest segment the checkpoint names is gone
 )
 
 // sequenceFaults returns every problem of spans (in order of base offset) against
@@ -90,6 +91,13 @@ func sequenceFaults(dir string, spans []span, cp checkpoint, found bool) map[int
 				"the log ends at offset %d, but every offset below %d was fsynced: records are missing (a segment file removed or cut short)",
 				last.next, cp.recoveryPoint)})
 	}
+	if cp.newestSegment > last.base {
+		// Its records, above the recovery point after a crash, are unknown: not
+		// even how far they reached.
+		faults[faultNewestMissing] = append(faults[faultNewestMissing], fault{at: len(spans) - 1, from: max(last.next, cp.newestSegment), to: max(last.next, cp.newestSegment),
+			err: errs.Corruptf(segment.LogPath(dir, cp.newestSegment), 0,
+				"missing: the checkpoint names it as the newest segment (the records it held, and how far they reached, are lost)")})
+	}
 	if cp.cleanShutdown && last.next > cp.recoveryPoint {
 		faults[faultStrayTail] = append(faults[faultStrayTail], fault{at: len(spans) - 1, from: cp.recoveryPoint, to: last.next,
 			err: errs.Corruptf(logPath(len(spans)-1), last.size,
@@ -103,7 +111,7 @@ func sequenceFaults(dir string, spans []span, cp checkpoint, found bool) map[int
 // log, or nil.
 func firstFault(faults map[int][]fault) error {
 	var first *fault
-	for kind := faultOverlap; kind <= faultNoCheckpoint; kind++ {
+	for kind := faultOverlap; kind <= faultNewestMissing; kind++ {
 		for i := range faults[kind] {
 			f := &faults[kind][i]
 			if first == nil || f.from < first.from {

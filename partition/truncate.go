@@ -53,8 +53,9 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	// comes down to where the log may end (the kept segment's base: the batch
 	// straddling offset goes whole), then the later segments go, newest first (a
 	// crash leaves a prefix of the log), durably, and only then is the kept one cut.
-	if lower := min(p.recoveryPoint, last.Base()); lower < p.recoveryPoint {
-		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: lower}); err != nil {
+	p.newestBase.Store(last.Base())
+	if lower := min(p.recoveryPoint, last.Base()); lower < p.recoveryPoint || keep < len(segments) {
+		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: lower, newestSegment: last.Base()}); err != nil {
 			return 0, p.failLocked(err)
 		}
 		p.recoveryPoint = lower
@@ -88,6 +89,7 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 			return 0, p.failLocked(err)
 		}
 		last = fresh
+		p.newestBase.Store(last.Base())
 		p.mu.segments = []*segment.Segment{last}
 		end = p.mu.start
 	}
@@ -104,7 +106,7 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 		return 0, p.failLocked(err)
 	}
 	if end < p.recoveryPoint {
-		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: end}); err != nil {
+		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: end, newestSegment: last.Base()}); err != nil {
 			return 0, p.failLocked(err)
 		}
 		p.recoveryPoint = end
