@@ -117,7 +117,7 @@ type repair struct {
 	keep   string
 	report *RepairReport
 
-	cut     map[int]int64       // segment index -> position its .log is cut at (> 0)
+	cut     map[int]int64       // segment index -> position its .log is cut at (0: emptied)
 	remove  map[int]bool        // segment indexes moved to keep whole
 	fillers map[int]OffsetRange // segment index -> the offsets an empty batch at its end covers
 	start   int64               // the repaired log start offset
@@ -257,7 +257,7 @@ func (r *repair) lose(from, to int64) {
 func (r *repair) apply() error {
 	sv := r.sv
 	if !sv.cpFound || sv.cp.recoveryPoint < r.end || sv.cp.cleanShutdown {
-		if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: sv.cpStart(), recoveryPoint: r.end}); err != nil {
+		if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: sv.cpStart(), recoveryPoint: r.end, newestSegment: -1}); err != nil {
 			return err
 		}
 	}
@@ -328,7 +328,14 @@ func (r *repair) apply() error {
 	if err := r.fsys.SyncDir(r.dir); err != nil {
 		return err
 	}
-	if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: r.start, recoveryPoint: r.end}); err != nil {
+	newest := r.end // the fresh segment
+	for i := len(sv.segments) - 1; i >= 0 && !r.fresh; i-- {
+		if !r.remove[i] {
+			newest = sv.segments[i].base
+			break
+		}
+	}
+	if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: r.start, recoveryPoint: r.end, newestSegment: newest}); err != nil {
 		return err
 	}
 	r.act("checkpoint: log start offset %d, end offset %d", r.start, r.end)
