@@ -103,6 +103,14 @@ type GroupConsumer struct {
 	opts   GroupConsumerOptions
 	member *group.Member
 
+	// onlineMu orders partitionOnline (a ReopenPartition caller's goroutine) with
+	// the heartbeat goroutine's assignment changes: revoking holds the partitions
+	// being given up, which the member still lists as its own until OnRevoked
+	// returns, so that a partition coming back online is not read again by a member
+	// that is giving it up. Lock order: onlineMu, then mu.
+	onlineMu sync.Mutex
+	revoking map[TopicPartition]bool
+
 	mu struct {
 		sync.Mutex
 		inner     *Consumer                // assigned the owned partitions
@@ -493,7 +501,12 @@ func (g *GroupConsumer) autoCommitLoop(ctx context.Context) {
 // assigned adds partitions to the consumer, positioned at their committed offsets
 // (heartbeat goroutine).
 func (g *GroupConsumer) assigned(tps []TopicPartition) {
+	g.onlineMu.Lock()
+	for _, tp := range tps {
+		delete(g.revoking, tp)
+	}
 	g.read(tps)
+	g.onlineMu.Unlock()
 	if g.opts.OnAssigned != nil {
 		g.opts.OnAssigned(tps)
 	}
@@ -542,7 +555,9 @@ func (g *GroupConsumer) read(tps []TopicPartition) {
 // partitionOnline starts reading tp, back online after Store.ReopenPartition, if
 // the consumer owns it.
 func (g *GroupConsumer) partitionOnline(tp TopicPartition) {
-	if slices.Contains(g.member.Assignment().Partitions, tp) && !slices.Contains(g.Assignment(), tp) {
+	g.onlineMu.Lock()
+	defer g.onlineMu.Unlock()
+	if !g.revoking[tp] && slices.Contains(g.member.Assignment().Partitions, tp) && !slices.Contains(g.Assignment(), tp) {
 		g.read([]TopicPartition{tp})
 	}
 }
@@ -572,6 +587,14 @@ func (g *GroupConsumer) partitionOffline(tp TopicPartition, err error) {
 // auto-commit) a commit of what was processed, then the partitions leave the
 // consumer (heartbeat goroutine).
 func (g *GroupConsumer) revoked(tps []TopicPartition) {
+	g.onlineMu.Lock()
+	if g.revoking == nil {
+		g.revoking = map[TopicPartition]bool{}
+	}
+	for _, tp := range tps {
+		g.revoking[tp] = true
+	}
+	g.onlineMu.Unlock()
 	if g.opts.OnRevoked != nil {
 		g.opts.OnRevoked(tps)
 	}
