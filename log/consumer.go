@@ -157,11 +157,7 @@ func (c *Consumer) Assign(tps ...TopicPartition) error {
 		if byTP[tp] != nil {
 			continue
 		}
-		p, err := c.s.lookupPartition(tp)
-		if err != nil {
-			return fmt.Errorf("strata/log: assign: %w", err)
-		}
-		t, err := c.s.lookupTopic(tp.Topic)
+		t, p, err := c.s.lookupTopicPartition(tp) // one snapshot: p is t's
 		if err != nil {
 			return fmt.Errorf("strata/log: assign: %w", err)
 		}

@@ -236,14 +236,22 @@ func (s *Store) lookupTopic(name string) (*topic, error) {
 // lookupPartition returns the partition tp names, ErrUnknownTopic,
 // ErrUnknownPartition, a *PartitionOfflineError or ErrClosed.
 func (s *Store) lookupPartition(tp TopicPartition) (*partition.Partition, error) {
+	_, p, err := s.lookupTopicPartition(tp)
+	return p, err
+}
+
+// lookupTopicPartition is lookupPartition that also returns the topic, from the same
+// snapshot.
+func (s *Store) lookupTopicPartition(tp TopicPartition) (*topic, *partition.Partition, error) {
 	t, err := s.lookupTopic(tp.Topic)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if tp.Partition < 0 || int(tp.Partition) >= len(t.partitions) {
-		return nil, fmt.Errorf("strata/log: topic %q has %d partitions, no partition %d: %w", tp.Topic, len(t.partitions), tp.Partition, ErrUnknownPartition)
+		return nil, nil, fmt.Errorf("strata/log: topic %q has %d partitions, no partition %d: %w", tp.Topic, len(t.partitions), tp.Partition, ErrUnknownPartition)
 	}
-	return t.partitionAt(tp.Partition)
+	p, err := t.partitionAt(tp.Partition)
+	return t, p, err
 }
 
 // newIncarnation returns a topic incarnation never returned before by s.
