@@ -90,13 +90,7 @@ func (s *Store) partitionBackOnline(tp TopicPartition) {
 			s.logger.Error("starting the group coordinator", "err", err)
 		}
 	}
-	s.mu.Lock()
-	groups := make([]*GroupConsumer, 0, len(s.mu.groups))
-	for g := range s.mu.groups {
-		groups = append(groups, g)
-	}
-	s.mu.Unlock()
-	for _, g := range groups {
+	for _, g := range s.groupConsumers() {
 		g.partitionOnline(tp)
 	}
 }
@@ -178,16 +172,22 @@ func (s *Store) takeOffline(tp TopicPartition, p *partition.Partition, err error
 	return offline
 }
 
-// partitionWentOffline tells the group consumers that tp went offline with err.
-// The caller holds no lock.
-func (s *Store) partitionWentOffline(tp TopicPartition, err error) {
+// groupConsumers returns the store's open group consumers, to notify without
+// holding mu.
+func (s *Store) groupConsumers() []*GroupConsumer {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	groups := make([]*GroupConsumer, 0, len(s.mu.groups))
 	for g := range s.mu.groups {
 		groups = append(groups, g)
 	}
-	s.mu.Unlock()
-	for _, g := range groups {
+	return groups
+}
+
+// partitionWentOffline tells the group consumers that tp went offline with err.
+// The caller holds no lock.
+func (s *Store) partitionWentOffline(tp TopicPartition, err error) {
+	for _, g := range s.groupConsumers() {
 		g.partitionOffline(tp, err)
 	}
 }

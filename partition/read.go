@@ -25,45 +25,32 @@ func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte,
 	if err != nil || s == nil {
 		return dst, err
 	}
-	return p.readWhole(dst, s, pos, n, first)
+	return p.readWhole(dst, s, pos, n, first, offset)
 }
 
 // fetchBatches returns what ReadBatches would append to dst, as a slice of the
 // segment's memory mapping when it can be mapped, together with that mapping, which
 // keeps the slice valid; otherwise (m nil) it appends a copy to dst and returns it,
 // as ReadBatches does.
-//
-// from says which segment the batches come from, so that the reader can check that
-// they follow each other.
-func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []byte, m *vfs.Mapping, from fetchedFrom, err error) {
+func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []byte, m *vfs.Mapping, err error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	s, pos, n, first, err := p.findBatchesLocked(offset, maxBytes)
-	if err != nil {
-		return dst, nil, fetchedFrom{}, err
+	if err != nil || s == nil {
+		return dst, nil, err
 	}
-	if s == nil {
-		return dst, nil, fetchedFrom{}, nil
-	}
-	from = fetchedFrom{base: s.Base(), dense: s.Dense()}
 	view, m, ok := s.View(pos, n)
 	if !ok {
 		p.reportMapError(s)
-		b, err := p.readWhole(dst, s, pos, n, first)
-		return b, nil, from, err
+		b, err := p.readWhole(dst, s, pos, n, first, offset)
+		return b, nil, err
 	}
-	keep, err := p.wholeBatches(view, first, s, pos)
+	keep, err := p.wholeBatches(view, first, s, pos, offset)
 	if err != nil {
-		return dst, nil, fetchedFrom{}, err
+		return dst, nil, err
 	}
 	p.stats.bytesRead.Add(uint64(keep))
-	return view[:keep:keep], m, from, nil
-}
-
-// fetchedFrom describes the segment a fetch read.
-type fetchedFrom struct {
-	base  int64 // its base offset
-	dense bool  // its batches follow each other without gaps (segment.Options.Dense)
+	return view[:keep:keep], m, nil
 }
 
 // findBatchesLocked finds where ReadBatches reads: n bytes at pos of segment s, whose
@@ -103,14 +90,14 @@ func (p *Partition) findBatchesLocked(offset int64, maxBytes int) (s *segment.Se
 }
 
 // readWhole reads n bytes at pos and keeps the whole batches among them (the first,
-// of size first, always).
-func (p *Partition) readWhole(dst []byte, s *segment.Segment, pos int64, n, first int) ([]byte, error) {
+// of size first, always), fetched for offset.
+func (p *Partition) readWhole(dst []byte, s *segment.Segment, pos int64, n, first int, offset int64) ([]byte, error) {
 	start := len(dst)
 	dst = slices.Grow(dst, n)[:start+n]
 	if _, err := s.ReadAt(dst[start:], pos); err != nil {
 		return dst[:start], err
 	}
-	keep, err := p.wholeBatches(dst[start:], first, s, pos)
+	keep, err := p.wholeBatches(dst[start:], first, s, pos, offset)
 	if err != nil {
 		return dst[:start], err
 	}
@@ -119,14 +106,21 @@ func (p *Partition) readWhole(dst []byte, s *segment.Segment, pos int64, n, firs
 }
 
 // wholeBatches returns the length of the whole batches at the start of b, read from
-// position pos of s: at least first, the size of the first batch. The batches after
-// the first must follow it (exactly, in a dense segment): a batch's baseOffset lies
-// outside its CRC, and a reader of raw batches (a Kafka client) would take a damaged
-// one at its word.
-func (p *Partition) wholeBatches(b []byte, first int, s *segment.Segment, pos int64) (int, error) {
+// position pos of s for offset: at least first, the size of the first batch. A
+// batch's baseOffset lies outside its CRC, and a reader (a Reader, or a Kafka client
+// of raw batches) would take a damaged one at its word, renumbering, repeating or
+// skipping records; so the batches must follow each other. The first holds offset
+// or, where compaction left a gap, begins above it, and never below the segment's
+// base; each later one begins at or above the end of the one before. In a dense
+// segment there is no gap: each batch begins exactly where the one before ended, the
+// first at or below offset, or at the segment's base if offset lies below it.
+func (p *Partition) wholeBatches(b []byte, first int, s *segment.Segment, pos int64, offset int64) (int, error) {
 	h, err := segment.ParseBatchHeader(b, p.opts.MaxBatchBytes)
 	if err != nil {
 		return 0, errs.Corruptf(s.Path(), pos, "%v", err)
+	}
+	if h.LastOffset() < offset || h.BaseOffset < s.Base() || (s.Dense() && h.BaseOffset > max(offset, s.Base())) {
+		return 0, errs.Corruptf(s.Path(), pos, "batch of offsets %d to %d where offset %d was expected: batches do not follow each other", h.BaseOffset, h.LastOffset(), max(offset, s.Base()))
 	}
 	keep, next := first, h.NextOffset()
 	for keep+segment.BatchHeaderSize <= len(b) {

@@ -32,8 +32,6 @@ type Reader struct {
 	own      []byte       // the buffer batches are copied into when they cannot be mapped
 	pos      int          // position of the next undecoded batch in buf
 	noCRC    bool         // SetCheckCRCs(false): batches are decoded unverified
-	from     fetchedFrom  // the segment buf comes from
-	fetched  bool         // the batch at pos is the first of buf
 	inBatch  bool
 	dec      segment.Decoder
 	rec      Record
@@ -112,11 +110,11 @@ func (r *Reader) TryNext() (*Record, error) {
 // fetch replaces the buffer with the batches at the Reader's offset: a view of the
 // segment's mapping if it can be mapped, a copy into r.own otherwise.
 func (r *Reader) fetch() error {
-	b, m, from, err := r.p.fetchBatches(r.own[:0], r.offset, r.maxBytes)
+	b, m, err := r.p.fetchBatches(r.own[:0], r.offset, r.maxBytes)
 	if m == nil {
 		r.own = b
 	}
-	r.buf, r.hold, r.pos, r.from, r.fetched = b, m, 0, from, true
+	r.buf, r.hold, r.pos = b, m, 0
 	return err
 }
 
@@ -166,9 +164,8 @@ func (r *Reader) startBatch() error {
 	}
 	batch := r.buf[r.pos : r.pos+h.Size()]
 	r.pos += h.Size()
-	if err := r.follows(&h); err != nil {
-		return r.corrupt(err)
-	}
+	// The fetch checked that the batches follow each other (wholeBatches), the
+	// first holding the Reader's offset: none lies wholly below it.
 	if !r.noCRC {
 		if _, err := segment.VerifyBatch(batch, r.p.opts.MaxBatchBytes); err != nil {
 			return r.corrupt(err)
@@ -178,30 +175,6 @@ func (r *Reader) startBatch() error {
 		return r.corrupt(err)
 	}
 	r.inBatch = true
-	return nil
-}
-
-// follows checks that the batch h, next in buf, follows what the Reader read before:
-// the first batch of a fetch holds the Reader's offset or, where compaction left a
-// gap, begins above it; every later one begins at or above the end of the one before.
-// In a dense segment there is no gap: each batch begins exactly where the one before
-// ended, the first at the Reader's offset or, if that lies below the segment (in a
-// gap compaction left at the end of the segment before), at the segment's base. A
-// batch's baseOffset lies outside its CRC, so this is what catches a damaged one,
-// which would otherwise repeat, skip or misnumber records without an error.
-func (r *Reader) follows(h *segment.BatchHeader) error {
-	first := r.fetched
-	r.fetched = false
-	expect := r.offset // where a dense segment's batch begins, or holds it if first
-	if first {
-		expect = max(r.offset, r.from.base)
-	}
-	switch {
-	case h.LastOffset() < r.offset || h.BaseOffset < r.from.base || (!first && h.BaseOffset < r.offset):
-		return fmt.Errorf("batch of offsets %d to %d where offset %d was expected", h.BaseOffset, h.LastOffset(), r.offset)
-	case r.from.dense && (h.BaseOffset > expect || (!first && h.BaseOffset != expect)):
-		return fmt.Errorf("batch begins at offset %d, leaving a gap after offset %d in a segment compaction never touched", h.BaseOffset, expect)
-	}
 	return nil
 }
 
