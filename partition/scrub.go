@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -136,7 +137,7 @@ func (sv *survey) problems() []error {
 			found = append(found, located{f.from, f.err})
 		}
 	}
-	slices.SortStableFunc(found, func(a, b located) int { return int(min(max(a.offset-b.offset, -1), 1)) })
+	slices.SortStableFunc(found, func(a, b located) int { return cmp.Compare(a.offset, b.offset) })
 	for _, l := range found {
 		problems = append(problems, l.err)
 	}
