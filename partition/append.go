@@ -280,7 +280,10 @@ func (p *Partition) reportMapError(s *segment.Segment) {
 
 // writeRecoveryPoint checkpoints the recovery point (not a clean shutdown).
 func (p *Partition) writeRecoveryPoint(start, recoveryPoint int64) error {
-	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: recoveryPoint, newestSegment: p.newestBase.Load()}); err != nil {
+	p.mu.RLock()
+	segments := p.mu.segments
+	p.mu.RUnlock()
+	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: recoveryPoint, newestSegment: p.newestBase.Load(), manifest: sealedOf(segments)}); err != nil {
 		return p.fail(err)
 	}
 	p.recoveryPoint, p.clean = recoveryPoint, false

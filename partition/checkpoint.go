@@ -11,25 +11,39 @@ import (
 )
 
 // CheckpointFile is the name of the file in a partition directory that records the
-// log start offset, the recovery point and whether the partition was closed cleanly.
-// Format (text, one "key value" per line, the last line a CRC-32C of the bytes before
-// it, in hex):
+// log start offset, the recovery point, whether the partition was closed cleanly,
+// and the manifest of its sealed segments. Format (text, one "key value" per line,
+// the last line a CRC-32C of the bytes before it, in hex):
 //
-//	strata-partition-checkpoint 2
+//	strata-partition-checkpoint 3
 //	log-start-offset 250
 //	recovery-point 368769
 //	newest-segment 368769
 //	clean-shutdown false
-//	crc32c 8da559b1
+//	segment-250 368769 1048371 2c5e0a4b7d1f9e36 9b03e1f27a6c5d48
+//	crc32c cd715086
 //
 // newest-segment is the base offset of the newest segment when the file was
 // written: after a crash, the recovery point says nothing of that segment's records
-// (it moves at each roll), so its very existence is what Open can check. Version 1
-// files (no newest-segment) still open, unchecked. It is replaced crash-atomically
-// (temp file, fsync, rename, fsync directory).
+// (it moves at each roll), so its very existence is what Open can check.
+//
+// Each segment-<base> line (version 3) is the manifest entry of a segment that was
+// sealed when the file was written (after a clean shutdown, the newest one too): its
+// end offset, its size in bytes, its digest ("-" when it was not known) and its
+// edges (segment.Fingerprint; 16 hex digits each). Open checks every segment it finds
+// against its entry (end, size and edges always, the digest whenever it reads the
+// whole segment); Verify and Scrub check every digest. See manifest.go.
+//
+// Versions 1 (no newest-segment) and 2 (no manifest) still open, unchecked. It is
+// replaced crash-atomically (temp file, fsync, rename, fsync directory).
 const CheckpointFile = "partition.checkpoint"
 
-const checkpointVersion = 2
+const checkpointVersion = 3
+
+// maxCheckpointBytes bounds what Open reads of partition.checkpoint: its manifest
+// has a line of some 70 bytes per sealed segment, so this allows about a million
+// segments, and refuses a damaged file claiming gigabytes.
+const maxCheckpointBytes = 64 << 20
 
 // checkpoint is the content of CheckpointFile.
 type checkpoint struct {
@@ -37,14 +51,23 @@ type checkpoint struct {
 	recoveryPoint  int64 // every offset below it was fsynced
 	newestSegment  int64 // base of the newest segment; -1: unknown (version 1)
 	cleanShutdown  bool  // Close flushed everything and wrote this last
+	// manifest lists the sealed segments, in order (version 3; see manifest.go).
+	// hasManifest is false for older versions, whose segments are not checked.
+	manifest    []manifestEntry
+	hasManifest bool
 }
 
 func (c checkpoint) encode() []byte {
-	return encodeKeyValues("strata-partition-checkpoint", checkpointVersion,
+	fields := []string{
 		"log-start-offset", strconv.FormatInt(c.logStartOffset, 10),
 		"recovery-point", strconv.FormatInt(c.recoveryPoint, 10),
 		"newest-segment", strconv.FormatInt(c.newestSegment, 10),
-		"clean-shutdown", strconv.FormatBool(c.cleanShutdown))
+		"clean-shutdown", strconv.FormatBool(c.cleanShutdown),
+	}
+	for _, e := range c.manifest {
+		fields = append(fields, e.key(), e.value())
+	}
+	return encodeKeyValues("strata-partition-checkpoint", checkpointVersion, fields...)
 }
 
 func decodeCheckpoint(path string, data []byte) (checkpoint, error) {
@@ -53,14 +76,18 @@ func decodeCheckpoint(path string, data []byte) (checkpoint, error) {
 		return checkpoint{}, err
 	}
 	c := checkpoint{newestSegment: -1}
-	var err1, err2, err3, err4 error
+	var err1, err2, err3, err4, err5 error
 	c.logStartOffset, err1 = strconv.ParseInt(fields["log-start-offset"], 10, 64)
 	c.recoveryPoint, err2 = strconv.ParseInt(fields["recovery-point"], 10, 64)
 	c.cleanShutdown, err3 = strconv.ParseBool(fields["clean-shutdown"])
 	if version >= 2 {
 		c.newestSegment, err4 = strconv.ParseInt(fields["newest-segment"], 10, 64)
 	}
-	if err := errors.Join(err1, err2, err3, err4); err != nil || c.logStartOffset < 0 || c.recoveryPoint < 0 || c.newestSegment < -1 {
+	if version >= 3 {
+		c.hasManifest = true
+		c.manifest, err5 = decodeManifest(fields)
+	}
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil || c.logStartOffset < 0 || c.recoveryPoint < 0 || c.newestSegment < -1 {
 		return checkpoint{}, errs.Corruptf(path, 0, "checkpoint: bad field")
 	}
 	return c, nil
@@ -69,7 +96,7 @@ func decodeCheckpoint(path string, data []byte) (checkpoint, error) {
 // readCheckpoint reads the checkpoint in dir; found is false if there is none.
 func readCheckpoint(fsys vfs.FS, dir string) (c checkpoint, found bool, err error) {
 	path := filepath.Join(dir, CheckpointFile)
-	data, err := readSmallFile(fsys, path)
+	data, err := readFileBounded(fsys, path, maxCheckpointBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return checkpoint{}, false, nil
 	}
@@ -92,12 +119,12 @@ func (p *Partition) markDirtyLocked() error {
 		return nil
 	}
 	p.mu.RLock()
-	start, err := p.mu.start, p.usableLocked()
+	start, segments, err := p.mu.start, p.mu.segments, p.usableLocked()
 	p.mu.RUnlock()
 	if err != nil {
 		return err
 	}
-	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: p.recoveryPoint, newestSegment: p.newestBase.Load()}); err != nil {
+	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: p.recoveryPoint, newestSegment: p.newestBase.Load(), manifest: sealedOf(segments)}); err != nil {
 		return p.fail(err)
 	}
 	p.clean = false

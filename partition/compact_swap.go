@@ -113,6 +113,15 @@ func (p *Partition) swapFiles(groups []*cleanGroup) error {
 			return failed(err)
 		}
 	}
+	// Every swap is committed: the manifest lists the cleaned segments before any
+	// takes an old one's name (a crash before this leaves .swap files, whose
+	// segments Open takes as recovery finds them).
+	p.mu.RLock()
+	start, future := p.mu.start, swapped(p.mu.segments, groups)
+	p.mu.RUnlock()
+	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: p.recoveryPoint, newestSegment: p.newestBase.Load(), manifest: sealedOf(future)}); err != nil {
+		return failed(err)
+	}
 	for _, g := range groups {
 		for _, s := range g.old {
 			if err := s.CloseIndexes(); err != nil { // before their names go to the cleaned segment
@@ -145,28 +154,13 @@ func (p *Partition) swapSegments(groups []*cleanGroup) {
 		g.installed = true
 	}
 	p.mu.Lock()
-	segments := make([]*segment.Segment, 0, len(p.mu.segments))
-	for i := 0; i < len(p.mu.segments); {
-		s := p.mu.segments[i]
-		replaced := false
-		for _, g := range groups {
-			if s == g.old[0] {
-				segments = append(segments, g.out)
-				if slices.Contains(g.old, p.mu.committed.seg) {
-					// The committed mark names a sealed segment only at its end.
-					p.mu.committed = mark{offset: p.mu.committed.offset, seg: g.out, pos: g.out.Size()}
-				}
-				i += len(g.old)
-				replaced = true
-				break
-			}
-		}
-		if !replaced {
-			segments = append(segments, s)
-			i++
+	for _, g := range groups {
+		if slices.Contains(g.old, p.mu.committed.seg) {
+			// The committed mark names a sealed segment only at its end.
+			p.mu.committed = mark{offset: p.mu.committed.offset, seg: g.out, pos: g.out.Size()}
 		}
 	}
-	p.mu.segments = segments
+	p.mu.segments = swapped(p.mu.segments, groups)
 	p.mu.Unlock()
 	for _, g := range groups {
 		for _, s := range g.old {
@@ -175,6 +169,29 @@ func (p *Partition) swapSegments(groups []*cleanGroup) {
 			}
 		}
 	}
+}
+
+// swapped returns segments with each group's old segments replaced by its cleaned
+// one.
+func swapped(segments []*segment.Segment, groups []*cleanGroup) []*segment.Segment {
+	out := make([]*segment.Segment, 0, len(segments))
+	for i := 0; i < len(segments); {
+		s := segments[i]
+		replaced := false
+		for _, g := range groups {
+			if s == g.old[0] {
+				out = append(out, g.out)
+				i += len(g.old)
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, s)
+			i++
+		}
+	}
+	return out
 }
 
 // removeSegmentFiles deletes the files of the segment at base, the .log first (a
@@ -249,6 +266,7 @@ func (p *Partition) recoverCompaction() error {
 			return errs.Corruptf(swap, 0, "a compaction's output ending at offset %d, where no segment begins: not strata's, left alone", next)
 		}
 		p.logger.Warn("finishing an interrupted compaction", "file", swap, "replaces-offsets-below", next)
+		p.finishedSwaps = append(p.finishedSwaps, OffsetRange{From: base, To: next})
 		for _, old := range logs {
 			if old >= base && old < max(next, base+1) {
 				for _, suffix := range []string{segment.LogSuffix, segment.IndexSuffix, segment.TimeIndexSuffix} {

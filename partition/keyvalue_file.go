@@ -26,7 +26,13 @@ const maxSmallFileBytes = 1 << 20
 // readSmallFile reads a checkpoint file of at most maxSmallFileBytes; a larger one is
 // a *CorruptError.
 func readSmallFile(fsys vfs.FS, path string) ([]byte, error) {
-	data, err := vfs.ReadFileLimit(fsys, path, maxSmallFileBytes)
+	return readFileBounded(fsys, path, maxSmallFileBytes)
+}
+
+// readFileBounded reads a checkpoint file of at most limit bytes; a larger one is a
+// *CorruptError.
+func readFileBounded(fsys vfs.FS, path string, limit int64) ([]byte, error) {
+	data, err := vfs.ReadFileLimit(fsys, path, limit)
 	if errors.Is(err, vfs.ErrTooLarge) {
 		return nil, errs.Corruptf(path, 0, "%v", err)
 	}

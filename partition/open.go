@@ -135,9 +135,13 @@ func (p *Partition) logTruncation(t segment.Truncation) {
 func (p *Partition) checkSequence(cp checkpoint, found bool) error {
 	spans := make([]span, len(p.mu.segments))
 	for i, s := range p.mu.segments {
-		spans[i] = span{base: s.Base(), next: s.NextOffset(), size: s.Size()}
+		spans[i] = span{base: s.Base(), next: s.NextOffset(), Fingerprint: s.Fingerprint()}
 	}
-	return firstFault(sequenceFaults(p.dir, spans, cp, found))
+	if err := firstFault(sequenceFaults(p.dir, spans, cp, found, p.finishedSwaps)); err != nil {
+		return err
+	}
+	adoptDigests(p.mu.segments, cp)
+	return nil
 }
 
 // scanDir lists the segments in the directory by base offset and deletes leftovers:
@@ -237,7 +241,7 @@ func (p *Partition) settle(cp checkpoint) error {
 				return err
 			}
 		}
-		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: end, newestSegment: active.Base()}); err != nil {
+		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: end, newestSegment: active.Base(), manifest: sealedOf(segments)}); err != nil {
 			return err
 		}
 	}

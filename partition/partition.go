@@ -53,6 +53,9 @@ type Partition struct {
 	activeSince   time.Time // when the active segment started, for SegmentAge
 	unsynced      int       // records appended since the last fsync (SyncPeriodic)
 	recoveryPoint int64     // last recovery point written to the checkpoint
+	// finishedSwaps are the offsets of the segments that Open's recoverCompaction
+	// installed, finishing a swap: the manifest is not checked there (manifest.go).
+	finishedSwaps []OffsetRange
 	// newestBase is the base of the newest segment, for the checkpoint: set (under
 	// appendMu) before a checkpoint that must name it is written.
 	newestBase atomic.Int64
@@ -249,7 +252,8 @@ func (p *Partition) closeLocked() error {
 	if failed == nil && !p.clean {
 		err = segments[len(segments)-1].Seal()
 		if err == nil {
-			err = writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: written.offset, newestSegment: p.newestBase.Load(), cleanShutdown: true})
+			// Sealed, the newest segment is listed in the manifest too.
+			err = writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: written.offset, newestSegment: p.newestBase.Load(), cleanShutdown: true, manifest: manifestOf(segments)})
 		}
 	}
 	p.mu.Lock()

@@ -123,6 +123,9 @@ type repair struct {
 	start   int64               // the repaired log start offset
 	end     int64               // the repaired end offset
 	fresh   bool                // no segment is kept: an empty one is made at end
+	// rewritten are the manifest entries of the segments rewriteEnd changed, as
+	// they read back.
+	rewritten map[int]manifestEntry
 }
 
 // plan decides what to cut and remove, and what is lost. Offsets given up inside
@@ -175,6 +178,9 @@ func (r *repair) plan(keepLater bool) {
 	}
 	for _, f := range sv.faults[faultOverlap] {
 		bad[f.at] = -1
+	}
+	for _, f := range sv.faults[faultManifest] {
+		bad[f.at] = -1 // not the segment written here
 	}
 	for i := range stray {
 		bad[i] = -1
@@ -335,11 +341,28 @@ func (r *repair) apply() error {
 			break
 		}
 	}
-	if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: r.start, recoveryPoint: r.end, newestSegment: newest}); err != nil {
+	if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: r.start, recoveryPoint: r.end, newestSegment: newest, manifest: r.manifest(newest)}); err != nil {
 		return err
 	}
 	r.act("checkpoint: log start offset %d, end offset %d", r.start, r.end)
 	return nil
+}
+
+// manifest returns the manifest of the repaired log: every segment kept but the
+// newest, as the survey read it or as rewriteEnd left it.
+func (r *repair) manifest(newest int64) []manifestEntry {
+	var entries []manifestEntry
+	for i, s := range r.sv.segments {
+		if r.remove[i] || s.base >= newest {
+			continue
+		}
+		e, ok := r.rewritten[i]
+		if !ok {
+			e = manifestEntry{base: s.base, next: s.scan.NextOffset, Fingerprint: s.scan.Fingerprint}
+		}
+		entries = append(entries, e)
+	}
+	return entries
 }
 
 // rewriteEnd cuts the .log of s at size and appends its empty batch over lost
@@ -369,6 +392,17 @@ func (r *repair) rewriteEnd(i int, size int64) error {
 	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
 		return err
 	}
+	scan, err := segment.ScanFile(r.fsys, r.dir, s.base, r.sv.p.segmentOptions(s.base))
+	if err == nil && scan.Damage != nil {
+		err = scan.Damage
+	}
+	if err != nil {
+		return fmt.Errorf("the rewritten %s does not read back: %w", name, err)
+	}
+	if r.rewritten == nil {
+		r.rewritten = map[int]manifestEntry{}
+	}
+	r.rewritten[i] = manifestEntry{base: s.base, next: scan.NextOffset, Fingerprint: scan.Fingerprint}
 	for _, path := range []string{segment.IndexPath(r.dir, s.base), segment.TimeIndexPath(r.dir, s.base)} {
 		if err := r.fsys.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err

@@ -3,6 +3,7 @@ package partition
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -57,8 +58,8 @@ type surveyed struct {
 
 // span returns what the sequence checks need of the segment: its valid part.
 func (s surveyed) span() span {
-	return span{base: s.base, next: s.scan.NextOffset, size: s.scan.ValidSize,
-		damaged: s.readErr != nil || s.scan.Damage != nil}
+	damaged := s.readErr != nil || s.scan.Damage != nil
+	return span{base: s.base, next: s.scan.NextOffset, damaged: damaged, Fingerprint: s.scan.Fingerprint}
 }
 
 // surveyDir reads the partition directory dir. finishSwaps finishes an interrupted
@@ -98,6 +99,15 @@ func surveyDir(dir string, opts *Options, finishSwaps bool) (*survey, error) {
 				s.scan = segment.ScanResult{NextOffset: base}
 			}
 			sv.segments = append(sv.segments, s)
+		case suffix == segment.LogSuffix+segment.SwapSuffix:
+			sv.pending = true
+			// The checkpoint may list what the swap installs: the segments it
+			// replaces are not checked against the manifest.
+			swapped := OffsetRange{From: base, To: math.MaxInt64}
+			if next, err := segment.ReadNextOffset(p.fsys, segment.LogPath(dir, base)+segment.SwapSuffix, base, p.segOpts); err == nil {
+				swapped.To = next
+			}
+			p.finishedSwaps = append(p.finishedSwaps, swapped)
 		case strings.HasSuffix(suffix, segment.SwapSuffix):
 			sv.pending = true
 		}
@@ -106,7 +116,7 @@ func surveyDir(dir string, opts *Options, finishSwaps bool) (*survey, error) {
 	for i, s := range sv.segments {
 		spans[i] = s.span()
 	}
-	sv.faults = sequenceFaults(dir, spans, sv.cp, sv.cpFound)
+	sv.faults = sequenceFaults(dir, spans, sv.cp, sv.cpFound, p.finishedSwaps)
 	if sv.cpErr != nil {
 		delete(sv.faults, faultNoCheckpoint) // not missing: damaged, reported as such
 	}

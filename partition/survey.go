@@ -21,8 +21,9 @@ import (
 // end.
 type span struct {
 	base, next int64
-	size       int64 // bytes of valid batches
-	damaged    bool  // invalid bytes follow the valid batches (reported on their own)
+	damaged    bool // invalid bytes follow the valid batches (reported on their own)
+	// Fingerprint is that of the valid batches; its Size is their bytes.
+	segment.Fingerprint
 }
 
 // A fault is a problem with a partition's sequence of offsets: something strata
@@ -42,19 +43,26 @@ const (
 	faultStrayTail            // after a clean shutdown, the log ends above where it was closed
 	faultNoCheckpoint         // the segments hold records but partition.checkpoint is missing
 	faultNewestMissing        // the newest segment the checkpoint names is gone
+	faultManifest             // a segment differs from its manifest entry, or is not listed (manifest.go)
 )
 
 // sequenceFaults returns every problem of spans (in order of base offset) against
-// the checkpoint cp (if found), by kind, in the order of the log.
-func sequenceFaults(dir string, spans []span, cp checkpoint, found bool) map[int][]fault {
+// the checkpoint cp (if found) and its manifest, by kind, in the order of the log.
+// Segments based in exempt are not checked against the manifest.
+func sequenceFaults(dir string, spans []span, cp checkpoint, found bool, exempt []OffsetRange) map[int][]fault {
 	faults := map[int][]fault{}
+	if found {
+		if f := manifestFaults(dir, spans, cp, exempt); len(f) > 0 {
+			faults[faultManifest] = f
+		}
+	}
 	logPath := func(i int) string { return segment.LogPath(dir, spans[i].base) }
 	for i := 1; i < len(spans); i++ {
 		prev, s := spans[i-1], spans[i]
 		switch {
 		case prev.next > s.base:
 			faults[faultOverlap] = append(faults[faultOverlap], fault{at: i, from: s.base, to: prev.next,
-				err: errs.Corruptf(segment.LogPath(dir, prev.base), prev.size,
+				err: errs.Corruptf(segment.LogPath(dir, prev.base), prev.Size,
 					"segment ends at offset %d, above the next segment's base %d", prev.next, s.base)})
 		case prev.next != s.base && !prev.damaged:
 			faults[faultGap] = append(faults[faultGap], fault{at: i, from: prev.next, to: s.base,
@@ -87,7 +95,7 @@ func sequenceFaults(dir string, spans []span, cp checkpoint, found bool) map[int
 	}
 	if last.next < cp.recoveryPoint && cp.recoveryPoint > cp.logStartOffset {
 		faults[faultTail] = append(faults[faultTail], fault{at: len(spans) - 1, from: last.next, to: cp.recoveryPoint,
-			err: errs.Corruptf(logPath(len(spans)-1), last.size,
+			err: errs.Corruptf(logPath(len(spans)-1), last.Size,
 				"the log ends at offset %d, but every offset below %d was fsynced: records are missing (a segment file removed or cut short)",
 				last.next, cp.recoveryPoint)})
 	}
@@ -100,7 +108,7 @@ func sequenceFaults(dir string, spans []span, cp checkpoint, found bool) map[int
 	}
 	if cp.cleanShutdown && last.next > cp.recoveryPoint {
 		faults[faultStrayTail] = append(faults[faultStrayTail], fault{at: len(spans) - 1, from: cp.recoveryPoint, to: last.next,
-			err: errs.Corruptf(logPath(len(spans)-1), last.size,
+			err: errs.Corruptf(logPath(len(spans)-1), last.Size,
 				"the log ends at offset %d, but it was closed cleanly at offset %d: the directory holds records strata did not write there (a stray segment file)",
 				last.next, cp.recoveryPoint)})
 	}
@@ -111,7 +119,7 @@ func sequenceFaults(dir string, spans []span, cp checkpoint, found bool) map[int
 // log, or nil.
 func firstFault(faults map[int][]fault) error {
 	var first *fault
-	for kind := faultOverlap; kind <= faultNewestMissing; kind++ {
+	for kind := faultOverlap; kind <= faultManifest; kind++ {
 		for i := range faults[kind] {
 			f := &faults[kind][i]
 			if first == nil || f.from < first.from {

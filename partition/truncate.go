@@ -55,7 +55,7 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	// crash leaves a prefix of the log), durably, and only then is the kept one cut.
 	p.newestBase.Store(last.Base())
 	if lower := min(p.recoveryPoint, last.Base()); lower < p.recoveryPoint || keep < len(segments) {
-		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: lower, newestSegment: last.Base()}); err != nil {
+		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: lower, newestSegment: last.Base(), manifest: manifestOf(segments[:keep-1])}); err != nil {
 			return 0, p.failLocked(err)
 		}
 		p.recoveryPoint = lower
@@ -106,7 +106,7 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 		return 0, p.failLocked(err)
 	}
 	if end < p.recoveryPoint {
-		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: end, newestSegment: last.Base()}); err != nil {
+		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: end, newestSegment: last.Base(), manifest: sealedOf(p.mu.segments)}); err != nil {
 			return 0, p.failLocked(err)
 		}
 		p.recoveryPoint = end

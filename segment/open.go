@@ -131,10 +131,12 @@ func (s *Segment) checkTail(size int64) error {
 			return err
 		}
 		s.mu.firstTimestamp = first.MaxTimestamp
+		s.mu.firstTerm = batchTerm(&first)
 	}
 	entryOffset, entryPos, hasEntry := s.mu.offsets.LastEntry()
 	if hasEntry {
 		sc.pos, sc.next, sc.anchored = entryPos, s.base, false // checkEntry checks the batch there
+		s.mu.digestKnown = false                               // the batches before the entry go unread
 	} else {
 		sc.pos, sc.next = 0, s.base
 	}
@@ -170,6 +172,7 @@ func (s *Segment) checkTail(size int64) error {
 			return errInconsistent // Seal's last time entry is the segment's greatest
 		}
 		s.mu.bytesSinceIndex += int64(h.Size())
+		s.mu.terms.add(&h)
 		s.mu.size = batchPos + int64(h.Size())
 		s.mu.next = h.NextOffset()
 	}

@@ -79,6 +79,8 @@ type scanner struct {
 	// last offset of the first batch (the index agrees with the log).
 	fromEntry bool
 	entryLast int64
+	// terms accumulates the fingerprint of the batches read (see digest.go).
+	terms terms
 }
 
 // batch returns the header and bytes of the batch at sc.pos and advances past it. The
@@ -130,6 +132,7 @@ func (sc *scanner) batch() (BatchHeader, []byte, error) {
 	}
 	sc.pos += int64(h.Size())
 	sc.next = h.NextOffset()
+	sc.terms.add(&h)
 	sc.anchored = true
 	return h, whole, nil
 }

@@ -15,6 +15,9 @@ type ScanResult struct {
 	ValidSize  int64 // bytes of valid batches from the start, up to the first invalid one
 	NextOffset int64 // the offset after the last valid batch; the base if there is none
 	Batches    int64 // valid batches before the first invalid one
+	// Fingerprint is that of the valid batches (see Segment.Fingerprint): of the
+	// whole segment when Damage is nil.
+	Fingerprint Fingerprint
 	// Damage is the first invalid batch, a *CorruptError naming the file and
 	// position; nil if every byte of the file is a valid batch.
 	Damage error
@@ -62,6 +65,7 @@ func ScanFile(fsys vfs.FS, dir string, base int64, opts *Options) (ScanResult, e
 			return ScanResult{}, err
 		}
 		r.ValidSize, r.NextOffset, r.SeenEnd = sc.pos, sc.next, sc.next
+		r.Fingerprint = Fingerprint{Size: sc.pos, Digest: sc.terms.sum, DigestKnown: true, Edges: sc.terms.edges()}
 		r.Batches++
 	}
 }

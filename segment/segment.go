@@ -49,6 +49,9 @@ type Segment struct {
 		offsetOfMaxTimestamp int64
 		firstTimestamp       int64 // first batch's max timestamp, noTimestamp if empty
 		bytesSinceIndex      int64
+		terms                terms  // of the batches seen (digest.go); sum meaningful only with digestKnown
+		firstTerm            uint64 // the first batch's term, if size > 0
+		digestKnown          bool
 		mapped               *vfs.Mapping                // the .log in memory (View, lookups, MapForReads), or nil
 		viewedCurrent        bool                        // View handed mapped out: it is in viewed
 		viewed               []weak.Pointer[vfs.Mapping] // mappings View handed out
@@ -103,6 +106,7 @@ func (s *Segment) resetStateLocked() {
 	s.mu.offsetOfMaxTimestamp = s.base
 	s.mu.firstTimestamp = noTimestamp
 	s.mu.bytesSinceIndex = 0
+	s.mu.terms, s.mu.firstTerm, s.mu.digestKnown = terms{}, 0, true // of no batch: a read from an index entry clears digestKnown
 }
 
 // Dense reports whether the segment's batches follow each other without offset gaps
@@ -221,6 +225,10 @@ func (s *Segment) indexBatchLocked(h *BatchHeader, pos int64) error {
 		s.mu.bytesSinceIndex = 0
 	}
 	s.mu.bytesSinceIndex += int64(h.Size())
+	if s.mu.size == 0 {
+		s.mu.firstTerm = batchTerm(h)
+	}
+	s.mu.terms.add(h)
 	s.mu.size = pos + int64(h.Size())
 	s.mu.next = h.NextOffset()
 	return nil
