@@ -157,16 +157,17 @@ func inRanges(ranges []OffsetRange, offset int64) bool {
 // manifest entry records (after checkSequence found end and size as recorded), so
 // that the next checkpoint keeps it and Verify checks it.
 func adoptDigests(segments []*segment.Segment, cp checkpoint) {
+	i := 0 // both are in order of base offset
 	for _, e := range cp.manifest {
-		if !e.DigestKnown {
-			continue
+		for i < len(segments) && segments[i].Base() < e.base {
+			i++
 		}
-		for _, s := range segments {
-			if s.Base() == e.base {
-				if f := s.Fingerprint(); f.Size == e.Size && f.Edges == e.Edges && s.NextOffset() == e.next {
-					s.SetDigest(e.Digest)
-				}
-				break
+		if i == len(segments) {
+			return
+		}
+		if s := segments[i]; s.Base() == e.base && e.DigestKnown {
+			if f := s.Fingerprint(); f.Size == e.Size && f.Edges == e.Edges && s.NextOffset() == e.next {
+				s.SetDigest(e.Digest)
 			}
 		}
 	}
