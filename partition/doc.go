@@ -7,7 +7,7 @@
 //	  00000000000000000000.log .index .timeindex     sealed segment
 //	  00000000000000368769.log .index .timeindex     sealed segment
 //	  00000000000000737337.log .index .timeindex     active segment (appends go here)
-//	  partition.checkpoint                           start offset, recovery point, clean flag
+//	  partition.checkpoint                           start offset, recovery point, clean flag, manifest
 //	  cleaner.checkpoint                             cleaner point (compacted partitions)
 //
 // Finding an offset is a binary search over the segments' base offsets, then the
@@ -46,9 +46,12 @@
 // follow, is corruption too. Open then checks the segments against the checkpoint
 // (they meet without gaps, none missing before the log start offset, the log reaching
 // the recovery point and, after a clean shutdown, ending there): a removed, cut or
-// planted segment file is a *CorruptError. Indexes are rebuilt whenever they disagree
+// planted segment file is a *CorruptError; so is a segment that differs from its
+// entry in the checkpoint's manifest of sealed segments (end offset, size and a
+// fingerprint of its batches: manifest.go), such as another partition's segment copied
+// in its place. Indexes are rebuilt whenever they disagree
 // with their log. Sealed segments below the recovery point are trusted
-// after a check of their indexes, not read whole: Verify scrubs them, and readers
+// after a check of their indexes and first and last batches, not read whole: Verify scrubs them (and checks each digest), and readers
 // report a bad batch with its file and position. Opening a cleanly closed partition
 // writes nothing: the checkpoint is marked "not clean" just before the first change
 // (so that opening and closing thousands of idle partitions costs no fsync), and
