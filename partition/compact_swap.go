@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"cmp"
 	"errors"
 	"io/fs"
 	"path/filepath"
@@ -35,7 +36,8 @@ import (
 // commit point is undone. For each <base>.log.swap it reads the swap's last offset,
 // deletes every segment whose base offset lies in [base, next), deletes every index
 // file of base (the cleaned indexes are rebuilt from the .log: whichever index files
-// survived, they may belong to the old segment), and renames the .log.swap into place.
+// survived, they may belong to the old segment), makes the checkpoint's manifest list
+// the swap (manifestSwaps), and renames the .log.swap into place.
 // Stray index .swap files are deleted.
 
 // install swaps the cleaned segments in, holding appendMu. A group whose old
@@ -250,12 +252,14 @@ func (p *Partition) recoverCompaction() error {
 			}
 		}
 	}
+	installed := make([]manifestEntry, 0, len(swaps))
 	for _, base := range swaps {
 		swap := segment.LogPath(p.dir, base) + segment.SwapSuffix
-		next, err := segment.ReadNextOffset(p.fsys, swap, base, p.segOpts)
+		next, fingerprint, err := segment.ReadFingerprint(p.fsys, swap, base, p.segOpts)
 		if err != nil {
 			return err
 		}
+		installed = append(installed, manifestEntry{base: base, next: next, Fingerprint: fingerprint})
 		// A real swap replaces whole segments: it ends exactly where the segment
 		// after them begins (compaction keeps each segment's last batch, and never
 		// cleans the active segment), which is still there, or the next group's
@@ -290,10 +294,41 @@ func (p *Partition) recoverCompaction() error {
 	if len(swaps) == 0 {
 		return nil
 	}
+	if err := p.manifestSwaps(installed); err != nil {
+		return err
+	}
 	for _, base := range swaps {
 		if err := p.fsys.Rename(segment.LogPath(p.dir, base)+segment.SwapSuffix, segment.LogPath(p.dir, base)); err != nil {
 			return err
 		}
 	}
 	return p.fsys.SyncDir(p.dir)
+}
+
+// manifestSwaps makes the manifest of partition.checkpoint list the segments that
+// finishing a swap installs (installed, in order of base offset) in place of those
+// they replace, before any .swap file takes its final name. Once renamed, nothing
+// tells a cleaned segment from one that replaced a sealed segment: if the Open (or
+// Repair) that finishes the swap failed or crashed before writing a checkpoint of
+// its own, the next one would check the cleaned segments against the entries of
+// the segments they replaced. A checkpoint without a manifest (an older version),
+// or one that does not read (Open refuses it first; Repair rewrites it), is left
+// alone.
+func (p *Partition) manifestSwaps(installed []manifestEntry) error {
+	cp, found, err := readCheckpoint(p.fsys, p.dir)
+	if err != nil || !found || !cp.hasManifest {
+		return nil
+	}
+	ranges := make([]OffsetRange, len(installed))
+	for i, e := range installed {
+		ranges[i] = OffsetRange{From: e.base, To: max(e.next, e.base+1)}
+	}
+	manifest := slices.DeleteFunc(slices.Clone(cp.manifest), func(e manifestEntry) bool { return inRanges(ranges, e.base) })
+	manifest = append(manifest, installed...)
+	slices.SortFunc(manifest, func(a, b manifestEntry) int { return cmp.Compare(a.base, b.base) })
+	if slices.Equal(manifest, cp.manifest) {
+		return nil // the swap's commit point wrote it
+	}
+	cp.manifest = manifest
+	return writeCheckpoint(p.fsys, p.dir, cp)
 }

@@ -53,24 +53,31 @@ func (s *Segment) RenameFiles(suffix string) error {
 // were fsynced whole, such as compaction's .swap files. It allocates at most
 // opts.MaxBatchBytes (or 64 KiB) for reading.
 func ReadNextOffset(fsys vfs.FS, path string, base int64, opts *Options) (int64, error) {
+	next, _, err := ReadFingerprint(fsys, path, base, opts)
+	return next, err
+}
+
+// ReadFingerprint is ReadNextOffset, and also returns the fingerprint of the file's
+// batches (see Segment.Fingerprint; its digest is known).
+func ReadFingerprint(fsys vfs.FS, path string, base int64, opts *Options) (int64, Fingerprint, error) {
 	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
-		return 0, err
+		return 0, Fingerprint{}, err
 	}
 	defer f.Close()
 	size, err := f.Size()
 	if err != nil {
-		return 0, err
+		return 0, Fingerprint{}, err
 	}
 	o := opts.withDefaults()
 	sc := scanner{w: &window{file: f}, path: path, base: base, end: size, next: base, maxBatch: o.MaxBatchBytes, verify: true}
 	for {
 		_, _, err := sc.batch()
 		if err == io.EOF {
-			return sc.next, nil
+			return sc.next, Fingerprint{Size: sc.pos, Digest: sc.terms.sum, DigestKnown: true, Edges: sc.terms.edges()}, nil
 		}
 		if err != nil {
-			return 0, err
+			return 0, Fingerprint{}, err
 		}
 	}
 }
