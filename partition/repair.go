@@ -262,8 +262,12 @@ func (r *repair) lose(from, to int64) {
 // partition that Repair can take up again.
 func (r *repair) apply() error {
 	sv := r.sv
-	if !sv.cpFound || sv.cp.recoveryPoint < r.end || sv.cp.cleanShutdown {
-		if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: sv.cpStart(), recoveryPoint: r.end, newestSegment: -1}); err != nil {
+	// A manifest (or newest-segment) left as it was would make a resumed repair
+	// take the segments this one cuts, fills or moves for segments not written
+	// here (or missing), and give up what this one kept: it lists only the segments
+	// left as they are.
+	if !sv.cpFound || sv.cp.recoveryPoint < r.end || sv.cp.cleanShutdown || sv.cp.hasManifest || sv.cp.newestSegment >= 0 {
+		if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: sv.cpStart(), recoveryPoint: r.end, newestSegment: -1, manifest: r.untouched()}); err != nil {
 			return err
 		}
 	}
@@ -346,6 +350,26 @@ func (r *repair) apply() error {
 	}
 	r.act("checkpoint: log start offset %d, end offset %d", r.start, r.end)
 	return nil
+}
+
+// untouched returns the entries of the checkpoint's manifest of the segments that
+// the repair leaves as they are (neither cut, filled nor moved).
+func (r *repair) untouched() []manifestEntry {
+	changed := map[int64]bool{}
+	for i, s := range r.sv.segments {
+		_, cut := r.cut[i]
+		_, filled := r.fillers[i]
+		if cut || filled || r.remove[i] {
+			changed[s.base] = true
+		}
+	}
+	var entries []manifestEntry
+	for _, e := range r.sv.cp.manifest {
+		if !changed[e.base] {
+			entries = append(entries, e)
+		}
+	}
+	return entries
 }
 
 // manifest returns the manifest of the repaired log: every segment kept but the
