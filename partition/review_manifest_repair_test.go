@@ -1,6 +1,9 @@
 package partition_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -121,4 +124,102 @@ func readableOffsets(t *testing.T, fsys vfs.FS) []int64 {
 		}
 		offsets = append(offsets, rec.Offset)
 	}
+}
+
+// TestReviewManifestRepairCrashAtEveryOperation: for each damage of repair_test.go
+// (on a store closed cleanly, and one crashed after a recovery), with and without
+// KeepLater, a crash (modes taking turns) before every mutating operation of Repair,
+// then Repair again: the partition opens and holds exactly the records an
+// uninterrupted Repair keeps.
+func TestReviewManifestRepairCrashAtEveryOperation(t *testing.T) {
+	type store struct {
+		name  string
+		build func(t *testing.T, damage func(*testing.T, vfs.FS, []int64, func(int64) partition.Location)) *vfs.CrashableFS
+	}
+	stores := []store{
+		{"clean", func(t *testing.T, damage func(*testing.T, vfs.FS, []int64, func(int64) partition.Location)) *vfs.CrashableFS {
+			return damaged(t, damage).(*vfs.CrashableFS)
+		}},
+		{"crashed after a recovery", func(t *testing.T, damage func(*testing.T, vfs.FS, []int64, func(int64) partition.Location)) *vfs.CrashableFS {
+			image := runningCrashedStore(t)
+			p, err := openAt(image, damageOptions())
+			require.NoError(t, err)
+			locs := map[int64]partition.Location{}
+			for _, o := range []int64{21, 22, 31} { // the offsets the damages locate
+				loc, err := p.Locate(o)
+				require.NoError(t, err)
+				locs[o] = loc
+			}
+			locate := func(o int64) partition.Location {
+				loc, ok := locs[o]
+				require.True(t, ok, "offset %d", o)
+				return loc
+			}
+			again := image.Crash(vfs.DropUnsynced, 3)
+			require.NoError(t, p.Close())
+			damage(t, again, segmentBases(t, again), locate)
+			return again
+		}},
+	}
+	for _, st := range stores {
+		for _, d := range damages {
+			for _, keepLater := range []bool{false, true} {
+				ropts := &partition.RepairOptions{KeepLater: keepLater}
+				what := fmt.Sprintf("%s, %s, keep later %v", st.name, d.name, keepLater)
+				opts := damageOptions()
+				opts.FS = makeDurable(t, st.build(t, d.damage))
+				_, err := partition.Repair(partitionDir, &opts, ropts)
+				require.NoError(t, err, what)
+				want := readableOffsets(t, opts.FS)
+				for n := int64(1); ; n++ {
+					fsys := makeDurable(t, st.build(t, d.damage))
+					gate := newOpGate()
+					gate.arm(n)
+					done := make(chan error, 1)
+					go func() {
+						o := damageOptions()
+						o.FS = vfs.NewFaulty(fsys, gate.inject)
+						_, err := partition.Repair(partitionDir, &o, ropts)
+						done <- err
+					}()
+					var crashed *vfs.CrashableFS
+					reached := true
+					select {
+					case <-gate.stopped:
+						crashed = fsys.Crash(crashModes[n%int64(len(crashModes))], n)
+						close(gate.release)
+						<-done
+					case err := <-done:
+						require.NoError(t, err, what)
+						reached = false
+					}
+					if !reached {
+						break
+					}
+					opts.FS = crashed
+					_, err := partition.Repair(partitionDir, &opts, ropts)
+					require.NoError(t, err, "%s: Repair resumed after a crash before its operation %d", what, n)
+					require.Equal(t, want, readableOffsets(t, crashed), "%s: Repair resumed after a crash before its operation %d", what, n)
+				}
+			}
+		}
+	}
+}
+
+// makeDurable fsyncs every file of the partition directory, and the directory: the
+// damage a test made stays through the crashes that follow.
+func makeDurable(t *testing.T, fsys *vfs.CrashableFS) *vfs.CrashableFS {
+	t.Helper()
+	names, err := fsys.ReadDir(partitionDir)
+	require.NoError(t, err)
+	for _, name := range names {
+		f, err := fsys.OpenFile(filepath.Join(partitionDir, name), os.O_RDWR, 0)
+		if err != nil {
+			continue // a directory
+		}
+		require.NoError(t, f.Sync())
+		require.NoError(t, f.Close())
+	}
+	require.NoError(t, fsys.SyncDir(partitionDir))
+	return fsys
 }
