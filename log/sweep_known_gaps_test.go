@@ -53,7 +53,10 @@ var knownGaps = []knownGap{
 // a sealed segment replaced by a copy of another partition's that fits its offsets,
 // and a cleaned batch's baseOffset moved into a gap compaction left (both now differ
 // from the segment's entry in the checkpoint's manifest: its end, size or
-// fingerprint);
+// fingerprint). Open checks the digest only of a segment it reads whole (the sweep's
+// cleaned segments, 1 KiB, have no index entries); in a larger cleaned segment, a
+// batch between index entries moved into a gap is found by Verify, not by Open
+// (FORMAT.md, "What strata cannot tell"; TestReviewManifestMovedBaseOffsetInLargeCleanedSegment);
 // after a crash, the newest segment removed whole (the checkpoint now names it);
 // a flipped .index entry that made a seek fail naming a sound .log (lookups now
 // rescan from the segment's start when an entry leads nowhere); a compacted partition's sealed segment removed or cut at a batch boundary (now a
