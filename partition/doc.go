@@ -37,8 +37,11 @@
 // # Recovery
 //
 // Close fsyncs everything and records a clean shutdown in partition.checkpoint. Open
-// without it verifies, batch by batch, every segment from the checkpointed recovery
-// point (advanced at every roll) on: a torn tail of the last segment is truncated and
+// without it verifies, batch by batch, every segment from the recovery point on: the
+// checkpointed one (advanced at every roll), or Options.RecoveryPoint if greater, a
+// point the owner recorded outside the directory (the log package records each
+// partition's DurableOffset every second in its store's recovery-points.checkpoint).
+// A torn tail of the last segment is truncated and
 // reported in RecoveryReport; invalid bytes in a sealed segment or below the recovery
 // point are a *CorruptError, never a silent truncation. A torn write can only be at
 // the end of the file and leaves a partial batch or one failing its CRC: an invalid
@@ -57,12 +60,14 @@
 // (so that opening and closing thousands of idle partitions costs no fsync), and
 // index files are closed between writes (one descriptor per segment, its .log).
 //
-// A limit of this design: the recovery point moves at every roll, Open and Close, not
-// at every fsync. A flipped bit in the last batch of the active segment fsynced before
-// a crash therefore looks like a torn write and is truncated (reported in
-// RecoveryReport as Whole, logged at Error), and the active segment cut at a batch
-// boundary or removed after a crash reads as a shorter log. Telling them apart needs
-// a record of each fsync's end position: one more fsync per commit. A power loss that
+// A limit of this design: the checkpointed recovery point moves at every roll, Open
+// and Close, not at every fsync, and Options.RecoveryPoint only as often as its owner
+// records it. Above the greater of the two, a flipped bit in the last batch of the
+// active segment fsynced before a crash looks like a torn write and is truncated
+// (reported in RecoveryReport as Whole, logged at Error), and the active segment cut
+// at a batch boundary reads as a shorter log (its removal is seen: the checkpoint
+// names it). Below it both are a *CorruptError. Telling them apart everywhere needs a
+// record of each fsync's end position: one more fsync per commit. A power loss that
 // persisted unsynced pages out of order (a later batch, not an earlier one) is
 // reported as corruption rather than cut: fail closed, and Repair says what it gives
 // up.

@@ -6,15 +6,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/segment"
 	"github.com/stratalog/strata/vfs"
 )
 
 // Open opens the partition in dir, creating the directory and an empty log if there
 // is none. nil opts means the defaults. After an unclean shutdown it recovers: every
-// segment from the checkpointed recovery point on is verified batch by batch, a torn
-// tail of the last segment is truncated (see RecoveryReport), and invalid bytes
-// anywhere that was fsynced are a *CorruptError instead of a silent truncation.
+// segment from the recovery point on (the checkpoint's, or Options.RecoveryPoint if
+// greater) is verified batch by batch, a torn tail of the last segment is truncated
+// (see RecoveryReport), and invalid bytes anywhere that was fsynced, or a log that
+// ends below the recovery point, are a *CorruptError instead of a silent truncation.
 func Open(dir string, opts *Options) (*Partition, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -63,6 +65,15 @@ func (p *Partition) load() error {
 		return err
 	}
 	clean := found && cp.cleanShutdown
+	switch {
+	case found && !clean:
+		// The recovery point decides everything below (which segments are verified,
+		// where a torn tail may begin, how far the log must reach), and a point
+		// recorded outside the directory since the last roll only raises it.
+		cp.recoveryPoint = max(cp.recoveryPoint, p.opts.RecoveryPoint)
+	case !found && p.opts.RecoveryPoint > 0:
+		return checkpointLostError(p.dir, p.opts.RecoveryPoint)
+	}
 	p.report.CleanShutdown, p.report.RecoveryPoint = clean, cp.recoveryPoint
 
 	bases, err := p.scanDir()
@@ -114,6 +125,14 @@ func (p *Partition) load() error {
 		return err
 	}
 	return p.settleCleanerState()
+}
+
+// checkpointLostError says that the partition in dir has no checkpoint although
+// offsets below recoveryPoint (Options.RecoveryPoint) were fsynced: Open writes the
+// checkpoint before the first record, so it was lost, with the records or not.
+func checkpointLostError(dir string, recoveryPoint int64) error {
+	return errs.Corruptf(filepath.Join(dir, CheckpointFile), 0,
+		"missing, but every offset below %d was fsynced (Options.RecoveryPoint): the log start offset and recovery point are lost", recoveryPoint)
 }
 
 // logTruncation reports a cut tail. A partial batch or garbage is what a torn write

@@ -118,6 +118,20 @@ type Options struct {
 	FS vfs.FS
 	// Hooks are called on rolls, fsyncs, retention and compaction.
 	Hooks Hooks
+	// RecoveryPoint is a recovery point recorded outside the partition directory
+	// (the log package keeps one per partition in its store's
+	// recovery-points.checkpoint): every offset below it was fsynced, as
+	// DurableOffset said. partition.checkpoint's own recovery point moves only at
+	// rolls, Open and Close; after an unclean shutdown Open, Scrub and Repair use the
+	// greater of the two, so that fsynced records missing from the newest segment
+	// (cut at a batch boundary, or a batch below it damaged) are a *CorruptError, not
+	// a shorter log or a torn tail, and Repair covers them. It is ignored after a
+	// clean shutdown (the checkpoint then records the end). 0: none.
+	//
+	// Whoever records it must never let it exceed what is durable, and must lower it,
+	// durably, before TruncateTo cuts below it, or before the directory is replaced
+	// by another log: a value above the log's legitimate end is a false alarm.
+	RecoveryPoint int64
 }
 
 // withDefaults returns a copy of o with defaults filled in, or an error naming every
@@ -177,6 +191,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if out.CleanerMapBytes < 0 {
 		bad("CleanerMapBytes %d is negative", out.CleanerMapBytes)
+	}
+	if out.RecoveryPoint < 0 {
+		bad("RecoveryPoint %d is negative", out.RecoveryPoint)
 	}
 	if len(problems) > 0 {
 		return Options{}, fmt.Errorf("strata/partition: invalid options: %w", errors.Join(append(problems, errs.ErrInvalidArgument)...))

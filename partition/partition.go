@@ -105,7 +105,8 @@ type RecoveryReport struct {
 	// CleanShutdown is true if the partition had been closed cleanly: nothing was
 	// recovered.
 	CleanShutdown bool
-	// RecoveryPoint is the checkpointed offset below which everything was fsynced.
+	// RecoveryPoint is the offset below which everything was fsynced: the
+	// checkpoint's, or after an unclean shutdown Options.RecoveryPoint if greater.
 	RecoveryPoint int64
 	// SegmentsRecovered counts the segments whose every batch was verified.
 	SegmentsRecovered int
@@ -135,6 +136,16 @@ func (p *Partition) EndOffset() int64 {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return p.mu.committed.offset
+}
+
+// DurableOffset returns the offset below which every record is fsynced (it moves
+// at every fsync, roll and Close; partition.checkpoint's recovery point moves only at
+// rolls, Open and Close). An owner records it outside the partition directory and
+// hands it back to Open as Options.RecoveryPoint after a crash: see there.
+func (p *Partition) DurableOffset() int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.mu.durable
 }
 
 // WrittenOffset returns the offset the next append will get: the end of what was

@@ -37,7 +37,8 @@ type RepairReport struct {
 	// Problems lists what was wrong, as Scrub reports it. None: nothing was changed.
 	Problems []error
 	// Lost lists the offsets given up, in order: offsets the log held, or had
-	// promised by its checkpoint, that are no longer readable.
+	// promised by its checkpoint or Options.RecoveryPoint, that are no longer
+	// readable.
 	Lost []OffsetRange
 	// Actions says what was done, one line each, in order.
 	Actions []string
@@ -56,9 +57,10 @@ type RepairReport struct {
 // it gives up. Indexes of the segments it changes are rebuilt by the next Open.
 // Missing offsets (a segment file gone) become a gap or the new start; a stray
 // segment file is moved away. New records never reuse an offset: after a cut, the
-// log continues at the greatest offset it had reached. The partition must not be
-// open (in this process or another) during Repair. With a healthy partition it
-// changes nothing. On success the repaired partition has been opened and closed
+// log continues at the greatest offset it had reached, or that its recovery point
+// (opts.RecoveryPoint included, as Open uses it) says was fsynced. The partition
+// must not be open (in this process or another) during Repair. With a healthy
+// partition it changes nothing. On success the repaired partition has been opened and closed
 // once, so it opens. A damaged partition.checkpoint is rewritten with the log start
 // offset at the first segment's base: records that DeleteRecordsBefore had hidden
 // (but retention had not removed) become readable again.
@@ -136,10 +138,7 @@ func (r *repair) plan(keepLater bool) {
 	sv := r.sv
 	r.cut, r.remove, r.fillers = map[int]int64{}, map[int]bool{}, map[int]OffsetRange{}
 	// The greatest offset the partition held or promised: it never goes back.
-	r.end = 0
-	if sv.cpFound {
-		r.end = sv.cp.recoveryPoint
-	}
+	r.end = sv.recoveryPoint()
 	stray := map[int]bool{}
 	for _, f := range sv.faults[faultStrayTail] {
 		if s := sv.segments[f.at]; s.base >= sv.cp.recoveryPoint {

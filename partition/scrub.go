@@ -26,9 +26,9 @@ type ScrubReport struct {
 
 // Scrub reads every batch of every segment of the partition in dir and checks them
 // (bounds, magic, CRC-32C, offsets that follow each other) and the sequence of
-// segments against the checkpoint, as Open and Verify would, without changing
-// anything: it is the scrub of a partition that is not open, because it is offline or
-// about to be repaired. It returns an error only if the directory cannot be listed;
+// segments against the checkpoint (and opts.RecoveryPoint, as Open uses it), as Open
+// and Verify would, without changing anything: it is the scrub of a partition that
+// is not open, because it is offline or about to be repaired. It returns an error only if the directory cannot be listed;
 // what is wrong in it is in the report. The partition must not be open meanwhile.
 func Scrub(dir string, opts *Options) (ScrubReport, error) {
 	sv, err := surveyDir(dir, opts, false)
@@ -116,11 +116,27 @@ func surveyDir(dir string, opts *Options, finishSwaps bool) (*survey, error) {
 	for i, s := range sv.segments {
 		spans[i] = s.span()
 	}
-	sv.faults = sequenceFaults(dir, spans, sv.cp, sv.cpFound, p.finishedSwaps)
+	cp := sv.cp
+	cp.recoveryPoint = sv.recoveryPoint() // as Open raises it
+	sv.faults = sequenceFaults(dir, spans, cp, sv.cpFound, p.finishedSwaps)
+	if !sv.cpFound && sv.cpErr == nil && o.RecoveryPoint > 0 && len(sv.faults[faultNoCheckpoint]) == 0 {
+		sv.faults[faultNoCheckpoint] = []fault{{at: 0, err: checkpointLostError(dir, o.RecoveryPoint)}}
+	}
 	if sv.cpErr != nil {
 		delete(sv.faults, faultNoCheckpoint) // not missing: damaged, reported as such
 	}
 	return sv, nil
+}
+
+// recoveryPoint returns the offset below which every offset was fsynced, as far as
+// the survey knows: the checkpoint's and, unless it records a clean shutdown,
+// Options.RecoveryPoint if greater (also when the checkpoint is missing or damaged:
+// Repair then still never lets the end offset go below it).
+func (sv *survey) recoveryPoint() int64 {
+	if sv.cpFound && sv.cp.cleanShutdown {
+		return sv.cp.recoveryPoint
+	}
+	return max(sv.cp.recoveryPoint, sv.p.opts.RecoveryPoint) // cp is zero unless found
 }
 
 // problems lists what is wrong, in the order of the log.

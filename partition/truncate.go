@@ -15,6 +15,12 @@ import (
 // offset, the log is emptied and restarts at the start offset. offset must lie between the start
 // offset and the written offset (ErrOffsetOutOfRange otherwise). Readers past the new
 // end get ErrOffsetOutOfRange.
+//
+// An owner that records DurableOffset outside the directory (Options.RecoveryPoint)
+// must lower its record, durably, before calling TruncateTo, to no more than the new
+// end offset (which may lie below offset: dropping the record is simplest), and
+// record nothing higher until TruncateTo returns: a recorded point above the new end
+// would make the next Open after a crash report the removed records as missing.
 func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
