@@ -2,7 +2,6 @@ package partition
 
 import (
 	"fmt"
-	"hash/crc32"
 	"math"
 	"testing"
 
@@ -57,9 +56,8 @@ func TestCleanerCheckpointVersion1Opens(t *testing.T) {
 	require.Positive(t, point)
 	require.NoError(t, p.Close())
 
-	body := fmt.Sprintf("strata-cleaner-checkpoint 1\ncleaner-point %d\n", point)
-	v1 := fmt.Sprintf("%scrc32c %08x\n", body, crc32.Checksum([]byte(body), castagnoli))
-	require.NoError(t, vfs.WriteFileAtomic(fsys, "/p/"+CleanerCheckpointFile, []byte(v1)))
+	v1 := encodeKeyValues("strata-cleaner-checkpoint", 1, "cleaner-point", fmt.Sprint(point))
+	require.NoError(t, vfs.WriteFileAtomic(fsys, "/p/"+CleanerCheckpointFile, v1))
 	p, err = Open("/p", &opts)
 	require.NoError(t, err)
 	defer p.Close()

@@ -1,23 +1,17 @@
 package partition
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
-	"fmt"
-	"hash/crc32"
-	"strconv"
-	"strings"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/keyvalue"
 	"github.com/stratalog/strata/vfs"
 )
 
-// The checkpoint files of a partition share one text format: a first line naming
-// the format and its version, one "key value" line per field, and a last line
-// "crc32c XXXXXXXX", the CRC-32C of every byte before it in lowercase hex.
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// The checkpoint files of a partition share one text format (package
+// internal/keyvalue, which a store's recovery-points.checkpoint uses too): a first
+// line naming the format and its version, one "key value" line per field, and a
+// last line "crc32c XXXXXXXX", the CRC-32C of every byte before it in lowercase hex.
 
 // maxSmallFileBytes bounds what Open reads of a checkpoint file: a damaged file
 // claiming gigabytes is corrupt, not read.
@@ -42,55 +36,12 @@ func readFileBounded(fsys vfs.FS, path string, limit int64) ([]byte, error) {
 // encodeKeyValues returns a file of format name at version, with the
 // fields in the given order (pairs of key and value) and its CRC line.
 func encodeKeyValues(name string, version int, fields ...string) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %d\n", name, version)
-	for i := 0; i+1 < len(fields); i += 2 {
-		fmt.Fprintf(&b, "%s %s\n", fields[i], fields[i+1])
-	}
-	fmt.Fprintf(&b, "crc32c %08x\n", crc32.Checksum(b.Bytes(), castagnoli))
-	return b.Bytes()
+	return keyvalue.Encode(name, version, fields...)
 }
 
 // decodeKeyValues checks data's CRC line and format line (name at a version from
 // minVersion to maxVersion) and returns its fields by key, and the version. A failed
 // check is a *CorruptError naming path.
 func decodeKeyValues(path, name string, minVersion, maxVersion int, data []byte) (map[string]string, int, error) {
-	corrupt := func(reason string) (map[string]string, int, error) {
-		return nil, 0, errs.Corruptf(path, 0, "%s: %s", name, reason)
-	}
-	body, sumLine, ok := cutLastLine(data)
-	if !ok {
-		return corrupt("no crc line")
-	}
-	var sum uint32
-	if _, err := fmt.Sscanf(sumLine, "crc32c %08x", &sum); err != nil {
-		return corrupt("bad crc line")
-	}
-	if crc32.Checksum(body, castagnoli) != sum {
-		return corrupt("crc mismatch")
-	}
-	fields := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	for sc.Scan() {
-		key, value, _ := strings.Cut(sc.Text(), " ")
-		fields[key] = value
-	}
-	version, err := strconv.Atoi(fields[name])
-	if err != nil || version < minVersion || version > maxVersion {
-		return corrupt("unknown version " + fields[name])
-	}
-	return fields, version, nil
-}
-
-// cutLastLine splits data ending in "\n" into everything up to and including the
-// second-to-last newline, and the last line without its newline.
-func cutLastLine(data []byte) (body []byte, last string, ok bool) {
-	if len(data) == 0 || data[len(data)-1] != '\n' {
-		return nil, "", false
-	}
-	i := bytes.LastIndexByte(data[:len(data)-1], '\n')
-	if i < 0 {
-		return nil, "", false
-	}
-	return data[:i+1], string(data[i+1 : len(data)-1]), true
+	return keyvalue.Decode(path, name, minVersion, maxVersion, data)
 }
