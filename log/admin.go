@@ -69,7 +69,8 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 // Order, for crash consistency (the crash-point table is in partition_dirs.go):
 //
 //  1. refuse if a directory of a new partition's name exists (ErrPartitionDirExists),
-//     and remove what earlier changes of the name left marked;
+//     remove what earlier changes of the name left marked, and rewrite
+//     recovery-points.checkpoint if it still holds a line of a new partition's name;
 //  2. make each directory under a "-create" mark, fsync the store's directory;
 //  3. write topics.json from next (the commit point);
 //  4. rename each directory to its name and open the partition.
@@ -87,6 +88,9 @@ func (s *Store) createPartitions(name string, c TopicConfig, from, to int, set, 
 	}
 	if err := s.removeMarksOf(name, from, to); err != nil {
 		return nil, fmt.Errorf("remove leftovers of an earlier change: %w", err)
+	}
+	if err := s.forgetRecoveryPoints(name, from, to); err != nil {
+		return nil, fmt.Errorf("forget the recovery points of an earlier partition of the name: %w", err)
 	}
 	id := newMarkID(name)
 	var made []string
@@ -166,10 +170,12 @@ func (s *Store) rollBack(set topicSet) error {
 //
 // Order, for crash consistency: each partition is closed and its directory renamed
 // under a "-delete" mark (the store's directory fsynced), then topics.json stops
-// listing the topic (the commit point), then the marked directories are removed. A
-// crash before the commit point leaves the topic, whose directories the next Open
-// renames back; after it, marked directories that Open removes. If a step before
-// the commit point fails, the topic is restored and reopened.
+// listing the topic (the commit point), then recovery-points.checkpoint is rewritten
+// without its partitions, then the marked directories are removed. A crash before
+// the commit point leaves the topic, whose directories the next Open renames back;
+// after it, marked directories that Open removes (and recovery points of partitions
+// topics.json does not list, which Open ignores). If a step before the commit point
+// fails, the topic is restored and reopened.
 func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -203,6 +209,7 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 		s.topics.Store(&restoredSet)
 		return fmt.Errorf("strata/log: delete topic %q: not deleted: %w", name, err)
 	}
+	forgetErr := s.forgetRecoveryPoints(name, 0, len(t.partitions))
 	s.logger.Info("deleted topic", "topic", name)
 	s.topicsChanged()
 	if c := s.currentCoordinator(); c != nil {
@@ -211,7 +218,10 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 		}
 	}
 	if err := s.removeMarksOf(name, 0, len(t.partitions)); err != nil {
-		return fmt.Errorf("strata/log: delete topic %q: deleted, but removing its files failed (Open retries): %w", name, err)
+		return fmt.Errorf("strata/log: delete topic %q: deleted, but removing its files failed (Open retries): %w", name, errors.Join(err, forgetErr))
+	}
+	if forgetErr != nil {
+		return fmt.Errorf("strata/log: delete topic %q: deleted, but its partitions' recovery points are still recorded (Open ignores them; CreateTopic of the name removes them first): %w", name, forgetErr)
 	}
 	return nil
 }

@@ -94,12 +94,22 @@
 // commit). AcksLeader reports once the records are written to the OS, with their
 // fsync running in the background; AcksNone reports at buffering (see Acks).
 //
+// Every Options.RecoveryPointInterval (1 second), and at Store.Sync and Close, the
+// store records in recovery-points.checkpoint each partition's recovery point: the
+// offset below which it was fsynced. After a power loss, records below it that are
+// missing (the newest segment cut at a batch boundary, say) take the partition
+// offline as corrupt rather than leaving it shorter; only records fsynced since the
+// last recording and cut exactly at a batch boundary cannot be told from a tail that
+// was never fsynced. Store.Sync also fsyncs what SyncPeriodic and SyncNone topics
+// hold.
+//
 // # On disk
 //
 //	dir/
-//	  .lock           held by the open Store (flock): a second Open fails with ErrLocked
-//	  topics.json     topic metadata: names, partition counts, each topic's own settings
-//	  orders-0/       partition 0 of topic "orders" (see package partition)
+//	  .lock                       held by the open Store (flock): a second Open fails with ErrLocked
+//	  topics.json                 topic metadata: names, partition counts, each topic's own settings
+//	  recovery-points.checkpoint  how far each partition was fsynced (a hint, checksummed)
+//	  orders-0/                   partition 0 of topic "orders" (see package partition)
 //	  orders-1/
 //
 // topics.json is replaced crash-atomically (temp file, fsync, rename, fsync of the
@@ -114,7 +124,11 @@
 // that topics.json does not list and strata did not mark (a user's backup-1/) is
 // left alone and logged at Warn, and CreateTopic over its name fails with
 // ErrPartitionDirExists. A directory holding partition directories but no
-// topics.json is refused rather than cleaned.
+// topics.json is refused rather than cleaned. recovery-points.checkpoint never holds
+// a point for a partition made anew: DeleteTopic rewrites it without the topic's
+// partitions, CreateTopic and AddPartitions first if one is left, and Open ignores
+// the points of partitions topics.json does not list. A damaged one is logged at
+// Error and written anew.
 //
 // # Offline partitions
 //
@@ -137,22 +151,24 @@
 //
 // # Background work
 //
-// Each Store runs one goroutine, applying retention and then compaction every
+// Each Store runs two goroutines: one applies retention and then compaction every
 // Options.RetentionCheckInterval (5 minutes; ApplyRetention and Compact do them on
-// demand; Close cancels a compaction in progress). A
+// demand; Close cancels a compaction in progress), the other records the recovery
+// points every Options.RecoveryPointInterval (1 second; Sync does it on demand). A
 // Producer runs one goroutine per partition while it has batches to write, plus its
 // linger timers; a Consumer's Poll runs one goroutine per assigned partition while it
 // waits, and stops them before it returns. Store.Close closes the store's producers
-// (flushing them) and consumers, stops the retention goroutine, closes every
-// partition and releases the lock. Every Close is idempotent.
+// (flushing them) and consumers, stops the background goroutines, closes every
+// partition, records the recovery points and releases the lock. Every Close is
+// idempotent.
 //
 // # Concurrency and ownership
 //
 // A Store and a Producer are safe for concurrent use. A Consumer is for one
 // goroutine, except Close. Topic metadata is served from an immutable snapshot
 // behind an atomic pointer, so producing and polling take no store-wide lock; topic
-// changes are serialized among themselves. Lock order: Store.adminMu, then Store.mu,
-// then a partition's locks; Producer.mu is never held while calling into a
+// changes are serialized among themselves. Lock order: Store.adminMu, then Store.mu
+// or the recovery points' lock, then a partition's locks; Producer.mu is never held while calling into a
 // partition.
 //
 // Store.Produce uses the records' bytes only while it runs. A Producer uses them

@@ -3,6 +3,8 @@ package log
 import (
 	"context"
 	"testing"
+
+	"github.com/stratalog/strata/vfs"
 )
 
 // Abandon stops g as if its process died: no commit, no leave.
@@ -29,4 +31,15 @@ func RollPartition(t testing.TB, s *Store, tp TopicPartition) {
 	if err := p.Roll(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// RecordedRecoveryPoints returns what the recovery-points file of the store in dir
+// holds, by partition directory.
+func RecordedRecoveryPoints(fsys vfs.FS, dir string) (map[string]int64, error) {
+	return readRecoveryPoints(fsys, dir)
+}
+
+// TruncatePartition truncates tp as the replica layer will (truncatePartition).
+func TruncatePartition(s *Store, tp TopicPartition, offset int64) (int64, error) {
+	return s.truncatePartition(tp, offset)
 }

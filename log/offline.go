@@ -206,5 +206,6 @@ func (s *Store) takeOfflineLocked(tp TopicPartition, p *partition.Partition, err
 	if closeErr := p.Close(); closeErr != nil {
 		s.logger.Warn("closing an offline partition failed", "topic", tp.Topic, "partition", tp.Partition, "err", closeErr)
 	}
+	s.rememberRecoveryPoint(tp, p.DurableOffset())
 	return next[tp.Topic].offline[tp.Partition]
 }

@@ -1,6 +1,7 @@
 package log
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -41,6 +42,13 @@ type Options struct {
 	// their group has no members (Kafka's offsets.retention.minutes); then they are
 	// deleted, and so is the group. Default 7 days; negative: forever.
 	OffsetsRetention time.Duration
+	// RecoveryPointInterval is how often the store records, in
+	// recovery-points.checkpoint, how far each partition was fsynced (Kafka's
+	// log.flush.offset.checkpoint.interval.ms), so that after a power loss records
+	// fsynced before the last record and missing are an error rather than a shorter
+	// log. The file is written only when a point changed. Default 1 second; at least
+	// 1 ms; negative: never in the background (Store.Sync and Close still write it).
+	RecoveryPointInterval time.Duration
 }
 
 // withDefaults returns a copy of o with defaults filled in, or a *ConfigError naming
@@ -50,7 +58,12 @@ func (o *Options) withDefaults() (Options, error) {
 	if o != nil {
 		out = *o
 	}
-	if err := checkConfig("Options", out.TopicDefaults.problems("TopicDefaults.")); err != nil {
+	problems := out.TopicDefaults.problems("TopicDefaults.")
+	if out.RecoveryPointInterval > 0 && out.RecoveryPointInterval < minRecoveryPointInterval {
+		problems = append(problems, fmt.Sprintf("RecoveryPointInterval: %v: want 0 (default %v), negative (never), or at least %v",
+			out.RecoveryPointInterval, DefaultRecoveryPointInterval, minRecoveryPointInterval))
+	}
+	if err := checkConfig("Options", problems); err != nil {
 		return Options{}, err
 	}
 	out.TopicDefaults = out.TopicDefaults.inherit(builtinDefaults)
@@ -65,6 +78,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if out.RetentionCheckInterval == 0 {
 		out.RetentionCheckInterval = DefaultRetentionCheckInterval
+	}
+	if out.RecoveryPointInterval == 0 {
+		out.RecoveryPointInterval = DefaultRecoveryPointInterval
 	}
 	if out.Partitioner == nil {
 		out.Partitioner = NewDefaultPartitioner(DefaultBatchBytes)

@@ -9,7 +9,8 @@ import (
 )
 
 // Repair repairs one partition of the store in dir, which no Store may have open:
-// see partition.Repair, which it runs with the partition's topic configuration. It is
+// see partition.Repair, which it runs with the partition's topic configuration and
+// its recorded recovery point (recovery-points.checkpoint). It is
 // the explicit repair of a partition that Open took offline; an open Store repairs
 // its partitions with Store.RepairPartition.
 func Repair(dir string, tp TopicPartition, opts *Options, repair *partition.RepairOptions) (partition.RepairReport, error) {
@@ -21,6 +22,9 @@ func Repair(dir string, tp TopicPartition, opts *Options, repair *partition.Repa
 	meta, _, err := readMetadata(s.fsys, s.dir)
 	if err != nil {
 		return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: %w", tp, err)
+	}
+	if err := s.loadRecoveryPoints(meta); err != nil {
+		s.logger.Error("recovery points unreadable: the repair covers offsets up to the partition's own recovery point only", "err", err)
 	}
 	for _, tm := range meta.Topics {
 		if tm.Name != tp.Topic {

@@ -49,9 +49,10 @@ func (r ScrubReport) Healthy() bool {
 }
 
 // Scrub checks every file of the store in dir without changing anything, like a
-// RAID scrub: topics.json and its checksum, and every batch of every segment of every
-// partition it lists (bounds, CRC-32C, offsets that follow each other), and each
-// partition's segments against its checkpoint, as Open would. Unlike Open, it
+// RAID scrub: topics.json and recovery-points.checkpoint and their checksums, and
+// every batch of every segment of every partition it lists (bounds, CRC-32C, offsets
+// that follow each other), and each partition's segments against its checkpoint and
+// recorded recovery point, as Open would. Unlike Open, it
 // recovers nothing, removes nothing and writes nothing (but the store's lock file, if
 // it is missing), so it reports even damage
 // that Open would answer by taking a partition offline. It takes the store's lock:
@@ -72,6 +73,9 @@ func Scrub(dir string, opts *Options) (ScrubReport, error) {
 	}
 	if !found {
 		return report, nil
+	}
+	if err := s.loadRecoveryPoints(meta); err != nil {
+		report.Problems = append(report.Problems, err) // Open ignores it and rewrites it
 	}
 	m, err := s.scanMarks()
 	if err != nil {

@@ -19,7 +19,8 @@ import (
 // Store is a directory of topics: what an application opens. It is safe for
 // concurrent use. See the package documentation.
 //
-// Lock order: adminMu, then mu; never a partition's locks while holding mu.
+// Lock order: adminMu, then mu or recoveryPoints; never a partition's locks while
+// holding mu.
 type Store struct {
 	dir    string
 	opts   Options
@@ -60,6 +61,16 @@ type Store struct {
 	// coordinator's replay skipped (Stats.SkippedOffsetsRecords).
 	skippedOffsetsRecords atomic.Int64
 
+	// recoveryPoints is the store's record of how far each partition was fsynced,
+	// and what recovery-points.checkpoint holds (see recovery_points.go). Lock
+	// order: adminMu, then recoveryPoints, then a partition's locks.
+	recoveryPoints struct {
+		sync.Mutex
+		hints  map[string]int64 // by partition directory: the point each partition opens with
+		onDisk map[string]int64 // what the file holds; nil: unknown or damaged (rewrite it)
+		closed bool             // Close wrote it last
+	}
+
 	stop      chan struct{} // closed by Close: background goroutines exit
 	done      sync.WaitGroup
 	closeOnce sync.Once
@@ -73,13 +84,16 @@ type Store struct {
 //
 // Open reads topics.json, finishes or undoes a change of topics that a crash
 // interrupted (see the package documentation, "On disk"), and opens every
-// partition (recovering it after a crash). It never removes a directory that
-// strata did not mark for removal. A partition that cannot be opened (corrupt, its
-// directory missing or a symlink) is offline, and Open succeeds without it (see
-// OfflinePartitions); Open fails only for the store as a whole: the lock, or a
-// topics.json that is missing from a directory holding partitions, unreadable or
-// corrupt. Invalid options are a *ConfigError naming every invalid field. An
-// empty dir is ErrInvalidArgument: it would otherwise mean the working directory.
+// partition (recovering it after a crash, checked against the recovery point
+// recorded for it in recovery-points.checkpoint: see Sync). It never removes a
+// directory that strata did not mark for removal. A partition that cannot be
+// opened (corrupt, its directory missing or a symlink) is offline, and Open
+// succeeds without it (see OfflinePartitions); Open fails only for the store as a
+// whole: the lock, or a topics.json that is missing from a directory holding
+// partitions, unreadable or corrupt (a damaged recovery-points.checkpoint is only
+// logged: it is a hint). Invalid options are a *ConfigError naming every invalid
+// field. An empty dir is ErrInvalidArgument: it would otherwise mean the working
+// directory.
 func Open(dir string, opts *Options) (*Store, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("strata/log: open: empty directory name (use \".\" for the working directory): %w", ErrInvalidArgument)
@@ -108,9 +122,16 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if err := s.openGroups(); err != nil {
 		return nil, errors.Join(fmt.Errorf("strata/log: open %s: %w", dir, err), s.closeTopics(set), s.lock.Close())
 	}
+	if err := s.recordRecoveryPoints(); err != nil {
+		s.logger.Error("recording the recovery points at open failed", "err", err)
+	}
 	if o.RetentionCheckInterval > 0 {
 		s.done.Add(1)
 		go s.retentionLoop(o.RetentionCheckInterval)
+	}
+	if o.RecoveryPointInterval > 0 {
+		s.done.Add(1)
+		go s.recoveryPointLoop(o.RecoveryPointInterval)
 	}
 	return s, nil
 }
@@ -123,6 +144,9 @@ func (s *Store) load() (topicSet, error) {
 	meta, found, err := readMetadata(s.fsys, s.dir)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.loadRecoveryPoints(meta); err != nil {
+		s.logger.Error("recovery points unreadable: after a power loss, recovery checks the newest segments only against their partitions' own checkpoints", "err", err)
 	}
 	names, err := s.fsys.ReadDir(s.dir)
 	if err != nil {
@@ -173,14 +197,21 @@ func (s *Store) load() (topicSet, error) {
 	return set, nil
 }
 
-// removeMetadataTemp removes topics.json.tmp, the temporary file of a replacement
-// of topics.json that a crash interrupted.
+// removeMetadataTemp removes topics.json.tmp and recovery-points.checkpoint.tmp,
+// the temporary files of replacements that a crash interrupted.
 func (s *Store) removeMetadataTemp(names []string) error {
-	if !slices.Contains(names, metadataFileName+".tmp") {
-		return nil
+	removed := false
+	for _, name := range []string{metadataFileName + ".tmp", recoveryPointsFileName + ".tmp"} {
+		if !slices.Contains(names, name) {
+			continue
+		}
+		if err := s.fsys.Remove(filepath.Join(s.dir, name)); err != nil {
+			return err
+		}
+		removed = true
 	}
-	if err := s.fsys.Remove(filepath.Join(s.dir, metadataFileName+".tmp")); err != nil {
-		return err
+	if !removed {
+		return nil
 	}
 	return s.fsys.SyncDir(s.dir)
 }
@@ -291,9 +322,9 @@ func (s *Store) reopened(tp TopicPartition, incarnation uint64, p *partition.Par
 }
 
 // Close closes the store: it closes every Producer (flushing what they hold) and
-// Consumer made from it, stops background retention, closes every partition (which
-// fsyncs it and records a clean shutdown) and releases the directory's lock. Close is
-// idempotent; after it every call returns ErrClosed.
+// Consumer made from it, stops the background work, closes every partition (which
+// fsyncs it and records a clean shutdown), records the recovery points and releases
+// the directory's lock. Close is idempotent; after it every call returns ErrClosed.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.close() })
 	return s.closeErr
@@ -318,6 +349,9 @@ func (s *Store) close() error {
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
 	err = errors.Join(err, s.closeTopics(*s.topics.Load()))
+	// Closed cleanly, each partition's checkpoint records its end: the file is
+	// brought up to date all the same, so that the next Open writes nothing.
+	err = errors.Join(err, s.closeRecoveryPoints())
 	if lockErr := s.lock.Close(); lockErr != nil {
 		err = errors.Join(err, fmt.Errorf("strata/log: release lock: %w", lockErr))
 	}

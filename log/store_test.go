@@ -115,7 +115,7 @@ func TestRestartPersistence(t *testing.T) {
 // named like partitions but unlisted and unmarked (a user's backup-1/, a partition
 // beyond the count, a topic lost from the metadata) stay, logged at Warn; a listed
 // partition whose directory is missing is offline, not silently made again empty;
-// only strata's own temporary file goes. CreateTopic over such a name is refused.
+// only strata's own temporary files go. CreateTopic over such a name is refused.
 func TestOpenLeavesUnmarkedDirectories(t *testing.T) {
 	fsys := vfs.NewMem()
 	s, err := log.Open("/data", &log.Options{FS: fsys})
@@ -133,12 +133,13 @@ func TestOpenLeavesUnmarkedDirectories(t *testing.T) {
 	require.NoError(t, fsys.MkdirAll("/data/notes", 0o755))
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/README-1", []byte("a file, not a directory")))
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json.tmp", []byte("{half")))
+	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/recovery-points.checkpoint.tmp", []byte("strata-recovery")))
 
 	var logs logBuffer
 	s = openStore(t, fsys, &log.Options{Logger: logs.logger()})
 	entries, err := fsys.ReadDir("/data")
 	require.NoError(t, err)
-	require.Equal(t, []string{".lock", "README-1", "backup-1", "ghost-0", "kept-0", "kept-2", "notes", "topics.json"}, entries)
+	require.Equal(t, []string{".lock", "README-1", "backup-1", "ghost-0", "kept-0", "kept-2", "notes", "recovery-points.checkpoint", "topics.json"}, entries)
 	for _, name := range []string{"backup-1", "ghost-0", "kept-2"} {
 		require.Contains(t, logs.String(), "level=WARN msg=\"leaving alone a directory named like a partition that topics.json does not list\" path=/data/"+name)
 	}

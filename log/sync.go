@@ -1,6 +1,8 @@
 package log
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -95,4 +97,37 @@ func (p SyncPolicy) partitionPolicy() partition.SyncPolicy {
 		mode = partition.SyncNone
 	}
 	return partition.SyncPolicy{Mode: mode, EveryRecords: p.EveryRecords, Interval: p.Interval}
+}
+
+// Sync fsyncs every online partition (what SyncPeriodic and SyncNone topics hold
+// unsynced; under SyncEveryAppend, appends in flight) and then records in
+// recovery-points.checkpoint how far each one is durable, as the store does every
+// Options.RecoveryPointInterval. Once it returns, a power loss costs no record
+// produced before it was called, and the next Open reports any of them missing as
+// a corruption (the partition goes offline) rather than a shorter log. It returns
+// the errors of the partitions that failed, each naming its partition, and the
+// file's; if ctx ends it stops, returning ctx.Err().
+func (s *Store) Sync(ctx context.Context) error {
+	set, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	var errList []error
+	for _, name := range set.sortedNames(true) {
+		for i, p := range set[name].partitions {
+			if p == nil {
+				continue // offline
+			}
+			if err := ctx.Err(); err != nil {
+				return errors.Join(append(errList, err)...)
+			}
+			if err := p.Sync(ctx); err != nil {
+				err = s.partitionError("sync", TopicPartition{Topic: name, Partition: int32(i)}, p, err)
+				if !errors.Is(err, ErrUnknownTopic) { // deleted meanwhile: nothing to sync
+					errList = append(errList, err)
+				}
+			}
+		}
+	}
+	return errors.Join(append(errList, s.recordRecoveryPoints())...)
 }

@@ -121,6 +121,7 @@ func (s *Store) partitionOptions(c TopicConfig, tp TopicPartition) *partition.Op
 		Logger:                 s.logger.With("topic", tp.Topic), // the partition adds its directory
 		FS:                     s.fsys,
 		Hooks:                  s.partitionHooks(tp),
+		RecoveryPoint:          s.recoveryPointHint(tp),
 	}
 }
 
