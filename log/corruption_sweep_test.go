@@ -181,6 +181,9 @@ func runCase(images *sweepImages, seed int64) sweepResult {
 	r := sweepResult{seed: seed, damage: damage{class: class.name, clean: seed%2 == 0}}
 	fsys := images.image(r.damage.clean)
 	d := &damager{fsys: fsys, rng: rand.New(rand.NewPCG(uint64(seed), 0x5eed)), files: scanStore(fsys)}
+	if !r.damage.clean {
+		d.recoveryPoints = images.recoveryPoints
+	}
 	if !class.apply(d, &r.damage) {
 		r.verdict = verdict{outcome: panicked, detail: "the store has nothing this class can damage: the sweep's store is wrong"}
 		return r

@@ -1,6 +1,7 @@
 package log_test
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"path"
@@ -25,6 +26,9 @@ type damage struct {
 	newestSegment bool   // it is (a file of) the partition's newest segment
 	lastBatch     bool   // it lies in the last batch of the partition's newest segment
 	foreignCopy   bool   // a copy of another partition's segment
+	// For a cut .log: the first offset cut away, and the partition's point in
+	// recovery-points.checkpoint (0: none; every offset below it was fsynced).
+	cutFrom, recoveryPoint int64
 }
 
 func (d damage) String() string {
@@ -52,6 +56,9 @@ type damager struct {
 	fsys  vfs.FS
 	rng   *rand.Rand
 	files []storeFile // the store's files before the damage
+	// recoveryPoints is what the store's recovery-points file recorded (after a
+	// power loss), by partition directory.
+	recoveryPoints map[string]int64
 }
 
 // damageClass is a kind of damage. apply does it at a random place and describes
@@ -75,6 +82,7 @@ var damageClasses = []damageClass{
 	{"flip partition.checkpoint", func(d *damager, out *damage) bool { return d.flipFile(out, filePartitionCheckpoint) }},
 	{"flip cleaner.checkpoint", func(d *damager, out *damage) bool { return d.flipFile(out, fileCleanerCheckpoint) }},
 	{"flip topics.json", func(d *damager, out *damage) bool { return d.flipFile(out, fileTopics) }},
+	{"flip recovery-points", func(d *damager, out *damage) bool { return d.flipFile(out, fileRecoveryPoints) }},
 	{"cut log at batch", func(d *damager, out *damage) bool { return d.cutLog(out, true) }},
 	{"cut log mid-batch", func(d *damager, out *damage) bool { return d.cutLog(out, false) }},
 	{"cut other file", (*damager).cutOther},
@@ -154,10 +162,14 @@ func (d *damager) cutLog(out *damage, atBatch bool) bool {
 	if !atBatch {
 		size += 1 + d.rng.Int64N(starts[i+1]-starts[i]-1)
 	}
+	data := readStoreFile(d.fsys, f.path)
 	d.truncate(f.path, size)
 	out.locate(f)
 	out.lastBatch = f.newest
-	out.detail = fmt.Sprintf("cut to %d bytes: batch %d of %d (at %d) on are gone", size, i, len(starts)-1, starts[i])
+	out.cutFrom = int64(binary.BigEndian.Uint64(data[starts[i]:])) // the batch's baseOffset
+	out.recoveryPoint = d.recoveryPoints[f.partition]
+	out.detail = fmt.Sprintf("cut to %d bytes: batch %d of %d (at %d) on are gone: offsets %d on (recorded recovery point %d)",
+		size, i, len(starts)-1, starts[i], out.cutFrom, out.recoveryPoint)
 	return true
 }
 
@@ -167,7 +179,7 @@ func (d *damager) truncate(name string, size int64) {
 
 // cutOther truncates a file that is not a .log: an index, a checkpoint, topics.json.
 func (d *damager) cutOther(out *damage) bool {
-	f := pick(d.rng, filesOf(d.fsys, d.files, "", true, fileIndex, fileTimeIndex, filePartitionCheckpoint, fileCleanerCheckpoint, fileTopics))
+	f := pick(d.rng, filesOf(d.fsys, d.files, "", true, fileIndex, fileTimeIndex, filePartitionCheckpoint, fileCleanerCheckpoint, fileTopics, fileRecoveryPoints))
 	size := d.rng.Int64N(int64(len(readStoreFile(d.fsys, f.path))))
 	d.truncate(f.path, size)
 	out.locate(f)

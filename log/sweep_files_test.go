@@ -31,6 +31,7 @@ const (
 	filePartitionCheckpoint = "partition.checkpoint"
 	fileCleanerCheckpoint   = "cleaner.checkpoint"
 	fileTopics              = "topics.json"
+	fileRecoveryPoints      = "recovery-points.checkpoint"
 )
 
 // scanStore lists the files of the store in fsys, sorted by path.
@@ -39,8 +40,8 @@ func scanStore(fsys vfs.FS) []storeFile {
 	names, _ := fsys.ReadDir(sweepDir)
 	for _, name := range names {
 		full := path.Join(sweepDir, name)
-		if name == fileTopics {
-			files = append(files, storeFile{path: full, kind: fileTopics})
+		if name == fileTopics || name == fileRecoveryPoints {
+			files = append(files, storeFile{path: full, kind: name})
 		}
 		info, err := fsys.Stat(full)
 		if err != nil || !info.IsDir() {

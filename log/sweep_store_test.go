@@ -26,8 +26,11 @@ import (
 //	life 1: orders (3 partitions), users (2, compacted), events (1, zstd);
 //	        produce, roll and compact users and __consumer_offsets, commit offsets
 //	        of two groups several times; close.
-//	life 2: produce to orders-0, orders-1, users-0, commit again; then either
-//	        close (the clean image) or lose power (the unclean image).
+//	life 2: produce to orders-0, orders-1, users-0, commit again; Store.Sync (the
+//	        recovery points are recorded, as the store does every second); produce
+//	        a few more records to orders-0 (fsynced, above the recorded point: the
+//	        window the file cannot cover); then either close (the clean image) or
+//	        lose power (the unclean image).
 //
 // Segments are small (16 KiB for orders, 1 KiB for the others), so each partition
 // has sealed segments and an active one, and some records of orders are over a KiB,
@@ -41,7 +44,8 @@ const sweepDir = "/data"
 var sweepClock = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // sweepOptions are the options of every store of the sweep: no background
-// retention or compaction, offsets kept forever.
+// retention, compaction or recording of recovery points (Store.Sync records them,
+// at a fixed point), offsets kept forever.
 func sweepOptions(fsys vfs.FS, logger *slog.Logger) *log.Options {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -51,6 +55,7 @@ func sweepOptions(fsys vfs.FS, logger *slog.Logger) *log.Options {
 		Logger:                 logger,
 		Now:                    func() time.Time { return sweepClock },
 		RetentionCheckInterval: -1,
+		RecoveryPointInterval:  -1,
 		OffsetsRetention:       -1,
 	}
 }
@@ -119,6 +124,9 @@ func (a *acknowledgements) below(tp log.TopicPartition, offset int64) *acknowled
 type sweepImages struct {
 	clean, unclean *vfs.CrashableFS
 	acked          *acknowledgements
+	// recoveryPoints is what the unclean image's recovery-points.checkpoint holds,
+	// by partition directory.
+	recoveryPoints map[string]int64
 }
 
 // image returns a private copy of the clean or unclean store, to damage.
@@ -188,9 +196,17 @@ func buildSweepStore(t testing.TB) *sweepImages {
 		b.produce(users[0], 1+b.rng.IntN(3))
 	}
 	b.commit("billing", orders[0], orders[1])
+	// A power loss more than RecoveryPointInterval after these records: the
+	// recovery points cover them. Then a few records the file does not cover.
+	require.NoError(t, b.store.Sync(b.ctx))
+	b.produce(orders[0], 2)
+	b.produce(orders[0], 3)
 	unclean := fsys.Crash(vfs.DropUnsynced, 0) // the power goes while the store is open
 	require.NoError(t, b.store.Close())
-	return &sweepImages{clean: fsys.Crash(vfs.DropUnsynced, 0), unclean: unclean, acked: b.acked}
+	recorded, err := log.RecordedRecoveryPoints(unclean, sweepDir)
+	require.NoError(t, err)
+	require.Less(t, recorded[orders[0].String()], b.acked.end(orders[0]), "records above the recorded point")
+	return &sweepImages{clean: fsys.Crash(vfs.DropUnsynced, 0), unclean: unclean, acked: b.acked, recoveryPoints: recorded}
 }
 
 func (b *sweepBuilder) open(fsys vfs.FS) {
