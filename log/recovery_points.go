@@ -31,7 +31,7 @@ import (
 //	strata-recovery-points 1
 //	orders-0 368769
 //	orders-1 1200
-//	crc32c 5e1f0a3b
+//	crc32c 5fc5cc32
 //
 // One line per partition directory, sorted by name: every offset of the partition
 // below the number was fsynced when the file was written. Partitions at 0 are left

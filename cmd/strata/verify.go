@@ -11,9 +11,11 @@ import (
 )
 
 const verifyAbout = `Checks every file of the store without changing it, like a scrub: topics.json
-and its checksum, and every batch of every segment of every partition (lengths,
-CRC-32C, offsets that follow each other), and each partition's segments against
-its checkpoint. Unlike opening the store, it recovers, removes and writes nothing.
+and recovery-points.checkpoint and their checksums, and every batch of every
+segment of every partition (lengths, CRC-32C, offsets that follow each other), and
+each partition's segments against its checkpoint and the point below which the
+store recorded it as fsynced. Unlike opening the store, it recovers, removes and
+writes nothing.
 It needs the directory to itself (an application holding it must stop first).
 
 One line per partition: "ok", or each problem with its file and byte position.
