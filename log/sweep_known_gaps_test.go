@@ -15,15 +15,16 @@ type knownGap struct {
 
 var knownGaps = []knownGap{
 	{
-		// A documented limit (README, "Durability"; FORMAT.md, "What strata cannot
-		// tell"): after a power loss, the newest segment of a partition cut exactly
-		// at a batch boundary at or above the point recovery-points.checkpoint
-		// recorded reads as a shorter log with no error. Those records were fsynced
-		// in the last RecoveryPointInterval before the crash (the sweep's store
-		// produces a few to orders-0 after its Store.Sync), and nothing on disk tells
-		// their cut from a tail that was never fsynced: closing it costs a second
-		// fsync per group commit (a recovery point written with each). Cuts below the
-		// recorded point are detected (the partition goes offline).
+		// A documented limit (README, "Durability, precisely"; FORMAT.md, "What
+		// strata cannot tell"): after a power loss, the newest segment of a partition
+		// cut exactly at a batch boundary at or above the point
+		// recovery-points.checkpoint recorded reads as a shorter log with no error.
+		// Those records were fsynced in the last RecoveryPointInterval before the
+		// crash (the sweep's store produces a few to orders-0 after its Store.Sync),
+		// and nothing on disk tells their cut from a tail that was never fsynced:
+		// closing it costs a second fsync per group commit (a recovery point written
+		// with each). Cuts below the recorded point are detected (the partition goes
+		// offline).
 		name: "unclean: the newest segment cut at a batch boundary above the recorded recovery point",
 		matches: func(d damage) bool {
 			return !d.clean && d.newestSegment && d.class == "cut log at batch" && d.cutFrom >= d.recoveryPoint
