@@ -44,10 +44,11 @@ type Options struct {
 	OffsetsRetention time.Duration
 	// RecoveryPointInterval is how often the store records, in
 	// recovery-points.checkpoint, how far each partition was fsynced (Kafka's
-	// log.flush.offset.checkpoint.interval.ms), so that after a power loss records
-	// fsynced before the last record and missing are an error rather than a shorter
-	// log. The file is written only when a point changed. Default 1 second; at least
-	// 1 ms; negative: never in the background (Store.Sync and Close still write it).
+	// log.flush.offset.checkpoint.interval.ms), so that after a power loss the
+	// records fsynced before the last recording that are missing are an error rather
+	// than a shorter log. The file is written only when a point changed. Default 1
+	// second; at least 1 ms; negative: never in the background (Store.Sync and Close
+	// still write it).
 	RecoveryPointInterval time.Duration
 }
 

@@ -52,10 +52,10 @@ func (r ScrubReport) Healthy() bool {
 // RAID scrub: topics.json and recovery-points.checkpoint and their checksums, and
 // every batch of every segment of every partition it lists (bounds, CRC-32C, offsets
 // that follow each other), and each partition's segments against its checkpoint and
-// recorded recovery point, as Open would. Unlike Open, it
-// recovers nothing, removes nothing and writes nothing (but the store's lock file, if
-// it is missing), so it reports even damage
-// that Open would answer by taking a partition offline. It takes the store's lock:
+// recorded recovery point, as Open would. Unlike Open, it recovers nothing, removes
+// nothing and writes nothing (but the store's lock file, if it is missing), so it
+// reports even damage that Open would answer by taking a partition offline (or, for
+// a damaged recovery-points.checkpoint, by writing it anew). It takes the store's lock:
 // ErrLocked while a Store has dir open (an open Store checks itself with
 // Store.Verify). It returns an error only when the store cannot be scrubbed at all;
 // what is wrong inside it is in the report.

@@ -103,8 +103,9 @@ func (p SyncPolicy) partitionPolicy() partition.SyncPolicy {
 // unsynced; under SyncEveryAppend, appends in flight) and then records in
 // recovery-points.checkpoint how far each one is durable, as the store does every
 // Options.RecoveryPointInterval. Once it returns, a power loss costs no record
-// produced before it was called, and the next Open reports any of them missing as
-// a corruption (the partition goes offline) rather than a shorter log. It returns
+// appended to a partition before it was called (records still in a Producer's
+// buffer are not), and the next Open reports any of them missing as a corruption
+// (the partition goes offline) rather than a shorter log. It returns
 // the errors of the partitions that failed, each naming its partition, and the
 // file's; if ctx ends it stops, returning ctx.Err().
 func (s *Store) Sync(ctx context.Context) error {
