@@ -58,6 +58,20 @@ func cutNewestLog(t *testing.T, fsys vfs.FS, dir string) int64 {
 	return segmentEnd(data[:last], 0)
 }
 
+// requireIntactAfterPowerLoss loses the power under s (what it did not fsync is
+// gone), closes it, and opens what is left: no partition may be offline, and
+// partition 0 of topic must end at end.
+func requireIntactAfterPowerLoss(t *testing.T, fsys *vfs.CrashableFS, s *log.Store, topic string, end int64, what ...any) {
+	t.Helper()
+	image := fsys.Crash(vfs.DropUnsynced, 0)
+	require.NoError(t, s.Close(), what...)
+	s, err := log.Open("/data", manualRecoveryPoints(image))
+	require.NoError(t, err, what...)
+	defer s.Close()
+	require.Empty(t, s.OfflinePartitions(), what...)
+	require.Equal(t, end, describe(t, s, topic).Partitions[0].EndOffset, what...)
+}
+
 // TestRecoveryPointsDetectCutNewestSegment: records produced and recorded by
 // Store.Sync, then a power loss, then the newest segment cut exactly at a batch
 // boundary: the partition is offline, naming the missing offsets, rather than open
@@ -190,14 +204,7 @@ func TestRecoveryPointsDeletedTopicMadeAgain(t *testing.T) {
 			produce(t, s, "orders", 0, 2)
 			want = 2
 		}
-		image := after.Crash(vfs.DropUnsynced, 0) // the power goes
-		require.NoError(t, s.Close())
-
-		s, err = log.Open("/data", manualRecoveryPoints(image))
-		require.NoError(t, err)
-		require.Empty(t, s.OfflinePartitions(), "stop after %d", limit)
-		require.Equal(t, want, describe(t, s, "orders").Partitions[0].EndOffset, "stop after %d", limit)
-		require.NoError(t, s.Close())
+		requireIntactAfterPowerLoss(t, after, s, "orders", want, "stop after %d", limit)
 		if finished {
 			t.Logf("%d crash points", limit+1)
 			return
@@ -228,14 +235,7 @@ func TestRecoveryPointsRewriteFailsAtDelete(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, recorded, "orders-0")
 	produce(t, s, "orders", 0, 2)
-	image := base.Crash(vfs.DropUnsynced, 0)
-	require.NoError(t, s.Close())
-
-	s, err = log.Open("/data", manualRecoveryPoints(image))
-	require.NoError(t, err)
-	defer s.Close()
-	require.Empty(t, s.OfflinePartitions())
-	require.Equal(t, int64(2), describe(t, s, "orders").Partitions[0].EndOffset)
+	requireIntactAfterPowerLoss(t, base, s, "orders", 2)
 }
 
 // TestRecoveryPointsUnlistedIgnored: points of partitions topics.json does not list
@@ -325,14 +325,7 @@ func TestRecoveryPointsTruncation(t *testing.T) {
 	recorded, err := log.RecordedRecoveryPoints(fsys, "/data")
 	require.NoError(t, err)
 	require.Equal(t, int64(4), recorded["orders-0"])
-	image := fsys.Crash(vfs.DropUnsynced, 0)
-	require.NoError(t, s.Close())
-
-	s, err = log.Open("/data", manualRecoveryPoints(image))
-	require.NoError(t, err)
-	defer s.Close()
-	require.Empty(t, s.OfflinePartitions())
-	require.Equal(t, int64(4), describe(t, s, "orders").Partitions[0].EndOffset)
+	requireIntactAfterPowerLoss(t, fsys, s, "orders", 4)
 }
 
 func TestRecoveryPointIntervalOption(t *testing.T) {
