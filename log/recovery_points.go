@@ -191,6 +191,11 @@ func (s *Store) recordRecoveryPointsLocked(lower map[string]int64) error {
 		return nil
 	}
 	if err := vfs.WriteFileAtomic(s.fsys, filepath.Join(s.dir, recoveryPointsFileName), encodeRecoveryPoints(points)); err != nil {
+		// The file may be the old one or the new one (renamed into place, the
+		// directory not fsynced, which a later fsync of the directory makes
+		// durable): unknown, so that the next write, and forgetRecoveryPoints,
+		// happen whatever it holds.
+		rp.onDisk = nil
 		return fmt.Errorf("strata/log: record recovery points: %w", err)
 	}
 	rp.onDisk = points
@@ -208,7 +213,8 @@ func (s *Store) closeRecoveryPoints() error {
 }
 
 // forgetRecoveryPoints forgets the points of partitions [from, to) of topic and, if
-// the file holds a line for one of them, rewrites it without, durably: before their
+// the file holds a line for one of them, or what it holds is unknown (unreadable at
+// Open, or a write failed, maybe after its rename), rewrites it without, durably: before their
 // directories are made anew (CreateTopic, AddPartitions) and after a DeleteTopic
 // committed, so that no partition inherits a point of an earlier one of its name.
 // The caller holds adminMu, and the partitions are in no published topic set.
@@ -216,7 +222,7 @@ func (s *Store) forgetRecoveryPoints(topic string, from, to int) error {
 	rp := &s.recoveryPoints
 	rp.Lock()
 	defer rp.Unlock()
-	stale := false
+	stale := rp.onDisk == nil // unknown: unreadable at Open, or a write failed
 	for i := from; i < to; i++ {
 		name := partitionDirName(topic, i)
 		delete(rp.hints, name)
@@ -224,7 +230,7 @@ func (s *Store) forgetRecoveryPoints(topic string, from, to int) error {
 		stale = stale || recorded
 	}
 	if !stale {
-		return nil // a file that could not be read is ignored by Open: it holds none
+		return nil
 	}
 	return s.recordRecoveryPointsLocked(nil)
 }
