@@ -130,12 +130,18 @@ func (s *Store) loadRecoveryPoints(meta metadataFile) error {
 	rp.Lock()
 	defer rp.Unlock()
 	points, err := readRecoveryPoints(s.fsys, s.dir)
-	rp.onDisk, rp.hints = points, map[string]int64{} // nil onDisk: rewrite it
+	rp.onDisk, rp.hints = nil, map[TopicPartition]int64{} // nil onDisk: rewrite it
+	if err == nil {
+		rp.onDisk = make(map[TopicPartition]int64, len(points))
+		for name, point := range points {
+			topic, partition, _ := parsePartitionDirName(name) // checked by decodeRecoveryPoints
+			rp.onDisk[TopicPartition{Topic: topic, Partition: int32(partition)}] = point
+		}
+	}
 	for _, t := range meta.Topics {
 		for i := range t.Partitions {
-			name := partitionDirName(t.Name, i)
-			if point, ok := points[name]; ok {
-				rp.hints[name] = point
+			if point, ok := points[partitionDirName(t.Name, i)]; ok {
+				rp.hints[TopicPartition{Topic: t.Name, Partition: int32(i)}] = point
 			}
 		}
 	}
@@ -150,7 +156,7 @@ func (s *Store) loadRecoveryPoints(meta metadataFile) error {
 func (s *Store) recoveryPointHint(tp TopicPartition) int64 {
 	s.recoveryPoints.Lock()
 	defer s.recoveryPoints.Unlock()
-	return s.recoveryPoints.hints[partitionDirName(tp.Topic, int(tp.Partition))]
+	return s.recoveryPoints.hints[tp]
 }
 
 // recordRecoveryPoints rewrites the store's recovery-points file if a point
@@ -165,32 +171,50 @@ func (s *Store) recordRecoveryPoints() error {
 // recordRecoveryPointsLocked is recordRecoveryPoints for a caller holding
 // recoveryPoints; lower gives the points of partitions to record lower than their
 // DurableOffset (see truncatePartition).
-func (s *Store) recordRecoveryPointsLocked(lower map[string]int64) error {
+//
+// It runs every RecoveryPointInterval over every partition: when no point changed
+// it allocates nothing (a first pass compares, by TopicPartition, without making a
+// directory name), and only a write builds the file's lines.
+func (s *Store) recordRecoveryPointsLocked(lower map[TopicPartition]int64) error {
 	rp := &s.recoveryPoints
 	if rp.closed {
 		return ErrClosed // the store's lock may be another's by now
 	}
-	points := map[string]int64{}
-	for _, t := range *s.topics.Load() {
+	set := *s.topics.Load()
+	changed, recorded := rp.onDisk == nil, 0
+	for _, t := range set {
 		for i, p := range t.partitions {
-			name := partitionDirName(t.name, i)
-			point := rp.hints[name] // offline: what was recorded
+			tp := TopicPartition{Topic: t.name, Partition: int32(i)}
+			point, known := rp.hints[tp] // offline: what was recorded
 			if p != nil {
-				point = p.DurableOffset()
-				if low, ok := lower[name]; ok {
-					point = min(point, low)
+				durable := p.DurableOffset()
+				if low, ok := lower[tp]; ok {
+					durable = min(durable, low)
 				}
-				rp.hints[name] = point
+				if !known || durable != point {
+					point = durable
+					rp.hints[tp] = point
+				}
 			}
 			if point > 0 {
-				points[name] = point
+				recorded++
+				changed = changed || rp.onDisk[tp] != point
 			}
 		}
 	}
-	if rp.onDisk != nil && maps.Equal(points, rp.onDisk) {
-		return nil
+	if !changed && recorded == len(rp.onDisk) {
+		return nil // every point on disk is one of the partitions' and equal
 	}
-	if err := vfs.WriteFileAtomic(s.fsys, filepath.Join(s.dir, recoveryPointsFileName), encodeRecoveryPoints(points)); err != nil {
+	points, lines := make(map[TopicPartition]int64, recorded), make(map[string]int64, recorded)
+	for _, t := range set {
+		for i := range t.partitions {
+			tp := TopicPartition{Topic: t.name, Partition: int32(i)}
+			if point := rp.hints[tp]; point > 0 {
+				points[tp], lines[partitionDirName(t.name, i)] = point, point
+			}
+		}
+	}
+	if err := vfs.WriteFileAtomic(s.fsys, filepath.Join(s.dir, recoveryPointsFileName), encodeRecoveryPoints(lines)); err != nil {
 		// The file may be the old one or the new one (renamed into place, the
 		// directory not fsynced, which a later fsync of the directory makes
 		// durable): unknown, so that the next write, and forgetRecoveryPoints,
@@ -224,9 +248,9 @@ func (s *Store) forgetRecoveryPoints(topic string, from, to int) error {
 	defer rp.Unlock()
 	stale := rp.onDisk == nil // unknown: unreadable at Open, or a write failed
 	for i := from; i < to; i++ {
-		name := partitionDirName(topic, i)
-		delete(rp.hints, name)
-		_, recorded := rp.onDisk[name]
+		tp := TopicPartition{Topic: topic, Partition: int32(i)}
+		delete(rp.hints, tp)
+		_, recorded := rp.onDisk[tp]
 		stale = stale || recorded
 	}
 	if !stale {
@@ -240,7 +264,7 @@ func (s *Store) forgetRecoveryPoints(topic string, from, to int) error {
 func (s *Store) rememberRecoveryPoint(tp TopicPartition, point int64) {
 	s.recoveryPoints.Lock()
 	defer s.recoveryPoints.Unlock()
-	s.recoveryPoints.hints[partitionDirName(tp.Topic, int(tp.Partition))] = point
+	s.recoveryPoints.hints[tp] = point
 }
 
 // truncatePartition truncates tp (partition.TruncateTo) as a store must: its
@@ -257,7 +281,7 @@ func (s *Store) truncatePartition(tp TopicPartition, offset int64) (int64, error
 	rp.Lock()
 	defer rp.Unlock()
 	// The batch holding offset goes whole: the new end is at least the start offset.
-	lowest := map[string]int64{partitionDirName(tp.Topic, int(tp.Partition)): p.StartOffset()}
+	lowest := map[TopicPartition]int64{tp: p.StartOffset()}
 	if err := s.recordRecoveryPointsLocked(lowest); err != nil {
 		return 0, err
 	}
