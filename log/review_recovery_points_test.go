@@ -5,6 +5,7 @@ package log_test
 
 import (
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -99,4 +100,32 @@ func TestReviewRecoveryPointsDiskFull(t *testing.T) {
 		err = s.Close()
 		require.ErrorIs(t, err, syscall.ENOSPC, "Close fails for the hint alone")
 	})
+}
+
+// TestReviewRecoveryPointsCleanReopenWritesNothing: after a clean Close, an Open
+// (of every partition, clean) and a Close write no recovery-points file: Close left
+// it up to date.
+func TestReviewRecoveryPointsCleanReopenWritesNothing(t *testing.T) {
+	var writes atomic.Int64
+	fsys := vfs.NewFaulty(vfs.NewMem(), func(op vfs.Op, name string) *vfs.Fault {
+		if op == vfs.OpOpen && strings.Contains(name, "recovery-points.checkpoint.tmp") {
+			writes.Add(1)
+		}
+		return nil
+	})
+	s, err := log.Open("/data", &log.Options{FS: fsys, RetentionCheckInterval: -1})
+	require.NoError(t, err)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 3, Sync: log.SyncPolicy{Mode: log.SyncNone}})
+	for p := range int32(3) {
+		produce(t, s, "orders", p, 2+int(p))
+	}
+	require.NoError(t, s.Close())
+	before := writes.Load()
+	s, err = log.Open("/data", &log.Options{FS: fsys, RetentionCheckInterval: -1})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.Equal(t, before, writes.Load())
+	recorded, err := log.RecordedRecoveryPoints(fsys, "/data")
+	require.NoError(t, err)
+	require.Equal(t, map[string]int64{"orders-0": 2, "orders-1": 3, "orders-2": 4}, recorded)
 }
