@@ -61,7 +61,11 @@ func (s *Store) OfflinePartitions() []*PartitionOfflineError {
 }
 
 // ReopenPartition opens an offline partition again, after its files were repaired
-// or restored: on success it is online and served from then on. A partition that
+// or restored: on success it is online and served from then on. Files restored
+// from a backup older than what the partition had fsynced (its recovery point, also
+// kept in the store's recovery-points.checkpoint) stay offline: the records since
+// are missing, and only RepairPartition, which reports them as lost, brings it
+// back. A partition that
 // is online is left alone (nil); one that still fails stays offline, with the new
 // cause, which ReopenPartition returns. Unknown topics and partitions are
 // ErrUnknownTopic and ErrUnknownPartition.

@@ -72,9 +72,8 @@ func TestReviewRecoveryPointsUnreadableAtOpenThenDeleteAndCreate(t *testing.T) {
 
 // TestReviewRecoveryPointsDiskFull: while the file cannot be written, the store's
 // goroutine logs it once (not every second), and once again when it works again;
-// producing is unaffected. Close reports the failure, although every partition
-// closed cleanly and so no Open will use the file (a false alarm about durability,
-// reported by the review as a question of API).
+// producing is unaffected. Close does not fail for it when every partition closed
+// cleanly (no Open will use the file): it logs it.
 func TestReviewRecoveryPointsDiskFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var faults vfs.Switch
@@ -97,8 +96,8 @@ func TestReviewRecoveryPointsDiskFull(t *testing.T) {
 
 		faults.Set(vfs.Match("recovery-points", vfs.FailOp(vfs.OpWrite, syscall.ENOSPC)))
 		produce(t, s, "orders", 0, 1)
-		err = s.Close()
-		require.ErrorIs(t, err, syscall.ENOSPC, "Close fails for the hint alone")
+		require.NoError(t, s.Close(), "Close does not fail for the hint alone")
+		require.Contains(t, logs.String(), "recording the recovery points at close failed")
 	})
 }
 

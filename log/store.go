@@ -348,10 +348,19 @@ func (s *Store) close() error {
 	s.done.Wait()
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
-	err = errors.Join(err, s.closeTopics(*s.topics.Load()))
+	topicsErr := s.closeTopics(*s.topics.Load())
+	err = errors.Join(err, topicsErr)
 	// Closed cleanly, each partition's checkpoint records its end: the file is
-	// brought up to date all the same, so that the next Open writes nothing.
-	err = errors.Join(err, s.closeRecoveryPoints())
+	// brought up to date all the same, so that the next Open writes nothing. When
+	// every partition closed cleanly, no Open consults it, so failing to write it
+	// (a full disk) is logged, not an error of Close.
+	if rpErr := s.closeRecoveryPoints(); rpErr != nil {
+		if topicsErr != nil {
+			err = errors.Join(err, rpErr)
+		} else {
+			s.logger.Warn("recording the recovery points at close failed; every partition closed cleanly, so nothing needs them", "err", rpErr)
+		}
+	}
 	if lockErr := s.lock.Close(); lockErr != nil {
 		err = errors.Join(err, fmt.Errorf("strata/log: release lock: %w", lockErr))
 	}
