@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stratalog/strata/partition"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -33,10 +34,28 @@ func RollPartition(t testing.TB, s *Store, tp TopicPartition) {
 	}
 }
 
-// RecordedRecoveryPoints returns what the recovery-points file of the store in dir
-// holds, by partition directory.
+// RecordedRecoveryPoints returns the recovery points the recovery-points file of the
+// store in dir holds, by partition directory.
 func RecordedRecoveryPoints(fsys vfs.FS, dir string) (map[string]int64, error) {
-	return readRecoveryPoints(fsys, dir)
+	points, err := readRecoveryPoints(fsys, dir)
+	out := make(map[string]int64, len(points))
+	for name, p := range points {
+		out[name] = p.offset
+	}
+	return out, err
+}
+
+// RecordedSegmentMarks returns the segment marks the recovery-points file of the
+// store in dir holds, by partition directory (unmarked lines are left out).
+func RecordedSegmentMarks(fsys vfs.FS, dir string) (map[string]partition.SegmentMark, error) {
+	points, err := readRecoveryPoints(fsys, dir)
+	out := map[string]partition.SegmentMark{}
+	for name, p := range points {
+		if p.marked {
+			out[name] = p.mark
+		}
+	}
+	return out, err
 }
 
 // TruncatePartition truncates tp as the replica layer will (truncatePartition).

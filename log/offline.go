@@ -210,6 +210,8 @@ func (s *Store) takeOfflineLocked(tp TopicPartition, p *partition.Partition, err
 	if closeErr := p.Close(); closeErr != nil {
 		s.logger.Warn("closing an offline partition failed", "topic", tp.Topic, "partition", tp.Partition, "err", closeErr)
 	}
-	s.rememberRecoveryPoint(tp, p.DurableOffset())
+	var point recordedPoint
+	point.offset, point.mark, point.marked = p.DurablePoint()
+	s.rememberRecoveryPoint(tp, point)
 	return next[tp.Topic].offline[tp.Partition]
 }

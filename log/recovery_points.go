@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/internal/keyvalue"
+	"github.com/stratalog/strata/partition"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -29,13 +31,16 @@ import (
 // partition checkpoints (package internal/keyvalue):
 //
 //	strata-recovery-points 1
-//	orders-0 368769
+//	orders-0 368769 368000 2c5e0a4b7d1f9e36
 //	orders-1 1200
-//	crc32c 5fc5cc32
+//	crc32c 8ad21ecf
 //
 // One line per partition directory, sorted by name: every offset of the partition
-// below the number was fsynced when the file was written. Partitions at 0 are left
-// out. It is replaced crash-atomically (temp file, fsync, rename, fsync of the
+// below the number was fsynced when the file was written; and, when those offsets
+// lie in a segment, that segment's base and the term of its first batch
+// (partition.DurablePoint), so that after a crash a newest segment of that base is
+// known to begin with that batch (partition.Options.RecoveryPointSegment).
+// Partitions at 0 are left out. It is replaced crash-atomically (temp file, fsync, rename, fsync of the
 // store's directory), only when a value changed.
 //
 // A value must never be above the partition's legitimate end, or the next Open
@@ -77,27 +82,65 @@ const DefaultRecoveryPointInterval = time.Second
 // fsyncs a file and the directory.
 const minRecoveryPointInterval = time.Millisecond
 
+// recordedPoint is a partition's line of the file: its recovery point and, when
+// marked, the segment holding the offsets just below it (partition.DurablePoint).
+type recordedPoint struct {
+	offset int64
+	mark   partition.SegmentMark
+	marked bool
+}
+
+// value returns the point as the file writes it: "<offset>", or "<offset> <segment
+// base> <first batch's term, 16 hex digits>".
+func (r recordedPoint) value() string {
+	if !r.marked {
+		return strconv.FormatInt(r.offset, 10)
+	}
+	return fmt.Sprintf("%d %d %016x", r.offset, r.mark.Base, r.mark.FirstTerm)
+}
+
+// parseRecordedPoint is the inverse of value.
+func parseRecordedPoint(value string) (recordedPoint, bool) {
+	fields := strings.Split(value, " ")
+	var r recordedPoint
+	var err error
+	if r.offset, err = strconv.ParseInt(fields[0], 10, 64); err != nil || r.offset < 0 {
+		return r, false
+	}
+	switch len(fields) {
+	case 1:
+		return r, true
+	case 3:
+		var err1, err2 error
+		r.mark.Base, err1 = strconv.ParseInt(fields[1], 10, 64)
+		r.mark.FirstTerm, err2 = strconv.ParseUint(fields[2], 16, 64)
+		r.marked = true
+		return r, err1 == nil && err2 == nil && len(fields[2]) == 16 && r.mark.Base >= 0 && r.mark.Base < r.offset
+	}
+	return r, false
+}
+
 // encodeRecoveryPoints returns the file holding points (by partition directory).
-func encodeRecoveryPoints(points map[string]int64) []byte {
+func encodeRecoveryPoints(points map[string]recordedPoint) []byte {
 	fields := make([]string, 0, 2*len(points))
 	for _, name := range slices.Sorted(maps.Keys(points)) {
-		fields = append(fields, name, strconv.FormatInt(points[name], 10))
+		fields = append(fields, name, points[name].value())
 	}
 	return keyvalue.Encode(recoveryPointsFormat, recoveryPointsVersion, fields...)
 }
 
 // decodeRecoveryPoints checks the file read from path and returns its points by
 // partition directory. Any failure is a *CorruptError.
-func decodeRecoveryPoints(path string, data []byte) (map[string]int64, error) {
+func decodeRecoveryPoints(path string, data []byte) (map[string]recordedPoint, error) {
 	fields, _, err := keyvalue.Decode(path, recoveryPointsFormat, recoveryPointsVersion, recoveryPointsVersion, data)
 	if err != nil {
 		return nil, err
 	}
 	delete(fields, recoveryPointsFormat)
-	points := make(map[string]int64, len(fields))
+	points := make(map[string]recordedPoint, len(fields))
 	for name, value := range fields {
-		point, err := strconv.ParseInt(value, 10, 64)
-		if _, _, ok := parsePartitionDirName(name); !ok || err != nil || point < 0 {
+		point, valid := parseRecordedPoint(value)
+		if _, _, ok := parsePartitionDirName(name); !ok || !valid {
 			return nil, errs.Corruptf(path, 0, "%s: bad line %q", recoveryPointsFormat, name+" "+value)
 		}
 		points[name] = point
@@ -107,12 +150,12 @@ func decodeRecoveryPoints(path string, data []byte) (map[string]int64, error) {
 
 // readRecoveryPoints reads the store's recovery-points file; a missing one holds no
 // points.
-func readRecoveryPoints(fsys vfs.FS, dir string) (map[string]int64, error) {
+func readRecoveryPoints(fsys vfs.FS, dir string) (map[string]recordedPoint, error) {
 	path := filepath.Join(dir, recoveryPointsFileName)
 	data, err := vfs.ReadFileLimit(fsys, path, maxRecoveryPointsBytes)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return map[string]int64{}, nil
+		return map[string]recordedPoint{}, nil
 	case errors.Is(err, vfs.ErrTooLarge):
 		return nil, errs.Corruptf(path, 0, "%v", err)
 	case err != nil:
@@ -130,9 +173,9 @@ func (s *Store) loadRecoveryPoints(meta metadataFile) error {
 	rp.Lock()
 	defer rp.Unlock()
 	points, err := readRecoveryPoints(s.fsys, s.dir)
-	rp.onDisk, rp.hints = nil, map[TopicPartition]int64{} // nil onDisk: rewrite it
+	rp.onDisk, rp.hints = nil, map[TopicPartition]recordedPoint{} // nil onDisk: rewrite it
 	if err == nil {
-		rp.onDisk = make(map[TopicPartition]int64, len(points))
+		rp.onDisk = make(map[TopicPartition]recordedPoint, len(points))
 		for name, point := range points {
 			topic, partition, _ := parsePartitionDirName(name) // checked by decodeRecoveryPoints
 			rp.onDisk[TopicPartition{Topic: topic, Partition: int32(partition)}] = point
@@ -151,12 +194,16 @@ func (s *Store) loadRecoveryPoints(meta metadataFile) error {
 	return nil
 }
 
-// recoveryPointHint returns the recovery point recorded for tp (0: none), for its
-// partition.Options.
-func (s *Store) recoveryPointHint(tp TopicPartition) int64 {
+// recoveryPointHint returns the recovery point recorded for tp (0: none) and the
+// mark of the segment recorded with it (nil: none), for its partition.Options.
+func (s *Store) recoveryPointHint(tp TopicPartition) (int64, *partition.SegmentMark) {
 	s.recoveryPoints.Lock()
 	defer s.recoveryPoints.Unlock()
-	return s.recoveryPoints.hints[tp]
+	r := s.recoveryPoints.hints[tp]
+	if !r.marked {
+		return r.offset, nil
+	}
+	return r.offset, &r.mark
 }
 
 // recordRecoveryPoints rewrites the store's recovery-points file if a point
@@ -187,16 +234,17 @@ func (s *Store) recordRecoveryPointsLocked(lower map[TopicPartition]int64) error
 			tp := TopicPartition{Topic: t.name, Partition: int32(i)}
 			point, known := rp.hints[tp] // offline: what was recorded
 			if p != nil {
-				durable := p.DurableOffset()
-				if low, ok := lower[tp]; ok {
-					durable = min(durable, low)
+				var durable recordedPoint
+				durable.offset, durable.mark, durable.marked = p.DurablePoint()
+				if low, ok := lower[tp]; ok && low < durable.offset {
+					durable = recordedPoint{offset: low} // the mark is of the log above low
 				}
 				if !known || durable != point {
 					point = durable
 					rp.hints[tp] = point
 				}
 			}
-			if point > 0 {
+			if point.offset > 0 {
 				recorded++
 				changed = changed || rp.onDisk[tp] != point
 			}
@@ -205,11 +253,11 @@ func (s *Store) recordRecoveryPointsLocked(lower map[TopicPartition]int64) error
 	if !changed && recorded == len(rp.onDisk) {
 		return nil // every point on disk is one of the partitions' and equal
 	}
-	points, lines := make(map[TopicPartition]int64, recorded), make(map[string]int64, recorded)
+	points, lines := make(map[TopicPartition]recordedPoint, recorded), make(map[string]recordedPoint, recorded)
 	for _, t := range set {
 		for i := range t.partitions {
 			tp := TopicPartition{Topic: t.name, Partition: int32(i)}
-			if point := rp.hints[tp]; point > 0 {
+			if point := rp.hints[tp]; point.offset > 0 {
 				points[tp], lines[partitionDirName(t.name, i)] = point, point
 			}
 		}
@@ -261,7 +309,7 @@ func (s *Store) forgetRecoveryPoints(topic string, from, to int) error {
 
 // rememberRecoveryPoint records point, the durable offset of tp's partition closed
 // as it went offline (a repair), for its next Open: it stays in the file meanwhile.
-func (s *Store) rememberRecoveryPoint(tp TopicPartition, point int64) {
+func (s *Store) rememberRecoveryPoint(tp TopicPartition, point recordedPoint) {
 	s.recoveryPoints.Lock()
 	defer s.recoveryPoints.Unlock()
 	s.recoveryPoints.hints[tp] = point

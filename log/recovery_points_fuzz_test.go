@@ -3,12 +3,15 @@ package log
 import (
 	"maps"
 	"testing"
+
+	"github.com/stratalog/strata/partition"
 )
 
 // FuzzDecodeRecoveryPoints: no bytes make decodeRecoveryPoints panic; whatever it
 // accepts encodes back to a file it accepts again with the same points.
 func FuzzDecodeRecoveryPoints(f *testing.F) {
-	f.Add(encodeRecoveryPoints(map[string]int64{"orders-0": 368769, "orders-1": 1200, OffsetsTopic + "-0": 7}))
+	f.Add(encodeRecoveryPoints(map[string]recordedPoint{"orders-0": {offset: 368769}, "orders-1": {offset: 1200}, OffsetsTopic + "-0": {offset: 7}}))
+	f.Add(encodeRecoveryPoints(map[string]recordedPoint{"orders-0": {offset: 368769, mark: partition.SegmentMark{Base: 368000, FirstTerm: 0x2c5e0a4b7d1f9e36}, marked: true}}))
 	f.Add(encodeRecoveryPoints(nil))
 	f.Add([]byte("strata-recovery-points 1\norders-0 -1\ncrc32c 00000000\n"))
 	f.Add([]byte("crc32c 00000000\n"))
@@ -30,8 +33,9 @@ func FuzzDecodeRecoveryPoints(f *testing.F) {
 
 // TestRecoveryPointsFormat holds the code to the example in FORMAT.md.
 func TestRecoveryPointsFormat(t *testing.T) {
-	const golden = "strata-recovery-points 1\norders-0 368769\norders-1 1200\ncrc32c 5fc5cc32\n"
-	got := string(encodeRecoveryPoints(map[string]int64{"orders-1": 1200, "orders-0": 368769}))
+	const golden = "strata-recovery-points 1\norders-0 368769 368000 2c5e0a4b7d1f9e36\norders-1 1200\ncrc32c 8ad21ecf\n"
+	got := string(encodeRecoveryPoints(map[string]recordedPoint{"orders-1": {offset: 1200},
+		"orders-0": {offset: 368769, mark: partition.SegmentMark{Base: 368000, FirstTerm: 0x2c5e0a4b7d1f9e36}, marked: true}}))
 	if got != golden {
 		t.Fatalf("got %q, want %q", got, golden)
 	}

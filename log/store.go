@@ -66,9 +66,9 @@ type Store struct {
 	// order: adminMu, then recoveryPoints, then a partition's locks.
 	recoveryPoints struct {
 		sync.Mutex
-		hints  map[TopicPartition]int64 // the point each partition opens with
-		onDisk map[TopicPartition]int64 // what the file holds; nil: unknown or damaged (rewrite it)
-		closed bool                     // Close wrote it last
+		hints  map[TopicPartition]recordedPoint // the point each partition opens with
+		onDisk map[TopicPartition]recordedPoint // what the file holds; nil: unknown or damaged (rewrite it)
+		closed bool                             // Close wrote it last
 	}
 
 	stop      chan struct{} // closed by Close: background goroutines exit

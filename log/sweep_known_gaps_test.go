@@ -32,14 +32,14 @@ var knownGaps = []knownGap{
 	},
 	{
 		// Documented limit (FORMAT.md, "What strata cannot tell"): after a crash,
-		// the newest segment replaced by a copy of another partition's whose
-		// offsets fit in its place is read as this partition's. Sealed segments are
-		// in the checkpoint's manifest (their end, size and fingerprint: Open
-		// checks the first and last batches, Verify every one), but the newest is
-		// the one being written: nothing records its batches until it is sealed,
-		// and nothing in a batch names its partition. Closing it would need the
-		// fingerprint of the newest segment up to the recovery point recorded with
-		// the recovery point.
+		// a newest segment rolled during the last RecoveryPointInterval, replaced
+		// by a copy of another partition's whose offsets fit in its place, is read
+		// as this partition's. Sealed segments are in the checkpoint's manifest, and
+		// a newest segment that existed when the store last recorded the recovery
+		// points is named there with its first batch (a replacement is detected);
+		// one rolled since is in neither, and nothing in a batch names its
+		// partition. The sweep's store rolls none in that window, so this entry
+		// matches no case today; it stays for a store that does.
 		name: "unclean: the newest segment replaced by another partition's that fits its offsets",
 		matches: func(d damage) bool {
 			return !d.clean && d.newestSegment && d.class == "duplicate segment" && d.foreignCopy

@@ -104,7 +104,7 @@ func (s *Store) partitionOptions(c TopicConfig, tp TopicPartition) *partition.Op
 	if retentionAge == Unlimited || !c.deletes() {
 		retentionAge = 0
 	}
-	return &partition.Options{
+	o := &partition.Options{
 		SegmentBytes:   c.SegmentBytes,
 		SegmentAge:     c.SegmentAge,
 		MaxBatchBytes:  c.MaxBatchBytes,
@@ -121,8 +121,9 @@ func (s *Store) partitionOptions(c TopicConfig, tp TopicPartition) *partition.Op
 		Logger:                 s.logger.With("topic", tp.Topic), // the partition adds its directory
 		FS:                     s.fsys,
 		Hooks:                  s.partitionHooks(tp),
-		RecoveryPoint:          s.recoveryPointHint(tp),
 	}
+	o.RecoveryPoint, o.RecoveryPointSegment = s.recoveryPointHint(tp)
+	return o
 }
 
 // partitionDir returns the directory of a partition.

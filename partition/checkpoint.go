@@ -55,6 +55,9 @@ type checkpoint struct {
 	// hasManifest is false for older versions, whose segments are not checked.
 	manifest    []manifestEntry
 	hasManifest bool
+	// newestMark is not in the file: Options.RecoveryPointSegment, when its
+	// recovery point raised this one's after an unclean shutdown (newestMarkFault).
+	newestMark *SegmentMark
 }
 
 func (c checkpoint) encode() []byte {

@@ -143,6 +143,27 @@ func manifestFaults(dir string, spans []span, cp checkpoint, exempt []OffsetRang
 	return faults
 }
 
+// newestMarkFault checks the newest segment against cp.newestMark, the segment the
+// store recorded with the recovery point that raised cp's (Options.RecoveryPointSegment):
+// the same base must begin with the same batch. The manifest lists only sealed
+// segments; this is what ties the newest one, after a crash, to what was fsynced in
+// it. An empty newest segment is left to the tail check (the log ends below the
+// recovery point).
+func newestMarkFault(dir string, spans []span, cp checkpoint) (fault, bool) {
+	m := cp.newestMark
+	if m == nil || len(spans) == 0 || cp.recoveryPoint <= m.Base {
+		return fault{}, false
+	}
+	i := len(spans) - 1
+	last := spans[i]
+	if last.base != m.Base || !last.hasFirst || last.first == m.FirstTerm {
+		return fault{}, false
+	}
+	return fault{at: i, from: last.base, to: max(last.next, cp.recoveryPoint),
+		err: errs.Corruptf(segment.LogPath(dir, last.base), 0,
+			"the newest segment does not begin with the batch fsynced there (the store's recovery points record another): the file was replaced")}, true
+}
+
 // inRanges reports whether offset lies in one of ranges.
 func inRanges(ranges []OffsetRange, offset int64) bool {
 	for _, r := range ranges {

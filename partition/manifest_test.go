@@ -176,3 +176,75 @@ func TestManifestUpgradesVersion2(t *testing.T) {
 		require.Contains(t, string(data), fmt.Sprintf("\nsegment-%d ", base))
 	}
 }
+
+// After a power loss, the newest segment replaced by its twin's (same base, its
+// offsets fitting): the manifest lists only sealed segments, but the mark recorded
+// with the recovery point (DurablePoint: the newest segment's base and first batch)
+// tells it from the segment fsynced there. Without the mark it opens as before.
+func TestNewestSegmentMarkCatchesReplacedNewestSegment(t *testing.T) {
+	fsys := vfs.NewCrashable()
+	var ps []*partition.Partition
+	for _, dir := range []string{partitionDir, otherDir} {
+		opts := damageOptions()
+		opts.FS = fsys
+		p, err := partition.Open(dir, &opts)
+		require.NoError(t, err)
+		ps = append(ps, p)
+		for o := int64(0); o < 50; o += 3 {
+			records := make([]partition.Record, 3)
+			for i := range records {
+				v := value(o + int64(i))
+				if dir == otherDir {
+					v = bytes.ToUpper(v)
+				}
+				records[i] = partition.Record{Key: []byte(fmt.Sprint((o + int64(i)) % 7)), Value: v, Timestamp: 1_000 + o + int64(i)}
+			}
+			_, err := p.Append(context.Background(), records)
+			require.NoError(t, err)
+		}
+	}
+	point, mark, marked := ps[0].DurablePoint()
+	require.True(t, marked)
+	require.Equal(t, ps[0].EndOffset(), point)
+	bases := segmentBases(t, fsys)
+	newest := bases[len(bases)-1]
+	require.Equal(t, newest, mark.Base, "the mark names the newest segment")
+	crashed := fsys.Crash(vfs.DropUnsynced, 1) // every append was fsynced
+	for _, p := range ps {
+		require.NoError(t, p.Close())
+	}
+	image := crashed.Crash(vfs.DropUnsynced, 0) // a copy
+	replaceSegment(t, image, newest, false)
+
+	opts := damageOptions()
+	opts.FS = image
+	opts.RecoveryPoint = point
+	p, err := partition.Open(partitionDir, &opts)
+	require.NoError(t, err, "without the mark, nothing tells the twin's segment from this one's")
+	require.NoError(t, p.Close())
+
+	image = crashed.Crash(vfs.DropUnsynced, 0)
+	replaceSegment(t, image, newest, false)
+	opts.FS = image
+	opts.RecoveryPointSegment = &mark
+	_, err = partition.Open(partitionDir, &opts)
+	require.ErrorIs(t, err, errs.ErrCorrupt)
+	require.ErrorContains(t, err, "does not begin with the batch fsynced there")
+	report, err := partition.Scrub(partitionDir, &opts)
+	require.NoError(t, err)
+	require.Len(t, report.Problems, 1, "%v", report.Problems)
+	repaired, err := partition.Repair(partitionDir, &opts, &partition.RepairOptions{KeepDir: "/keep"})
+	require.NoError(t, err)
+	require.Equal(t, []partition.OffsetRange{{From: newest, To: point}}, repaired.Lost)
+	q, err := partition.Open(partitionDir, &opts)
+	require.NoError(t, err, "repaired: its checkpoint is clean, the mark no longer applies")
+	require.Equal(t, point, q.EndOffset())
+	require.NoError(t, q.Close())
+
+	// The segment fsynced there, with the mark: no false alarm.
+	opts.FS = crashed.Crash(vfs.DropUnsynced, 0)
+	q, err = partition.Open(partitionDir, &opts)
+	require.NoError(t, err)
+	require.Equal(t, int64(51), readAll(t, q, 0))
+	require.NoError(t, q.Close())
+}

@@ -71,6 +71,7 @@ func (p *Partition) load() error {
 		// where a torn tail may begin, how far the log must reach), and a point
 		// recorded outside the directory since the last roll only raises it.
 		cp.recoveryPoint = max(cp.recoveryPoint, p.opts.RecoveryPoint)
+		cp.newestMark = p.opts.RecoveryPointSegment
 	case !found && p.opts.RecoveryPoint > 0:
 		return checkpointLostError(p.dir, p.opts.RecoveryPoint)
 	}
@@ -154,7 +155,8 @@ func (p *Partition) logTruncation(t segment.Truncation) {
 func (p *Partition) checkSequence(cp checkpoint, found bool) error {
 	spans := make([]span, len(p.mu.segments))
 	for i, s := range p.mu.segments {
-		spans[i] = span{base: s.Base(), next: s.NextOffset(), Fingerprint: s.Fingerprint()}
+		first, hasFirst := s.FirstTerm()
+		spans[i] = span{base: s.Base(), next: s.NextOffset(), first: first, hasFirst: hasFirst, Fingerprint: s.Fingerprint()}
 	}
 	if err := firstFault(sequenceFaults(p.dir, spans, cp, found, p.finishedSwaps)); err != nil {
 		return err

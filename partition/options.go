@@ -132,6 +132,19 @@ type Options struct {
 	// durably, before TruncateTo cuts below it, or before the directory is replaced
 	// by another log: a value above the log's legitimate end is a false alarm.
 	RecoveryPoint int64
+	// RecoveryPointSegment, if not nil, is the segment holding the offsets just
+	// below RecoveryPoint when it was recorded (DurablePoint): after an unclean
+	// shutdown whose recovery point it raised, a newest segment of that base must
+	// begin with that very batch, or it is not the segment that was fsynced there
+	// (another partition's segment copied in its place): a *CorruptError.
+	RecoveryPointSegment *SegmentMark
+}
+
+// SegmentMark identifies a segment by its base offset and the term of its first
+// batch (segment.Segment.FirstTerm).
+type SegmentMark struct {
+	Base      int64
+	FirstTerm uint64
 }
 
 // withDefaults returns a copy of o with defaults filled in, or an error naming every

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -146,6 +147,25 @@ func (p *Partition) DurableOffset() int64 {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return p.mu.durable
+}
+
+// DurablePoint returns DurableOffset and, when it lies above a segment's base, the
+// mark of that segment (the newest one holding durable records), for a store to
+// record with it (Options.RecoveryPoint, Options.RecoveryPointSegment).
+func (p *Partition) DurablePoint() (offset int64, mark SegmentMark, marked bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	offset = p.mu.durable
+	segments := p.mu.segments
+	i := sort.Search(len(segments), func(i int) bool { return segments[i].Base() >= offset }) - 1
+	if i < 0 {
+		return offset, SegmentMark{}, false
+	}
+	first, ok := segments[i].FirstTerm()
+	if !ok {
+		return offset, SegmentMark{}, false
+	}
+	return offset, SegmentMark{Base: segments[i].Base(), FirstTerm: first}, true
 }
 
 // WrittenOffset returns the offset the next append will get: the end of what was

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -54,8 +53,15 @@ func reviewDurableCrash(t *testing.T, policy partition.SyncPolicy, mode vfs.Cras
 	require.NoError(t, err)
 
 	// The sampler reads DurableOffset as the store's goroutine does.
-	var observed atomic.Int64
-	var recording sync.Mutex // held by a sample, and by a truncation from lowering to done
+	// observed is the point the store would hold, with its segment mark; recording
+	// guards it and is held by a sample, and by a truncation from lowering to done.
+	var observed struct {
+		sync.Mutex // held only to read or write the fields
+		offset     int64
+		mark       partition.SegmentMark
+		marked     bool
+	}
+	var recording sync.Mutex
 	stopSampling := make(chan struct{})
 	var sampling sync.WaitGroup
 	sampling.Add(1)
@@ -68,7 +74,12 @@ func reviewDurableCrash(t *testing.T, policy partition.SyncPolicy, mode vfs.Cras
 			default:
 			}
 			recording.Lock()
-			observed.Store(max(observed.Load(), p.DurableOffset()))
+			offset, mark, marked := p.DurablePoint()
+			observed.Lock()
+			if offset >= observed.offset {
+				observed.offset, observed.mark, observed.marked = offset, mark, marked
+			}
+			observed.Unlock()
 			recording.Unlock()
 			time.Sleep(time.Microsecond)
 		}
@@ -117,7 +128,11 @@ func reviewDurableCrash(t *testing.T, policy partition.SyncPolicy, mode vfs.Cras
 					// As a store does: the recorded point comes down to the start
 					// offset first, and no sample is taken until it returns.
 					recording.Lock()
-					observed.Store(min(observed.Load(), start))
+					observed.Lock()
+					if start < observed.offset {
+						observed.offset, observed.marked = start, false // as a store lowers it
+					}
+					observed.Unlock()
 					_, err = p.TruncateTo(start + rng.Int64N(written-start+1))
 					recording.Unlock()
 					trace = append(trace, "truncate")
@@ -134,17 +149,23 @@ func reviewDurableCrash(t *testing.T, policy partition.SyncPolicy, mode vfs.Cras
 	}()
 	var crashed *vfs.CrashableFS
 	var point int64
+	var mark partition.SegmentMark
+	var marked bool
 	crashOp := "none: after the last operation"
 	select {
 	case op := <-gate.stopped:
-		point = observed.Load()
+		observed.Lock()
+		point, mark, marked = observed.offset, observed.mark, observed.marked
+		observed.Unlock()
 		crashed = fsys.Crash(mode, seed)
 		crashOp = op
 		close(stopSampling)
 		close(gate.release)
 	case <-done:
 		gate.disarm()
-		point = observed.Load()
+		observed.Lock()
+		point, mark, marked = observed.offset, observed.mark, observed.marked
+		observed.Unlock()
 		crashed = fsys.Crash(mode, seed)
 		close(stopSampling)
 	}
@@ -157,6 +178,9 @@ func reviewDurableCrash(t *testing.T, policy partition.SyncPolicy, mode vfs.Cras
 	}
 	o := opts
 	o.RecoveryPoint = point
+	if marked {
+		o.RecoveryPointSegment = &mark
+	}
 	q, err := openAt(crashed, o)
 	require.NoError(t, err, what)
 	defer q.Close()

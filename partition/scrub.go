@@ -59,7 +59,8 @@ type surveyed struct {
 // span returns what the sequence checks need of the segment: its valid part.
 func (s surveyed) span() span {
 	damaged := s.readErr != nil || s.scan.Damage != nil
-	return span{base: s.base, next: s.scan.NextOffset, damaged: damaged, Fingerprint: s.scan.Fingerprint}
+	return span{base: s.base, next: s.scan.NextOffset, damaged: damaged, first: s.scan.FirstTerm, hasFirst: s.scan.Batches > 0,
+		Fingerprint: s.scan.Fingerprint}
 }
 
 // surveyDir reads the partition directory dir. finishSwaps finishes an interrupted
@@ -118,6 +119,9 @@ func surveyDir(dir string, opts *Options, finishSwaps bool) (*survey, error) {
 	}
 	cp := sv.cp
 	cp.recoveryPoint = sv.recoveryPoint() // as Open raises it
+	if !cp.cleanShutdown {
+		cp.newestMark = o.RecoveryPointSegment
+	}
 	sv.faults = sequenceFaults(dir, spans, cp, sv.cpFound, p.finishedSwaps)
 	if !sv.cpFound && sv.cpErr == nil && o.RecoveryPoint > 0 && len(sv.faults[faultNoCheckpoint]) == 0 {
 		sv.faults[faultNoCheckpoint] = []fault{{at: 0, err: checkpointLostError(dir, o.RecoveryPoint)}}

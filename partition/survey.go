@@ -21,7 +21,9 @@ import (
 // end.
 type span struct {
 	base, next int64
-	damaged    bool // invalid bytes follow the valid batches (reported on their own)
+	damaged    bool   // invalid bytes follow the valid batches (reported on their own)
+	first      uint64 // the first batch's term, if hasFirst
+	hasFirst   bool
 	// Fingerprint is that of the valid batches; its Size is their bytes.
 	segment.Fingerprint
 }
@@ -54,6 +56,9 @@ func sequenceFaults(dir string, spans []span, cp checkpoint, found bool, exempt 
 	if found {
 		if f := manifestFaults(dir, spans, cp, exempt); len(f) > 0 {
 			faults[faultManifest] = f
+		}
+		if f, ok := newestMarkFault(dir, spans, cp); ok {
+			faults[faultManifest] = append(faults[faultManifest], f)
 		}
 	}
 	logPath := func(i int) string { return segment.LogPath(dir, spans[i].base) }

@@ -102,6 +102,15 @@ func (s *Segment) fingerprintLocked() Fingerprint {
 	return f
 }
 
+// FirstTerm returns the term of the segment's first batch (see above), and false if
+// the segment is empty. It never changes once the first batch is written, short of
+// a truncation that removes it.
+func (s *Segment) FirstTerm() (uint64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.firstTerm, s.mu.size > 0
+}
+
 // SetDigest adopts digest as the digest of the segment's current batches when it
 // does not know its own: the value recorded when it was written, for the next record
 // of it and for Verify to check. It reports whether it adopted it; a known digest is

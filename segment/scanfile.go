@@ -18,6 +18,8 @@ type ScanResult struct {
 	// Fingerprint is that of the valid batches (see Segment.Fingerprint): of the
 	// whole segment when Damage is nil.
 	Fingerprint Fingerprint
+	// FirstTerm is the term of the first batch (Segment.FirstTerm), if Batches > 0.
+	FirstTerm uint64
 	// Damage is the first invalid batch, a *CorruptError naming the file and
 	// position; nil if every byte of the file is a valid batch.
 	Damage error
@@ -65,6 +67,7 @@ func ScanFile(fsys vfs.FS, dir string, base int64, opts *Options) (ScanResult, e
 			return ScanResult{}, err
 		}
 		r.ValidSize, r.NextOffset, r.SeenEnd = sc.pos, sc.next, sc.next
+		r.FirstTerm = sc.terms.first
 		r.Fingerprint = Fingerprint{Size: sc.pos, Digest: sc.terms.sum, DigestKnown: true, Edges: sc.terms.edges()}
 		r.Batches++
 	}
