@@ -143,6 +143,17 @@ func manifestFaults(dir string, spans []span, cp checkpoint, exempt []OffsetRang
 	return faults
 }
 
+// raisingMark returns o.RecoveryPointSegment if o.RecoveryPoint raises cp's recovery
+// point, else nil. A checkpoint already at or above the store's point was written
+// after the store sampled it (an Open after a crash, a Repair: each may have changed
+// the newest segment's first batch), so the mark no longer describes the log.
+func raisingMark(cp checkpoint, o *Options) *SegmentMark {
+	if o.RecoveryPoint > cp.recoveryPoint {
+		return o.RecoveryPointSegment
+	}
+	return nil
+}
+
 // newestMarkFault checks the newest segment against cp.newestMark, the segment the
 // store recorded with the recovery point that raised cp's (Options.RecoveryPointSegment):
 // the same base must begin with the same batch. The manifest lists only sealed

@@ -70,8 +70,8 @@ func (p *Partition) load() error {
 		// The recovery point decides everything below (which segments are verified,
 		// where a torn tail may begin, how far the log must reach), and a point
 		// recorded outside the directory since the last roll only raises it.
+		cp.newestMark = raisingMark(cp, &p.opts)
 		cp.recoveryPoint = max(cp.recoveryPoint, p.opts.RecoveryPoint)
-		cp.newestMark = p.opts.RecoveryPointSegment
 	case !found && p.opts.RecoveryPoint > 0:
 		return checkpointLostError(p.dir, p.opts.RecoveryPoint)
 	}

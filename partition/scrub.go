@@ -118,10 +118,10 @@ func surveyDir(dir string, opts *Options, finishSwaps bool) (*survey, error) {
 		spans[i] = s.span()
 	}
 	cp := sv.cp
-	cp.recoveryPoint = sv.recoveryPoint() // as Open raises it
 	if !cp.cleanShutdown {
-		cp.newestMark = o.RecoveryPointSegment
+		cp.newestMark = raisingMark(cp, &o) // as Open takes it
 	}
+	cp.recoveryPoint = sv.recoveryPoint() // as Open raises it
 	sv.faults = sequenceFaults(dir, spans, cp, sv.cpFound, p.finishedSwaps)
 	if !sv.cpFound && sv.cpErr == nil && o.RecoveryPoint > 0 && len(sv.faults[faultNoCheckpoint]) == 0 {
 		sv.faults[faultNoCheckpoint] = []fault{{at: 0, err: checkpointLostError(dir, o.RecoveryPoint)}}
