@@ -4,6 +4,7 @@ package log_test
 // strata's own states.
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -37,4 +38,42 @@ func TestReviewMarkRepairPartitionOfNewestFirstBatch(t *testing.T) {
 	require.Equal(t, []partition.OffsetRange{{From: 0, To: 5}}, report.Lost)
 	require.Empty(t, s.OfflinePartitions())
 	produceFrom(t, s, "orders", 0, 5, 1)
+}
+
+// A truncation that fails half way (an I/O error cutting the kept segment, after
+// the later segments were removed) leaves the partition failed, its DurableOffset
+// where it was before the truncation. The store lowered the partition's recorded
+// point before truncating, and must keep it there: recording DurableOffset again
+// (the next Store.Sync, or the background loop) puts the point back above the log
+// left on disk, and the next Open after a crash reports the removed records as
+// missing.
+func TestReviewMarkFailedTruncationKeepsPointLowered(t *testing.T) {
+	base := vfs.NewCrashable()
+	var faults vfs.Switch
+	fsys := vfs.NewFaulty(base, faults.Inject)
+	s := openStore(t, fsys, &log.Options{RecoveryPointInterval: -1})
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 1, SegmentBytes: 200})
+	for i := 0; i < 20; i += 2 {
+		produceFrom(t, s, "orders", 0, i, 2)
+	}
+	ctx := testContext(t)
+	require.NoError(t, s.Sync(ctx))
+	d, err := s.DescribeTopic("orders")
+	require.NoError(t, err)
+	require.Greater(t, d.Partitions[0].Segments, 2)
+
+	faults.Set(vfs.FailOp(vfs.OpTruncate, errors.New("injected")))
+	_, err = log.TruncatePartition(s, tp("orders", 0), 5)
+	require.Error(t, err)
+	faults.Set(nil)
+	_ = s.Sync(ctx) // the partition failed: its sync fails, the points are recorded
+	points, err := log.RecordedRecoveryPoints(base, "/data")
+	require.NoError(t, err)
+	require.LessOrEqual(t, points["orders-0"], int64(5), "the recorded point went back above the truncation")
+
+	image := base.Crash(vfs.DropUnsynced, 0)
+	_ = s.Close()
+	s = openStore(t, image, nil)
+	defer s.Close()
+	require.Empty(t, s.OfflinePartitions())
 }

@@ -20,7 +20,8 @@ import (
 // must lower its record, durably, before calling TruncateTo, to no more than the new
 // end offset (which may lie below offset: dropping the record is simplest), and
 // record nothing higher until TruncateTo returns: a recorded point above the new end
-// would make the next Open after a crash report the removed records as missing.
+// would make the next Open after a crash report the removed records as missing. A
+// TruncateTo that fails leaves DurableOffset at most where the log may now end.
 func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
@@ -60,6 +61,10 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	// straddling offset goes whole), then the later segments go, newest first (a
 	// crash leaves a prefix of the log), durably, and only then is the kept one cut.
 	p.newestBase.Store(last.Base())
+	// Nothing above the kept segment's base is sure to survive from here on, even if
+	// a step below fails (the partition then fails closed): DurableOffset must not
+	// say otherwise, or an owner would record it again above the log left on disk.
+	p.mu.durable = min(p.mu.durable, last.Base())
 	if lower := min(p.recoveryPoint, last.Base()); lower < p.recoveryPoint || keep < len(segments) {
 		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: lower, newestSegment: last.Base(), manifest: manifestOf(segments[:keep-1])}); err != nil {
 			return 0, p.failLocked(err)
