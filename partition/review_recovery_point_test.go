@@ -181,7 +181,29 @@ func reviewDurableCrash(t *testing.T, policy partition.SyncPolicy, mode vfs.Cras
 	if marked {
 		o.RecoveryPointSegment = &mark
 	}
+	// Scrub and Repair, given the same point and mark, agree with Open: the mark is
+	// no problem, and a repair keeps every offset below the point.
+	image := crashed.Crash(vfs.DropUnsynced, 0) // a copy
+	o.FS = image
+	scrub, err := partition.Scrub(partitionDir, &o)
+	require.NoError(t, err, what)
+	for _, problem := range scrub.Problems {
+		require.NotContains(t, problem.Error(), "does not begin with the batch", what)
+	}
+	repaired, err := partition.Repair(partitionDir, &o, &partition.RepairOptions{KeepDir: "/keep"})
+	require.NoError(t, err, what)
+	for _, lost := range repaired.Lost {
+		require.GreaterOrEqual(t, lost.From, point, "%v: %s", repaired, what)
+	}
+	o.FS = nil
 	q, err := openAt(crashed, o)
+	require.NoError(t, err, what)
+	require.GreaterOrEqual(t, q.EndOffset(), point, what)
+	// Crashed again right after the recovery, with the same (now older) point and
+	// mark: it opens again.
+	again := crashed.Crash(mode, seed+1)
+	require.NoError(t, q.Close())
+	q, err = openAt(again, o)
 	require.NoError(t, err, what)
 	defer q.Close()
 	require.GreaterOrEqual(t, q.EndOffset(), point, what)
