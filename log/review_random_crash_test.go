@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/segment"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -41,6 +42,10 @@ type reviewCrashRun struct {
 	unsure  map[string]bool              // topics whose deletion may or may not have committed
 	trace   []string
 	seq     int
+	// base is the file system under the faults; repairs is set while the process
+	// is not about to die: the damage-and-repair step runs then only.
+	base    *vfs.CrashableFS
+	repairs bool
 }
 
 func (r *reviewCrashRun) logf(format string, args ...any) {
@@ -169,7 +174,7 @@ func (r *reviewCrashRun) step() error {
 			return err
 		}
 		info := d.Partitions[p.Partition]
-		if name == "compact" || info.EndOffset == info.StartOffset {
+		if info.EndOffset == info.StartOffset {
 			return nil
 		}
 		offset := info.StartOffset + r.rng.Int64N(info.EndOffset-info.StartOffset+1)
@@ -181,6 +186,30 @@ func (r *reviewCrashRun) step() error {
 			return err
 		}
 		r.durable[p] = min(before, end)
+	case op < 19 && r.repairs:
+		// A bit flipped in the first batch of the newest segment (after the store
+		// may have recorded its mark), and RepairPartition. Everything is synced
+		// first: Verify reads only what readers can, and a bit flipped in a batch
+		// written but not yet fsynced (AcksLeader) would be fsynced as it is.
+		if err := s.Sync(r.ctx); err != nil {
+			return err
+		}
+		newest := reviewNewestSegment(r.t, r.base, p)
+		if newest < 0 {
+			return nil
+		}
+		path := fmt.Sprintf("/data/%s-%d/%s", p.Topic, p.Partition, segment.FileName(newest, segment.LogSuffix))
+		if info, err := r.base.Stat(path); err != nil || info.Size() < segment.BatchHeaderSize {
+			return nil
+		}
+		r.logf("damage the newest segment of %s (base %d) and repair", p, newest)
+		// A byte of baseTimestamp: inside the CRC even of a batch without records
+		// (a repair's empty batch), whose next batch's baseOffset (outside every
+		// CRC) would be the byte after the records' first.
+		flipByteSynced(r.t, r.base, path, 30)
+		report, err := s.RepairPartition(r.ctx, p, nil)
+		require.NoError(r.t, err, "%v: %v", report, r.trace)
+		require.Empty(r.t, s.OfflinePartitions(), r.trace)
 	default:
 		r.logf("clean restart")
 		return errors.New("restart") // the caller closes and reopens
@@ -224,7 +253,8 @@ func reviewCrashOnce(t *testing.T, seed uint64) {
 	for name, c := range reviewCrashTopics {
 		require.NoError(t, s.CreateTopic(ctx, name, c))
 	}
-	r := &reviewCrashRun{t: t, ctx: ctx, rng: rng, store: s, durable: map[log.TopicPartition]int64{}, unsure: map[string]bool{}}
+	r := &reviewCrashRun{t: t, ctx: ctx, rng: rng, store: s, durable: map[log.TopicPartition]int64{}, unsure: map[string]bool{},
+		base: base, repairs: true}
 	for range 20 + rng.IntN(60) {
 		if err := r.step(); err != nil {
 			require.EqualError(t, err, "restart", "seed %d: %v", seed, r.trace)
@@ -235,6 +265,7 @@ func reviewCrashOnce(t *testing.T, seed uint64) {
 			r.store = s
 		}
 	}
+	r.repairs = false
 	stop := &stopAfter{limit: rng.Int64N(300)}
 	faults.Set(stop.inject)
 	r.logf("-- the process dies after %d more operations", stop.limit)
@@ -278,4 +309,34 @@ func reviewCrashOnce(t *testing.T, seed uint64) {
 	require.NoError(t, s.Close())
 	s = check(again) // a clean close, then a crash-free reopen
 	require.NoError(t, s.Close())
+}
+
+// reviewNewestSegment returns the base of tp's newest segment, or -1 if it has none.
+func reviewNewestSegment(t *testing.T, fsys vfs.FS, tp log.TopicPartition) int64 {
+	t.Helper()
+	names, err := fsys.ReadDir(fmt.Sprintf("/data/%s-%d", tp.Topic, tp.Partition))
+	if err != nil {
+		return -1
+	}
+	newest := int64(-1)
+	for _, name := range names {
+		if base, suffix, ok := segment.ParseFileName(name); ok && suffix == segment.LogSuffix {
+			newest = max(newest, base)
+		}
+	}
+	return newest
+}
+
+// flipByteSynced flips the byte at pos of the file at path, durably.
+func flipByteSynced(t *testing.T, fsys vfs.FS, path string, pos int64) {
+	t.Helper()
+	f, err := fsys.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	b := make([]byte, 1)
+	_, err = f.ReadAt(b, pos)
+	require.NoError(t, err)
+	b[0] ^= 0x40
+	_, err = f.WriteAt(b, pos)
+	require.NoError(t, err)
+	require.NoError(t, errors.Join(f.Sync(), f.Close()))
 }
