@@ -99,7 +99,9 @@ func (r recordedPoint) value() string {
 	return fmt.Sprintf("%d %d %016x", r.offset, r.mark.Base, r.mark.FirstTerm)
 }
 
-// parseRecordedPoint is the inverse of value.
+// parseRecordedPoint is the inverse of value: it accepts a value only as value
+// writes it (no sign, no leading zero, lowercase hex), so that a damaged line is
+// never read as a second spelling of a point.
 func parseRecordedPoint(value string) (recordedPoint, bool) {
 	fields := strings.Split(value, " ")
 	var r recordedPoint
@@ -109,15 +111,18 @@ func parseRecordedPoint(value string) (recordedPoint, bool) {
 	}
 	switch len(fields) {
 	case 1:
-		return r, true
 	case 3:
 		var err1, err2 error
 		r.mark.Base, err1 = strconv.ParseInt(fields[1], 10, 64)
 		r.mark.FirstTerm, err2 = strconv.ParseUint(fields[2], 16, 64)
 		r.marked = true
-		return r, err1 == nil && err2 == nil && len(fields[2]) == 16 && r.mark.Base >= 0 && r.mark.Base < r.offset
+		if err1 != nil || err2 != nil || r.mark.Base < 0 || r.mark.Base >= r.offset {
+			return r, false
+		}
+	default:
+		return r, false
 	}
-	return r, false
+	return r, r.value() == value
 }
 
 // encodeRecoveryPoints returns the file holding points (by partition directory).

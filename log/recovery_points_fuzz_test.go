@@ -40,3 +40,42 @@ func TestRecoveryPointsFormat(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, golden)
 	}
 }
+
+// TestRecoveryPointLinesCanonical: a line is read only as it is written (decimal
+// without sign or leading zero, 16 lowercase hex digits): anything else is damage,
+// never a second spelling of a point.
+func TestRecoveryPointLinesCanonical(t *testing.T) {
+	for _, value := range []string{"5", "0", "5 3 2c5e0a4b7d1f9e36", "5 0 0000000000000000"} {
+		r, ok := parseRecordedPoint(value)
+		if !ok || r.value() != value {
+			t.Errorf("%q refused, or read as %q", value, r.value())
+		}
+	}
+	for _, value := range []string{"+5", "05", "-0", "5 3 2C5E0A4B7D1F9E36", "5 +3 2c5e0a4b7d1f9e36", "5 03 2c5e0a4b7d1f9e36",
+		"5 -0 2c5e0a4b7d1f9e36", "5 5 2c5e0a4b7d1f9e36", "5 3 2c5e0a4b7d1f9e3", "5  3 2c5e0a4b7d1f9e36", "5 3", "", " 5", "5 ",
+		"5 3 +c5e0a4b7d1f9e36", "5 3 0x5e0a4b7d1f9e36", "5 3 2c5e_a4b7d1f9e36", "5 3 2c5e0a4b7d1f9e36 1"} {
+		if r, ok := parseRecordedPoint(value); ok {
+			t.Errorf("%q accepted, as %q", value, r.value())
+		}
+	}
+}
+
+// FuzzParseRecordedPoint: a line's value is accepted only as value writes it, and
+// an accepted mark lies below its point.
+func FuzzParseRecordedPoint(f *testing.F) {
+	for _, value := range []string{"5", "368769 368000 2c5e0a4b7d1f9e36", "+5", "5 3 2C5E0A4B7D1F9E36"} {
+		f.Add(value)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		r, ok := parseRecordedPoint(value)
+		if !ok {
+			return
+		}
+		if r.value() != value {
+			t.Fatalf("%q accepted, written %q", value, r.value())
+		}
+		if r.offset < 0 || r.marked && (r.mark.Base < 0 || r.mark.Base >= r.offset) {
+			t.Fatalf("%q: %+v", value, r)
+		}
+	})
+}
