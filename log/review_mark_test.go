@@ -77,3 +77,32 @@ func TestReviewMarkFailedTruncationKeepsPointLowered(t *testing.T) {
 	defer s.Close()
 	require.Empty(t, s.OfflinePartitions())
 }
+
+// The same after a power loss: the partition opens offline (the damage lies below
+// the recorded point), RepairPartition repairs it with the recorded point and mark,
+// and it is back online; so after the next crash.
+func TestReviewMarkRepairOfflineNewestFirstBatch(t *testing.T) {
+	base := vfs.NewCrashable()
+	s := openStore(t, base, &log.Options{RecoveryPointInterval: -1})
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 1})
+	produceFrom(t, s, "orders", 0, 0, 3)
+	produceFrom(t, s, "orders", 0, 3, 2)
+	ctx := testContext(t)
+	require.NoError(t, s.Sync(ctx))
+	image := base.Crash(vfs.DropUnsynced, 0)
+	_ = s.Close()
+	flipRecordByte(t, image, "/data/orders-0/"+segment.FileName(0, segment.LogSuffix), 0)
+
+	s = openStore(t, image, &log.Options{RecoveryPointInterval: -1})
+	require.Len(t, s.OfflinePartitions(), 1)
+	report, err := s.RepairPartition(ctx, tp("orders", 0), nil)
+	require.NoError(t, err, "%+v", report)
+	require.Equal(t, []partition.OffsetRange{{From: 0, To: 5}}, report.Lost)
+	require.Empty(t, s.OfflinePartitions())
+	produceFrom(t, s, "orders", 0, 5, 1)
+	again := image.Crash(vfs.DropUnsynced, 1)
+	_ = s.Close()
+	s = openStore(t, again, nil)
+	defer s.Close()
+	require.Empty(t, s.OfflinePartitions())
+}
