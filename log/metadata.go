@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/keyvalue"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -147,12 +147,10 @@ func (d diskConfig) topicConfig() (TopicConfig, error) {
 // readMetadata reads and checks topics.json; found is false if there is none.
 func readMetadata(fsys vfs.FS, dir string) (meta metadataFile, found bool, err error) {
 	path := filepath.Join(dir, metadataFileName)
-	data, err := vfs.ReadFileLimit(fsys, path, maxMetadataBytes)
+	data, err := keyvalue.ReadFile(fsys, path, maxMetadataBytes)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return metadataFile{}, false, nil
-	case errors.Is(err, vfs.ErrTooLarge):
-		return metadataFile{}, true, errs.Corruptf(path, 0, "%v", err)
 	case err != nil:
 		return metadataFile{}, true, err
 	}

@@ -157,12 +157,10 @@ func decodeRecoveryPoints(path string, data []byte) (map[string]recordedPoint, e
 // points.
 func readRecoveryPoints(fsys vfs.FS, dir string) (map[string]recordedPoint, error) {
 	path := filepath.Join(dir, recoveryPointsFileName)
-	data, err := vfs.ReadFileLimit(fsys, path, maxRecoveryPointsBytes)
+	data, err := keyvalue.ReadFile(fsys, path, maxRecoveryPointsBytes)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return map[string]recordedPoint{}, nil
-	case errors.Is(err, vfs.ErrTooLarge):
-		return nil, errs.Corruptf(path, 0, "%v", err)
 	case err != nil:
 		return nil, err
 	}

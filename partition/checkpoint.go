@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/keyvalue"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -70,11 +71,11 @@ func (c checkpoint) encode() []byte {
 	for _, e := range c.manifest {
 		fields = append(fields, e.key(), e.value())
 	}
-	return encodeKeyValues("strata-partition-checkpoint", checkpointVersion, fields...)
+	return keyvalue.Encode("strata-partition-checkpoint", checkpointVersion, fields...)
 }
 
 func decodeCheckpoint(path string, data []byte) (checkpoint, error) {
-	fields, version, err := decodeKeyValues(path, "strata-partition-checkpoint", 1, checkpointVersion, data)
+	fields, version, err := keyvalue.Decode(path, "strata-partition-checkpoint", 1, checkpointVersion, data)
 	if err != nil {
 		return checkpoint{}, err
 	}
@@ -99,7 +100,7 @@ func decodeCheckpoint(path string, data []byte) (checkpoint, error) {
 // readCheckpoint reads the checkpoint in dir; found is false if there is none.
 func readCheckpoint(fsys vfs.FS, dir string) (c checkpoint, found bool, err error) {
 	path := filepath.Join(dir, CheckpointFile)
-	data, err := readFileBounded(fsys, path, maxCheckpointBytes)
+	data, err := keyvalue.ReadFile(fsys, path, maxCheckpointBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return checkpoint{}, false, nil
 	}

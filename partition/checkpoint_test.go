@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/keyvalue"
 	"github.com/stratalog/strata/segment"
 	"github.com/stratalog/strata/vfs"
 )
@@ -38,7 +39,7 @@ func TestCheckpointFormat(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, unknown, got)
 	for _, entry := range []string{"segment-x 9 700 - 00000000000000aa", "segment-0 9 700 -", "segment-5 4 700 - 00000000000000aa", "segment-0 9 -1 - 00000000000000aa", "segment-0 9 700 zz 00000000000000aa", "segment--1 9 700 - 00000000000000aa", "segment-0 9 700 - -"} {
-		data := encodeKeyValues("strata-partition-checkpoint", 3, "log-start-offset", "0", "recovery-point", "0", "newest-segment", "0", "clean-shutdown", "false",
+		data := keyvalue.Encode("strata-partition-checkpoint", 3, "log-start-offset", "0", "recovery-point", "0", "newest-segment", "0", "clean-shutdown", "false",
 			strings.Fields(entry)[0], strings.Join(strings.Fields(entry)[1:], " "))
 		_, err := decodeCheckpoint("cp", data)
 		require.ErrorIs(t, err, errs.ErrCorrupt, "%q", entry)

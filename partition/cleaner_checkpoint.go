@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/keyvalue"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -49,13 +50,13 @@ type cleanerCheckpoint struct {
 }
 
 func (c cleanerCheckpoint) encode() []byte {
-	return encodeKeyValues("strata-cleaner-checkpoint", cleanerCheckpointVersion,
+	return keyvalue.Encode("strata-cleaner-checkpoint", cleanerCheckpointVersion,
 		"cleaner-point", strconv.FormatInt(c.point, 10),
 		"gaps-below", strconv.FormatInt(c.gapsBelow, 10))
 }
 
 func decodeCleanerCheckpoint(path string, data []byte) (cleanerCheckpoint, error) {
-	fields, version, err := decodeKeyValues(path, "strata-cleaner-checkpoint", 1, cleanerCheckpointVersion, data)
+	fields, version, err := keyvalue.Decode(path, "strata-cleaner-checkpoint", 1, cleanerCheckpointVersion, data)
 	if err != nil {
 		return cleanerCheckpoint{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/keyvalue"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -56,7 +57,7 @@ func TestCleanerCheckpointVersion1Opens(t *testing.T) {
 	require.Positive(t, point)
 	require.NoError(t, p.Close())
 
-	v1 := encodeKeyValues("strata-cleaner-checkpoint", 1, "cleaner-point", fmt.Sprint(point))
+	v1 := keyvalue.Encode("strata-cleaner-checkpoint", 1, "cleaner-point", fmt.Sprint(point))
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/p/"+CleanerCheckpointFile, v1))
 	p, err = Open("/p", &opts)
 	require.NoError(t, err)

@@ -1,9 +1,6 @@
 package partition
 
 import (
-	"errors"
-
-	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/internal/keyvalue"
 	"github.com/stratalog/strata/vfs"
 )
@@ -20,28 +17,5 @@ const maxSmallFileBytes = 1 << 20
 // readSmallFile reads a checkpoint file of at most maxSmallFileBytes; a larger one is
 // a *CorruptError.
 func readSmallFile(fsys vfs.FS, path string) ([]byte, error) {
-	return readFileBounded(fsys, path, maxSmallFileBytes)
-}
-
-// readFileBounded reads a checkpoint file of at most limit bytes; a larger one is a
-// *CorruptError.
-func readFileBounded(fsys vfs.FS, path string, limit int64) ([]byte, error) {
-	data, err := vfs.ReadFileLimit(fsys, path, limit)
-	if errors.Is(err, vfs.ErrTooLarge) {
-		return nil, errs.Corruptf(path, 0, "%v", err)
-	}
-	return data, err
-}
-
-// encodeKeyValues returns a file of format name at version, with the
-// fields in the given order (pairs of key and value) and its CRC line.
-func encodeKeyValues(name string, version int, fields ...string) []byte {
-	return keyvalue.Encode(name, version, fields...)
-}
-
-// decodeKeyValues checks data's CRC line and format line (name at a version from
-// minVersion to maxVersion) and returns its fields by key, and the version. A failed
-// check is a *CorruptError naming path.
-func decodeKeyValues(path, name string, minVersion, maxVersion int, data []byte) (map[string]string, int, error) {
-	return keyvalue.Decode(path, name, minVersion, maxVersion, data)
+	return keyvalue.ReadFile(fsys, path, maxSmallFileBytes)
 }

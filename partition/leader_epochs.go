@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/internal/keyvalue"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -197,7 +198,7 @@ func decodeLeaderEpochs(path string, data []byte) ([]EpochEntry, error) {
 // is none.
 func readLeaderEpochs(fsys vfs.FS, dir string) (entries []EpochEntry, found bool, err error) {
 	path := filepath.Join(dir, LeaderEpochCheckpointFile)
-	data, err := readFileBounded(fsys, path, maxLeaderEpochFileBytes)
+	data, err := keyvalue.ReadFile(fsys, path, maxLeaderEpochFileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}

@@ -136,3 +136,9 @@ func (sc *scanner) batch() (BatchHeader, []byte, error) {
 	sc.anchored = true
 	return h, whole, nil
 }
+
+// fingerprint returns the fingerprint of the batches read so far (from the start
+// of the file: its digest is known).
+func (sc *scanner) fingerprint() Fingerprint {
+	return Fingerprint{Size: sc.pos, Digest: sc.terms.sum, DigestKnown: true, Edges: sc.terms.edges()}
+}

@@ -68,7 +68,7 @@ func ScanFile(fsys vfs.FS, dir string, base int64, opts *Options) (ScanResult, e
 		}
 		r.ValidSize, r.NextOffset, r.SeenEnd = sc.pos, sc.next, sc.next
 		r.FirstTerm = sc.terms.first
-		r.Fingerprint = Fingerprint{Size: sc.pos, Digest: sc.terms.sum, DigestKnown: true, Edges: sc.terms.edges()}
+		r.Fingerprint = sc.fingerprint()
 		r.Batches++
 	}
 }

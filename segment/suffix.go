@@ -74,7 +74,7 @@ func ReadFingerprint(fsys vfs.FS, path string, base int64, opts *Options) (int64
 	for {
 		_, _, err := sc.batch()
 		if err == io.EOF {
-			return sc.next, Fingerprint{Size: sc.pos, Digest: sc.terms.sum, DigestKnown: true, Edges: sc.terms.edges()}, nil
+			return sc.next, sc.fingerprint(), nil
 		}
 		if err != nil {
 			return 0, Fingerprint{}, err

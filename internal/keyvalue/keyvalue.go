@@ -13,12 +13,14 @@ package keyvalue
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"strconv"
 	"strings"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/vfs"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -64,6 +66,17 @@ func Decode(path, name string, minVersion, maxVersion int, data []byte) (map[str
 		return corrupt("unknown version " + fields[name])
 	}
 	return fields, version, nil
+}
+
+// ReadFile reads one of strata's small files (a checkpoint, topics.json) of at most
+// limit bytes: a larger one, such as a damaged or sparse file claiming gigabytes, is
+// a *errs.CorruptError, never read. Other errors are the filesystem's.
+func ReadFile(fsys vfs.FS, path string, limit int64) ([]byte, error) {
+	data, err := vfs.ReadFileLimit(fsys, path, limit)
+	if errors.Is(err, vfs.ErrTooLarge) {
+		return nil, errs.Corruptf(path, 0, "%v", err)
+	}
+	return data, err
 }
 
 // cutLastLine splits data ending in "\n" into everything up to and including the
