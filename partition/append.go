@@ -283,7 +283,7 @@ func (p *Partition) writeRecoveryPoint(start, recoveryPoint int64) error {
 	p.mu.RLock()
 	segments := p.mu.segments
 	p.mu.RUnlock()
-	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: recoveryPoint, newestSegment: p.newestBase.Load(), manifest: sealedOf(segments)}); err != nil {
+	if err := writeCheckpoint(p.fsys, p.dir, p.openCheckpoint(start, recoveryPoint, segments)); err != nil {
 		return p.fail(err)
 	}
 	p.recoveryPoint, p.clean = recoveryPoint, false

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/internal/keyvalue"
+	"github.com/stratalog/strata/segment"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -111,6 +112,13 @@ func readCheckpoint(fsys vfs.FS, dir string) (c checkpoint, found bool, err erro
 	return c, err == nil, err
 }
 
+// openCheckpoint returns the checkpoint of the open partition (not a clean
+// shutdown) with the log start offset start, recoveryPoint, and the manifest of
+// segments (the active one last, not listed).
+func (p *Partition) openCheckpoint(start, recoveryPoint int64, segments []*segment.Segment) checkpoint {
+	return checkpoint{logStartOffset: start, recoveryPoint: recoveryPoint, newestSegment: p.newestBase.Load(), manifest: sealedOf(segments)}
+}
+
 func writeCheckpoint(fsys vfs.FS, dir string, c checkpoint) error {
 	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, CheckpointFile), c.encode())
 }
@@ -128,7 +136,7 @@ func (p *Partition) markDirtyLocked() error {
 	if err != nil {
 		return err
 	}
-	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: p.recoveryPoint, newestSegment: p.newestBase.Load(), manifest: sealedOf(segments)}); err != nil {
+	if err := writeCheckpoint(p.fsys, p.dir, p.openCheckpoint(start, p.recoveryPoint, segments)); err != nil {
 		return p.fail(err)
 	}
 	p.clean = false

@@ -121,7 +121,7 @@ func (p *Partition) swapFiles(groups []*cleanGroup) error {
 	p.mu.RLock()
 	start, future := p.mu.start, swapped(p.mu.segments, groups)
 	p.mu.RUnlock()
-	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: p.recoveryPoint, newestSegment: p.newestBase.Load(), manifest: sealedOf(future)}); err != nil {
+	if err := writeCheckpoint(p.fsys, p.dir, p.openCheckpoint(start, p.recoveryPoint, future)); err != nil {
 		return failed(err)
 	}
 	for _, g := range groups {
