@@ -136,35 +136,48 @@ func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.Ba
 	return base, nil
 }
 
-// writeLocked stamps the batch with the next offset, rolls if needed and writes it.
+// writeLocked stamps the batch with the next offset and the leader epoch, rolls if
+// needed and writes it.
 func (p *Partition) writeLocked(batch []byte, h *segment.BatchHeader) (int64, error) {
+	p.mu.RLock()
+	base := p.mu.written.offset
+	p.mu.RUnlock()
+	segment.SetBaseOffset(batch, base)
+	h.BaseOffset = base
+	segment.SetPartitionLeaderEpoch(batch, p.epochs.stamp)
+	h.PartitionLeaderEpoch = p.epochs.stamp
+	return base, p.writeBatchLocked(batch, h)
+}
+
+// writeBatchLocked writes a batch whose offsets are set, at or above the written
+// offset, rolling first if needed.
+func (p *Partition) writeBatchLocked(batch []byte, h *segment.BatchHeader) error {
 	p.mu.RLock()
 	err := p.usableLocked()
 	written := p.mu.written
 	p.mu.RUnlock()
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if err := p.markDirtyLocked(); err != nil {
-		return 0, err
+		return err
 	}
-	base := written.offset
-	segment.SetBaseOffset(batch, base)
-	h.BaseOffset = base
 	active := written.seg
 	if p.shouldRoll(active, h, len(batch)) {
-		if active, err = p.rollLocked(base); err != nil {
-			return 0, err
+		if active, err = p.rollLocked(h.BaseOffset); err != nil {
+			return err
 		}
 	}
 	if err := active.Append(batch, h); err != nil {
-		return 0, p.fail(err)
+		return p.fail(err)
 	}
 	m := mark{offset: h.NextOffset(), seg: active, pos: active.Size()}
 	p.mu.Lock()
 	p.mu.written = m
 	if p.opts.Sync.Mode != SyncEveryAppend {
-		p.advanceCommittedLocked(m)
+		p.acknowledgeLocked(m)
+	} else {
+		p.notifyLocked()
 	}
 	p.mu.Unlock()
 	p.stats.appends.Add(1)
@@ -180,7 +193,7 @@ func (p *Partition) writeLocked(batch []byte, h *segment.BatchHeader) (int64, er
 			}
 		}
 	}
-	return base, nil
+	return nil
 }
 
 // shouldRoll says whether the batch must go to a new segment: the active one is not
@@ -258,7 +271,7 @@ func (p *Partition) sealAndCreate(base int64) (s, old *segment.Segment, err erro
 	p.mu.written = mark{offset: base, seg: s, pos: 0}
 	if base > p.mu.durable {
 		p.mu.durable = base
-		p.advanceCommittedLocked(mark{offset: base, seg: old, pos: old.Size()})
+		p.acknowledgeLocked(mark{offset: base, seg: old, pos: old.Size()})
 	}
 	return s, old, nil
 }

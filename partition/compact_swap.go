@@ -161,6 +161,9 @@ func (p *Partition) swapSegments(groups []*cleanGroup) {
 			// The committed mark names a sealed segment only at its end.
 			p.mu.committed = mark{offset: p.mu.committed.offset, seg: g.out, pos: g.out.Size()}
 		}
+		if slices.Contains(g.old, p.mu.acked.seg) {
+			p.mu.acked = mark{offset: p.mu.acked.offset, seg: g.out, pos: g.out.Size()}
+		}
 	}
 	p.mu.segments = swapped(p.mu.segments, groups)
 	p.mu.Unlock()

@@ -382,6 +382,7 @@ func (h *modelHarness) appendBatch() {
 		segment.SetBaseOffset(batch, rng.Int64N(1<<40)) // the producer's base offset is ignored
 	}
 	encoded := slices.Clone(batch)
+	segment.SetPartitionLeaderEpoch(encoded, 0) // the partition stamps its own leader epoch
 	h.record("AppendBatch(%d records, %d bytes %+v) at end %d", len(records), len(batch), o, h.model.end())
 	base, err := h.p.AppendBatch(context.Background(), batch)
 	h.noError(err, "AppendBatch")

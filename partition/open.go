@@ -269,7 +269,15 @@ func (p *Partition) settle(cp checkpoint) error {
 	p.recoveryPoint = end
 	p.newestBase.Store(active.Base())
 	m := mark{offset: end, seg: active, pos: active.Size()}
-	p.mu.start, p.mu.written, p.mu.committed, p.mu.durable = start, m, m, end
+	p.mu.start, p.mu.written, p.mu.acked, p.mu.committed, p.mu.durable = start, m, m, m, end
+	if p.opts.Replicated {
+		// Readers see nothing until the owner sets the high watermark.
+		hw, err := p.markAtLocked(start)
+		if err != nil {
+			return err
+		}
+		p.mu.committed = hw
+	}
 	p.activeSince = p.opts.Now()
 	if ts := active.FirstTimestamp(); ts >= 0 {
 		p.activeSince = time.UnixMilli(ts)

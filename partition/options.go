@@ -138,6 +138,13 @@ type Options struct {
 	// begin with that very batch, or it is not the segment that was fsynced there
 	// (another partition's segment copied in its place): a *CorruptError.
 	RecoveryPointSegment *SegmentMark
+	// Replicated hands what readers see to the partition's owner, the replica layer:
+	// readers see records only below the high watermark the owner sets with
+	// SetHighWatermark, never above what the sync policy acknowledged here
+	// (AcknowledgedOffset). Without it (the default) readers see everything the sync
+	// policy acknowledged, as a partition that is its own only replica. See
+	// high_watermark.go.
+	Replicated bool
 }
 
 // SegmentMark identifies a segment by its base offset and the term of its first

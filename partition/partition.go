@@ -80,12 +80,18 @@ type Partition struct {
 		segments  []*segment.Segment // sorted by base offset; the last is active
 		start     int64              // log start offset
 		written   mark               // end of what is written to the OS (log end offset)
-		committed mark               // end of what readers see: acknowledged appends
+		acked     mark               // end of what the sync policy acknowledged
+		committed mark               // end of what readers see: the high watermark
 		durable   int64              // every offset below it is fsynced
 		err       error              // sticky: the first write or fsync failure
 		closed    bool
 		waiters   chan struct{} // closed and replaced when committed moves or on close
+		changes   chan struct{} // closed and replaced at any change (Changes)
 	}
+
+	// epochsMu guards epochs (epochs.go).
+	epochsMu sync.Mutex
+	epochs   epochState
 
 	stats     counters
 	cleaner   cleanerState  // compaction: its lock, cleaner point and counters
@@ -218,6 +224,7 @@ func (p *Partition) advanceCommittedLocked(m mark) {
 }
 
 func (p *Partition) wakeWaitersLocked() {
+	p.notifyLocked()
 	if p.mu.waiters != nil {
 		close(p.mu.waiters)
 		p.mu.waiters = nil
@@ -290,7 +297,7 @@ func (p *Partition) closeLocked() error {
 	p.mu.Lock()
 	if err == nil && failed == nil {
 		p.mu.durable = written.offset
-		p.advanceCommittedLocked(written)
+		p.acknowledgeLocked(written)
 	}
 	p.mu.closed = true
 	p.wakeWaitersLocked()

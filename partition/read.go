@@ -56,20 +56,29 @@ func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []by
 // findBatchesLocked finds where ReadBatches reads: n bytes at pos of segment s, whose
 // first batch, of first bytes, holds offset (n >= first). s is nil at the end offset.
 func (p *Partition) findBatchesLocked(offset int64, maxBytes int) (s *segment.Segment, pos int64, n, first int, err error) {
+	return p.findBatchesBelowLocked(offset, maxBytes, p.mu.committed)
+}
+
+// findBatchesBelowLocked is findBatchesLocked up to limit rather than the committed
+// mark.
+func (p *Partition) findBatchesBelowLocked(offset int64, maxBytes int, limit mark) (s *segment.Segment, pos int64, n, first int, err error) {
 	if err := p.readableLocked(); err != nil {
 		return nil, 0, 0, 0, err
 	}
-	if offset < p.mu.start || offset > p.mu.committed.offset {
-		return nil, 0, 0, 0, p.outOfRangeLocked(offset)
+	if offset < p.mu.start || offset > limit.offset {
+		return nil, 0, 0, 0, fmt.Errorf("strata/partition: offset %d not in [%d, %d]: %w", offset, p.mu.start, limit.offset, errs.ErrOffsetOutOfRange)
 	}
 	segments := p.mu.segments
 	i := sort.Search(len(segments), func(i int) bool { return segments[i].Base() > offset }) - 1
-	for i = max(i, 0); i < len(segments) && offset < p.mu.committed.offset; i++ {
+	for i = max(i, 0); i < len(segments) && offset < limit.offset; i++ {
 		s := segments[i]
-		if s.Base() >= p.mu.committed.offset {
-			break // holds nothing readers may see yet
+		if s.Base() >= limit.offset {
+			break // holds nothing below the limit
 		}
-		end := p.readableEndLocked(s)
+		end := s.Size()
+		if s == limit.seg {
+			end = limit.pos
+		}
 		pos, h, found, err := s.Find(offset, end)
 		if err != nil {
 			return nil, 0, 0, 0, err
@@ -80,11 +89,11 @@ func (p *Partition) findBatchesLocked(offset int64, maxBytes int) (s *segment.Se
 		n := min(end-pos, int64(max(maxBytes, h.Size())))
 		return s, pos, int(n), h.Size(), nil
 	}
-	if offset < p.mu.committed.offset {
+	if offset < limit.offset {
 		// No batch holds offset or a later one below the end offset: a gap that
 		// nothing explains (compaction keeps each segment's last batch; a repair
 		// covers what it gives up with an empty batch).
-		return nil, 0, 0, 0, errs.Corruptf(p.dir, -1, "no batch holds offsets %d to %d, below the end offset", offset, p.mu.committed.offset-1)
+		return nil, 0, 0, 0, errs.Corruptf(p.dir, -1, "no batch holds offsets %d to %d, below the end offset", offset, limit.offset-1)
 	}
 	return nil, 0, 0, 0, nil
 }

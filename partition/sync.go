@@ -63,7 +63,7 @@ func (p *Partition) syncHeld(offset int64) error {
 	if target.offset > p.mu.durable {
 		p.mu.durable = target.offset
 	}
-	p.advanceCommittedLocked(target)
+	p.acknowledgeLocked(target)
 	p.mu.Unlock()
 	return nil
 }

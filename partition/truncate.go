@@ -25,6 +25,16 @@ import (
 func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
+	end, err := p.truncateLocked(offset)
+	if err != nil {
+		return 0, err
+	}
+	return end, p.truncateEpochsLocked(end)
+}
+
+// truncateLocked is TruncateTo for a caller holding appendMu, leaving the leader
+// epoch cache alone.
+func (p *Partition) truncateLocked(offset int64) (int64, error) {
 	// Let appends already written finish (they need only syncSem): each is then
 	// acknowledged before the truncation, or fails, never acknowledged after its batch
 	// was removed.
@@ -112,7 +122,11 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	if p.mu.committed.offset > end {
 		p.mu.committed = m
 	}
-	p.advanceCommittedLocked(m)
+	if p.mu.acked.offset > end {
+		p.mu.acked = m
+	}
+	p.acknowledgeLocked(m)
+	p.notifyLocked()
 	if err := p.lowerCleanerPoint(end); err != nil {
 		return 0, p.failLocked(err)
 	}

@@ -71,7 +71,7 @@ func (s *Segment) scanFor(offset int64, sc scanner) (pos int64, h BatchHeader, f
 // gave for entryOffset (position 0: no entry), up to end.
 func (s *Segment) lookupScanner(w *window, entryOffset, start, end int64) scanner {
 	sc := scanner{w: w, path: s.path, base: s.base, pos: start, end: end, next: s.base,
-		maxBatch: s.opts.MaxBatchBytes, dense: s.opts.Dense, anchored: start == 0,
+		maxBatch: s.opts.MaxBatchBytes, dense: s.Dense(), anchored: start == 0,
 		fromEntry: start > 0, entryLast: entryOffset}
 	return sc
 }

@@ -327,7 +327,7 @@ func (s *Segment) newScanner(pos, end int64, verify bool) *scanner {
 		next:     s.base,
 		maxBatch: s.opts.MaxBatchBytes,
 		verify:   verify,
-		dense:    s.opts.Dense,
+		dense:    s.Dense(),
 		anchored: pos == 0,
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"sync"
+	"sync/atomic"
 	"weak"
 
 	"github.com/stratalog/strata/index"
@@ -38,6 +39,8 @@ type Segment struct {
 	base   int64
 	opts   Options
 	log    vfs.File
+	// gapped is set by AllowGaps: the segment is no longer Dense.
+	gapped atomic.Bool
 
 	mu struct {
 		sync.RWMutex
@@ -110,8 +113,14 @@ func (s *Segment) resetStateLocked() {
 }
 
 // Dense reports whether the segment's batches follow each other without offset gaps
-// (Options.Dense).
-func (s *Segment) Dense() bool { return s.opts.Dense }
+// (Options.Dense, unless AllowGaps was called).
+func (s *Segment) Dense() bool { return s.opts.Dense && !s.gapped.Load() }
+
+// AllowGaps makes a Dense segment accept batches that begin above the offset after
+// the one before, as a replica copying a compacted leader's log must. Reads check
+// less from then on; the owner must also open the segment without Options.Dense
+// from now on.
+func (s *Segment) AllowGaps() { s.gapped.Store(true) }
 
 // Base returns the segment's base offset: the first offset it may hold.
 func (s *Segment) Base() int64 { return s.base }
