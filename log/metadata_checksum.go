@@ -3,12 +3,10 @@ package log
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"hash/crc32"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/stratalog/strata/internal/crcline"
 	"github.com/stratalog/strata/internal/errs"
 )
 
@@ -24,11 +22,6 @@ import (
 // existed, and must say "version": 1: a version-2 file whose last line was cut off
 // or damaged is corrupt, never mistaken for an unchecked version 1.
 
-// metadataChecksumPrefix starts the last line of a version-2 topics.json.
-const metadataChecksumPrefix = "crc32c "
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // encodeMetadata returns the bytes of topics.json for m, in the current version.
 func encodeMetadata(m metadataFile) ([]byte, error) {
 	m.Version = metadataVersion
@@ -41,26 +34,20 @@ func encodeMetadata(m metadataFile) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data = append(data, '\n')
-	return fmt.Appendf(data, "%s%08x\n", metadataChecksumPrefix, crc32.Checksum(data, castagnoli)), nil
+	return crcline.Append(append(data, '\n')), nil
 }
 
 // decodeMetadata decodes and checks the bytes of topics.json (read from path, for
 // errors): version 2 with its checksum, or version 1 without. Any failure is a
 // *CorruptError.
 func decodeMetadata(path string, data []byte) (metadataFile, error) {
-	body, wantVersion := data, legacyMetadataVersion
-	if i := bytes.LastIndexByte(bytes.TrimSuffix(data, []byte("\n")), '\n'); i >= 0 && bytes.HasPrefix(data[i+1:], []byte(metadataChecksumPrefix)) {
-		body, wantVersion = data[:i+1], metadataVersion
-		line := string(data[i+1:])
-		digits, ok := strings.CutSuffix(strings.TrimPrefix(line, metadataChecksumPrefix), "\n")
-		sum, err := strconv.ParseUint(digits, 16, 32)
-		if !ok || err != nil || len(digits) != 8 || digits != strings.ToLower(digits) {
-			return metadataFile{}, errs.Corruptf(path, int64(i+1), "bad checksum line %q", line)
-		}
-		if got := crc32.Checksum(body, castagnoli); got != uint32(sum) {
-			return metadataFile{}, errs.Corruptf(path, 0, "checksum mismatch: the file says crc32c %08x, its bytes have %08x", sum, got)
-		}
+	body, sealed, err := crcline.Split(path, data)
+	if err != nil {
+		return metadataFile{}, err
+	}
+	wantVersion := legacyMetadataVersion
+	if sealed {
+		wantVersion = metadataVersion
 	}
 	var meta metadataFile
 	dec := json.NewDecoder(bytes.NewReader(body))

@@ -126,3 +126,6 @@ func (p *Partition) notifyLocked() {
 		p.mu.changes = nil
 	}
 }
+
+// Replicated reports whether the partition was opened with Options.Replicated.
+func (p *Partition) Replicated() bool { return p.opts.Replicated }

@@ -1,0 +1,451 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/stratalog/strata/partition"
+)
+
+// ClusterOptions configure a Cluster. OpenLog is required; the zero value of every
+// other field means its default.
+type ClusterOptions struct {
+	// Controller decides leaders and ISRs. Default: a LocalController keeping its
+	// state in memory.
+	Controller Controller
+	// Transport carries follower fetches. Default: a Network. A Transport with a
+	// Register(BrokerID, Handler) method (as Network has) is told which handler
+	// serves each broker as brokers start and stop.
+	Transport Transport
+	// OpenLog opens the replica of a partition that broker holds; replicated says
+	// whether the partition has more than one replica (open it with
+	// partition.Options.Replicated then). The Cluster closes what it opened.
+	OpenLog func(broker BrokerID, name string, replicated bool) (*partition.Partition, error)
+	// ReplicaLagTime is Kafka's replica.lag.time.max.ms: a follower that has not
+	// caught up with its leader for this long leaves the ISR. Default 30 s.
+	ReplicaLagTime time.Duration
+	// FetchMaxBytes is how many bytes of batches a follower fetches at a time
+	// (Kafka's replica.fetch.max.bytes). Default 1 MiB.
+	FetchMaxBytes int
+	// FetchMaxWait is how long a leader holds a follower's fetch while it has
+	// nothing new (Kafka's replica.fetch.wait.max.ms). Default 500 ms.
+	FetchMaxWait time.Duration
+	// RetryBackoff is how long a follower waits after a failed fetch (Kafka's
+	// replica.fetch.backoff.ms). Default 10 ms: brokers in one process.
+	RetryBackoff time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Logger receives leadership changes and failures. Default: discard.
+	Logger *slog.Logger
+	// Manual starts no goroutine: the caller drives followers and ISR checks (the
+	// deterministic simulation does, through the package's tests).
+	Manual bool
+}
+
+// DefaultRetryBackoff is ClusterOptions.RetryBackoff's default.
+const DefaultRetryBackoff = 10 * time.Millisecond
+
+// registry is a Transport that learns which handler serves each broker.
+type registry interface {
+	Register(BrokerID, Handler)
+}
+
+// Cluster is the replicas of a set of partitions over a set of brokers, in one
+// process: it opens each broker's replicas, applies the controller's decisions to
+// them, runs each follower's fetch loop and each leader's ISR checks, and reacts to
+// brokers that stop, start or whose disk fails. See the package documentation.
+//
+// Lock order: Cluster.mu, then a Partition's mu, then a Replica's locks.
+type Cluster struct {
+	opts   ClusterOptions
+	env    *environment
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// applyMu serializes the application of controller decisions, so that replicas
+	// see the states of a partition in order.
+	applyMu sync.Mutex
+	mu      struct {
+		sync.Mutex
+		online     map[BrokerID]bool
+		partitions map[string]*Partition
+		closed     bool
+	}
+}
+
+// Partition is a replicated partition of a Cluster: its replicas on the online
+// brokers that hold it, and the state the controller gave it.
+type Partition struct {
+	name string
+	c    *Cluster
+	mu   struct {
+		sync.Mutex
+		replicas map[BrokerID]*Replica
+		state    State
+	}
+}
+
+// NewCluster returns a Cluster with no broker online; StartBroker brings them up.
+func NewCluster(opts ClusterOptions) (*Cluster, error) {
+	if opts.OpenLog == nil {
+		return nil, fmt.Errorf("strata/replica: ClusterOptions.OpenLog is required: %w", ErrInvalidArgument)
+	}
+	if opts.Controller == nil {
+		c, err := NewLocalController(nil)
+		if err != nil {
+			return nil, err
+		}
+		opts.Controller = c
+	}
+	if opts.Transport == nil {
+		opts.Transport = NewNetwork(nil)
+	}
+	if opts.ReplicaLagTime <= 0 {
+		opts.ReplicaLagTime = DefaultReplicaLagTime
+	}
+	if opts.FetchMaxBytes <= 0 {
+		opts.FetchMaxBytes = DefaultFetchMaxBytes
+	}
+	if opts.FetchMaxWait <= 0 {
+		opts.FetchMaxWait = DefaultFetchMaxWait
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = DefaultRetryBackoff
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Cluster{opts: opts}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.mu.online = map[BrokerID]bool{}
+	c.mu.partitions = map[string]*Partition{}
+	c.env = &environment{
+		transport: opts.Transport, controller: opts.Controller, now: opts.Now, logger: opts.Logger,
+		lagTime: opts.ReplicaLagTime, fetchBytes: opts.FetchMaxBytes,
+		alterISR: c.alterISR, diskFailed: c.diskFailed,
+	}
+	for _, name := range opts.Controller.Partitions() {
+		c.mu.partitions[name] = c.newPartition(name)
+	}
+	if !opts.Manual {
+		c.wg.Add(1)
+		go c.isrLoop()
+	}
+	return c, nil
+}
+
+func (c *Cluster) newPartition(name string) *Partition {
+	p := &Partition{name: name, c: c}
+	p.mu.replicas = map[BrokerID]*Replica{}
+	return p
+}
+
+// Controller returns the cluster's controller.
+func (c *Cluster) Controller() Controller { return c.opts.Controller }
+
+// Online reports whether broker id is online.
+func (c *Cluster) Online(id BrokerID) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.online[id]
+}
+
+// StartBroker brings broker id online: it opens the broker's replica of every
+// partition assigned to it, serves fetches for them, and tells the controller,
+// whose decisions (a leadership the broker may take back) are applied. A replica
+// that cannot be opened keeps the broker offline: StartBroker fails and closes what
+// it opened.
+func (c *Cluster) StartBroker(id BrokerID) error {
+	if id < 0 {
+		return fmt.Errorf("strata/replica: broker id %d: %w", id, ErrInvalidArgument)
+	}
+	c.mu.Lock()
+	if c.mu.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if c.mu.online[id] {
+		c.mu.Unlock()
+		return nil
+	}
+	partitions := slices.Collect(maps.Values(c.mu.partitions))
+	c.mu.Unlock()
+	var opened []*Replica
+	for _, p := range partitions {
+		s, err := c.opts.Controller.State(p.name)
+		if err != nil {
+			return errors.Join(err, c.closeReplicas(opened))
+		}
+		if !s.Hosts(id) {
+			continue
+		}
+		r, err := c.openReplica(p, id, s)
+		if err != nil {
+			return errors.Join(fmt.Errorf("strata/replica: starting broker %d: %s: %w", id, p.name, err), c.closeReplicas(opened))
+		}
+		opened = append(opened, r)
+	}
+	if reg, ok := c.opts.Transport.(registry); ok {
+		reg.Register(id, brokerHandler{c: c, id: id})
+	}
+	c.mu.Lock()
+	c.mu.online[id] = true
+	c.mu.Unlock()
+	changed, err := c.opts.Controller.SetBrokerOnline(id, true)
+	if err != nil {
+		return err
+	}
+	c.applyAll(changed)
+	for _, r := range opened {
+		s, err := c.opts.Controller.State(r.name)
+		if err == nil {
+			c.applyTo(r, s)
+		}
+		c.startFollower(r)
+	}
+	return nil
+}
+
+// openReplica opens broker id's replica of p and adds it to p.
+func (c *Cluster) openReplica(p *Partition, id BrokerID, s State) (*Replica, error) {
+	log, err := c.opts.OpenLog(id, p.name, len(s.Replicas) > 1)
+	if err != nil {
+		return nil, err
+	}
+	r := newReplica(p.name, id, log, c.env)
+	p.mu.Lock()
+	p.mu.replicas[id] = r
+	p.mu.Unlock()
+	return r, nil
+}
+
+// startFollower starts the fetch loop of a replica of a partition with followers.
+func (c *Cluster) startFollower(r *Replica) {
+	if c.opts.Manual || !r.log.Replicated() {
+		return
+	}
+	c.wg.Add(1)
+	go c.followLoop(r)
+}
+
+// StopBroker takes broker id offline, as a stopped broker or a crash: the controller
+// moves its leaderships and drops it from every ISR, then its replicas are closed.
+func (c *Cluster) StopBroker(id BrokerID) error {
+	c.mu.Lock()
+	if !c.mu.online[id] {
+		c.mu.Unlock()
+		return nil
+	}
+	c.mu.online[id] = false
+	partitions := slices.Collect(maps.Values(c.mu.partitions))
+	c.mu.Unlock()
+	if reg, ok := c.opts.Transport.(registry); ok {
+		reg.Register(id, nil)
+	}
+	changed, err := c.opts.Controller.SetBrokerOnline(id, false)
+	c.applyAll(changed)
+	var closing []*Replica
+	for _, p := range partitions {
+		p.mu.Lock()
+		if r := p.mu.replicas[id]; r != nil {
+			closing = append(closing, r)
+			delete(p.mu.replicas, id)
+		}
+		p.mu.Unlock()
+	}
+	return errors.Join(err, c.closeReplicas(closing))
+}
+
+// closeReplicas ends the replicas' roles and closes their logs.
+func (c *Cluster) closeReplicas(rs []*Replica) error {
+	var err error
+	for _, r := range rs {
+		r.close()
+		err = errors.Join(err, r.log.Close())
+	}
+	return err
+}
+
+// diskFailed takes a broker whose log failed a write out of every ISR and every
+// leadership; its replicas stay open, so that what they hold stays readable. It runs
+// apart from the caller, which holds a replica's locks.
+func (c *Cluster) diskFailed(id BrokerID, failure error) {
+	c.mu.Lock()
+	if c.mu.closed || !c.mu.online[id] {
+		c.mu.Unlock()
+		return
+	}
+	c.mu.online[id] = false
+	c.mu.Unlock()
+	c.opts.Logger.Error("broker disk failed: the broker goes offline", "broker", id, "err", failure)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if reg, ok := c.opts.Transport.(registry); ok {
+			reg.Register(id, nil)
+		}
+		changed, err := c.opts.Controller.SetBrokerOnline(id, false)
+		if err != nil {
+			c.opts.Logger.Error("cannot record a failed broker offline", "broker", id, "err", err)
+		}
+		c.applyAll(changed)
+	}()
+}
+
+// CreatePartition creates a partition with its replicas on the given brokers (the
+// preferred leader first) and opens the replicas on the online ones.
+func (c *Cluster) CreatePartition(name string, replicas []BrokerID, cfg Config) (*Partition, error) {
+	c.mu.Lock()
+	if c.mu.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if _, ok := c.mu.partitions[name]; ok {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("strata/replica: partition %s exists: %w", name, ErrInvalidArgument)
+	}
+	online := maps.Clone(c.mu.online)
+	c.mu.Unlock()
+	s, err := c.opts.Controller.Create(name, replicas, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := c.newPartition(name)
+	var opened []*Replica
+	for _, b := range s.Replicas {
+		if !online[b] {
+			continue
+		}
+		r, err := c.openReplica(p, b, s)
+		if err != nil {
+			return nil, errors.Join(err, c.closeReplicas(opened), c.opts.Controller.Delete(name))
+		}
+		opened = append(opened, r)
+	}
+	c.mu.Lock()
+	c.mu.partitions[name] = p
+	c.mu.Unlock()
+	c.applyAll(map[string]State{name: s})
+	for _, r := range opened {
+		c.startFollower(r)
+	}
+	return p, nil
+}
+
+// Partition returns the named partition, or nil.
+func (c *Cluster) Partition(name string) *Partition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.partitions[name]
+}
+
+// ElectPreferred moves the leadership of the named partitions (all if none) to
+// their preferred replicas where those are online and in sync (Kafka's preferred
+// leader election), and returns how many moved.
+func (c *Cluster) ElectPreferred(names ...string) (int, error) {
+	changed, err := c.opts.Controller.ElectPreferred(names)
+	c.applyAll(changed)
+	return len(changed), err
+}
+
+// alterISR asks the controller for an ISR change and applies the answer.
+func (c *Cluster) alterISR(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID) error {
+	s, err := c.opts.Controller.AlterISR(name, leaderEpoch, partitionEpoch, isr)
+	if err == nil {
+		c.applyAll(map[string]State{name: s})
+	}
+	return err
+}
+
+// applyAll applies changed states to the replicas of their partitions.
+func (c *Cluster) applyAll(changed map[string]State) {
+	c.applyMu.Lock()
+	defer c.applyMu.Unlock()
+	for name, s := range changed {
+		p := c.Partition(name)
+		if p == nil {
+			continue
+		}
+		p.mu.Lock()
+		if p.mu.state.Replicas != nil && s.PartitionEpoch <= p.mu.state.PartitionEpoch {
+			p.mu.Unlock()
+			continue
+		}
+		p.mu.state = s.Clone()
+		replicas := slices.Collect(maps.Values(p.mu.replicas))
+		p.mu.Unlock()
+		if s.Leader != NoBroker {
+			c.opts.Logger.Debug("partition state", "partition", name, "state", s.String())
+		}
+		for _, r := range replicas {
+			c.applyTo(r, s)
+		}
+	}
+}
+
+// applyTo applies s to one replica, logging a failure (a replica that cannot take
+// its leader epoch has a failed log: its broker goes offline).
+func (c *Cluster) applyTo(r *Replica, s State) {
+	if err := r.apply(s); err != nil && !errors.Is(err, ErrClosed) {
+		c.opts.Logger.Error("replica cannot apply its partition state", "partition", r.name, "broker", r.broker, "err", err)
+		r.checkDisk(err)
+	}
+}
+
+// Close stops every goroutine and closes every replica's log.
+func (c *Cluster) Close() error {
+	c.mu.Lock()
+	if c.mu.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.mu.closed = true
+	partitions := slices.Collect(maps.Values(c.mu.partitions))
+	c.mu.Unlock()
+	c.cancel()
+	var all []*Replica
+	for _, p := range partitions {
+		p.mu.Lock()
+		all = append(all, slices.Collect(maps.Values(p.mu.replicas))...)
+		p.mu.replicas = map[BrokerID]*Replica{}
+		p.mu.Unlock()
+	}
+	for _, r := range all {
+		r.close()
+	}
+	c.wg.Wait()
+	var err error
+	for _, r := range all {
+		err = errors.Join(err, r.log.Close())
+	}
+	return err
+}
+
+// brokerHandler serves the fetches sent to one broker.
+type brokerHandler struct {
+	c  *Cluster
+	id BrokerID
+}
+
+// HandleFetch implements Handler.
+func (h brokerHandler) HandleFetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
+	p := h.c.Partition(req.Partition)
+	if p == nil {
+		return nil, fmt.Errorf("strata/replica: %s: %w", req.Partition, ErrUnknownPartition)
+	}
+	r := p.Replica(h.id)
+	if r == nil {
+		return nil, fmt.Errorf("strata/replica: %s has no replica on broker %d: %w", req.Partition, h.id, ErrNotLeader)
+	}
+	return r.HandleFetch(ctx, req)
+}

@@ -1,0 +1,315 @@
+package replica
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// Controller decides, for every partition, its replicas, leader, leader epoch and
+// ISR, and keeps that state durable: Kafka's controller, reduced to what one process
+// needs. strata has one implementation, LocalController; the interface is the seam
+// where an existing consensus engine could take its place.
+//
+// Every method returns the states it changed, for the caller (the Cluster) to apply
+// to the replicas. Implementations must be safe for concurrent use.
+type Controller interface {
+	// Create registers a partition with its replicas (preferred leader first) and
+	// elects a leader among the online ones. A partition that exists is
+	// ErrInvalidArgument.
+	Create(name string, replicas []BrokerID, cfg Config) (State, error)
+	// Delete forgets a partition.
+	Delete(name string) error
+	// State returns a partition's state (ErrUnknownPartition if there is none).
+	State(name string) (State, error)
+	// Partitions returns the names of every partition, sorted.
+	Partitions() []string
+	// AlterISR is a leader's request to change its partition's ISR (Kafka's
+	// AlterPartition): refused with ErrFencedLeaderEpoch when leaderEpoch is not the
+	// partition's, and ErrStaleState when partitionEpoch is not. The ISR must hold
+	// the leader and only assigned replicas.
+	AlterISR(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID) (State, error)
+	// SetBrokerOnline records whether a broker is online: an offline one leaves
+	// every ISR at once and its leaderships move; an online one may take a
+	// leaderless partition. It returns the states that changed.
+	SetBrokerOnline(id BrokerID, online bool) (map[string]State, error)
+	// ElectPreferred moves the leadership of each named partition (every partition
+	// if names is empty) to its preferred replica where that replica is online and
+	// in sync. It returns the states that changed.
+	ElectPreferred(names []string) (map[string]State, error)
+	// SetConfig changes a partition's replication configuration and re-elects if
+	// that allows a leader (an unclean election newly enabled).
+	SetConfig(name string, cfg Config) (State, error)
+}
+
+// Storage keeps the controller's state durable: one opaque document, replaced
+// whole.
+type Storage interface {
+	// Load returns the last document saved, or nil if none was.
+	Load() ([]byte, error)
+	// Save replaces the document, durably, before it returns.
+	Save(doc []byte) error
+}
+
+// MemoryStorage is a Storage in memory, for tests and for stores that keep nothing.
+type MemoryStorage struct {
+	mu  sync.Mutex
+	doc []byte
+}
+
+// Load implements Storage.
+func (m *MemoryStorage) Load() ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.doc), nil
+}
+
+// Save implements Storage.
+func (m *MemoryStorage) Save(doc []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.doc = slices.Clone(doc)
+	return nil
+}
+
+// LocalController is the in-process Controller. Its state lives in memory and, at
+// every change before the change is returned, in its Storage.
+type LocalController struct {
+	storage Storage
+	mu      struct {
+		sync.Mutex
+		partitions map[string]State
+		online     map[BrokerID]bool
+		sequence   int64 // saves so far: the newest document wins (storage.go)
+	}
+}
+
+// NewLocalController returns a controller whose state is loaded from storage (nil:
+// a MemoryStorage). Every broker starts offline: the Cluster says which are online.
+func NewLocalController(storage Storage) (*LocalController, error) {
+	if storage == nil {
+		storage = &MemoryStorage{}
+	}
+	c := &LocalController{storage: storage}
+	c.mu.partitions = map[string]State{}
+	c.mu.online = map[BrokerID]bool{}
+	doc, err := storage.Load()
+	if err != nil {
+		return nil, err
+	}
+	if doc != nil {
+		sequence, partitions, err := decodeControllerState("controller state", doc)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.partitions, c.mu.sequence = partitions, sequence
+	}
+	return c, nil
+}
+
+func (c *LocalController) onlineLocked(b BrokerID) bool { return c.mu.online[b] }
+
+// saveLocked makes changed durable and current. Nothing changes if the save fails.
+func (c *LocalController) saveLocked(changed map[string]State, deleted string) error {
+	next := maps.Clone(c.mu.partitions)
+	maps.Copy(next, changed)
+	if deleted != "" {
+		delete(next, deleted)
+	}
+	doc, err := encodeControllerState(c.mu.sequence+1, next)
+	if err != nil {
+		return err
+	}
+	if err := c.storage.Save(doc); err != nil {
+		return fmt.Errorf("strata/replica: saving the controller state: %w", err)
+	}
+	c.mu.partitions = next
+	c.mu.sequence++
+	return nil
+}
+
+// Create implements Controller.
+func (c *LocalController) Create(name string, replicas []BrokerID, cfg Config) (State, error) {
+	if err := validateReplicas(replicas); err != nil {
+		return State{}, err
+	}
+	cfg = cfg.withDefaults()
+	if cfg.MinInsyncReplicas < 1 {
+		return State{}, fmt.Errorf("strata/replica: min.insync.replicas %d: %w", cfg.MinInsyncReplicas, ErrInvalidArgument)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.mu.partitions[name]; ok {
+		return State{}, fmt.Errorf("strata/replica: partition %s exists: %w", name, ErrInvalidArgument)
+	}
+	// A new partition's replicas are all empty, so all in sync; the offline ones
+	// leave at once. Its first leader has epoch 0, as in Kafka.
+	s := State{Replicas: slices.Clone(replicas), Leader: NoBroker, LeaderEpoch: -1, ISR: slices.Clone(replicas), Config: cfg}
+	s, _ = reconcile(s, c.onlineLocked)
+	s.LeaderEpoch = max(s.LeaderEpoch, 0)
+	s.PartitionEpoch = 0
+	if err := c.saveLocked(map[string]State{name: s}, ""); err != nil {
+		return State{}, err
+	}
+	return s.Clone(), nil
+}
+
+// Delete implements Controller.
+func (c *LocalController) Delete(name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.mu.partitions[name]; !ok {
+		return fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+	}
+	return c.saveLocked(nil, name)
+}
+
+// State implements Controller.
+func (c *LocalController) State(name string) (State, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.mu.partitions[name]
+	if !ok {
+		return State{}, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+	}
+	return s.Clone(), nil
+}
+
+// Partitions implements Controller.
+func (c *LocalController) Partitions() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	names := slices.Collect(maps.Keys(c.mu.partitions))
+	sort.Strings(names)
+	return names
+}
+
+// AlterISR implements Controller.
+func (c *LocalController) AlterISR(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID) (State, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.mu.partitions[name]
+	switch {
+	case !ok:
+		return State{}, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+	case leaderEpoch != s.LeaderEpoch:
+		return s.Clone(), fmt.Errorf("strata/replica: %s: ISR change at leader epoch %d, the partition is at %d: %w", name, leaderEpoch, s.LeaderEpoch, ErrFencedLeaderEpoch)
+	case partitionEpoch != s.PartitionEpoch:
+		return s.Clone(), fmt.Errorf("strata/replica: %s: ISR change at partition epoch %d, the partition is at %d: %w", name, partitionEpoch, s.PartitionEpoch, ErrStaleState)
+	case !slices.Contains(isr, s.Leader):
+		return s.Clone(), fmt.Errorf("strata/replica: %s: ISR %v without its leader %d: %w", name, isr, s.Leader, ErrInvalidArgument)
+	}
+	for i, b := range isr {
+		if !s.Hosts(b) || slices.Contains(isr[:i], b) {
+			return s.Clone(), fmt.Errorf("strata/replica: %s: ISR %v: broker %d is not an assigned replica, or twice: %w", name, isr, b, ErrInvalidArgument)
+		}
+		if !c.onlineLocked(b) && !s.InSync(b) {
+			return s.Clone(), fmt.Errorf("strata/replica: %s: ISR %v: broker %d is offline: %w", name, isr, b, ErrBrokerOffline)
+		}
+	}
+	next, changed := bump(s, withISR(s, sortedLike(s.Replicas, isr)))
+	if !changed {
+		return s.Clone(), nil
+	}
+	if err := c.saveLocked(map[string]State{name: next}, ""); err != nil {
+		return s.Clone(), err
+	}
+	return next.Clone(), nil
+}
+
+// sortedLike returns the members of set in the order of order.
+func sortedLike(order, set []BrokerID) []BrokerID {
+	out := make([]BrokerID, 0, len(set))
+	for _, b := range order {
+		if slices.Contains(set, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// SetBrokerOnline implements Controller.
+func (c *LocalController) SetBrokerOnline(id BrokerID, online bool) (map[string]State, error) {
+	if id < 0 {
+		return nil, fmt.Errorf("strata/replica: broker id %d: %w", id, ErrInvalidArgument)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	was := c.mu.online[id]
+	c.mu.online[id] = online
+	changed := map[string]State{}
+	for name, s := range c.mu.partitions {
+		if !s.Hosts(id) {
+			continue
+		}
+		if next, ok := reconcile(s, c.onlineLocked); ok {
+			changed[name] = next
+		}
+	}
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	if err := c.saveLocked(changed, ""); err != nil {
+		c.mu.online[id] = was
+		return nil, err
+	}
+	return cloneStates(changed), nil
+}
+
+// ElectPreferred implements Controller.
+func (c *LocalController) ElectPreferred(names []string) (map[string]State, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(names) == 0 {
+		names = slices.Collect(maps.Keys(c.mu.partitions))
+	}
+	changed := map[string]State{}
+	for _, name := range names {
+		s, ok := c.mu.partitions[name]
+		if !ok {
+			return nil, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+		}
+		if next, ok := electPreferred(s, c.onlineLocked); ok {
+			changed[name] = next
+		}
+	}
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	if err := c.saveLocked(changed, ""); err != nil {
+		return nil, err
+	}
+	return cloneStates(changed), nil
+}
+
+// SetConfig implements Controller.
+func (c *LocalController) SetConfig(name string, cfg Config) (State, error) {
+	cfg = cfg.withDefaults()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.mu.partitions[name]
+	if !ok {
+		return State{}, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+	}
+	if cfg.MinInsyncReplicas < 1 {
+		return s.Clone(), fmt.Errorf("strata/replica: min.insync.replicas %d: %w", cfg.MinInsyncReplicas, ErrInvalidArgument)
+	}
+	next := s.Clone()
+	next.Config = cfg
+	next, _ = reconcile(next, c.onlineLocked)
+	next.PartitionEpoch = s.PartitionEpoch + 1
+	if err := c.saveLocked(map[string]State{name: next}, ""); err != nil {
+		return s.Clone(), err
+	}
+	return next.Clone(), nil
+}
+
+func cloneStates(m map[string]State) map[string]State {
+	out := make(map[string]State, len(m))
+	for k, v := range m {
+		out[k] = v.Clone()
+	}
+	return out
+}

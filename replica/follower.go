@@ -1,0 +1,121 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stratalog/strata/partition"
+)
+
+// errNotFollowing is fetchOnce's answer while the replica leads, or its partition
+// has no leader: there is nothing to fetch until the state changes.
+var errNotFollowing = errors.New("strata/replica: not following")
+
+// fetchOnce is one round of the follower's side of the protocol: fetch from the
+// leader what follows this replica's log end offset, then truncate where the leader
+// says the logs diverge, or append what came and take the leader's high watermark.
+// maxWait is how long the leader may hold the fetch while it has nothing new.
+func (r *Replica) fetchOnce(ctx context.Context, maxWait time.Duration) error {
+	r.mu.Lock()
+	s, closed := r.mu.state, r.mu.closed
+	r.mu.Unlock()
+	switch {
+	case closed:
+		return ErrClosed
+	case s.Leader == NoBroker || s.Leader == r.broker || !s.Hosts(r.broker):
+		return errNotFollowing
+	}
+	req, err := r.fetchRequest(&s)
+	if err != nil {
+		return err
+	}
+	req.MaxWait = maxWait
+	resp, err := r.env.transport.Fetch(ctx, r.broker, s.Leader, req)
+	if err != nil {
+		return err
+	}
+	r.roleMu.RLock()
+	defer r.roleMu.RUnlock()
+	r.mu.Lock()
+	current := r.mu.state
+	r.mu.Unlock()
+	if current.Leader != s.Leader || current.LeaderEpoch != s.LeaderEpoch {
+		return nil // the answer of a leadership that ended
+	}
+	if resp.Diverging != nil {
+		return r.truncateDiverging(resp.Diverging)
+	}
+	if len(resp.Batches) > 0 {
+		if _, err := r.log.AppendReplica(ctx, resp.Batches); err != nil {
+			r.checkDisk(err)
+			return err
+		}
+	}
+	if r.log.Replicated() {
+		if _, err := r.log.SetHighWatermark(resp.HighWatermark); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetchRequest builds the fetch of this replica as a follower of s.
+func (r *Replica) fetchRequest(s *State) (*FetchRequest, error) {
+	latest, ok, err := r.log.LatestEpoch()
+	if err != nil {
+		return nil, err
+	}
+	last := partition.NoEpoch
+	if ok {
+		last = latest.Epoch
+	}
+	end := r.log.WrittenOffset()
+	return &FetchRequest{
+		Partition: r.name, Replica: r.broker, LeaderEpoch: s.LeaderEpoch,
+		FetchOffset: end, LastFetchedEpoch: last, DurableOffset: min(r.log.AcknowledgedOffset(), end),
+		MaxBytes: r.env.fetchBytes,
+	}, nil
+}
+
+// truncateDiverging truncates the log where the leader says it diverges (Kafka's
+// fetch-based truncation, KIP-595 on KIP-101/279): to the end of the diverging epoch
+// on the leader or on this replica, whichever is lower. When this replica does not
+// have the leader's epoch, it truncates to the end of its own latest epoch below it,
+// and the next fetch, carrying that epoch, walks back further if needed. It never
+// truncates at its high watermark alone (the data loss of KIP-101).
+func (r *Replica) truncateDiverging(d *EpochEnd) error {
+	end := r.log.WrittenOffset()
+	target := min(d.EndOffset, end)
+	if d.Epoch >= 0 {
+		localEpoch, localEnd, err := r.log.EndOffsetForEpoch(d.Epoch)
+		if err != nil {
+			return err
+		}
+		switch {
+		case localEpoch == partition.NoEpoch:
+		case localEpoch == d.Epoch:
+			target = min(target, localEnd)
+		default:
+			target = min(localEnd, end)
+		}
+	}
+	target = max(target, r.log.StartOffset())
+	if target >= end {
+		return nil
+	}
+	if _, err := r.log.TruncateTo(target); err != nil {
+		r.checkDisk(err)
+		return fmt.Errorf("strata/replica: %s on broker %d: truncating to %d: %w", r.name, r.broker, target, err)
+	}
+	return nil
+}
+
+// checkDisk tells the cluster when the replica's log failed closed (a write or an
+// fsync failed): the broker leaves every ISR and gives up its leaderships.
+func (r *Replica) checkDisk(err error) {
+	if failure := r.log.Err(); failure != nil && r.env.diskFailed != nil {
+		r.env.diskFailed(r.broker, failure)
+	}
+}

@@ -1,0 +1,74 @@
+package replica
+
+import (
+	"errors"
+	"time"
+)
+
+// followLoop is a follower's fetch loop: fetch, append, again; while the replica
+// leads or its partition has no leader, it waits for the state to change; after a
+// failed fetch it backs off. It ends when the replica or the cluster closes.
+func (c *Cluster) followLoop(r *Replica) {
+	defer c.wg.Done()
+	for {
+		r.mu.Lock()
+		changed, closed := r.stateChangedLocked(), r.mu.closed
+		r.mu.Unlock()
+		if closed || c.ctx.Err() != nil {
+			return
+		}
+		err := r.fetchOnce(c.ctx, c.opts.FetchMaxWait)
+		switch {
+		case err == nil:
+			continue
+		case errors.Is(err, ErrClosed) || c.ctx.Err() != nil:
+			return
+		case errors.Is(err, errNotFollowing), errors.Is(err, ErrFencedLeaderEpoch), errors.Is(err, ErrNotLeader):
+			// Wait for the new state (it is applied to every replica at once).
+			select {
+			case <-changed:
+			case <-c.ctx.Done():
+				return
+			}
+		default:
+			select {
+			case <-changed:
+			case <-time.After(c.opts.RetryBackoff):
+			case <-c.ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// isrLoop checks every leader's ISR for lagging followers, twice per lag time.
+func (c *Cluster) isrLoop() {
+	defer c.wg.Done()
+	t := time.NewTicker(max(c.opts.ReplicaLagTime/2, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		}
+		c.checkISRs()
+	}
+}
+
+// checkISRs shrinks the ISR of every partition whose leader has lagging followers.
+func (c *Cluster) checkISRs() {
+	c.mu.Lock()
+	partitions := make([]*Partition, 0, len(c.mu.partitions))
+	for _, p := range c.mu.partitions {
+		partitions = append(partitions, p)
+	}
+	c.mu.Unlock()
+	for _, p := range partitions {
+		if r, err := p.Leader(); err == nil {
+			if err := r.shrinkISR(); err != nil {
+				c.opts.Logger.Warn("ISR shrink failed", "partition", p.name, "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,119 @@
+package replica
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stratalog/strata/partition"
+)
+
+// Acks is when a produce is acknowledged: Kafka's acks.
+type Acks int
+
+const (
+	// AcksAll acknowledges once every in-sync replica holds the records durably
+	// (under the topic's sync policy): the high watermark covers them (Kafka's
+	// acks=all, -1). It needs MinInsyncReplicas in-sync replicas, or fails with
+	// ErrNotEnoughReplicas. With one replica it is the leader's fsync.
+	AcksAll Acks = iota
+	// AcksLeader acknowledges once the leader wrote the records to the OS (Kafka's
+	// acks=1): a crash of the leader's machine, or a failover before the followers
+	// copied them, may lose them.
+	AcksLeader
+	// AcksNone acknowledges at once (Kafka's acks=0): the producer learns of no
+	// failure.
+	AcksNone
+)
+
+// String returns Kafka's name of the level.
+func (a Acks) String() string {
+	switch a {
+	case AcksAll:
+		return "all"
+	case AcksLeader:
+		return "leader"
+	case AcksNone:
+		return "none"
+	}
+	return fmt.Sprintf("Acks(%d)", int(a))
+}
+
+// Produce appends records to the partition, which this replica must lead, as one
+// batch, and returns the offset of the first once acks says: see Acks. If the
+// leadership moves before an acks=all produce is acknowledged it returns
+// ErrNotLeader, and if the ISR falls below MinInsyncReplicas
+// ErrNotEnoughReplicasAfterAppend: either way the records may or may not end up in
+// the log, as with Kafka. If ctx ends meanwhile it returns ctx.Err(), likewise.
+func (r *Replica) Produce(ctx context.Context, records []partition.Record, acks Acks) (int64, error) {
+	base, end, epoch, err := r.appendAsLeader(ctx, records, acks)
+	if err != nil || acks != AcksAll {
+		return base, err
+	}
+	return base, r.awaitHighWatermark(ctx, end, epoch)
+}
+
+// appendAsLeader appends records as the leader and returns where they begin and
+// end, and the leader epoch they were written in.
+func (r *Replica) appendAsLeader(ctx context.Context, records []partition.Record, acks Acks) (base, end int64, epoch int32, err error) {
+	if acks < AcksAll || acks > AcksNone {
+		return 0, 0, 0, fmt.Errorf("strata/replica: acks %v: %w", acks, ErrInvalidArgument)
+	}
+	r.roleMu.RLock()
+	defer r.roleMu.RUnlock()
+	r.mu.Lock()
+	s, leading, closed := r.mu.state, r.mu.leading, r.mu.closed
+	r.mu.Unlock()
+	switch {
+	case closed:
+		return 0, 0, 0, ErrClosed
+	case !leading:
+		return 0, 0, 0, fmt.Errorf("strata/replica: %s on broker %d: %w", r.name, r.broker, ErrNotLeader)
+	case acks == AcksAll && len(s.ISR) < s.Config.MinInsyncReplicas:
+		return 0, 0, 0, fmt.Errorf("strata/replica: %s: %d in-sync replicas (%s), min.insync.replicas is %d: %w",
+			r.name, len(s.ISR), FormatBrokers(s.ISR), s.Config.MinInsyncReplicas, ErrNotEnoughReplicas)
+	}
+	if acks == AcksAll {
+		base, err = r.log.Append(ctx, records)
+	} else {
+		base, err = r.log.Write(ctx, records)
+	}
+	if err != nil {
+		r.checkDisk(err)
+		return 0, 0, 0, err
+	}
+	return base, base + int64(len(records)), s.LeaderEpoch, nil
+}
+
+// awaitHighWatermark waits until the high watermark reaches end while this replica
+// leads at epoch.
+func (r *Replica) awaitHighWatermark(ctx context.Context, end int64, epoch int32) error {
+	for {
+		r.mu.Lock()
+		r.updateHighWatermarkLocked()
+		done, ch, err := r.ackStatusLocked(end, epoch)
+		r.mu.Unlock()
+		if done || err != nil {
+			return err
+		}
+		if err := r.waitChange(ctx, ch); err != nil {
+			return err
+		}
+	}
+}
+
+// ackStatusLocked says whether an acks=all produce ending at end, written at epoch,
+// is acknowledged (done), failed (err), or waits on the returned channel.
+func (r *Replica) ackStatusLocked(end int64, epoch int32) (done bool, ch <-chan struct{}, err error) {
+	s := &r.mu.state
+	switch {
+	case r.mu.closed:
+		return false, nil, ErrClosed
+	case !r.mu.leading || s.LeaderEpoch != epoch:
+		return false, nil, fmt.Errorf("strata/replica: %s: the leadership of epoch %d ended before the records were acknowledged: %w", r.name, epoch, ErrNotLeader)
+	case r.log.HighWatermark() >= end:
+		return true, nil, nil
+	case len(s.ISR) < s.Config.MinInsyncReplicas:
+		return false, nil, fmt.Errorf("strata/replica: %s: %d in-sync replicas, min.insync.replicas is %d: %w", r.name, len(s.ISR), s.Config.MinInsyncReplicas, ErrNotEnoughReplicasAfterAppend)
+	}
+	return false, r.changedLocked(), nil
+}
