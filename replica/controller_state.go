@@ -32,8 +32,8 @@ import (
 const controllerStateVersion = 1
 
 type controllerDoc struct {
-	Version    int                  `json:"version"`
-	Sequence   int64                `json:"sequence"`
+	Version    int                   `json:"version"`
+	Sequence   int64                 `json:"sequence"`
 	Partitions []controllerPartition `json:"partitions"`
 }
 
@@ -138,4 +138,3 @@ func nonNil(ids []BrokerID) []BrokerID {
 	}
 	return ids
 }
-

@@ -30,13 +30,13 @@ type Replica struct {
 	mu     struct {
 		sync.Mutex
 		state    State
-		leading  bool                    // state names this broker leader, and it took the role
-		progress map[BrokerID]*progress  // the followers, while leading
-		changed  chan struct{}           // closed when the role, the state or the high watermark changes
+		leading  bool                   // state names this broker leader, and it took the role
+		progress map[BrokerID]*progress // the followers, while leading
+		changed  chan struct{}          // closed when the role, the state or the high watermark changes
 		// stateChanged is closed when the role or the state changes (not the high
 		// watermark): what fetch loops wait for.
 		stateChanged chan struct{}
-		closed   bool
+		closed       bool
 	}
 }
 
@@ -47,9 +47,9 @@ type progress struct {
 	// lastCaughtUp is the last time the follower had fetched everything the leader
 	// had written (Kafka's lastCaughtUpTimeMs): it leaves the ISR once that is older
 	// than the replica lag time.
-	lastCaughtUp  time.Time
-	lastFetch     time.Time
-	lastFetchEnd  int64 // the leader's log end offset at the last fetch
+	lastCaughtUp time.Time
+	lastFetch    time.Time
+	lastFetchEnd int64 // the leader's log end offset at the last fetch
 }
 
 // environment is what the replicas of a Cluster share.
