@@ -146,6 +146,9 @@ func (p *Partition) writeLocked(batch []byte, h *segment.BatchHeader) (int64, er
 	h.BaseOffset = base
 	segment.SetPartitionLeaderEpoch(batch, p.epochs.stamp)
 	h.PartitionLeaderEpoch = p.epochs.stamp
+	if err := p.recordStampLocked(base); err != nil {
+		return 0, err
+	}
 	return base, p.writeBatchLocked(batch, h)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync/atomic"
 
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/segment"
@@ -32,6 +33,8 @@ type epochState struct {
 	stamp int32
 	// cache is nil until loaded.
 	cache *leaderEpochs
+	// loaded is set once cache is: appends then check that their epoch is in it.
+	loaded atomic.Bool
 }
 
 // LeaderEpoch returns the epoch that appends stamp in their batches.
@@ -56,8 +59,10 @@ func (p *Partition) AssignEpoch(epoch int32) error {
 	defer p.appendMu.Unlock()
 	p.epochsMu.Lock()
 	defer p.epochsMu.Unlock()
-	if p.epochs.cache == nil && epoch == p.epochs.stamp {
-		return nil // epoch 0 of a replica that never led: nothing to record
+	if p.epochs.cache == nil && epoch == p.epochs.stamp && !p.opts.Replicated {
+		// The only replica, at epoch 0: nothing to record (its first append does,
+		// if the cache is ever loaded).
+		return nil
 	}
 	cache, err := p.loadEpochsLocked()
 	if err != nil {
@@ -209,7 +214,24 @@ func (p *Partition) loadEpochsLocked() (*leaderEpochs, error) {
 		p.epochs.stamp = last.Epoch
 	}
 	p.epochs.cache = cache
+	p.epochs.loaded.Store(true)
 	return cache, nil
+}
+
+// recordStampLocked records, in a loaded cache, that the epoch appends stamp begins
+// at base if the cache does not know it yet: an append at an epoch no AssignEpoch
+// recorded (epoch 0 of a partition that is its own only replica). The caller holds
+// appendMu.
+func (p *Partition) recordStampLocked(base int64) error {
+	if !p.epochs.loaded.Load() {
+		return nil
+	}
+	p.epochsMu.Lock()
+	defer p.epochsMu.Unlock()
+	if last, ok := p.epochs.cache.latest(); ok && last.Epoch >= p.epochs.stamp {
+		return nil
+	}
+	return p.assignEpochLocked(p.epochs.cache, EpochEntry{Epoch: p.epochs.stamp, StartOffset: base})
 }
 
 // checkEpochs checks entries against the log: the first batch in each entry's range

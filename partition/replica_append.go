@@ -58,7 +58,13 @@ func (p *Partition) checkReplicaBatches(batches []byte) (end int64, gapped bool,
 		return 0, false, err
 	}
 	for pos := 0; pos < len(batches); {
-		h, err := segment.VerifyBatch(batches[pos:], p.opts.MaxBatchBytes)
+		h, err := segment.ParseBatchHeader(batches[pos:], p.opts.MaxBatchBytes)
+		if err == nil && h.Size() > len(batches)-pos {
+			err = fmt.Errorf("batch of %d bytes, %d left", h.Size(), len(batches)-pos)
+		}
+		if err == nil {
+			h, err = segment.VerifyBatch(batches[pos:pos+h.Size()], p.opts.MaxBatchBytes)
+		}
 		switch {
 		case err != nil:
 			return 0, false, fmt.Errorf("strata/partition: replicated batch at byte %d: %v: %w", pos, err, errs.ErrInvalidArgument)

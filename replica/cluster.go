@@ -74,9 +74,12 @@ type Cluster struct {
 	applyMu sync.Mutex
 	mu      struct {
 		sync.Mutex
-		online     map[BrokerID]bool
-		partitions map[string]*Partition
-		closed     bool
+		online map[BrokerID]bool
+		failed map[BrokerID]bool // offline after a disk failure, replicas still open
+		// pendingFailures are failed brokers the controller was not told of yet.
+		pendingFailures []BrokerID
+		partitions      map[string]*Partition
+		closed          bool
 	}
 }
 
@@ -128,6 +131,7 @@ func NewCluster(opts ClusterOptions) (*Cluster, error) {
 	c := &Cluster{opts: opts}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.mu.online = map[BrokerID]bool{}
+	c.mu.failed = map[BrokerID]bool{}
 	c.mu.partitions = map[string]*Partition{}
 	c.env = &environment{
 		transport: opts.Transport, controller: opts.Controller, now: opts.Now, logger: opts.Logger,
@@ -177,6 +181,10 @@ func (c *Cluster) StartBroker(id BrokerID) error {
 	if c.mu.online[id] {
 		c.mu.Unlock()
 		return nil
+	}
+	if c.mu.failed[id] {
+		c.mu.Unlock()
+		return fmt.Errorf("strata/replica: broker %d failed: stop it before starting it again: %w", id, ErrInvalidArgument)
 	}
 	partitions := slices.Collect(maps.Values(c.mu.partitions))
 	c.mu.Unlock()
@@ -242,11 +250,11 @@ func (c *Cluster) startFollower(r *Replica) {
 // moves its leaderships and drops it from every ISR, then its replicas are closed.
 func (c *Cluster) StopBroker(id BrokerID) error {
 	c.mu.Lock()
-	if !c.mu.online[id] {
+	if !c.mu.online[id] && !c.mu.failed[id] {
 		c.mu.Unlock()
 		return nil
 	}
-	c.mu.online[id] = false
+	c.mu.online[id], c.mu.failed[id] = false, false
 	partitions := slices.Collect(maps.Values(c.mu.partitions))
 	c.mu.Unlock()
 	if reg, ok := c.opts.Transport.(registry); ok {
@@ -277,8 +285,9 @@ func (c *Cluster) closeReplicas(rs []*Replica) error {
 }
 
 // diskFailed takes a broker whose log failed a write out of every ISR and every
-// leadership; its replicas stay open, so that what they hold stays readable. It runs
-// apart from the caller, which holds a replica's locks.
+// leadership; its replicas stay open, so that what they hold stays readable. The
+// caller holds a replica's locks, so the controller is told apart: by a goroutine, or
+// in Manual mode by the caller's next handleDiskFailures.
 func (c *Cluster) diskFailed(id BrokerID, failure error) {
 	c.mu.Lock()
 	if c.mu.closed || !c.mu.online[id] {
@@ -286,11 +295,27 @@ func (c *Cluster) diskFailed(id BrokerID, failure error) {
 		return
 	}
 	c.mu.online[id] = false
+	c.mu.failed[id] = true
+	c.mu.pendingFailures = append(c.mu.pendingFailures, id)
 	c.mu.Unlock()
 	c.opts.Logger.Error("broker disk failed: the broker goes offline", "broker", id, "err", failure)
+	if c.opts.Manual {
+		return
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
+		c.handleDiskFailures()
+	}()
+}
+
+// handleDiskFailures tells the controller of the brokers whose disk failed.
+func (c *Cluster) handleDiskFailures() {
+	c.mu.Lock()
+	ids := c.mu.pendingFailures
+	c.mu.pendingFailures = nil
+	c.mu.Unlock()
+	for _, id := range ids {
 		if reg, ok := c.opts.Transport.(registry); ok {
 			reg.Register(id, nil)
 		}
@@ -299,7 +324,15 @@ func (c *Cluster) diskFailed(id BrokerID, failure error) {
 			c.opts.Logger.Error("cannot record a failed broker offline", "broker", id, "err", err)
 		}
 		c.applyAll(changed)
-	}()
+	}
+}
+
+// Failed reports whether broker id went offline because its disk failed (until
+// StopBroker).
+func (c *Cluster) Failed(id BrokerID) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.failed[id]
 }
 
 // CreatePartition creates a partition with its replicas on the given brokers (the

@@ -102,9 +102,11 @@ func (r *Replica) truncateDiverging(d *EpochEnd) error {
 		}
 	}
 	target = max(target, r.log.StartOffset())
-	if target >= end {
+	if target > end {
 		return nil
 	}
+	// Truncating at the end itself cuts no batch but drops the epochs that begin
+	// there (an epoch this replica led without writing).
 	if _, err := r.log.TruncateTo(target); err != nil {
 		r.checkDisk(err)
 		return fmt.Errorf("strata/replica: %s on broker %d: truncating to %d: %w", r.name, r.broker, target, err)

@@ -138,17 +138,25 @@ func (r *Replica) recordProgress(req *FetchRequest) error {
 	}
 	p.fetchOffset, p.durable = req.FetchOffset, req.DurableOffset
 	p.lastFetch, p.lastFetchEnd = now, leaderEnd
-	s := r.mu.state
-	var grow []BrokerID
-	if !s.InSync(req.Replica) && r.caughtUpLocked(p) {
-		grow = append(slices.Clone(s.ISR), req.Replica)
-	}
 	r.updateHighWatermarkLocked()
-	r.mu.Unlock()
-	if grow != nil {
-		return r.alterISR(s, grow)
+	s := r.mu.state
+	if s.InSync(req.Replica) || p.joining || !r.caughtUpLocked(p) {
+		r.mu.Unlock()
+		return nil
 	}
-	return nil
+	// From now on the high watermark counts the follower as in sync (Kafka's
+	// maximal ISR, KIP-497): it must not pass the follower's durable offset while
+	// the controller decides, or the follower would join the ISR without records
+	// below the high watermark.
+	p.joining = true
+	r.mu.Unlock()
+	err := r.alterISR(s, append(slices.Clone(s.ISR), req.Replica))
+	r.mu.Lock()
+	if !r.mu.state.InSync(req.Replica) {
+		p.joining = false
+	}
+	r.mu.Unlock()
+	return err
 }
 
 // caughtUpLocked says whether a follower outside the ISR may join it: it holds,
@@ -183,15 +191,19 @@ func (r *Replica) updateHighWatermarkLocked() {
 		return
 	}
 	hw := r.log.AcknowledgedOffset()
-	for _, b := range s.ISR {
-		if b == r.broker {
+	for b, p := range r.mu.progress {
+		if !s.InSync(b) && !p.joining {
 			continue
 		}
-		p := r.mu.progress[b]
-		if p == nil || p.durable < 0 {
+		if p.durable < 0 {
 			return
 		}
 		hw = min(hw, p.durable)
+	}
+	for _, b := range s.ISR {
+		if b != r.broker && r.mu.progress[b] == nil {
+			return
+		}
 	}
 	before := r.log.HighWatermark()
 	if !r.log.Replicated() {

@@ -50,6 +50,9 @@ type progress struct {
 	lastCaughtUp time.Time
 	lastFetch    time.Time
 	lastFetchEnd int64 // the leader's log end offset at the last fetch
+	// joining is set while the leader asks the controller to add the follower to
+	// the ISR: the high watermark counts it already.
+	joining bool
 }
 
 // environment is what the replicas of a Cluster share.
@@ -154,9 +157,11 @@ func (r *Replica) apply(s State) error {
 			r.mu.progress[b] = &progress{fetchOffset: -1, durable: -1, lastCaughtUp: now, lastFetchEnd: -1}
 		}
 	}
-	for b := range r.mu.progress {
+	for b, p := range r.mu.progress {
 		if !s.Hosts(b) {
 			delete(r.mu.progress, b)
+		} else if s.InSync(b) {
+			p.joining = false
 		}
 	}
 	r.updateHighWatermarkLocked()
