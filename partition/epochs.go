@@ -112,6 +112,22 @@ func (p *Partition) truncateEpochsLocked(end int64) error {
 	return nil
 }
 
+// truncateEpochsFromStartLocked moves a loaded cache's start to the log start
+// offset, durably (Kafka's truncateFromStart): the epoch holding start begins there.
+// A cache not loaded yet is moved when it is. The caller holds appendMu.
+func (p *Partition) truncateEpochsFromStartLocked(start int64) error {
+	p.epochsMu.Lock()
+	defer p.epochsMu.Unlock()
+	cache := p.epochs.cache
+	if cache == nil || !cache.truncateFromStart(start) {
+		return nil
+	}
+	if err := writeLeaderEpochs(p.fsys, p.dir, cache.entries); err != nil {
+		return p.fail(err)
+	}
+	return nil
+}
+
 // EndOffsetForEpoch answers Kafka's OffsetForLeaderEpoch: the greatest epoch at or
 // below epoch that wrote to this log (or epoch itself when it lies below every known
 // one) and the offset where it ended, the start of the next known epoch (the log end

@@ -54,6 +54,9 @@ func (p *Partition) DeleteRecordsBefore(offset int64) error {
 	p.mu.Lock()
 	p.mu.start = offset
 	p.mu.Unlock()
+	if err := p.truncateEpochsFromStartLocked(offset); err != nil {
+		return err
+	}
 	_, err = p.applyRetentionLocked()
 	return err
 }
@@ -91,6 +94,9 @@ func (p *Partition) applyRetentionLocked() (int, error) {
 	}
 	if err := p.fsys.SyncDir(p.dir); err != nil {
 		return 0, p.fail(err)
+	}
+	if err := p.truncateEpochsFromStartLocked(newStart); err != nil {
+		return 0, err
 	}
 	if hook := p.opts.Hooks.OnRetention; hook != nil {
 		hook(doomed, newStart)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/segment"
 )
 
 // errNotFollowing is fetchOnce's answer while the replica leads, or its partition
@@ -18,6 +19,15 @@ var errNotFollowing = errors.New("strata/replica: not following")
 // says the logs diverge, or append what came and take the leader's high watermark.
 // maxWait is how long the leader may hold the fetch while it has nothing new.
 func (r *Replica) fetchOnce(ctx context.Context, maxWait time.Duration) error {
+	err := r.fetch(ctx, maxWait)
+	if err != nil {
+		r.checkDisk(err)
+	}
+	return err
+}
+
+// fetch is fetchOnce; fetchOnce then checks whether the log failed.
+func (r *Replica) fetch(ctx context.Context, maxWait time.Duration) error {
 	r.mu.Lock()
 	s, closed := r.mu.state, r.mu.closed
 	r.mu.Unlock()
@@ -33,7 +43,8 @@ func (r *Replica) fetchOnce(ctx context.Context, maxWait time.Duration) error {
 	}
 	req.MaxWait = maxWait
 	resp, err := r.env.transport.Fetch(ctx, r.broker, s.Leader, req)
-	if err != nil {
+	startOver := errors.Is(err, partition.ErrOffsetOutOfRange) && resp != nil && resp.LogStartOffset > req.FetchOffset
+	if err != nil && !startOver {
 		return err
 	}
 	r.roleMu.RLock()
@@ -44,19 +55,68 @@ func (r *Replica) fetchOnce(ctx context.Context, maxWait time.Duration) error {
 	if current.Leader != s.Leader || current.LeaderEpoch != s.LeaderEpoch {
 		return nil // the answer of a leadership that ended
 	}
-	if resp.Diverging != nil {
+	switch {
+	case startOver:
+		if err := r.log.TruncateFullyAndStartAt(resp.LogStartOffset); err != nil {
+			r.checkDisk(err)
+			return fmt.Errorf("strata/replica: %s on broker %d: starting over at the leader's log start offset %d: %w", r.name, r.broker, resp.LogStartOffset, err)
+		}
+		return nil
+	case resp.Diverging != nil:
 		return r.truncateDiverging(resp.Diverging)
 	}
 	if len(resp.Batches) > 0 {
+		if err := r.alignToLeaderStart(resp.Batches, resp.LogStartOffset); err != nil {
+			return err
+		}
 		if _, err := r.log.AppendReplica(ctx, resp.Batches); err != nil {
 			r.checkDisk(err)
 			return err
 		}
 	}
-	if r.log.Replicated() {
-		if _, err := r.log.SetHighWatermark(resp.HighWatermark); err != nil {
+	if !r.log.Replicated() {
+		return nil
+	}
+	hw, err := r.log.SetHighWatermark(resp.HighWatermark)
+	if err != nil {
+		return err
+	}
+	// The leader's log start offset moved (retention, DeleteRecords): so does this
+	// replica's, as far as its high watermark.
+	if start := min(resp.LogStartOffset, hw); start > r.log.StartOffset() {
+		if err := r.log.DeleteRecordsBefore(start); err != nil {
+			r.checkDisk(err)
 			return err
 		}
+	}
+	return nil
+}
+
+// alignToLeaderStart restarts the log at the base of the first batch fetched when
+// the log's end lies inside that batch and the log is empty or ends at or below the
+// leader's log start offset: DeleteRecords may put a log start offset inside a
+// batch, and an empty follower starting there, or one whose last batches lie below
+// the leader's start (deleted on the leader, and drawn on other boundaries there),
+// cannot append the batch whole (Kafka's UnexpectedAppendOffsetException case). Nothing readable is lost: the
+// records dropped lie below the leader's log start offset. The log start offset
+// follows the leader's again once the batch is appended.
+func (r *Replica) alignToLeaderStart(batches []byte, leaderStart int64) error {
+	h, err := segment.ParseBatchHeader(batches, len(batches))
+	if err != nil {
+		return nil // AppendReplica reports it
+	}
+	end := r.log.WrittenOffset()
+	empty := r.log.StartOffset() == end
+	if h.BaseOffset >= end || h.LastOffset() < end || (end > leaderStart && !empty) {
+		return nil
+	}
+	err = r.log.TruncateFullyAndStartAt(end) // empty, at the same end
+	if err == nil {
+		err = r.log.TruncateFullyAndStartAt(h.BaseOffset)
+	}
+	if err != nil {
+		r.checkDisk(err)
+		return fmt.Errorf("strata/replica: %s on broker %d: starting over at %d: %w", r.name, r.broker, h.BaseOffset, err)
 	}
 	return nil
 }

@@ -103,8 +103,14 @@ func waitFor(t testing.TB, p *Partition, cond func() bool) {
 // logBytes returns every batch of a replica's log, up to its written offset.
 func logBytes(t testing.TB, r *Replica) []byte {
 	t.Helper()
+	return logBytesFrom(t, r, r.log.StartOffset())
+}
+
+// logBytesFrom returns the batches of a replica's log from the one holding from.
+func logBytesFrom(t testing.TB, r *Replica, from int64) []byte {
+	t.Helper()
 	var out []byte
-	for off := r.log.StartOffset(); off < r.log.WrittenOffset(); {
+	for off := from; off < r.log.WrittenOffset(); {
 		b, err := r.log.FetchReplica(nil, off, 1<<20)
 		require.NoError(t, err)
 		if len(b) == 0 {

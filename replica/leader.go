@@ -17,6 +17,15 @@ import (
 // returns whole batches from the follower's log end offset, waiting up to
 // req.MaxWait for some when there are none yet.
 func (r *Replica) HandleFetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
+	resp, err := r.handleFetch(ctx, req)
+	if err != nil {
+		r.checkDisk(err)
+	}
+	return resp, err
+}
+
+// handleFetch is HandleFetch; HandleFetch then checks whether the log failed.
+func (r *Replica) handleFetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
 	r.mu.Lock()
 	if err := r.checkFetchLocked(req); err != nil {
 		r.mu.Unlock()
@@ -30,7 +39,9 @@ func (r *Replica) HandleFetch(ctx context.Context, req *FetchRequest) (*FetchRes
 		return &FetchResponse{HighWatermark: r.log.HighWatermark(), LogStartOffset: r.log.StartOffset(), Diverging: diverging}, nil
 	}
 	if start := r.log.StartOffset(); req.FetchOffset < start {
-		return nil, fmt.Errorf("strata/replica: %s: fetch offset %d below the leader's log start offset %d: %w", r.name, req.FetchOffset, start, partition.ErrOffsetOutOfRange)
+		// The follower lacks what retention removed here: it starts over at start.
+		resp := &FetchResponse{HighWatermark: r.log.HighWatermark(), LogStartOffset: start}
+		return resp, fmt.Errorf("strata/replica: %s: fetch offset %d below the leader's log start offset %d: %w", r.name, req.FetchOffset, start, partition.ErrOffsetOutOfRange)
 	}
 	if err := r.recordProgress(req); err != nil {
 		return nil, err

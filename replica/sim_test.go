@@ -86,6 +86,8 @@ type simBroker struct {
 	up     bool
 }
 
+type simMarks struct{ hw, start int64 }
+
 type simPending struct {
 	part   string
 	r      *Replica
@@ -114,8 +116,9 @@ type sim struct {
 	seen       map[string]map[int64]string // read by a consumer
 	cursor     map[string]int64
 	unclean    map[string]bool // an election outside the ISR and ELR happened
+	deleted    map[string]int64 // records below it were deleted (DeleteRecords)
 	states     map[string]State
-	hw         map[*Replica]int64
+	hw         map[*Replica]simMarks
 	faults     int
 	log        []string
 	violations []string
@@ -126,7 +129,7 @@ func newSim(t *testing.T, seed uint64, steps int) *sim {
 		t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), steps: steps,
 		now:     time.Unix(1_700_000_000, 0),
 		configs: map[string]Config{}, acked: map[string]map[int64]string{}, seen: map[string]map[int64]string{},
-		cursor: map[string]int64{}, unclean: map[string]bool{}, states: map[string]State{}, hw: map[*Replica]int64{},
+		cursor: map[string]int64{}, unclean: map[string]bool{}, deleted: map[string]int64{}, states: map[string]State{}, hw: map[*Replica]simMarks{},
 	}
 	r := 3
 	s.minISR = 1 + s.rng.IntN(2)
@@ -214,6 +217,8 @@ func (s *sim) run() {
 		case n < 90:
 			s.step("elect preferred")
 			_, _ = s.c.ElectPreferred()
+		case n < 92:
+			s.deleteRecords()
 		default:
 			s.fetch()
 		}
@@ -251,7 +256,10 @@ func (s *sim) produce() {
 		return
 	}
 	if acks != AcksAll {
-		_ = r.log.Sync(context.Background()) // the background fsync, done (deterministically)
+		// The background fsync, done now (deterministically).
+		if err := r.log.Sync(context.Background()); err != nil {
+			r.checkDisk(err)
+		}
 		return
 	}
 	s.pending = append(s.pending, simPending{part: name, r: r, base: base, end: end, epoch: epoch, values: values})
@@ -317,6 +325,25 @@ func (s *sim) consume() {
 		}
 		s.seen[name][rec.Offset] = v
 		s.cursor[name] = rec.Offset + 1
+	}
+}
+
+// deleteRecords moves a leader's log start offset up, below its high watermark.
+func (s *sim) deleteRecords() {
+	name := s.parts[s.rng.IntN(len(s.parts))]
+	r, err := s.c.Partition(name).Leader()
+	if err != nil {
+		return
+	}
+	hw, start := r.log.HighWatermark(), r.log.StartOffset()
+	if hw <= start {
+		return
+	}
+	offset := start + s.rng.Int64N(hw-start+1)
+	err = r.log.DeleteRecordsBefore(offset)
+	s.step("delete records of %s below %d on %d: %v", name, offset, r.broker, err)
+	if err == nil {
+		s.deleted[name] = max(s.deleted[name], offset)
 	}
 }
 
@@ -435,11 +462,13 @@ func (s *sim) checkStep() {
 		}
 		s.states[name] = st
 		for _, r := range s.c.Partition(name).sortedReplicas() {
-			hw := r.log.HighWatermark()
-			if old, ok := s.hw[r]; ok && hw < old && !s.unclean[name] {
-				s.violation("%s on %d: high watermark went back from %d to %d", name, r.broker, old, hw)
+			now := simMarks{hw: r.log.HighWatermark(), start: r.log.StartOffset()}
+			// A follower that starts over (TruncateFullyAndStartAt) may lower the high
+			// watermark of a log in which nothing was visible.
+			if old, ok := s.hw[r]; ok && now.hw < old.hw && old.start < old.hw && !s.unclean[name] {
+				s.violation("%s on %d: high watermark went back from %d to %d", name, r.broker, old.hw, now.hw)
 			}
-			s.hw[r] = hw
+			s.hw[r] = now
 		}
 	}
 }
@@ -458,6 +487,14 @@ func (s *sim) heal() {
 	}
 	for round := 0; round < 200; round++ {
 		progress := false
+		s.c.handleDiskFailures()
+		for _, b := range s.brokers {
+			b.faults.Set(nil)
+			if s.c.Failed(b.id) {
+				s.restartBroker(b)
+				progress = true
+			}
+		}
 		for _, name := range s.parts {
 			for _, r := range s.c.Partition(name).sortedReplicas() {
 				before, hw := r.log.WrittenOffset(), r.log.HighWatermark()
@@ -488,9 +525,13 @@ func (s *sim) checkFinal() {
 			s.violation("%s has no leader once healed: %v (state %v)", name, err, p.State())
 			continue
 		}
-		want := logBytes(s.t, leader)
+		from := int64(0)
 		for _, r := range p.sortedReplicas() {
-			if got := logBytes(s.t, r); !bytes.Equal(got, want) {
+			from = max(from, r.log.StartOffset())
+		}
+		want := logBytesFrom(s.t, leader, from)
+		for _, r := range p.sortedReplicas() {
+			if got := logBytesFrom(s.t, r, from); !bytes.Equal(got, want) {
 				s.violation("%s: replica %d differs from leader %d (%d vs %d bytes, ends %d vs %d)", name, r.broker, leader.broker, len(got), len(want), r.log.WrittenOffset(), leader.log.WrittenOffset())
 			}
 			s.checkEpochOrder(name, r)
@@ -500,11 +541,17 @@ func (s *sim) checkFinal() {
 		}
 		values := s.values(leader)
 		for off, v := range s.acked[name] {
+			if off < s.deleted[name] {
+				continue
+			}
 			if values[off] != v {
 				s.violation("%s: acknowledged record %q at offset %d lost (now %q)", name, v, off, values[off])
 			}
 		}
 		for off, v := range s.seen[name] {
+			if off < s.deleted[name] {
+				continue
+			}
 			if values[off] != v {
 				s.violation("%s: record %q read at offset %d disappeared (now %q)", name, v, off, values[off])
 			}

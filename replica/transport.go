@@ -47,8 +47,10 @@ type EpochEnd struct {
 // Transport carries follower fetches between brokers. Fetch sends req from broker
 // from to broker to and returns the answer; an error that is not one of the
 // replica layer's (ErrNotLeader, ErrFencedLeaderEpoch, ...) means the link or the
-// broker failed, and the follower retries later. Implementations must be safe for
-// concurrent use.
+// broker failed, and the follower retries later. One error comes with an answer:
+// partition.ErrOffsetOutOfRange, for a fetch below the leader's log start offset,
+// with the leader's LogStartOffset (the follower starts over there).
+// Implementations must be safe for concurrent use.
 type Transport interface {
 	Fetch(ctx context.Context, from, to BrokerID, req *FetchRequest) (*FetchResponse, error)
 }
