@@ -115,7 +115,7 @@ type sim struct {
 	acked      map[string]map[int64]string // acks=all acknowledged: offset -> value
 	seen       map[string]map[int64]string // read by a consumer
 	cursor     map[string]int64
-	unclean    map[string]bool // an election outside the ISR and ELR happened
+	unclean    map[string]bool  // an election outside the ISR and ELR happened
 	deleted    map[string]int64 // records below it were deleted (DeleteRecords)
 	states     map[string]State
 	hw         map[*Replica]simMarks
