@@ -167,7 +167,11 @@ func (p *Partition) writeBatchLocked(batch []byte, h *segment.BatchHeader) error
 	}
 	active := written.seg
 	if p.shouldRoll(active, h, len(batch)) {
-		if active, err = p.rollLocked(h.BaseOffset); err != nil {
+		// The new segment begins at the written offset, not at the batch: a
+		// replicated batch may follow a gap (AppendReplica), and segments must follow
+		// each other without one (survey.go); the gap opens the new segment, which
+		// is based below the bound of gaps and so accepts it.
+		if active, err = p.rollLocked(written.offset); err != nil {
 			return err
 		}
 	}
