@@ -76,7 +76,7 @@ func (p *Partition) acknowledgeLocked(m mark) {
 
 // markAtLocked returns the mark of the batch boundary at or below offset (offset
 // itself where it lies in a gap), for an offset between the start and the written
-// offset.
+// offset; never below the start offset, where a batch straddles it.
 func (p *Partition) markAtLocked(offset int64) (mark, error) {
 	if offset >= p.mu.written.offset {
 		return p.mu.written, nil
@@ -85,7 +85,7 @@ func (p *Partition) markAtLocked(offset int64) (mark, error) {
 	i := max(sort.Search(len(segments), func(i int) bool { return segments[i].Base() > offset })-1, 0)
 	s := segments[i]
 	if offset <= s.Base() {
-		return mark{offset: offset, seg: s, pos: 0}, nil
+		return mark{offset: max(offset, p.mu.start), seg: s, pos: 0}, nil
 	}
 	end := s.Size()
 	if s == p.mu.written.seg {
@@ -98,7 +98,7 @@ func (p *Partition) markAtLocked(offset int64) (mark, error) {
 	case !found:
 		return mark{offset: offset, seg: s, pos: end}, nil
 	case h.BaseOffset < offset:
-		return mark{offset: h.BaseOffset, seg: s, pos: pos}, nil
+		return mark{offset: max(h.BaseOffset, p.mu.start), seg: s, pos: pos}, nil
 	}
 	return mark{offset: offset, seg: s, pos: pos}, nil
 }
