@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/segment"
 )
 
 // A partition keeps three offsets apart:
@@ -74,9 +75,12 @@ func (p *Partition) acknowledgeLocked(m mark) {
 	}
 }
 
-// markAtLocked returns the mark of the batch boundary at or below offset (offset
-// itself where it lies in a gap), for an offset between the start and the written
-// offset; never below the start offset, where a batch straddles it.
+// markAtLocked returns the mark of the batch boundary at or below offset, for an
+// offset between the start and the written offset: the end of the last batch that
+// ends at or below offset, so that readers find a record at every offset below the
+// mark (Wait's promise) even where a gap (a compacted leader's, in a follower) lies
+// under it; never below the start offset, though, where a batch or a gap straddles
+// it.
 func (p *Partition) markAtLocked(offset int64) (mark, error) {
 	if offset >= p.mu.written.offset {
 		return p.mu.written, nil
@@ -92,15 +96,48 @@ func (p *Partition) markAtLocked(offset int64) (mark, error) {
 		end = p.mu.written.pos
 	}
 	pos, h, found, err := s.Find(offset, end)
-	switch {
-	case err != nil:
+	if err != nil {
 		return mark{}, err
-	case !found:
-		return mark{offset: offset, seg: s, pos: end}, nil
-	case h.BaseOffset < offset:
-		return mark{offset: max(h.BaseOffset, p.mu.start), seg: s, pos: pos}, nil
 	}
-	return mark{offset: offset, seg: s, pos: pos}, nil
+	// The batches below pos end at or below limit.
+	limit := offset
+	if !found {
+		pos = end
+	} else {
+		limit = min(offset, h.BaseOffset)
+	}
+	boundary := limit
+	if !found || !s.Dense() {
+		if boundary, err = endBefore(s, pos, limit); err != nil {
+			return mark{}, err
+		}
+	}
+	return mark{offset: max(boundary, p.mu.start), seg: s, pos: pos}, nil
+}
+
+// endBefore returns the offset after the batch that ends at position pos of s (its
+// base if pos is 0: segments follow each other without a gap), knowing that the
+// batch ends at or below limit. Its last offset is the greatest x for which s.Find(x,
+// pos) finds a batch: the first probe tries limit-1, the common case of no gap before
+// pos, and a binary search over s.Find (an index lookup and a short scan each)
+// takes the others.
+func endBefore(s *segment.Segment, pos, limit int64) (int64, error) {
+	if pos == 0 {
+		return s.Base(), nil
+	}
+	lo, hi := s.Base(), limit // the last offset below pos is in [lo, hi)
+	for probe := hi - 1; hi-lo > 1; probe = lo + (hi-lo)/2 {
+		_, _, found, err := s.Find(probe, pos)
+		if err != nil {
+			return 0, err
+		}
+		if found {
+			lo = probe
+		} else {
+			hi = probe
+		}
+	}
+	return lo + 1, nil
 }
 
 // Changes returns a channel that is closed at the partition's next change: its
