@@ -142,13 +142,14 @@ func (p *Partition) writeLocked(batch []byte, h *segment.BatchHeader) (int64, er
 	p.mu.RLock()
 	base := p.mu.written.offset
 	p.mu.RUnlock()
-	segment.SetBaseOffset(batch, base)
-	h.BaseOffset = base
-	segment.SetPartitionLeaderEpoch(batch, p.epochs.stamp)
-	h.PartitionLeaderEpoch = p.epochs.stamp
-	if err := p.recordStampLocked(base); err != nil {
+	epoch, err := p.stampLocked(base)
+	if err != nil {
 		return 0, err
 	}
+	segment.SetBaseOffset(batch, base)
+	h.BaseOffset = base
+	segment.SetPartitionLeaderEpoch(batch, epoch)
+	h.PartitionLeaderEpoch = epoch
 	return base, p.writeBatchLocked(batch, h)
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync/atomic"
 
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/segment"
@@ -24,6 +23,13 @@ import (
 // The file is written before the first batch of a new epoch, so it is never behind
 // the log; after a crash it may be ahead (an epoch whose batches were never fsynced),
 // and loading drops the entries at or above the log end offset.
+//
+// A partition whose directory held the file at Open loads it before its first
+// append, and before AssignEpoch or LeaderEpoch answer: loading makes the latest
+// epoch the log knows the one appends stamp, and a reopened partition must not stamp
+// 0 after batches of a later epoch (a follower refuses a batch whose epoch went down)
+// nor take AssignEpoch(0) from a stale leader. Only a partition without the file, one
+// that never knew an epoch above 0, appends without loading it.
 
 // epochState is the partition's leader epoch state, guarded by the partition's
 // epochsMu. Lock order: appendMu, then epochsMu, then mu.
@@ -33,15 +39,40 @@ type epochState struct {
 	stamp int32
 	// cache is nil until loaded.
 	cache *leaderEpochs
-	// loaded is set once cache is: appends then check that their epoch is in it.
-	loaded atomic.Bool
+	// onDisk says that the directory held LeaderEpochCheckpointFile at Open: the
+	// cache must be loaded before the stamp is used. Set by Open only.
+	onDisk bool
 }
 
 // LeaderEpoch returns the epoch that appends stamp in their batches.
 func (p *Partition) LeaderEpoch() int32 {
 	p.epochsMu.Lock()
+	if p.epochs.cache != nil || !p.epochs.onDisk {
+		defer p.epochsMu.Unlock()
+		return p.epochs.stamp
+	}
+	p.epochsMu.Unlock()
+	if _, err := p.epochCache(); err != nil {
+		// Not loaded (the partition is closed or failed, or the file cannot be
+		// read): appends fail the same way, and stamp nothing.
+		p.epochsMu.Lock()
+	}
 	defer p.epochsMu.Unlock()
 	return p.epochs.stamp
+}
+
+// stampLocked returns the epoch to stamp in a batch appended at base, after loading
+// the leader epoch cache if the partition has one. The caller holds appendMu.
+func (p *Partition) stampLocked(base int64) (int32, error) {
+	if p.epochs.cache == nil && !p.epochs.onDisk {
+		return p.epochs.stamp, nil // no epoch above 0 was ever known: nothing to load
+	}
+	p.epochsMu.Lock()
+	defer p.epochsMu.Unlock()
+	if _, err := p.loadEpochsLocked(); err != nil {
+		return 0, err
+	}
+	return p.epochs.stamp, nil
 }
 
 // AssignEpoch makes epoch the leader epoch of this replica's appends from now on,
@@ -59,9 +90,8 @@ func (p *Partition) AssignEpoch(epoch int32) error {
 	defer p.appendMu.Unlock()
 	p.epochsMu.Lock()
 	defer p.epochsMu.Unlock()
-	if p.epochs.cache == nil && epoch == p.epochs.stamp && !p.opts.Replicated {
-		// The only replica, at epoch 0: nothing to record (its first append does,
-		// if the cache is ever loaded).
+	if p.epochs.cache == nil && !p.epochs.onDisk && epoch == p.epochs.stamp && !p.opts.Replicated {
+		// The only replica, at epoch 0, that never knew another: nothing to record.
 		return nil
 	}
 	cache, err := p.loadEpochsLocked()
@@ -230,25 +260,9 @@ func (p *Partition) loadEpochsLocked() (*leaderEpochs, error) {
 		p.epochs.stamp = last.Epoch
 	}
 	p.epochs.cache = cache
-	p.epochs.loaded.Store(true)
 	return cache, nil
 }
 
-// recordStampLocked records, in a loaded cache, that the epoch appends stamp begins
-// at base if the cache does not know it yet: an append at an epoch no AssignEpoch
-// recorded (epoch 0 of a partition that is its own only replica). The caller holds
-// appendMu.
-func (p *Partition) recordStampLocked(base int64) error {
-	if !p.epochs.loaded.Load() {
-		return nil
-	}
-	p.epochsMu.Lock()
-	defer p.epochsMu.Unlock()
-	if last, ok := p.epochs.cache.latest(); ok && last.Epoch >= p.epochs.stamp {
-		return nil
-	}
-	return p.assignEpochLocked(p.epochs.cache, EpochEntry{Epoch: p.epochs.stamp, StartOffset: base})
-}
 
 // checkEpochs checks entries against the log: the first batch in each entry's range
 // must carry the entry's epoch. It returns why they do not hold, or "".

@@ -178,6 +178,9 @@ func (p *Partition) scanDir() ([]int64, error) {
 	}
 	logs := map[int64]bool{}
 	for _, name := range names {
+		if name == LeaderEpochCheckpointFile {
+			p.epochs.onDisk = true // epochs.go: loaded before the first append
+		}
 		if base, suffix, ok := segment.ParseFileName(name); ok && suffix == segment.LogSuffix {
 			logs[base] = true
 		}

@@ -94,6 +94,5 @@ func (p *Partition) resetEpochsLocked() error {
 		return p.fail(err)
 	}
 	p.epochs.cache = &leaderEpochs{}
-	p.epochs.loaded.Store(true)
 	return nil
 }
