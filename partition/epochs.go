@@ -62,15 +62,24 @@ func (p *Partition) LeaderEpoch() int32 {
 }
 
 // stampLocked returns the epoch to stamp in a batch appended at base, after loading
-// the leader epoch cache if the partition has one. The caller holds appendMu.
+// the leader epoch cache if the partition has one, and recording the epoch in it if
+// it is new there, durably, before the batch carries it: epoch 0 appended after the
+// cache was loaded empty, or the stamp again after TruncateTo dropped the entry where
+// it began. The caller holds appendMu.
 func (p *Partition) stampLocked(base int64) (int32, error) {
 	if p.epochs.cache == nil && !p.epochs.onDisk {
 		return p.epochs.stamp, nil // no epoch above 0 was ever known: nothing to load
 	}
 	p.epochsMu.Lock()
 	defer p.epochsMu.Unlock()
-	if _, err := p.loadEpochsLocked(); err != nil {
+	cache, err := p.loadEpochsLocked()
+	if err != nil {
 		return 0, err
+	}
+	if last, ok := cache.latest(); !ok || last.Epoch < p.epochs.stamp {
+		if err := p.assignEpochLocked(cache, EpochEntry{Epoch: p.epochs.stamp, StartOffset: base}); err != nil {
+			return 0, err
+		}
 	}
 	return p.epochs.stamp, nil
 }
