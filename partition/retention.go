@@ -79,6 +79,9 @@ func (p *Partition) applyRetentionLocked() (int, error) {
 			return 0, err
 		}
 	}
+	if err := p.truncateEpochsFromStartLocked(newStart); err != nil { // before syncSem: epochsMu is never held with it
+		return 0, err
+	}
 	// Wait for a running fsync: it may be syncing a segment about to be deleted.
 	p.syncSem <- struct{}{}
 	defer func() { <-p.syncSem }()
@@ -94,9 +97,6 @@ func (p *Partition) applyRetentionLocked() (int, error) {
 	}
 	if err := p.fsys.SyncDir(p.dir); err != nil {
 		return 0, p.fail(err)
-	}
-	if err := p.truncateEpochsFromStartLocked(newStart); err != nil {
-		return 0, err
 	}
 	if hook := p.opts.Hooks.OnRetention; hook != nil {
 		hook(doomed, newStart)
