@@ -272,10 +272,15 @@ func (p *Partition) loadEpochsLocked() (*leaderEpochs, error) {
 	return cache, nil
 }
 
-
-// checkEpochs checks entries against the log: the first batch in each entry's range
-// must carry the entry's epoch. It returns why they do not hold, or "".
+// checkEpochs checks entries against the log: each entry's range must begin with a
+// batch of its epoch, and where a batch ends just below the entry's start, that
+// batch must carry the epoch before (none, NoEpoch, below the first entry), so that
+// an entry neither starts late nor hides an epoch the batches hold. It returns why
+// they do not hold, or "".
 func (p *Partition) checkEpochs(entries []EpochEntry) string {
+	p.mu.RLock()
+	start := p.mu.start
+	p.mu.RUnlock()
 	for i, e := range entries {
 		end := int64(-1)
 		if i+1 < len(entries) {
@@ -285,11 +290,27 @@ func (p *Partition) checkEpochs(entries []EpochEntry) string {
 		if err != nil {
 			return err.Error()
 		}
-		if !found || (end >= 0 && h.BaseOffset >= end) {
-			continue // no batch of this epoch left (compacted away, or none written)
-		}
-		if h.PartitionLeaderEpoch != e.Epoch {
+		if found && (end < 0 || h.BaseOffset < end) && h.PartitionLeaderEpoch != e.Epoch {
 			return fmt.Sprintf("epoch %d begins at offset %d, but the batch at offset %d has epoch %d", e.Epoch, e.StartOffset, h.BaseOffset, h.PartitionLeaderEpoch)
+		}
+		// (No batch of the epoch left: compacted away, or none written.)
+		if e.StartOffset <= start {
+			continue // the epoch holding the start offset begins there
+		}
+		before := NoEpoch
+		if i > 0 {
+			before = entries[i-1].Epoch
+		}
+		h, found, err = p.firstBatchFrom(e.StartOffset - 1)
+		switch {
+		case err != nil:
+			return err.Error()
+		case !found || h.BaseOffset >= e.StartOffset:
+			// No batch ends just below it (compaction removed it): nothing to check.
+		case h.LastOffset() >= e.StartOffset:
+			return fmt.Sprintf("epoch %d begins at offset %d, inside the batch of offsets %d to %d", e.Epoch, e.StartOffset, h.BaseOffset, h.LastOffset())
+		case h.PartitionLeaderEpoch != before:
+			return fmt.Sprintf("epoch %d begins at offset %d, but the batch before, at offset %d, has epoch %d, not %d", e.Epoch, e.StartOffset, h.BaseOffset, h.PartitionLeaderEpoch, before)
 		}
 	}
 	return ""
