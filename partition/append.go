@@ -90,8 +90,9 @@ func (b *encodeBuffer) withTimestamps(records []Record, now func() time.Time) []
 
 // AppendBatch appends an encoded RecordBatch v2 (as built by segment.AppendBatch,
 // or received from a Kafka producer) and returns the offset of its first record. It
-// verifies the batch (length, magic, CRC) and rewrites its base offset in place; the
-// caller must not modify batch during the call. A batch over MaxBatchBytes is
+// verifies the batch (length, magic, CRC) and rewrites its base offset and leader
+// epoch in place (neither is under the CRC); the caller must not modify batch during
+// the call. A batch over MaxBatchBytes is
 // ErrRecordTooLarge; an invalid one is ErrInvalidArgument; nothing is written.
 func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error) {
 	if len(batch) > p.opts.MaxBatchBytes {

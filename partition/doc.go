@@ -148,7 +148,9 @@
 // concurrently with appends and each other, and never see a partial batch. A Reader
 // is for one goroutine and its records alias its buffers until its next call; Read
 // returns copies. Append does not keep the records; AppendBatch stamps the base
-// offset into the caller's batch. Every blocking call takes a context. Lock order:
-// the compaction lock, appendMu, syncSem, mu, then a segment's lock; compactions of a
+// offset and the leader epoch into the caller's batch. Every blocking call takes a
+// context. Lock order:
+// the compaction lock, appendMu, syncSem, mu, then a segment's lock (epochsMu, of the
+// leader epoch cache, between appendMu and mu, never with syncSem); compactions of a
 // partition run one at a time, and Close waits for a running one to give up.
 package partition

@@ -36,7 +36,9 @@ func (p *Partition) HighWatermark() int64 { return p.EndOffset() }
 // SetHighWatermark lets readers of a Replicated partition see the records below hw,
 // as far as they are acknowledged here (AcknowledgedOffset) and no further; the high
 // watermark never moves back (TruncateTo alone lowers it). A high watermark inside a
-// batch stops at the batch's start: readers see whole batches. It returns the high
+// batch stops at the batch's start, one inside a gap of a follower's log (or at the
+// start of the batch after one) at the gap's start: readers see whole batches, and
+// find a record at every offset below the high watermark. It returns the high
 // watermark now in force. On a partition that is not Replicated it is
 // ErrInvalidArgument.
 func (p *Partition) SetHighWatermark(hw int64) (int64, error) {

@@ -34,7 +34,7 @@ type mark struct {
 // fsyncs), reads run concurrently with appends and with each other.
 //
 // Lock order: cleaner.mu, then appendMu, then syncSem, then mu, then a segment's own
-// lock. Compaction holds cleaner.mu throughout, takes appendMu only to snapshot the
+// lock; epochsMu comes after appendMu and before mu, and is never held with syncSem. Compaction holds cleaner.mu throughout, takes appendMu only to snapshot the
 // segments and to swap cleaned ones in, and reads sealed segments under brief
 // holds of mu (read); see compact.go.
 type Partition struct {
