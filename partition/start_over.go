@@ -25,6 +25,17 @@ func (p *Partition) TruncateFullyAndStartAt(offset int64) error {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
 	p.inFlight.Wait()
+	if err := p.startOver(offset); err != nil {
+		return err
+	}
+	// Then the epochs: a crash before leaves entries that loading trims to the
+	// empty log; emptied first, they would say nothing of batches a crash kept.
+	return p.resetEpochsLocked()
+}
+
+// startOver is TruncateFullyAndStartAt but for the leader epochs, holding syncSem
+// (epochsMu is never held with it). The caller holds appendMu.
+func (p *Partition) startOver(offset int64) error {
 	p.syncSem <- struct{}{}
 	defer func() { <-p.syncSem }()
 	p.mu.RLock()
@@ -39,10 +50,7 @@ func (p *Partition) TruncateFullyAndStartAt(offset int64) error {
 	if err := p.markDirtyLocked(); err != nil {
 		return err
 	}
-	if err := p.startOverLocked(offset); err != nil {
-		return err
-	}
-	return p.resetEpochsLocked()
+	return p.startOverLocked(offset)
 }
 
 // startOverLocked is TruncateFullyAndStartAt's change of the segments and marks.

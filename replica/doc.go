@@ -1,0 +1,103 @@
+// Package replica replicates partitions across brokers in one process, with
+// Kafka's replication protocol: leaders and followers, the in-sync replicas (ISR),
+// the high watermark, leader epochs and failover.
+//
+// # The model
+//
+// A broker is a directory of a store, in practice one disk, with an id
+// (BrokerID). A partition has replicas on several brokers; the controller
+// (Controller, and its in-process implementation LocalController) decides which
+// replica leads and which are in sync, and keeps that State durable. A Cluster
+// opens the replicas of every broker, applies the controller's decisions to them,
+// and runs the followers' fetch loops.
+//
+//	          produce (acks)                 consume (below the high watermark)
+//	                |                                   ^
+//	                v                                   |
+//	   broker 1  [ leader ]  <--- fetch ---  [ follower ]  broker 2
+//	                 ^
+//	                 +---------- fetch ---  [ follower ]  broker 0
+//
+// Followers pull: each fetches from the leader what follows its log end offset,
+// exactly as on the leader's disk, and appends it keeping the leader's offsets and
+// leader epochs (partition.AppendReplica), so that the replicas of a partition hold
+// the same bytes. Each fetch also tells the leader how far the follower's log is
+// durable.
+//
+// # The high watermark and acks
+//
+// The leader sets the high watermark to the lowest offset that every ISR member
+// holds durably: its own acknowledged offset (fsynced under the partition's sync
+// policy) and each follower's durable offset. Kafka counts a follower's log end
+// offset; strata counts what the follower has fsynced, Raft's persist-before-ack,
+// so that a power loss of every replica at once loses nothing acknowledged. The high
+// watermark advances only while the ISR has at least MinInsyncReplicas members
+// (KIP-966's strict rule), and never moves back. Readers of the leader's log see only
+// what lies below it (partition.Options.Replicated), so no reader sees a record that
+// a failover can take away.
+//
+// Acks says when a produce returns: AcksAll once the high watermark covers the
+// records (failing at once with ErrNotEnoughReplicas while the ISR is below
+// MinInsyncReplicas), AcksLeader once the leader wrote them, AcksNone at once. With
+// one replica, AcksAll is the leader's own fsync: a one-broker store behaves exactly
+// as an unreplicated one.
+//
+// # The ISR
+//
+// A follower that has not fetched everything the leader had written for
+// ClusterOptions.ReplicaLagTime leaves the ISR (the leader asks the controller,
+// Controller.AlterISR); one that holds, durably, everything below the high watermark
+// joins it again. While a join is being decided the high watermark already counts
+// the joining follower (Kafka's maximal ISR), so it never passes what the follower
+// holds. A broker known to be offline (stopped, crashed, its disk failed) leaves
+// every ISR at once.
+//
+// # Leader epochs, and why a follower never truncates at its high watermark
+//
+// Every change of leader bumps the partition's leader epoch. The leader stamps its
+// epoch in each batch it writes and records, in each replica's
+// leader-epoch-checkpoint, where each epoch began. A follower's fetch carries the
+// epoch of its last batch; if that epoch ends earlier on the leader than the
+// follower's log (the follower holds a tail the leader never had, or lost), the
+// leader answers with the end of that epoch (EpochEnd, KIP-595's DivergingEpoch) and
+// the follower truncates there, walking back epoch by epoch until the logs agree
+// (KIP-101, KIP-279). Truncating at the high watermark instead, as Kafka did before
+// KIP-101, loses acknowledged records. Every request carries the leader epoch the
+// sender believes current, and a stale one is refused (ErrFencedLeaderEpoch,
+// KIP-320).
+//
+// # Elections
+//
+// When a leader goes offline the controller elects, in assignment order, the first
+// online replica of the ISR; failing that, of the eligible leader replicas (ELR,
+// KIP-966: replicas that left the ISR while it was below MinInsyncReplicas, when the
+// high watermark could no longer move, and so still hold every committed record);
+// failing that, with Config.UncleanLeaderElection, any online replica, losing
+// whatever it lacks, acknowledged records included. Without it the partition waits,
+// leaderless (ErrNoLeader), for a replica that holds everything. ElectPreferred puts
+// leadership back on each partition's first replica.
+//
+// # Concurrency
+//
+// A Cluster and its Partitions and Replicas are safe for concurrent use. The
+// protocol is plain code driven by a few entry points (a follower's fetch round, a
+// leader's ISR check, the application of a State), which the Cluster runs on its own
+// goroutines, or which a test drives one step at a time (ClusterOptions.Manual):
+// the package's deterministic simulation runs thousands of seeded schedules of
+// produces, fetches, crashes, disk failures, cut links and elections that way, and
+// checks that no acknowledged record is lost, no consumed record disappears, high
+// watermarks and epochs never go back and replicas converge byte for byte.
+//
+// # Usage
+//
+//	c, err := replica.NewCluster(replica.ClusterOptions{OpenLog: openLog})
+//	for _, b := range []replica.BrokerID{0, 1, 2} {
+//		err = c.StartBroker(b)
+//	}
+//	p, err := c.CreatePartition("orders-0", []replica.BrokerID{1, 2, 0}, replica.Config{MinInsyncReplicas: 2})
+//	offset, err := p.Produce(ctx, records, replica.AcksAll)
+//	leader, err := p.Leader() // read leader.Log() below its high watermark
+//
+// Replication between machines is not part of this package: Transport is the seam
+// where it would go, and Network its in-process implementation.
+package replica
