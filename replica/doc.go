@@ -11,12 +11,12 @@
 // opens the replicas of every broker, applies the controller's decisions to them,
 // and runs the followers' fetch loops.
 //
-//	          produce (acks)                 consume (below the high watermark)
-//	                |                                   ^
-//	                v                                   |
-//	   broker 1  [ leader ]  <--- fetch ---  [ follower ]  broker 2
-//	                 ^
-//	                 +---------- fetch ---  [ follower ]  broker 0
+//	       produce (acks)                 consume (below the high watermark)
+//	             |                                   ^
+//	             v                                   |
+//	broker 1  [ leader ]  <--- fetch ---  [ follower ]  broker 2
+//	              ^
+//	              +---------- fetch ---  [ follower ]  broker 0
 //
 // Followers pull: each fetches from the leader what follows its log end offset,
 // exactly as on the leader's disk, and appends it keeping the leader's offsets and
