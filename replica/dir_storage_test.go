@@ -1,0 +1,87 @@
+package replica
+
+import (
+	"errors"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stratalog/strata/vfs"
+	"github.com/stretchr/testify/require"
+)
+
+func newDirStorage(t *testing.T, fsys vfs.FS, n int) *DirStorage {
+	d := &DirStorage{FS: fsys}
+	for i := range n {
+		dir := filepath.Join("/", "b", string(rune('0'+i)))
+		require.NoError(t, vfs.MkdirAllSync(fsys, dir))
+		d.Dirs = append(d.Dirs, dir)
+	}
+	return d
+}
+
+func TestDirStorageSurvivesTheLossOfADirectory(t *testing.T) {
+	fsys := vfs.NewMem()
+	storage := newDirStorage(t, fsys, 3)
+	c, err := NewLocalController(storage)
+	require.NoError(t, err)
+	_, err = c.SetBrokerOnline(0, true)
+	require.NoError(t, err)
+	_, err = c.Create("t-0", []BrokerID{0, 1, 2}, Config{MinInsyncReplicas: 2})
+	require.NoError(t, err)
+	want, err := c.State("t-0")
+	require.NoError(t, err)
+	for _, lost := range storage.Dirs {
+		copyFS := vfs.NewMem()
+		for _, dir := range storage.Dirs {
+			if dir == lost {
+				continue
+			}
+			data, err := vfs.ReadFile(fsys, filepath.Join(dir, ControllerStateFile))
+			require.NoError(t, err)
+			require.NoError(t, vfs.MkdirAllSync(copyFS, dir))
+			require.NoError(t, vfs.WriteFileAtomic(copyFS, filepath.Join(dir, ControllerStateFile), data))
+		}
+		reopened, err := NewLocalController(&DirStorage{FS: copyFS, Dirs: storage.Dirs})
+		require.NoError(t, err)
+		got, err := reopened.State("t-0")
+		require.NoError(t, err)
+		require.Equal(t, want, got, "without %s", lost)
+	}
+}
+
+func TestDirStorageNewestValidCopyWins(t *testing.T) {
+	fsys := vfs.NewMem()
+	storage := newDirStorage(t, fsys, 3)
+	var skipped []string
+	storage.Skipped = func(path string, err error) { skipped = append(skipped, path) }
+	require.NoError(t, storage.Save(mustEncode(t, 5)))
+	// The newest copy goes to one directory only, and another copy is damaged.
+	require.NoError(t, vfs.WriteFileAtomic(fsys, filepath.Join(storage.Dirs[1], ControllerStateFile), mustEncode(t, 7)))
+	require.NoError(t, vfs.WriteFileAtomic(fsys, filepath.Join(storage.Dirs[2], ControllerStateFile), []byte("{garbage")))
+	doc, err := storage.Load()
+	require.NoError(t, err)
+	sequence, err := DecodeControllerSequence("x", doc)
+	require.NoError(t, err)
+	require.Equal(t, int64(7), sequence)
+	require.Equal(t, []string{filepath.Join(storage.Dirs[2], ControllerStateFile)}, skipped)
+}
+
+func TestDirStorageSaveNeedsAMajority(t *testing.T) {
+	crash := vfs.NewMem()
+	var faults vfs.Switch
+	fsys := vfs.NewFaulty(crash, faults.Inject)
+	storage := newDirStorage(t, fsys, 3)
+	faults.Set(vfs.Match("/b/0", vfs.FailOp(vfs.OpWrite, syscall.EIO)))
+	require.NoError(t, storage.Save(mustEncode(t, 1)), "two of three")
+	faults.Set(vfs.Match("/b/", vfs.FailOp(vfs.OpWrite, syscall.EIO)))
+	err := storage.Save(mustEncode(t, 2))
+	require.Error(t, err)
+	require.True(t, errors.Is(err, syscall.EIO))
+}
+
+func mustEncode(t *testing.T, sequence int64) []byte {
+	doc, err := encodeControllerState(sequence, map[string]State{"t-0": {Replicas: []BrokerID{0}, Leader: 0, ISR: []BrokerID{0}, Config: Config{MinInsyncReplicas: 1}}})
+	require.NoError(t, err)
+	return doc
+}
