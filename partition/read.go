@@ -35,7 +35,13 @@ func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte,
 func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []byte, m *vfs.Mapping, err error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	s, pos, n, first, err := p.findBatchesLocked(offset, maxBytes)
+	return p.fetchBatchesBelowLocked(dst, offset, maxBytes, p.mu.committed)
+}
+
+// fetchBatchesBelowLocked is fetchBatches up to limit rather than the committed
+// mark. The caller holds mu.
+func (p *Partition) fetchBatchesBelowLocked(dst []byte, offset int64, maxBytes int, limit mark) (b []byte, m *vfs.Mapping, err error) {
+	s, pos, n, first, err := p.findBatchesBelowLocked(offset, maxBytes, limit)
 	if err != nil || s == nil {
 		return dst, nil, err
 	}

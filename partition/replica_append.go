@@ -173,3 +173,18 @@ func (p *Partition) FetchReplica(dst []byte, offset int64, maxBytes int) ([]byte
 	}
 	return p.readWhole(dst, s, pos, n, first, offset)
 }
+
+// FetchReplicaView is FetchReplica without a copy where the segment can be mapped
+// (the OS filesystem on Linux): the batches are a view of the segment's read-only
+// memory mapping, valid while the caller keeps keep reachable (retention, truncation
+// or Close cannot unmap it meanwhile). Where it cannot map, it returns a copy and keep
+// is nil. The caller must not modify the bytes.
+func (p *Partition) FetchReplicaView(offset int64, maxBytes int) (batches []byte, keep any, err error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	b, m, err := p.fetchBatchesBelowLocked(nil, offset, maxBytes, p.mu.written)
+	if m == nil {
+		return b, nil, err
+	}
+	return b, m, err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/stratalog/strata/partition"
@@ -69,7 +70,9 @@ func (r *Replica) fetch(ctx context.Context, maxWait time.Duration) error {
 		if err := r.alignToLeaderStart(resp.Batches, resp.LogStartOffset); err != nil {
 			return err
 		}
-		if _, err := r.log.AppendReplica(ctx, resp.Batches); err != nil {
+		_, err := r.log.AppendReplica(ctx, resp.Batches)
+		runtime.KeepAlive(resp.keep) // the leader's mapping, until the batches are written
+		if err != nil {
 			r.checkDisk(err)
 			return err
 		}

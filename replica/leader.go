@@ -59,12 +59,12 @@ func (r *Replica) handleFetch(ctx context.Context, req *FetchRequest) (*FetchRes
 		if !leading {
 			return nil, fmt.Errorf("strata/replica: %s on broker %d: %w", r.name, r.broker, ErrNotLeader)
 		}
-		batches, err := r.log.FetchReplica(nil, req.FetchOffset, maxBytes)
+		batches, keep, err := r.log.FetchReplicaView(req.FetchOffset, maxBytes)
 		if err != nil {
 			return nil, err
 		}
 		if len(batches) > 0 || req.MaxWait <= 0 {
-			return &FetchResponse{HighWatermark: r.log.HighWatermark(), LogStartOffset: r.log.StartOffset(), Batches: batches}, nil
+			return &FetchResponse{HighWatermark: r.log.HighWatermark(), LogStartOffset: r.log.StartOffset(), Batches: batches, keep: keep}, nil
 		}
 		if deadline == nil {
 			timer := time.NewTimer(req.MaxWait)

@@ -35,7 +35,12 @@ type FetchResponse struct {
 	// again. Batches is empty then.
 	Diverging *EpochEnd
 	// Batches are whole record batches from FetchOffset, as on the leader's disk.
+	// They may be a view of the leader's memory-mapped segment: read-only, and
+	// valid as long as the response is reachable. A Transport that carries them
+	// elsewhere copies them.
 	Batches []byte
+	// keep keeps the leader's mapping that Batches is a view of.
+	keep any
 }
 
 // EpochEnd is where a leader epoch ends in a log: Kafka's EpochEndOffset.
