@@ -43,10 +43,20 @@ type ClusterOptions struct {
 	Now func() time.Time
 	// Logger receives leadership changes and failures. Default: discard.
 	Logger *slog.Logger
+	// LeaderRebalanceInterval is how often leadership moves back to each
+	// partition's preferred replica where it is online and in sync (Kafka's
+	// auto.leader.rebalance.enable with leader.imbalance.check.interval.seconds): after
+	// a failover, leaders otherwise stay piled on the brokers that took over.
+	// Default 5 minutes, Kafka's; negative: never (ElectPreferred does it on demand).
+	LeaderRebalanceInterval time.Duration
 	// Manual starts no goroutine: the caller drives followers and ISR checks (the
 	// deterministic simulation does, through the package's tests).
 	Manual bool
 }
+
+// DefaultLeaderRebalanceInterval is ClusterOptions.LeaderRebalanceInterval's
+// default.
+const DefaultLeaderRebalanceInterval = 5 * time.Minute
 
 // DefaultRetryBackoff is ClusterOptions.RetryBackoff's default.
 const DefaultRetryBackoff = 10 * time.Millisecond
@@ -122,6 +132,9 @@ func NewCluster(opts ClusterOptions) (*Cluster, error) {
 	if opts.RetryBackoff <= 0 {
 		opts.RetryBackoff = DefaultRetryBackoff
 	}
+	if opts.LeaderRebalanceInterval == 0 {
+		opts.LeaderRebalanceInterval = DefaultLeaderRebalanceInterval
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -144,6 +157,10 @@ func NewCluster(opts ClusterOptions) (*Cluster, error) {
 	if !opts.Manual {
 		c.wg.Add(1)
 		go c.isrLoop()
+		if opts.LeaderRebalanceInterval > 0 {
+			c.wg.Add(1)
+			go c.rebalanceLoop()
+		}
 	}
 	return c, nil
 }
@@ -481,4 +498,25 @@ func (h brokerHandler) HandleFetch(ctx context.Context, req *FetchRequest) (*Fet
 		return nil, fmt.Errorf("strata/replica: %s has no replica on broker %d: %w", req.Partition, h.id, ErrNotLeader)
 	}
 	return r.HandleFetch(ctx, req)
+}
+
+// Settle waits until the high watermark of every partition that has a leader
+// covers what the leader held when Settle was called, unless its ISR is below
+// MinInsyncReplicas (then it cannot move), or ctx ends (its error is returned). A
+// store calls it after opening its brokers, so that records acknowledged before a
+// crash are readable when Open returns.
+func (c *Cluster) Settle(ctx context.Context) error {
+	c.mu.Lock()
+	partitions := slices.Collect(maps.Values(c.mu.partitions))
+	c.mu.Unlock()
+	for _, p := range partitions {
+		r, err := p.Leader()
+		if err != nil {
+			continue
+		}
+		if err := r.settle(ctx, r.log.WrittenOffset()); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -76,4 +77,20 @@ func TestAcksAllFailsFastBelowMinISR(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotEnoughReplicas)
 	_, err = p.Produce(context.Background(), records("a", 1), AcksLeader)
 	require.NoError(t, err)
+}
+
+func TestLeadershipReturnsToThePreferredReplica(t *testing.T) {
+	tc := newTestCluster(t, 3, ClusterOptions{LeaderRebalanceInterval: time.Millisecond})
+	p, err := tc.c.CreatePartition("orders-0", []BrokerID{0, 1, 2}, Config{MinInsyncReplicas: 2})
+	require.NoError(t, err)
+	_, err = p.Produce(context.Background(), records("a", 3), AcksAll)
+	require.NoError(t, err)
+	require.NoError(t, tc.c.StopBroker(0))
+	require.NotEqual(t, BrokerID(0), p.State().Leader)
+	require.NoError(t, tc.c.StartBroker(0))
+	waitFor(t, p, func() bool { return p.State().Leader == 0 })
+	require.NoError(t, tc.c.Settle(context.Background()))
+	hw, err := p.HighWatermark()
+	require.NoError(t, err)
+	require.Equal(t, int64(3), hw)
 }

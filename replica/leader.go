@@ -251,3 +251,22 @@ func later(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// settle waits until the high watermark reaches target, or the replica stops
+// leading, or its ISR is below MinInsyncReplicas, or ctx ends.
+func (r *Replica) settle(ctx context.Context, target int64) error {
+	for {
+		r.mu.Lock()
+		r.updateHighWatermarkLocked()
+		s := &r.mu.state
+		done := r.mu.closed || !r.mu.leading || len(s.ISR) < s.Config.MinInsyncReplicas || r.log.HighWatermark() >= target
+		ch := r.changedLocked()
+		r.mu.Unlock()
+		if done {
+			return nil
+		}
+		if err := r.waitChange(ctx, ch); err != nil {
+			return err
+		}
+	}
+}

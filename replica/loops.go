@@ -72,3 +72,23 @@ func (c *Cluster) checkISRs() {
 		}
 	}
 }
+
+// rebalanceLoop moves leadership back to the preferred replicas every
+// LeaderRebalanceInterval.
+func (c *Cluster) rebalanceLoop() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.opts.LeaderRebalanceInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := c.ElectPreferred(); err != nil {
+			c.opts.Logger.Warn("leader rebalance failed", "err", err)
+		} else if n > 0 {
+			c.opts.Logger.Info("leadership back to preferred replicas", "partitions", n)
+		}
+	}
+}
