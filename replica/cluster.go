@@ -205,20 +205,9 @@ func (c *Cluster) StartBroker(id BrokerID) error {
 	}
 	partitions := slices.Collect(maps.Values(c.mu.partitions))
 	c.mu.Unlock()
-	var opened []*Replica
-	for _, p := range partitions {
-		s, err := c.opts.Controller.State(p.name)
-		if err != nil {
-			return errors.Join(err, c.closeReplicas(opened))
-		}
-		if !s.Hosts(id) {
-			continue
-		}
-		r, err := c.openReplica(p, id, s)
-		if err != nil {
-			return errors.Join(fmt.Errorf("strata/replica: starting broker %d: %s: %w", id, p.name, err), c.closeReplicas(opened))
-		}
-		opened = append(opened, r)
+	opened, err := c.openReplicasOf(id, partitions)
+	if err != nil {
+		return fmt.Errorf("strata/replica: starting broker %d: %w", id, err)
 	}
 	if reg, ok := c.opts.Transport.(registry); ok {
 		reg.Register(id, brokerHandler{c: c, id: id})
@@ -228,7 +217,8 @@ func (c *Cluster) StartBroker(id BrokerID) error {
 	c.mu.Unlock()
 	changed, err := c.opts.Controller.SetBrokerOnline(id, true)
 	if err != nil {
-		return err
+		// The controller cannot record it: the broker stays offline.
+		return errors.Join(err, c.StopBroker(id))
 	}
 	c.applyAll(changed)
 	for _, r := range opened {
@@ -239,6 +229,57 @@ func (c *Cluster) StartBroker(id BrokerID) error {
 		c.startFollower(r)
 	}
 	return nil
+}
+
+// openWorkers is how many replicas a starting broker opens at once: each open
+// reads a directory and a few headers, or recovers segments, waiting on the disk.
+const openWorkers = 8
+
+// openReplicasOf opens broker id's replica of each of partitions that it holds, a
+// few at a time. If one fails, it closes the others and returns the error.
+func (c *Cluster) openReplicasOf(id BrokerID, partitions []*Partition) ([]*Replica, error) {
+	var mu sync.Mutex
+	var opened []*Replica
+	var failures []error
+	next := make(chan *Partition, len(partitions))
+	for _, p := range partitions {
+		next <- p
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(openWorkers, len(partitions)) {
+		wg.Go(func() {
+			for p := range next {
+				s, err := c.opts.Controller.State(p.name)
+				if err == nil && !s.Hosts(id) {
+					continue
+				}
+				var r *Replica
+				if err == nil {
+					r, err = c.openReplica(p, id, s)
+				}
+				mu.Lock()
+				if err != nil {
+					failures = append(failures, fmt.Errorf("%s: %w", p.name, err))
+				} else {
+					opened = append(opened, r)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if failures != nil {
+		for _, r := range opened {
+			if p := c.Partition(r.name); p != nil {
+				p.mu.Lock()
+				delete(p.mu.replicas, id)
+				p.mu.Unlock()
+			}
+		}
+		return nil, errors.Join(append(failures, c.closeReplicas(opened))...)
+	}
+	return opened, nil
 }
 
 // openReplica opens broker id's replica of p and adds it to p.
@@ -352,44 +393,89 @@ func (c *Cluster) Failed(id BrokerID) bool {
 	return c.mu.failed[id]
 }
 
-// CreatePartition creates a partition with its replicas on the given brokers (the
-// preferred leader first) and opens the replicas on the online ones.
+// CreatePartition creates one partition: see CreatePartitions.
 func (c *Cluster) CreatePartition(name string, replicas []BrokerID, cfg Config) (*Partition, error) {
+	created, err := c.CreatePartitions([]PartitionSpec{{Name: name, Replicas: replicas, Config: cfg}})
+	if err != nil {
+		return nil, err
+	}
+	return created[0], nil
+}
+
+// CreatePartitions creates partitions with their replicas on the given brokers (the
+// preferred leader first), in one change of the controller's state, and opens the
+// replicas on the online brokers. If a replica cannot be opened, the partitions are
+// deleted again and the error returned.
+func (c *Cluster) CreatePartitions(specs []PartitionSpec) ([]*Partition, error) {
 	c.mu.Lock()
 	if c.mu.closed {
 		c.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if _, ok := c.mu.partitions[name]; ok {
-		c.mu.Unlock()
-		return nil, fmt.Errorf("strata/replica: partition %s exists: %w", name, ErrInvalidArgument)
+	for _, spec := range specs {
+		if _, ok := c.mu.partitions[spec.Name]; ok {
+			c.mu.Unlock()
+			return nil, fmt.Errorf("strata/replica: partition %s exists: %w", spec.Name, ErrInvalidArgument)
+		}
 	}
 	online := maps.Clone(c.mu.online)
 	c.mu.Unlock()
-	s, err := c.opts.Controller.Create(name, replicas, cfg)
+	states, err := c.opts.Controller.Create(specs)
 	if err != nil {
 		return nil, err
 	}
-	p := c.newPartition(name)
+	created := make([]*Partition, len(specs))
 	var opened []*Replica
-	for _, b := range s.Replicas {
-		if !online[b] {
-			continue
+	for i, spec := range specs {
+		p := c.newPartition(spec.Name)
+		s := states[spec.Name]
+		for _, b := range s.Replicas {
+			if !online[b] {
+				continue
+			}
+			r, err := c.openReplica(p, b, s)
+			if err != nil {
+				names := make([]string, len(specs))
+				for i, spec := range specs {
+					names[i] = spec.Name
+				}
+				return nil, errors.Join(err, c.closeReplicas(opened), c.opts.Controller.Delete(names))
+			}
+			opened = append(opened, r)
 		}
-		r, err := c.openReplica(p, b, s)
-		if err != nil {
-			return nil, errors.Join(err, c.closeReplicas(opened), c.opts.Controller.Delete(name))
-		}
-		opened = append(opened, r)
+		created[i] = p
 	}
 	c.mu.Lock()
-	c.mu.partitions[name] = p
+	for _, p := range created {
+		c.mu.partitions[p.name] = p
+	}
 	c.mu.Unlock()
-	c.applyAll(map[string]State{name: s})
+	c.applyAll(states)
 	for _, r := range opened {
 		c.startFollower(r)
 	}
-	return p, nil
+	return created, nil
+}
+
+// DeletePartitions forgets partitions, in one change of the controller's state,
+// and closes their replicas; the caller removes their directories.
+func (c *Cluster) DeletePartitions(names []string) error {
+	if err := c.opts.Controller.Delete(names); err != nil {
+		return err
+	}
+	var closing []*Replica
+	c.mu.Lock()
+	for _, name := range names {
+		if p := c.mu.partitions[name]; p != nil {
+			delete(c.mu.partitions, name)
+			p.mu.Lock()
+			closing = append(closing, slices.Collect(maps.Values(p.mu.replicas))...)
+			p.mu.replicas = map[BrokerID]*Replica{}
+			p.mu.Unlock()
+		}
+	}
+	c.mu.Unlock()
+	return c.closeReplicas(closing)
 }
 
 // Partition returns the named partition, or nil.

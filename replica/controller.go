@@ -16,12 +16,12 @@ import (
 // Every method returns the states it changed, for the caller (the Cluster) to apply
 // to the replicas. Implementations must be safe for concurrent use.
 type Controller interface {
-	// Create registers a partition with its replicas (preferred leader first) and
-	// elects a leader among the online ones. A partition that exists is
-	// ErrInvalidArgument.
-	Create(name string, replicas []BrokerID, cfg Config) (State, error)
-	// Delete forgets a partition.
-	Delete(name string) error
+	// Create registers partitions with their replicas (preferred leader first) and
+	// elects a leader among the online ones of each, all in one change: all or
+	// nothing. A partition that exists, or named twice, is ErrInvalidArgument.
+	Create(specs []PartitionSpec) (map[string]State, error)
+	// Delete forgets partitions, all in one change.
+	Delete(names []string) error
 	// State returns a partition's state (ErrUnknownPartition if there is none).
 	State(name string) (State, error)
 	// Partitions returns the names of every partition, sorted.
@@ -112,11 +112,11 @@ func NewLocalController(storage Storage) (*LocalController, error) {
 func (c *LocalController) onlineLocked(b BrokerID) bool { return c.mu.online[b] }
 
 // saveLocked makes changed durable and current. Nothing changes if the save fails.
-func (c *LocalController) saveLocked(changed map[string]State, deleted string) error {
+func (c *LocalController) saveLocked(changed map[string]State, deleted []string) error {
 	next := maps.Clone(c.mu.partitions)
 	maps.Copy(next, changed)
-	if deleted != "" {
-		delete(next, deleted)
+	for _, name := range deleted {
+		delete(next, name)
 	}
 	doc, err := encodeControllerState(c.mu.sequence+1, next)
 	if err != nil {
@@ -130,40 +130,54 @@ func (c *LocalController) saveLocked(changed map[string]State, deleted string) e
 	return nil
 }
 
+// PartitionSpec describes a partition to create.
+type PartitionSpec struct {
+	Name     string
+	Replicas []BrokerID // the preferred leader first
+	Config   Config
+}
+
 // Create implements Controller.
-func (c *LocalController) Create(name string, replicas []BrokerID, cfg Config) (State, error) {
-	if err := validateReplicas(replicas); err != nil {
-		return State{}, err
-	}
-	cfg = cfg.withDefaults()
-	if cfg.MinInsyncReplicas < 1 {
-		return State{}, fmt.Errorf("strata/replica: min.insync.replicas %d: %w", cfg.MinInsyncReplicas, ErrInvalidArgument)
-	}
+func (c *LocalController) Create(specs []PartitionSpec) (map[string]State, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.mu.partitions[name]; ok {
-		return State{}, fmt.Errorf("strata/replica: partition %s exists: %w", name, ErrInvalidArgument)
+	created := make(map[string]State, len(specs))
+	for _, spec := range specs {
+		if err := validateReplicas(spec.Replicas); err != nil {
+			return nil, fmt.Errorf("strata/replica: partition %s: %w", spec.Name, err)
+		}
+		cfg := spec.Config.withDefaults()
+		if cfg.MinInsyncReplicas < 1 {
+			return nil, fmt.Errorf("strata/replica: partition %s: min.insync.replicas %d: %w", spec.Name, cfg.MinInsyncReplicas, ErrInvalidArgument)
+		}
+		_, exists := c.mu.partitions[spec.Name]
+		if _, twice := created[spec.Name]; exists || twice || spec.Name == "" {
+			return nil, fmt.Errorf("strata/replica: partition %q exists, is named twice, or has no name: %w", spec.Name, ErrInvalidArgument)
+		}
+		// A new partition's replicas are all empty, so all in sync; the offline ones
+		// leave at once. Its first leader has epoch 0, as in Kafka.
+		s := State{Replicas: slices.Clone(spec.Replicas), Leader: NoBroker, LeaderEpoch: -1, ISR: slices.Clone(spec.Replicas), Config: cfg}
+		s, _ = reconcile(s, c.onlineLocked)
+		s.LeaderEpoch = max(s.LeaderEpoch, 0)
+		s.PartitionEpoch = 0
+		created[spec.Name] = s
 	}
-	// A new partition's replicas are all empty, so all in sync; the offline ones
-	// leave at once. Its first leader has epoch 0, as in Kafka.
-	s := State{Replicas: slices.Clone(replicas), Leader: NoBroker, LeaderEpoch: -1, ISR: slices.Clone(replicas), Config: cfg}
-	s, _ = reconcile(s, c.onlineLocked)
-	s.LeaderEpoch = max(s.LeaderEpoch, 0)
-	s.PartitionEpoch = 0
-	if err := c.saveLocked(map[string]State{name: s}, ""); err != nil {
-		return State{}, err
+	if err := c.saveLocked(created, nil); err != nil {
+		return nil, err
 	}
-	return s.Clone(), nil
+	return cloneStates(created), nil
 }
 
 // Delete implements Controller.
-func (c *LocalController) Delete(name string) error {
+func (c *LocalController) Delete(names []string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.mu.partitions[name]; !ok {
-		return fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+	for _, name := range names {
+		if _, ok := c.mu.partitions[name]; !ok {
+			return fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+		}
 	}
-	return c.saveLocked(nil, name)
+	return c.saveLocked(nil, names)
 }
 
 // State implements Controller.
@@ -213,7 +227,7 @@ func (c *LocalController) AlterISR(name string, leaderEpoch, partitionEpoch int3
 	if !changed {
 		return s.Clone(), nil
 	}
-	if err := c.saveLocked(map[string]State{name: next}, ""); err != nil {
+	if err := c.saveLocked(map[string]State{name: next}, nil); err != nil {
 		return s.Clone(), err
 	}
 	return next.Clone(), nil
@@ -251,7 +265,7 @@ func (c *LocalController) SetBrokerOnline(id BrokerID, online bool) (map[string]
 	if len(changed) == 0 {
 		return nil, nil
 	}
-	if err := c.saveLocked(changed, ""); err != nil {
+	if err := c.saveLocked(changed, nil); err != nil {
 		c.mu.online[id] = was
 		return nil, err
 	}
@@ -278,7 +292,7 @@ func (c *LocalController) ElectPreferred(names []string) (map[string]State, erro
 	if len(changed) == 0 {
 		return nil, nil
 	}
-	if err := c.saveLocked(changed, ""); err != nil {
+	if err := c.saveLocked(changed, nil); err != nil {
 		return nil, err
 	}
 	return cloneStates(changed), nil
@@ -300,7 +314,7 @@ func (c *LocalController) SetConfig(name string, cfg Config) (State, error) {
 	next.Config = cfg
 	next, _ = reconcile(next, c.onlineLocked)
 	next.PartitionEpoch = s.PartitionEpoch + 1
-	if err := c.saveLocked(map[string]State{name: next}, ""); err != nil {
+	if err := c.saveLocked(map[string]State{name: next}, nil); err != nil {
 		return s.Clone(), err
 	}
 	return next.Clone(), nil

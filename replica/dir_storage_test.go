@@ -27,7 +27,7 @@ func TestDirStorageSurvivesTheLossOfADirectory(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.SetBrokerOnline(0, true)
 	require.NoError(t, err)
-	_, err = c.Create("t-0", []BrokerID{0, 1, 2}, Config{MinInsyncReplicas: 2})
+	_, err = c.Create([]PartitionSpec{{Name: "t-0", Replicas: []BrokerID{0, 1, 2}, Config: Config{MinInsyncReplicas: 2}}})
 	require.NoError(t, err)
 	want, err := c.State("t-0")
 	require.NoError(t, err)

@@ -623,12 +623,12 @@ func (c *simController) observeAll(changed map[string]State) {
 	}
 }
 
-func (c *simController) Create(name string, replicas []BrokerID, cfg Config) (State, error) {
-	st, err := c.LocalController.Create(name, replicas, cfg)
-	if err == nil {
+func (c *simController) Create(specs []PartitionSpec) (map[string]State, error) {
+	states, err := c.LocalController.Create(specs)
+	for name, st := range states {
 		c.last[name] = st.Clone()
 	}
-	return st, err
+	return states, err
 }
 
 func (c *simController) AlterISR(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID) (State, error) {
