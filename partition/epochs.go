@@ -99,7 +99,7 @@ func (p *Partition) AssignEpoch(epoch int32) error {
 	defer p.appendMu.Unlock()
 	p.epochsMu.Lock()
 	defer p.epochsMu.Unlock()
-	if p.epochs.cache == nil && !p.epochs.onDisk && epoch == p.epochs.stamp && !p.opts.Replicated {
+	if p.epochs.cache == nil && !p.epochs.onDisk && epoch == p.epochs.stamp && !p.replicated.Load() {
 		// The only replica, at epoch 0, that never knew another: nothing to record.
 		return nil
 	}

@@ -42,7 +42,7 @@ func (p *Partition) HighWatermark() int64 { return p.EndOffset() }
 // watermark now in force. On a partition that is not Replicated it is
 // ErrInvalidArgument.
 func (p *Partition) SetHighWatermark(hw int64) (int64, error) {
-	if !p.opts.Replicated {
+	if !p.replicated.Load() {
 		return 0, fmt.Errorf("strata/partition: SetHighWatermark on a partition that is not Replicated: %w", errs.ErrInvalidArgument)
 	}
 	p.mu.Lock()
@@ -72,7 +72,7 @@ func (p *Partition) acknowledgeLocked(m mark) {
 		p.mu.acked = m
 		p.notifyLocked()
 	}
-	if !p.opts.Replicated {
+	if !p.replicated.Load() {
 		p.advanceCommittedLocked(m)
 	}
 }
@@ -166,5 +166,19 @@ func (p *Partition) notifyLocked() {
 	}
 }
 
-// Replicated reports whether the partition was opened with Options.Replicated.
-func (p *Partition) Replicated() bool { return p.opts.Replicated }
+// Replicated reports whether the partition's owner sets its high watermark: see
+// Options.Replicated.
+func (p *Partition) Replicated() bool { return p.replicated.Load() }
+
+// SetReplicated changes who sets the high watermark, as a partition gains replicas
+// or loses all but one (a reassignment): with true, the owner does from now on
+// (SetHighWatermark), and readers see nothing new until it does; with false, readers
+// see at once everything the sync policy acknowledged.
+func (p *Partition) SetReplicated(replicated bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.replicated.Store(replicated)
+	if !replicated {
+		p.advanceCommittedLocked(p.mu.acked)
+	}
+}

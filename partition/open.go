@@ -33,6 +33,7 @@ func Open(dir string, opts *Options) (*Partition, error) {
 		flushKick: make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 	}
+	p.replicated.Store(o.Replicated)
 	if err := p.ensureDir(); err != nil {
 		return nil, err
 	}
@@ -273,7 +274,7 @@ func (p *Partition) settle(cp checkpoint) error {
 	p.newestBase.Store(active.Base())
 	m := mark{offset: end, seg: active, pos: active.Size()}
 	p.mu.start, p.mu.written, p.mu.acked, p.mu.committed, p.mu.durable = start, m, m, m, end
-	if p.opts.Replicated {
+	if p.replicated.Load() {
 		// Readers see nothing until the owner sets the high watermark.
 		hw, err := p.markAtLocked(start)
 		if err != nil {

@@ -89,6 +89,9 @@ type Partition struct {
 		changes   chan struct{} // closed and replaced at any change (Changes)
 	}
 
+	// replicated is Options.Replicated, changed by SetReplicated; written under mu.
+	replicated atomic.Bool
+
 	// epochsMu guards epochs (epochs.go).
 	epochsMu sync.Mutex
 	epochs   epochState
