@@ -48,6 +48,31 @@ var (
 	// has the directory open.
 	ErrLocked = errors.New("strata/log: data directory is locked by another store")
 
+	// ErrBrokerOffline is matched by a *BrokerOfflineError: a broker whose directory
+	// cannot serve, for one of the reasons below (or a CorruptError, or an I/O
+	// error), while the rest of the store may.
+	ErrBrokerOffline = errors.New("strata/log: broker offline")
+	// ErrBrokerDirMissing: a broker's directory does not exist (a disk that is not
+	// mounted). Nothing is created in its place.
+	ErrBrokerDirMissing = errors.New("strata/log: broker directory missing")
+	// ErrBrokerDirEmpty: a broker's directory exists but holds no meta.properties:
+	// empty (a replaced disk) or never formatted as a broker directory. It is never
+	// taken for the broker having lost its data.
+	ErrBrokerDirEmpty = errors.New("strata/log: broker directory empty or without meta.properties")
+	// ErrBrokerDirForeign: a broker directory's meta.properties names another store
+	// (cluster.id), another broker (node.id), or another directory of this broker
+	// (directory.id: formatted again since the store recorded it); or the directory
+	// a store is opened from is not where the store's brokers.json places it.
+	ErrBrokerDirForeign = errors.New("strata/log: broker directory belongs to another store or broker")
+	// ErrStoreExists is returned by InitBrokers for a root directory that already
+	// holds a store (topics.json, partition directories, meta.properties). Nothing
+	// is written.
+	ErrStoreExists = errors.New("strata/log: directory already holds a store")
+	// ErrBrokerDirNotEmpty is returned by InitBrokers for a broker directory other
+	// than the root that holds anything but lost+found and what an interrupted
+	// InitBrokers of the same root left. Nothing is written.
+	ErrBrokerDirNotEmpty = errors.New("strata/log: broker directory not empty")
+
 	// ErrClosed is returned by every call on a closed Store, Producer or Consumer.
 	ErrClosed = partition.ErrClosed
 	// ErrOffsetOutOfRange is returned by a Consumer whose position is outside the
