@@ -48,10 +48,14 @@ const (
 
 	DefaultDeleteRetention        = partition.DefaultDeleteRetention        // 24 h, Kafka's delete.retention.ms
 	DefaultMinCleanableDirtyRatio = partition.DefaultMinCleanableDirtyRatio // 0.5, Kafka's min.cleanable.dirty.ratio
+
+	DefaultReplicationFactor = 1 // Kafka's default.replication.factor
+	DefaultMinInsyncReplicas = 1 // Kafka's min.insync.replicas
 )
 
 // Limits of TopicConfig fields.
 const (
+	maxReplicationFactor = 255
 	maxMaxBatchBytes = int(segment.MaxSegmentBytes)   // a batch must fit in a segment
 	maxSegmentBytes  = int64(segment.MaxSegmentBytes) // relative positions are 32-bit
 )
@@ -102,6 +106,20 @@ type TopicConfig struct {
 	// (Kafka's min.compaction.lag.ms; whole segments, by their newest record).
 	// Default 0.
 	MinCompactionLag time.Duration
+	// ReplicationFactor is how many brokers hold a replica of each partition
+	// (Kafka's replication.factor), at most the store's brokers; fixed at
+	// CreateTopic. Default 1 (Kafka's default.replication.factor).
+	ReplicationFactor int
+	// MinInsyncReplicas is how many in-sync replicas an AcksAll produce needs
+	// (Kafka's min.insync.replicas): below it, it fails with
+	// ErrNotEnoughReplicas, and records stop becoming readable. Default 1; at most
+	// ReplicationFactor.
+	MinInsyncReplicas int
+	// UncleanLeaderElection lets a replica that is not in sync lead when no in-sync
+	// one is online (Kafka's unclean.leader.election.enable), which loses whatever
+	// records it lacks, acknowledged ones included, rather than leave the partition
+	// without a leader. Default false (true here or in TopicDefaults turns it on).
+	UncleanLeaderElection bool
 }
 
 // builtinDefaults is what a zero field resolves to when the store's defaults leave it
@@ -119,6 +137,8 @@ var builtinDefaults = TopicConfig{
 
 	DeleteRetention:        DefaultDeleteRetention,
 	MinCleanableDirtyRatio: DefaultMinCleanableDirtyRatio,
+	ReplicationFactor:      DefaultReplicationFactor,
+	MinInsyncReplicas:      DefaultMinInsyncReplicas,
 }
 
 // problems returns a description of every invalid field, each starting with the
@@ -165,6 +185,12 @@ func (c TopicConfig) problems(prefix string) []string {
 	}
 	if c.MinCompactionLag < 0 {
 		bad("MinCompactionLag", "%v is negative", c.MinCompactionLag)
+	}
+	if c.ReplicationFactor < 0 || c.ReplicationFactor > maxReplicationFactor {
+		bad("ReplicationFactor", "%d not in [1, %d] (0: default)", c.ReplicationFactor, maxReplicationFactor)
+	}
+	if c.MinInsyncReplicas < 0 || (c.ReplicationFactor > 0 && c.MinInsyncReplicas > c.ReplicationFactor) {
+		bad("MinInsyncReplicas", "%d not in [1, ReplicationFactor] (0: default)", c.MinInsyncReplicas)
 	}
 	return out
 }
@@ -224,6 +250,13 @@ func (c TopicConfig) inherit(parent TopicConfig) TopicConfig {
 	if c.MinCompactionLag == 0 {
 		c.MinCompactionLag = parent.MinCompactionLag
 	}
+	if c.ReplicationFactor == 0 {
+		c.ReplicationFactor = parent.ReplicationFactor
+	}
+	if c.MinInsyncReplicas == 0 {
+		c.MinInsyncReplicas = parent.MinInsyncReplicas
+	}
+	c.UncleanLeaderElection = c.UncleanLeaderElection || parent.UncleanLeaderElection
 	return c
 }
 

@@ -114,6 +114,8 @@ func TestEffectiveConfig(t *testing.T) {
 
 		DeleteRetention:        log.DefaultDeleteRetention,
 		MinCleanableDirtyRatio: log.DefaultMinCleanableDirtyRatio,
+		ReplicationFactor:      log.DefaultReplicationFactor,
+		MinInsyncReplicas:      log.DefaultMinInsyncReplicas,
 	}, describe(t, s, "inherits").Config)
 
 	o := describe(t, s, "overrides")

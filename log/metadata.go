@@ -46,8 +46,12 @@ const (
 // others are inherited from the store's defaults at each Open. Unknown keys are an
 // error, so that a newer file is never half-understood.
 type metadataFile struct {
-	Version int             `json:"version"`
-	Topics  []topicMetadata `json:"topics"`
+	Version int `json:"version"`
+	// Sequence counts the writes of a store of several brokers, which keeps a copy
+	// in each broker directory: the valid copy with the greatest sequence is the
+	// metadata. A one-broker store leaves it out.
+	Sequence int64           `json:"sequence,omitempty"`
+	Topics   []topicMetadata `json:"topics"`
 }
 
 // topicMetadata is one topic in topics.json.
@@ -75,6 +79,10 @@ type diskConfig struct {
 	DeleteRetention        string  `json:"delete.retention,omitempty"`
 	MinCleanableDirtyRatio float64 `json:"min.cleanable.dirty.ratio,omitempty"`
 	MinCompactionLag       string  `json:"min.compaction.lag,omitempty"`
+	// Replication settings; absent in files written before replicas existed.
+	ReplicationFactor     int  `json:"replication.factor,omitempty"`
+	MinInsyncReplicas     int  `json:"min.insync.replicas,omitempty"`
+	UncleanLeaderElection bool `json:"unclean.leader.election.enable,omitempty"`
 }
 
 func encodeDuration(d time.Duration) string {
@@ -113,6 +121,10 @@ func toDiskConfig(c TopicConfig) diskConfig {
 		DeleteRetention:        encodeDuration(c.DeleteRetention),
 		MinCleanableDirtyRatio: c.MinCleanableDirtyRatio,
 		MinCompactionLag:       encodeDuration(c.MinCompactionLag),
+
+		ReplicationFactor:     c.ReplicationFactor,
+		MinInsyncReplicas:     c.MinInsyncReplicas,
+		UncleanLeaderElection: c.UncleanLeaderElection,
 	}
 }
 
@@ -130,6 +142,10 @@ func (d diskConfig) topicConfig() (TopicConfig, error) {
 		CleanupPolicy:  d.CleanupPolicy,
 
 		MinCleanableDirtyRatio: d.MinCleanableDirtyRatio,
+
+		ReplicationFactor:     d.ReplicationFactor,
+		MinInsyncReplicas:     d.MinInsyncReplicas,
+		UncleanLeaderElection: d.UncleanLeaderElection,
 	}
 	var errList []error
 	for _, f := range []struct {

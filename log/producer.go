@@ -12,15 +12,18 @@ import (
 )
 
 // Acks is the acknowledgement level of a Producer: when a record's promise is
-// called. The zero value is AcksDurable.
+// called. The zero value is AcksAll.
 type Acks int
 
 const (
-	// AcksDurable (the default) calls the promise once the partition acknowledged
-	// the batch under its topic's sync policy: with SyncEveryAppend once an fsync
-	// covers it (appends to one partition share fsyncs: group commit), with
-	// SyncPeriodic or SyncNone once it is written to the OS.
-	AcksDurable Acks = iota
+	// AcksAll (the default, Kafka's acks=all or -1) calls the promise once every
+	// in-sync replica holds the batch under its topic's sync policy (the high
+	// watermark covers it): with SyncEveryAppend once an fsync covers it on each
+	// (appends to one partition share fsyncs: group commit), with SyncPeriodic or
+	// SyncNone once it is written to the OS. With one replica, it is the leader's
+	// own acknowledgement. A topic whose in-sync replicas are fewer than its
+	// MinInsyncReplicas refuses the batch with ErrNotEnoughReplicas.
+	AcksAll Acks = iota
 	// AcksLeader calls the promise once the batch is written to the OS (Kafka's
 	// acks=1): on a SyncEveryAppend topic before its fsync, which runs in the
 	// background (consumers see the records once it completes). A process crash
@@ -30,13 +33,18 @@ const (
 	// with Offset -1. The record's bytes are copied, so the caller may reuse them at
 	// once. A later write failure is logged and returned by the next Flush or Close.
 	AcksNone
+
+	// AcksDurable is AcksAll's name from before replicas: with one replica, the
+	// leader's acknowledgement under the sync policy.
+	AcksDurable = AcksAll
 )
 
-// String returns the level's name: "durable", "leader" or "none".
+// String returns Kafka's name of the level: "all", "leader" (acks=1) or "none"
+// (acks=0).
 func (a Acks) String() string {
 	switch a {
-	case AcksDurable:
-		return "durable"
+	case AcksAll:
+		return "all"
 	case AcksLeader:
 		return "leader"
 	case AcksNone:

@@ -22,11 +22,13 @@ records have no key, and the default partitioner spreads them over the partition
 every record to partition P.
 
 Acknowledgement (--acks), as Kafka's acks:
-  durable  once the topic's sync policy is satisfied: with sync=every-append, once
-           an fsync covers the record (the default)
-  leader   once written to the OS: survives a crash of this process, not of the
-           machine
-  none     as soon as the record is buffered (its offset is then unknown: -1)
+  all, -1  once every in-sync replica holds the record under the topic's sync
+           policy: with sync=every-append, once an fsync covers it on each (the
+           default; "durable" is a former name)
+  leader, 1
+           once the leader wrote it to the OS: survives a crash of this process,
+           not of the machine, nor a failover before the followers copied it
+  none, 0  as soon as the record is buffered (its offset is then unknown: -1)
 
 --print-offsets prints "partition:offset" on its own line for every input line,
 in input order, as soon as that line is acknowledged at the chosen level, and
@@ -40,12 +42,12 @@ A line may be at most the topic's max.message.bytes long. On SIGINT or SIGTERM
 produce stops reading, waits for what it read to be acknowledged, and exits 130.`
 
 func runProduce(e *cli, command string, args []string) (err error) {
-	c := newCommandFlags(e, command, "TOPIC [--partition P] [--key-separator SEP] [--acks none|leader|durable]\n"+
+	c := newCommandFlags(e, command, "TOPIC [--partition P] [--key-separator SEP] [--acks all|-1|1|0]\n"+
 		"                      [--compression none|gzip|snappy|zstd] [--print-offsets]", produceAbout)
 	partition := c.Int("partition", 0, "send every record to partition `P` (without it the partitioner decides)")
 	keySeparator := c.String("key-separator", "", "split each line into key and value at the first `SEP`")
-	acks := newChoice("durable", "none", "leader", "durable")
-	c.Var(acks, "acks", "acknowledgement `level`: none, leader or durable")
+	acks := newChoice("all", "all", "-1", "leader", "1", "none", "0", "durable")
+	c.Var(acks, "acks", "acknowledgement `level`: all (-1), leader (1) or none (0)")
 	compression := newChoice("", log.CompressionNone, log.CompressionGzip, log.CompressionSnappy, log.CompressionZstd)
 	c.Var(compression, "compression", "`codec` of the batches: none, gzip, snappy or zstd (default: the topic's)")
 	printOffsets := c.Bool("print-offsets", false, "print partition:offset for each line once acknowledged")
@@ -108,12 +110,12 @@ func runProduce(e *cli, command string, args []string) (err error) {
 
 func parseAcks(s string) log.Acks {
 	switch s {
-	case "none":
+	case "none", "0":
 		return log.AcksNone
-	case "leader":
+	case "leader", "1":
 		return log.AcksLeader
 	}
-	return log.AcksDurable
+	return log.AcksAll
 }
 
 // lineProducer produces stdin's lines.

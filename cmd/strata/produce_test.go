@@ -109,7 +109,7 @@ func TestProduceErrors(t *testing.T) {
 	fails(t, dir, 1, "topic t has 2 partitions (0 to 1), no partition 2", "produce", "t", "--partition", "2")
 	fails(t, dir, 1, `unknown topic "nope"`, "produce", "nope")
 	fails(t, dir, 2, "--partition -1: must not be negative", "produce", "t", "--partition", "-1")
-	fails(t, dir, 2, `invalid value "all" for flag --acks: want one of none, leader, durable`, "produce", "t", "--acks", "all")
+	fails(t, dir, 2, `invalid value "2" for flag --acks: want one of all, -1, leader, 1, none, 0, durable`, "produce", "t", "--acks", "2")
 	fails(t, dir, 2, `invalid value "lz4" for flag --compression`, "produce", "t", "--compression", "lz4")
 	fails(t, dir, 2, "--key-separator: must not be empty", "produce", "t", "--key-separator", "")
 	fails(t, dir, 2, "missing TOPIC", "produce")
