@@ -56,8 +56,8 @@ const (
 // Limits of TopicConfig fields.
 const (
 	maxReplicationFactor = 255
-	maxMaxBatchBytes = int(segment.MaxSegmentBytes)   // a batch must fit in a segment
-	maxSegmentBytes  = int64(segment.MaxSegmentBytes) // relative positions are 32-bit
+	maxMaxBatchBytes     = int(segment.MaxSegmentBytes)   // a batch must fit in a segment
+	maxSegmentBytes      = int64(segment.MaxSegmentBytes) // relative positions are 32-bit
 )
 
 // TopicConfig is a topic's configuration. Every field's zero value means "inherit":
