@@ -22,8 +22,10 @@ import (
 // bounds it without any change here, because the latest record of each key and its
 // tombstones are all replay needs.
 type PartitionOffsetStore struct {
-	p       *partition.Partition
-	owned   bool // Close closes p
+	p     *partition.Partition
+	owned bool // Close closes p
+	// append writes a batch: p.Append, or what SetAppend set.
+	append  func(context.Context, []partition.Record) (int64, error)
 	table   *offsetTable
 	skipped []SkippedRecord // set by replay, then read-only
 
@@ -60,7 +62,7 @@ func OpenPartitionOffsetStore(dir string, opts *partition.Options) (*PartitionOf
 // group's offsets unreadable. A batch that fails its checks (CRC, bounds) is not a
 // record to skip: replay stops and the error is returned.
 func NewPartitionOffsetStore(p *partition.Partition) (*PartitionOffsetStore, error) {
-	s := &PartitionOffsetStore{p: p, table: newOffsetTable()}
+	s := &PartitionOffsetStore{p: p, table: newOffsetTable(), append: p.Append}
 	if err := s.replay(); err != nil {
 		return nil, err
 	}
@@ -163,7 +165,7 @@ func (s *PartitionOffsetStore) Write(ctx context.Context, group string, w Write)
 	case w.DeleteGroup:
 		records = append(records, partition.Record{Key: encodeGroupKey(group)})
 	}
-	if _, err := s.p.Append(ctx, records); err != nil {
+	if _, err := s.append(ctx, records); err != nil {
 		return fmt.Errorf("strata/group: writing offsets of group %q: %w", group, err)
 	}
 	s.table.apply(group, w)
@@ -180,6 +182,13 @@ func (s *PartitionOffsetStore) Group(group string) (GroupRecord, bool) { return 
 
 // Groups implements OffsetStore.
 func (s *PartitionOffsetStore) Groups() []string { return s.table.groupNames() }
+
+// SetAppend makes Write append its batches with append rather than the
+// partition's Append: a replicated store writes through the partition's leader,
+// acknowledged by every in-sync replica. Call it before the first Write.
+func (s *PartitionOffsetStore) SetAppend(append func(context.Context, []partition.Record) (int64, error)) {
+	s.append = append
+}
 
 // Partition returns the partition the store writes to.
 func (s *PartitionOffsetStore) Partition() *partition.Partition { return s.p }

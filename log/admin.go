@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/replica"
 )
 
 // CreateTopic creates a topic of config.Partitions partitions (default 1) with
@@ -49,15 +50,26 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 		return fmt.Errorf("strata/log: create topic %q: %w", name, ErrTopicExists)
 	}
 	effective := config.inherit(s.opts.TopicDefaults)
+	if err := s.checkReplication(name, effective); err != nil {
+		return err
+	}
 	own := config
 	own.Partitions = 0
 	t := &topic{name: name, internal: internal, own: own, config: effective, incarnation: s.newIncarnation()}
 	next := set.with(t) // t.partitions is filled below; metadata needs only the count
-	parts, err := s.createPartitions(name, effective, 0, effective.Partitions, set, next)
-	if err != nil {
-		return fmt.Errorf("strata/log: create topic %q: %w", name, err)
+	if s.brokers != nil {
+		replicas, err := s.createReplicatedPartitions(name, effective, 0, effective.Partitions, next)
+		if err != nil {
+			return fmt.Errorf("strata/log: create topic %q: %w", name, err)
+		}
+		t.replicas, t.partitions = replicas, make([]*partition.Partition, len(replicas))
+	} else {
+		parts, err := s.createPartitions(name, effective, 0, effective.Partitions, set, next)
+		if err != nil {
+			return fmt.Errorf("strata/log: create topic %q: %w", name, err)
+		}
+		t.partitions = parts
 	}
-	t.partitions = parts
 	s.topics.Store(&next)
 	s.logger.Info("created topic", "topic", name, "partitions", effective.Partitions)
 	s.topicsChanged()
@@ -199,6 +211,20 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 		return fmt.Errorf("strata/log: delete topic %q: its committed offsets cannot be deleted: %w", name, offsets.offline[0])
 	}
 	next := set.without(name)
+	if s.brokers != nil {
+		if err := s.deleteReplicatedTopic(t, next); err != nil {
+			return fmt.Errorf("strata/log: delete topic %q: not deleted: %w", name, err)
+		}
+		s.topics.Store(&next)
+		s.logger.Info("deleted topic", "topic", name)
+		s.topicsChanged()
+		if c := s.currentCoordinator(); c != nil {
+			if _, err := c.DeleteTopicOffsets(ctx, name); err != nil {
+				s.logger.Warn("deleting a deleted topic's committed offsets failed", "topic", name, "err", err)
+			}
+		}
+		return nil
+	}
 	s.topics.Store(&next) // producers and consumers stop finding it
 	if err := closeAll(t.partitions); err != nil {
 		s.logger.Warn("closing a deleted topic's partition failed", "topic", name, "err", err)
@@ -321,6 +347,19 @@ func (s *Store) AddPartitions(ctx context.Context, name string, total int) error
 	}
 	grown := *old
 	grown.config.Partitions = total
+	if s.brokers != nil {
+		next := set.with(&grown)
+		added, err := s.createReplicatedPartitions(name, grown.config, current, total, next)
+		if err != nil {
+			return fmt.Errorf("strata/log: add partitions to %q: %w", name, err)
+		}
+		grown.replicas = append(slices.Clone(old.replicas), added...)
+		grown.partitions = make([]*partition.Partition, total)
+		s.topics.Store(&next)
+		s.logger.Info("added partitions", "topic", name, "partitions", total)
+		s.topicsChanged()
+		return nil
+	}
 	grown.partitions = append(make([]*partition.Partition, 0, total), old.partitions...)
 	if old.offline != nil {
 		grown.offline = append(slices.Clone(old.offline), make([]*PartitionOfflineError, total-current)...)
@@ -363,9 +402,19 @@ type TopicDescription struct {
 type PartitionInfo struct {
 	Partition   int32
 	StartOffset int64 // lowest readable offset
-	EndOffset   int64 // offset the next record will get
-	Bytes       int64 // bytes in its segment files
+	EndOffset   int64 // offset the next record will get: the high watermark
+	Bytes       int64 // bytes in its (leader's) segment files
 	Segments    int   // number of segments
+	// Leader is the broker whose replica takes produces (replica.NoBroker while
+	// none can); Replicas the brokers holding one, the preferred leader first; ISR
+	// the in-sync replicas; ELR the eligible leader replicas (KIP-966); LeaderEpoch
+	// the leadership's number. A one-broker store's partitions have broker 0 for
+	// all of them.
+	Leader      replica.BrokerID
+	Replicas    []replica.BrokerID
+	ISR         []replica.BrokerID
+	ELR         []replica.BrokerID
+	LeaderEpoch int32
 	// Offline is why the partition is offline (see Store.OfflinePartitions), nil if
 	// it is online; an offline partition's other fields are zero.
 	Offline *PartitionOfflineError
@@ -378,13 +427,19 @@ func (s *Store) DescribeTopic(name string) (TopicDescription, error) {
 		return TopicDescription{}, err
 	}
 	d := TopicDescription{Name: name, Internal: t.internal, Config: t.config, Partitions: make([]PartitionInfo, len(t.partitions))}
+	if t.replicas != nil {
+		for i, rp := range t.replicas {
+			d.Partitions[i] = replicatedInfo(TopicPartition{Topic: name, Partition: int32(i)}, rp)
+		}
+		return d, nil
+	}
 	for i, p := range t.partitions {
 		if p == nil {
-			d.Partitions[i] = PartitionInfo{Partition: int32(i), Offline: t.offline[i]}
+			d.Partitions[i] = PartitionInfo{Partition: int32(i), Leader: replica.NoBroker, Replicas: []replica.BrokerID{0}, Offline: t.offline[i]}
 			continue
 		}
-		st := p.Stats()
-		d.Partitions[i] = PartitionInfo{Partition: int32(i), StartOffset: st.StartOffset, EndOffset: st.EndOffset, Bytes: st.Bytes, Segments: st.Segments}
+		d.Partitions[i] = PartitionInfo{Partition: int32(i), Leader: 0, Replicas: []replica.BrokerID{0}, ISR: []replica.BrokerID{0}}
+		fillInfo(&d.Partitions[i], p)
 	}
 	return d, nil
 }

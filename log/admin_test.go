@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/replica"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -27,7 +28,8 @@ func TestTopicLifecycle(t *testing.T) {
 	require.Equal(t, "orders", d.Name)
 	require.False(t, d.Internal)
 	require.Len(t, d.Partitions, 3)
-	require.Equal(t, log.PartitionInfo{Partition: 1, StartOffset: 0, EndOffset: 4, Bytes: d.Partitions[1].Bytes, Segments: 1}, d.Partitions[1])
+	require.Equal(t, log.PartitionInfo{Partition: 1, StartOffset: 0, EndOffset: 4, Bytes: d.Partitions[1].Bytes, Segments: 1,
+		Leader: 0, Replicas: []replica.BrokerID{0}, ISR: []replica.BrokerID{0}}, d.Partitions[1])
 	require.Positive(t, d.Partitions[1].Bytes)
 	require.Equal(t, int64(0), d.Partitions[2].Bytes)
 

@@ -114,7 +114,7 @@ func (s *Store) coordinatorFor(create bool) (*group.Coordinator, error) {
 		if !create {
 			return nil, nil
 		}
-		err := s.createTopic(context.Background(), OffsetsTopic, offsetsTopicConfig(), true)
+		err := s.createTopic(context.Background(), OffsetsTopic, s.offsetsTopicConfig(), true)
 		if err != nil {
 			return nil, fmt.Errorf("create %s: %w", OffsetsTopic, err)
 		}
@@ -125,6 +125,10 @@ func (s *Store) coordinatorFor(create bool) (*group.Coordinator, error) {
 		return nil, err
 	}
 	offsets, err := group.NewPartitionOffsetStore(p)
+	if t, lookupErr := s.lookupTopic(OffsetsTopic); err == nil && lookupErr == nil && t.replicas != nil {
+		// Commits go through the leader, acknowledged by every in-sync replica.
+		offsets.SetAppend(replicatedAppender(t.replicas[0], AcksAll))
+	}
 	if err != nil {
 		// The log does not replay (a batch fails its checks): the partition is
 		// unusable, so offline, as if Open had found it so.
@@ -156,16 +160,21 @@ func (s *Store) currentCoordinator() *group.Coordinator { return s.coordinator.L
 // offsetsTopicConfig is the configuration of the offsets topic: one compacted
 // partition (the latest commit of each group and partition is what counts), every
 // commit fsynced, and nothing deleted by age or size whatever the store's defaults
-// say (offsets are deleted by OffsetsRetention, with tombstones).
-func offsetsTopicConfig() TopicConfig {
+// say (offsets are deleted by OffsetsRetention, with tombstones). In a store of
+// several brokers it has three replicas where there are three brokers (Kafka's
+// offsets.topic.replication.factor), two of which must hold each commit.
+func (s *Store) offsetsTopicConfig() TopicConfig {
+	rf := min(3, s.brokerCount())
 	return TopicConfig{
-		Partitions:     1,
-		CleanupPolicy:  CleanupCompact,
-		Sync:           SyncPolicy{Mode: SyncEveryAppend},
-		RetentionBytes: Unlimited,
-		RetentionAge:   Unlimited,
-		SegmentBytes:   100 << 20, // Kafka's offsets.topic.segment.bytes
-		Compression:    CompressionNone,
+		ReplicationFactor: rf,
+		MinInsyncReplicas: min(2, rf),
+		Partitions:        1,
+		CleanupPolicy:     CleanupCompact,
+		Sync:              SyncPolicy{Mode: SyncEveryAppend},
+		RetentionBytes:    Unlimited,
+		RetentionAge:      Unlimited,
+		SegmentBytes:      100 << 20, // Kafka's offsets.topic.segment.bytes
+		Compression:       CompressionNone,
 	}
 }
 

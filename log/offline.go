@@ -53,6 +53,11 @@ func (s *Store) OfflinePartitions() []*PartitionOfflineError {
 				out = append(out, err)
 			}
 		}
+		for i := range t.replicas {
+			if _, offline := t.at(i); offline != nil {
+				out = append(out, offline)
+			}
+		}
 	}
 	slices.SortFunc(out, func(a, b *PartitionOfflineError) int {
 		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
@@ -75,6 +80,9 @@ func (s *Store) OfflinePartitions() []*PartitionOfflineError {
 func (s *Store) ReopenPartition(ctx context.Context, tp TopicPartition) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.brokers != nil {
+		return severalBrokersError("reopen", tp)
 	}
 	reopened, err := s.reopenPartition(tp)
 	if err != nil || !reopened {

@@ -77,7 +77,11 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 					index = map[TopicPartition]int{}
 				}
 				index[tp] = g
-				groups = append(groups, produceGroup{tp: tp, p: t.partitions[tp.Partition], maxBatchBytes: t.config.MaxBatchBytes})
+				appendFn, p, err := t.appender(tp.Partition, AcksAll)
+				if err != nil {
+					return fmt.Errorf("strata/log: produce record %d: %w", i, err)
+				}
+				groups = append(groups, produceGroup{tp: tp, p: p, appendFn: appendFn, maxBatchBytes: t.config.MaxBatchBytes})
 			}
 			last = g
 		}
@@ -112,7 +116,8 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 // produceGroup is the records of one Produce call for one partition.
 type produceGroup struct {
 	tp            TopicPartition
-	p             *partition.Partition
+	p             *partition.Partition // nil in a store of several brokers
+	appendFn      appendFunc
 	maxBatchBytes int
 	count         int // records
 	records       []*Record
@@ -120,7 +125,7 @@ type produceGroup struct {
 }
 
 func (s *Store) appendGroup(ctx context.Context, g *produceGroup) error {
-	err := appendRecords(ctx, g.p.Append, g.converted, g.maxBatchBytes, func(i int, offset int64) { g.records[i].Offset = offset }, nil)
+	err := appendRecords(ctx, g.appendFn, g.converted, g.maxBatchBytes, func(i int, offset int64) { g.records[i].Offset = offset }, nil)
 	if err != nil {
 		return s.partitionError("produce to", g.tp, g.p, err)
 	}

@@ -410,7 +410,7 @@ func (p *Producer) write(b *batcher, batches [][]pendingRecord) error {
 	if int(tp.Partition) >= len(t.partitions) {
 		return fmt.Errorf("strata/log: produce to %s: %w", tp, ErrUnknownPartition)
 	}
-	part, err := t.partitionAt(tp.Partition)
+	appendFn, part, err := t.appender(tp.Partition, p.opts.Acks)
 	if err != nil {
 		return err
 	}
@@ -421,12 +421,8 @@ func (p *Producer) write(b *batcher, batches [][]pendingRecord) error {
 		}
 	}
 	defer func() { b.converted = converted[:0] }() // reused as the pending array is
-	appendFn := part.Append
-	if p.opts.Acks != AcksDurable {
-		appendFn = part.Write // acknowledged at the write, fsynced in the background
-	}
-	batch, first := 0, 0                    // batches[batch] holds converted records from first on
-	pending := func(i int) *pendingRecord { // the pending record converted[i] came from
+	batch, first := 0, 0                           // batches[batch] holds converted records from first on
+	pending := func(i int) *pendingRecord {        // the pending record converted[i] came from
 		if i < first { // indexes come in order; start over if they ever did not
 			batch, first = 0, 0
 		}

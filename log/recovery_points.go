@@ -230,6 +230,12 @@ func (s *Store) recordRecoveryPointsLocked(lower map[TopicPartition]int64) error
 	if rp.closed {
 		return ErrClosed // the store's lock may be another's by now
 	}
+	if s.brokers != nil {
+		// A store of several brokers keeps no recovery-points file: a replica's
+		// records are checked against its partition's own checkpoint and against
+		// its leader's log (see replicated.go).
+		return nil
+	}
 	set := *s.topics.Load()
 	changed, recorded := rp.onDisk == nil, 0
 	for _, t := range set {

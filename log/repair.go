@@ -74,6 +74,9 @@ func (s *Store) RepairPartition(ctx context.Context, tp TopicPartition, repair *
 	if err := ctx.Err(); err != nil {
 		return partition.RepairReport{}, err
 	}
+	if s.brokers != nil {
+		return partition.RepairReport{}, severalBrokersError("repair", tp)
+	}
 	report, reopened, err := s.repairOpenPartition(ctx, tp, repair)
 	if reopened {
 		s.partitionBackOnline(tp)

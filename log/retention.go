@@ -26,25 +26,24 @@ func (s *Store) ApplyRetention() (int, error) {
 		if t.config.RetentionBytes == Unlimited && t.config.RetentionAge == Unlimited {
 			continue // nothing to do: deletion below the start offset happens on its own
 		}
-		for i, p := range t.partitions {
-			if p == nil {
-				continue // offline
-			}
-			tp := TopicPartition{Topic: name, Partition: int32(i)}
-			n, err := p.ApplyRetention()
-			if err != nil {
-				err = s.partitionError("apply retention to", tp, p, err)
-				if !errors.Is(err, ErrUnknownTopic) { // deleted meanwhile: nothing to retain
-					errList = append(errList, err)
+		for i := range t.partitions {
+			for _, p := range t.logs(i) {
+				tp := TopicPartition{Topic: name, Partition: int32(i)}
+				n, err := p.ApplyRetention()
+				if err != nil {
+					err = s.partitionError("apply retention to", tp, p, err)
+					if !errors.Is(err, ErrUnknownTopic) { // deleted meanwhile: nothing to retain
+						errList = append(errList, err)
+					}
+					continue
 				}
-				continue
+				if n == 0 {
+					continue
+				}
+				total += n
+				start := p.StartOffset()
+				s.logger.Info("retention deleted segments", "topic", name, "partition", i, "segments", n, "start-offset", start)
 			}
-			if n == 0 {
-				continue
-			}
-			total += n
-			start := p.StartOffset()
-			s.logger.Info("retention deleted segments", "topic", name, "partition", i, "segments", n, "start-offset", start)
 		}
 	}
 	return total, errors.Join(errList...)
@@ -69,24 +68,23 @@ func (s *Store) Compact(ctx context.Context) (int, error) {
 		if !t.config.compacts() {
 			continue
 		}
-		for i, p := range t.partitions {
-			if p == nil {
-				continue // offline
-			}
-			if err := ctx.Err(); err != nil {
-				return total, errors.Join(append(errList, err)...)
-			}
-			tp := TopicPartition{Topic: name, Partition: int32(i)}
-			res, err := p.Compact(ctx)
-			if err != nil {
-				err = s.partitionError("compact", tp, p, err)
-				if !errors.Is(err, ErrUnknownTopic) && !errors.Is(err, context.Canceled) {
-					errList = append(errList, err)
+		for i := range t.partitions {
+			for _, p := range t.logs(i) {
+				if err := ctx.Err(); err != nil {
+					return total, errors.Join(append(errList, err)...)
 				}
-				continue
-			}
-			if res.Compacted {
-				total++
+				tp := TopicPartition{Topic: name, Partition: int32(i)}
+				res, err := p.Compact(ctx)
+				if err != nil {
+					err = s.partitionError("compact", tp, p, err)
+					if !errors.Is(err, ErrUnknownTopic) && !errors.Is(err, context.Canceled) {
+						errList = append(errList, err)
+					}
+					continue
+				}
+				if res.Compacted {
+					total++
+				}
 			}
 		}
 	}

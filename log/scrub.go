@@ -33,6 +33,9 @@ type PartitionScrub struct {
 	// interrupted, which the next Open finishes or undoes (the partition's directory
 	// is under that name meanwhile): not damage.
 	Pending string
+	// Dir, in a store of several brokers, is the directory of the replica checked
+	// (Verify checks every replica).
+	Dir string
 }
 
 // Healthy reports whether Scrub found nothing wrong.
@@ -184,6 +187,22 @@ func (s *Store) Verify(ctx context.Context) (ScrubReport, error) {
 	var report ScrubReport
 	for _, name := range slices.Sorted(maps.Keys(set)) {
 		t := set[name]
+		if t.replicas != nil {
+			for i := range t.replicas {
+				tp := TopicPartition{Topic: name, Partition: int32(i)}
+				for _, p := range t.logs(i) {
+					ps := PartitionScrub{TopicPartition: tp, Dir: p.Dir()}
+					if err := p.Verify(ctx); err != nil {
+						if ctx.Err() != nil {
+							return report, ctx.Err()
+						}
+						ps.ScrubReport.Problems = []error{err}
+					}
+					report.Partitions = append(report.Partitions, ps)
+				}
+			}
+			continue
+		}
 		for i, p := range t.partitions {
 			tp := TopicPartition{Topic: name, Partition: int32(i)}
 			ps := PartitionScrub{TopicPartition: tp}

@@ -42,12 +42,12 @@ func (s *Store) Stats() Stats {
 	for _, name := range set.sortedNames(true) {
 		t := set[name]
 		ts := TopicStats{Name: name, Partitions: make([]PartitionStats, len(t.partitions))}
-		for i, p := range t.partitions {
+		for i := range t.partitions {
 			ps := PartitionStats{TopicPartition: TopicPartition{Topic: name, Partition: int32(i)}}
-			if p != nil {
+			if p, offline := t.at(i); p != nil {
 				ps.Stats = p.Stats()
 			} else {
-				ps.Offline = t.offline[i]
+				ps.Offline = offline
 			}
 			ts.Partitions[i] = ps
 		}

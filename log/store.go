@@ -71,6 +71,10 @@ type Store struct {
 		closed bool                             // Close wrote it last
 	}
 
+	// brokers is the replica layer of a store of several brokers; nil for a
+	// one-broker store (see replicated.go).
+	brokers *brokerGroup
+
 	stop      chan struct{} // closed by Close: background goroutines exit
 	done      sync.WaitGroup
 	closeOnce sync.Once
@@ -114,7 +118,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("strata/log: open %s: lock: %w", dir, err)
 	}
-	set, err := s.load()
+	set, err := s.loadAll()
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("strata/log: open %s: %w", dir, err), s.lock.Close())
 	}
@@ -134,6 +138,22 @@ func Open(dir string, opts *Options) (*Store, error) {
 		go s.recoveryPointLoop(o.RecoveryPointInterval)
 	}
 	return s, nil
+}
+
+// loadAll finds the store's brokers and loads a one-broker store (load) or a store
+// of several (loadBrokerGroup).
+func (s *Store) loadAll() (topicSet, error) {
+	brokers, err := loadBrokers(s.fsys, s.dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range brokers.leftovers {
+		s.logger.Warn("a broker directory inside a one-broker store: an interrupted InitBrokers (run it again), or the root of a store of several brokers lost its brokers.json (open the store from another broker's directory)", "dir", d)
+	}
+	if brokers.legacy {
+		return s.load()
+	}
+	return s.loadBrokerGroup(brokers)
 }
 
 // load reads topics.json (writing an empty one into a new store), settles what a
@@ -292,7 +312,7 @@ func (s *Store) newIncarnation() uint64 { return s.incarnations.Add(1) }
 // closed because its topic was deleted as ErrUnknownTopic rather than ErrClosed, and
 // one closed because it went offline (a repair) as its *PartitionOfflineError.
 func (s *Store) partitionError(op string, tp TopicPartition, p *partition.Partition, err error) error {
-	if errors.Is(err, ErrClosed) && !s.closed.Load() {
+	if errors.Is(err, ErrClosed) && !s.closed.Load() && p != nil {
 		current, lookupErr := s.lookupPartition(tp)
 		if offline, ok := errors.AsType[*PartitionOfflineError](lookupErr); ok {
 			return fmt.Errorf("strata/log: %s %s: %w", op, tp, offline)
@@ -367,11 +387,15 @@ func (s *Store) close() error {
 	return err
 }
 
-// closeTopics closes the partitions of every topic in set.
+// closeTopics closes the partitions of every topic in set (in a store of several
+// brokers, every replica, and the broker directories' locks).
 func (s *Store) closeTopics(set topicSet) error {
 	var err error
 	for _, t := range set {
 		err = errors.Join(err, closeAll(t.partitions))
+	}
+	if s.brokers != nil {
+		err = errors.Join(err, s.brokers.close())
 	}
 	return err
 }

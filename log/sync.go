@@ -115,17 +115,17 @@ func (s *Store) Sync(ctx context.Context) error {
 	}
 	var errList []error
 	for _, name := range set.sortedNames(true) {
-		for i, p := range set[name].partitions {
-			if p == nil {
-				continue // offline
-			}
-			if err := ctx.Err(); err != nil {
-				return errors.Join(append(errList, err)...)
-			}
-			if err := p.Sync(ctx); err != nil {
-				err = s.partitionError("sync", TopicPartition{Topic: name, Partition: int32(i)}, p, err)
-				if !errors.Is(err, ErrUnknownTopic) { // deleted meanwhile: nothing to sync
-					errList = append(errList, err)
+		t := set[name]
+		for i := range t.partitions {
+			for _, p := range t.logs(i) {
+				if err := ctx.Err(); err != nil {
+					return errors.Join(append(errList, err)...)
+				}
+				if err := p.Sync(ctx); err != nil {
+					err = s.partitionError("sync", TopicPartition{Topic: name, Partition: int32(i)}, p, err)
+					if !errors.Is(err, ErrUnknownTopic) { // deleted meanwhile: nothing to sync
+						errList = append(errList, err)
+					}
 				}
 			}
 		}

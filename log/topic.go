@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/replica"
 )
 
 // topic is one topic as the store serves it. A topic value never changes once
@@ -31,15 +32,68 @@ type topic struct {
 	// partitions).
 	partitions []*partition.Partition
 	offline    []*PartitionOfflineError
+	// replicas, in a store of several brokers, holds every partition's replicas
+	// (partitions then holds only nils, and offline stays nil): readers and
+	// writers reach each through its current leader.
+	replicas []*replica.Partition
 }
 
-// partitionAt returns partition i, or the error of an offline one. i must be in
-// range.
+// partitionAt returns partition i (in a store of several brokers, its leader's
+// log), or the error of an offline one. i must be in range.
 func (t *topic) partitionAt(i int32) (*partition.Partition, error) {
+	if t.replicas != nil {
+		return leaderLog(TopicPartition{Topic: t.name, Partition: i}, t.replicas[i])
+	}
 	if p := t.partitions[i]; p != nil {
 		return p, nil
 	}
 	return nil, t.offline[i]
+}
+
+// at returns partition i as readers reach it (in a store of several brokers, its
+// leader's log) or, if it is offline (there: without a leader), why.
+func (t *topic) at(i int) (*partition.Partition, *PartitionOfflineError) {
+	p, err := t.partitionAt(int32(i))
+	if err != nil {
+		return nil, offlineError(TopicPartition{Topic: t.name, Partition: int32(i)}, err)
+	}
+	return p, nil
+}
+
+// logs returns the logs of partition i that the store keeps: its one partition (none
+// if it is offline), or in a store of several brokers every open replica's, the
+// followers' included: each replica applies retention, compaction and fsyncs on its
+// own, as Kafka's do.
+func (t *topic) logs(i int) []*partition.Partition {
+	if t.replicas == nil {
+		if p := t.partitions[i]; p != nil {
+			return []*partition.Partition{p}
+		}
+		return nil
+	}
+	var out []*partition.Partition
+	for _, r := range t.replicas[i].Replicas() {
+		out = append(out, r.Log())
+	}
+	return out
+}
+
+// appender returns how partition i of t takes a batch at acks: through its leader
+// in a store of several brokers; else the partition's Append (AcksAll) or Write
+// (acknowledged at the write, fsynced in the background). It returns the
+// partition too, nil in a store of several brokers.
+func (t *topic) appender(i int32, acks Acks) (appendFunc, *partition.Partition, error) {
+	if t.replicas != nil {
+		return replicatedAppender(t.replicas[i], acks), nil, nil
+	}
+	p, err := t.partitionAt(i)
+	if err != nil {
+		return nil, nil, err
+	}
+	if acks != AcksAll {
+		return p.Write, p, nil
+	}
+	return p.Append, p, nil
 }
 
 // metadata returns the topic's entry in topics.json.

@@ -168,6 +168,7 @@ func NewCluster(opts ClusterOptions) (*Cluster, error) {
 func (c *Cluster) newPartition(name string) *Partition {
 	p := &Partition{name: name, c: c}
 	p.mu.replicas = map[BrokerID]*Replica{}
+	p.mu.state.Leader = NoBroker
 	return p
 }
 
@@ -181,54 +182,87 @@ func (c *Cluster) Online(id BrokerID) bool {
 	return c.mu.online[id]
 }
 
-// StartBroker brings broker id online: it opens the broker's replica of every
-// partition assigned to it, serves fetches for them, and tells the controller,
-// whose decisions (a leadership the broker may take back) are applied. A replica
-// that cannot be opened keeps the broker offline: StartBroker fails and closes what
-// it opened.
-func (c *Cluster) StartBroker(id BrokerID) error {
-	if id < 0 {
-		return fmt.Errorf("strata/replica: broker id %d: %w", id, ErrInvalidArgument)
-	}
+// StartBroker brings broker id online: see StartBrokers.
+func (c *Cluster) StartBroker(id BrokerID) error { return c.StartBrokers(id) }
+
+// StartBrokers brings brokers online: it opens each one's replica of every
+// partition assigned to it, serves fetches for them, and tells the controller, all
+// of them at once (so that a store opening does not take a broker out of an ISR for
+// not being up yet), whose decisions (leaderships a broker may take back) are
+// applied. A broker whose replicas cannot all be opened stays offline, with its
+// replicas closed: StartBrokers returns the errors of those and starts the others.
+func (c *Cluster) StartBrokers(ids ...BrokerID) error {
 	c.mu.Lock()
 	if c.mu.closed {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	if c.mu.online[id] {
-		c.mu.Unlock()
-		return nil
-	}
-	if c.mu.failed[id] {
-		c.mu.Unlock()
-		return fmt.Errorf("strata/replica: broker %d failed: stop it before starting it again: %w", id, ErrInvalidArgument)
+	var starting []BrokerID
+	var failures []error
+	for _, id := range ids {
+		switch {
+		case id < 0:
+			failures = append(failures, fmt.Errorf("strata/replica: broker id %d: %w", id, ErrInvalidArgument))
+		case c.mu.online[id] || slices.Contains(starting, id):
+		case c.mu.failed[id]:
+			failures = append(failures, fmt.Errorf("strata/replica: broker %d failed: stop it before starting it again: %w", id, ErrInvalidArgument))
+		default:
+			starting = append(starting, id)
+		}
 	}
 	partitions := slices.Collect(maps.Values(c.mu.partitions))
 	c.mu.Unlock()
-	opened, err := c.openReplicasOf(id, partitions)
-	if err != nil {
-		return fmt.Errorf("strata/replica: starting broker %d: %w", id, err)
+	opened := map[BrokerID][]*Replica{}
+	var started []BrokerID
+	for _, id := range starting {
+		rs, err := c.openReplicasOf(id, partitions)
+		if err != nil {
+			failures = append(failures, fmt.Errorf("strata/replica: starting broker %d: %w", id, err))
+			continue
+		}
+		opened[id] = rs
+		started = append(started, id)
 	}
-	if reg, ok := c.opts.Transport.(registry); ok {
-		reg.Register(id, brokerHandler{c: c, id: id})
+	if len(started) == 0 {
+		return errors.Join(failures...)
+	}
+	for _, id := range started {
+		if reg, ok := c.opts.Transport.(registry); ok {
+			reg.Register(id, brokerHandler{c: c, id: id})
+		}
 	}
 	c.mu.Lock()
-	c.mu.online[id] = true
+	for _, id := range started {
+		c.mu.online[id] = true
+	}
 	c.mu.Unlock()
-	changed, err := c.opts.Controller.SetBrokerOnline(id, true)
+	changed, err := c.opts.Controller.SetBrokersOnline(started, true)
 	if err != nil {
-		// The controller cannot record it: the broker stays offline.
-		return errors.Join(err, c.StopBroker(id))
+		// The controller cannot record them: they stay offline.
+		for _, id := range started {
+			err = errors.Join(err, c.StopBroker(id))
+		}
+		return errors.Join(append(failures, err)...)
 	}
 	c.applyAll(changed)
-	for _, r := range opened {
-		s, err := c.opts.Controller.State(r.name)
-		if err == nil {
-			c.applyTo(r, s)
+	current := map[string]State{}
+	for _, id := range started {
+		for _, r := range opened[id] {
+			if s, err := c.opts.Controller.State(r.name); err == nil {
+				current[r.name] = s
+			}
 		}
-		c.startFollower(r)
 	}
-	return nil
+	c.applyAll(current) // to the partitions that had no state yet
+	for _, id := range started {
+		for _, r := range opened[id] {
+			if s, ok := current[r.name]; ok {
+				c.applyTo(r, s)
+			}
+			c.startFollower(r)
+		}
+	}
+	return errors.Join(failures...)
 }
 
 // openWorkers is how many replicas a starting broker opens at once: each open
@@ -318,7 +352,7 @@ func (c *Cluster) StopBroker(id BrokerID) error {
 	if reg, ok := c.opts.Transport.(registry); ok {
 		reg.Register(id, nil)
 	}
-	changed, err := c.opts.Controller.SetBrokerOnline(id, false)
+	changed, err := c.opts.Controller.SetBrokersOnline([]BrokerID{id}, false)
 	c.applyAll(changed)
 	var closing []*Replica
 	for _, p := range partitions {
@@ -377,7 +411,7 @@ func (c *Cluster) handleDiskFailures() {
 		if reg, ok := c.opts.Transport.(registry); ok {
 			reg.Register(id, nil)
 		}
-		changed, err := c.opts.Controller.SetBrokerOnline(id, false)
+		changed, err := c.opts.Controller.SetBrokersOnline([]BrokerID{id}, false)
 		if err != nil {
 			c.opts.Logger.Error("cannot record a failed broker offline", "broker", id, "err", err)
 		}
@@ -494,13 +528,29 @@ func (c *Cluster) ElectPreferred(names ...string) (int, error) {
 	return len(changed), err
 }
 
-// alterISR asks the controller for an ISR change and applies the answer.
+// alterISR asks the controller for an ISR change and applies the answer: the new
+// state, or, if the request was made against an older one, the current one, so that
+// a leader behind the controller catches up.
 func (c *Cluster) alterISR(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID) error {
 	s, err := c.opts.Controller.AlterISR(name, leaderEpoch, partitionEpoch, isr)
-	if err == nil {
-		c.applyAll(map[string]State{name: s})
+	if err == nil || errors.Is(err, ErrStaleState) || errors.Is(err, ErrFencedLeaderEpoch) {
+		if s.Replicas != nil {
+			c.applyAll(map[string]State{name: s})
+		}
 	}
 	return err
+}
+
+// ReplicaLost records that broker's replica of a partition lost its records (see
+// Controller.ReplicaLost) and applies the new state. A store calls it when it finds
+// a replica's directory missing, before the replica is opened, empty.
+func (c *Cluster) ReplicaLost(name string, broker BrokerID) error {
+	s, err := c.opts.Controller.ReplicaLost(name, broker)
+	if err != nil {
+		return err
+	}
+	c.applyAll(map[string]State{name: s})
+	return nil
 }
 
 // applyAll applies changed states to the replicas of their partitions.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratalog/strata/partition"
 	"github.com/stretchr/testify/require"
 )
 
@@ -93,4 +94,16 @@ func TestLeadershipReturnsToThePreferredReplica(t *testing.T) {
 	hw, err := p.HighWatermark()
 	require.NoError(t, err)
 	require.Equal(t, int64(3), hw)
+}
+
+func TestReplicaLostNeverLeadsUntilCaughtUp(t *testing.T) {
+	sc := newScenario(t, []BrokerID{0, 1, 2}, partition.Options{})
+	p := sc.create("t-0", []BrokerID{0, 1, 2}, Config{MinInsyncReplicas: 1})
+	sc.produce(p, AcksAll, "a", "b")
+	require.NoError(t, sc.c.ReplicaLost("t-0", 0))
+	s := p.State()
+	require.Equal(t, BrokerID(1), s.Leader, "the replica that lost its records gave up the leadership")
+	require.Equal(t, []BrokerID{1, 2}, s.ISR)
+	require.Empty(t, s.ELR)
+	require.Equal(t, int32(1), s.LeaderEpoch)
 }

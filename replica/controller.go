@@ -31,10 +31,12 @@ type Controller interface {
 	// partition's, and ErrStaleState when partitionEpoch is not. The ISR must hold
 	// the leader and only assigned replicas.
 	AlterISR(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID) (State, error)
-	// SetBrokerOnline records whether a broker is online: an offline one leaves
+	// SetBrokersOnline records whether brokers are online: an offline one leaves
 	// every ISR at once and its leaderships move; an online one may take a
-	// leaderless partition. It returns the states that changed.
-	SetBrokerOnline(id BrokerID, online bool) (map[string]State, error)
+	// leaderless partition. Brokers that start together (a store opening) are
+	// recorded together, so that none is taken out of an ISR for not being up yet.
+	// It returns the states that changed.
+	SetBrokersOnline(ids []BrokerID, online bool) (map[string]State, error)
 	// ElectPreferred moves the leadership of each named partition (every partition
 	// if names is empty) to its preferred replica where that replica is online and
 	// in sync. It returns the states that changed.
@@ -42,6 +44,11 @@ type Controller interface {
 	// SetConfig changes a partition's replication configuration and re-elects if
 	// that allows a leader (an unclean election newly enabled).
 	SetConfig(name string, cfg Config) (State, error)
+	// ReplicaLost records that broker's replica of a partition lost its records
+	// (its directory is gone): it leaves the ISR and the ELR, without becoming
+	// eligible, and gives up the leadership, so that it never leads before it
+	// caught up again.
+	ReplicaLost(name string, broker BrokerID) (State, error)
 }
 
 // Storage keeps the controller's state durable: one opaque document, replaced
@@ -244,18 +251,22 @@ func sortedLike(order, set []BrokerID) []BrokerID {
 	return out
 }
 
-// SetBrokerOnline implements Controller.
-func (c *LocalController) SetBrokerOnline(id BrokerID, online bool) (map[string]State, error) {
-	if id < 0 {
-		return nil, fmt.Errorf("strata/replica: broker id %d: %w", id, ErrInvalidArgument)
+// SetBrokersOnline implements Controller.
+func (c *LocalController) SetBrokersOnline(ids []BrokerID, online bool) (map[string]State, error) {
+	for _, id := range ids {
+		if id < 0 {
+			return nil, fmt.Errorf("strata/replica: broker id %d: %w", id, ErrInvalidArgument)
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	was := c.mu.online[id]
-	c.mu.online[id] = online
+	was := maps.Clone(c.mu.online)
+	for _, id := range ids {
+		c.mu.online[id] = online
+	}
 	changed := map[string]State{}
 	for name, s := range c.mu.partitions {
-		if !s.Hosts(id) {
+		if !slices.ContainsFunc(ids, s.Hosts) {
 			continue
 		}
 		if next, ok := reconcile(s, c.onlineLocked); ok {
@@ -266,7 +277,7 @@ func (c *LocalController) SetBrokerOnline(id BrokerID, online bool) (map[string]
 		return nil, nil
 	}
 	if err := c.saveLocked(changed, nil); err != nil {
-		c.mu.online[id] = was
+		c.mu.online = was
 		return nil, err
 	}
 	return cloneStates(changed), nil
@@ -314,6 +325,24 @@ func (c *LocalController) SetConfig(name string, cfg Config) (State, error) {
 	next.Config = cfg
 	next, _ = reconcile(next, c.onlineLocked)
 	next.PartitionEpoch = s.PartitionEpoch + 1
+	if err := c.saveLocked(map[string]State{name: next}, nil); err != nil {
+		return s.Clone(), err
+	}
+	return next.Clone(), nil
+}
+
+// ReplicaLost implements Controller.
+func (c *LocalController) ReplicaLost(name string, broker BrokerID) (State, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.mu.partitions[name]
+	if !ok {
+		return State{}, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+	}
+	next, changed := bump(s, withoutReplicaData(s, broker, c.onlineLocked))
+	if !changed {
+		return s.Clone(), nil
+	}
 	if err := c.saveLocked(map[string]State{name: next}, nil); err != nil {
 		return s.Clone(), err
 	}

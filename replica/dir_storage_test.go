@@ -25,7 +25,7 @@ func TestDirStorageSurvivesTheLossOfADirectory(t *testing.T) {
 	storage := newDirStorage(t, fsys, 3)
 	c, err := NewLocalController(storage)
 	require.NoError(t, err)
-	_, err = c.SetBrokerOnline(0, true)
+	_, err = c.SetBrokersOnline([]BrokerID{0}, true)
 	require.NoError(t, err)
 	_, err = c.Create([]PartitionSpec{{Name: "t-0", Replicas: []BrokerID{0, 1, 2}, Config: Config{MinInsyncReplicas: 2}}})
 	require.NoError(t, err)

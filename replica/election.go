@@ -130,3 +130,23 @@ func bump(s, next State) (State, bool) {
 	next.PartitionEpoch = s.PartitionEpoch + 1
 	return next, true
 }
+
+// withoutReplicaData returns s once broker's replica lost its records: out of the
+// ISR and the ELR (not eligible: it holds nothing), and, if it led, replaced by a
+// replica elected without it.
+func withoutReplicaData(s State, broker BrokerID, online func(BrokerID) bool) State {
+	next := s.Clone()
+	next.ISR = slices.DeleteFunc(next.ISR, func(b BrokerID) bool { return b == broker })
+	next.ELR = slices.DeleteFunc(next.ELR, func(b BrokerID) bool { return b == broker })
+	if next.Leader != broker {
+		return next
+	}
+	others := func(b BrokerID) bool { return b != broker && online(b) }
+	leader, kind := electLeader(&next, others)
+	if leader == NoBroker {
+		next.Leader = NoBroker
+		next.LeaderEpoch++
+		return next
+	}
+	return withLeader(next, leader, kind)
+}

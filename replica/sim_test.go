@@ -639,8 +639,8 @@ func (c *simController) AlterISR(name string, leaderEpoch, partitionEpoch int32,
 	return st, err
 }
 
-func (c *simController) SetBrokerOnline(id BrokerID, online bool) (map[string]State, error) {
-	changed, err := c.LocalController.SetBrokerOnline(id, online)
+func (c *simController) SetBrokersOnline(ids []BrokerID, online bool) (map[string]State, error) {
+	changed, err := c.LocalController.SetBrokersOnline(ids, online)
 	c.observeAll(changed)
 	return changed, err
 }

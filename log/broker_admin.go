@@ -1,0 +1,149 @@
+package log
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/stratalog/strata/replica"
+)
+
+// BrokerInfo describes one broker of a store.
+type BrokerInfo struct {
+	ID replica.BrokerID
+	// Dir is the broker's directory, absolute.
+	Dir string
+	// Online is false for a broker whose directory Open could not use (Offline says
+	// why), that StopBroker stopped, or whose disk failed.
+	Online  bool
+	Offline error
+	// Leads and Follows count the partitions whose replica on the broker leads, and
+	// the others it holds.
+	Leads, Follows int
+}
+
+// Brokers describes the store's brokers, by id: a one-broker store has broker 0,
+// its directory.
+func (s *Store) Brokers() ([]BrokerInfo, error) {
+	set, err := s.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	if s.brokers == nil {
+		info := BrokerInfo{ID: 0, Dir: absDir(s.dir), Online: true}
+		for _, t := range set {
+			for i := range t.partitions {
+				if t.partitions[i] != nil {
+					info.Leads++
+				}
+			}
+		}
+		return []BrokerInfo{info}, nil
+	}
+	g := s.brokers
+	out := make([]BrokerInfo, len(g.set.brokers))
+	for i, b := range g.set.brokers {
+		out[i] = BrokerInfo{ID: b.id, Dir: b.dir, Online: g.cluster.Online(b.id)}
+		switch {
+		case b.offline != nil:
+			out[i].Offline = b.offline
+		case g.cluster.Failed(b.id):
+			out[i].Offline = fmt.Errorf("broker %d: its disk failed: %w", b.id, ErrBrokerOffline)
+		case !out[i].Online:
+			out[i].Offline = fmt.Errorf("broker %d: stopped: %w", b.id, ErrBrokerOffline)
+		}
+	}
+	for _, t := range set {
+		for _, rp := range t.replicas {
+			st := rp.State()
+			for i := range out {
+				switch {
+				case st.Leader == out[i].ID:
+					out[i].Leads++
+				case st.Hosts(out[i].ID):
+					out[i].Follows++
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// StopBroker takes a broker of a store of several brokers offline, as a stopped
+// broker or a crash would (to replace its disk, say): its replicas close, it leaves
+// every ISR, and the partitions it led elect other leaders. StartBroker brings it
+// back. A one-broker store, or an unknown broker, is ErrInvalidArgument.
+func (s *Store) StopBroker(id replica.BrokerID) error {
+	g, err := s.brokerOf("stop broker", id)
+	if err != nil {
+		return err
+	}
+	return g.cluster.StopBroker(id)
+}
+
+// StartBroker brings a broker that StopBroker stopped, or whose disk failed, back
+// online: its replicas open, catch up from their leaders and rejoin the ISRs.
+func (s *Store) StartBroker(id replica.BrokerID) error {
+	g, err := s.brokerOf("start broker", id)
+	if err != nil {
+		return err
+	}
+	if b, _ := g.brokerDirOf(id); b.offline != nil {
+		return fmt.Errorf("strata/log: start broker %d: %w (reopen the store once its directory is back)", id, b.offline)
+	}
+	if g.cluster.Failed(id) {
+		if err := g.cluster.StopBroker(id); err != nil {
+			return err
+		}
+	}
+	return g.cluster.StartBroker(id)
+}
+
+// ElectPreferredLeaders moves the leadership of the partitions of the named topics
+// (every topic if none) back to their preferred replicas where those are online and
+// in sync (Kafka's preferred leader election), and returns how many moved.
+func (s *Store) ElectPreferredLeaders(topics ...string) (int, error) {
+	set, err := s.snapshot()
+	if err != nil {
+		return 0, err
+	}
+	if s.brokers == nil {
+		return 0, nil
+	}
+	var names []string
+	for _, name := range topics {
+		t := set[name]
+		if t == nil {
+			return 0, fmt.Errorf("strata/log: elect leaders of %q: %w", name, ErrUnknownTopic)
+		}
+		for i := range t.replicas {
+			names = append(names, partitionDirName(name, i))
+		}
+	}
+	if len(topics) > 0 && len(names) == 0 {
+		return 0, nil
+	}
+	return s.brokers.cluster.ElectPreferred(names...)
+}
+
+// brokerOf returns the broker group if it has broker id.
+func (s *Store) brokerOf(op string, id replica.BrokerID) (*brokerGroup, error) {
+	if _, err := s.snapshot(); err != nil {
+		return nil, err
+	}
+	if s.brokers == nil {
+		return nil, fmt.Errorf("strata/log: %s %d: a one-broker store: %w", op, id, ErrInvalidArgument)
+	}
+	if !slices.Contains(s.brokers.brokerIDs(), id) {
+		return nil, fmt.Errorf("strata/log: %s %d: no such broker: %w", op, id, ErrInvalidArgument)
+	}
+	return s.brokers, nil
+}
+
+// absDir returns dir made absolute, or dir itself if it cannot be.
+func absDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
+}

@@ -1,0 +1,382 @@
+package log
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/replica"
+	"github.com/stratalog/strata/vfs"
+)
+
+// A store of several brokers (InitBrokers made it) keeps each partition as replicas
+// on several broker directories, run by a replica.Cluster: topics.json and the
+// controller's state have a copy in every broker directory, partition directories
+// live in the directories of the brokers holding a replica, and producers and
+// consumers reach each partition through its leader. A one-broker store (every
+// store made before, and every store made without InitBrokers) does none of this:
+// it is exactly what it was, with no replica layer in its way.
+
+// brokerGroup is the replica layer of a store of several brokers.
+type brokerGroup struct {
+	set     brokerSet
+	cluster *replica.Cluster
+	// locks are the .lock files of the online broker directories other than the
+	// root (whose lock is the store's).
+	locks []io.Closer
+	// sequence is that of the topics.json copies last written; under adminMu.
+	sequence int64
+	// configs maps a partition name to its topic's effective config, for OpenLog;
+	// guarded by configsMu.
+	configsMu sync.Mutex
+	configs   map[string]TopicConfig
+}
+
+// settleTimeout bounds how long Open waits for the followers to report to their
+// leaders (see replica.Cluster.Settle).
+const settleTimeout = 10 * time.Second
+
+// brokerDirOf returns the directory of broker id.
+func (g *brokerGroup) brokerDirOf(id replica.BrokerID) (brokerDir, bool) {
+	for _, b := range g.set.brokers {
+		if b.id == id {
+			return b, true
+		}
+	}
+	return brokerDir{}, false
+}
+
+// onlineDirs returns the directories of the brokers found online at Open.
+func (g *brokerGroup) onlineDirs() []string {
+	var dirs []string
+	for _, b := range g.set.brokers {
+		if b.offline == nil {
+			dirs = append(dirs, b.dir)
+		}
+	}
+	return dirs
+}
+
+// brokerIDs returns every broker's id, sorted.
+func (g *brokerGroup) brokerIDs() []replica.BrokerID {
+	ids := make([]replica.BrokerID, len(g.set.brokers))
+	for i, b := range g.set.brokers {
+		ids[i] = b.id
+	}
+	return ids
+}
+
+// loadBrokerGroup opens a store of several brokers: it locks the online broker
+// directories, reads the newest topics.json, starts the controller and the
+// cluster, settles what a crash left between the two, opens every broker and waits
+// for the followers to report to their leaders.
+func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
+	g := &brokerGroup{set: set, configs: map[string]TopicConfig{}}
+	s.brokers = g
+	root, err := filepath.Abs(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range set.brokers {
+		if b.offline != nil {
+			s.logger.Error("broker offline: the store opens without it", "broker", b.id, "dir", b.dir, "err", b.offline.Err)
+			continue
+		}
+		if b.dir == root {
+			continue
+		}
+		lock, err := s.fsys.Lock(filepath.Join(b.dir, lockFileName))
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("broker %d (%s): %w", b.id, b.dir, err), g.unlock())
+		}
+		g.locks = append(g.locks, lock)
+	}
+	meta, err := g.readMetadata(s)
+	if err != nil {
+		return nil, errors.Join(err, g.unlock())
+	}
+	ctl, err := replica.NewLocalController(&replica.DirStorage{FS: s.fsys, Dirs: g.allDirs(), Skipped: func(path string, err error) {
+		s.logger.Error("skipping an unreadable copy of the controller state", "path", path, "err", err)
+	}})
+	if err != nil {
+		return nil, errors.Join(err, g.unlock())
+	}
+	set2 := topicSet{}
+	for _, tm := range meta.Topics {
+		own, _ := tm.Config.topicConfig() // checked by readMetadata
+		config := own.inherit(s.opts.TopicDefaults)
+		config.Partitions = tm.Partitions
+		t := &topic{name: tm.Name, internal: tm.Internal, own: own, config: config, incarnation: s.newIncarnation()}
+		set2[tm.Name] = t
+		for i := range tm.Partitions {
+			g.configs[partitionDirName(tm.Name, i)] = config
+		}
+	}
+	if err := s.settleController(ctl, set2); err != nil {
+		return nil, errors.Join(err, g.unlock())
+	}
+	cluster, err := replica.NewCluster(replica.ClusterOptions{
+		Controller: ctl, OpenLog: s.openReplicaLog, Now: s.opts.Now, Logger: s.logger,
+	})
+	if err != nil {
+		return nil, errors.Join(err, g.unlock())
+	}
+	g.cluster = cluster
+	var online []replica.BrokerID
+	for _, b := range set.brokers {
+		if b.offline == nil {
+			online = append(online, b.id)
+		}
+	}
+	if err := cluster.StartBrokers(online...); err != nil {
+		s.logger.Error("broker offline: a replica could not be opened", "err", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	if err := cluster.Settle(ctx); err != nil {
+		s.logger.Warn("followers did not all report to their leaders in time: some records acknowledged before the last close may read only once they do", "err", err)
+	}
+	for _, t := range set2 {
+		t.replicas = make([]*replica.Partition, t.config.Partitions)
+		t.partitions = make([]*partition.Partition, t.config.Partitions)
+		for i := range t.replicas {
+			t.replicas[i] = cluster.Partition(partitionDirName(t.name, i))
+		}
+	}
+	return set2, nil
+}
+
+// allDirs returns every broker's directory, online or not: the controller's state
+// is written to all that can take it.
+func (g *brokerGroup) allDirs() []string {
+	dirs := make([]string, len(g.set.brokers))
+	for i, b := range g.set.brokers {
+		dirs[i] = b.dir
+	}
+	return dirs
+}
+
+// unlock releases the locks of the broker directories.
+func (g *brokerGroup) unlock() error {
+	var err error
+	for _, l := range g.locks {
+		err = errors.Join(err, l.Close())
+	}
+	g.locks = nil
+	return err
+}
+
+// close stops the cluster (closing every replica) and releases the locks.
+func (g *brokerGroup) close() error {
+	var err error
+	if g.cluster != nil {
+		err = g.cluster.Close()
+	}
+	return errors.Join(err, g.unlock())
+}
+
+// readMetadata reads the copy of topics.json with the greatest sequence among the
+// online broker directories; a store without any gets an empty one in each.
+func (g *brokerGroup) readMetadata(s *Store) (metadataFile, error) {
+	var best metadataFile
+	found := false
+	var failures []error
+	for _, dir := range g.onlineDirs() {
+		meta, ok, err := readMetadata(s.fsys, dir)
+		if err != nil {
+			s.logger.Error("skipping an unreadable copy of topics.json", "dir", dir, "err", err)
+			failures = append(failures, err)
+			continue
+		}
+		if ok && (!found || meta.Sequence > best.Sequence) {
+			best, found = meta, true
+		}
+	}
+	if !found && len(failures) > 0 {
+		return metadataFile{}, fmt.Errorf("no readable copy of topics.json: %w", errors.Join(failures...))
+	}
+	g.sequence = best.Sequence
+	if !found {
+		return best, g.writeMetadata(s, metadataFile{})
+	}
+	return best, nil
+}
+
+// writeMetadata writes m, with the next sequence, to every online broker
+// directory: it must reach a majority of the brokers. The caller holds adminMu.
+func (g *brokerGroup) writeMetadata(s *Store, m metadataFile) error {
+	m.Sequence = g.sequence + 1
+	written := 0
+	var failures []error
+	for _, dir := range g.onlineDirs() {
+		if err := writeMetadata(s.fsys, dir, m); err != nil {
+			failures = append(failures, err)
+			continue
+		}
+		written++
+	}
+	if written < len(g.set.brokers)/2+1 {
+		return fmt.Errorf("topics.json reached %d of %d brokers: %w", written, len(g.set.brokers), errors.Join(failures...))
+	}
+	g.sequence = m.Sequence
+	return nil
+}
+
+// settleController makes the controller's partitions those topics.json lists:
+// partitions it knows that no topic lists (a CreateTopic or DeleteTopic that a crash
+// interrupted: topics.json is their commit point) are deleted, with their replicas'
+// directories; listed partitions it does not know get replicas again (logged: the
+// controller's state was lost).
+func (s *Store) settleController(ctl *replica.LocalController, set topicSet) error {
+	listed := map[string]bool{}
+	var missing []replica.PartitionSpec
+	for _, t := range set {
+		for i := range t.config.Partitions {
+			name := partitionDirName(t.name, i)
+			listed[name] = true
+			if _, err := ctl.State(name); errors.Is(err, replica.ErrUnknownPartition) {
+				missing = append(missing, s.partitionSpec(t.name, t.config, i))
+			}
+		}
+	}
+	var unlisted []string
+	for _, name := range ctl.Partitions() {
+		if !listed[name] {
+			unlisted = append(unlisted, name)
+		}
+	}
+	if len(unlisted) > 0 {
+		states := map[string]replica.State{}
+		for _, name := range unlisted {
+			states[name], _ = ctl.State(name)
+		}
+		if err := ctl.Delete(unlisted); err != nil {
+			return err
+		}
+		for _, name := range unlisted {
+			s.removeReplicaDirs(name, states[name].Replicas)
+		}
+		s.logger.Info("removed the partitions of an interrupted topic change", "partitions", strings.Join(unlisted, ","))
+	}
+	if len(missing) > 0 {
+		s.logger.Error("partitions listed in topics.json unknown to the controller: assigning replicas again", "partitions", len(missing))
+		if _, err := ctl.Create(missing); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// partitionSpec returns the replicas of partition i of a topic with config c, as
+// Kafka assigns them over the store's brokers.
+func (s *Store) partitionSpec(name string, c TopicConfig, i int) replica.PartitionSpec {
+	ids := s.brokers.brokerIDs()
+	rf := min(c.ReplicationFactor, len(ids))
+	assigned, _ := replica.AssignReplicas(ids, 1, rf, i) // validated: rf within [1, brokers]
+	return replica.PartitionSpec{Name: partitionDirName(name, i), Replicas: assigned[0], Config: replicaConfig(c)}
+}
+
+// replicaConfig returns the replication settings of a topic's config.
+func replicaConfig(c TopicConfig) replica.Config {
+	return replica.Config{MinInsyncReplicas: c.MinInsyncReplicas, UncleanLeaderElection: c.UncleanLeaderElection}
+}
+
+// removeReplicaDirs removes the directories of a partition's replicas on the
+// online brokers among replicas, logging what it cannot remove.
+func (s *Store) removeReplicaDirs(name string, replicas []replica.BrokerID) {
+	for _, id := range replicas {
+		b, ok := s.brokers.brokerDirOf(id)
+		if !ok || b.offline != nil {
+			continue
+		}
+		dir := filepath.Join(b.dir, name)
+		if err := s.fsys.RemoveAll(dir); err != nil {
+			s.logger.Error("cannot remove a deleted partition's replica", "dir", dir, "err", err)
+			continue
+		}
+		if err := s.fsys.SyncDir(b.dir); err != nil {
+			s.logger.Error("cannot sync a broker directory", "dir", b.dir, "err", err)
+		}
+	}
+}
+
+// openReplicaLog is the cluster's OpenLog: it opens broker id's replica of the
+// named partition with its topic's options. A replica whose directory is missing
+// starts empty and catches up from its leader; if the controller counted it in sync
+// (in the ISR or the ELR), its records are lost: it is first taken out of both
+// (replica.Cluster.ReplicaLost), so that it never leads, nor counts toward the high
+// watermark, before it caught up.
+func (s *Store) openReplicaLog(id replica.BrokerID, name string, replicated bool) (*partition.Partition, error) {
+	g := s.brokers
+	b, ok := g.brokerDirOf(id)
+	if !ok {
+		return nil, fmt.Errorf("broker %d: %w", id, replica.ErrUnknownBroker)
+	}
+	g.configsMu.Lock()
+	config, ok := g.configs[name]
+	g.configsMu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("partition %s: no topic lists it: %w", name, ErrUnknownTopic)
+	}
+	topicName, index, _ := parsePartitionDirName(name)
+	dir := filepath.Join(b.dir, name)
+	info, err := s.fsys.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		st, stateErr := g.cluster.Controller().State(name)
+		if stateErr == nil && (st.InSync(id) || slices.Contains(st.ELR, id)) {
+			s.logger.Error("replica directory missing: its records are lost; it starts empty and copies its leader", "dir", dir, "broker", id)
+			if err := g.cluster.ReplicaLost(name, id); err != nil {
+				return nil, fmt.Errorf("%s: missing, and the controller cannot record its loss: %w", dir, err)
+			}
+		}
+		if err := vfs.MkdirAllSync(s.fsys, dir); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	case !info.IsDir():
+		return nil, fmt.Errorf("%s: not a directory (or a symlink): %w", dir, ErrCorrupt)
+	}
+	o := s.partitionOptions(config, TopicPartition{Topic: topicName, Partition: int32(index)})
+	o.FS, o.Replicated, o.RecoveryPoint, o.RecoveryPointSegment = s.fsys, replicated, 0, nil
+	return partition.Open(dir, o)
+}
+
+// replicaAcks returns the replica layer's acks for a producer's.
+func replicaAcks(a Acks) replica.Acks {
+	switch a {
+	case AcksLeader:
+		return replica.AcksLeader
+	case AcksNone:
+		return replica.AcksNone
+	}
+	return replica.AcksAll
+}
+
+// replicatedAppender returns the appendFunc that produces to rp through its leader
+// at acks.
+func replicatedAppender(rp *replica.Partition, acks Acks) appendFunc {
+	level := replicaAcks(acks)
+	return func(ctx context.Context, records []partition.Record) (int64, error) {
+		return rp.Produce(ctx, records, level)
+	}
+}
+
+// leaderLog returns the log of rp's leader, or a *PartitionOfflineError wrapping
+// replica.ErrNoLeader.
+func leaderLog(tp TopicPartition, rp *replica.Partition) (*partition.Partition, error) {
+	r, err := rp.Leader()
+	if err != nil {
+		return nil, &PartitionOfflineError{TopicPartition: tp, Err: err}
+	}
+	return r.Log(), nil
+}

@@ -1,0 +1,180 @@
+package log
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/replica"
+	"github.com/stratalog/strata/vfs"
+)
+
+// Topic changes in a store of several brokers. Order, for crash consistency:
+//
+//  1. make the new replicas' directories on their online brokers (an empty
+//     directory of the name is taken over; one holding files is
+//     ErrPartitionDirExists);
+//  2. record the partitions in the controller's state (a majority of the broker
+//     directories);
+//  3. open the replicas;
+//  4. write topics.json (a majority of the broker directories): the commit point.
+//
+// A crash before 4 leaves partitions the controller knows and no topic lists: Open
+// deletes them, with their directories (settleController). A deletion writes
+// topics.json first (its commit point), then forgets the partitions in the
+// controller and removes their directories; Open finishes what a crash interrupted
+// the same way.
+
+// createReplicatedPartitions creates partitions [from, to) of a topic with
+// effective config c in a store of several brokers; next is the topic set after
+// the change (listing them), written as the commit point.
+func (s *Store) createReplicatedPartitions(name string, c TopicConfig, from, to int, next topicSet) ([]*replica.Partition, error) {
+	g := s.brokers
+	if n := len(g.set.brokers); c.ReplicationFactor > n {
+		return nil, &ConfigError{What: fmt.Sprintf("%q", name), Problems: []string{
+			fmt.Sprintf("ReplicationFactor: %d, but the store has %d brokers", c.ReplicationFactor, n)}}
+	}
+	specs := make([]replica.PartitionSpec, 0, to-from)
+	var made []string
+	undoDirs := func() {
+		for _, dir := range made {
+			_ = s.fsys.RemoveAll(dir)
+		}
+	}
+	for i := from; i < to; i++ {
+		spec := s.partitionSpec(name, c, i)
+		specs = append(specs, spec)
+		for _, id := range spec.Replicas {
+			b, _ := g.brokerDirOf(id)
+			if b.offline != nil {
+				continue // it makes the directory when it comes back, empty and not in sync
+			}
+			dir := filepath.Join(b.dir, spec.Name)
+			fresh, err := s.makeReplicaDir(dir)
+			if err != nil {
+				undoDirs()
+				return nil, err
+			}
+			if fresh {
+				made = append(made, dir)
+			}
+		}
+	}
+	g.configsMu.Lock()
+	for i := from; i < to; i++ {
+		g.configs[partitionDirName(name, i)] = c
+	}
+	g.configsMu.Unlock()
+	created, err := g.cluster.CreatePartitions(specs)
+	if err != nil {
+		undoDirs()
+		return nil, err
+	}
+	if err := g.writeMetadata(s, next.metadata()); err != nil {
+		names := make([]string, len(specs))
+		for i, spec := range specs {
+			names[i] = spec.Name
+		}
+		// Not committed: forget the partitions again (a crash instead leaves that to
+		// the next Open).
+		deleteErr := g.cluster.DeletePartitions(names)
+		undoDirs()
+		return nil, errors.Join(fmt.Errorf("write metadata: %w", err), deleteErr)
+	}
+	return created, nil
+}
+
+// makeReplicaDir makes a replica's directory, durably, and reports whether it made
+// it; an empty one that exists (a crash between the directory and the controller's
+// state) is taken over, one holding anything is ErrPartitionDirExists.
+func (s *Store) makeReplicaDir(dir string) (bool, error) {
+	names, err := s.fsys.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return true, vfs.MkdirAllSync(s.fsys, dir)
+	case err != nil:
+		return false, err
+	case len(names) > 0:
+		return false, fmt.Errorf("%s holds files strata does not know of: %w", dir, ErrPartitionDirExists)
+	}
+	return false, nil
+}
+
+// deleteReplicatedTopic deletes t from a store of several brokers: topics.json
+// from next (the commit point), then the partitions in the controller and their
+// replicas' directories. The caller holds adminMu and published next.
+func (s *Store) deleteReplicatedTopic(t *topic, next topicSet) error {
+	g := s.brokers
+	if err := g.writeMetadata(s, next.metadata()); err != nil {
+		return err
+	}
+	names := make([]string, len(t.replicas))
+	replicas := make([][]replica.BrokerID, len(t.replicas))
+	for i := range t.replicas {
+		names[i] = partitionDirName(t.name, i)
+		replicas[i] = t.replicas[i].State().Replicas
+	}
+	if err := g.cluster.DeletePartitions(names); err != nil {
+		s.logger.Warn("closing a deleted topic's replicas failed", "topic", t.name, "err", err)
+	}
+	for i, name := range names {
+		s.removeReplicaDirs(name, replicas[i])
+	}
+	g.configsMu.Lock()
+	for _, name := range names {
+		delete(g.configs, name)
+	}
+	g.configsMu.Unlock()
+	return nil
+}
+
+// replicatedInfo fills in a partition's leader, replicas and ISR, and the figures
+// of its leader's log.
+func replicatedInfo(tp TopicPartition, rp *replica.Partition) PartitionInfo {
+	st := rp.State()
+	info := PartitionInfo{Partition: tp.Partition, Leader: st.Leader, Replicas: st.Replicas, ISR: st.ISR, ELR: st.ELR, LeaderEpoch: st.LeaderEpoch}
+	p, err := leaderLog(tp, rp)
+	if err != nil {
+		info.Offline = err.(*PartitionOfflineError)
+		return info
+	}
+	fillInfo(&info, p)
+	return info
+}
+
+// fillInfo fills in the figures of a partition's log.
+func fillInfo(info *PartitionInfo, p *partition.Partition) {
+	st := p.Stats()
+	info.StartOffset, info.EndOffset, info.Bytes, info.Segments = st.StartOffset, st.EndOffset, st.Bytes, st.Segments
+}
+
+// brokerCount returns how many brokers the store has: 1 for a one-broker store.
+func (s *Store) brokerCount() int {
+	if s.brokers == nil {
+		return 1
+	}
+	return len(s.brokers.set.brokers)
+}
+
+// checkReplication checks a topic's effective replication settings against the
+// store's brokers: a *ConfigError naming each problem.
+func (s *Store) checkReplication(name string, c TopicConfig) error {
+	var problems []string
+	if n := s.brokerCount(); c.ReplicationFactor > n {
+		problems = append(problems, fmt.Sprintf("ReplicationFactor: %d, but the store has %d broker(s)", c.ReplicationFactor, n))
+	}
+	if c.MinInsyncReplicas > c.ReplicationFactor {
+		problems = append(problems, fmt.Sprintf("MinInsyncReplicas: %d, above the ReplicationFactor %d", c.MinInsyncReplicas, c.ReplicationFactor))
+	}
+	return checkConfig(fmt.Sprintf("%q", name), problems)
+}
+
+// severalBrokersError refuses, in a store of several brokers, an operation on a
+// partition's files that only a one-broker store offers yet: a damaged replica is
+// rebuilt from its leader instead (stop its broker, remove the replica's
+// directory, start the broker).
+func severalBrokersError(op string, tp TopicPartition) error {
+	return fmt.Errorf("strata/log: %s %s: not available in a store of several brokers: %w", op, tp, ErrInvalidArgument)
+}

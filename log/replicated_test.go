@@ -1,0 +1,143 @@
+package log_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/replica"
+	"github.com/stratalog/strata/vfs"
+	"github.com/stretchr/testify/require"
+)
+
+// openBrokers makes a store of n brokers in /data of fsys (their directories the
+// defaults) and opens it.
+func openBrokers(t testing.TB, fsys vfs.FS, n int) *log.Store {
+	t.Helper()
+	brokers := map[replica.BrokerID]string{}
+	for i := range n {
+		brokers[replica.BrokerID(i)] = ""
+	}
+	require.NoError(t, vfs.MkdirAllSync(fsys, "/data"))
+	require.NoError(t, log.InitBrokers(fsys, "/data", brokers))
+	return openStore(t, fsys, nil)
+}
+
+// consumeValues reads partition p of topic from the start to its end.
+func consumeValues(t testing.TB, s *log.Store, topic string, p int32) []string {
+	t.Helper()
+	c, err := s.NewConsumer(log.ConsumerOptions{})
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Assign(tp(topic, p)))
+	d := describe(t, s, topic)
+	var out []string
+	for int64(len(out)) < d.Partitions[p].EndOffset {
+		for _, r := range pollN(t, c, 1) {
+			out = append(out, string(r.Value))
+		}
+	}
+	return out
+}
+
+func TestReplicatedStoreProducesToEveryReplica(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 3, ReplicationFactor: 3, MinInsyncReplicas: 2})
+	d := describe(t, s, "orders")
+	leaders := map[replica.BrokerID]bool{}
+	for _, p := range d.Partitions {
+		require.Len(t, p.Replicas, 3)
+		require.ElementsMatch(t, p.Replicas, p.ISR)
+		require.Equal(t, p.Replicas[0], p.Leader, "the preferred replica leads")
+		leaders[p.Leader] = true
+	}
+	require.Len(t, leaders, 3, "leadership spread over the brokers")
+	produce(t, s, "orders", 1, 10)
+	require.Equal(t, int64(10), describe(t, s, "orders").Partitions[1].EndOffset)
+	require.Len(t, consumeValues(t, s, "orders", 1), 10)
+
+	brokers, err := s.Brokers()
+	require.NoError(t, err)
+	require.Len(t, brokers, 3)
+	for _, b := range brokers {
+		require.True(t, b.Online)
+		require.Equal(t, 1, b.Leads)
+		require.Equal(t, 2, b.Follows)
+	}
+	require.NoError(t, s.Close())
+
+	// Reopened, every record is there: the high watermark covers them.
+	s2 := openStore(t, fsys, nil)
+	require.Equal(t, int64(10), describe(t, s2, "orders").Partitions[1].EndOffset)
+	require.Equal(t, consumeValues(t, s2, "orders", 1)[9], string(value("orders", 9)))
+}
+
+func TestReplicatedStoreFailsOverAndCatchesUp(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	produce(t, s, "orders", 0, 5)
+	leader := describe(t, s, "orders").Partitions[0].Leader
+	require.NoError(t, s.StopBroker(leader))
+	p := describe(t, s, "orders").Partitions[0]
+	require.NotEqual(t, leader, p.Leader)
+	require.Len(t, p.ISR, 2)
+	produceFrom(t, s, "orders", 0, 5, 5)
+	require.Len(t, consumeValues(t, s, "orders", 0), 10)
+
+	require.NoError(t, s.StartBroker(leader))
+	n, err := s.ElectPreferredLeaders()
+	require.NoError(t, err)
+	require.LessOrEqual(t, n, 1)
+	require.ErrorIs(t, s.StopBroker(7), log.ErrInvalidArgument)
+}
+
+func TestReplicatedStoreAcksAllNeedsMinInsyncReplicas(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 3})
+	require.NoError(t, s.StopBroker(2))
+	err := s.Produce(context.Background(), &log.Record{Topic: "orders", Value: []byte("x")})
+	require.ErrorIs(t, err, replica.ErrNotEnoughReplicas)
+}
+
+func TestReplicatedStoreRefusesMoreReplicasThanBrokers(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 2)
+	err := s.CreateTopic(context.Background(), "t", log.TopicConfig{ReplicationFactor: 3})
+	require.ErrorIs(t, err, log.ErrInvalidConfig)
+	one := openStore(t, vfs.NewMem(), nil)
+	err = one.CreateTopic(context.Background(), "t", log.TopicConfig{ReplicationFactor: 2})
+	require.ErrorIs(t, err, log.ErrInvalidConfig)
+}
+
+func TestReplicatedStoreGroupsCommitThroughReplicas(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	produce(t, s, "orders", 0, 3)
+	require.NoError(t, s.CommitGroupOffsets(context.Background(), "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 2}}))
+	d := describe(t, s, log.OffsetsTopic)
+	require.Len(t, d.Partitions[0].Replicas, 3)
+	require.Len(t, d.Partitions[0].ISR, 3)
+	require.NoError(t, s.Close())
+	s2 := openStore(t, fsys, nil)
+	offsets, err := s2.CommittedOffsets(context.Background(), "g", tp("orders", 0))
+	require.NoError(t, err)
+	require.Equal(t, int64(2), offsets[tp("orders", 0)].Offset)
+}
+
+func TestReplicatedStoreDeletesATopicEverywhere(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2, ReplicationFactor: 2})
+	produce(t, s, "orders", 0, 3)
+	require.NoError(t, s.DeleteTopic(context.Background(), "orders"))
+	for _, dir := range []string{"/data/orders-0", "/data/broker.1/orders-0", "/data/broker.2/orders-1", "/data/orders-1", "/data/broker.1/orders-1", "/data/broker.2/orders-0"} {
+		_, err := fsys.Stat(dir)
+		require.Error(t, err, dir)
+	}
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2, ReplicationFactor: 2})
+	require.Equal(t, int64(0), describe(t, s, "orders").Partitions[0].EndOffset)
+}
