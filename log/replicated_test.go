@@ -141,3 +141,21 @@ func TestReplicatedStoreDeletesATopicEverywhere(t *testing.T) {
 	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2, ReplicationFactor: 2})
 	require.Equal(t, int64(0), describe(t, s, "orders").Partitions[0].EndOffset)
 }
+
+func TestReplicatedStoreConsumerFollowsTheLeader(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	produce(t, s, "orders", 0, 5)
+	c, err := s.NewConsumer(log.ConsumerOptions{})
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Assign(tp("orders", 0)))
+	require.Len(t, pollN(t, c, 5), 5)
+	require.NoError(t, s.StopBroker(describe(t, s, "orders").Partitions[0].Leader))
+	produceFrom(t, s, "orders", 0, 5, 3)
+	got := pollN(t, c, 3)
+	require.Len(t, got, 3)
+	require.Equal(t, int64(5), got[0].Offset)
+	require.Equal(t, string(value("orders", 7)), string(got[2].Value))
+}

@@ -328,11 +328,20 @@ func (s *Store) partitionError(op string, tp TopicPartition, p *partition.Partit
 }
 
 // reopened returns the partition that replaced p, a partition of tp's topic
-// incarnation that was closed and opened again (RepairPartition, ReopenPartition), or
-// nil if there is none: tp is offline, its topic deleted, or p is current.
+// incarnation that was closed and opened again (RepairPartition, ReopenPartition),
+// or in a store of several brokers the log of tp's new leader, or nil if there is
+// none: tp is offline, its topic deleted, or p is current.
 func (s *Store) reopened(tp TopicPartition, incarnation uint64, p *partition.Partition) *partition.Partition {
 	t, err := s.lookupTopic(tp.Topic)
 	if err != nil || t.incarnation != incarnation || tp.Partition < 0 || int(tp.Partition) >= len(t.partitions) {
+		return nil
+	}
+	if t.replicas != nil {
+		// In a store of several brokers: the log of the partition's leader, if the
+		// leadership moved off p (its broker stopped).
+		if current, err := t.partitionAt(tp.Partition); err == nil && current != p {
+			return current
+		}
 		return nil
 	}
 	if current := t.partitions[tp.Partition]; current != p {

@@ -29,6 +29,9 @@ const (
 	keyDeleteRetentionMs = "delete.retention.ms"       // DeleteRetention; -1 forever
 	keyMinDirtyRatio     = "min.cleanable.dirty.ratio" // MinCleanableDirtyRatio
 	keyMinCompactionLag  = "min.compaction.lag.ms"     // MinCompactionLag
+
+	keyMinInsyncReplicas     = "min.insync.replicas"            // MinInsyncReplicas
+	keyUncleanLeaderElection = "unclean.leader.election.enable" // UncleanLeaderElection
 )
 
 // configKeys lists the accepted keys, for messages and help.
@@ -36,6 +39,7 @@ var configKeys = []string{
 	keyCleanupPolicy, keyCompressionType, keyDeleteRetentionMs, keyMaxMessageBytes,
 	keyMinDirtyRatio, keyMinCompactionLag, keyRetentionBytes, keyRetentionMs,
 	keySegmentBytes, keySegmentMs, keySync, keySyncIntervalMs, keySyncRecords,
+	keyMinInsyncReplicas, keyUncleanLeaderElection,
 }
 
 const configHelp = `Topic configs (--config key=value, repeatable), Kafka's names:
@@ -52,6 +56,10 @@ const configHelp = `Topic configs (--config key=value, repeatable), Kafka's name
   sync=every-append|periodic|none when appends are fsynced (default every-append)
   sync.interval.ms=N              with sync=periodic: fsync at least every N ms
   sync.records=N                  with sync=periodic: fsync every N records
+  min.insync.replicas=N           acks=all needs N in-sync replicas (default 1)
+  unclean.leader.election.enable=B
+                                  true: elect a replica that is not in sync when no
+                                  in-sync one is online, losing what it lacks
 Settings not given inherit the store's defaults.`
 
 // parseTopicConfig turns --config key=value pairs into a TopicConfig. Every problem
@@ -173,6 +181,18 @@ func setConfig(c *log.TopicConfig, key, value string) error {
 			return err
 		}
 		c.MinCompactionLag = time.Duration(n) * time.Millisecond
+	case keyMinInsyncReplicas:
+		n, err := parsePositive(value, false, 255)
+		if err != nil {
+			return err
+		}
+		c.MinInsyncReplicas = int(n)
+	case keyUncleanLeaderElection:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		c.UncleanLeaderElection = b
 	default:
 		return fmt.Errorf("unknown key (known: %s)", strings.Join(configKeys, ", "))
 	}
@@ -236,6 +256,8 @@ func configPairs(c log.TopicConfig) []string {
 		keySegmentBytes + "=" + strconv.FormatInt(c.SegmentBytes, 10),
 		keySegmentMs + "=" + formatMillis(c.SegmentAge),
 		keySync + "=" + c.Sync.Mode.String(),
+		keyMinInsyncReplicas + "=" + strconv.Itoa(c.MinInsyncReplicas),
+		keyUncleanLeaderElection + "=" + strconv.FormatBool(c.UncleanLeaderElection),
 	}
 	if c.Sync.Mode == log.SyncPeriodic {
 		pairs = append(pairs,
@@ -264,6 +286,8 @@ func formatMillis(d time.Duration) string {
 // problems start with to the keys of --config.
 var configFieldKeys = map[string]string{
 	"CleanupPolicy":          keyCleanupPolicy,
+	"MinInsyncReplicas":      keyMinInsyncReplicas,
+	"ReplicationFactor":      "--replication-factor",
 	"RetentionAge":           keyRetentionMs,
 	"RetentionBytes":         keyRetentionBytes,
 	"SegmentBytes":           keySegmentBytes,

@@ -64,6 +64,7 @@ type groupCommand struct {
 }
 
 var topLevelCommands = []command{
+	{name: "init", summary: "create a store of several brokers (disks)", run: runInit},
 	{name: "produce", summary: "write stdin lines as records to a topic", run: runProduce},
 	{name: "consume", summary: "print a topic's records, one per line", run: runConsume},
 	{name: "dump", summary: "print the batches of segment files, read-only (like kafka-dump-log)", run: runDump},
@@ -77,6 +78,12 @@ var groupCommands = []groupCommand{
 		{name: "list", summary: "list the topics", run: runTopicsList},
 		{name: "describe", summary: "show partitions, offsets, sizes and config", run: runTopicsDescribe},
 		{name: "delete", summary: "delete a topic and its records", run: runTopicsDelete},
+	}},
+	{name: "brokers", summary: "list the store's brokers", subcommands: []command{
+		{name: "list", summary: "list the brokers: id, directory, online, leaderships", run: runBrokersList},
+	}},
+	{name: "leaders", summary: "elect partition leaders", subcommands: []command{
+		{name: "elect", summary: "move leaderships back to the preferred replicas", run: runLeadersElect},
 	}},
 	{name: "groups", summary: "list, describe and reset consumer groups", subcommands: []command{
 		{name: "list", summary: "list the consumer groups", run: runGroupsList},
@@ -92,11 +99,14 @@ Usage:
   strata COMMAND --help
 
 Commands:
-  topics create NAME [--partitions N] [--config key=value]...
+  init --brokers N [--broker-dir ID=PATH]...
+  topics create NAME [--partitions N] [--replication-factor R] [--config key=value]...
   topics list
-  topics describe [NAME]
+  topics describe [NAME] [--under-replicated-partitions]
   topics delete NAME
-  produce TOPIC [--partition P] [--key-separator SEP] [--acks none|leader|durable]
+  brokers list
+  leaders elect --preferred [--topic T]
+  produce TOPIC [--partition P] [--key-separator SEP] [--acks all|-1|1|0]
                 [--compression none|gzip|snappy|zstd] [--print-offsets]
   consume TOPIC [--from-beginning | --offset N --partition P | --from-time RFC3339]
                 [--group G] [--max-messages N] [--follow]

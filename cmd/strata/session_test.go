@@ -25,11 +25,11 @@ func TestSession(t *testing.T) {
 		t.Fatalf("list: %q", got)
 	}
 	describe := lines(ok(t, dir, "", "topics", "describe", "orders"))
-	if len(describe) != 4 || !strings.HasPrefix(describe[0], "Topic: orders\tPartitionCount: 3\tConfigs: cleanup.policy=delete,") {
+	if len(describe) != 4 || !strings.HasPrefix(describe[0], "Topic: orders\tTopicId: -\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: cleanup.policy=delete,") {
 		t.Fatalf("describe: %q", describe)
 	}
 	for i, line := range describe[1:] {
-		want := fmt.Sprintf("\tTopic: orders\tPartition: %d\tStartOffset: 0\tEndOffset: 0\t", i)
+		want := fmt.Sprintf("\tTopic: orders\tPartition: %d\tLeader: 0\tReplicas: 0\tIsr: 0\tElr: \tLeaderEpoch: 0\tStartOffset: 0\tEndOffset: 0\t", i)
 		if !strings.HasPrefix(line, want) {
 			t.Fatalf("describe partition %d: %q, want prefix %q", i, line, want)
 		}
@@ -242,14 +242,15 @@ func TestTopicConfig(t *testing.T) {
 		"--config", "max.message.bytes=2048", "--config", "sync=periodic", "--config", "sync.interval.ms=250",
 		"--config", "sync.records=100", "--config", "cleanup.policy=delete")
 	got := lines(ok(t, dir, "", "topics", "describe", "c"))[0]
-	want := "Topic: c\tPartitionCount: 1\tConfigs: cleanup.policy=delete,compression.type=zstd,max.message.bytes=2048," +
-		"retention.bytes=1000000,retention.ms=60000,segment.bytes=65536,segment.ms=3600000,sync.interval.ms=250,sync.records=100,sync=periodic"
+	want := "Topic: c\tTopicId: -\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: cleanup.policy=delete,compression.type=zstd,max.message.bytes=2048," +
+		"min.insync.replicas=1,retention.bytes=1000000,retention.ms=60000,segment.bytes=65536,segment.ms=3600000,sync.interval.ms=250,sync.records=100,sync=periodic," +
+		"unclean.leader.election.enable=false"
 	if got != want {
 		t.Fatalf("describe:\n got %q\nwant %q", got, want)
 	}
 	ok(t, dir, "", "topics", "create", "d", "--config", "retention.ms=-1", "--config", "sync=none")
 	got = lines(ok(t, dir, "", "topics", "describe", "d"))[0]
-	if !strings.Contains(got, "retention.ms=-1,") || !strings.HasSuffix(got, ",sync=none") {
+	if !strings.Contains(got, "retention.ms=-1,") || !strings.Contains(got, ",sync=none,") {
 		t.Fatalf("describe: %q", got)
 	}
 	// The store refuses what the CLI cannot check: the message names the key.

@@ -7,14 +7,17 @@ import (
 	"strings"
 
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/replica"
 )
 
 func runTopicsCreate(e *cli, command string, args []string) (err error) {
-	c := newCommandFlags(e, command, "NAME [--partitions N] [--config key=value]...",
-		"Creates topic NAME with N partitions (default 1), creating the store directory\n"+
-			"if it does not exist yet. Topic names are 1 to 249 characters of\n"+
-			"[a-zA-Z0-9._-].\n\n"+configHelp)
+	c := newCommandFlags(e, command, "NAME [--partitions N] [--replication-factor R] [--config key=value]...",
+		"Creates topic NAME with N partitions (default 1), each with R replicas on as many\n"+
+			"brokers (default 1; a store made by init --brokers has several), creating the\n"+
+			"store directory if it does not exist yet. Topic names are 1 to 249 characters\n"+
+			"of [a-zA-Z0-9._-].\n\n"+configHelp)
 	partitions := c.Int("partitions", 1, "number of `N` partitions, 1 to 100000")
+	replicationFactor := c.Int("replication-factor", 0, "number of `R` replicas of each partition, at most the store's brokers (default 1)")
 	var configs stringList
 	c.Var(&configs, "config", "a topic config `key=value`; repeat for more (see above)")
 	positional, err := c.parse(args)
@@ -33,6 +36,10 @@ func runTopicsCreate(e *cli, command string, args []string) (err error) {
 		return c.usageError("%s", err)
 	}
 	config.Partitions = *partitions
+	if *replicationFactor < 0 {
+		return c.usageError("--replication-factor %d: want 1 or more", *replicationFactor)
+	}
+	config.ReplicationFactor = *replicationFactor
 	if err := log.ValidateTopicName(name); err != nil {
 		return c.usageError("invalid topic name: %s", strings.TrimPrefix(err.Error(), log.ErrInvalidTopicName.Error()+": "))
 	}
@@ -78,22 +85,28 @@ func runTopicsList(e *cli, command string, args []string) (err error) {
 
 const describeAbout = `Describes topic NAME, or every topic: one line for the topic with its
 effective config (its own settings over the store's defaults), then one line per
-partition:
+partition, Kafka's, in Kafka's order, then strata's offsets:
 
-  Topic: orders	PartitionCount: 3	Configs: cleanup.policy=delete,...
-  	Topic: orders	Partition: 0	StartOffset: 0	EndOffset: 42	Size: 4096	Segments: 1
+  Topic: orders	TopicId: -	PartitionCount: 3	ReplicationFactor: 3	Configs: cleanup.policy=delete,...
+  	Topic: orders	Partition: 0	Leader: 1	Replicas: 1,2,0	Isr: 1,2,0	Elr: 	LeaderEpoch: 0	StartOffset: 0	EndOffset: 42	Size: 4096	Segments: 1
 
-StartOffset is the first readable offset, EndOffset the offset the next record
-gets, Size the bytes of the partition's segment files. A partition the store could
-not open (corrupt, its directory missing) is offline, and its line says why:
+Leader is the broker whose replica takes produces (-1: none can), Replicas the
+brokers holding one (the preferred leader first), Isr the in-sync replicas, Elr
+the eligible leader replicas (KIP-966). StartOffset is the first readable offset,
+EndOffset the offset the next record gets (the high watermark), Size the bytes of
+the leader's segment files. With --under-replicated-partitions, only the
+partitions whose Isr is smaller than their Replicas are listed. A partition
+without a leader, or that the store could not open (corrupt, its directory
+missing), is offline, and its line says why:
 
-  	Topic: orders	Partition: 1	Offline: corrupt data in .../partition.checkpoint ...
+  	Topic: orders	Partition: 1	Leader: -1	Replicas: 0	Isr: 	Offline: corrupt data in ...
 
 Every command that needs an offline partition (produce to it, consume it) fails,
 saying which partition is offline and why; the others work.`
 
 func runTopicsDescribe(e *cli, command string, args []string) (err error) {
-	c := newCommandFlags(e, command, "[NAME]", describeAbout)
+	c := newCommandFlags(e, command, "[NAME] [--under-replicated-partitions]", describeAbout)
+	underReplicated := c.Bool("under-replicated-partitions", false, "list only the partitions whose ISR is smaller than their replicas")
 	positional, err := c.parse(args)
 	if err != nil {
 		return err
@@ -117,15 +130,22 @@ func runTopicsDescribe(e *cli, command string, args []string) (err error) {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "Topic: %s\tPartitionCount: %d\tConfigs: %s\n",
-			d.Name, len(d.Partitions), strings.Join(configPairs(d.Config), ","))
+		if !*underReplicated {
+			fmt.Fprintf(e.stdout, "Topic: %s\tTopicId: -\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: %s\n",
+				d.Name, len(d.Partitions), d.Config.ReplicationFactor, strings.Join(configPairs(d.Config), ","))
+		}
 		for _, p := range d.Partitions {
-			if p.Offline != nil {
-				fmt.Fprintf(e.stdout, "\tTopic: %s\tPartition: %d\tOffline: %s\n", d.Name, p.Partition, cleanMessage(p.Offline.Err.Error()))
+			if *underReplicated && len(p.ISR) >= len(p.Replicas) {
 				continue
 			}
-			fmt.Fprintf(e.stdout, "\tTopic: %s\tPartition: %d\tStartOffset: %d\tEndOffset: %d\tSize: %d\tSegments: %d\n",
-				d.Name, p.Partition, p.StartOffset, p.EndOffset, p.Bytes, p.Segments)
+			kafka := fmt.Sprintf("\tTopic: %s\tPartition: %d\tLeader: %d\tReplicas: %s\tIsr: %s", d.Name, p.Partition, p.Leader,
+				replica.FormatBrokers(p.Replicas), replica.FormatBrokers(p.ISR))
+			if p.Offline != nil {
+				fmt.Fprintf(e.stdout, "%s\tOffline: %s\n", kafka, cleanMessage(p.Offline.Err.Error()))
+				continue
+			}
+			fmt.Fprintf(e.stdout, "%s\tElr: %s\tLeaderEpoch: %d\tStartOffset: %d\tEndOffset: %d\tSize: %d\tSegments: %d\n",
+				kafka, replica.FormatBrokers(p.ELR), p.LeaderEpoch, p.StartOffset, p.EndOffset, p.Bytes, p.Segments)
 		}
 	}
 	return nil
