@@ -348,6 +348,43 @@ func (s *Store) openReplicaLog(id replica.BrokerID, name string, replicated bool
 	}
 	o := s.partitionOptions(config, TopicPartition{Topic: topicName, Partition: int32(index)})
 	o.FS, o.Replicated, o.RecoveryPoint, o.RecoveryPointSegment = s.fsys, replicated, 0, nil
+	p, err := partition.Open(dir, o)
+	if err == nil || !errors.Is(err, ErrCorrupt) {
+		return p, err
+	}
+	return s.rebuildReplica(id, name, dir, o, err)
+}
+
+// rebuildReplica handles a replica found corrupt at open: if another replica is in
+// sync to copy from, the damaged directory is set aside (renamed
+// <name>.<time>-damaged, kept for inspection, never deleted by strata), the replica is
+// recorded lost (out of the ISR and the ELR, no longer leading) and starts empty, and
+// copies its leader; otherwise it stays corrupt (its broker offline), for no copy
+// could rebuild it.
+func (s *Store) rebuildReplica(id replica.BrokerID, name, dir string, o *partition.Options, damage error) (*partition.Partition, error) {
+	g := s.brokers
+	st, err := g.cluster.Controller().State(name)
+	if err != nil {
+		return nil, errors.Join(damage, err)
+	}
+	others := slices.DeleteFunc(slices.Clone(st.ISR), func(b replica.BrokerID) bool { return b == id })
+	if len(others) == 0 {
+		return nil, fmt.Errorf("%w (no other in-sync replica to rebuild it from)", damage)
+	}
+	aside := fmt.Sprintf("%s.%d-damaged", dir, s.opts.Now().UnixNano())
+	if err := s.fsys.Rename(dir, aside); err != nil {
+		return nil, errors.Join(damage, err)
+	}
+	if err := s.fsys.SyncDir(filepath.Dir(dir)); err != nil {
+		return nil, errors.Join(damage, err)
+	}
+	s.logger.Error("replica corrupt: set aside, rebuilt from an in-sync replica", "dir", dir, "aside", aside, "broker", id, "in-sync", replica.FormatBrokers(others), "err", damage)
+	if err := g.cluster.ReplicaLost(name, id); err != nil {
+		return nil, errors.Join(damage, err)
+	}
+	if err := vfs.MkdirAllSync(s.fsys, dir); err != nil {
+		return nil, err
+	}
 	return partition.Open(dir, o)
 }
 

@@ -2,6 +2,7 @@ package log_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stratalog/strata/log"
@@ -158,4 +159,33 @@ func TestReplicatedStoreConsumerFollowsTheLeader(t *testing.T) {
 	require.Len(t, got, 3)
 	require.Equal(t, int64(5), got[0].Offset)
 	require.Equal(t, string(value("orders", 7)), string(got[2].Value))
+}
+
+func TestReplicatedStoreRebuildsACorruptReplica(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	produce(t, s, "orders", 0, 20)
+	require.NoError(t, s.Close())
+	// Damage the checkpoint of broker 1's replica: it no longer opens.
+	path := "/data/broker.1/orders-0/partition.checkpoint"
+	data, err := vfs.ReadFile(fsys, path)
+	require.NoError(t, err)
+	data[len(data)-3] ^= 1
+	require.NoError(t, vfs.WriteFileAtomic(fsys, path, data))
+
+	s2 := openStore(t, fsys, nil)
+	brokers, err := s2.Brokers()
+	require.NoError(t, err)
+	require.True(t, brokers[1].Online, "the broker stays online: only the replica is rebuilt")
+	names, err := fsys.ReadDir("/data/broker.1")
+	require.NoError(t, err)
+	aside := 0
+	for _, name := range names {
+		if strings.HasSuffix(name, "-damaged") {
+			aside++
+		}
+	}
+	require.Equal(t, 1, aside, "the damaged copy is kept aside: %v", names)
+	require.Len(t, consumeValues(t, s2, "orders", 0), 20)
 }
