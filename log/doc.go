@@ -88,11 +88,44 @@
 //
 // # Acknowledgements and durability
 //
-// Store.Produce and a Producer with AcksDurable (the default) report success once
-// the topic's sync policy is satisfied: with SyncEveryAppend (the default), once an
-// fsync covers the records; concurrent appends to a partition share fsyncs (group
-// commit). AcksLeader reports once the records are written to the OS, with their
-// fsync running in the background; AcksNone reports at buffering (see Acks).
+// Store.Produce and a Producer with AcksAll (the default) report success once
+// every in-sync replica holds the records under the topic's sync policy: with
+// SyncEveryAppend (the default), once an fsync covers them on each; concurrent
+// appends to a partition share fsyncs (group commit). With one replica (every
+// topic of a one-broker store) that is the partition's own acknowledgement.
+// AcksLeader reports once the leader wrote the records to the OS, with their fsync
+// running in the background; AcksNone reports at buffering (see Acks).
+//
+// # Brokers and replicas
+//
+// InitBrokers (strata init --brokers N) makes a store of several brokers: each a
+// directory, in practice a disk, with an id; broker 0's is the store's directory,
+// the others' are broker.<id> inside it or anywhere else. A topic's
+// ReplicationFactor (at most the brokers) places that many replicas of each
+// partition on as many brokers, spread as Kafka assigns them, the preferred leaders
+// evenly; the package replica runs them: followers copy their leader, the leader
+// keeps the ISR and sets the high watermark to what every in-sync replica holds
+// durably, and consumers read only below it. An AcksAll produce needs
+// MinInsyncReplicas in-sync replicas (replica.ErrNotEnoughReplicas otherwise).
+// When a broker stops (StopBroker), its disk fails, or its directory is missing at
+// Open, its leaderships move to in-sync replicas (an unclean election only where
+// UncleanLeaderElection allows it); StartBroker brings it back, its replicas
+// catch up and rejoin the ISR; ElectPreferredLeaders (and, every five minutes, the
+// store itself) puts leadership back on the preferred replicas. Brokers describes
+// them, DescribeTopic gives each partition's leader, replicas, ISR and ELR.
+//
+// In a store of several brokers, topics.json and the controller's state
+// (controller-state.json: replicas, leader, epochs, ISR) have a copy in every broker
+// directory, and each change must reach a majority of them, so that the store opens
+// from any broker's directory and survives the loss of any one disk. Each broker
+// directory carries its identity (meta.properties) and the list of the store's
+// brokers (brokers.json): an empty or foreign directory where a broker's was keeps
+// that broker offline, never read as a broker that lost everything. A replica whose
+// directory is missing starts empty and copies its leader, after the controller
+// took it out of the ISR; one found corrupt at Open is set aside
+// (<name>.<time>-damaged) and rebuilt likewise, when another replica is in sync.
+// A one-broker store (every store made before, and every store made without
+// InitBrokers) has none of these files and runs no replica layer.
 //
 // Every Options.RecoveryPointInterval (1 second), and at Store.Sync and Close, the
 // store records in recovery-points.checkpoint each partition's recovery point: the
