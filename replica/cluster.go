@@ -49,6 +49,9 @@ type ClusterOptions struct {
 	// a failover, leaders otherwise stay piled on the brokers that took over.
 	// Default 5 minutes, Kafka's; negative: never (ElectPreferred does it on demand).
 	LeaderRebalanceInterval time.Duration
+	// RemoveLog, if not nil, removes the files of broker's replica of a partition
+	// once a reassignment took that replica away (the Cluster closed it first).
+	RemoveLog func(broker BrokerID, name string) error
 	// Manual starts no goroutine: the caller drives followers and ISR checks (the
 	// deterministic simulation does, through the package's tests).
 	Manual bool
@@ -82,6 +85,9 @@ type Cluster struct {
 	// applyMu serializes the application of controller decisions, so that replicas
 	// see the states of a partition in order.
 	applyMu sync.Mutex
+	// placeMu serializes the opening and removal of replicas that a reassignment
+	// asks for (place).
+	placeMu sync.Mutex
 	mu      struct {
 		sync.Mutex
 		online map[BrokerID]bool
@@ -329,9 +335,10 @@ func (c *Cluster) openReplica(p *Partition, id BrokerID, s State) (*Replica, err
 	return r, nil
 }
 
-// startFollower starts the fetch loop of a replica of a partition with followers.
+// startFollower starts the fetch loop of a replica of a partition with followers,
+// once.
 func (c *Cluster) startFollower(r *Replica) {
-	if c.opts.Manual || !r.log.Replicated() {
+	if c.opts.Manual || !r.log.Replicated() || r.following.Swap(true) {
 		return
 	}
 	c.wg.Add(1)
@@ -536,9 +543,74 @@ func (c *Cluster) alterISR(name string, leaderEpoch, partitionEpoch int32, isr [
 	if err == nil || errors.Is(err, ErrStaleState) || errors.Is(err, ErrFencedLeaderEpoch) {
 		if s.Replicas != nil {
 			c.applyAll(map[string]State{name: s})
+			c.place(name) // a reassignment may have completed
 		}
 	}
 	return err
+}
+
+// Reassign moves a partition's replicas to target (see Controller.Reassign): the
+// new replicas open on their online brokers and copy the leader; once all of them
+// are in sync the old ones close and their files go (ClusterOptions.RemoveLog).
+func (c *Cluster) Reassign(name string, target []BrokerID) (State, error) {
+	s, err := c.opts.Controller.Reassign(name, target)
+	if err != nil {
+		return s, err
+	}
+	c.applyAll(map[string]State{name: s})
+	c.place(name)
+	return s, nil
+}
+
+// place opens the replicas a partition's state gives to online brokers that hold
+// none, closes and removes those it no longer gives, and tells each replica whether
+// it has others (partition.SetReplicated).
+func (c *Cluster) place(name string) {
+	p := c.Partition(name)
+	if p == nil {
+		return
+	}
+	c.placeMu.Lock()
+	defer c.placeMu.Unlock()
+	s := p.State()
+	c.mu.Lock()
+	online := maps.Clone(c.mu.online)
+	closed := c.mu.closed
+	c.mu.Unlock()
+	if closed {
+		return
+	}
+	for _, r := range p.Replicas() {
+		r.log.SetReplicated(len(s.Replicas) > 1)
+	}
+	for _, b := range s.Replicas {
+		if !online[b] || p.Replica(b) != nil {
+			continue
+		}
+		r, err := c.openReplica(p, b, s)
+		if err != nil {
+			c.opts.Logger.Error("cannot open a replica a reassignment added", "partition", name, "broker", b, "err", err)
+			continue
+		}
+		c.applyTo(r, p.State())
+	}
+	for b, r := range p.Replicas() {
+		if s.Hosts(b) {
+			c.startFollower(r)
+			continue
+		}
+		p.mu.Lock()
+		delete(p.mu.replicas, b)
+		p.mu.Unlock()
+		r.close()
+		err := r.log.Close()
+		if c.opts.RemoveLog != nil {
+			err = errors.Join(err, c.opts.RemoveLog(b, name))
+		}
+		if err != nil {
+			c.opts.Logger.Error("removing a replica a reassignment took away", "partition", name, "broker", b, "err", err)
+		}
+	}
 }
 
 // ReplicaLost records that broker's replica of a partition lost its records (see

@@ -44,6 +44,12 @@ type Controller interface {
 	// SetConfig changes a partition's replication configuration and re-elects if
 	// that allows a leader (an unclean election newly enabled).
 	SetConfig(name string, cfg Config) (State, error)
+	// Reassign moves a partition's replicas to target (Kafka's
+	// kafka-reassign-partitions, KIP-455): the new replicas join and copy the
+	// leader; once every target replica is in sync, the others leave (and the
+	// leadership, if it was theirs). A target of unknown or repeated brokers is
+	// ErrInvalidArgument.
+	Reassign(name string, target []BrokerID) (State, error)
 	// ReplicaLost records that broker's replica of a partition lost its records
 	// (its directory is gone): it leaves the ISR and the ELR, without becoming
 	// eligible, and gives up the leadership, so that it never leads before it
@@ -230,7 +236,7 @@ func (c *LocalController) AlterISR(name string, leaderEpoch, partitionEpoch int3
 			return s.Clone(), fmt.Errorf("strata/replica: %s: ISR %v: broker %d is offline: %w", name, isr, b, ErrBrokerOffline)
 		}
 	}
-	next, changed := bump(s, withISR(s, sortedLike(s.Replicas, isr)))
+	next, changed := bump(s, completeReassignment(withISR(s, sortedLike(s.Replicas, isr))))
 	if !changed {
 		return s.Clone(), nil
 	}
@@ -325,6 +331,30 @@ func (c *LocalController) SetConfig(name string, cfg Config) (State, error) {
 	next.Config = cfg
 	next, _ = reconcile(next, c.onlineLocked)
 	next.PartitionEpoch = s.PartitionEpoch + 1
+	if err := c.saveLocked(map[string]State{name: next}, nil); err != nil {
+		return s.Clone(), err
+	}
+	return next.Clone(), nil
+}
+
+// Reassign implements Controller.
+func (c *LocalController) Reassign(name string, target []BrokerID) (State, error) {
+	if err := validateReplicas(target); err != nil {
+		return State{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.mu.partitions[name]
+	if !ok {
+		return State{}, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+	}
+	if len(target) < s.Config.MinInsyncReplicas {
+		return s.Clone(), fmt.Errorf("strata/replica: %s: %d replicas, below min.insync.replicas %d: %w", name, len(target), s.Config.MinInsyncReplicas, ErrInvalidArgument)
+	}
+	next, changed := bump(s, reassigned(s, target))
+	if !changed {
+		return s.Clone(), nil
+	}
 	if err := c.saveLocked(map[string]State{name: next}, nil); err != nil {
 		return s.Clone(), err
 	}

@@ -44,6 +44,8 @@ type controllerPartition struct {
 	LeaderEpoch           int32      `json:"leaderEpoch"`
 	ISR                   []BrokerID `json:"isr"`
 	ELR                   []BrokerID `json:"elr"`
+	Adding                []BrokerID `json:"adding,omitempty"`
+	Removing              []BrokerID `json:"removing,omitempty"`
 	PartitionEpoch        int32      `json:"partitionEpoch"`
 	MinInsyncReplicas     int        `json:"minInsyncReplicas"`
 	UncleanLeaderElection bool       `json:"uncleanLeaderElection"`
@@ -55,7 +57,7 @@ func encodeControllerState(sequence int64, partitions map[string]State) ([]byte,
 	for name, s := range partitions {
 		doc.Partitions = append(doc.Partitions, controllerPartition{
 			Name: name, Replicas: nonNil(s.Replicas), Leader: s.Leader, LeaderEpoch: s.LeaderEpoch,
-			ISR: nonNil(s.ISR), ELR: nonNil(s.ELR), PartitionEpoch: s.PartitionEpoch,
+			ISR: nonNil(s.ISR), ELR: nonNil(s.ELR), Adding: s.Adding, Removing: s.Removing, PartitionEpoch: s.PartitionEpoch,
 			MinInsyncReplicas: s.Config.MinInsyncReplicas, UncleanLeaderElection: s.Config.UncleanLeaderElection,
 		})
 	}
@@ -98,7 +100,7 @@ func decodeControllerState(path string, data []byte) (int64, map[string]State, e
 	}
 	partitions := make(map[string]State, len(doc.Partitions))
 	for _, p := range doc.Partitions {
-		s := State{Replicas: p.Replicas, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, ISR: p.ISR, ELR: p.ELR,
+		s := State{Replicas: p.Replicas, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, ISR: p.ISR, ELR: p.ELR, Adding: p.Adding, Removing: p.Removing,
 			PartitionEpoch: p.PartitionEpoch, Config: Config{MinInsyncReplicas: p.MinInsyncReplicas, UncleanLeaderElection: p.UncleanLeaderElection}}
 		if err := s.check(); err != nil {
 			return 0, nil, errs.Corruptf(path, 0, "partition %q: %v", p.Name, err)
@@ -119,7 +121,7 @@ func (s *State) check() error {
 	if s.Leader != NoBroker && (!s.Hosts(s.Leader) || !s.InSync(s.Leader)) {
 		return fmt.Errorf("leader %d not an in-sync replica", s.Leader)
 	}
-	for _, set := range [][]BrokerID{s.ISR, s.ELR} {
+	for _, set := range [][]BrokerID{s.ISR, s.ELR, s.Adding, s.Removing} {
 		for i, b := range set {
 			if !s.Hosts(b) || slices.Contains(set[:i], b) {
 				return fmt.Errorf("broker %d in ISR or ELR is not an assigned replica, or listed twice", b)

@@ -121,10 +121,52 @@ func electPreferred(s State, online func(BrokerID) bool) (State, bool) {
 	return bump(s, withLeader(s, p, electedISR))
 }
 
+// reassigned returns s reassigned to target (KIP-455): the replicas not there yet
+// join at once as followers (Adding), the ones leaving stay until every target
+// replica is in sync (Removing); completeReassignment finishes it.
+func reassigned(s State, target []BrokerID) State {
+	next := s.Clone()
+	next.Replicas = slices.Clone(target)
+	next.Removing = nil
+	for _, b := range s.Replicas {
+		if !slices.Contains(target, b) {
+			next.Replicas = append(next.Replicas, b)
+			next.Removing = append(next.Removing, b)
+		}
+	}
+	next.Adding = slices.DeleteFunc(slices.Clone(target), func(b BrokerID) bool { return slices.Contains(s.Replicas, b) })
+	return completeReassignment(next)
+}
+
+// completeReassignment finishes a reassignment once every target replica is in
+// the ISR: the replicas are the target's, the ISR and ELR lose the others, and a
+// leader leaving gives the leadership to the first target replica in sync.
+func completeReassignment(s State) State {
+	if len(s.Adding) == 0 && len(s.Removing) == 0 {
+		return s
+	}
+	target := s.Target()
+	for _, b := range target {
+		if !s.InSync(b) {
+			return s
+		}
+	}
+	next := s.Clone()
+	next.Replicas = target
+	next.Adding, next.Removing = nil, nil
+	next.ISR = slices.DeleteFunc(next.ISR, func(b BrokerID) bool { return !slices.Contains(target, b) })
+	next.ELR = slices.DeleteFunc(next.ELR, func(b BrokerID) bool { return !slices.Contains(target, b) })
+	if next.Leader != NoBroker && !slices.Contains(target, next.Leader) {
+		return withLeader(next, next.ISR[0], electedISR)
+	}
+	return next
+}
+
 // bump returns next with a new partition epoch if it differs from s.
 func bump(s, next State) (State, bool) {
 	if next.Leader == s.Leader && next.LeaderEpoch == s.LeaderEpoch && slices.Equal(next.ISR, s.ISR) &&
-		slices.Equal(next.ELR, s.ELR) && slices.Equal(next.Replicas, s.Replicas) {
+		slices.Equal(next.ELR, s.ELR) && slices.Equal(next.Replicas, s.Replicas) &&
+		slices.Equal(next.Adding, s.Adding) && slices.Equal(next.Removing, s.Removing) {
 		return s, false
 	}
 	next.PartitionEpoch = s.PartitionEpoch + 1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratalog/strata/partition"
@@ -25,6 +26,9 @@ type Replica struct {
 	broker BrokerID
 	log    *partition.Partition
 	env    *environment
+
+	// following is set once the Cluster started the replica's fetch loop.
+	following atomic.Bool
 
 	roleMu sync.RWMutex
 	mu     struct {

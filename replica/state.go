@@ -61,6 +61,10 @@ type State struct {
 	// advance, and so still hold every committed record. A clean election takes
 	// them after the ISR.
 	ELR []BrokerID
+	// Adding and Removing, during a reassignment (Reassign), are the replicas the
+	// partition gains, which join Replicas at once and must catch up, and those it
+	// gives up once every target replica is in sync (KIP-455).
+	Adding, Removing []BrokerID
 	// PartitionEpoch numbers the states of the partition.
 	PartitionEpoch int32
 	// Config is the partition's replication configuration.
@@ -72,7 +76,14 @@ func (s State) Clone() State {
 	s.Replicas = slices.Clone(s.Replicas)
 	s.ISR = slices.Clone(s.ISR)
 	s.ELR = slices.Clone(s.ELR)
+	s.Adding = slices.Clone(s.Adding)
+	s.Removing = slices.Clone(s.Removing)
 	return s
+}
+
+// Target returns the replicas the partition is to have: Replicas without Removing.
+func (s *State) Target() []BrokerID {
+	return slices.DeleteFunc(slices.Clone(s.Replicas), func(b BrokerID) bool { return slices.Contains(s.Removing, b) })
 }
 
 // InSync reports whether b is in the ISR.
