@@ -147,3 +147,32 @@ func absDir(dir string) string {
 	}
 	return dir
 }
+
+// ReassignPartition moves the replicas of tp to the given brokers, the preferred
+// leader first (Kafka's kafka-reassign-partitions): the new replicas copy the
+// leader and, once all of them are in sync, the others leave and their directories
+// are removed. It returns at once, with the reassignment under way; DescribeTopic
+// shows it done when Replicas is the target. A one-broker store, an unknown
+// broker, or fewer brokers than the topic's MinInsyncReplicas is
+// ErrInvalidArgument.
+func (s *Store) ReassignPartition(tp TopicPartition, brokers []replica.BrokerID) error {
+	t, err := s.lookupTopic(tp.Topic)
+	if err != nil {
+		return err
+	}
+	if tp.Partition < 0 || int(tp.Partition) >= len(t.partitions) {
+		return fmt.Errorf("strata/log: reassign %s: %w", tp, ErrUnknownPartition)
+	}
+	if s.brokers == nil {
+		return fmt.Errorf("strata/log: reassign %s: a one-broker store: %w", tp, ErrInvalidArgument)
+	}
+	for _, b := range brokers {
+		if !slices.Contains(s.brokers.brokerIDs(), b) {
+			return fmt.Errorf("strata/log: reassign %s: no broker %d: %w", tp, b, ErrInvalidArgument)
+		}
+	}
+	if _, err := s.brokers.cluster.Reassign(partitionDirName(tp.Topic, int(tp.Partition)), brokers); err != nil {
+		return fmt.Errorf("strata/log: reassign %s: %w", tp, err)
+	}
+	return nil
+}

@@ -125,6 +125,10 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 	}
 	cluster, err := replica.NewCluster(replica.ClusterOptions{
 		Controller: ctl, OpenLog: s.openReplicaLog, Now: s.opts.Now, Logger: s.logger,
+		RemoveLog: func(b replica.BrokerID, name string) error {
+			s.removeReplicaDirs(name, []replica.BrokerID{b})
+			return nil
+		},
 	})
 	if err != nil {
 		return nil, errors.Join(err, g.unlock())

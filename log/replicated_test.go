@@ -189,3 +189,41 @@ func TestReplicatedStoreRebuildsACorruptReplica(t *testing.T) {
 	require.Equal(t, 1, aside, "the damaged copy is kept aside: %v", names)
 	require.Len(t, consumeValues(t, s2, "orders", 0), 20)
 }
+
+func TestReplicatedStoreReassignsAPartition(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 1})
+	produce(t, s, "orders", 0, 5)
+	require.Equal(t, []replica.BrokerID{0}, describe(t, s, "orders").Partitions[0].Replicas)
+	require.NoError(t, s.ReassignPartition(tp("orders", 0), []replica.BrokerID{1, 2}))
+	require.NoError(t, s.Close())
+	// The reassignment is durable: it goes on (and completes) after a reopen.
+	s2 := openStore(t, fsys, nil)
+	produceFrom(t, s2, "orders", 0, 5, 3)
+	require.Len(t, consumeValues(t, s2, "orders", 0), 8)
+	require.ErrorIs(t, s2.ReassignPartition(tp("orders", 0), []replica.BrokerID{9}), log.ErrInvalidArgument)
+}
+
+func TestAddBrokerThenReassignOntoIt(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 2)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 2})
+	produce(t, s, "orders", 0, 4)
+	_, err := log.AddBroker(fsys, "/data", "")
+	require.ErrorIs(t, err, log.ErrLocked, "the store is open")
+	require.NoError(t, s.Close())
+	id, err := log.AddBroker(fsys, "/data", "/disk9")
+	require.NoError(t, err)
+	require.Equal(t, replica.BrokerID(2), id)
+	s2 := openStore(t, fsys, nil)
+	brokers, err := s2.Brokers()
+	require.NoError(t, err)
+	require.Len(t, brokers, 3)
+	require.Equal(t, "/disk9", brokers[2].Dir)
+	require.True(t, brokers[2].Online)
+	require.NoError(t, s2.ReassignPartition(tp("orders", 0), []replica.BrokerID{2, 1}))
+	require.Len(t, consumeValues(t, s2, "orders", 0), 4)
+	_, err = log.AddBroker(vfs.NewMem(), "/", "")
+	require.ErrorIs(t, err, log.ErrInvalidArgument)
+}

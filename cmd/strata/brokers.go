@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -148,5 +149,83 @@ func runLeadersElect(e *cli, command string, args []string) (err error) {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Moved the leadership of %d partition(s) to their preferred replicas.\n", n)
+	return nil
+}
+
+const brokersAddAbout = `Adds a broker to the store, which must not be open: its directory is PATH (an
+empty directory, on another disk, say) or DIR/broker.<id>; its id is one above the
+greatest. It holds no replica until topics are created with more replicas, or
+'strata partitions reassign' moves some to it.`
+
+func runBrokersAdd(e *cli, command string, args []string) (err error) {
+	c := newCommandFlags(e, command, "[--broker-dir PATH]", brokersAddAbout)
+	brokerDir := c.String("broker-dir", "", "the new broker's directory `PATH` (default DIR/broker.<id>)")
+	positional, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := c.needArgs(positional, 0, 0); err != nil {
+		return err
+	}
+	dir := c.storeDir()
+	if err := requireStore(dir); err != nil {
+		return err
+	}
+	path := *brokerDir
+	if path != "" {
+		if path, err = filepath.Abs(path); err != nil {
+			return err
+		}
+	}
+	id, err := log.AddBroker(vfs.OS, dir, path)
+	if errors.Is(err, log.ErrLocked) {
+		return lockedError(dir)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Added broker %d.\n", id)
+	return nil
+}
+
+const partitionsReassignAbout = `Moves the replicas of partition P of TOPIC to the brokers given, the preferred
+leader first (Kafka's kafka-reassign-partitions): the new replicas copy the leader
+and, once every one of them is in sync, the others leave and their directories are
+removed. The command returns once the reassignment is recorded; it goes on while the
+store is open, in this command or in the application that opens it next, and
+'strata topics describe' shows it done when Replicas are the ones given.`
+
+func runPartitionsReassign(e *cli, command string, args []string) (err error) {
+	c := newCommandFlags(e, command, "TOPIC --partition P --replicas B1,B2,...", partitionsReassignAbout)
+	partition := c.Int("partition", -1, "the partition `P`")
+	replicasFlag := c.String("replicas", "", "the brokers `B1,B2,...` to hold its replicas, the preferred leader first")
+	positional, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := c.needArgs(positional, 1, 1, "TOPIC"); err != nil {
+		return err
+	}
+	if *partition < 0 {
+		return c.usageError("--partition P is required")
+	}
+	var brokers []replica.BrokerID
+	for _, field := range strings.Split(*replicasFlag, ",") {
+		id, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || id < 0 {
+			return c.usageError("--replicas %q: want broker ids, comma separated", *replicasFlag)
+		}
+		brokers = append(brokers, replica.BrokerID(id))
+	}
+	store, err := e.openStore(c.storeDir(), mustExist, nil)
+	if err != nil {
+		return err
+	}
+	defer closeStore(store, &err)
+	tp := log.TopicPartition{Topic: positional[0], Partition: int32(*partition)}
+	if err := store.ReassignPartition(tp, brokers); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Reassigning %s to brokers %s.\n", tp, replica.FormatBrokers(brokers))
 	return nil
 }

@@ -73,4 +73,14 @@ func TestBrokersSession(t *testing.T) {
 		t.Fatalf("leaders elect: %q", out)
 	}
 	fails(t, dir, 2, "--preferred is required", "leaders", "elect")
+
+	// A fourth broker, and partition 0 moved onto it.
+	if got := ok(t, dir, "", "brokers", "add"); got != "Added broker 3.\n" {
+		t.Fatalf("brokers add: %q", got)
+	}
+	r = strata(t, dir, "", "partitions", "reassign", "orders", "--partition", "0", "--replicas", "3,0,1")
+	if r.code != 0 || !strings.Contains(r.stdout, "Reassigning orders-0 to brokers 3,0,1.") {
+		t.Fatalf("reassign: %+v", r)
+	}
+	fails(t, dir, 2, "--replicas", "partitions", "reassign", "orders", "--partition", "0", "--replicas", "x")
 }

@@ -79,8 +79,12 @@ var groupCommands = []groupCommand{
 		{name: "describe", summary: "show partitions, offsets, sizes and config", run: runTopicsDescribe},
 		{name: "delete", summary: "delete a topic and its records", run: runTopicsDelete},
 	}},
-	{name: "brokers", summary: "list the store's brokers", subcommands: []command{
+	{name: "brokers", summary: "list and add the store's brokers", subcommands: []command{
 		{name: "list", summary: "list the brokers: id, directory, online, leaderships", run: runBrokersList},
+		{name: "add", summary: "add a broker (a directory, a disk) to a store that is not open", run: runBrokersAdd},
+	}},
+	{name: "partitions", summary: "move partitions' replicas", subcommands: []command{
+		{name: "reassign", summary: "move a partition's replicas to other brokers", run: runPartitionsReassign},
 	}},
 	{name: "leaders", summary: "elect partition leaders", subcommands: []command{
 		{name: "elect", summary: "move leaderships back to the preferred replicas", run: runLeadersElect},
@@ -105,6 +109,8 @@ Commands:
   topics describe [NAME] [--under-replicated-partitions]
   topics delete NAME
   brokers list
+  brokers add [--broker-dir PATH]
+  partitions reassign TOPIC --partition P --replicas B1,B2,...
   leaders elect --preferred [--topic T]
   produce TOPIC [--partition P] [--key-separator SEP] [--acks all|-1|1|0]
                 [--compression none|gzip|snappy|zstd] [--print-offsets]
