@@ -1,6 +1,7 @@
 package log
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -175,4 +176,17 @@ func (s *Store) ReassignPartition(tp TopicPartition, brokers []replica.BrokerID)
 		return fmt.Errorf("strata/log: reassign %s: %w", tp, err)
 	}
 	return nil
+}
+
+// AwaitInSync waits until every replica on an online broker is in sync (a broker
+// that StartBroker brought back has caught up), or ctx ends. A one-broker store is
+// always in sync.
+func (s *Store) AwaitInSync(ctx context.Context) error {
+	if _, err := s.snapshot(); err != nil {
+		return err
+	}
+	if s.brokers == nil {
+		return nil
+	}
+	return s.brokers.cluster.AwaitInSync(ctx)
 }

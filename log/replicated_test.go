@@ -188,6 +188,9 @@ func TestReplicatedStoreRebuildsACorruptReplica(t *testing.T) {
 	}
 	require.Equal(t, 1, aside, "the damaged copy is kept aside: %v", names)
 	require.Len(t, consumeValues(t, s2, "orders", 0), 20)
+	// The rebuilt replica copies its leader and rejoins the ISR.
+	require.NoError(t, s2.AwaitInSync(testContext(t)))
+	require.Len(t, describe(t, s2, "orders").Partitions[0].ISR, 3)
 }
 
 func TestReplicatedStoreReassignsAPartition(t *testing.T) {

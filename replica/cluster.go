@@ -94,6 +94,8 @@ type Cluster struct {
 		failed map[BrokerID]bool // offline after a disk failure, replicas still open
 		// pendingFailures are failed brokers the controller was not told of yet.
 		pendingFailures []BrokerID
+		// applied is closed and replaced whenever a state is applied (AwaitInSync).
+		applied chan struct{}
 		partitions      map[string]*Partition
 		closed          bool
 	}
@@ -151,6 +153,7 @@ func NewCluster(opts ClusterOptions) (*Cluster, error) {
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.mu.online = map[BrokerID]bool{}
 	c.mu.failed = map[BrokerID]bool{}
+	c.mu.applied = make(chan struct{})
 	c.mu.partitions = map[string]*Partition{}
 	c.env = &environment{
 		transport: opts.Transport, controller: opts.Controller, now: opts.Now, logger: opts.Logger,
@@ -647,6 +650,45 @@ func (c *Cluster) applyAll(changed map[string]State) {
 		}
 		for _, r := range replicas {
 			c.applyTo(r, s)
+		}
+	}
+	if len(changed) > 0 {
+		c.mu.Lock()
+		close(c.mu.applied)
+		c.mu.applied = make(chan struct{})
+		c.mu.Unlock()
+	}
+}
+
+// AwaitInSync waits until every replica on an online broker is in its partition's
+// ISR (followers that were behind caught up), or ctx ends (its error is
+// returned): what a test, or an operator replacing a disk, waits for.
+func (c *Cluster) AwaitInSync(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		applied, closed := c.mu.applied, c.mu.closed
+		online := maps.Clone(c.mu.online)
+		partitions := slices.Collect(maps.Values(c.mu.partitions))
+		c.mu.Unlock()
+		if closed {
+			return ErrClosed
+		}
+		behind := false
+		for _, p := range partitions {
+			s := p.State()
+			for _, b := range s.Replicas {
+				if online[b] && !s.InSync(b) {
+					behind = true
+				}
+			}
+		}
+		if !behind {
+			return nil
+		}
+		select {
+		case <-applied:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
