@@ -95,9 +95,9 @@ type Cluster struct {
 		// pendingFailures are failed brokers the controller was not told of yet.
 		pendingFailures []BrokerID
 		// applied is closed and replaced whenever a state is applied (AwaitInSync).
-		applied chan struct{}
-		partitions      map[string]*Partition
-		closed          bool
+		applied    chan struct{}
+		partitions map[string]*Partition
+		closed     bool
 	}
 }
 
