@@ -48,6 +48,10 @@ var (
 	// has the directory open.
 	ErrLocked = errors.New("strata/log: data directory is locked by another store")
 
+	// ErrSeveralBrokers is returned by what only a one-broker store offers yet
+	// (Scrub and Repair of a closed store): open the store and use Store.Verify.
+	ErrSeveralBrokers = errors.New("strata/log: not available for a store of several brokers")
+
 	// ErrBrokerOffline is matched by a *BrokerOfflineError: a broker whose directory
 	// cannot serve, for one of the reasons below (or a CorruptError, or an I/O
 	// error), while the rest of the store may.

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/replica"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -84,6 +85,49 @@ func TestEverySentinelIsReachable(t *testing.T) {
 			require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", []byte("not json")))
 			_, err := log.Open("/data", &log.Options{FS: fsys})
 			return err
+		}},
+		{log.ErrSeveralBrokers, func(t *testing.T) error {
+			fsys := vfs.NewMem()
+			s := openBrokers(t, fsys, 2)
+			require.NoError(t, s.Close())
+			_, err := log.Scrub("/data", &log.Options{FS: fsys})
+			return err
+		}},
+		{log.ErrBrokerOffline, func(t *testing.T) error {
+			fsys := vfs.NewMem()
+			s := openBrokers(t, fsys, 2)
+			require.NoError(t, s.Close())
+			require.NoError(t, fsys.RemoveAll("/data/broker.1"))
+			s = openStore(t, fsys, nil)
+			brokers, err := s.Brokers()
+			require.NoError(t, err)
+			return brokers[1].Offline
+		}},
+		{log.ErrBrokerDirMissing, func(t *testing.T) error {
+			fsys := vfs.NewMem()
+			s := openBrokers(t, fsys, 2)
+			require.NoError(t, s.Close())
+			require.NoError(t, fsys.RemoveAll("/data/broker.1"))
+			s = openStore(t, fsys, nil)
+			brokers, err := s.Brokers()
+			require.NoError(t, err)
+			return brokers[1].Offline
+		}},
+		{log.ErrBrokerDirEmpty, func(t *testing.T) error {
+			fsys := vfs.NewMem()
+			s := openBrokers(t, fsys, 2)
+			require.NoError(t, s.Close())
+			require.NoError(t, fsys.RemoveAll("/data/broker.1"))
+			require.NoError(t, fsys.MkdirAll("/data/broker.1", 0o755))
+			s = openStore(t, fsys, nil)
+			brokers, err := s.Brokers()
+			require.NoError(t, err)
+			return brokers[1].Offline
+		}},
+		{log.ErrStoreExists, func(t *testing.T) error {
+			fsys := vfs.NewMem()
+			openStore(t, fsys, nil)
+			return log.InitBrokers(fsys, "/data", map[replica.BrokerID]string{0: "", 1: ""})
 		}},
 	}
 	for _, tt := range tests {

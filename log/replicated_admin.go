@@ -176,5 +176,5 @@ func (s *Store) checkReplication(name string, c TopicConfig) error {
 // rebuilt from its leader instead (stop its broker, remove the replica's
 // directory, start the broker).
 func severalBrokersError(op string, tp TopicPartition) error {
-	return fmt.Errorf("strata/log: %s %s: not available in a store of several brokers: %w", op, tp, ErrInvalidArgument)
+	return fmt.Errorf("strata/log: %s %s: %w (%w)", op, tp, ErrSeveralBrokers, ErrInvalidArgument)
 }

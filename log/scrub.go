@@ -165,6 +165,9 @@ func openOffline(dir string, opts *Options, op string) (*Store, func(), error) {
 	if _, err := s.fsys.Stat(s.dir); err != nil {
 		return nil, nil, fmt.Errorf("strata/log: %s %s: %w", op, dir, err)
 	}
+	if brokers, err := loadBrokers(s.fsys, s.dir); err == nil && !brokers.legacy {
+		return nil, nil, fmt.Errorf("strata/log: %s %s: %w: a store of several brokers is checked open (Store.Verify checks every replica), and a damaged replica is rebuilt from its leader", op, dir, ErrSeveralBrokers)
+	}
 	lock, err := s.fsys.Lock(filepath.Join(s.dir, lockFileName))
 	if errors.Is(err, vfs.ErrLocked) {
 		return nil, nil, fmt.Errorf("strata/log: %s %s: %w (%w)", op, dir, ErrLocked, err)

@@ -39,6 +39,9 @@ func TestBrokersSession(t *testing.T) {
 	if got := ok(t, dir, "", "topics", "describe", "--under-replicated-partitions"); got != "" {
 		t.Fatalf("under-replicated: %q", got)
 	}
+	if got := ok(t, dir, "", "verify"); !strings.Contains(got, "orders-1: ok") {
+		t.Fatalf("verify: %q", got)
+	}
 
 	// Broker 2's disk is gone: the store opens without it, every record still reads.
 	if err := os.RemoveAll(elsewhere); err != nil {

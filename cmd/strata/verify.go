@@ -35,6 +35,9 @@ func runVerify(e *cli, command string, args []string) error {
 		return err
 	}
 	report, err := log.Scrub(dir, &log.Options{Logger: slog.New(slog.DiscardHandler)})
+	if errors.Is(err, log.ErrSeveralBrokers) {
+		report, err = e.verifyOpen(dir)
+	}
 	if errors.Is(err, log.ErrLocked) {
 		return lockedError(dir)
 	}
@@ -134,4 +137,15 @@ func runRepair(e *cli, command string, args []string) error {
 		fmt.Fprintf(e.stdout, "%s-%d repaired: empty; the next record gets offset %d\n", tp.Topic, tp.Partition, report.EndOffset)
 	}
 	return nil
+}
+
+// verifyOpen verifies a store of several brokers, which is checked open: every
+// replica of every partition (Store.Verify).
+func (e *cli) verifyOpen(dir string) (report log.ScrubReport, err error) {
+	store, err := e.openStore(dir, mustExist, nil)
+	if err != nil {
+		return log.ScrubReport{}, err
+	}
+	defer closeStore(store, &err)
+	return store.Verify(e.ctx)
 }
