@@ -42,7 +42,9 @@ type Controller interface {
 	// in sync. It returns the states that changed.
 	ElectPreferred(names []string) (map[string]State, error)
 	// SetConfig changes a partition's replication configuration and re-elects if
-	// that allows a leader (an unclean election newly enabled).
+	// that allows a leader (an unclean election newly enabled). A MinInsyncReplicas
+	// that the ISR now reaches empties the ELR (the high watermark can advance
+	// without its members from then on).
 	SetConfig(name string, cfg Config) (State, error)
 	// Reassign moves a partition's replicas to target (Kafka's
 	// kafka-reassign-partitions, KIP-455): the new replicas join and copy the
@@ -329,6 +331,10 @@ func (c *LocalController) SetConfig(name string, cfg Config) (State, error) {
 	}
 	next := s.Clone()
 	next.Config = cfg
+	// The ELR holds every committed record only while the ISR is below
+	// MinInsyncReplicas (the high watermark cannot advance then): a lower minimum
+	// that the ISR reaches empties it, as an ISR growing back does.
+	next = withISR(next, next.ISR)
 	next, _ = reconcile(next, c.onlineLocked)
 	next.PartitionEpoch = s.PartitionEpoch + 1
 	if err := c.saveLocked(map[string]State{name: next}, nil); err != nil {
