@@ -538,6 +538,19 @@ func (c *Cluster) ElectPreferred(names ...string) (int, error) {
 	return len(changed), err
 }
 
+// SetConfig changes a partition's replication configuration (Controller.SetConfig)
+// and applies the resulting state: the leader checks acks=all against the new
+// MinInsyncReplicas, and an unclean election newly allowed gives the partition a
+// leader.
+func (c *Cluster) SetConfig(name string, cfg Config) (State, error) {
+	s, err := c.opts.Controller.SetConfig(name, cfg)
+	if err != nil {
+		return s, err
+	}
+	c.applyAll(map[string]State{name: s})
+	return s, nil
+}
+
 // alterISR asks the controller for an ISR change and applies the answer: the new
 // state, or, if the request was made against an older one, the current one, so that
 // a leader behind the controller catches up.

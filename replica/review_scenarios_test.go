@@ -42,3 +42,36 @@ func TestLoweredMinISRClearsTheELR(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"0:a", "1:b"}, sc.values(leader))
 }
+
+// TestClusterSetConfigAppliesTheState: a configuration change reaches the replicas
+// (the leader's acks=all check reads its min.insync.replicas) and an unclean
+// election it allows gives the partition a leader.
+func TestClusterSetConfigAppliesTheState(t *testing.T) {
+	sc := newScenario(t, []BrokerID{0, 1, 2}, partition.Options{})
+	p := sc.create("t-0", []BrokerID{0, 1, 2}, Config{MinInsyncReplicas: 3})
+	sc.produce(p, AcksAll, "a")
+	sc.stop(2)
+	_, err := sc.tryProduce(p, AcksAll, "refused")
+	require.ErrorIs(t, err, ErrNotEnoughReplicas)
+	_, err = sc.c.SetConfig("t-0", Config{MinInsyncReplicas: 2})
+	require.NoError(t, err)
+	require.Equal(t, 2, p.State().Config.MinInsyncReplicas)
+	sc.produce(p, AcksAll, "b")
+
+	// Broker 0 and 1 go; broker 2, outside the ISR and the ELR, may lead only
+	// uncleanly.
+	sc.stop(1)
+	sc.stop(0)
+	sc.start(2)
+	_, err = p.Leader()
+	require.ErrorIs(t, err, ErrNoLeader)
+	s, err := sc.c.SetConfig("t-0", Config{MinInsyncReplicas: 1, UncleanLeaderElection: true})
+	require.NoError(t, err)
+	require.Equal(t, BrokerID(2), s.Leader)
+	leader, err := p.Leader()
+	require.NoError(t, err)
+	require.True(t, leader.IsLeader())
+	require.Equal(t, s, p.State())
+	_, err = sc.c.SetConfig("t-1", Config{})
+	require.ErrorIs(t, err, ErrUnknownPartition)
+}
