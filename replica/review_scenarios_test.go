@@ -1,9 +1,13 @@
 package replica
 
 import (
+	"context"
+	"fmt"
+	"syscall"
 	"testing"
 
 	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/vfs"
 	"github.com/stretchr/testify/require"
 )
 
@@ -74,4 +78,39 @@ func TestClusterSetConfigAppliesTheState(t *testing.T) {
 	require.Equal(t, s, p.State())
 	_, err = sc.c.SetConfig("t-1", Config{})
 	require.ErrorIs(t, err, ErrUnknownPartition)
+}
+
+// TestRestartedBrokerIsNotFailedByItsFormerReplicas: a broker whose disk failed is
+// stopped and started again (its disk replaced). What its former incarnation left
+// behind must not take the new one offline: a failure the controller was not told of
+// yet (handled=false), or a former replica whose fetch loop, still running, meets
+// its failed log.
+func TestRestartedBrokerIsNotFailedByItsFormerReplicas(t *testing.T) {
+	for _, handled := range []bool{true, false} {
+		t.Run(fmt.Sprint("handled=", handled), func(t *testing.T) {
+			sc := newScenario(t, []BrokerID{0, 1, 2}, partition.Options{})
+			p := sc.create("t-0", []BrokerID{0, 1, 2}, Config{MinInsyncReplicas: 2})
+			sc.produce(p, AcksAll, "a")
+			former := p.Replica(1)
+			sc.faults[1].Set(vfs.FailOp(vfs.OpWrite, syscall.EIO))
+			sc.produce(p, AcksLeader, "b")
+			sc.replicate()
+			require.True(t, sc.c.Failed(1))
+			if handled {
+				sc.c.handleDiskFailures()
+				require.Equal(t, []BrokerID{0, 2}, p.State().ISR)
+			}
+			sc.faults[1].Set(nil)
+			_ = sc.c.StopBroker(1) // closing the failed log reports its failure
+			sc.start(1)
+
+			_ = former.fetchOnce(context.Background(), 0)
+			sc.c.handleDiskFailures()
+			require.False(t, sc.c.Failed(1))
+			require.True(t, sc.c.Online(1))
+			sc.replicate()
+			require.Equal(t, []BrokerID{0, 1, 2}, p.State().ISR)
+			require.Equal(t, []string{"0:a", "1:b"}, sc.values(p.Replica(1)))
+		})
+	}
 }

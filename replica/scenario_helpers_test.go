@@ -23,6 +23,8 @@ type scenario struct {
 	c     *Cluster
 	net   *Network
 	fs    map[BrokerID]*vfs.CrashableFS
+	// faults injects disk failures into each broker's filesystem.
+	faults map[BrokerID]*vfs.Switch
 	opts  partition.Options
 	now   time.Time
 	parts map[string]*Partition
@@ -32,16 +34,17 @@ type scenario struct {
 // (FS and Replicated are set per replica).
 func newScenario(t *testing.T, brokers []BrokerID, opts partition.Options) *scenario {
 	t.Helper()
-	sc := &scenario{t: t, fs: map[BrokerID]*vfs.CrashableFS{}, opts: opts, now: time.Unix(1_700_000_000, 0), parts: map[string]*Partition{}}
+	sc := &scenario{t: t, fs: map[BrokerID]*vfs.CrashableFS{}, faults: map[BrokerID]*vfs.Switch{}, opts: opts, now: time.Unix(1_700_000_000, 0), parts: map[string]*Partition{}}
 	sc.net = NewNetwork(nil)
 	for _, b := range brokers {
 		sc.fs[b] = vfs.NewCrashable()
+		sc.faults[b] = new(vfs.Switch)
 	}
 	c, err := NewCluster(ClusterOptions{
 		Transport: sc.net, Manual: true, Now: func() time.Time { return sc.now },
 		OpenLog: func(b BrokerID, name string, replicated bool) (*partition.Partition, error) {
 			o := sc.opts
-			o.FS, o.Replicated = sc.fs[b], replicated
+			o.FS, o.Replicated = vfs.NewFaulty(sc.fs[b], sc.faults[b].Inject), replicated
 			return partition.Open(path.Join(fmt.Sprintf("/broker-%d", b), name), &o)
 		},
 	})
