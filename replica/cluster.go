@@ -74,7 +74,8 @@ type registry interface {
 // them, runs each follower's fetch loop and each leader's ISR checks, and reacts to
 // brokers that stop, start or whose disk fails. See the package documentation.
 //
-// Lock order: Cluster.mu, then a Partition's mu, then a Replica's locks.
+// Lock order: lifeMu, then applyMu, then Cluster.mu, then a Partition's mu, then a
+// Replica's locks.
 type Cluster struct {
 	opts   ClusterOptions
 	env    *environment
@@ -82,6 +83,10 @@ type Cluster struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// lifeMu serializes the changes of a broker's life: StartBroker, StopBroker and
+	// the handling of a disk failure, so that one incarnation's failure is never
+	// applied to the next.
+	lifeMu sync.Mutex
 	// applyMu serializes the application of controller decisions, so that replicas
 	// see the states of a partition in order.
 	applyMu sync.Mutex
@@ -201,6 +206,8 @@ func (c *Cluster) StartBroker(id BrokerID) error { return c.StartBrokers(id) }
 // applied. A broker whose replicas cannot all be opened stays offline, with its
 // replicas closed: StartBrokers returns the errors of those and starts the others.
 func (c *Cluster) StartBrokers(ids ...BrokerID) error {
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
 	c.mu.Lock()
 	if c.mu.closed {
 		c.mu.Unlock()
@@ -249,7 +256,7 @@ func (c *Cluster) StartBrokers(ids ...BrokerID) error {
 	if err != nil {
 		// The controller cannot record them: they stay offline.
 		for _, id := range started {
-			err = errors.Join(err, c.StopBroker(id))
+			err = errors.Join(err, c.stopBroker(id))
 		}
 		return errors.Join(append(failures, err)...)
 	}
@@ -351,6 +358,13 @@ func (c *Cluster) startFollower(r *Replica) {
 // StopBroker takes broker id offline, as a stopped broker or a crash: the controller
 // moves its leaderships and drops it from every ISR, then its replicas are closed.
 func (c *Cluster) StopBroker(id BrokerID) error {
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
+	return c.stopBroker(id)
+}
+
+// stopBroker is StopBroker for a caller holding lifeMu.
+func (c *Cluster) stopBroker(id BrokerID) error {
 	c.mu.Lock()
 	if !c.mu.online[id] && !c.mu.failed[id] {
 		c.mu.Unlock()
@@ -386,35 +400,48 @@ func (c *Cluster) closeReplicas(rs []*Replica) error {
 	return err
 }
 
-// diskFailed takes a broker whose log failed a write out of every ISR and every
-// leadership; its replicas stay open, so that what they hold stays readable. The
-// caller holds a replica's locks, so the controller is told apart: by a goroutine, or
-// in Manual mode by the caller's next handleDiskFailures.
-func (c *Cluster) diskFailed(id BrokerID, failure error) {
+// diskFailed takes the broker of r, whose log failed a write, out of every ISR and
+// every leadership; its replicas stay open, so that what they hold stays readable.
+// A replica of a former incarnation of the broker (stopped since, and maybe started
+// again) changes nothing. The caller holds r's locks, so the controller is told
+// apart: by a goroutine, or in Manual mode by the caller's next handleDiskFailures.
+func (c *Cluster) diskFailed(r *Replica, failure error) {
+	id := r.broker
 	c.mu.Lock()
-	if c.mu.closed || !c.mu.online[id] {
+	p := c.mu.partitions[r.name]
+	if c.mu.closed || !c.mu.online[id] || p == nil || p.Replica(id) != r {
 		c.mu.Unlock()
 		return
 	}
 	c.mu.online[id] = false
 	c.mu.failed[id] = true
 	c.mu.pendingFailures = append(c.mu.pendingFailures, id)
+	if !c.opts.Manual {
+		c.wg.Add(1) // under mu, before Close can wait
+	}
 	c.mu.Unlock()
 	c.opts.Logger.Error("broker disk failed: the broker goes offline", "broker", id, "err", failure)
 	if c.opts.Manual {
 		return
 	}
-	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		c.handleDiskFailures()
 	}()
 }
 
-// handleDiskFailures tells the controller of the brokers whose disk failed.
+// handleDiskFailures tells the controller of the brokers whose disk failed, unless
+// they were stopped since.
 func (c *Cluster) handleDiskFailures() {
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
 	c.mu.Lock()
-	ids := c.mu.pendingFailures
+	var ids []BrokerID
+	for _, id := range c.mu.pendingFailures {
+		if c.mu.failed[id] && !c.mu.closed {
+			ids = append(ids, id)
+		}
+	}
 	c.mu.pendingFailures = nil
 	c.mu.Unlock()
 	for _, id := range ids {

@@ -181,6 +181,6 @@ func (r *Replica) truncateDiverging(d *EpochEnd) error {
 // fsync failed): the broker leaves every ISR and gives up its leaderships.
 func (r *Replica) checkDisk(err error) {
 	if failure := r.log.Err(); failure != nil && r.env.diskFailed != nil {
-		r.env.diskFailed(r.broker, failure)
+		r.env.diskFailed(r, failure)
 	}
 }

@@ -69,8 +69,8 @@ type environment struct {
 	fetchBytes int
 	// alterISR asks the controller for an ISR change and applies the result.
 	alterISR func(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID) error
-	// diskFailed is told that a broker's log failed a write.
-	diskFailed func(BrokerID, error)
+	// diskFailed is told that a replica's log failed a write: its broker's disk.
+	diskFailed func(*Replica, error)
 }
 
 func newReplica(name string, broker BrokerID, log *partition.Partition, env *environment) *Replica {

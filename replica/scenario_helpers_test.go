@@ -19,15 +19,15 @@ import (
 // when the script says (replicate), a broker is bounced (a clean stop and start) or
 // crashed (its unsynced writes lost), time passes only when told.
 type scenario struct {
-	t     *testing.T
-	c     *Cluster
-	net   *Network
-	fs    map[BrokerID]*vfs.CrashableFS
+	t   *testing.T
+	c   *Cluster
+	net *Network
+	fs  map[BrokerID]*vfs.CrashableFS
 	// faults injects disk failures into each broker's filesystem.
 	faults map[BrokerID]*vfs.Switch
-	opts  partition.Options
-	now   time.Time
-	parts map[string]*Partition
+	opts   partition.Options
+	now    time.Time
+	parts  map[string]*Partition
 }
 
 // newScenario starts a Manual cluster of the given brokers whose logs use opts
