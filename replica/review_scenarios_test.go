@@ -3,8 +3,10 @@ package replica
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stratalog/strata/partition"
 	"github.com/stratalog/strata/vfs"
@@ -113,4 +115,46 @@ func TestRestartedBrokerIsNotFailedByItsFormerReplicas(t *testing.T) {
 			require.Equal(t, []string{"0:a", "1:b"}, sc.values(p.Replica(1)))
 		})
 	}
+}
+
+// notLeaderYet is a Network whose leaders answer ErrNotLeader to the first refuse
+// fetches: as a new leader does when its followers learn of the election before it
+// applied its leadership (a Cluster applies a state to the replicas one at a time,
+// and a replica takes its role only once its appends in flight are done).
+type notLeaderYet struct {
+	*Network
+	refuse atomic.Int32
+}
+
+func (n *notLeaderYet) Fetch(ctx context.Context, from, to BrokerID, req *FetchRequest) (*FetchResponse, error) {
+	if n.refuse.Add(-1) >= 0 {
+		return nil, fmt.Errorf("strata/replica: %s on broker %d: %w", req.Partition, to, ErrNotLeader)
+	}
+	return n.Network.Fetch(ctx, from, to, req)
+}
+
+// TestFollowerRetriesALeaderNotLeadingYet: a follower told ErrNotLeader by the
+// broker its state names leader retries after its backoff, as Kafka's fetcher does;
+// waiting for its own state to change instead left it idle until the leader, which
+// never heard from it, shrank the ISR after the replica lag time.
+func TestFollowerRetriesALeaderNotLeadingYet(t *testing.T) {
+	net := &notLeaderYet{Network: NewNetwork(nil)}
+	net.refuse.Store(1)
+	fsys := map[BrokerID]vfs.FS{0: vfs.NewMem(), 1: vfs.NewMem()}
+	c, err := NewCluster(ClusterOptions{
+		Transport: net, ReplicaLagTime: time.Hour, FetchMaxWait: time.Hour,
+		OpenLog: func(b BrokerID, name string, replicated bool) (*partition.Partition, error) {
+			return partition.Open(fmt.Sprintf("/broker-%d/%s", b, name), &partition.Options{FS: fsys[b], Replicated: replicated})
+		},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	require.NoError(t, c.StartBroker(0))
+	require.NoError(t, c.StartBroker(1))
+	p, err := c.CreatePartition("t-0", []BrokerID{0, 1}, Config{MinInsyncReplicas: 2})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = p.Produce(ctx, records("a", 1), AcksAll)
+	require.NoError(t, err, "the follower never fetched again")
 }
