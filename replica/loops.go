@@ -23,14 +23,17 @@ func (c *Cluster) followLoop(r *Replica) {
 			continue
 		case errors.Is(err, ErrClosed) || c.ctx.Err() != nil:
 			return
-		case errors.Is(err, errNotFollowing), errors.Is(err, ErrFencedLeaderEpoch), errors.Is(err, ErrNotLeader):
-			// Wait for the new state (it is applied to every replica at once).
+		case errors.Is(err, errNotFollowing), errors.Is(err, ErrFencedLeaderEpoch):
+			// Wait for the new state: this replica's is not current.
 			select {
 			case <-changed:
 			case <-c.ctx.Done():
 				return
 			}
 		default:
+			// Among others ErrNotLeader: the leader this replica's state names has
+			// not applied that state yet (a Cluster applies it to one replica at a
+			// time), and this replica's state may not change again: retry.
 			select {
 			case <-changed:
 			case <-time.After(c.opts.RetryBackoff):
