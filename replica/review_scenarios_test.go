@@ -158,3 +158,23 @@ func TestFollowerRetriesALeaderNotLeadingYet(t *testing.T) {
 	_, err = p.Produce(ctx, records("a", 1), AcksAll)
 	require.NoError(t, err, "the follower never fetched again")
 }
+
+// TestHighWatermarkFollowsTheLeadersBackgroundFsync: an acks=leader produce under
+// SyncEveryAppend returns before its fsync, which a background goroutine does; the
+// leader's high watermark must then follow its acknowledged offset without waiting
+// for a follower's fetch, which may never come (here the ISR is the leader alone),
+// or come only after FetchMaxWait.
+func TestHighWatermarkFollowsTheLeadersBackgroundFsync(t *testing.T) {
+	tc := newTestCluster(t, 3, ClusterOptions{ReplicaLagTime: time.Hour, FetchMaxWait: time.Hour})
+	p, err := tc.c.CreatePartition("t-0", []BrokerID{0, 1, 2}, Config{MinInsyncReplicas: 1})
+	require.NoError(t, err)
+	require.NoError(t, tc.c.StopBroker(1))
+	require.NoError(t, tc.c.StopBroker(2))
+	require.Equal(t, []BrokerID{0}, p.State().ISR)
+	_, err = p.Produce(context.Background(), records("a", 3), AcksLeader)
+	require.NoError(t, err)
+	waitFor(t, p, func() bool {
+		hw, err := p.HighWatermark()
+		return err == nil && hw == 3
+	})
+}
