@@ -18,7 +18,9 @@ var errNotFollowing = errors.New("strata/replica: not following")
 // fetchOnce is one round of the follower's side of the protocol: fetch from the
 // leader what follows this replica's log end offset, then truncate where the leader
 // says the logs diverge, or append what came and take the leader's high watermark.
-// maxWait is how long the leader may hold the fetch while it has nothing new.
+// maxWait is how long the leader may hold the fetch while it has nothing new. A
+// replica that leads only moves its high watermark to what its log acknowledged
+// since, and returns errNotFollowing.
 func (r *Replica) fetchOnce(ctx context.Context, maxWait time.Duration) error {
 	err := r.fetch(ctx, maxWait)
 	if err != nil {
@@ -35,7 +37,12 @@ func (r *Replica) fetch(ctx context.Context, maxWait time.Duration) error {
 	switch {
 	case closed:
 		return ErrClosed
-	case s.Leader == NoBroker || s.Leader == r.broker || !s.Hosts(r.broker):
+	case s.Leader == r.broker:
+		// Leading: the log's acknowledged offset may have moved since (the
+		// background fsync of a Write, acks=leader), and the high watermark with it.
+		r.updateHighWatermark()
+		return errNotFollowing
+	case s.Leader == NoBroker || !s.Hosts(r.broker):
 		return errNotFollowing
 	}
 	req, err := r.fetchRequest(&s)

@@ -192,6 +192,13 @@ func (r *Replica) alterISR(s State, isr []BrokerID) error {
 	return err
 }
 
+// updateHighWatermark is updateHighWatermarkLocked for a caller without r.mu.
+func (r *Replica) updateHighWatermark() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.updateHighWatermarkLocked()
+}
+
 // updateHighWatermarkLocked moves the high watermark to the lowest offset every ISR
 // member holds durably (the leader's own acknowledged offset, and each follower's
 // durable offset), while the ISR holds at least MinInsyncReplicas (KIP-966); readers

@@ -6,16 +6,22 @@ import (
 )
 
 // followLoop is a follower's fetch loop: fetch, append, again; while the replica
-// leads or its partition has no leader, it waits for the state to change; after a
-// failed fetch it backs off. It ends when the replica or the cluster closes.
+// leads or its partition has no leader, it waits for the state to change, and a
+// leader moves its high watermark whenever its log changes (a background fsync
+// acknowledges what acks=leader wrote); after a failed fetch it backs off. It ends
+// when the replica or the cluster closes.
 func (c *Cluster) followLoop(r *Replica) {
 	defer c.wg.Done()
 	for {
 		r.mu.Lock()
-		changed, closed := r.stateChangedLocked(), r.mu.closed
+		changed, closed, leading := r.stateChangedLocked(), r.mu.closed, r.mu.leading
 		r.mu.Unlock()
 		if closed || c.ctx.Err() != nil {
 			return
+		}
+		var logChanged <-chan struct{}
+		if leading && r.log.Err() == nil {
+			logChanged = r.log.Changes() // before the round reads the offsets
 		}
 		err := r.fetchOnce(c.ctx, c.opts.FetchMaxWait)
 		switch {
@@ -24,9 +30,11 @@ func (c *Cluster) followLoop(r *Replica) {
 		case errors.Is(err, ErrClosed) || c.ctx.Err() != nil:
 			return
 		case errors.Is(err, errNotFollowing), errors.Is(err, ErrFencedLeaderEpoch):
-			// Wait for the new state: this replica's is not current.
+			// Wait for the new state: this replica's is not current; or, leading,
+			// for a change of the log.
 			select {
 			case <-changed:
+			case <-logChanged:
 			case <-c.ctx.Done():
 				return
 			}
