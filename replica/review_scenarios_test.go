@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"syscall"
@@ -177,4 +178,138 @@ func TestHighWatermarkFollowsTheLeadersBackgroundFsync(t *testing.T) {
 		hw, err := p.HighWatermark()
 		return err == nil && hw == 3
 	})
+}
+
+// clusterOn is a Manual cluster over the given filesystems and controller, whose
+// OpenLog fails for the replicas refuse names.
+func clusterOn(t *testing.T, fsys map[BrokerID]vfs.FS, ctl Controller, refuse func(BrokerID, string) error) *Cluster {
+	t.Helper()
+	c, err := NewCluster(ClusterOptions{
+		Manual: true, Controller: ctl,
+		OpenLog: func(b BrokerID, name string, replicated bool) (*partition.Partition, error) {
+			if refuse != nil {
+				if err := refuse(b, name); err != nil {
+					return nil, err
+				}
+			}
+			return partition.Open(fmt.Sprintf("/broker-%d/%s", b, name), &partition.Options{FS: fsys[b], Replicated: replicated})
+		},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// replicateAll runs fetch rounds of every replica of c until none makes progress.
+func replicateAll(t *testing.T, c *Cluster) {
+	t.Helper()
+	sc := &scenario{t: t, c: c, parts: map[string]*Partition{}}
+	for _, name := range c.Controller().Partitions() {
+		sc.parts[name] = c.Partition(name)
+	}
+	sc.replicate()
+}
+
+// TestFailedStartBrokerLeavesTheBrokerOffline: StartBroker fails when a replica
+// cannot be opened, or when the controller cannot record the broker online; either
+// way the broker stays offline, with no replica open, and a later StartBroker brings
+// it up whole.
+func TestFailedStartBrokerLeavesTheBrokerOffline(t *testing.T) {
+	errOpen := errors.New("cannot open")
+	for _, failure := range []string{"open", "controller"} {
+		t.Run(failure, func(t *testing.T) {
+			fsys := map[BrokerID]vfs.FS{0: vfs.NewMem(), 1: vfs.NewMem()}
+			storage := &failingStorage{}
+			ctl, err := NewLocalController(storage)
+			require.NoError(t, err)
+			var refuse atomic.Bool
+			c := clusterOn(t, fsys, ctl, func(b BrokerID, name string) error {
+				if refuse.Load() && b == 1 && name == "t-1" {
+					return errOpen
+				}
+				return nil
+			})
+			require.NoError(t, c.StartBroker(0))
+			require.NoError(t, c.StartBroker(1))
+			for _, name := range []string{"t-0", "t-1"} {
+				_, err := c.CreatePartition(name, []BrokerID{0, 1}, Config{MinInsyncReplicas: 2})
+				require.NoError(t, err)
+			}
+			// Both go, broker 1 last: starting it elects it from the ELR, a change
+			// the controller saves.
+			require.NoError(t, c.StopBroker(0))
+			require.NoError(t, c.StopBroker(1))
+			if failure == "open" {
+				refuse.Store(true)
+				require.ErrorIs(t, c.StartBroker(1), errOpen)
+				refuse.Store(false)
+			} else {
+				storage.fail.Store(true)
+				require.ErrorIs(t, c.StartBroker(1), errSave)
+				storage.fail.Store(false)
+			}
+			require.False(t, c.Online(1))
+			for _, name := range []string{"t-0", "t-1"} {
+				require.Nil(t, c.Partition(name).Replica(1), name)
+			}
+
+			require.NoError(t, c.StartBroker(1))
+			require.NoError(t, c.StartBroker(0))
+			replicateAll(t, c)
+			for _, name := range []string{"t-0", "t-1"} {
+				require.NotNil(t, c.Partition(name).Replica(1), name)
+				require.Equal(t, BrokerID(1), c.Partition(name).State().Leader, name)
+				require.Equal(t, []BrokerID{0, 1}, c.Partition(name).State().ISR, name)
+			}
+		})
+	}
+}
+
+var errSave = errors.New("cannot save")
+
+// failingStorage is a MemoryStorage whose saves fail while fail is set.
+type failingStorage struct {
+	MemoryStorage
+	fail atomic.Bool
+}
+
+func (s *failingStorage) Save(doc []byte) error {
+	if s.fail.Load() {
+		return errSave
+	}
+	return s.MemoryStorage.Save(doc)
+}
+
+// TestPartitionStateBeforeAnyChange: a Cluster over a controller that kept its
+// state shows each partition's state from the start, not a zero State (whose leader
+// is broker 0), even when starting a broker changes nothing.
+func TestPartitionStateBeforeAnyChange(t *testing.T) {
+	fsys := map[BrokerID]vfs.FS{0: vfs.NewMem(), 1: vfs.NewMem()}
+	storage := &MemoryStorage{}
+	ctl, err := NewLocalController(storage)
+	require.NoError(t, err)
+	c := clusterOn(t, fsys, ctl, nil)
+	require.NoError(t, c.StartBroker(0))
+	require.NoError(t, c.StartBroker(1))
+	_, err = c.CreatePartition("t-0", []BrokerID{1, 0}, Config{})
+	require.NoError(t, err)
+	require.NoError(t, c.StopBroker(0))
+	require.NoError(t, c.StopBroker(1)) // broker 1 leaves the ISR last: the ELR
+	require.NoError(t, c.Close())
+
+	ctl, err = NewLocalController(storage)
+	require.NoError(t, err)
+	want, err := ctl.State("t-0")
+	require.NoError(t, err)
+	require.Equal(t, []BrokerID{1}, want.ELR)
+	c = clusterOn(t, fsys, ctl, nil)
+	p := c.Partition("t-0")
+	require.Equal(t, want, p.State())
+	require.NoError(t, c.StartBroker(0)) // broker 0 may not lead: nothing changes
+	require.Equal(t, want, p.State())
+	_, err = p.Leader()
+	require.ErrorIs(t, err, ErrNoLeader)
+	_, err = p.Produce(context.Background(), records("a", 1), AcksLeader)
+	require.ErrorIs(t, err, ErrNoLeader)
+	require.True(t, p.UnderReplicated())
 }
