@@ -166,7 +166,11 @@ func NewCluster(opts ClusterOptions) (*Cluster, error) {
 		alterISR: c.alterISR, diskFailed: c.diskFailed,
 	}
 	for _, name := range opts.Controller.Partitions() {
-		c.mu.partitions[name] = c.newPartition(name)
+		p := c.newPartition(name)
+		if s, err := opts.Controller.State(name); err == nil {
+			p.mu.state = s // what Partition.State shows until a change is applied
+		}
+		c.mu.partitions[name] = p
 	}
 	if !opts.Manual {
 		c.wg.Add(1)
