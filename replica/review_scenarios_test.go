@@ -313,3 +313,41 @@ func TestPartitionStateBeforeAnyChange(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoLeader)
 	require.True(t, p.UnderReplicated())
 }
+
+// TestUncleanShutdownLeavesTheELR is KIP-966's motivating case, under SyncNone (what
+// Kafka does): the ISR shrinks to one replica while its followers stop cleanly (they
+// become eligible leader replicas), then that replica loses its page cache in a power
+// loss. It no longer holds every committed record, so it must leave the ELR when it
+// comes back (KIP-966: a broker registering after an unclean shutdown leaves every
+// ELR); electing it would have the clean replicas truncate acknowledged records away.
+// Under SyncEveryAppend nothing acknowledged was unsynced, and it may lead.
+func TestUncleanShutdownLeavesTheELR(t *testing.T) {
+	for _, mode := range []partition.SyncMode{partition.SyncNone, partition.SyncEveryAppend} {
+		t.Run(mode.String(), func(t *testing.T) {
+			sc := newScenario(t, []BrokerID{0, 1, 2}, partition.Options{Sync: partition.SyncPolicy{Mode: mode}})
+			p := sc.create("t-0", []BrokerID{0, 1, 2}, Config{MinInsyncReplicas: 2})
+			sc.produce(p, AcksAll, "a")
+			sc.stop(2)
+			sc.produce(p, AcksAll, "b") // acknowledged by brokers 0 and 1
+			sc.stop(1)
+			require.Equal(t, []BrokerID{0}, p.State().ISR)
+			require.Equal(t, []BrokerID{1}, p.State().ELR)
+			sc.crash(0)
+			require.Equal(t, []BrokerID{1, 0}, p.State().ELR)
+			sc.start(0)
+			if mode == partition.SyncNone {
+				require.Equal(t, []BrokerID{1}, p.State().ELR, "broker 0 lost unsynced records")
+				_, err := p.Leader()
+				require.ErrorIs(t, err, ErrNoLeader)
+			} else {
+				require.Equal(t, BrokerID(0), p.State().Leader)
+			}
+			sc.start(1)
+			sc.start(2)
+			sc.replicate()
+			for id, r := range p.Replicas() {
+				require.Equal(t, []string{"0:a", "1:b"}, sc.values(r), "broker %d", id)
+			}
+		})
+	}
+}
