@@ -82,3 +82,32 @@ func TestCleanOpenWritesNothingUntilTheFirstChange(t *testing.T) {
 	require.GreaterOrEqual(t, p2.EndOffset(), int64(3), "what was there at the clean close survives")
 	p.Close()
 }
+
+// TestRecoveryReportTellsACreatedLog: a directory without a log is created, not
+// recovered (the replica layer tells a new replica from one that lost records in an
+// unclean shutdown); SyncPolicy returns the defaulted policy.
+func TestRecoveryReportTellsACreatedLog(t *testing.T) {
+	crash := vfs.NewCrashable()
+	opts := partition.Options{Sync: partition.SyncPolicy{Mode: partition.SyncPeriodic, EveryRecords: 10}}
+	p, err := openAt(crash, opts)
+	require.NoError(t, err)
+	require.True(t, p.RecoveryReport().Created)
+	require.False(t, p.RecoveryReport().CleanShutdown)
+	require.Equal(t, opts.Sync, p.SyncPolicy())
+	_, err = p.Append(context.Background(), []partition.Record{{Value: []byte("a")}})
+	require.NoError(t, err)
+	image := crash.Crash(vfs.DropUnsynced, 0)
+	require.NoError(t, p.Close())
+
+	p, err = openAt(image, partition.Options{})
+	require.NoError(t, err)
+	require.False(t, p.RecoveryReport().Created)
+	require.False(t, p.RecoveryReport().CleanShutdown)
+	require.Equal(t, partition.SyncEveryAppend, p.SyncPolicy().Mode)
+	require.NoError(t, p.Close())
+	p, err = openAt(image, partition.Options{})
+	require.NoError(t, err)
+	require.False(t, p.RecoveryReport().Created)
+	require.True(t, p.RecoveryReport().CleanShutdown)
+	require.NoError(t, p.Close())
+}

@@ -182,3 +182,7 @@ func (p *Partition) SetReplicated(replicated bool) {
 		p.advanceCommittedLocked(p.mu.acked)
 	}
 }
+
+// SyncPolicy returns the partition's sync policy (Options.Sync, defaulted): whether
+// AcknowledgedOffset is fsynced or only written.
+func (p *Partition) SyncPolicy() SyncPolicy { return p.opts.Sync }

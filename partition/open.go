@@ -76,7 +76,7 @@ func (p *Partition) load() error {
 	case !found && p.opts.RecoveryPoint > 0:
 		return checkpointLostError(p.dir, p.opts.RecoveryPoint)
 	}
-	p.report.CleanShutdown, p.report.RecoveryPoint = clean, cp.recoveryPoint
+	p.report.CleanShutdown, p.report.RecoveryPoint, p.report.Created = clean, cp.recoveryPoint, !found
 
 	bases, err := p.scanDir()
 	if err != nil {

@@ -115,6 +115,9 @@ type RecoveryReport struct {
 	// CleanShutdown is true if the partition had been closed cleanly: nothing was
 	// recovered.
 	CleanShutdown bool
+	// Created is true if the directory held no partition: Open created an empty
+	// one (CleanShutdown is false then, and nothing was lost).
+	Created bool
 	// RecoveryPoint is the offset below which everything was fsynced: the
 	// checkpoint's, or after an unclean shutdown Options.RecoveryPoint if greater.
 	RecoveryPoint int64

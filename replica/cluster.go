@@ -236,6 +236,11 @@ func (c *Cluster) StartBrokers(ids ...BrokerID) error {
 	var started []BrokerID
 	for _, id := range starting {
 		rs, err := c.openReplicasOf(id, partitions)
+		if err == nil {
+			if err = c.leaveELR(id, rs); err != nil {
+				err = errors.Join(err, c.dropReplicas(id, rs))
+			}
+		}
 		if err != nil {
 			failures = append(failures, fmt.Errorf("strata/replica: starting broker %d: %w", id, err))
 			continue
@@ -324,16 +329,52 @@ func (c *Cluster) openReplicasOf(id BrokerID, partitions []*Partition) ([]*Repli
 	}
 	wg.Wait()
 	if failures != nil {
-		for _, r := range opened {
-			if p := c.Partition(r.name); p != nil {
-				p.mu.Lock()
-				delete(p.mu.replicas, id)
-				p.mu.Unlock()
-			}
-		}
-		return nil, errors.Join(append(failures, c.closeReplicas(opened))...)
+		// Closing the replicas opened marks their logs clean: what they may have
+		// lost must reach the controller first.
+		failures = append(failures, c.leaveELR(id, opened))
+		return nil, errors.Join(append(failures, c.dropReplicas(id, opened))...)
 	}
 	return opened, nil
+}
+
+// dropReplicas takes broker id's replicas rs, just opened, out of their
+// partitions and closes them.
+func (c *Cluster) dropReplicas(id BrokerID, rs []*Replica) error {
+	for _, r := range rs {
+		if p := c.Partition(r.name); p != nil {
+			p.mu.Lock()
+			delete(p.mu.replicas, id)
+			p.mu.Unlock()
+		}
+	}
+	return c.closeReplicas(rs)
+}
+
+// leaveELR takes broker id out of the ELR of the partitions whose replica,
+// just opened, may have lost committed records in an unclean shutdown.
+func (c *Cluster) leaveELR(id BrokerID, opened []*Replica) error {
+	lost := mayHaveLostCommitted(opened)
+	if len(lost) == 0 {
+		return nil
+	}
+	changed, err := c.opts.Controller.LeaveELR(id, lost)
+	c.applyAll(changed)
+	return err
+}
+
+// mayHaveLostCommitted returns the partitions of the replicas whose log, after an
+// unclean shutdown, may lack records it acknowledged: under SyncPeriodic and
+// SyncNone a log acknowledges what it wrote to the OS, and a power loss takes what
+// was not fsynced yet. Under SyncEveryAppend it acknowledged only what it fsynced.
+func mayHaveLostCommitted(rs []*Replica) []string {
+	var names []string
+	for _, r := range rs {
+		report := r.log.RecoveryReport()
+		if !report.CleanShutdown && !report.Created && r.log.SyncPolicy().Mode != partition.SyncEveryAppend {
+			names = append(names, r.name)
+		}
+	}
+	return names
 }
 
 // openReplica opens broker id's replica of p and adds it to p.

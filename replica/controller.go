@@ -37,6 +37,16 @@ type Controller interface {
 	// recorded together, so that none is taken out of an ISR for not being up yet.
 	// It returns the states that changed.
 	SetBrokersOnline(ids []BrokerID, online bool) (map[string]State, error)
+	// LeaveELR takes broker id out of the ELR of the named partitions: its
+	// replicas of them restarted after an unclean shutdown that may have lost
+	// committed records (they acknowledge before fsyncing), so they may lead only
+	// once back in the ISR, while another replica may still come back holding every
+	// committed record (KIP-966: a broker registering after an unclean shutdown
+	// leaves every ELR). The last member of an empty ISR and the ELR stays: no
+	// replica is known to hold more, and it is KIP-966's last known leader. Call it
+	// before SetBrokersOnline, so that no election takes them meanwhile. It returns
+	// the states that changed.
+	LeaveELR(id BrokerID, names []string) (map[string]State, error)
 	// ElectPreferred moves the leadership of each named partition (every partition
 	// if names is empty) to its preferred replica where that replica is online and
 	// in sync. It returns the states that changed.
@@ -286,6 +296,32 @@ func (c *LocalController) SetBrokersOnline(ids []BrokerID, online bool) (map[str
 	}
 	if err := c.saveLocked(changed, nil); err != nil {
 		c.mu.online = was
+		return nil, err
+	}
+	return cloneStates(changed), nil
+}
+
+// LeaveELR implements Controller.
+func (c *LocalController) LeaveELR(id BrokerID, names []string) (map[string]State, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	changed := map[string]State{}
+	for _, name := range names {
+		s, ok := c.mu.partitions[name]
+		if !ok {
+			return nil, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+		}
+		if !slices.Contains(s.ELR, id) || (len(s.ISR) == 0 && len(s.ELR) == 1) {
+			continue
+		}
+		next := s.Clone()
+		next.ELR = slices.DeleteFunc(next.ELR, func(b BrokerID) bool { return b == id })
+		changed[name], _ = bump(s, next)
+	}
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	if err := c.saveLocked(changed, nil); err != nil {
 		return nil, err
 	}
 	return cloneStates(changed), nil

@@ -77,6 +77,12 @@
 // leaderless (ErrNoLeader), for a replica that holds everything. ElectPreferred puts
 // leadership back on each partition's first replica.
 //
+// Under SyncEveryAppend an ELR member that crashes keeps its eligibility: it
+// acknowledged only what it had fsynced. Under SyncPeriodic and SyncNone it
+// acknowledged what it wrote to the OS, and a power loss may take committed records
+// from it: a replica that comes back from an unclean shutdown then leaves the ELR
+// (Controller.LeaveELR, KIP-966), unless it is the last replica that may lead.
+//
 // # Concurrency
 //
 // A Cluster and its Partitions and Replicas are safe for concurrent use. The

@@ -645,6 +645,12 @@ func (c *simController) SetBrokersOnline(ids []BrokerID, online bool) (map[strin
 	return changed, err
 }
 
+func (c *simController) LeaveELR(id BrokerID, names []string) (map[string]State, error) {
+	changed, err := c.LocalController.LeaveELR(id, names)
+	c.observeAll(changed)
+	return changed, err
+}
+
 func (c *simController) ElectPreferred(names []string) (map[string]State, error) {
 	changed, err := c.LocalController.ElectPreferred(names)
 	c.observeAll(changed)
