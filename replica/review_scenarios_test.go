@@ -351,3 +351,33 @@ func TestUncleanShutdownLeavesTheELR(t *testing.T) {
 		})
 	}
 }
+
+// TestELRElectionMeetingMinISRClearsTheELR: a partition created while its brokers
+// are offline has them all in its ELR (nothing is committed); the first to start
+// leads, alone in the ISR, which min.insync.replicas 1 lets the high watermark
+// advance with. The other ELR members then miss what it commits: they must leave
+// the ELR at that election, or a later clean election takes one of them and loses
+// acknowledged records.
+func TestELRElectionMeetingMinISRClearsTheELR(t *testing.T) {
+	sc := newScenario(t, []BrokerID{0, 1, 2}, partition.Options{})
+	for _, b := range []BrokerID{0, 1, 2} {
+		sc.stop(b)
+	}
+	p := sc.create("t-0", []BrokerID{0, 1, 2}, Config{MinInsyncReplicas: 1})
+	require.Equal(t, []BrokerID{0, 1, 2}, p.State().ELR)
+	sc.start(1)
+	require.Equal(t, BrokerID(1), p.State().Leader)
+	require.Empty(t, p.State().ELR, "the high watermark advances with broker 1 alone")
+	sc.produce(p, AcksAll, "a")
+	sc.stop(1)
+	sc.start(0)
+	if _, err := p.Leader(); err == nil {
+		require.NotEqual(t, BrokerID(0), p.State().Leader, "broker 0 lacks the acknowledged record")
+	}
+	sc.start(1)
+	sc.start(2)
+	sc.replicate()
+	leader, err := p.Leader()
+	require.NoError(t, err)
+	require.Equal(t, []string{"0:a"}, sc.values(leader))
+}
