@@ -76,9 +76,10 @@ func withLeader(s State, leader BrokerID, kind electionKind) State {
 	next.LeaderEpoch++
 	switch kind {
 	case electedELR:
-		// The ELR member holds every committed record; it starts the ISR again.
-		next.ISR = []BrokerID{leader}
-		next.ELR = slices.DeleteFunc(next.ELR, func(b BrokerID) bool { return b == leader })
+		// The ELR member holds every committed record; it starts the ISR again. If
+		// that ISR of one reaches MinInsyncReplicas, the high watermark advances
+		// without the other ELR members, who leave the ELR (withISR).
+		next = withISR(next, []BrokerID{leader})
 	case electedUnclean:
 		next.ISR = []BrokerID{leader}
 		next.ELR = nil
