@@ -31,26 +31,42 @@ func (r *Replica) fetchOnce(ctx context.Context, maxWait time.Duration) error {
 
 // fetch is fetchOnce; fetchOnce then checks whether the log failed.
 func (r *Replica) fetch(ctx context.Context, maxWait time.Duration) error {
-	r.mu.Lock()
-	s, closed := r.mu.state, r.mu.closed
-	r.mu.Unlock()
-	switch {
-	case closed:
-		return ErrClosed
-	case s.Leader == r.broker:
-		// Leading: the log's acknowledged offset may have moved since (the
-		// background fsync of a Write, acks=leader), and the high watermark with it.
-		r.updateHighWatermark()
-		return errNotFollowing
-	case s.Leader == NoBroker || !s.Hosts(r.broker):
-		return errNotFollowing
-	}
-	req, err := r.fetchRequest(&s)
+	s, req, err := r.nextFetch()
 	if err != nil {
 		return err
 	}
 	req.MaxWait = maxWait
 	resp, err := r.env.transport.Fetch(ctx, r.broker, s.Leader, req)
+	return r.applyFetch(ctx, &s, req, resp, err)
+}
+
+// nextFetch returns the state this replica follows and its next fetch request to
+// that state's leader; errNotFollowing while it leads (having moved its high
+// watermark) or its partition has no leader.
+func (r *Replica) nextFetch() (State, *FetchRequest, error) {
+	r.mu.Lock()
+	s, closed := r.mu.state, r.mu.closed
+	r.mu.Unlock()
+	switch {
+	case closed:
+		return s, nil, ErrClosed
+	case s.Leader == r.broker:
+		// Leading: the log's acknowledged offset may have moved since (the
+		// background fsync of a Write, acks=leader), and the high watermark with it.
+		r.updateHighWatermark()
+		return s, nil, errNotFollowing
+	case s.Leader == NoBroker || !s.Hosts(r.broker):
+		return s, nil, errNotFollowing
+	}
+	req, err := r.fetchRequest(&s)
+	return s, req, err
+}
+
+// applyFetch takes the leader's answer (resp, err) to req, sent while following s:
+// it starts over, truncates or appends, unless this replica's leadership state
+// moved on meanwhile or it closed. The answer of a slow link may come late: the
+// deterministic simulation delivers some in later steps.
+func (r *Replica) applyFetch(ctx context.Context, s *State, req *FetchRequest, resp *FetchResponse, err error) error {
 	startOver := errors.Is(err, partition.ErrOffsetOutOfRange) && resp != nil && resp.LogStartOffset > req.FetchOffset
 	if err != nil && !startOver {
 		return err
@@ -58,8 +74,11 @@ func (r *Replica) fetch(ctx context.Context, maxWait time.Duration) error {
 	r.roleMu.RLock()
 	defer r.roleMu.RUnlock()
 	r.mu.Lock()
-	current := r.mu.state
+	current, closed := r.mu.state, r.mu.closed
 	r.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
 	if current.Leader != s.Leader || current.LeaderEpoch != s.LeaderEpoch {
 		return nil // the answer of a leadership that ended
 	}

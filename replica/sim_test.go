@@ -25,16 +25,21 @@ import (
 
 // The deterministic simulation: R brokers, each on a crashable in-memory filesystem
 // behind a fault switch, a Manual cluster (no goroutine: the simulation drives every
-// fetch and ISR check), a transport whose links the schedule cuts and whose fetches
-// it drops, and a clock of its own. A seeded schedule of steps (produce at every acks
-// level, consume, fetch, time passing, broker crash and restart, disk failures, cut
-// links, preferred elections) runs against two partitions; after every step, and
-// after a final heal, the invariants below are checked:
+// fetch and ISR check), a transport whose links the schedule cuts, whose fetches it
+// drops, delays (the answer comes steps later) or delivers again later (a stale
+// duplicate), and a clock of its own. A seeded schedule of steps (produce at every
+// acks level, consume, fetch, time passing, broker crash and restart, disk failures,
+// cut links, preferred elections, configuration changes) runs against two
+// partitions; after every step, and after a final heal, the invariants below are
+// checked:
 //
 //   - no record acknowledged with acks=all is lost, nor moved, nor changed, unless
 //     an unclean election happened (the topic opted into losing them);
 //   - no record a consumer read (below the high watermark) later disappears or
 //     changes, with the same exception;
+//   - every open replica in the ISR or the ELR holds durably (fsynced) every record
+//     below the greatest high watermark any replica of the partition had, at every
+//     step;
 //   - each open replica's high watermark never goes backwards;
 //   - leader epochs never go backwards, and the batches of each log carry
 //     non-decreasing epochs;
@@ -119,6 +124,8 @@ type sim struct {
 	deleted    map[string]int64 // records below it were deleted (DeleteRecords)
 	states     map[string]State
 	hw         map[*Replica]simMarks
+	committed  map[string]int64 // the greatest high watermark of any replica
+	inFlight   []simFetch       // slow fetches: answered, not yet delivered
 	faults     int
 	log        []string
 	violations []string
@@ -130,6 +137,7 @@ func newSim(t *testing.T, seed uint64, steps int) *sim {
 		now:     time.Unix(1_700_000_000, 0),
 		configs: map[string]Config{}, acked: map[string]map[int64]string{}, seen: map[string]map[int64]string{},
 		cursor: map[string]int64{}, unclean: map[string]bool{}, deleted: map[string]int64{}, states: map[string]State{}, hw: map[*Replica]simMarks{},
+		committed: map[string]int64{},
 	}
 	r := 3
 	s.minISR = 1 + s.rng.IntN(2)
@@ -219,6 +227,14 @@ func (s *sim) run() {
 			_, _ = s.c.ElectPreferred()
 		case n < 92:
 			s.deleteRecords()
+		case n < 94:
+			s.slowFetch()
+		case n < 96:
+			s.deliver()
+		case n < 97:
+			s.staleRequest()
+		case n < 98:
+			s.setConfig()
 		default:
 			s.fetch()
 		}
@@ -298,13 +314,120 @@ func (s *sim) fetch() {
 		return
 	}
 	r := rs[s.rng.IntN(len(rs))]
-	if s.rng.IntN(10) == 0 {
-		s.tr.dropNext = true
+	if s.fetching(r) {
+		return // one fetch at a time
 	}
+	s.faultNextFetch()
 	before := r.log.WrittenOffset()
 	err := r.fetchOnce(context.Background(), 0)
 	if !errors.Is(err, errNotFollowing) {
 		s.step("fetch %s on %d: %d -> %d: %v", name, r.broker, before, r.log.WrittenOffset(), err)
+	}
+}
+
+// faultNextFetch drops the next fetch, or keeps a copy of its request for a stale
+// delivery, now and then.
+func (s *sim) faultNextFetch() {
+	switch s.rng.IntN(20) {
+	case 0, 1:
+		s.tr.dropNext = true
+	case 2:
+		s.tr.copyNext = true
+	}
+}
+
+// simFetch is a fetch whose answer is on a slow link.
+type simFetch struct {
+	r     *Replica
+	state State
+	req   *FetchRequest
+	resp  *FetchResponse
+	err   error
+}
+
+// fetching reports whether r has a slow fetch in flight.
+func (s *sim) fetching(r *Replica) bool {
+	return slices.ContainsFunc(s.inFlight, func(f simFetch) bool { return f.r == r })
+}
+
+// slowFetch sends a random follower's fetch; the leader handles it now, and its
+// answer comes in a later step (deliver).
+func (s *sim) slowFetch() {
+	name := s.parts[s.rng.IntN(len(s.parts))]
+	rs := s.c.Partition(name).sortedReplicas()
+	if len(rs) == 0 {
+		return
+	}
+	r := rs[s.rng.IntN(len(rs))]
+	if s.fetching(r) {
+		return
+	}
+	st, req, err := r.nextFetch()
+	if err != nil {
+		if !errors.Is(err, errNotFollowing) {
+			r.checkDisk(err)
+		}
+		return
+	}
+	s.faultNextFetch()
+	resp, err := s.tr.Fetch(context.Background(), r.broker, st.Leader, req)
+	s.step("slow fetch %s on %d from %d at %d: answer held: %v", name, r.broker, st.Leader, req.FetchOffset, err)
+	s.inFlight = append(s.inFlight, simFetch{r: r, state: st, req: req, resp: resp, err: err})
+}
+
+// deliver delivers the answer of a random slow fetch.
+func (s *sim) deliver() {
+	if len(s.inFlight) == 0 {
+		return
+	}
+	i := s.rng.IntN(len(s.inFlight))
+	f := s.inFlight[i]
+	s.inFlight = slices.Delete(s.inFlight, i, i+1)
+	s.deliverFetch(f)
+}
+
+func (s *sim) deliverFetch(f simFetch) {
+	before := f.r.log.WrittenOffset()
+	err := f.r.applyFetch(context.Background(), &f.state, f.req, f.resp, f.err)
+	if err != nil {
+		f.r.checkDisk(err)
+	}
+	s.step("deliver fetch %s on %d (leader %d, epoch %d): %d -> %d: %v", f.r.name, f.r.broker, f.state.Leader, f.state.LeaderEpoch, before, f.r.log.WrittenOffset(), err)
+}
+
+// staleRequest delivers again, to whoever serves its broker now, a fetch request
+// sent earlier: a retransmission that arrives late. Its answer is lost.
+func (s *sim) staleRequest() {
+	s.tr.mu.Lock()
+	if len(s.tr.copies) == 0 {
+		s.tr.mu.Unlock()
+		return
+	}
+	i := s.rng.IntN(len(s.tr.copies))
+	c := s.tr.copies[i]
+	s.tr.copies = slices.Delete(s.tr.copies, i, i+1)
+	h := s.tr.handlers[c.to]
+	s.tr.mu.Unlock()
+	if h == nil {
+		return
+	}
+	_, err := h.HandleFetch(context.Background(), &c.req)
+	s.step("stale fetch %s from %d to %d at %d (epoch %d): %v", c.req.Partition, c.req.Replica, c.to, c.req.FetchOffset, c.req.LeaderEpoch, err)
+}
+
+// setConfig changes a partition's min.insync.replicas, now and then its unclean
+// election setting.
+func (s *sim) setConfig() {
+	name := s.parts[s.rng.IntN(len(s.parts))]
+	cfg := s.configs[name]
+	cfg.MinInsyncReplicas = 1 + s.rng.IntN(3)
+	if s.rng.IntN(4) == 0 {
+		cfg.UncleanLeaderElection = !cfg.UncleanLeaderElection
+	}
+	_, err := s.c.SetConfig(name, cfg)
+	s.step("set config of %s: %+v: %v", name, cfg, err)
+	if err == nil {
+		s.configs[name] = cfg
 	}
 }
 
@@ -469,6 +592,24 @@ func (s *sim) checkStep() {
 				s.violation("%s on %d: high watermark went back from %d to %d", name, r.broker, old.hw, now.hw)
 			}
 			s.hw[r] = now
+			if now.hw > s.committed[name] {
+				s.step("  high watermark of %s: %d on %d", name, now.hw, r.broker)
+				s.committed[name] = now.hw
+			}
+		}
+		if s.unclean[name] {
+			continue
+		}
+		for _, b := range append(slices.Clone(st.ISR), st.ELR...) {
+			r := s.c.Partition(name).Replica(b)
+			if r == nil || r.log.Err() != nil {
+				// A failed log's DurableOffset says what is sure to survive a
+				// truncation that failed midway; its disk is checked once replaced.
+				continue
+			}
+			if durable := r.log.DurableOffset(); durable < s.committed[name] {
+				s.violation("%s on %d (ISR %v, ELR %v): durable only below %d, the high watermark reached %d", name, b, st.ISR, st.ELR, durable, s.committed[name])
+			}
 		}
 	}
 }
@@ -479,6 +620,10 @@ func (s *sim) heal() {
 	s.tr.mu.Lock()
 	clear(s.tr.cut)
 	s.tr.mu.Unlock()
+	for _, f := range s.inFlight {
+		s.deliverFetch(f)
+	}
+	s.inFlight = nil
 	for _, b := range s.brokers {
 		b.faults.Set(nil)
 		if !b.up || s.c.Failed(b.id) {
@@ -609,7 +754,7 @@ func (c *simController) observe(name string, st State) {
 	if !ok || st.Leader == prev.Leader || st.Leader == NoBroker || prev.InSync(st.Leader) || slices.Contains(prev.ELR, st.Leader) {
 		return
 	}
-	if !c.s.configs[name].UncleanLeaderElection {
+	if !st.Config.UncleanLeaderElection {
 		c.s.violation("%s: leader %d elected from outside the ISR %v and ELR %v", name, st.Leader, prev.ISR, prev.ELR)
 	}
 	c.s.unclean[name] = true
@@ -645,6 +790,14 @@ func (c *simController) SetBrokersOnline(ids []BrokerID, online bool) (map[strin
 	return changed, err
 }
 
+func (c *simController) SetConfig(name string, cfg Config) (State, error) {
+	st, err := c.LocalController.SetConfig(name, cfg)
+	if err == nil {
+		c.observe(name, st)
+	}
+	return st, err
+}
+
 func (c *simController) LeaveELR(id BrokerID, names []string) (map[string]State, error) {
 	changed, err := c.LocalController.LeaveELR(id, names)
 	c.observeAll(changed)
@@ -671,12 +824,20 @@ func (h simLogHandler) Handle(_ context.Context, r slog.Record) error {
 }
 
 // simTransport calls the destination's handler at once, unless the link is cut or
-// the fetch is dropped.
+// the fetch is dropped; it keeps a copy of a request now and then, for the
+// simulation to deliver again later.
 type simTransport struct {
 	mu       sync.Mutex
 	handlers map[BrokerID]Handler
 	cut      map[link]bool
 	dropNext bool
+	copyNext bool
+	copies   []simRequest
+}
+
+type simRequest struct {
+	to  BrokerID
+	req FetchRequest
 }
 
 func (t *simTransport) Register(id BrokerID, h Handler) {
@@ -693,6 +854,10 @@ func (t *simTransport) Fetch(ctx context.Context, from, to BrokerID, req *FetchR
 	t.mu.Lock()
 	h, cut, drop := t.handlers[to], t.cut[linkOf(from, to)], t.dropNext
 	t.dropNext = false
+	if t.copyNext {
+		t.copies = append(t.copies, simRequest{to: to, req: *req})
+		t.copyNext = false
+	}
 	t.mu.Unlock()
 	if h == nil || cut || drop {
 		return nil, ErrBrokerOffline
