@@ -45,6 +45,14 @@ import (
 //     non-decreasing epochs;
 //   - once healed, every replica of a partition holds the same bytes.
 //
+// One schedule in four runs its logs under SyncNone, as Kafka runs (acknowledged
+// once written to the OS: what counts toward the high watermark), where a broker's
+// power loss takes its unsynced records: the same checks hold, except that when the
+// last replica that may lead (alone in the ISR and the ELR) loses power, committed
+// records may go with it (KIP-966's last known leader), as after an unclean
+// election. SyncNone rather than SyncPeriodic: its fsyncs come only at rolls and
+// closes, never from a background goroutine, so that a seed replays exactly.
+//
 // STRATA_SIM_SEEDS sets how many schedules run (STRATA_LONG=1: 10,000), STRATA_SEED
 // replays one, STRATA_SIM_STEPS sets the steps per schedule.
 func TestSimulation(t *testing.T) {
@@ -120,7 +128,8 @@ type sim struct {
 	acked      map[string]map[int64]string // acks=all acknowledged: offset -> value
 	seen       map[string]map[int64]string // read by a consumer
 	cursor     map[string]int64
-	unclean    map[string]bool  // an election outside the ISR and ELR happened
+	unclean    map[string]bool // an election outside the ISR and ELR happened, or a power loss of the last replica that may lead under SyncNone
+	syncMode   partition.SyncMode
 	deleted    map[string]int64 // records below it were deleted (DeleteRecords)
 	states     map[string]State
 	hw         map[*Replica]simMarks
@@ -141,6 +150,9 @@ func newSim(t *testing.T, seed uint64, steps int) *sim {
 	}
 	r := 3
 	s.minISR = 1 + s.rng.IntN(2)
+	if s.rng.IntN(4) == 0 {
+		s.syncMode = partition.SyncNone
+	}
 	s.tr = &simTransport{handlers: map[BrokerID]Handler{}, cut: map[link]bool{}}
 	for id := range r {
 		b := &simBroker{id: BrokerID(id), crash: vfs.NewCrashable(), faults: new(vfs.Switch), up: true}
@@ -185,7 +197,8 @@ func newSim(t *testing.T, seed uint64, steps int) *sim {
 func (s *sim) openLog(b BrokerID, name string, replicated bool) (*partition.Partition, error) {
 	return partition.Open(path.Join(fmt.Sprintf("/b%d", b), name), &partition.Options{
 		FS: s.brokers[b].fs, Replicated: replicated, SegmentBytes: 2048, MaxBatchBytes: 1 << 16,
-		Now: func() time.Time { return s.now },
+		Sync: partition.SyncPolicy{Mode: s.syncMode},
+		Now:  func() time.Time { return s.now },
 	})
 }
 
@@ -272,9 +285,11 @@ func (s *sim) produce() {
 		return
 	}
 	if acks != AcksAll {
-		// The background fsync, done now (deterministically).
-		if err := r.log.Sync(context.Background()); err != nil {
-			r.checkDisk(err)
+		if s.syncMode == partition.SyncEveryAppend {
+			// The background fsync, done now (deterministically).
+			if err := r.log.Sync(context.Background()); err != nil {
+				r.checkDisk(err)
+			}
 		}
 		return
 	}
@@ -501,9 +516,26 @@ func (s *sim) crash() {
 	s.faults++
 	b.up = false
 	_ = s.c.StopBroker(b.id)
+	s.powerLost(b.id)
 	b.crash = image
 	b.faults = new(vfs.Switch)
 	b.fs = vfs.NewFaulty(b.crash, b.faults.Inject)
+}
+
+// powerLost notes the partitions that may lose committed records now that broker
+// id, offline, lost what it did not fsync: under SyncNone, those of which it is the
+// last replica that may lead (the ISR empty, id in the ELR).
+func (s *sim) powerLost(id BrokerID) {
+	if s.syncMode == partition.SyncEveryAppend {
+		return
+	}
+	for _, name := range s.parts {
+		st, err := s.c.Controller().State(name)
+		if err == nil && len(st.ISR) == 0 && slices.Contains(st.ELR, id) && !s.unclean[name] {
+			s.unclean[name] = true
+			s.step("  %s: its last replica that may lead, %d, lost power: committed records may be lost", name, id)
+		}
+	}
 }
 
 // restart starts a crashed or failed broker again.
@@ -525,6 +557,7 @@ func (s *sim) restartBroker(b *simBroker) {
 	if s.c.Failed(b.id) {
 		// A failed disk is replaced by what it held durably.
 		_ = s.c.StopBroker(b.id)
+		s.powerLost(b.id)
 		b.crash = b.crash.Crash(vfs.DropUnsynced, 0)
 		b.faults = new(vfs.Switch)
 		b.fs = vfs.NewFaulty(b.crash, b.faults.Inject)
@@ -607,7 +640,11 @@ func (s *sim) checkStep() {
 				// truncation that failed midway; its disk is checked once replaced.
 				continue
 			}
-			if durable := r.log.DurableOffset(); durable < s.committed[name] {
+			durable := r.log.DurableOffset()
+			if s.syncMode != partition.SyncEveryAppend {
+				durable = r.log.AcknowledgedOffset() // written to the OS: what counts
+			}
+			if durable < s.committed[name] {
 				s.violation("%s on %d (ISR %v, ELR %v): durable only below %d, the high watermark reached %d", name, b, st.ISR, st.ELR, durable, s.committed[name])
 			}
 		}
