@@ -36,6 +36,10 @@ var (
 	// a leader) made against an older state than the controller's (Kafka's
 	// INVALID_UPDATE_VERSION).
 	ErrStaleState = errors.New("strata/replica: stale partition state")
+	// ErrStaleBrokerEpoch refuses a follower's fetch sent by a former
+	// incarnation of its broker, started again since (Kafka's STALE_BROKER_EPOCH,
+	// KIP-903): what it says of the follower's log may no longer hold.
+	ErrStaleBrokerEpoch = errors.New("strata/replica: stale broker epoch")
 	// ErrUnknownPartition names a partition the controller does not know.
 	ErrUnknownPartition = errors.New("strata/replica: unknown partition")
 	// ErrUnknownBroker names a broker the cluster does not have.

@@ -381,3 +381,43 @@ func TestELRElectionMeetingMinISRClearsTheELR(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"0:a"}, sc.values(leader))
 }
+
+// requestRecorder is a Network that keeps the last fetch request of each follower.
+type requestRecorder struct {
+	*Network
+	last map[BrokerID]FetchRequest
+}
+
+func (n *requestRecorder) Fetch(ctx context.Context, from, to BrokerID, req *FetchRequest) (*FetchResponse, error) {
+	n.last[from] = *req
+	return n.Network.Fetch(ctx, from, to, req)
+}
+
+// TestStaleFetchOfAFormerIncarnationCannotJoinTheISR is KIP-903's case: a follower
+// that loses power (SyncNone: what it acknowledged was only written) comes back
+// empty, and a fetch request its former incarnation sent, delayed on the way, reaches
+// the leader. Its durable offset is no longer true: it must not make the follower
+// in sync, or the next election takes a replica without the committed records.
+func TestStaleFetchOfAFormerIncarnationCannotJoinTheISR(t *testing.T) {
+	sc := newScenario(t, []BrokerID{0, 1}, kafkaSync)
+	recorder := &requestRecorder{Network: sc.net, last: map[BrokerID]FetchRequest{}}
+	sc.c.env.transport = recorder
+	p := sc.create("t-0", []BrokerID{0, 1}, Config{MinInsyncReplicas: 1})
+	sc.produce(p, AcksAll, "a", "b")
+	stale := recorder.last[1]
+	require.Equal(t, int64(2), stale.DurableOffset)
+	sc.crash(1)
+	sc.net.Cut(0, 1, true)
+	sc.start(1)
+	require.Empty(t, sc.values(p.Replica(1)), "broker 1 lost what it had not fsynced")
+	require.Equal(t, []BrokerID{0}, p.State().ISR)
+
+	_, err := p.Replica(0).HandleFetch(context.Background(), &stale)
+	require.ErrorIs(t, err, ErrStaleBrokerEpoch)
+	require.Equal(t, []BrokerID{0}, p.State().ISR, "broker 1 holds nothing")
+
+	sc.net.Cut(0, 1, false)
+	sc.replicate()
+	require.Equal(t, []BrokerID{0, 1}, p.State().ISR)
+	require.Equal(t, []string{"0:a", "1:b"}, sc.values(p.Replica(1)))
+}
