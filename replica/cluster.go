@@ -97,6 +97,10 @@ type Cluster struct {
 		sync.Mutex
 		online map[BrokerID]bool
 		failed map[BrokerID]bool // offline after a disk failure, replicas still open
+		// brokerEpochs numbers the starts of each broker (Kafka's broker epoch): a
+		// fetch carries its replica's, so that what a former incarnation said of
+		// its log, before a power loss took part of it, is not taken as true.
+		brokerEpochs map[BrokerID]int64
 		// pendingFailures are failed brokers the controller was not told of yet.
 		pendingFailures []BrokerID
 		// applied is closed and replaced whenever a state is applied (AwaitInSync).
@@ -159,6 +163,7 @@ func NewCluster(opts ClusterOptions) (*Cluster, error) {
 	c.mu.online = map[BrokerID]bool{}
 	c.mu.failed = map[BrokerID]bool{}
 	c.mu.applied = make(chan struct{})
+	c.mu.brokerEpochs = map[BrokerID]int64{}
 	c.mu.partitions = map[string]*Partition{}
 	c.env = &environment{
 		transport: opts.Transport, controller: opts.Controller, now: opts.Now, logger: opts.Logger,
@@ -231,11 +236,16 @@ func (c *Cluster) StartBrokers(ids ...BrokerID) error {
 		}
 	}
 	partitions := slices.Collect(maps.Values(c.mu.partitions))
+	brokerEpochs := map[BrokerID]int64{}
+	for _, id := range starting {
+		c.mu.brokerEpochs[id]++
+		brokerEpochs[id] = c.mu.brokerEpochs[id]
+	}
 	c.mu.Unlock()
 	opened := map[BrokerID][]*Replica{}
 	var started []BrokerID
 	for _, id := range starting {
-		rs, err := c.openReplicasOf(id, partitions)
+		rs, err := c.openReplicasOf(id, brokerEpochs[id], partitions)
 		if err == nil {
 			if err = c.leaveELR(id, rs); err != nil {
 				err = errors.Join(err, c.dropReplicas(id, rs))
@@ -294,9 +304,10 @@ func (c *Cluster) StartBrokers(ids ...BrokerID) error {
 // reads a directory and a few headers, or recovers segments, waiting on the disk.
 const openWorkers = 8
 
-// openReplicasOf opens broker id's replica of each of partitions that it holds, a
-// few at a time. If one fails, it closes the others and returns the error.
-func (c *Cluster) openReplicasOf(id BrokerID, partitions []*Partition) ([]*Replica, error) {
+// openReplicasOf opens broker id's replica of each of partitions that it holds, in
+// the broker's incarnation brokerEpoch, a few at a time. If one fails, it closes the
+// others and returns the error.
+func (c *Cluster) openReplicasOf(id BrokerID, brokerEpoch int64, partitions []*Partition) ([]*Replica, error) {
 	var mu sync.Mutex
 	var opened []*Replica
 	var failures []error
@@ -315,7 +326,7 @@ func (c *Cluster) openReplicasOf(id BrokerID, partitions []*Partition) ([]*Repli
 				}
 				var r *Replica
 				if err == nil {
-					r, err = c.openReplica(p, id, s)
+					r, err = c.openReplica(p, id, brokerEpoch, s)
 				}
 				mu.Lock()
 				if err != nil {
@@ -377,13 +388,15 @@ func mayHaveLostCommitted(rs []*Replica) []string {
 	return names
 }
 
-// openReplica opens broker id's replica of p and adds it to p.
-func (c *Cluster) openReplica(p *Partition, id BrokerID, s State) (*Replica, error) {
+// openReplica opens broker id's replica of p, in the broker's incarnation
+// brokerEpoch, and adds it to p.
+func (c *Cluster) openReplica(p *Partition, id BrokerID, brokerEpoch int64, s State) (*Replica, error) {
 	log, err := c.opts.OpenLog(id, p.name, len(s.Replicas) > 1)
 	if err != nil {
 		return nil, err
 	}
 	r := newReplica(p.name, id, log, c.env)
+	r.brokerEpoch = brokerEpoch
 	p.mu.Lock()
 	p.mu.replicas[id] = r
 	p.mu.Unlock()
@@ -534,7 +547,7 @@ func (c *Cluster) CreatePartitions(specs []PartitionSpec) ([]*Partition, error) 
 			return nil, fmt.Errorf("strata/replica: partition %s exists: %w", spec.Name, ErrInvalidArgument)
 		}
 	}
-	online := maps.Clone(c.mu.online)
+	online, brokerEpochs := maps.Clone(c.mu.online), maps.Clone(c.mu.brokerEpochs)
 	c.mu.Unlock()
 	states, err := c.opts.Controller.Create(specs)
 	if err != nil {
@@ -549,7 +562,7 @@ func (c *Cluster) CreatePartitions(specs []PartitionSpec) ([]*Partition, error) 
 			if !online[b] {
 				continue
 			}
-			r, err := c.openReplica(p, b, s)
+			r, err := c.openReplica(p, b, brokerEpochs[b], s)
 			if err != nil {
 				names := make([]string, len(specs))
 				for i, spec := range specs {
@@ -625,9 +638,11 @@ func (c *Cluster) SetConfig(name string, cfg Config) (State, error) {
 
 // alterISR asks the controller for an ISR change and applies the answer: the new
 // state, or, if the request was made against an older one, the current one, so that
-// a leader behind the controller catches up.
-func (c *Cluster) alterISR(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID) error {
-	s, err := c.opts.Controller.AlterISR(name, leaderEpoch, partitionEpoch, isr)
+// a leader behind the controller catches up. joining, if not NoBroker, is the
+// follower the change adds, in its broker's incarnation joiningEpoch: a former
+// incarnation is refused (ErrStaleBrokerEpoch, KIP-903).
+func (c *Cluster) alterISR(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID, joining BrokerID, joiningEpoch int64) error {
+	s, err := c.askAlterISR(name, leaderEpoch, partitionEpoch, isr, joining, joiningEpoch)
 	if err == nil || errors.Is(err, ErrStaleState) || errors.Is(err, ErrFencedLeaderEpoch) {
 		if s.Replicas != nil {
 			c.applyAll(map[string]State{name: s})
@@ -635,6 +650,23 @@ func (c *Cluster) alterISR(name string, leaderEpoch, partitionEpoch int32, isr [
 		}
 	}
 	return err
+}
+
+// askAlterISR is alterISR's request to the controller, after the check of a
+// joining follower's broker epoch.
+func (c *Cluster) askAlterISR(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID, joining BrokerID, joiningEpoch int64) (State, error) {
+	if joining != NoBroker {
+		// The broker must not start again between the check and the change.
+		c.lifeMu.Lock()
+		defer c.lifeMu.Unlock()
+		c.mu.Lock()
+		current, online := c.mu.brokerEpochs[joining], c.mu.online[joining]
+		c.mu.Unlock()
+		if !online || current != joiningEpoch {
+			return State{}, fmt.Errorf("strata/replica: %s: broker %d joins the ISR at broker epoch %d, it is at %d (online: %v): %w", name, joining, joiningEpoch, current, online, ErrStaleBrokerEpoch)
+		}
+	}
+	return c.opts.Controller.AlterISR(name, leaderEpoch, partitionEpoch, isr)
 }
 
 // Reassign moves a partition's replicas to target (see Controller.Reassign): the
@@ -662,7 +694,7 @@ func (c *Cluster) place(name string) {
 	defer c.placeMu.Unlock()
 	s := p.State()
 	c.mu.Lock()
-	online := maps.Clone(c.mu.online)
+	online, brokerEpochs := maps.Clone(c.mu.online), maps.Clone(c.mu.brokerEpochs)
 	closed := c.mu.closed
 	c.mu.Unlock()
 	if closed {
@@ -675,7 +707,7 @@ func (c *Cluster) place(name string) {
 		if !online[b] || p.Replica(b) != nil {
 			continue
 		}
-		r, err := c.openReplica(p, b, s)
+		r, err := c.openReplica(p, b, brokerEpochs[b], s)
 		if err != nil {
 			c.opts.Logger.Error("cannot open a replica a reassignment added", "partition", name, "broker", b, "err", err)
 			continue

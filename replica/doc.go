@@ -50,7 +50,10 @@
 // joins it again. While a join is being decided the high watermark already counts
 // the joining follower (Kafka's maximal ISR), so it never passes what the follower
 // holds. A broker known to be offline (stopped, crashed, its disk failed) leaves
-// every ISR at once.
+// every ISR at once. A fetch carries its broker's epoch, which grows at each start
+// of the broker: a request of a former incarnation, delayed on the way, makes no
+// follower join (ErrStaleBrokerEpoch, KIP-903), since a power loss may have taken
+// what it said was durable.
 //
 // # Leader epochs, and why a follower never truncates at its high watermark
 //

@@ -162,7 +162,7 @@ func (r *Replica) fetchRequest(s *State) (*FetchRequest, error) {
 	}
 	end := r.log.WrittenOffset()
 	return &FetchRequest{
-		Partition: r.name, Replica: r.broker, LeaderEpoch: s.LeaderEpoch,
+		Partition: r.name, Replica: r.broker, LeaderEpoch: s.LeaderEpoch, BrokerEpoch: r.brokerEpoch,
 		FetchOffset: end, LastFetchedEpoch: last, DurableOffset: min(r.log.AcknowledgedOffset(), end),
 		MaxBytes: r.env.fetchBytes,
 	}, nil

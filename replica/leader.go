@@ -140,6 +140,14 @@ func (r *Replica) recordProgress(req *FetchRequest) error {
 		return err
 	}
 	p := r.mu.progress[req.Replica]
+	switch {
+	case req.BrokerEpoch < p.brokerEpoch:
+		r.mu.Unlock()
+		return fmt.Errorf("strata/replica: %s: fetch of broker %d at broker epoch %d, it is at %d: %w", r.name, req.Replica, req.BrokerEpoch, p.brokerEpoch, ErrStaleBrokerEpoch)
+	case req.BrokerEpoch > p.brokerEpoch:
+		// A new incarnation: what the former one fetched says nothing of its log.
+		p.brokerEpoch, p.lastFetchEnd = req.BrokerEpoch, -1
+	}
 	now, leaderEnd := r.env.now(), r.log.WrittenOffset()
 	switch {
 	case req.FetchOffset >= leaderEnd:
@@ -161,7 +169,7 @@ func (r *Replica) recordProgress(req *FetchRequest) error {
 	// below the high watermark.
 	p.joining = true
 	r.mu.Unlock()
-	err := r.alterISR(s, append(slices.Clone(s.ISR), req.Replica))
+	err := r.alterISR(s, append(slices.Clone(s.ISR), req.Replica), req.Replica, req.BrokerEpoch)
 	r.mu.Lock()
 	if !r.mu.state.InSync(req.Replica) {
 		p.joining = false
@@ -182,10 +190,11 @@ func (r *Replica) caughtUpLocked(p *progress) bool {
 	return p.durable >= hw && p.fetchOffset >= epochStart.StartOffset
 }
 
-// alterISR asks the controller to make isr the ISR of s; a refusal because the
-// state moved on meanwhile is not an error (the new state is applied).
-func (r *Replica) alterISR(s State, isr []BrokerID) error {
-	err := r.env.alterISR(r.name, s.LeaderEpoch, s.PartitionEpoch, isr)
+// alterISR asks the controller to make isr the ISR of s, adding joining (or
+// NoBroker) at broker epoch joiningEpoch; a refusal because the state moved on
+// meanwhile is not an error (the new state is applied).
+func (r *Replica) alterISR(s State, isr []BrokerID, joining BrokerID, joiningEpoch int64) error {
+	err := r.env.alterISR(r.name, s.LeaderEpoch, s.PartitionEpoch, isr, joining, joiningEpoch)
 	if errors.Is(err, ErrStaleState) || errors.Is(err, ErrFencedLeaderEpoch) || errors.Is(err, ErrBrokerOffline) {
 		return nil
 	}
@@ -249,7 +258,7 @@ func (r *Replica) shrinkISR() error {
 	if len(isr) == len(s.ISR) {
 		return nil
 	}
-	return r.alterISR(s, isr)
+	return r.alterISR(s, isr, NoBroker, 0)
 }
 
 func later(a, b time.Time) time.Time {

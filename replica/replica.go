@@ -24,8 +24,10 @@ import (
 type Replica struct {
 	name   string
 	broker BrokerID
-	log    *partition.Partition
-	env    *environment
+	// brokerEpoch is its broker's incarnation: it grows at each start.
+	brokerEpoch int64
+	log         *partition.Partition
+	env         *environment
 
 	// following is set once the Cluster started the replica's fetch loop.
 	following atomic.Bool
@@ -54,6 +56,9 @@ type progress struct {
 	lastCaughtUp time.Time
 	lastFetch    time.Time
 	lastFetchEnd int64 // the leader's log end offset at the last fetch
+	// brokerEpoch is the follower's broker epoch at its last fetch: an older one
+	// is a former incarnation's.
+	brokerEpoch int64
 	// joining is set while the leader asks the controller to add the follower to
 	// the ISR: the high watermark counts it already.
 	joining bool
@@ -67,8 +72,9 @@ type environment struct {
 	logger     *slog.Logger
 	lagTime    time.Duration
 	fetchBytes int
-	// alterISR asks the controller for an ISR change and applies the result.
-	alterISR func(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID) error
+	// alterISR asks the controller for an ISR change and applies the result;
+	// joining (or NoBroker) is the follower it adds, at broker epoch joiningEpoch.
+	alterISR func(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID, joining BrokerID, joiningEpoch int64) error
 	// diskFailed is told that a replica's log failed a write: its broker's disk.
 	diskFailed func(*Replica, error)
 }

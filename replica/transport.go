@@ -20,6 +20,7 @@ type FetchRequest struct {
 	FetchOffset      int64    // the follower's log end offset
 	LastFetchedEpoch int32    // the leader epoch of the follower's last batch, or NoEpoch
 	DurableOffset    int64    // the follower's acknowledged offset (durable under its sync policy)
+	BrokerEpoch      int64    // the follower's broker epoch: it grows at each start of the broker (KIP-903)
 	MaxBytes         int      // at least one batch is returned whatever its size
 	MaxWait          time.Duration
 }
