@@ -83,9 +83,12 @@ type Cluster struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	// lifeMu serializes the changes of a broker's life: StartBroker, StopBroker and
-	// the handling of a disk failure, so that one incarnation's failure is never
-	// applied to the next.
+	// lifeMu serializes the changes of a broker's life (StartBroker, StopBroker,
+	// the handling of a disk failure, the check of a joining follower's broker
+	// epoch), CreatePartitions, DeletePartitions and the start of Close: one
+	// incarnation's failure is never applied to the next, a partition created while
+	// a broker starts has its replica opened there, one deleted meanwhile none left
+	// open, and nothing is opened once Close has begun.
 	lifeMu sync.Mutex
 	// applyMu serializes the application of controller decisions, so that replicas
 	// see the states of a partition in order.
@@ -536,6 +539,8 @@ func (c *Cluster) CreatePartition(name string, replicas []BrokerID, cfg Config) 
 // replicas on the online brokers. If a replica cannot be opened, the partitions are
 // deleted again and the error returned.
 func (c *Cluster) CreatePartitions(specs []PartitionSpec) ([]*Partition, error) {
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
 	c.mu.Lock()
 	if c.mu.closed {
 		c.mu.Unlock()
@@ -589,6 +594,8 @@ func (c *Cluster) CreatePartitions(specs []PartitionSpec) ([]*Partition, error) 
 // DeletePartitions forgets partitions, in one change of the controller's state,
 // and closes their replicas; the caller removes their directories.
 func (c *Cluster) DeletePartitions(names []string) error {
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
 	if err := c.opts.Controller.Delete(names); err != nil {
 		return err
 	}
@@ -821,14 +828,17 @@ func (c *Cluster) applyTo(r *Replica, s State) {
 
 // Close stops every goroutine and closes every replica's log.
 func (c *Cluster) Close() error {
+	c.lifeMu.Lock() // not across the wait: the goroutines may take it
 	c.mu.Lock()
 	if c.mu.closed {
 		c.mu.Unlock()
+		c.lifeMu.Unlock()
 		return nil
 	}
 	c.mu.closed = true
 	partitions := slices.Collect(maps.Values(c.mu.partitions))
 	c.mu.Unlock()
+	c.lifeMu.Unlock()
 	c.cancel()
 	var all []*Replica
 	for _, p := range partitions {
