@@ -3,6 +3,7 @@ package replica
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -84,4 +85,45 @@ func mustEncode(t *testing.T, sequence int64) []byte {
 	doc, err := encodeControllerState(sequence, map[string]State{"t-0": {Replicas: []BrokerID{0}, Leader: 0, ISR: []BrokerID{0}, Config: Config{MinInsyncReplicas: 1}}})
 	require.NoError(t, err)
 	return doc
+}
+
+// TestDirStorageAFailedSaveDoesNotShadowTheNextOne: a save that reached only a
+// minority of the directories failed, and the controller kept its state; the next
+// save, which succeeds, must win over that copy when the state is loaded again. Both
+// carried the same sequence, and Load took the failed one where its directory came
+// first: a state the replicas never applied (here the partition led by broker 0 at
+// a leader epoch the next state had superseded).
+func TestDirStorageAFailedSaveDoesNotShadowTheNextOne(t *testing.T) {
+	var faults vfs.Switch
+	fsys := vfs.NewFaulty(vfs.NewMem(), faults.Inject)
+	storage := newDirStorage(t, fsys, 3)
+	c, err := NewLocalController(storage)
+	require.NoError(t, err)
+	_, err = c.Create([]PartitionSpec{{Name: "t-0", Replicas: []BrokerID{0, 1, 2}}})
+	require.NoError(t, err)
+
+	// Only the first directory takes the next save: it fails.
+	faults.Set(func(op vfs.Op, path string) *vfs.Fault {
+		if op == vfs.OpWrite && !strings.HasPrefix(path, storage.Dirs[0]) {
+			return &vfs.Fault{Err: syscall.EIO}
+		}
+		return nil
+	})
+	_, err = c.SetBrokersOnline([]BrokerID{0}, true)
+	require.Error(t, err)
+	// The first directory fails now; the others take the next save.
+	faults.Set(vfs.Match(storage.Dirs[0], vfs.FailOp(vfs.OpWrite, syscall.EIO)))
+	_, err = c.SetBrokersOnline([]BrokerID{1}, true)
+	require.NoError(t, err)
+	want, err := c.State("t-0")
+	require.NoError(t, err)
+	require.Equal(t, BrokerID(1), want.Leader)
+
+	faults.Set(nil)
+	reopened, err := NewLocalController(storage)
+	require.NoError(t, err)
+	got, err := reopened.State("t-0")
+	require.NoError(t, err)
+	require.Equal(t, want.String(), got.String())
+	require.Equal(t, want.PartitionEpoch, got.PartitionEpoch)
 }
