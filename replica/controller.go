@@ -107,7 +107,7 @@ type LocalController struct {
 		sync.Mutex
 		partitions map[string]State
 		online     map[BrokerID]bool
-		sequence   int64 // saves so far: the newest document wins (storage.go)
+		sequence   int64 // saves tried so far, failed ones included: the newest document wins (DirStorage)
 	}
 }
 
@@ -147,11 +147,13 @@ func (c *LocalController) saveLocked(changed map[string]State, deleted []string)
 	if err != nil {
 		return err
 	}
+	// A failed save uses up its sequence too: a copy it left in some directory
+	// (DirStorage) must lose to the next save's, which starts from the old state.
+	c.mu.sequence++
 	if err := c.storage.Save(doc); err != nil {
 		return fmt.Errorf("strata/replica: saving the controller state: %w", err)
 	}
 	c.mu.partitions = next
-	c.mu.sequence++
 	return nil
 }
 

@@ -26,8 +26,8 @@ import (
 //	}
 //	crc32c 5a1f00c3
 //
-// sequence counts the saves: where copies are kept on several disks, the valid copy
-// with the greatest sequence is the state.
+// sequence counts the saves, failed ones included: where copies are kept on several
+// disks, the valid copy with the greatest sequence is the state.
 
 const controllerStateVersion = 1
 
