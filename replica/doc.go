@@ -30,9 +30,11 @@
 // holds durably: its own acknowledged offset (fsynced under the partition's sync
 // policy) and each follower's durable offset. Kafka counts a follower's log end
 // offset; strata counts what the follower has fsynced, Raft's persist-before-ack,
-// so that a power loss of every replica at once loses nothing acknowledged. The high
-// watermark advances only while the ISR has at least MinInsyncReplicas members
-// (KIP-966's strict rule), and never moves back. Readers of the leader's log see only
+// so that under SyncEveryAppend a power loss of every replica at once loses nothing
+// acknowledged (under SyncPeriodic and SyncNone a log acknowledges what it wrote to
+// the OS: the high watermark is then Kafka's, and so is what a power loss takes).
+// The high watermark advances only while the ISR has at least MinInsyncReplicas
+// members (KIP-966's strict rule), and never moves back. Readers of the leader's log see only
 // what lies below it (partition.Options.Replicated), so no reader sees a record that
 // a failover can take away.
 //
