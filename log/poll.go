@@ -116,6 +116,13 @@ func (c *Consumer) nextRecord(a *assignment) (*partition.Record, error) {
 				continue
 			}
 		}
+		if errors.Is(err, ErrCorrupt) && attempt < 2 {
+			// A damaged replica: read another in-sync one, and rebuild this one.
+			if p := c.s.readAround(a.tp, a.p, from, err); p != nil {
+				c.bind(a, p, from)
+				continue
+			}
+		}
 		err = c.s.partitionError("poll", a.tp, a.p, err)
 		if !errors.Is(err, ErrOffsetOutOfRange) || attempt == 2 {
 			return nil, err // attempt 2: retention keeps moving the start offset

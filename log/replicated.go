@@ -129,6 +129,7 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 			s.removeReplicaDirs(name, []replica.BrokerID{b})
 			return nil
 		},
+		SetAside: s.setAsideReplica,
 	})
 	if err != nil {
 		return nil, errors.Join(err, g.unlock())
@@ -375,21 +376,70 @@ func (s *Store) rebuildReplica(id replica.BrokerID, name, dir string, o *partiti
 	if len(others) == 0 {
 		return nil, fmt.Errorf("%w (no other in-sync replica to rebuild it from)", damage)
 	}
-	aside := fmt.Sprintf("%s.%d-damaged", dir, s.opts.Now().UnixNano())
-	if err := s.fsys.Rename(dir, aside); err != nil {
-		return nil, errors.Join(damage, err)
-	}
-	if err := s.fsys.SyncDir(filepath.Dir(dir)); err != nil {
-		return nil, errors.Join(damage, err)
-	}
-	s.logger.Error("replica corrupt: set aside, rebuilt from an in-sync replica", "dir", dir, "aside", aside, "broker", id, "in-sync", replica.FormatBrokers(others), "err", damage)
+	s.logger.Error("replica corrupt: set aside, rebuilt from an in-sync replica", "dir", dir, "broker", id, "in-sync", replica.FormatBrokers(others), "err", damage)
 	if err := g.cluster.ReplicaLost(name, id); err != nil {
 		return nil, errors.Join(damage, err)
 	}
-	if err := vfs.MkdirAllSync(s.fsys, dir); err != nil {
-		return nil, err
+	if err := s.setAsideReplica(id, name); err != nil {
+		return nil, errors.Join(damage, err)
 	}
 	return partition.Open(dir, o)
+}
+
+// setAsideReplica renames broker id's replica directory of a partition
+// <name>.<unix nanoseconds>-damaged (kept for inspection: strata never removes it)
+// and makes an empty one in its place, durably: the replica is rebuilt from its
+// leader.
+func (s *Store) setAsideReplica(id replica.BrokerID, name string) error {
+	b, ok := s.brokers.brokerDirOf(id)
+	if !ok {
+		return fmt.Errorf("broker %d: %w", id, replica.ErrUnknownBroker)
+	}
+	dir := filepath.Join(b.dir, name)
+	aside := fmt.Sprintf("%s.%d-damaged", dir, s.opts.Now().UnixNano())
+	if err := s.fsys.Rename(dir, aside); err != nil {
+		return err
+	}
+	if err := s.fsys.SyncDir(b.dir); err != nil {
+		return err
+	}
+	s.logger.Error("damaged replica set aside", "dir", dir, "aside", aside)
+	return vfs.MkdirAllSync(s.fsys, dir)
+}
+
+// readAround returns, for a consumer of tp whose read of damaged (a replica's log)
+// at offset found corruption, the log of another in-sync replica holding offset,
+// after rebuilding the damaged replica from its leader (replica.Cluster.
+// RebuildReplica: it sets the damaged files aside and copies the leader); nil
+// outside a store of several brokers, or when no other replica can serve.
+func (s *Store) readAround(tp TopicPartition, damaged *partition.Partition, offset int64, damage error) *partition.Partition {
+	t, err := s.lookupTopic(tp.Topic)
+	if err != nil || t.replicas == nil || tp.Partition < 0 || int(tp.Partition) >= len(t.replicas) {
+		return nil
+	}
+	rp := t.replicas[tp.Partition]
+	st := rp.State()
+	// What the leader's high watermark covers is committed: an in-sync replica that
+	// holds it may let readers see it before its next fetch would tell it.
+	hw, _ := rp.HighWatermark()
+	var healthy *partition.Partition
+	for id, r := range rp.Replicas() {
+		switch {
+		case r.Log() == damaged:
+			s.logger.Error("replica found corrupt by a reader: rebuilding it from its leader", "partition", tp.String(), "broker", id, "err", damage)
+			if err := s.brokers.cluster.RebuildReplica(rp.Name(), id); err != nil {
+				s.logger.Error("cannot rebuild a corrupt replica", "partition", tp.String(), "broker", id, "err", err)
+			}
+		case healthy == nil && st.InSync(id):
+			if r.Log().Replicated() {
+				_, _ = r.Log().SetHighWatermark(hw)
+			}
+			if r.Log().HighWatermark() > offset {
+				healthy = r.Log()
+			}
+		}
+	}
+	return healthy
 }
 
 // replicaAcks returns the replica layer's acks for a producer's.

@@ -2,6 +2,10 @@ package log_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -229,4 +233,36 @@ func TestAddBrokerThenReassignOntoIt(t *testing.T) {
 	require.Len(t, consumeValues(t, s2, "orders", 0), 4)
 	_, err = log.AddBroker(vfs.NewMem(), "/", "")
 	require.ErrorIs(t, err, log.ErrInvalidArgument)
+}
+
+func TestReplicatedStoreReadsAroundADamagedLeader(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	produce(t, s, "orders", 0, 20)
+	leader := describe(t, s, "orders").Partitions[0].Leader
+	dir := "/data/orders-0"
+	if leader != 0 {
+		dir = fmt.Sprintf("/data/broker.%d/orders-0", leader)
+	}
+	// Flip a byte inside the first batch's records: its CRC fails.
+	f, err := fsys.OpenFile(dir+"/00000000000000000000.log", os.O_RDWR, 0)
+	require.NoError(t, err)
+	b := make([]byte, 1)
+	_, err = f.ReadAt(b, 70)
+	require.NoError(t, err)
+	b[0] ^= 0xff
+	_, err = f.WriteAt(b, 70)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	got := consumeValues(t, s, "orders", 0)
+	require.Len(t, got, 20, "served by another in-sync replica")
+	require.Equal(t, string(value("orders", 0)), got[0])
+	// The damaged replica is set aside and rebuilt; it rejoins the ISR.
+	require.NoError(t, s.AwaitInSync(testContext(t)))
+	names, err := fsys.ReadDir(filepath.Dir(dir))
+	require.NoError(t, err)
+	require.True(t, slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "orders-0.") && strings.HasSuffix(n, "-damaged") }), "%v", names)
+	require.NotEqual(t, leader, describe(t, s, "orders").Partitions[0].Leader)
 }

@@ -68,7 +68,7 @@ func (p *Partition) checkReplicaBatches(batches []byte) (end int64, gapped bool,
 		}
 		switch {
 		case err != nil:
-			return 0, false, fmt.Errorf("strata/partition: replicated batch at byte %d: %v: %w", pos, err, errs.ErrInvalidArgument)
+			return 0, false, fmt.Errorf("strata/partition: replicated batch at byte %d: %w (%w)", pos, err, errs.ErrInvalidArgument)
 		case h.BaseOffset < next:
 			return 0, false, fmt.Errorf("strata/partition: replicated batch at offset %d below the next offset %d: %w", h.BaseOffset, next, errs.ErrInvalidArgument)
 		case h.LastOffset()-next > math.MaxInt32:

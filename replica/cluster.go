@@ -49,6 +49,10 @@ type ClusterOptions struct {
 	// a failover, leaders otherwise stay piled on the brokers that took over.
 	// Default 5 minutes, Kafka's; negative: never (ElectPreferred does it on demand).
 	LeaderRebalanceInterval time.Duration
+	// SetAside, if not nil, sets aside the files of broker's replica of a partition
+	// found corrupt (the Cluster closed it first) and leaves an empty directory in
+	// their place, for RebuildReplica.
+	SetAside func(broker BrokerID, name string) error
 	// RemoveLog, if not nil, removes the files of broker's replica of a partition
 	// once a reassignment took that replica away (the Cluster closed it first).
 	RemoveLog func(broker BrokerID, name string) error
@@ -107,9 +111,11 @@ type Cluster struct {
 		// pendingFailures are failed brokers the controller was not told of yet.
 		pendingFailures []BrokerID
 		// applied is closed and replaced whenever a state is applied (AwaitInSync).
-		applied    chan struct{}
-		partitions map[string]*Partition
-		closed     bool
+		applied chan struct{}
+		// pendingRebuilds are replicas reported corrupt, not rebuilt yet.
+		pendingRebuilds []pendingRebuild
+		partitions      map[string]*Partition
+		closed          bool
 	}
 }
 
@@ -171,7 +177,7 @@ func NewCluster(opts ClusterOptions) (*Cluster, error) {
 	c.env = &environment{
 		transport: opts.Transport, controller: opts.Controller, now: opts.Now, logger: opts.Logger,
 		lagTime: opts.ReplicaLagTime, fetchBytes: opts.FetchMaxBytes,
-		alterISR: c.alterISR, diskFailed: c.diskFailed,
+		alterISR: c.alterISR, diskFailed: c.diskFailed, corrupt: c.ReportCorrupt,
 	}
 	for _, name := range opts.Controller.Partitions() {
 		p := c.newPartition(name)

@@ -98,6 +98,11 @@ func (r *Replica) applyFetch(ctx context.Context, s *State, req *FetchRequest, r
 		}
 		_, err := r.log.AppendReplica(ctx, resp.Batches)
 		runtime.KeepAlive(resp.keep) // the leader's mapping, until the batches are written
+		if err != nil && errors.Is(err, partition.ErrCorrupt) && r.env.corrupt != nil {
+			// A batch of the leader's that fails its CRC: the leader's copy is
+			// damaged (the leader serves its segments' bytes as they are).
+			r.env.corrupt(r.name, s.Leader, err)
+		}
 		if err != nil {
 			r.checkDisk(err)
 			return err

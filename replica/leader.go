@@ -61,6 +61,9 @@ func (r *Replica) handleFetch(ctx context.Context, req *FetchRequest) (*FetchRes
 		}
 		batches, keep, err := r.log.FetchReplicaView(req.FetchOffset, maxBytes)
 		if err != nil {
+			if errors.Is(err, partition.ErrCorrupt) && r.env.corrupt != nil {
+				r.env.corrupt(r.name, r.broker, err)
+			}
 			return nil, err
 		}
 		if len(batches) > 0 || req.MaxWait <= 0 {

@@ -77,6 +77,8 @@ type environment struct {
 	alterISR func(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID, joining BrokerID, joiningEpoch int64) error
 	// diskFailed is told that a replica's log failed a write: its broker's disk.
 	diskFailed func(*Replica, error)
+	// corrupt is told that a replica was found corrupt while serving (ReportCorrupt).
+	corrupt func(name string, broker BrokerID, damage error)
 }
 
 func newReplica(name string, broker BrokerID, log *partition.Partition, env *environment) *Replica {
