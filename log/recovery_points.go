@@ -213,6 +213,9 @@ func (s *Store) recoveryPointHint(tp TopicPartition) (int64, *partition.SegmentM
 // changed: the DurableOffset of every online partition, the recorded point of every
 // offline one.
 func (s *Store) recordRecoveryPoints() error {
+	if s.brokers != nil {
+		return s.recordBrokerPoints()
+	}
 	s.recoveryPoints.Lock()
 	defer s.recoveryPoints.Unlock()
 	return s.recordRecoveryPointsLocked(nil)
@@ -231,10 +234,7 @@ func (s *Store) recordRecoveryPointsLocked(lower map[TopicPartition]int64) error
 		return ErrClosed // the store's lock may be another's by now
 	}
 	if s.brokers != nil {
-		// A store of several brokers keeps no recovery-points file: a replica's
-		// records are checked against its partition's own checkpoint and against
-		// its leader's log (see replicated.go).
-		return nil
+		return nil // each broker directory has its own file: replicated_recovery.go
 	}
 	set := *s.topics.Load()
 	changed, recorded := rp.onDisk == nil, 0

@@ -34,6 +34,8 @@ type brokerGroup struct {
 	locks []io.Closer
 	// sequence is that of the topics.json copies last written; under adminMu.
 	sequence int64
+	// points are the broker directories' recovery points (replicated_recovery.go).
+	points brokerPoints
 	// configs maps a partition name to its topic's effective config, for OpenLog;
 	// guarded by configsMu.
 	configsMu sync.Mutex
@@ -120,6 +122,7 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 			g.configs[partitionDirName(tm.Name, i)] = config
 		}
 	}
+	s.loadBrokerPoints()
 	if err := s.settleController(ctl, set2); err != nil {
 		return nil, errors.Join(err, g.unlock())
 	}
@@ -129,7 +132,8 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 			s.removeReplicaDirs(name, []replica.BrokerID{b})
 			return nil
 		},
-		SetAside: s.setAsideReplica,
+		SetAside:       s.setAsideReplica,
+		BeforeTruncate: s.beforeTruncate,
 	})
 	if err != nil {
 		return nil, errors.Join(err, g.unlock())
@@ -303,6 +307,10 @@ func (s *Store) removeReplicaDirs(name string, replicas []replica.BrokerID) {
 			continue
 		}
 		dir := filepath.Join(b.dir, name)
+		if err := s.lowerPoint(id, name, 0); err != nil {
+			s.logger.Error("cannot forget a deleted partition's recovery point: its replica stays", "dir", dir, "err", err)
+			continue
+		}
 		if err := s.fsys.RemoveAll(dir); err != nil {
 			s.logger.Error("cannot remove a deleted partition's replica", "dir", dir, "err", err)
 			continue
@@ -343,6 +351,9 @@ func (s *Store) openReplicaLog(id replica.BrokerID, name string, replicated bool
 				return nil, fmt.Errorf("%s: missing, and the controller cannot record its loss: %w", dir, err)
 			}
 		}
+		if err := s.lowerPoint(id, name, 0); err != nil {
+			return nil, err
+		}
 		if err := vfs.MkdirAllSync(s.fsys, dir); err != nil {
 			return nil, err
 		}
@@ -352,7 +363,8 @@ func (s *Store) openReplicaLog(id replica.BrokerID, name string, replicated bool
 		return nil, fmt.Errorf("%s: not a directory (or a symlink): %w", dir, ErrCorrupt)
 	}
 	o := s.partitionOptions(config, TopicPartition{Topic: topicName, Partition: int32(index)})
-	o.FS, o.Replicated, o.RecoveryPoint, o.RecoveryPointSegment = s.fsys, replicated, 0, nil
+	o.FS, o.Replicated = s.fsys, replicated
+	o.RecoveryPoint, o.RecoveryPointSegment = g.pointHint(id, name)
 	p, err := partition.Open(dir, o)
 	if err == nil || !errors.Is(err, ErrCorrupt) {
 		return p, err
@@ -383,6 +395,7 @@ func (s *Store) rebuildReplica(id replica.BrokerID, name, dir string, o *partiti
 	if err := s.setAsideReplica(id, name); err != nil {
 		return nil, errors.Join(damage, err)
 	}
+	o.RecoveryPoint, o.RecoveryPointSegment = 0, nil
 	return partition.Open(dir, o)
 }
 
@@ -396,6 +409,9 @@ func (s *Store) setAsideReplica(id replica.BrokerID, name string) error {
 		return fmt.Errorf("broker %d: %w", id, replica.ErrUnknownBroker)
 	}
 	dir := filepath.Join(b.dir, name)
+	if err := s.lowerPoint(id, name, 0); err != nil {
+		return err
+	}
 	aside := fmt.Sprintf("%s.%d-damaged", dir, s.opts.Now().UnixNano())
 	if err := s.fsys.Rename(dir, aside); err != nil {
 		return err

@@ -52,6 +52,10 @@ func (s *Store) createReplicatedPartitions(name string, c TopicConfig, from, to 
 				continue // it makes the directory when it comes back, empty and not in sync
 			}
 			dir := filepath.Join(b.dir, spec.Name)
+			if err := s.lowerPoint(id, spec.Name, 0); err != nil { // an earlier partition's of the name
+				undoDirs()
+				return nil, err
+			}
 			fresh, err := s.makeReplicaDir(dir)
 			if err != nil {
 				undoDirs()

@@ -266,3 +266,43 @@ func TestReplicatedStoreReadsAroundADamagedLeader(t *testing.T) {
 	require.True(t, slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "orders-0.") && strings.HasSuffix(n, "-damaged") }), "%v", names)
 	require.NotEqual(t, leader, describe(t, s, "orders").Partitions[0].Leader)
 }
+
+// TestReplicatedStoreLeaderDamagedBelowItsRecoveryPoint: after a power loss, a bit
+// flipped in the last batch of the leader's newest segment, a batch it had fsynced
+// and acknowledged. Cut like a torn tail, the leader would lead on without it and its
+// followers truncate it away; the broker's recovery point makes it a corruption: the
+// leader's copy is rebuilt from a follower, and nothing acknowledged is lost.
+func TestReplicatedStoreLeaderDamagedBelowItsRecoveryPoint(t *testing.T) {
+	crash := vfs.NewCrashable()
+	s := openBrokers(t, crash, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	for i := range 5 {
+		produceFrom(t, s, "orders", 0, 4*i, 4)
+	}
+	require.NoError(t, s.Sync(testContext(t)))
+	leader := describe(t, s, "orders").Partitions[0].Leader
+	image := crash.Crash(vfs.DropUnsynced, 1)
+	dir := "/data/orders-0"
+	if leader != 0 {
+		dir = fmt.Sprintf("/data/broker.%d/orders-0", leader)
+	}
+	segment := dir + "/00000000000000000000.log"
+	info, err := image.Stat(segment)
+	require.NoError(t, err)
+	f, err := image.OpenFile(segment, os.O_RDWR, 0)
+	require.NoError(t, err)
+	b := []byte{0}
+	at := info.Size() - 3 // inside the last batch's records
+	_, err = f.ReadAt(b, at)
+	require.NoError(t, err)
+	b[0] ^= 0xff
+	_, err = f.WriteAt(b, at)
+	require.NoError(t, err)
+	require.NoError(t, f.Sync())
+	require.NoError(t, f.Close())
+
+	s2 := openStore(t, image, nil)
+	got := consumeValues(t, s2, "orders", 0)
+	require.Len(t, got, 20)
+	require.Equal(t, string(value("orders", 19)), got[19])
+}

@@ -49,6 +49,12 @@ type ClusterOptions struct {
 	// a failover, leaders otherwise stay piled on the brokers that took over.
 	// Default 5 minutes, Kafka's; negative: never (ElectPreferred does it on demand).
 	LeaderRebalanceInterval time.Duration
+	// BeforeTruncate, if not nil, is told before a follower's log loses its
+	// records at and above end (truncated where it diverges from its leader, or
+	// started over): an owner that records how far each log is durable
+	// (partition.Options.RecoveryPoint) lowers its record there first, durably. An
+	// error stops the truncation (the follower tries again later).
+	BeforeTruncate func(broker BrokerID, name string, end int64) error
 	// SetAside, if not nil, sets aside the files of broker's replica of a partition
 	// found corrupt (the Cluster closed it first) and leaves an empty directory in
 	// their place, for RebuildReplica.
@@ -178,6 +184,7 @@ func NewCluster(opts ClusterOptions) (*Cluster, error) {
 		transport: opts.Transport, controller: opts.Controller, now: opts.Now, logger: opts.Logger,
 		lagTime: opts.ReplicaLagTime, fetchBytes: opts.FetchMaxBytes,
 		alterISR: c.alterISR, diskFailed: c.diskFailed, corrupt: c.ReportCorrupt,
+		beforeTruncate: opts.BeforeTruncate,
 	}
 	for _, name := range opts.Controller.Partitions() {
 		p := c.newPartition(name)

@@ -84,6 +84,9 @@ func (r *Replica) applyFetch(ctx context.Context, s *State, req *FetchRequest, r
 	}
 	switch {
 	case startOver:
+		if err := r.beforeTruncate(req.FetchOffset); err != nil {
+			return err
+		}
 		if err := r.log.TruncateFullyAndStartAt(resp.LogStartOffset); err != nil {
 			r.checkDisk(err)
 			return fmt.Errorf("strata/replica: %s on broker %d: starting over at the leader's log start offset %d: %w", r.name, r.broker, resp.LogStartOffset, err)
@@ -144,7 +147,10 @@ func (r *Replica) alignToLeaderStart(batches []byte, leaderStart int64) error {
 	if h.BaseOffset >= end || h.LastOffset() < end || (end > leaderStart && !empty) {
 		return nil
 	}
-	err = r.log.TruncateFullyAndStartAt(end) // empty, at the same end
+	err = r.beforeTruncate(h.BaseOffset)
+	if err == nil {
+		err = r.log.TruncateFullyAndStartAt(end) // empty, at the same end
+	}
 	if err == nil {
 		err = r.log.TruncateFullyAndStartAt(h.BaseOffset)
 	}
@@ -201,9 +207,25 @@ func (r *Replica) truncateDiverging(d *EpochEnd) error {
 	}
 	// Truncating at the end itself cuts no batch but drops the epochs that begin
 	// there (an epoch this replica led without writing).
+	if err := r.beforeTruncate(target); err != nil {
+		return err
+	}
 	if _, err := r.log.TruncateTo(target); err != nil {
 		r.checkDisk(err)
 		return fmt.Errorf("strata/replica: %s on broker %d: truncating to %d: %w", r.name, r.broker, target, err)
+	}
+	return nil
+}
+
+// beforeTruncate tells the owner (ClusterOptions.BeforeTruncate) that the log is
+// about to lose its records at and above end, so that whatever it records of the
+// log's durable offset comes down first (partition.Options.RecoveryPoint).
+func (r *Replica) beforeTruncate(end int64) error {
+	if r.env.beforeTruncate == nil {
+		return nil
+	}
+	if err := r.env.beforeTruncate(r.broker, r.name, end); err != nil {
+		return fmt.Errorf("strata/replica: %s on broker %d: before truncating to %d: %w", r.name, r.broker, end, err)
 	}
 	return nil
 }

@@ -79,6 +79,8 @@ type environment struct {
 	diskFailed func(*Replica, error)
 	// corrupt is told that a replica was found corrupt while serving (ReportCorrupt).
 	corrupt func(name string, broker BrokerID, damage error)
+	// beforeTruncate is ClusterOptions.BeforeTruncate.
+	beforeTruncate func(broker BrokerID, name string, end int64) error
 }
 
 func newReplica(name string, broker BrokerID, log *partition.Partition, env *environment) *Replica {
