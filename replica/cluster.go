@@ -106,7 +106,14 @@ type Cluster struct {
 	// placeMu serializes the opening and removal of replicas that a reassignment
 	// asks for (place).
 	placeMu sync.Mutex
-	mu      struct {
+	// commit holds, by partition, the greatest high watermark its leaders reached
+	// since its last unclean election (committed, SetCommitted). Its mutex is a
+	// leaf: replicas take it holding their own locks.
+	commit struct {
+		sync.Mutex
+		hw map[string]int64
+	}
+	mu struct {
 		sync.Mutex
 		online map[BrokerID]bool
 		failed map[BrokerID]bool // offline after a disk failure, replicas still open
@@ -178,12 +185,13 @@ func NewCluster(opts ClusterOptions) (*Cluster, error) {
 	c.mu.online = map[BrokerID]bool{}
 	c.mu.failed = map[BrokerID]bool{}
 	c.mu.applied = make(chan struct{})
+	c.commit.hw = map[string]int64{}
 	c.mu.brokerEpochs = map[BrokerID]int64{}
 	c.mu.partitions = map[string]*Partition{}
 	c.env = &environment{
 		transport: opts.Transport, controller: opts.Controller, now: opts.Now, logger: opts.Logger,
 		lagTime: opts.ReplicaLagTime, fetchBytes: opts.FetchMaxBytes,
-		alterISR: c.alterISR, diskFailed: c.diskFailed, corrupt: c.ReportCorrupt,
+		alterISR: c.alterISR, diskFailed: c.diskFailed, corrupt: c.ReportCorrupt, committed: c.committed,
 		beforeTruncate: opts.BeforeTruncate,
 	}
 	for _, name := range opts.Controller.Partitions() {
@@ -721,6 +729,11 @@ func (c *Cluster) place(name string) {
 		return
 	}
 	for _, r := range p.Replicas() {
+		if !r.log.Replicated() && r.IsLeader() {
+			// The high watermark of a leader alone moved with its own acknowledgements:
+			// record it before others count toward it.
+			c.committed(name, r.log.HighWatermark(), false)
+		}
 		r.log.SetReplicated(len(s.Replicas) > 1)
 	}
 	for _, b := range s.Replicas {
@@ -910,3 +923,24 @@ func (c *Cluster) Settle(ctx context.Context) error {
 	}
 	return nil
 }
+
+// committed records hw as reached by a leader of the partition and returns the
+// greatest recorded; reset replaces what was recorded (an unclean election began
+// another history).
+func (c *Cluster) committed(name string, hw int64, reset bool) int64 {
+	c.commit.Lock()
+	defer c.commit.Unlock()
+	if reset || hw > c.commit.hw[name] {
+		c.commit.hw[name] = hw
+	}
+	return c.commit.hw[name]
+}
+
+// SetCommitted tells the Cluster a high watermark a partition's leaders reached
+// before (a store's Open, from what it recorded): its next clean leader starts
+// there. Call it before StartBrokers.
+func (c *Cluster) SetCommitted(name string, hw int64) { c.committed(name, hw, false) }
+
+// Committed returns the greatest high watermark the partition's leaders reached
+// that the Cluster knows of.
+func (c *Cluster) Committed(name string) int64 { return c.committed(name, 0, false) }

@@ -44,6 +44,7 @@ type controllerPartition struct {
 	LeaderEpoch           int32      `json:"leaderEpoch"`
 	ISR                   []BrokerID `json:"isr"`
 	ELR                   []BrokerID `json:"elr"`
+	LeaderRecovering      bool       `json:"leaderRecovering,omitempty"`
 	Adding                []BrokerID `json:"adding,omitempty"`
 	Removing              []BrokerID `json:"removing,omitempty"`
 	PartitionEpoch        int32      `json:"partitionEpoch"`
@@ -57,7 +58,7 @@ func encodeControllerState(sequence int64, partitions map[string]State) ([]byte,
 	for name, s := range partitions {
 		doc.Partitions = append(doc.Partitions, controllerPartition{
 			Name: name, Replicas: nonNil(s.Replicas), Leader: s.Leader, LeaderEpoch: s.LeaderEpoch,
-			ISR: nonNil(s.ISR), ELR: nonNil(s.ELR), Adding: s.Adding, Removing: s.Removing, PartitionEpoch: s.PartitionEpoch,
+			ISR: nonNil(s.ISR), ELR: nonNil(s.ELR), LeaderRecovering: s.LeaderRecovering, Adding: s.Adding, Removing: s.Removing, PartitionEpoch: s.PartitionEpoch,
 			MinInsyncReplicas: s.Config.MinInsyncReplicas, UncleanLeaderElection: s.Config.UncleanLeaderElection,
 		})
 	}
@@ -100,7 +101,7 @@ func decodeControllerState(path string, data []byte) (int64, map[string]State, e
 	}
 	partitions := make(map[string]State, len(doc.Partitions))
 	for _, p := range doc.Partitions {
-		s := State{Replicas: p.Replicas, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, ISR: p.ISR, ELR: p.ELR, Adding: p.Adding, Removing: p.Removing,
+		s := State{Replicas: p.Replicas, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, ISR: p.ISR, ELR: p.ELR, LeaderRecovering: p.LeaderRecovering, Adding: p.Adding, Removing: p.Removing,
 			PartitionEpoch: p.PartitionEpoch, Config: Config{MinInsyncReplicas: p.MinInsyncReplicas, UncleanLeaderElection: p.UncleanLeaderElection}}
 		if err := s.check(); err != nil {
 			return 0, nil, errs.Corruptf(path, 0, "partition %q: %v", p.Name, err)

@@ -74,6 +74,7 @@ func withLeader(s State, leader BrokerID, kind electionKind) State {
 	next := s.Clone()
 	next.Leader = leader
 	next.LeaderEpoch++
+	next.LeaderRecovering = kind == electedUnclean
 	switch kind {
 	case electedELR:
 		// The ELR member holds every committed record; it starts the ISR again. If
@@ -167,7 +168,7 @@ func completeReassignment(s State) State {
 func bump(s, next State) (State, bool) {
 	if next.Leader == s.Leader && next.LeaderEpoch == s.LeaderEpoch && slices.Equal(next.ISR, s.ISR) &&
 		slices.Equal(next.ELR, s.ELR) && slices.Equal(next.Replicas, s.Replicas) &&
-		slices.Equal(next.Adding, s.Adding) && slices.Equal(next.Removing, s.Removing) {
+		slices.Equal(next.Adding, s.Adding) && slices.Equal(next.Removing, s.Removing) && next.LeaderRecovering == s.LeaderRecovering {
 		return s, false
 	}
 	next.PartitionEpoch = s.PartitionEpoch + 1

@@ -237,10 +237,17 @@ func (r *Replica) updateHighWatermarkLocked() {
 	}
 	before := r.log.HighWatermark()
 	if !r.log.Replicated() {
-		return // a single replica's high watermark is its acknowledged offset
+		// A single replica's high watermark is its acknowledged offset.
+		if r.env.committed != nil {
+			r.env.committed(r.name, before, false)
+		}
+		return
 	}
 	if after, err := r.log.SetHighWatermark(hw); err == nil && after > before {
 		r.notifyLocked()
+		if r.env.committed != nil {
+			r.env.committed(r.name, after, false)
+		}
 	}
 }
 

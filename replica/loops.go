@@ -2,6 +2,8 @@ package replica
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -64,6 +66,35 @@ func (c *Cluster) isrLoop() {
 		case <-t.C:
 		}
 		c.checkISRs()
+		c.placeAll()
+	}
+}
+
+// placeAll places the replicas of every partition that lacks one on an online
+// broker its state gives it (a replica a reassignment added whose open failed),
+// or holds one its state no longer gives it.
+func (c *Cluster) placeAll() {
+	c.mu.Lock()
+	partitions := slices.Collect(maps.Values(c.mu.partitions))
+	online := maps.Clone(c.mu.online)
+	c.mu.Unlock()
+	for _, p := range partitions {
+		s := p.State()
+		replicas := p.Replicas()
+		misplaced := false
+		for _, b := range s.Replicas {
+			if online[b] && replicas[b] == nil {
+				misplaced = true
+			}
+		}
+		for b := range replicas {
+			if !s.Hosts(b) {
+				misplaced = true
+			}
+		}
+		if misplaced {
+			c.place(p.name)
+		}
 	}
 }
 

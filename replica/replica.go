@@ -79,6 +79,11 @@ type environment struct {
 	diskFailed func(*Replica, error)
 	// corrupt is told that a replica was found corrupt while serving (ReportCorrupt).
 	corrupt func(name string, broker BrokerID, damage error)
+	// committed records the high watermark a leader reached, and returns what the
+	// partition committed so far (0 if unknown): a new leader elected cleanly
+	// starts its high watermark there. reset starts a new history (an unclean
+	// election).
+	committed func(name string, hw int64, reset bool) int64
 	// beforeTruncate is ClusterOptions.BeforeTruncate.
 	beforeTruncate func(broker BrokerID, name string, end int64) error
 }
@@ -162,6 +167,18 @@ func (r *Replica) apply(s State) error {
 		}
 		r.mu.leading = true
 		r.mu.progress = map[BrokerID]*progress{}
+		switch {
+		case r.env.committed == nil || !r.log.Replicated():
+		case s.LeaderRecovering:
+			// Elected uncleanly: what it holds is the partition's history now.
+			r.env.committed(r.name, r.log.HighWatermark(), true)
+		default:
+			// Elected from the ISR or the ELR, it holds every committed record: its
+			// readers see at once what earlier leaders let readers see (clamped to
+			// what it holds: a power loss under a lazy sync policy may have taken
+			// some), so that the high watermark does not go back at a failover.
+			_, _ = r.log.SetHighWatermark(r.env.committed(r.name, 0, false))
+		}
 	}
 	now := r.env.now()
 	for _, b := range s.Replicas {

@@ -248,6 +248,8 @@ func (s *sim) run() {
 			s.staleRequest()
 		case n < 98:
 			s.setConfig()
+		case n < 99:
+			s.reassign()
 		default:
 			s.fetch()
 		}
@@ -466,6 +468,18 @@ func (s *sim) consume() {
 	}
 }
 
+// reassign moves a partition's replicas to a random target of at least
+// min.insync.replicas brokers, in a random order.
+func (s *sim) reassign() {
+	name := s.parts[s.rng.IntN(len(s.parts))]
+	ids := []BrokerID{0, 1, 2}
+	s.rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	n := s.configs[name].MinInsyncReplicas + s.rng.IntN(3-s.configs[name].MinInsyncReplicas+1)
+	target := ids[:max(n, 1)]
+	_, err := s.c.Reassign(name, target)
+	s.step("reassign %s to %v: %v", name, target, err)
+}
+
 // deleteRecords moves a leader's log start offset up, below its high watermark.
 func (s *sim) deleteRecords() {
 	name := s.parts[s.rng.IntN(len(s.parts))]
@@ -670,6 +684,7 @@ func (s *sim) heal() {
 	for round := 0; round < 200; round++ {
 		progress := false
 		s.c.handleDiskFailures()
+		s.c.placeAll()
 		for _, b := range s.brokers {
 			b.faults.Set(nil)
 			if s.c.Failed(b.id) {
@@ -735,7 +750,7 @@ func (s *sim) checkFinal() {
 				continue
 			}
 			if values[off] != v {
-				s.violation("%s: record %q read at offset %d disappeared (now %q)", name, v, off, values[off])
+				s.violation("%s: record %q read at offset %d disappeared (now %q; leader %d's log [%d, %d), high watermark %d)", name, v, off, values[off], leader.broker, leader.log.StartOffset(), leader.log.WrittenOffset(), leader.log.HighWatermark())
 			}
 		}
 	}
@@ -786,9 +801,18 @@ type simController struct {
 }
 
 func (c *simController) observe(name string, st State) {
+	c.observeJoining(name, st, false)
+}
+
+// observeJoining is observe; joined says the change added a caught-up follower to
+// the ISR, which a completed reassignment may make leader in the same change.
+func (c *simController) observeJoining(name string, st State, joined bool) {
 	prev, ok := c.last[name]
 	c.last[name] = st.Clone()
 	if !ok || st.Leader == prev.Leader || st.Leader == NoBroker || prev.InSync(st.Leader) || slices.Contains(prev.ELR, st.Leader) {
+		return
+	}
+	if joined && st.InSync(st.Leader) {
 		return
 	}
 	if !st.Config.UncleanLeaderElection {
@@ -815,6 +839,14 @@ func (c *simController) Create(specs []PartitionSpec) (map[string]State, error) 
 
 func (c *simController) AlterISR(name string, leaderEpoch, partitionEpoch int32, isr []BrokerID) (State, error) {
 	st, err := c.LocalController.AlterISR(name, leaderEpoch, partitionEpoch, isr)
+	if err == nil {
+		c.observeJoining(name, st, true)
+	}
+	return st, err
+}
+
+func (c *simController) Reassign(name string, target []BrokerID) (State, error) {
+	st, err := c.LocalController.Reassign(name, target)
 	if err == nil {
 		c.observe(name, st)
 	}

@@ -65,6 +65,11 @@ type State struct {
 	// partition gains, which join Replicas at once and must catch up, and those it
 	// gives up once every target replica is in sync (KIP-455).
 	Adding, Removing []BrokerID
+	// LeaderRecovering is set by an unclean election (Kafka's LeaderRecoveryState):
+	// the leader may lack records the partition had committed, so its high
+	// watermark starts from its own log, not from what earlier leaders committed.
+	// The next change of leader clears it.
+	LeaderRecovering bool
 	// PartitionEpoch numbers the states of the partition.
 	PartitionEpoch int32
 	// Config is the partition's replication configuration.
