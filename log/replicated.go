@@ -139,6 +139,7 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 		return nil, errors.Join(err, g.unlock())
 	}
 	g.cluster = cluster
+	s.restoreHighWatermarks(ctl)
 	var online []replica.BrokerID
 	for _, b := range set.brokers {
 		if b.offline == nil {

@@ -31,6 +31,9 @@ type brokerPoints struct {
 	hints map[replica.BrokerID]map[string]recordedPoint
 	// onDisk is what each broker's file holds; a missing entry: unknown (rewrite).
 	onDisk map[replica.BrokerID]map[string]recordedPoint
+	// highWatermarks is what each broker's high-watermarks.checkpoint holds; a
+	// missing entry: unknown (rewrite).
+	highWatermarks map[replica.BrokerID]map[string]leaderMark
 }
 
 // loadBrokerPoints reads every online broker directory's file. A damaged one is
@@ -40,6 +43,7 @@ func (s *Store) loadBrokerPoints() {
 	g := s.brokers
 	g.points.hints = map[replica.BrokerID]map[string]recordedPoint{}
 	g.points.onDisk = map[replica.BrokerID]map[string]recordedPoint{}
+	g.points.highWatermarks = map[replica.BrokerID]map[string]leaderMark{}
 	for _, b := range g.set.brokers {
 		if b.offline != nil {
 			continue
@@ -114,14 +118,22 @@ func (s *Store) writeBrokerPointsLocked(id replica.BrokerID, points map[string]r
 // changed: each open replica's DurablePoint.
 func (s *Store) recordBrokerPoints() error {
 	g := s.brokers
-	set, err := s.snapshot()
-	if err != nil {
-		return err
-	}
+	set := *s.topics.Load() // also at Close, after closed is set
+
 	current := map[replica.BrokerID]map[string]recordedPoint{}
+	marks := map[replica.BrokerID]map[string]leaderMark{}
 	for _, t := range set {
 		for i, rp := range t.replicas {
 			name := partitionDirName(t.name, i)
+			if r, err := rp.Leader(); err == nil && r.Log().Replicated() {
+				if marks[r.Broker()] == nil {
+					marks[r.Broker()] = map[string]leaderMark{}
+				}
+				st := r.State()
+				if !st.LeaderRecovering {
+					marks[r.Broker()][name] = leaderMark{hw: r.Log().HighWatermark(), epoch: st.LeaderEpoch}
+				}
+			}
 			for id, r := range rp.Replicas() {
 				var point recordedPoint
 				point.offset, point.mark, point.marked = r.Log().DurablePoint()
@@ -143,12 +155,21 @@ func (s *Store) recordBrokerPoints() error {
 			continue
 		}
 		onDisk, known := g.points.onDisk[b.id]
-		if known && maps.EqualFunc(onDisk, current[b.id], func(a, b recordedPoint) bool { return a == b }) {
+		if !known || !maps.EqualFunc(onDisk, current[b.id], func(a, b recordedPoint) bool { return a == b }) {
+			if err := s.writeBrokerPointsLocked(b.id, current[b.id]); err != nil {
+				errList = append(errList, fmt.Errorf("broker %d: %w", b.id, err))
+			}
+		}
+		written, known := g.points.highWatermarks[b.id]
+		if known && maps.EqualFunc(written, marks[b.id], func(a, b leaderMark) bool { return a == b }) {
 			continue
 		}
-		if err := s.writeBrokerPointsLocked(b.id, current[b.id]); err != nil {
+		if err := vfs.WriteFileAtomic(s.fsys, filepath.Join(b.dir, highWatermarksFileName), encodeHighWatermarks(marks[b.id])); err != nil {
+			delete(g.points.highWatermarks, b.id)
 			errList = append(errList, fmt.Errorf("broker %d: %w", b.id, err))
+			continue
 		}
+		g.points.highWatermarks[b.id] = marks[b.id]
 	}
 	return errors.Join(errList...)
 }

@@ -306,3 +306,23 @@ func TestReplicatedStoreLeaderDamagedBelowItsRecoveryPoint(t *testing.T) {
 	require.Len(t, got, 20)
 	require.Equal(t, string(value("orders", 19)), got[19])
 }
+
+// TestReplicatedStoreKeepsItsHighWatermarkAcrossARestart: what readers saw stays
+// readable after a restart that finds the in-sync replicas below
+// min.insync.replicas (a broker's disk gone), where the high watermark cannot move.
+func TestReplicatedStoreKeepsItsHighWatermarkAcrossARestart(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 3})
+	produce(t, s, "orders", 0, 10)
+	require.Equal(t, replica.BrokerID(0), describe(t, s, "orders").Partitions[0].Leader)
+	require.Len(t, consumeValues(t, s, "orders", 0), 10)
+	require.NoError(t, s.Close())
+	require.NoError(t, fsys.RemoveAll("/data/broker.2"))
+
+	s2 := openStore(t, fsys, nil)
+	p := describe(t, s2, "orders").Partitions[0]
+	require.Equal(t, []replica.BrokerID{0, 1}, p.ISR)
+	require.Equal(t, int64(10), p.EndOffset, "the high watermark the leader reached before")
+	require.Len(t, consumeValues(t, s2, "orders", 0), 10)
+}

@@ -377,6 +377,12 @@ func (s *Store) close() error {
 	s.done.Wait()
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
+	if s.brokers != nil {
+		// The replicas' points and high watermarks, while their logs are open.
+		if err := s.recordBrokerPoints(); err != nil {
+			s.logger.Warn("recording the brokers' recovery points and high watermarks at close failed", "err", err)
+		}
+	}
 	topicsErr := s.closeTopics(*s.topics.Load())
 	err = errors.Join(err, topicsErr)
 	// Closed cleanly, each partition's checkpoint records its end: the file is
