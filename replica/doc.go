@@ -88,6 +88,23 @@
 // from it: a replica that comes back from an unclean shutdown then leaves the ELR
 // (Controller.LeaveELR, KIP-966), unless it is the last replica that may lead.
 //
+// A leader elected cleanly starts its high watermark where the partition's
+// earlier leaders left it (Cluster.Committed; a store passes what it recorded with
+// SetCommitted at Open), clamped to what it holds, so that readers never see the
+// high watermark go back at a failover; an unclean election marks the state
+// LeaderRecovering (Kafka's LeaderRecoveryState) and starts a new history.
+//
+// # Reassignment and rebuilding
+//
+// Reassign moves a partition's replicas to other brokers (KIP-455): the new
+// replicas join at once as followers and copy the leader; once every target
+// replica is in sync the others leave, with the leadership if it was theirs, and
+// their files are removed (ClusterOptions.RemoveLog). A replica found corrupt while
+// serving (a follower copying a batch that fails its CRC reports its leader's copy; a
+// reader reports the replica it read) is rebuilt when another replica is in sync
+// (RebuildReplica): it leaves the ISR and the ELR, gives up its leadership, its files
+// are set aside (ClusterOptions.SetAside) and it copies its leader again.
+//
 // # Concurrency
 //
 // A Cluster and its Partitions and Replicas are safe for concurrent use. The
@@ -97,7 +114,9 @@
 // the package's deterministic simulation runs thousands of seeded schedules of
 // produces, fetches, crashes, disk failures, cut links and elections that way, and
 // checks that no acknowledged record is lost, no consumed record disappears, high
-// watermarks and epochs never go back and replicas converge byte for byte.
+// watermarks and epochs never go back and replicas converge byte for byte; it
+// reassigns partitions and changes their configuration too, and runs one schedule
+// in four under SyncNone, where a power loss takes what was not fsynced.
 //
 // # Usage
 //
