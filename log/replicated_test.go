@@ -326,3 +326,34 @@ func TestReplicatedStoreKeepsItsHighWatermarkAcrossARestart(t *testing.T) {
 	require.Equal(t, int64(10), p.EndOffset, "the high watermark the leader reached before")
 	require.Len(t, consumeValues(t, s2, "orders", 0), 10)
 }
+
+// TestReplicatedStoreOpensWithoutItsRootDisk: the root's disk (broker 0's
+// directory) lost, the store opens from another broker's directory, with its topics,
+// its controller state and its committed offsets.
+func TestReplicatedStoreOpensWithoutItsRootDisk(t *testing.T) {
+	fsys := vfs.NewMem()
+	for _, d := range []string{"/data", "/disk1", "/disk2"} {
+		require.NoError(t, vfs.MkdirAllSync(fsys, d))
+	}
+	require.NoError(t, log.InitBrokers(fsys, "/data", map[replica.BrokerID]string{0: "", 1: "/disk1", 2: "/disk2"}))
+	s := openStore(t, fsys, nil)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2, ReplicationFactor: 3, MinInsyncReplicas: 2})
+	produce(t, s, "orders", 0, 5)
+	produce(t, s, "orders", 1, 7)
+	require.NoError(t, s.CommitGroupOffsets(context.Background(), "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 1): {Offset: 4}}))
+	require.NoError(t, s.Close())
+	require.NoError(t, fsys.RemoveAll("/data"))
+
+	s2, err := log.Open("/disk1", &log.Options{FS: fsys})
+	require.NoError(t, err)
+	defer s2.Close()
+	brokers, err := s2.Brokers()
+	require.NoError(t, err)
+	require.False(t, brokers[0].Online)
+	require.Len(t, consumeValues(t, s2, "orders", 0), 5)
+	require.Len(t, consumeValues(t, s2, "orders", 1), 7)
+	offsets, err := s2.CommittedOffsets(context.Background(), "g", tp("orders", 1))
+	require.NoError(t, err)
+	require.Equal(t, int64(4), offsets[tp("orders", 1)].Offset)
+	produce(t, s2, "orders", 0, 1)
+}
