@@ -62,7 +62,7 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 		if err != nil {
 			return fmt.Errorf("strata/log: create topic %q: %w", name, err)
 		}
-		t.replicas, t.partitions = replicas, make([]*partition.Partition, len(replicas))
+		t.replicas, t.partitions, t.group = replicas, make([]*partition.Partition, len(replicas)), s.brokers
 	} else {
 		parts, err := s.createPartitions(name, effective, 0, effective.Partitions, set, next)
 		if err != nil {

@@ -127,7 +127,7 @@ func (s *Store) coordinatorFor(create bool) (*group.Coordinator, error) {
 	offsets, err := group.NewPartitionOffsetStore(p)
 	if t, lookupErr := s.lookupTopic(OffsetsTopic); err == nil && lookupErr == nil && t.replicas != nil {
 		// Commits go through the leader, acknowledged by every in-sync replica.
-		offsets.SetAppend(replicatedAppender(t.replicas[0], AcksAll))
+		offsets.SetAppend(s.brokers.replicatedAppender(t.replicas[0], AcksAll))
 	}
 	if err != nil {
 		// The log does not replay (a batch fails its checks): the partition is

@@ -106,6 +106,14 @@ func (c *Consumer) nextRecord(a *assignment) (*partition.Record, error) {
 	for attempt := 0; ; attempt++ {
 		from := a.reader.Offset()
 		rec, err := a.reader.TryNext()
+		if err == nil && rec == nil && attempt == 0 && c.s.brokers != nil {
+			// At the end of a replica that no longer leads (its broker stopped or
+			// its disk failed): read on from the leader.
+			if p := c.s.reopened(a.tp, a.incarnation, a.p); p != nil {
+				c.bind(a, p, from)
+				continue
+			}
+		}
 		if err == nil {
 			return rec, nil
 		}

@@ -155,6 +155,7 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 		s.logger.Warn("followers did not all report to their leaders in time: some records acknowledged before the last close may read only once they do", "err", err)
 	}
 	for _, t := range set2 {
+		t.group = g
 		t.replicas = make([]*replica.Partition, t.config.Partitions)
 		t.partitions = make([]*partition.Partition, t.config.Partitions)
 		for i := range t.replicas {
@@ -470,12 +471,35 @@ func replicaAcks(a Acks) replica.Acks {
 	return replica.AcksAll
 }
 
+// produceRetries bounds how many times a produce is retried after its leader moved
+// or failed (Kafka's producer retries until delivery.timeout.ms; an in-process
+// failover takes milliseconds).
+const produceRetries = 8
+
 // replicatedAppender returns the appendFunc that produces to rp through its leader
-// at acks.
-func replicatedAppender(rp *replica.Partition, acks Acks) appendFunc {
+// at acks. A produce refused because the leadership moved (ErrNotLeader), because
+// the partition has no leader yet (ErrNoLeader), or because the leader's disk failed
+// before the records were written is retried once the controller changed something,
+// as a Kafka producer retries: in none of those cases were the records written
+// anywhere they could be committed.
+func (g *brokerGroup) replicatedAppender(rp *replica.Partition, acks Acks) appendFunc {
 	level := replicaAcks(acks)
 	return func(ctx context.Context, records []partition.Record) (int64, error) {
-		return rp.Produce(ctx, records, level)
+		for attempt := 0; ; attempt++ {
+			changed := g.cluster.StateApplied()
+			leader, _ := rp.Leader()
+			offset, err := rp.Produce(ctx, records, level)
+			failedLeader := leader != nil && leader.Log().Err() != nil
+			retriable := errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrNoLeader) || (err != nil && failedLeader)
+			if !retriable || attempt == produceRetries {
+				return offset, err
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return offset, err
+			}
+		}
 	}
 }
 

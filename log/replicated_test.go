@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stratalog/strata/log"
@@ -356,4 +357,28 @@ func TestReplicatedStoreOpensWithoutItsRootDisk(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(4), offsets[tp("orders", 1)].Offset)
 	produce(t, s2, "orders", 0, 1)
+}
+
+// TestReplicatedStoreConsumerLeavesAFailedLeader: the leader's disk fails for
+// writes; it stays open (what it holds is readable) but leads no more, and a
+// consumer at its end reads on from the new leader.
+func TestReplicatedStoreConsumerLeavesAFailedLeader(t *testing.T) {
+	var faults vfs.Switch
+	fsys := vfs.NewFaulty(vfs.NewMem(), faults.Inject)
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	produce(t, s, "orders", 0, 3)
+	c, err := s.NewConsumer(log.ConsumerOptions{})
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Assign(tp("orders", 0)))
+	require.Len(t, pollN(t, c, 3), 3)
+	// Broker 0 (the leader) can write nothing more: the produce fails on it, the
+	// broker goes offline, and the produce is retried on the new leader, as a Kafka
+	// producer retries NOT_LEADER.
+	faults.Set(vfs.Match("/data/orders-0/", vfs.FailOp(vfs.OpWrite, syscall.EIO)))
+	require.NoError(t, s.Produce(context.Background(), &log.Record{Topic: "orders", Partition: 0, ExplicitPartition: true, Value: []byte("x")}))
+	require.NotEqual(t, replica.BrokerID(0), describe(t, s, "orders").Partitions[0].Leader)
+	got := pollN(t, c, 1)
+	require.Equal(t, "x", string(got[len(got)-1].Value), "read on from the new leader")
 }

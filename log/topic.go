@@ -36,6 +36,8 @@ type topic struct {
 	// (partitions then holds only nils, and offline stays nil): readers and
 	// writers reach each through its current leader.
 	replicas []*replica.Partition
+	// group is the store's replica layer, with replicas.
+	group *brokerGroup
 }
 
 // partitionAt returns partition i (in a store of several brokers, its leader's
@@ -84,7 +86,7 @@ func (t *topic) logs(i int) []*partition.Partition {
 // partition too, nil in a store of several brokers.
 func (t *topic) appender(i int32, acks Acks) (appendFunc, *partition.Partition, error) {
 	if t.replicas != nil {
-		return replicatedAppender(t.replicas[i], acks), nil, nil
+		return t.group.replicatedAppender(t.replicas[i], acks), nil, nil
 	}
 	p, err := t.partitionAt(i)
 	if err != nil {

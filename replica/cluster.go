@@ -944,3 +944,12 @@ func (c *Cluster) SetCommitted(name string, hw int64) { c.committed(name, hw, fa
 // Committed returns the greatest high watermark the partition's leaders reached
 // that the Cluster knows of.
 func (c *Cluster) Committed(name string) int64 { return c.committed(name, 0, false) }
+
+// StateApplied returns a channel closed when the Cluster next applies a state
+// change (a leader elected, an ISR changed): what a producer retrying after
+// ErrNotLeader or ErrNoLeader waits for.
+func (c *Cluster) StateApplied() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.applied
+}
