@@ -478,10 +478,12 @@ const produceRetries = 8
 
 // replicatedAppender returns the appendFunc that produces to rp through its leader
 // at acks. A produce refused because the leadership moved (ErrNotLeader), because
-// the partition has no leader yet (ErrNoLeader), or because the leader's disk failed
-// before the records were written is retried once the controller changed something,
-// as a Kafka producer retries: in none of those cases were the records written
-// anywhere they could be committed.
+// the partition has no leader yet (ErrNoLeader), because its leader closed under it
+// (its broker stopped, a reassignment took it away) or because the leader's disk
+// failed before the records were written is retried once the controller changed
+// something, as a Kafka producer retries; records the leader wrote but could not
+// get acknowledged (replica.ErrOutcomeUnknown) are not retried, so that they are
+// never written twice.
 func (g *brokerGroup) replicatedAppender(rp *replica.Partition, acks Acks) appendFunc {
 	level := replicaAcks(acks)
 	return func(ctx context.Context, records []partition.Record) (int64, error) {
@@ -490,7 +492,11 @@ func (g *brokerGroup) replicatedAppender(rp *replica.Partition, acks Acks) appen
 			leader, _ := rp.Leader()
 			offset, err := rp.Produce(ctx, records, level)
 			failedLeader := leader != nil && leader.Log().Err() != nil
-			retriable := errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrNoLeader) || (err != nil && failedLeader)
+			// A leader closed under the produce: its broker stopped, or a
+			// reassignment took it away.
+			closedLeader := errors.Is(err, replica.ErrClosed) && !g.cluster.Closed()
+			retriable := (errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrNoLeader) || closedLeader || (err != nil && failedLeader)) &&
+				!errors.Is(err, replica.ErrOutcomeUnknown) // written: a retry could write it twice
 			if !retriable || attempt == produceRetries {
 				return offset, err
 			}

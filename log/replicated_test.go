@@ -208,6 +208,8 @@ func TestReplicatedStoreReassignsAPartition(t *testing.T) {
 	require.NoError(t, s.Close())
 	// The reassignment is durable: it goes on (and completes) after a reopen.
 	s2 := openStore(t, fsys, nil)
+	require.NoError(t, s2.AwaitInSync(testContext(t)))
+	require.Equal(t, []replica.BrokerID{1, 2}, describe(t, s2, "orders").Partitions[0].Replicas)
 	produceFrom(t, s2, "orders", 0, 5, 3)
 	require.Len(t, consumeValues(t, s2, "orders", 0), 8)
 	require.ErrorIs(t, s2.ReassignPartition(tp("orders", 0), []replica.BrokerID{9}), log.ErrInvalidArgument)

@@ -953,3 +953,10 @@ func (c *Cluster) StateApplied() <-chan struct{} {
 	defer c.mu.Unlock()
 	return c.mu.applied
 }
+
+// Closed reports whether Close has begun.
+func (c *Cluster) Closed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.closed
+}

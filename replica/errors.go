@@ -40,6 +40,12 @@ var (
 	// incarnation of its broker, started again since (Kafka's STALE_BROKER_EPOCH,
 	// KIP-903): what it says of the follower's log may no longer hold.
 	ErrStaleBrokerEpoch = errors.New("strata/replica: stale broker epoch")
+	// ErrOutcomeUnknown is joined to the error of an acks=all produce whose records
+	// were written by the leader but not acknowledged (the leadership moved, the
+	// ISR fell below min.insync.replicas, the replica closed or ctx ended while it
+	// waited): they may or may not become part of the log, and a retry may write
+	// them twice (an idempotent producer, a later issue, will not).
+	ErrOutcomeUnknown = errors.New("strata/replica: written, outcome unknown")
 	// ErrUnknownPartition names a partition the controller does not know.
 	ErrUnknownPartition = errors.New("strata/replica: unknown partition")
 	// ErrUnknownBroker names a broker the cluster does not have.

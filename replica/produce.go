@@ -49,7 +49,10 @@ func (r *Replica) Produce(ctx context.Context, records []partition.Record, acks 
 	if err != nil || acks != AcksAll {
 		return base, err
 	}
-	return base, r.awaitHighWatermark(ctx, end, epoch)
+	if err := r.awaitHighWatermark(ctx, end, epoch); err != nil {
+		return base, fmt.Errorf("%w (%w)", err, ErrOutcomeUnknown)
+	}
+	return base, nil
 }
 
 // appendAsLeader appends records as the leader and returns where they begin and
