@@ -17,7 +17,11 @@ import (
 // other field means its default.
 type ClusterOptions struct {
 	// Controller decides leaders and ISRs. Default: a LocalController keeping its
-	// state in memory.
+	// state in memory, which suits logs that do not outlive the process (tests). The
+	// controller's state must be as durable as the logs: a Cluster over logs that
+	// survived a restart and a controller that forgot them starts every leader epoch
+	// again below what the logs hold, and no replica can lead (AssignEpoch refuses a
+	// lower epoch). Use a LocalController over a DirStorage, as package log does.
 	Controller Controller
 	// Transport carries follower fetches. Default: a Network. A Transport with a
 	// Register(BrokerID, Handler) method (as Network has) is told which handler
