@@ -162,20 +162,24 @@ func (s *Store) currentCoordinator() *group.Coordinator { return s.coordinator.L
 // commit fsynced, and nothing deleted by age or size whatever the store's defaults
 // say (offsets are deleted by OffsetsRetention, with tombstones). In a store of
 // several brokers it has three replicas where there are three brokers (Kafka's
-// offsets.topic.replication.factor), two of which must hold each commit.
+// offsets.topic.replication.factor), two of which must hold each commit; a
+// one-broker store sets neither, so that its topics.json stays what it was before
+// stores of several brokers existed.
 func (s *Store) offsetsTopicConfig() TopicConfig {
-	rf := min(3, s.brokerCount())
-	return TopicConfig{
-		ReplicationFactor: rf,
-		MinInsyncReplicas: min(2, rf),
-		Partitions:        1,
-		CleanupPolicy:     CleanupCompact,
-		Sync:              SyncPolicy{Mode: SyncEveryAppend},
-		RetentionBytes:    Unlimited,
-		RetentionAge:      Unlimited,
-		SegmentBytes:      100 << 20, // Kafka's offsets.topic.segment.bytes
-		Compression:       CompressionNone,
+	c := TopicConfig{
+		Partitions:     1,
+		CleanupPolicy:  CleanupCompact,
+		Sync:           SyncPolicy{Mode: SyncEveryAppend},
+		RetentionBytes: Unlimited,
+		RetentionAge:   Unlimited,
+		SegmentBytes:   100 << 20, // Kafka's offsets.topic.segment.bytes
+		Compression:    CompressionNone,
 	}
+	if n := s.brokerCount(); n > 1 {
+		c.ReplicationFactor = min(3, n)
+		c.MinInsyncReplicas = min(2, c.ReplicationFactor)
+	}
+	return c
 }
 
 // topicsChanged tells the coordinator that topics or partition counts changed, so
