@@ -32,10 +32,16 @@ type brokerGroup struct {
 	// locks are the .lock files of the online broker directories other than the
 	// root (whose lock is the store's).
 	locks []io.Closer
-	// sequence is that of the topics.json copies last written; under adminMu.
+	// sequence is that of the topics.json copies last written, or last tried:
+	// under adminMu.
 	sequence int64
 	// points are the broker directories' recovery points (replicated_recovery.go).
 	points brokerPoints
+	// metadataInDoubt is set, under adminMu, while the copies of topics.json may
+	// not list the store's current topics: a write failed, reaching a minority of
+	// the broker directories maybe, and no write of the current topics reached a
+	// majority since (see restoreMetadata).
+	metadataInDoubt bool
 	// configs maps a partition name to its topic's effective config, for OpenLog;
 	// guarded by configsMu.
 	configsMu sync.Mutex
@@ -223,8 +229,13 @@ func (g *brokerGroup) readMetadata(s *Store) (metadataFile, error) {
 
 // writeMetadata writes m, with the next sequence, to every online broker
 // directory: it must reach a majority of the brokers. The caller holds adminMu.
+//
+// A failed write uses up its sequence too, and leaves the copies in doubt: a copy
+// it left in a minority of the directories lists a change that did not happen, and
+// must lose to the next write's, which the caller makes at once (restoreMetadata).
 func (g *brokerGroup) writeMetadata(s *Store, m metadataFile) error {
-	m.Sequence = g.sequence + 1
+	g.sequence++
+	m.Sequence = g.sequence
 	written := 0
 	var failures []error
 	for _, dir := range g.onlineDirs() {
@@ -235,10 +246,24 @@ func (g *brokerGroup) writeMetadata(s *Store, m metadataFile) error {
 		written++
 	}
 	if written < len(g.set.brokers)/2+1 {
+		g.metadataInDoubt = true
 		return fmt.Errorf("topics.json reached %d of %d brokers: %w", written, len(g.set.brokers), errors.Join(failures...))
 	}
-	g.sequence = m.Sequence
+	g.metadataInDoubt = false
 	return nil
+}
+
+// restoreMetadata writes the store's current topics to topics.json again, with a
+// new sequence, after a change failed to write it: a copy the change left in a
+// minority of the broker directories would otherwise win at the next Open (its
+// sequence the greatest), and list a change that did not happen: a topic whose
+// DeleteTopic failed, and that took records since, deleted there. If this write
+// fails too, the copies stay in doubt until a later change or Close writes them.
+// The caller holds adminMu.
+func (g *brokerGroup) restoreMetadata(s *Store) {
+	if err := g.writeMetadata(s, s.topics.Load().metadata()); err != nil {
+		s.logger.Error("a failed topic change may be listed in some copies of topics.json; rewritten at the next change or at Close", "err", err)
+	}
 }
 
 // settleController makes the controller's partitions those topics.json lists:

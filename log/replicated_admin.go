@@ -85,6 +85,7 @@ func (s *Store) createReplicatedPartitions(name string, c TopicConfig, from, to 
 		// the next Open).
 		deleteErr := g.cluster.DeletePartitions(names)
 		undoDirs()
+		g.restoreMetadata(s)
 		return nil, errors.Join(fmt.Errorf("write metadata: %w", err), deleteErr)
 	}
 	return created, nil
@@ -112,6 +113,7 @@ func (s *Store) makeReplicaDir(dir string) (bool, error) {
 func (s *Store) deleteReplicatedTopic(t *topic, next topicSet) error {
 	g := s.brokers
 	if err := g.writeMetadata(s, next.metadata()); err != nil {
+		g.restoreMetadata(s)
 		return err
 	}
 	names := make([]string, len(t.replicas))

@@ -377,6 +377,13 @@ func (s *Store) close() error {
 	s.done.Wait()
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
+	if g := s.brokers; g != nil && g.metadataInDoubt {
+		// A failed topic change may be listed in a minority of the copies of
+		// topics.json: they must not win at the next Open.
+		if mdErr := g.writeMetadata(s, s.topics.Load().metadata()); mdErr != nil {
+			err = errors.Join(err, fmt.Errorf("strata/log: rewrite topics.json after a failed topic change: %w", mdErr))
+		}
+	}
 	if s.brokers != nil {
 		// The replicas' points and high watermarks, while their logs are open.
 		if err := s.recordBrokerPoints(); err != nil {
