@@ -111,7 +111,11 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 	if err != nil {
 		return nil, errors.Join(err, g.unlock())
 	}
-	ctl, err := replica.NewLocalController(&replica.DirStorage{FS: s.fsys, Dirs: g.allDirs(), Skipped: func(path string, err error) {
+	// The controller's state lives in the online broker directories only, as
+	// topics.json does: an offline broker's directory may be another store's, or a
+	// new disk, neither to be read nor written. Each save must still reach a
+	// majority of all the brokers.
+	ctl, err := replica.NewLocalController(&replica.DirStorage{FS: s.fsys, Dirs: g.onlineDirs(), Quorum: len(set.brokers)/2 + 1, Skipped: func(path string, err error) {
 		s.logger.Error("skipping an unreadable copy of the controller state", "path", path, "err", err)
 	}})
 	if err != nil {
@@ -169,16 +173,6 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 		}
 	}
 	return set2, nil
-}
-
-// allDirs returns every broker's directory, online or not: the controller's state
-// is written to all that can take it.
-func (g *brokerGroup) allDirs() []string {
-	dirs := make([]string, len(g.set.brokers))
-	for i, b := range g.set.brokers {
-		dirs[i] = b.dir
-	}
-	return dirs
 }
 
 // unlock releases the locks of the broker directories.

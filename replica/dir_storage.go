@@ -32,7 +32,10 @@ const maxControllerStateBytes = 256 << 20
 type DirStorage struct {
 	FS   vfs.FS
 	Dirs []string
-	// Quorum is how many copies a Save must write. Default: a majority of Dirs.
+	// Quorum is how many copies a Save must write. Default: a majority of Dirs. A
+	// Quorum above len(Dirs) fails every Save: a store whose broker directories are
+	// not all usable gives only the usable ones as Dirs, and a majority of all of
+	// them as Quorum.
 	Quorum int
 	// Skipped, if not nil, is told of every copy Load skipped and why.
 	Skipped func(path string, err error)
@@ -73,7 +76,7 @@ func (d *DirStorage) Load() ([]byte, error) {
 // Save implements Storage.
 func (d *DirStorage) Save(doc []byte) error {
 	quorum := d.Quorum
-	if quorum <= 0 || quorum > len(d.Dirs) {
+	if quorum <= 0 {
 		quorum = len(d.Dirs)/2 + 1
 	}
 	written := 0

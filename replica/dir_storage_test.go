@@ -127,3 +127,16 @@ func TestDirStorageAFailedSaveDoesNotShadowTheNextOne(t *testing.T) {
 	require.Equal(t, want.String(), got.String())
 	require.Equal(t, want.PartitionEpoch, got.PartitionEpoch)
 }
+
+// A store whose broker directories are not all usable gives the usable ones as
+// Dirs and a majority of all of them as Quorum: with fewer usable directories than
+// that, every save fails, rather than counting a majority of the usable ones.
+func TestDirStorageQuorumAboveTheDirectoriesFails(t *testing.T) {
+	fsys := vfs.NewMem()
+	storage := newDirStorage(t, fsys, 1)
+	storage.Quorum = 2
+	require.Error(t, storage.Save([]byte("doc")))
+	storage.Dirs = append(storage.Dirs, "/b/1")
+	require.NoError(t, vfs.MkdirAllSync(fsys, "/b/1"))
+	require.NoError(t, storage.Save([]byte("doc")))
+}
