@@ -136,6 +136,7 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 	if err := s.settleController(ctl, set2); err != nil {
 		return nil, errors.Join(err, g.unlock())
 	}
+	s.removeDeletedReplicas(g.configs, ctl)
 	cluster, err := replica.NewCluster(replica.ClusterOptions{
 		Controller: ctl, OpenLog: s.openReplicaLog, Now: s.opts.Now, Logger: s.logger,
 		RemoveLog: func(b replica.BrokerID, name string) error {

@@ -23,9 +23,15 @@ import (
 //
 // A crash before 4 leaves partitions the controller knows and no topic lists: Open
 // deletes them, with their directories (settleController). A deletion writes
-// topics.json first (its commit point), then forgets the partitions in the
-// controller and removes their directories; Open finishes what a crash interrupted
-// the same way.
+// topics.json first (its commit point), then marks each replica's directory
+// deleted (replicaDeletedFileName), then forgets the partitions in the controller
+// and removes their directories; Open finishes what a crash interrupted the same
+// way, and removes the marked directories that the controller forgot
+// (removeDeletedReplicas): unmarked, nothing would tell them from a user's.
+
+// Format: the file that marks a replica's directory as that of a deleted
+// partition, empty.
+const replicaDeletedFileName = "partition.deleted"
 
 // createReplicatedPartitions creates partitions [from, to) of a topic with
 // effective config c in a store of several brokers; next is the topic set after
@@ -121,6 +127,7 @@ func (s *Store) deleteReplicatedTopic(t *topic, next topicSet) error {
 	for i := range t.replicas {
 		names[i] = partitionDirName(t.name, i)
 		replicas[i] = t.replicas[i].State().Replicas
+		s.markReplicaDirsDeleted(names[i], replicas[i])
 	}
 	if err := g.cluster.DeletePartitions(names); err != nil {
 		s.logger.Warn("closing a deleted topic's replicas failed", "topic", t.name, "err", err)
@@ -134,6 +141,74 @@ func (s *Store) deleteReplicatedTopic(t *topic, next topicSet) error {
 	}
 	g.configsMu.Unlock()
 	return nil
+}
+
+// markReplicaDirsDeleted marks the directories of a deleted partition's replicas
+// on the online brokers among replicas, durably, before the controller forgets
+// the partition: a crash before their removal leaves them for Open to remove
+// (removeDeletedReplicas). A directory it cannot mark is logged; a crash may then
+// leave it.
+func (s *Store) markReplicaDirsDeleted(name string, replicas []replica.BrokerID) {
+	for _, id := range replicas {
+		b, ok := s.brokers.brokerDirOf(id)
+		if !ok || b.offline != nil {
+			continue
+		}
+		dir := filepath.Join(b.dir, name)
+		if _, err := s.fsys.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := vfs.WriteFileAtomic(s.fsys, filepath.Join(dir, replicaDeletedFileName), nil); err != nil {
+			s.logger.Error("cannot mark a deleted partition's replica: a crash before its removal would leave it", "dir", dir, "err", err)
+		}
+	}
+}
+
+// removeDeletedReplicas removes, from the online broker directories, the
+// directories of replicas that a deletion marked (replicaDeletedFileName) and that
+// neither topics.json (listed) nor the controller knows: a crash interrupted their
+// removal. Anything else named like a partition is left alone.
+func (s *Store) removeDeletedReplicas(listed map[string]TopicConfig, ctl replica.Controller) {
+	for _, b := range s.brokers.set.brokers {
+		if b.offline != nil {
+			continue
+		}
+		names, err := s.fsys.ReadDir(b.dir)
+		if err != nil {
+			s.logger.Error("cannot read a broker directory", "dir", b.dir, "err", err)
+			continue
+		}
+		removed := false
+		for _, name := range names {
+			if _, _, ok := parsePartitionDirName(name); !ok {
+				continue
+			}
+			if _, ok := listed[name]; ok {
+				continue
+			}
+			if _, err := ctl.State(name); !errors.Is(err, replica.ErrUnknownPartition) {
+				continue
+			}
+			dir := filepath.Join(b.dir, name)
+			if info, err := s.fsys.Lstat(dir); err != nil || !info.IsDir() {
+				continue
+			}
+			if _, err := s.fsys.Lstat(filepath.Join(dir, replicaDeletedFileName)); err != nil {
+				continue
+			}
+			if err := s.fsys.RemoveAll(dir); err != nil {
+				s.logger.Error("cannot remove a deleted partition's replica", "dir", dir, "err", err)
+				continue
+			}
+			removed = true
+			s.logger.Info("removed the replica of a deleted partition that a crash left", "dir", dir)
+		}
+		if removed {
+			if err := s.fsys.SyncDir(b.dir); err != nil {
+				s.logger.Error("cannot sync a broker directory", "dir", b.dir, "err", err)
+			}
+		}
+	}
 }
 
 // replicatedInfo fills in a partition's leader, replicas and ISR, and the figures
