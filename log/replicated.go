@@ -46,6 +46,24 @@ type brokerGroup struct {
 	// guarded by configsMu.
 	configsMu sync.Mutex
 	configs   map[string]TopicConfig
+	// closing is closed when the store's Close begins: a produce waiting for a
+	// partition's leader stops waiting (see replicatedAppender).
+	closing     chan struct{}
+	closingOnce sync.Once
+}
+
+// startClosing tells the produces waiting for a leader that the store closes.
+func (g *brokerGroup) startClosing() { g.closingOnce.Do(func() { close(g.closing) }) }
+
+// deleted reports whether rp is no longer the cluster's partition of its name:
+// its topic was deleted (and maybe made again).
+func (g *brokerGroup) deleted(rp *replica.Partition) bool {
+	return g.cluster.Partition(rp.Name()) != rp
+}
+
+// topicDeletedError says that tp's topic was deleted under a call.
+func topicDeletedError(tp TopicPartition) error {
+	return fmt.Errorf("strata/log: %s: topic deleted: %w", tp, ErrUnknownTopic)
 }
 
 // settleTimeout bounds how long Open waits for the followers to report to their
@@ -87,7 +105,7 @@ func (g *brokerGroup) brokerIDs() []replica.BrokerID {
 // cluster, settles what a crash left between the two, opens every broker and waits
 // for the followers to report to their leaders.
 func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
-	g := &brokerGroup{set: set, configs: map[string]TopicConfig{}}
+	g := &brokerGroup{set: set, configs: map[string]TopicConfig{}, closing: make(chan struct{})}
 	s.brokers = g
 	root, err := filepath.Abs(s.dir)
 	if err != nil {
@@ -503,7 +521,9 @@ const produceRetries = 8
 // failed before the records were written is retried once the controller changed
 // something, as a Kafka producer retries; records the leader wrote but could not
 // get acknowledged (replica.ErrOutcomeUnknown) are not retried, so that they are
-// never written twice.
+// never written twice. A produce to a partition deleted meanwhile fails with
+// ErrUnknownTopic, and one still waiting when the store closes fails with its last
+// error: neither waits for a leader that will not come.
 func (g *brokerGroup) replicatedAppender(rp *replica.Partition, acks Acks) appendFunc {
 	level := replicaAcks(acks)
 	return func(ctx context.Context, records []partition.Record) (int64, error) {
@@ -517,12 +537,17 @@ func (g *brokerGroup) replicatedAppender(rp *replica.Partition, acks Acks) appen
 			closedLeader := errors.Is(err, replica.ErrClosed) && !g.cluster.Closed()
 			retriable := (errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrNoLeader) || closedLeader || (err != nil && failedLeader)) &&
 				!errors.Is(err, replica.ErrOutcomeUnknown) // written: a retry could write it twice
+			if err != nil && g.deleted(rp) {
+				return offset, fmt.Errorf("%w (%w)", ErrUnknownTopic, err)
+			}
 			if !retriable || attempt == produceRetries {
 				return offset, err
 			}
 			select {
 			case <-changed:
 			case <-ctx.Done():
+				return offset, err
+			case <-g.closing:
 				return offset, err
 			}
 		}

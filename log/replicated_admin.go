@@ -114,14 +114,16 @@ func (s *Store) makeReplicaDir(dir string) (bool, error) {
 }
 
 // deleteReplicatedTopic deletes t from a store of several brokers: topics.json
-// from next (the commit point), then the partitions in the controller and their
-// replicas' directories. The caller holds adminMu and published next.
+// from next (the commit point), then it publishes next (producers and consumers
+// stop finding the topic), then deletes the partitions in the controller and their
+// replicas' directories. The caller holds adminMu.
 func (s *Store) deleteReplicatedTopic(t *topic, next topicSet) error {
 	g := s.brokers
 	if err := g.writeMetadata(s, next.metadata()); err != nil {
 		g.restoreMetadata(s)
 		return err
 	}
+	s.topics.Store(&next)
 	names := make([]string, len(t.replicas))
 	replicas := make([][]replica.BrokerID, len(t.replicas))
 	for i := range t.replicas {

@@ -360,6 +360,9 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) close() error {
+	if s.brokers != nil {
+		s.brokers.startClosing() // produces waiting for a leader give up
+	}
 	s.mu.Lock()
 	s.mu.closing = true
 	producers, consumers, groups := s.mu.producers, s.mu.consumers, s.mu.groups

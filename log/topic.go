@@ -44,7 +44,12 @@ type topic struct {
 // log), or the error of an offline one. i must be in range.
 func (t *topic) partitionAt(i int32) (*partition.Partition, error) {
 	if t.replicas != nil {
-		return leaderLog(TopicPartition{Topic: t.name, Partition: i}, t.replicas[i])
+		tp := TopicPartition{Topic: t.name, Partition: i}
+		p, err := leaderLog(tp, t.replicas[i])
+		if err != nil && t.group.deleted(t.replicas[i]) {
+			return nil, topicDeletedError(tp)
+		}
+		return p, err
 	}
 	if p := t.partitions[i]; p != nil {
 		return p, nil
