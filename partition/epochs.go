@@ -105,7 +105,10 @@ func (p *Partition) AssignEpoch(epoch int32) error {
 	}
 	cache, err := p.loadEpochsLocked()
 	if err != nil {
-		return err
+		// Sticky, as a failed write of the checkpoint is: the replica layer takes
+		// a failed AssignEpoch for a failed disk when the log says so, and would
+		// otherwise keep a leader that does not lead.
+		return p.fail(err)
 	}
 	if last, ok := cache.latest(); ok && epoch < last.Epoch {
 		return fmt.Errorf("strata/partition: leader epoch %d below the latest known, %d: %w", epoch, last.Epoch, errs.ErrInvalidArgument)
