@@ -118,3 +118,20 @@ func TestReplicatedFailedDeleteTopicDoesNotWinAfterACrash(t *testing.T) {
 	require.NoError(t, err, "the topic whose deletion failed lives on")
 	require.Equal(t, int64(7), d.Partitions[0].EndOffset)
 }
+
+// A DeleteTopic whose removal of a replica's directory fails still deletes the
+// topic; the directory it left, marked deleted, does not keep a topic of the name
+// from being made again, as in a one-broker store (TestDeleteTopicWithFailingRemoval).
+func TestReplicatedDeleteTopicWithFailingRemoval(t *testing.T) {
+	s, fsys, faults := openFaultyBrokers(t)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	produce(t, s, "orders", 0, 3)
+	faults.Set(vfs.FailOp(vfs.OpRemoveAll, nil))
+	require.NoError(t, s.DeleteTopic(context.Background(), "orders"))
+	faults.Set(nil)
+	_, err := fsys.Stat("/data/broker.1/orders-0")
+	require.NoError(t, err, "left behind, marked")
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	require.Equal(t, int64(0), describe(t, s, "orders").Partitions[0].EndOffset, "a new topic starts empty")
+	produce(t, s, "orders", 0, 1)
+}
