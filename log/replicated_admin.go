@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 
 	"github.com/stratalog/strata/partition"
 	"github.com/stratalog/strata/replica"
@@ -99,7 +100,9 @@ func (s *Store) createReplicatedPartitions(name string, c TopicConfig, from, to 
 
 // makeReplicaDir makes a replica's directory, durably, and reports whether it made
 // it; an empty one that exists (a crash between the directory and the controller's
-// state) is taken over, one holding anything is ErrPartitionDirExists.
+// state) is taken over, one that a deletion marked and failed to remove (the
+// controller forgot its partition) is removed and made anew, one holding anything
+// else is ErrPartitionDirExists.
 func (s *Store) makeReplicaDir(dir string) (bool, error) {
 	names, err := s.fsys.ReadDir(dir)
 	switch {
@@ -107,6 +110,11 @@ func (s *Store) makeReplicaDir(dir string) (bool, error) {
 		return true, vfs.MkdirAllSync(s.fsys, dir)
 	case err != nil:
 		return false, err
+	case slices.Contains(names, replicaDeletedFileName) && s.brokers.cluster.Partition(filepath.Base(dir)) == nil:
+		if err := s.fsys.RemoveAll(dir); err != nil {
+			return false, fmt.Errorf("remove what a deletion left: %w", err)
+		}
+		return true, vfs.MkdirAllSync(s.fsys, dir)
 	case len(names) > 0:
 		return false, fmt.Errorf("%s holds files strata does not know of: %w", dir, ErrPartitionDirExists)
 	}
