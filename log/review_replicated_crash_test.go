@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,4 +168,112 @@ func TestReplicatedCrashDuringFirstGroupCommit(t *testing.T) {
 			}
 		})
 	t.Logf("%d crash points", steps)
+}
+
+// restartFailedBrokers starts again the brokers whose disk failed (an injected
+// fault, gone since), and waits for every replica to be in sync.
+func restartFailedBrokers(t *testing.T, s *log.Store) {
+	t.Helper()
+	brokers, err := s.Brokers()
+	require.NoError(t, err)
+	for _, b := range brokers {
+		if !b.Online {
+			require.NoError(t, s.StartBroker(b.ID))
+		}
+	}
+	require.NoError(t, s.AwaitInSync(testContext(t)))
+}
+
+// replicatedFailEveryStep runs change on a store of three brokers holding "base"
+// (as replicatedCrashEveryStep), failing its n-th filesystem operation alone, for
+// every n: the store goes on. After the change, whether it failed or not, "base"
+// takes records, and after a reopen every acknowledged record is there, every
+// partition is led and the replicas' directories are those of the topics.
+func replicatedFailEveryStep(t *testing.T, change func(context.Context, *log.Store) error, check func(t *testing.T, s *log.Store, changed bool)) int {
+	for n := int64(1); ; n++ {
+		var faults vfs.Switch
+		fsys := vfs.NewFaulty(vfs.NewMem(), faults.Inject)
+		require.NoError(t, vfs.MkdirAllSync(fsys, "/data"))
+		require.NoError(t, log.InitBrokers(fsys, "/data", map[replica.BrokerID]string{0: "", 1: "", 2: ""}))
+		s, err := log.Open("/data", &log.Options{FS: fsys, RetentionCheckInterval: -1})
+		require.NoError(t, err)
+		createTopic(t, s, "base", log.TopicConfig{Partitions: 2, ReplicationFactor: 3, MinInsyncReplicas: 2})
+		produce(t, s, "base", 0, 5)
+		var count atomic.Int64
+		faults.Set(func(op vfs.Op, path string) *vfs.Fault {
+			if count.Add(1) == n {
+				return &vfs.Fault{}
+			}
+			return nil
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err = change(ctx, s)
+		cancel()
+		faults.Set(nil)
+		injected := count.Load() >= n
+		t.Run(fmt.Sprintf("fail-op-%d", n), func(t *testing.T) {
+			defer s.Close()
+			restartFailedBrokers(t, s)
+			if d, err := s.DescribeTopic("base"); err == nil {
+				produceFrom(t, s, "base", 0, 5, 1)
+				require.Equal(t, int64(6), describe(t, s, "base").Partitions[0].EndOffset, "base intact: %+v", d)
+			}
+			check(t, s, err == nil)
+			require.NoError(t, s.Close())
+			reopened, err := log.Open("/data", &log.Options{FS: fsys, RetentionCheckInterval: -1})
+			require.NoError(t, err)
+			defer reopened.Close()
+			require.NoError(t, reopened.AwaitInSync(testContext(t)))
+			if d, err := reopened.DescribeTopic("base"); err == nil {
+				require.Equal(t, int64(6), d.Partitions[0].EndOffset, "base intact")
+			}
+			check(t, reopened, err == nil)
+			requireReplicaDirsMatchTopics(t, reopened, fsys)
+		})
+		if !injected {
+			return int(n)
+		}
+	}
+}
+
+func TestReplicatedFailureDuringCreateTopic(t *testing.T) {
+	steps := replicatedFailEveryStep(t,
+		func(ctx context.Context, s *log.Store) error {
+			return s.CreateTopic(ctx, "fresh", log.TopicConfig{Partitions: 3, ReplicationFactor: 2})
+		},
+		func(t *testing.T, s *log.Store, changed bool) {
+			d, err := s.DescribeTopic("fresh")
+			if err != nil {
+				require.ErrorIs(t, err, log.ErrUnknownTopic)
+				createTopic(t, s, "fresh", log.TopicConfig{Partitions: 3, ReplicationFactor: 2})
+				d = describe(t, s, "fresh")
+			}
+			require.Len(t, d.Partitions, 3)
+			produce(t, s, "fresh", 2, 1)
+		})
+	t.Logf("%d failure points", steps)
+}
+
+func TestReplicatedFailureDuringDeleteTopic(t *testing.T) {
+	steps := replicatedFailEveryStep(t,
+		func(ctx context.Context, s *log.Store) error { return s.DeleteTopic(ctx, "base") },
+		func(t *testing.T, s *log.Store, changed bool) {
+			if _, err := s.DescribeTopic("base"); err != nil {
+				require.ErrorIs(t, err, log.ErrUnknownTopic)
+				createTopic(t, s, "base", log.TopicConfig{Partitions: 2, ReplicationFactor: 3, MinInsyncReplicas: 2})
+				produce(t, s, "base", 0, 6)
+			}
+		})
+	t.Logf("%d failure points", steps)
+}
+
+func TestReplicatedFailureDuringAddPartitions(t *testing.T) {
+	steps := replicatedFailEveryStep(t,
+		func(ctx context.Context, s *log.Store) error { return s.AddPartitions(ctx, "base", 5) },
+		func(t *testing.T, s *log.Store, changed bool) {
+			n := len(describe(t, s, "base").Partitions)
+			require.Contains(t, []int{2, 5}, n)
+			produce(t, s, "base", int32(n-1), 1)
+		})
+	t.Logf("%d failure points", steps)
 }
