@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/stratalog/strata/internal/keyvalue"
+	"github.com/stratalog/strata/replica"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -52,6 +54,19 @@ type metadataFile struct {
 	// metadata. A one-broker store leaves it out.
 	Sequence int64           `json:"sequence,omitempty"`
 	Topics   []topicMetadata `json:"topics"`
+	// Deleted, in a store of several brokers, lists the replicas of deleted
+	// partitions whose brokers were offline at the deletion: their directories are
+	// removed when those brokers are back, before they open a replica, so that a
+	// partition made again under the name never takes one for its own. A
+	// one-broker store leaves it out.
+	Deleted []deletedReplicas `json:"deleted,omitempty"`
+}
+
+// deletedReplicas is an entry of metadataFile.Deleted: a deleted partition's
+// directory name, and the brokers that still hold its replica.
+type deletedReplicas struct {
+	Name    string             `json:"name"`
+	Brokers []replica.BrokerID `json:"brokers"`
 }
 
 // topicMetadata is one topic in topics.json.
@@ -195,6 +210,11 @@ func (m *metadataFile) check() error {
 		}
 		if err := checkConfig(strconv.Quote(t.Name), c.problems("")); err != nil {
 			return err
+		}
+	}
+	for _, d := range m.Deleted {
+		if _, _, ok := parsePartitionDirName(d.Name); !ok || len(d.Brokers) == 0 || slices.ContainsFunc(d.Brokers, func(b replica.BrokerID) bool { return b < 0 }) {
+			return fmt.Errorf("deleted replicas %q of brokers %v: not a partition, or no brokers", d.Name, d.Brokers)
 		}
 	}
 	return nil

@@ -42,6 +42,9 @@ type brokerGroup struct {
 	// the broker directories maybe, and no write of the current topics reached a
 	// majority since (see restoreMetadata).
 	metadataInDoubt bool
+	// pending are the replicas of deleted partitions left on brokers that were
+	// offline (topics.json's "deleted", written with every copy); under adminMu.
+	pending []deletedReplicas
 	// configs maps a partition name to its topic's effective config, for OpenLog;
 	// guarded by configsMu.
 	configsMu sync.Mutex
@@ -127,6 +130,9 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 	}
 	meta, err := g.readMetadata(s)
 	if err != nil {
+		return nil, errors.Join(err, g.unlock())
+	}
+	if err := s.removePendingReplicas(meta); err != nil {
 		return nil, errors.Join(err, g.unlock())
 	}
 	// The controller's state lives in the online broker directories only, as
@@ -249,6 +255,7 @@ func (g *brokerGroup) readMetadata(s *Store) (metadataFile, error) {
 func (g *brokerGroup) writeMetadata(s *Store, m metadataFile) error {
 	g.sequence++
 	m.Sequence = g.sequence
+	m.Deleted = g.pending
 	written := 0
 	var failures []error
 	for _, dir := range g.onlineDirs() {
@@ -263,6 +270,52 @@ func (g *brokerGroup) writeMetadata(s *Store, m metadataFile) error {
 		return fmt.Errorf("topics.json reached %d of %d brokers: %w", written, len(g.set.brokers), errors.Join(failures...))
 	}
 	g.metadataInDoubt = false
+	return nil
+}
+
+// removePendingReplicas removes, from the brokers that are back online, the
+// directories of the replicas of deleted partitions that topics.json says they
+// still hold (their brokers were offline at the deletion), then writes topics.json
+// without them: before any broker opens a replica, so that a partition made again
+// under the name never opens the deleted one's. meta is what readMetadata read.
+func (s *Store) removePendingReplicas(meta metadataFile) error {
+	g := s.brokers
+	g.pending = meta.Deleted
+	var left []deletedReplicas
+	changed := false
+	for _, d := range meta.Deleted {
+		var offline []replica.BrokerID
+		for _, id := range d.Brokers {
+			b, ok := g.brokerDirOf(id)
+			if !ok { // no longer a broker of the store
+				changed = true
+				continue
+			}
+			if b.offline != nil {
+				offline = append(offline, id)
+				continue
+			}
+			dir := filepath.Join(b.dir, d.Name)
+			if err := s.fsys.RemoveAll(dir); err != nil {
+				return fmt.Errorf("remove the replica of a deleted partition, left while its broker was offline: %w", err)
+			}
+			if err := s.fsys.SyncDir(b.dir); err != nil {
+				return err
+			}
+			s.logger.Info("removed the replica of a partition deleted while its broker was offline", "dir", dir)
+			changed = true
+		}
+		if len(offline) > 0 {
+			left = append(left, deletedReplicas{Name: d.Name, Brokers: offline})
+		}
+	}
+	if !changed {
+		return nil
+	}
+	g.pending = left
+	if err := g.writeMetadata(s, meta); err != nil {
+		return fmt.Errorf("record the removal of deleted partitions' replicas: %w", err)
+	}
 	return nil
 }
 

@@ -127,7 +127,23 @@ func (s *Store) makeReplicaDir(dir string) (bool, error) {
 // replicas' directories. The caller holds adminMu.
 func (s *Store) deleteReplicatedTopic(t *topic, next topicSet) error {
 	g := s.brokers
+	// The replicas on brokers offline since Open stay until those come back:
+	// topics.json lists them, in the commit point's write.
+	saved := g.pending
+	g.pending = slices.Clone(g.pending)
+	for i, rp := range t.replicas {
+		var offline []replica.BrokerID
+		for _, id := range rp.State().Replicas {
+			if b, ok := g.brokerDirOf(id); ok && b.offline != nil {
+				offline = append(offline, id)
+			}
+		}
+		if len(offline) > 0 {
+			g.pending = append(g.pending, deletedReplicas{Name: partitionDirName(t.name, i), Brokers: offline})
+		}
+	}
 	if err := g.writeMetadata(s, next.metadata()); err != nil {
+		g.pending = saved
 		g.restoreMetadata(s)
 		return err
 	}
