@@ -22,7 +22,8 @@ import (
 // Order, for crash consistency: the new directory gets its meta.properties and the
 // new list first, then every other online broker directory gets the new list (each
 // copy names the brokers of a sequence, and the greatest wins): a crash leaves the
-// broker added, or not, never half.
+// broker added, or not, never half; if not, AddBroker may be run again, and takes
+// over what the interrupted one left in the new directory.
 func AddBroker(fsys vfs.FS, dir, brokerDir string) (replica.BrokerID, error) {
 	fail := func(err error) (replica.BrokerID, error) {
 		return 0, fmt.Errorf("strata/log: add broker to %s: %w", dir, err)
@@ -64,7 +65,7 @@ func AddBroker(fsys vfs.FS, dir, brokerDir string) (replica.BrokerID, error) {
 	if slices.ContainsFunc(list.Brokers, func(b brokerListEntry) bool { return b.Dir == brokerDir }) {
 		return fail(fmt.Errorf("%s is broker directory already: %w", brokerDir, ErrInvalidArgument))
 	}
-	if err := checkInitDir(fsys, set.root, id, brokerDir); err != nil {
+	if err := checkInitDir(fsys, set.root, id, brokerDir); err != nil && !leftByAddBroker(fsys, brokerDir, set.clusterID, id) {
 		return fail(err)
 	}
 	entry := brokerListEntry{ID: id, Dir: brokerDir, DirectoryID: newKafkaUUID()}
@@ -95,4 +96,25 @@ func AddBroker(fsys vfs.FS, dir, brokerDir string) (replica.BrokerID, error) {
 		return id, fmt.Errorf("strata/log: add broker to %s: broker %d added, but not every copy of brokers.json was updated (the newest is used): %w", dir, id, errors.Join(failures...))
 	}
 	return id, nil
+}
+
+// leftByAddBroker reports whether dir holds what an AddBroker of broker id to
+// store clusterID leaves when interrupted between the new directory's
+// meta.properties and its brokers.json: that meta.properties (and maybe the
+// temporary files), which no copy of the list names yet. AddBroker run again takes
+// it over.
+func leftByAddBroker(fsys vfs.FS, dir, clusterID string, id replica.BrokerID) bool {
+	names, err := fsys.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, name := range names {
+		switch name {
+		case lostAndFound, metaPropertiesFileName, metaPropertiesFileName + ".tmp", brokerListFileName + ".tmp":
+		default:
+			return false
+		}
+	}
+	m, err := readMetaProperties(fsys, dir)
+	return err == nil && m.clusterID == clusterID && m.nodeID == id
 }
