@@ -84,3 +84,42 @@ func TestReplicatedForeignBrokerDirIsNeitherReadNorWritten(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(foreignState), string(after), "nothing is written into another store's directory")
 }
+
+// A broker stopped while the store runs, whose directory is then replaced by
+// another store's, is not started on it: StartBroker would open the other store's
+// partition of the same name as the broker's replica, and, its leader epochs
+// starting from 0 as the replica's did, keep the other store's records below its
+// leader's end of epoch 0 and join the ISR with them.
+func TestReplicatedStartBrokerRefusesAForeignDir(t *testing.T) {
+	fsys := vfs.NewMem()
+	brokers := map[replica.BrokerID]string{0: "", 1: "", 2: ""}
+	for _, root := range []string{"/data", "/other"} {
+		require.NoError(t, vfs.MkdirAllSync(fsys, root))
+		require.NoError(t, log.InitBrokers(fsys, root, brokers))
+	}
+	other, err := log.Open("/other", &log.Options{FS: fsys, RetentionCheckInterval: -1})
+	require.NoError(t, err)
+	createTopic(t, other, "orders", log.TopicConfig{ReplicationFactor: 3})
+	for range 10 {
+		produceValue(t, other, "orders", "other")
+	}
+	require.NoError(t, other.Close())
+
+	s := openStore(t, fsys, &log.Options{RetentionCheckInterval: -1})
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	for range 3 {
+		produceValue(t, s, "orders", "mine")
+	}
+	require.NoError(t, s.StopBroker(2))
+	require.NoError(t, fsys.RemoveAll("/data/broker.2"))
+	copyTree(t, fsys, "/other/broker.2", "/data/broker.2")
+
+	err = s.StartBroker(2)
+	require.ErrorIs(t, err, log.ErrBrokerDirForeign)
+	data, err := vfs.ReadFile(fsys, "/other/broker.2/orders-0/00000000000000000000.log")
+	require.NoError(t, err)
+	after, err := vfs.ReadFile(fsys, "/data/broker.2/orders-0/00000000000000000000.log")
+	require.NoError(t, err)
+	require.Equal(t, data, after, "the other store's partition is left alone")
+	require.Equal(t, []string{"mine", "mine", "mine"}, consumeValues(t, s, "orders", 0))
+}
