@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/stratalog/strata/replica"
+	"github.com/stratalog/strata/vfs"
 )
 
 // BrokerInfo describes one broker of a store.
@@ -83,14 +84,23 @@ func (s *Store) StopBroker(id replica.BrokerID) error {
 }
 
 // StartBroker brings a broker that StopBroker stopped, or whose disk failed, back
-// online: its replicas open, catch up from their leaders and rejoin the ISRs.
+// online: its replicas open, catch up from their leaders and rejoin the ISRs. A
+// directory that is no longer the broker's (replaced, while it was stopped, by an
+// empty or another store's one) is refused with a *BrokerOfflineError
+// (ErrBrokerDirEmpty, ErrBrokerDirForeign), as Open would find it.
 func (s *Store) StartBroker(id replica.BrokerID) error {
 	g, err := s.brokerOf("start broker", id)
 	if err != nil {
 		return err
 	}
-	if b, _ := g.brokerDirOf(id); b.offline != nil {
+	b, _ := g.brokerDirOf(id)
+	if b.offline != nil {
 		return fmt.Errorf("strata/log: start broker %d: %w (reopen the store once its directory is back)", id, b.offline)
+	}
+	// Its directory may have been replaced while it was stopped: an empty or
+	// foreign one is not this broker's, and its files are not replicas.
+	if err := g.identity(s.fsys, b); err != nil {
+		return fmt.Errorf("strata/log: start broker %d: %w", id, &BrokerOfflineError{Broker: id, Dir: b.dir, Err: err})
 	}
 	if g.cluster.Failed(id) {
 		if err := g.cluster.StopBroker(id); err != nil {
@@ -98,6 +108,16 @@ func (s *Store) StartBroker(id replica.BrokerID) error {
 		}
 	}
 	return g.cluster.StartBroker(id)
+}
+
+// identity returns nil if b's directory is still b's (meta.properties of this
+// store, broker and directory), else why not (see brokerDirStatus).
+func (g *brokerGroup) identity(fsys vfs.FS, b brokerDir) error {
+	list := brokerListFile{ClusterID: g.set.clusterID}
+	for _, other := range g.set.brokers {
+		list.Brokers = append(list.Brokers, brokerListEntry{ID: other.id, Dir: other.dir, DirectoryID: other.directoryID})
+	}
+	return brokerDirStatus(fsys, &list, brokerListEntry{ID: b.id, Dir: b.dir, DirectoryID: b.directoryID})
 }
 
 // ElectPreferredLeaders moves the leadership of the partitions of the named topics
