@@ -277,3 +277,50 @@ func TestReplicatedFailureDuringAddPartitions(t *testing.T) {
 		})
 	t.Logf("%d failure points", steps)
 }
+
+// DeleteTopic while broker 2's disk is away, stopped after each filesystem
+// operation, then a power loss, then the disk back: the topic is whole or gone,
+// and if gone, its replica on broker 2 goes too at that Open.
+func TestReplicatedCrashDuringDeleteTopicWithABrokerAway(t *testing.T) {
+	for limit := int64(0); ; limit++ {
+		base := vfs.NewCrashable()
+		require.NoError(t, vfs.MkdirAllSync(base, "/data"))
+		require.NoError(t, log.InitBrokers(base, "/data", map[replica.BrokerID]string{0: "", 1: "", 2: ""}))
+		opts := &log.Options{FS: base, RetentionCheckInterval: -1}
+		s, err := log.Open("/data", opts)
+		require.NoError(t, err)
+		createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+		produce(t, s, "orders", 0, 5)
+		require.NoError(t, s.Close())
+		require.NoError(t, base.Rename("/data/broker.2", "/away"))
+		require.NoError(t, base.SyncDir("/data"))
+		require.NoError(t, base.SyncDir("/"))
+		var faults vfs.Switch
+		opts.FS = vfs.NewFaulty(base, faults.Inject)
+		s, err = log.Open("/data", opts)
+		require.NoError(t, err)
+		stop := &stopAfter{limit: limit}
+		faults.Set(stop.inject)
+		err = s.DeleteTopic(context.Background(), "orders")
+		finished := err == nil && stop.count.Load() <= limit
+		after := base.Crash(vfs.DropUnsynced, limit)
+		s.Close()
+		t.Run(fmt.Sprintf("stop-after-%d", limit), func(t *testing.T) {
+			require.NoError(t, after.Rename("/away", "/data/broker.2"))
+			reopened, err := log.Open("/data", &log.Options{FS: after, RetentionCheckInterval: -1})
+			require.NoError(t, err)
+			defer reopened.Close()
+			require.NoError(t, reopened.AwaitInSync(testContext(t)))
+			if d, err := reopened.DescribeTopic("orders"); err == nil {
+				require.Equal(t, int64(5), d.Partitions[0].EndOffset)
+			} else {
+				require.ErrorIs(t, err, log.ErrUnknownTopic)
+			}
+			requireReplicaDirsMatchTopics(t, reopened, after)
+		})
+		if finished {
+			t.Logf("%d crash points", limit+1)
+			return
+		}
+	}
+}
