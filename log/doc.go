@@ -82,9 +82,13 @@
 // # Partitioning
 //
 // A record with ExplicitPartition goes to Partition. Otherwise the Partitioner
-// decides; the default hashes a non-nil key, int(xxhash.Sum64(key) % n) (see
-// KeyPartition), and sends unkeyed records to one partition of the topic until about
-// DefaultBatchBytes went there, then to another (Kafka's sticky partitioner).
+// decides; the default hashes a non-nil key as Kafka's Java client and franz-go's
+// kgo do, toPositive(murmur2(key)) % n (see KeyPartition), so that a key goes to the
+// same partition whether a record is produced here or by a Kafka client, and sends
+// unkeyed records to one partition of the topic until about DefaultBatchBytes went
+// there, then to another (Kafka's sticky partitioner). A topic created before strata
+// used murmur2 keeps the XXH64 partitioning it was created with (LegacyKeyPartition),
+// recorded in topics.json, so its keys stay in the partitions holding their records.
 //
 // # Acknowledgements and durability
 //

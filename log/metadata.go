@@ -37,7 +37,7 @@ const (
 //	{
 //	  "version": 2,
 //	  "topics": [
-//	    {"name": "orders", "partitions": 3, "config": {"retention.age": "168h0m0s"}},
+//	    {"name": "orders", "partitions": 3, "partitioner": "murmur2", "config": {"retention.age": "168h0m0s"}},
 //	    {"name": "__consumer_offsets", "partitions": 1, "internal": true, "config": {}}
 //	  ]
 //	}
@@ -45,7 +45,8 @@ const (
 //
 // Topics are sorted by name. "config" holds only the topic's own settings (the
 // non-zero fields of the TopicConfig it was created with, Partitions excepted); the
-// others are inherited from the store's defaults at each Open. Unknown keys are an
+// others are inherited from the store's defaults at each Open. "partitioner" is how
+// the default partitioner maps keys (see topicMetadata.Partitioner). Unknown keys are an
 // error, so that a newer file is never half-understood.
 type metadataFile struct {
 	Version int `json:"version"`
@@ -71,10 +72,15 @@ type deletedReplicas struct {
 
 // topicMetadata is one topic in topics.json.
 type topicMetadata struct {
-	Name       string     `json:"name"`
-	Partitions int        `json:"partitions"`
-	Internal   bool       `json:"internal,omitempty"`
-	Config     diskConfig `json:"config"`
+	Name       string `json:"name"`
+	Partitions int    `json:"partitions"`
+	Internal   bool   `json:"internal,omitempty"`
+	// Partitioner is how the default partitioner maps the topic's keys:
+	// "murmur2" (Kafka's, KeyPartition) for a topic created since strata used it;
+	// absent for one created before (XXH64, LegacyKeyPartition), and for internal
+	// topics, whose records strata places itself.
+	Partitioner string     `json:"partitioner,omitempty"`
+	Config      diskConfig `json:"config"`
 }
 
 // diskConfig is a TopicConfig (without Partitions) in topics.json, with Kafka-like
@@ -203,6 +209,9 @@ func (m *metadataFile) check() error {
 		seen[t.Name] = true
 		if t.Partitions < 1 || t.Partitions > MaxPartitions {
 			return fmt.Errorf("topic %q has %d partitions", t.Name, t.Partitions)
+		}
+		if _, ok := parseKeyHash(t.Partitioner); !ok {
+			return fmt.Errorf("topic %q: unknown partitioner %q", t.Name, t.Partitioner)
 		}
 		c, err := t.Config.topicConfig()
 		if err != nil {

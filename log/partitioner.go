@@ -1,6 +1,7 @@
 package log
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"sync"
 
@@ -22,23 +23,120 @@ type Partitioner interface {
 }
 
 // KeyPartition returns the partition that the default partitioner gives a record
-// with a non-nil key:
+// with a non-nil key, as Kafka's Java client (BuiltInPartitioner.partitionForKey)
+// and franz-go's kgo (its default StickyKeyPartitioner) compute it:
+//
+//	int(murmur2(key) & 0x7fffffff) % numPartitions
+//
+// where murmur2 is Kafka's Utils.murmur2: 32-bit MurmurHash2 with seed 0x9747b28c,
+// over the key's bytes, read as a signed int and made positive by clearing the sign
+// bit (Utils.toPositive). A record produced in process and one produced by a Kafka
+// client thus put the same key in the same partition.
+//
+// Topics created before strata partitioned keys as Kafka does keep their
+// partitioner (topics.json records it): for them the default partitioner uses
+// LegacyKeyPartition, so a key stays in the partition that holds its records.
+func KeyPartition(key []byte, numPartitions int) int {
+	return int(murmur2(key)&0x7fffffff) % numPartitions
+}
+
+// LegacyKeyPartition returns the partition that the default partitioner gives a
+// record with a non-nil key in a topic created before strata used KeyPartition
+// (a topic without "partitioner" in topics.json):
 //
 //	int(xxhash.Sum64(key) % uint64(numPartitions))
 //
 // where xxhash.Sum64 is XXH64 with seed 0 (github.com/cespare/xxhash/v2), over the
-// key's bytes. Any XXH64 implementation reproduces it. (Kafka's Java client uses
-// murmur2 instead, so the same key may land on a different partition than in Kafka.)
-func KeyPartition(key []byte, numPartitions int) int {
+// key's bytes. Any XXH64 implementation reproduces it.
+func LegacyKeyPartition(key []byte, numPartitions int) int {
 	return int(xxhash.Sum64(key) % uint64(numPartitions))
+}
+
+// murmur2 is Kafka's Utils.murmur2: MurmurHash2, 32 bits, seed 0x9747b28c, the
+// bytes read four at a time little-endian, the last one to three folded in.
+func murmur2(data []byte) uint32 {
+	const (
+		seed = 0x9747b28c
+		m    = 0x5bd1e995
+		r    = 24
+	)
+	h := uint32(seed) ^ uint32(len(data))
+	for len(data) >= 4 {
+		k := binary.LittleEndian.Uint32(data)
+		k *= m
+		k ^= k >> r
+		k *= m
+		h *= m
+		h ^= k
+		data = data[4:]
+	}
+	switch len(data) {
+	case 3:
+		h ^= uint32(data[2]) << 16
+		fallthrough
+	case 2:
+		h ^= uint32(data[1]) << 8
+		fallthrough
+	case 1:
+		h ^= uint32(data[0])
+		h *= m
+	}
+	h ^= h >> 13
+	h *= m
+	h ^= h >> 15
+	return h
+}
+
+// keyHash is how a topic's default partitioner maps a key to a partition, recorded
+// in topics.json ("partitioner") so that a topic keeps it for its life.
+type keyHash uint8
+
+const (
+	// keyHashXXHash is LegacyKeyPartition: topics created before strata
+	// partitioned keys as Kafka does, whose topics.json entry has no
+	// "partitioner" (and keeps none, so that their bytes do not change).
+	keyHashXXHash keyHash = iota
+	// keyHashMurmur2 is KeyPartition, Kafka's: every topic created since.
+	keyHashMurmur2
+)
+
+// Format: the values of "partitioner" in topics.json; keyHashXXHash is the
+// field's absence.
+var keyHashNames = map[keyHash]string{keyHashXXHash: "", keyHashMurmur2: "murmur2"}
+
+// parseKeyHash returns the keyHash of a "partitioner" value of topics.json.
+func parseKeyHash(name string) (keyHash, bool) {
+	for h, n := range keyHashNames {
+		if n == name {
+			return h, true
+		}
+	}
+	return 0, false
+}
+
+// partition returns the partition of key among numPartitions.
+func (h keyHash) partition(key []byte, numPartitions int) int {
+	if h == keyHashXXHash {
+		return LegacyKeyPartition(key, numPartitions)
+	}
+	return KeyPartition(key, numPartitions)
+}
+
+// topicAwarePartitioner is a Partitioner that partitions keys as the record's
+// topic records (DefaultPartitioner); route asks it rather than Partition.
+type topicAwarePartitioner interface {
+	partitionWith(r *Record, numPartitions int, keys keyHash) int
 }
 
 // DefaultPartitioner is the partitioner of a Store and of a Producer unless their
 // options name another:
 //
-//   - a record with a non-nil key goes to KeyPartition(key, numPartitions), so the
-//     records of a key stay in order in one partition (as long as the number of
-//     partitions does not change);
+//   - a record with a non-nil key goes to KeyPartition(key, numPartitions), Kafka's
+//     murmur2 partition, so the records of a key stay in order in one partition (as
+//     long as the number of partitions does not change); in a topic created before
+//     strata used murmur2, to LegacyKeyPartition(key, numPartitions) (as Store.Produce
+//     and a Producer call it; Partition, called directly, knows no topic and uses
+//     KeyPartition);
 //   - a record with a nil key goes to the topic's current sticky partition (Kafka's
 //     sticky partitioner, KIP-480): the first is chosen at random, and once the
 //     sticky bytes given to NewDefaultPartitioner were sent to it the partitioner
@@ -68,10 +166,16 @@ func NewDefaultPartitioner(stickyBytes int) *DefaultPartitioner {
 	return &DefaultPartitioner{stickyBytes: stickyBytes, sticky: map[string]*stickyState{}}
 }
 
-// Partition implements Partitioner.
+// Partition implements Partitioner, for a topic that partitions keys as Kafka
+// does (KeyPartition).
 func (d *DefaultPartitioner) Partition(r *Record, numPartitions int) int {
+	return d.partitionWith(r, numPartitions, keyHashMurmur2)
+}
+
+// partitionWith is Partition in a topic whose keys go by keys.
+func (d *DefaultPartitioner) partitionWith(r *Record, numPartitions int, keys keyHash) int {
 	if r.Key != nil {
-		return KeyPartition(r.Key, numPartitions)
+		return keys.partition(r.Key, numPartitions)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -91,4 +195,14 @@ func (d *DefaultPartitioner) Partition(r *Record, numPartitions int) int {
 	}
 	s.bytes += recordBound(r.Key, r.Value, r.Headers)
 	return s.partition
+}
+
+// newTopicKeyHash returns the keyHash of a topic being created: Kafka's, except for
+// an internal topic, whose records strata places itself and whose topics.json entry
+// thus keeps the bytes it had before strata used murmur2.
+func newTopicKeyHash(internal bool) keyHash {
+	if internal {
+		return keyHashXXHash
+	}
+	return keyHashMurmur2
 }

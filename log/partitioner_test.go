@@ -2,6 +2,7 @@ package log_test
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -10,9 +11,37 @@ import (
 	"github.com/stratalog/strata/vfs"
 )
 
-// KeyPartition is XXH64 (seed 0) of the key, modulo the partition count: these
-// values are reproducible by any XXH64 implementation.
-func TestKeyPartitionFormula(t *testing.T) {
+// kafkaMurmur2 holds the values of Kafka's Utils.murmur2 (a Java int) that
+// Kafka's own UtilsTest.testMurmur2 pins.
+var kafkaMurmur2 = []struct {
+	key  string
+	hash int32
+}{
+	{"21", -973932308},
+	{"foobar", -790332482},
+	{"a-little-bit-long-string", -985981536},
+	{"a-little-bit-longer-string", -1486304829},
+	{"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971},
+	{"abc", 479470107},
+}
+
+// KeyPartition is Kafka's BuiltInPartitioner.partitionForKey:
+// toPositive(murmur2(key)) % numPartitions.
+func TestKeyPartitionIsKafkas(t *testing.T) {
+	for _, c := range kafkaMurmur2 {
+		for _, n := range []int{1, 2, 3, 7, 12, 1000, math.MaxInt32} {
+			want := int(c.hash&0x7fffffff) % n
+			require.Equal(t, want, log.KeyPartition([]byte(c.key), n), "key %q n %d", c.key, n)
+		}
+	}
+	// The empty key: murmur2 of no bytes is 275646681 (as commons-codec's
+	// MurmurHash2.hash32 of no bytes, seeded as Kafka does, gives it).
+	require.Equal(t, 275646681%10, log.KeyPartition(nil, 10))
+}
+
+// LegacyKeyPartition is XXH64 (seed 0) of the key, modulo the partition count:
+// these values are reproducible by any XXH64 implementation.
+func TestLegacyKeyPartitionFormula(t *testing.T) {
 	// XXH64("") = 0xef46db3751d8e999, XXH64("a") = 0xd24ec4f1a98c6e5b.
 	tests := []struct {
 		key  string
@@ -25,7 +54,7 @@ func TestKeyPartitionFormula(t *testing.T) {
 		{"a", 1000, int(uint64(0xd24ec4f1a98c6e5b) % 1000)},
 	}
 	for _, tt := range tests {
-		require.Equal(t, tt.want, log.KeyPartition([]byte(tt.key), tt.n), "key %q n %d", tt.key, tt.n)
+		require.Equal(t, tt.want, log.LegacyKeyPartition([]byte(tt.key), tt.n), "key %q n %d", tt.key, tt.n)
 	}
 }
 

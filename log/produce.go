@@ -57,7 +57,7 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 		if t == nil || t.name != r.Topic {
 			t = set[r.Topic]
 		}
-		if err := route(r, len(t.partitions), s.opts.Partitioner); err != nil {
+		if err := route(r, t, s.opts.Partitioner); err != nil {
 			return fmt.Errorf("strata/log: produce record %d: %w", i, err)
 		}
 		if _, err := t.partitionAt(r.Partition); err != nil {
@@ -161,12 +161,18 @@ func checkRecord(set topicSet, r *Record) error {
 }
 
 // route sets r.Partition, unless ExplicitPartition, from the partitioner, and checks
-// its answer.
-func route(r *Record, numPartitions int, partitioner Partitioner) error {
+// its answer. A DefaultPartitioner partitions keys as t records.
+func route(r *Record, t *topic, partitioner Partitioner) error {
 	if r.ExplicitPartition {
 		return nil
 	}
-	p := partitioner.Partition(r, numPartitions)
+	numPartitions := len(t.partitions)
+	var p int
+	if d, ok := partitioner.(topicAwarePartitioner); ok {
+		p = d.partitionWith(r, numPartitions, t.keyHash)
+	} else {
+		p = partitioner.Partition(r, numPartitions)
+	}
 	if p < 0 || p >= numPartitions {
 		return fmt.Errorf("partitioner chose partition %d of topic %q, which has %d: %w", p, r.Topic, numPartitions, ErrUnknownPartition)
 	}

@@ -228,7 +228,7 @@ func (p *Producer) admit(r *Record) (*topic, error) {
 		return nil, err
 	}
 	t := set[r.Topic]
-	if err := route(r, len(t.partitions), p.opts.Partitioner); err != nil {
+	if err := route(r, t, p.opts.Partitioner); err != nil {
 		return nil, err
 	}
 	if _, err := t.partitionAt(r.Partition); err != nil {

@@ -150,7 +150,8 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 		own, _ := tm.Config.topicConfig() // checked by readMetadata
 		config := own.inherit(s.opts.TopicDefaults)
 		config.Partitions = tm.Partitions
-		t := &topic{name: tm.Name, internal: tm.Internal, own: own, config: config, incarnation: s.newIncarnation()}
+		keys, _ := parseKeyHash(tm.Partitioner) // checked by readMetadata
+		t := &topic{name: tm.Name, internal: tm.Internal, keyHash: keys, own: own, config: config, incarnation: s.newIncarnation()}
 		set2[tm.Name] = t
 		for i := range tm.Partitions {
 			g.configs[partitionDirName(tm.Name, i)] = config

@@ -2,6 +2,8 @@ package log_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -10,19 +12,10 @@ import (
 	"github.com/stratalog/strata/vfs"
 )
 
-// A one-broker store writes the topics.json it wrote before stores of several
-// brokers existed, byte for byte: the offsets topic, made at the first group commit,
-// carries no replication settings (they would be the defaults anyway).
-func TestOneBrokerStoreOffsetsTopicMetadataUnchanged(t *testing.T) {
-	fsys := vfs.NewMem()
-	s := openStore(t, fsys, nil)
-	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
-	require.NoError(t, s.CommitGroupOffsets(context.Background(), "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 0}}))
-	require.NoError(t, s.Close())
-	data, err := vfs.ReadFile(fsys, "/data/topics.json")
-	require.NoError(t, err)
-	// Written by the code before stores of several brokers (2c7ba62).
-	require.Equal(t, `{
+// legacyTopicsJSON is the topics.json of a one-broker store written by the code
+// before stores of several brokers (2c7ba62), and before strata partitioned keys
+// as Kafka does: "orders" has no "partitioner" (XXH64).
+const legacyTopicsJSON = `{
   "version": 2,
   "topics": [
     {
@@ -46,5 +39,79 @@ func TestOneBrokerStoreOffsetsTopicMetadataUnchanged(t *testing.T) {
   ]
 }
 crc32c 6e69b518
-`, string(data))
+`
+
+// A one-broker store writes the topics.json it wrote before stores of several
+// brokers existed, byte for byte, but for the partitioner of the topics it creates:
+// the offsets topic, made at the first group commit, carries no replication
+// settings (they would be the defaults anyway) and no partitioner (strata places
+// its records).
+func TestOneBrokerStoreOffsetsTopicMetadataUnchanged(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openStore(t, fsys, nil)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
+	require.NoError(t, s.CommitGroupOffsets(context.Background(), "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 0}}))
+	require.NoError(t, s.Close())
+	data, err := vfs.ReadFile(fsys, "/data/topics.json")
+	require.NoError(t, err)
+	want := strings.Replace(legacyTopicsJSON, `"partitions": 2,
+`, `"partitions": 2,
+      "partitioner": "murmur2",
+`, 1)
+	want = strings.Replace(want, "crc32c 6e69b518", "crc32c a8beff16", 1)
+	require.Equal(t, want, string(data))
+}
+
+// A store written before strata partitioned keys as Kafka does keeps its topics'
+// partitioner: opened, produced to, committed to and closed, its topics.json is
+// unchanged byte for byte, and a keyed record goes where the old code put it
+// (LegacyKeyPartition). A topic created then partitions as Kafka does.
+func TestOldStoreKeepsItsPartitioner(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openStore(t, fsys, nil)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
+	require.NoError(t, s.CommitGroupOffsets(context.Background(), "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 0}}))
+	require.NoError(t, s.Close())
+	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", []byte(legacyTopicsJSON)))
+
+	// A key whose two partitions differ.
+	key := []byte("k0")
+	for i := 0; log.KeyPartition(key, 2) == log.LegacyKeyPartition(key, 2); i++ {
+		key = fmt.Appendf(nil, "k%d", i)
+	}
+	s = openStore(t, fsys, nil)
+	r := &log.Record{Topic: "orders", Key: key, Value: []byte("v")}
+	require.NoError(t, s.Produce(context.Background(), r))
+	require.Equal(t, int32(log.LegacyKeyPartition(key, 2)), r.Partition)
+	p, err := s.NewProducer(log.ProducerOptions{})
+	require.NoError(t, err)
+	r2 := &log.Record{Topic: "orders", Key: key, Value: []byte("w")}
+	var produceErr error
+	p.Produce(context.Background(), r2, func(_ *log.Record, err error) { produceErr = err })
+	require.NoError(t, p.Close())
+	require.NoError(t, produceErr)
+	require.Equal(t, r.Partition, r2.Partition)
+	require.NoError(t, s.CommitGroupOffsets(context.Background(), "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 1}}))
+	require.NoError(t, s.Close())
+	data, err := vfs.ReadFile(fsys, "/data/topics.json")
+	require.NoError(t, err)
+	require.Equal(t, legacyTopicsJSON, string(data))
+
+	s = openStore(t, fsys, nil)
+	createTopic(t, s, "payments", log.TopicConfig{Partitions: 2})
+	r = &log.Record{Topic: "payments", Key: key, Value: []byte("v")}
+	require.NoError(t, s.Produce(context.Background(), r))
+	require.Equal(t, int32(log.KeyPartition(key, 2)), r.Partition)
+	r = &log.Record{Topic: "orders", Key: key, Value: []byte("v")}
+	require.NoError(t, s.Produce(context.Background(), r))
+	require.Equal(t, int32(log.LegacyKeyPartition(key, 2)), r.Partition)
+	require.NoError(t, s.Close())
+	data, err = vfs.ReadFile(fsys, "/data/topics.json")
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"name": "orders",
+      "partitions": 2,
+      "config": {}`)
+	require.Contains(t, string(data), `"name": "payments",
+      "partitions": 2,
+      "partitioner": "murmur2",`)
 }

@@ -200,7 +200,8 @@ func (s *Store) load() (topicSet, error) {
 		own, _ := tm.Config.topicConfig() // checked by readMetadata
 		config := own.inherit(s.opts.TopicDefaults)
 		config.Partitions = tm.Partitions
-		t := &topic{name: tm.Name, internal: tm.Internal, own: own, config: config, incarnation: s.newIncarnation()}
+		keys, _ := parseKeyHash(tm.Partitioner) // checked by readMetadata
+		t := &topic{name: tm.Name, internal: tm.Internal, keyHash: keys, own: own, config: config, incarnation: s.newIncarnation()}
 		parts, openErrs := s.openPartitions(tm.Name, config, 0, tm.Partitions, m)
 		t.partitions = parts
 		for i, err := range openErrs {

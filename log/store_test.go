@@ -187,6 +187,7 @@ func TestOpenRefusesCorruptMetadata(t *testing.T) {
 		"bad config":       `{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {"compression": "lz4"}}]}`,
 		"bad duration":     `{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {"retention.age": "soon"}}]}`,
 		"unknown syncmode": `{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {"sync.mode": "often"}}]}`,
+		"unknown partitioner": `{"version": 1, "topics": [{"name": "a", "partitions": 1, "partitioner": "crc32", "config": {}}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			fsys := vfs.NewMem()
@@ -213,7 +214,7 @@ func TestMetadataFormat(t *testing.T) {
 	require.JSONEq(t, `{
 		"version": 2,
 		"topics": [
-			{"name": "orders", "partitions": 2, "config": {"retention.bytes": -1, "retention.age": "168h0m0s"}}
+			{"name": "orders", "partitions": 2, "partitioner": "murmur2", "config": {"retention.bytes": -1, "retention.age": "168h0m0s"}}
 		]
 	}`, string(body))
 }

@@ -18,6 +18,8 @@ import (
 type topic struct {
 	name     string
 	internal bool
+	// keyHash is how the default partitioner maps the topic's keys to partitions.
+	keyHash keyHash
 	// incarnation tells this topic from another of the same name (deleted and made
 	// again): copies of a topic (a partition taken offline or reopened, partitions
 	// added) keep it.
@@ -105,7 +107,7 @@ func (t *topic) appender(i int32, acks Acks) (appendFunc, *partition.Partition, 
 
 // metadata returns the topic's entry in topics.json.
 func (t *topic) metadata() topicMetadata {
-	return topicMetadata{Name: t.name, Partitions: t.config.Partitions, Internal: t.internal, Config: toDiskConfig(t.own)}
+	return topicMetadata{Name: t.name, Partitions: t.config.Partitions, Internal: t.internal, Partitioner: keyHashNames[t.keyHash], Config: toDiskConfig(t.own)}
 }
 
 // topicSet is an immutable snapshot of the store's topics, read without locks by
