@@ -178,15 +178,15 @@ func TestOpenRefusesForeignPartitionDirectories(t *testing.T) {
 
 func TestOpenRefusesCorruptMetadata(t *testing.T) {
 	for name, content := range map[string]string{
-		"not json":         "{",
-		"unknown version":  `{"version": 9, "topics": []}`,
-		"unknown field":    `{"version": 1, "topics": [], "extra": 1}`,
-		"bad name":         `{"version": 1, "topics": [{"name": "../x", "partitions": 1, "config": {}}]}`,
-		"duplicate":        `{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {}}, {"name": "a", "partitions": 1, "config": {}}]}`,
-		"zero partitions":  `{"version": 1, "topics": [{"name": "a", "partitions": 0, "config": {}}]}`,
-		"bad config":       `{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {"compression": "lz4"}}]}`,
-		"bad duration":     `{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {"retention.age": "soon"}}]}`,
-		"unknown syncmode": `{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {"sync.mode": "often"}}]}`,
+		"not json":            "{",
+		"unknown version":     `{"version": 9, "topics": []}`,
+		"unknown field":       `{"version": 1, "topics": [], "extra": 1}`,
+		"bad name":            `{"version": 1, "topics": [{"name": "../x", "partitions": 1, "config": {}}]}`,
+		"duplicate":           `{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {}}, {"name": "a", "partitions": 1, "config": {}}]}`,
+		"zero partitions":     `{"version": 1, "topics": [{"name": "a", "partitions": 0, "config": {}}]}`,
+		"bad config":          `{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {"compression": "lz4"}}]}`,
+		"bad duration":        `{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {"retention.age": "soon"}}]}`,
+		"unknown syncmode":    `{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {"sync.mode": "often"}}]}`,
 		"unknown partitioner": `{"version": 1, "topics": [{"name": "a", "partitions": 1, "partitioner": "crc32", "config": {}}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
