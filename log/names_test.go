@@ -90,3 +90,19 @@ func TestLongestNameWithLargestPartition(t *testing.T) {
 	require.Contains(t, entries, name+"-0")
 	require.LessOrEqual(t, len(name+"-99999"), 255)
 }
+
+// A character outside [a-zA-Z0-9._-] is quoted whole in the error, a multi-byte
+// one too, with the byte at which it starts.
+func TestInvalidTopicNameQuotesTheCharacter(t *testing.T) {
+	for name, want := range map[string]string{
+		"ü":         `"ü" holds 'ü' at byte 0`,
+		"caf\u00e9": `"café" holds 'é' at byte 3`,
+		"a→b":       `"a→b" holds '→' at byte 1`,
+		"a b":       `"a b" holds ' ' at byte 1`,
+		"x\xffy":    `"x\xffy" holds '\xff' at byte 1`,
+	} {
+		err := log.ValidateTopicName(name)
+		require.ErrorIs(t, err, log.ErrInvalidTopicName)
+		require.ErrorContains(t, err, want)
+	}
+}
