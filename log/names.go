@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxTopicNameLength is the longest topic name, as in Kafka: a partition directory
@@ -36,10 +37,20 @@ func ValidateTopicName(name string) error {
 	}
 	for i := 0; i < len(name); i++ {
 		if !validTopicByte(name[i]) {
-			return fmt.Errorf("%w: %q holds %q at byte %d: only [a-zA-Z0-9._-] allowed", ErrInvalidTopicName, name, name[i], i)
+			return fmt.Errorf("%w: %q holds %s at byte %d: only [a-zA-Z0-9._-] allowed", ErrInvalidTopicName, name, quoteCharAt(name, i), i)
 		}
 	}
 	return nil
+}
+
+// quoteCharAt quotes the character of s that starts at byte i: a whole UTF-8
+// sequence ('é'), or the byte alone if none starts there ('\xff').
+func quoteCharAt(s string, i int) string {
+	r, size := utf8.DecodeRuneInString(s[i:])
+	if r == utf8.RuneError && size <= 1 {
+		return fmt.Sprintf("'\\x%02x'", s[i])
+	}
+	return strconv.QuoteRune(r)
 }
 
 func validTopicByte(c byte) bool {
