@@ -19,8 +19,11 @@ import (
 //
 // The name must pass ValidateTopicName and must not start with "__" (reserved for
 // internal topics): ErrInvalidTopicName. An invalid config is a *ConfigError naming
-// every invalid field (ErrInvalidConfig); a name in use is ErrTopicExists. Nothing
-// changes on error.
+// every invalid field (ErrInvalidConfig); a name in use is ErrTopicExists; a name
+// that differs from a topic's only in case or in '.' and '_' is a
+// *TopicCollisionError (ErrTopicCollision, also ErrInvalidTopicName). Nothing
+// changes on error. As Kafka's kafka-topics does, a name holding '.' or '_' logs a
+// warning that it could collide.
 func (s *Store) CreateTopic(ctx context.Context, name string, config TopicConfig) error {
 	if err := ValidateTopicName(name); err != nil {
 		return fmt.Errorf("strata/log: create topic: %w", err)
@@ -49,6 +52,9 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 	if set[name] != nil {
 		return fmt.Errorf("strata/log: create topic %q: %w", name, ErrTopicExists)
 	}
+	if err := set.collision(name); err != nil {
+		return err
+	}
 	effective := config.inherit(s.opts.TopicDefaults)
 	if err := s.checkReplication(name, effective); err != nil {
 		return err
@@ -72,6 +78,9 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 	}
 	s.topics.Store(&next)
 	s.logger.Info("created topic", "topic", name, "partitions", effective.Partitions)
+	if !internal {
+		warnIfMayCollide(s.logger, name)
+	}
 	s.topicsChanged()
 	return nil
 }

@@ -23,6 +23,9 @@ var (
 	// ErrInvalidTopicName is returned for a name that breaks Kafka's rules (see
 	// ValidateTopicName), and for a name reserved for internal topics ("__" prefix).
 	ErrInvalidTopicName = errors.New("strata/log: invalid topic name")
+	// ErrTopicCollision is matched by a *TopicCollisionError: CreateTopic of a name
+	// that differs from an existing topic's only in case or in '.' and '_'.
+	ErrTopicCollision = errors.New("strata/log: topic name collides with an existing topic's")
 	// ErrInvalidConfig is returned for an invalid TopicConfig or Options; the error
 	// names every invalid field. It also matches ErrInvalidArgument.
 	ErrInvalidConfig = errors.New("strata/log: invalid config")

@@ -1,0 +1,75 @@
+package log_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/vfs"
+)
+
+// A name that differs from an existing topic's only in case, or only in '.' and
+// '_', is refused with a *TopicCollisionError naming both, and nothing is created:
+// on a case-insensitive filesystem (macOS, Windows) the partition directories of
+// "Orders" and "orders" are the same, and Kafka refuses '.' against '_' (its metric
+// names replace '.' by '_').
+func TestCreateTopicRefusesCollidingNames(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openStore(t, fsys, nil)
+	ctx := context.Background()
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
+	createTopic(t, s, "metrics.cpu", log.TopicConfig{})
+	before, err := fsys.ReadDir("/data")
+	require.NoError(t, err)
+	for _, c := range []struct{ name, existing string }{
+		{"Orders", "orders"},
+		{"ORDERS", "orders"},
+		{"metrics_cpu", "metrics.cpu"},
+		{"Metrics_CPU", "metrics.cpu"},
+		{"metrics.CPU", "metrics.cpu"},
+	} {
+		err := s.CreateTopic(ctx, c.name, log.TopicConfig{})
+		var collision *log.TopicCollisionError
+		require.ErrorAs(t, err, &collision, "name %q", c.name)
+		require.Equal(t, c.name, collision.Topic)
+		require.Equal(t, c.existing, collision.Existing)
+		require.ErrorIs(t, err, log.ErrTopicCollision)
+		require.ErrorIs(t, err, log.ErrInvalidTopicName, "Kafka's InvalidTopicException")
+		require.ErrorContains(t, err, "collides with existing topic")
+	}
+	after, err := fsys.ReadDir("/data")
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	topics, err := s.ListTopics()
+	require.NoError(t, err)
+	require.Len(t, topics, 2)
+	// The exact name is still ErrTopicExists; other names are fine.
+	require.ErrorIs(t, s.CreateTopic(ctx, "orders", log.TopicConfig{}), log.ErrTopicExists)
+	require.False(t, errors.Is(s.CreateTopic(ctx, "orders", log.TopicConfig{}), log.ErrTopicCollision))
+	createTopic(t, s, "orders-2", log.TopicConfig{})
+	createTopic(t, s, "metrics-cpu", log.TopicConfig{})
+	// Once the topic is deleted, the name is free.
+	require.NoError(t, s.DeleteTopic(ctx, "orders"))
+	createTopic(t, s, "Orders", log.TopicConfig{})
+}
+
+// As Kafka's kafka-topics does, creating a topic whose name holds '.' or '_' logs a
+// warning that such names could collide; other names log none.
+func TestCreateTopicWarnsOfDotsAndUnderscores(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s := openStore(t, vfs.NewMem(), &log.Options{Logger: logger})
+	createTopic(t, s, "orders", log.TopicConfig{})
+	require.Empty(t, buf.String())
+	createTopic(t, s, "metrics.cpu", log.TopicConfig{})
+	require.Contains(t, buf.String(), "level=WARN")
+	require.Contains(t, buf.String(), `topic=metrics.cpu`)
+	buf.Reset()
+	createTopic(t, s, "user_events", log.TopicConfig{})
+	require.Contains(t, buf.String(), `topic=user_events`)
+}
