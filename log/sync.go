@@ -9,41 +9,32 @@ import (
 	"github.com/stratalog/strata/partition"
 )
 
-// SyncMode says when a topic's appends are fsynced. The zero value, SyncDefault,
-// inherits the mode of the store's TopicDefaults (and there, means SyncEveryAppend).
-type SyncMode int
+// SyncMode says when a topic's appends are fsynced. It is partition.SyncMode, one
+// type for a topic and its partitions. The zero value, SyncDefault, inherits the
+// mode of the store's TopicDefaults (and there, means SyncEveryAppend).
+type SyncMode = partition.SyncMode
 
 const (
 	// SyncDefault inherits the policy: a topic takes the store's TopicDefaults.Sync,
 	// and the store's default is SyncEveryAppend.
-	SyncDefault SyncMode = iota
+	SyncDefault = partition.SyncDefault
 	// SyncEveryAppend acknowledges an append only after an fsync covers it; appends
 	// from many goroutines share fsyncs (group commit). See partition.SyncEveryAppend.
-	SyncEveryAppend
+	SyncEveryAppend = partition.SyncEveryAppend
 	// SyncPeriodic acknowledges an append once it is written to the OS, and fsyncs
 	// every EveryRecords records or every Interval. See partition.SyncPeriodic.
-	SyncPeriodic
+	SyncPeriodic = partition.SyncPeriodic
 	// SyncNone leaves flushing to the OS (and to Close). See partition.SyncNone.
-	SyncNone
+	SyncNone = partition.SyncNone
 )
 
-// syncModeNames are the modes' names, as written in topics.json.
+// Format: syncModeNames are the modes' names, as written in topics.json ("sync.mode";
+// SyncDefault is the field's absence). The names, not the numbers, are stored.
 var syncModeNames = [...]string{
 	SyncDefault:     "",
 	SyncEveryAppend: "every-append",
 	SyncPeriodic:    "periodic",
 	SyncNone:        "none",
-}
-
-// String returns the mode's name: "every-append", "periodic", "none", or "default".
-func (m SyncMode) String() string {
-	if m == SyncDefault {
-		return "default"
-	}
-	if m > 0 && int(m) < len(syncModeNames) {
-		return syncModeNames[m]
-	}
-	return fmt.Sprintf("SyncMode(%d)", int(m))
 }
 
 // parseSyncMode is the inverse of syncModeNames.
@@ -86,17 +77,10 @@ func (p SyncPolicy) problems(dst []string, field string) []string {
 	return dst
 }
 
-// partitionPolicy maps a resolved policy (Mode is not SyncDefault) to the
+// partitionPolicy returns a resolved policy (Mode is not SyncDefault) as the
 // partition's.
 func (p SyncPolicy) partitionPolicy() partition.SyncPolicy {
-	mode := partition.SyncEveryAppend
-	switch p.Mode {
-	case SyncPeriodic:
-		mode = partition.SyncPeriodic
-	case SyncNone:
-		mode = partition.SyncNone
-	}
-	return partition.SyncPolicy{Mode: mode, EveryRecords: p.EveryRecords, Interval: p.Interval}
+	return partition.SyncPolicy{Mode: p.Mode, EveryRecords: p.EveryRecords, Interval: p.Interval}
 }
 
 // Sync fsyncs every online partition (what SyncPeriodic and SyncNone topics hold

@@ -21,14 +21,20 @@ const (
 	DefaultCleanerMapBytes        = 64 << 20       // memory for the key map of one compaction
 )
 
-// SyncMode says when appended data is fsynced.
+// SyncMode says when appended data is fsynced. It is the log package's SyncMode
+// too (log.SyncMode is an alias), so that a topic's mode and its partitions' are
+// one value.
 type SyncMode int
 
 const (
+	// SyncDefault, the zero value, is the default mode: SyncEveryAppend for a
+	// partition. A log topic's SyncDefault inherits its store's TopicDefaults
+	// instead (whose own default is SyncEveryAppend).
+	SyncDefault SyncMode = iota
 	// SyncEveryAppend fsyncs before acknowledging each append (the default). Appends
 	// from many goroutines share fsyncs (group commit): one fsync acknowledges every
 	// append written before it started.
-	SyncEveryAppend SyncMode = iota
+	SyncEveryAppend
 	// SyncPeriodic acknowledges an append once it is written to the OS and fsyncs in
 	// the background every EveryRecords records or every Interval, whichever comes
 	// first (Kafka's flush.messages and flush.ms). A crash of the machine may lose what
@@ -39,9 +45,12 @@ const (
 	SyncNone
 )
 
-// String returns the mode's name.
+// String returns the mode's name: "every-append", "periodic", "none", or
+// "default".
 func (m SyncMode) String() string {
 	switch m {
+	case SyncDefault:
+		return "default"
 	case SyncEveryAppend:
 		return "every-append"
 	case SyncPeriodic:
@@ -82,7 +91,7 @@ type Options struct {
 	MaxBatchBytes int
 	// Compression is the codec Append uses for the batches it builds. Default none.
 	Compression segment.Compression
-	// Sync is the durability policy. Default SyncEveryAppend.
+	// Sync is the durability policy. Default (SyncDefault) SyncEveryAppend.
 	Sync SyncPolicy
 	// RetentionBytes deletes the oldest sealed segments while the partition would
 	// still hold at least this many bytes without them. 0 keeps everything.
@@ -164,6 +173,9 @@ func (o *Options) withDefaults() (Options, error) {
 	var problems []error
 	bad := func(format string, args ...any) {
 		problems = append(problems, fmt.Errorf(format, args...))
+	}
+	if out.Sync.Mode == SyncDefault {
+		out.Sync.Mode = SyncEveryAppend
 	}
 	if out.SegmentBytes < 0 || out.SegmentBytes > segment.MaxSegmentBytes {
 		bad("SegmentBytes %d not in [0, %d]", out.SegmentBytes, int64(segment.MaxSegmentBytes))
