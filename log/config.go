@@ -151,7 +151,7 @@ func (c TopicConfig) problems(prefix string) []string {
 	if c.Partitions < 0 || c.Partitions > MaxPartitions {
 		bad("Partitions", "%d not in [1, %d] (0: default)", c.Partitions, MaxPartitions)
 	}
-	out = c.Sync.problems(out, prefix+"Sync")
+	out = syncPolicyProblems(c.Sync, out, prefix+"Sync")
 	if c.SegmentBytes < 0 || c.SegmentBytes > maxSegmentBytes {
 		bad("SegmentBytes", "%d not in [1, %d] (0: default)", c.SegmentBytes, maxSegmentBytes)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/stratalog/strata/partition"
 )
@@ -47,19 +46,13 @@ func parseSyncMode(s string) (SyncMode, bool) {
 	return 0, false
 }
 
-// SyncPolicy chooses the durability of a topic's appends. The zero value inherits.
-type SyncPolicy struct {
-	Mode SyncMode
-	// EveryRecords, with SyncPeriodic: fsync once this many records are unsynced
-	// (0: no count trigger).
-	EveryRecords int
-	// Interval, with SyncPeriodic: fsync unsynced records at least this often
-	// (0: no timer).
-	Interval time.Duration
-}
+// SyncPolicy chooses the durability of a topic's appends: partition.SyncPolicy, one
+// type for a topic and its partitions. The zero value inherits the store's
+// TopicDefaults.Sync.
+type SyncPolicy = partition.SyncPolicy
 
-// problems appends to dst a description of every invalid field of p.
-func (p SyncPolicy) problems(dst []string, field string) []string {
+// syncPolicyProblems appends to dst a description of every invalid field of p.
+func syncPolicyProblems(p SyncPolicy, dst []string, field string) []string {
 	switch p.Mode {
 	case SyncDefault, SyncEveryAppend, SyncNone:
 		if p.EveryRecords != 0 || p.Interval != 0 {
@@ -75,12 +68,6 @@ func (p SyncPolicy) problems(dst []string, field string) []string {
 		dst = append(dst, fmt.Sprintf("%s.Mode: %v is not a sync mode", field, p.Mode))
 	}
 	return dst
-}
-
-// partitionPolicy returns a resolved policy (Mode is not SyncDefault) as the
-// partition's.
-func (p SyncPolicy) partitionPolicy() partition.SyncPolicy {
-	return partition.SyncPolicy{Mode: p.Mode, EveryRecords: p.EveryRecords, Interval: p.Interval}
 }
 
 // Sync fsyncs every online partition (what SyncPeriodic and SyncNone topics hold

@@ -11,10 +11,10 @@ import (
 	"github.com/stratalog/strata/partition"
 )
 
-// log.SyncMode is partition.SyncMode: one set of values, one set of names, the
+// log.SyncMode is partition.SyncMode, and log.SyncPolicy partition.SyncPolicy: one set of values, one set of names, the
 // zero value the default in both. A topic's mode is its partitions' mode, and
 // topics.json keeps the mode's name, as before.
-func TestSyncModeIsThePartitions(t *testing.T) {
+func TestSyncModeAndPolicyAreThePartitions(t *testing.T) {
 	modes := []struct {
 		log       log.SyncMode
 		partition partition.SyncMode
@@ -30,6 +30,8 @@ func TestSyncModeIsThePartitions(t *testing.T) {
 		require.Equal(t, i, int(m.log), "log's values are unchanged")
 		require.Equal(t, m.name, m.log.String())
 	}
+	var policy log.SyncPolicy = partition.SyncPolicy{Mode: partition.SyncPeriodic, EveryRecords: 3} // one type
+	require.Equal(t, log.SyncPeriodic, policy.Mode)
 	var zero partition.Options
 	p, err := partition.Open(t.TempDir(), &zero)
 	require.NoError(t, err)

@@ -172,7 +172,7 @@ func (s *Store) partitionOptions(c TopicConfig, tp TopicPartition) *partition.Op
 		SegmentAge:     c.SegmentAge,
 		MaxBatchBytes:  c.MaxBatchBytes,
 		Compression:    codec,
-		Sync:           c.Sync.partitionPolicy(),
+		Sync:           c.Sync, // resolved: not SyncDefault
 		RetentionBytes: retentionBytes,
 		RetentionAge:   retentionAge,
 		// Unlimited (-1) is a negative DeleteRetention: keep tombstones forever.

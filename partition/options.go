@@ -61,7 +61,8 @@ func (m SyncMode) String() string {
 	return fmt.Sprintf("SyncMode(%d)", int(m))
 }
 
-// SyncPolicy chooses the durability of appends.
+// SyncPolicy chooses the durability of appends. It is the log package's SyncPolicy
+// too (log.SyncPolicy is an alias), whose zero value inherits the store's default.
 type SyncPolicy struct {
 	Mode SyncMode
 	// EveryRecords, with SyncPeriodic: fsync once this many records are unsynced
