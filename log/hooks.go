@@ -1,13 +1,10 @@
 package log
 
-import (
-	"time"
+import "github.com/stratalog/strata/partition"
 
-	"github.com/stratalog/strata/partition"
-)
-
-// Hooks are functions the store calls on storage events, for metrics and tracing.
-// A nil hook is not called. Hooks run on the goroutine that caused the event, some
+// Hooks are functions the store calls on storage events, for metrics and tracing:
+// partition.Hooks for every partition of the store, each event naming its
+// partition. A nil hook is not called. Hooks run on the goroutine that caused the event, some
 // with a partition's append lock held: they must be quick, must not block, and must
 // not call back into the store.
 type Hooks struct {
@@ -28,18 +25,16 @@ type Hooks struct {
 func (s *Store) partitionHooks(tp TopicPartition) partition.Hooks {
 	var h partition.Hooks
 	if hook := s.opts.Hooks.OnRetention; hook != nil {
-		h.OnRetention = func(deleted int, start int64) {
-			hook(RetentionEvent{TopicPartition: tp, SegmentsDeleted: deleted, StartOffset: start})
-		}
+		h.OnRetention = func(e partition.RetentionEvent) { hook(RetentionEvent{tp, e}) }
 	}
 	if hook := s.opts.Hooks.OnRoll; hook != nil {
-		h.OnRoll = func(base int64) { hook(RollEvent{TopicPartition: tp, BaseOffset: base}) }
+		h.OnRoll = func(e partition.RollEvent) { hook(RollEvent{tp, e}) }
 	}
 	if hook := s.opts.Hooks.OnFsync; hook != nil {
-		h.OnSync = func(took time.Duration) { hook(FsyncEvent{TopicPartition: tp, Duration: took}) }
+		h.OnFsync = func(e partition.FsyncEvent) { hook(FsyncEvent{tp, e}) }
 	}
 	if hook := s.opts.Hooks.OnCompaction; hook != nil {
-		h.OnCompaction = func(r partition.CompactionResult) { hook(CompactionEvent{TopicPartition: tp, CompactionResult: r}) }
+		h.OnCompaction = func(r partition.CompactionResult) { hook(CompactionEvent{tp, r}) }
 	}
 	return h
 }
@@ -51,25 +46,23 @@ type CompactionEvent struct {
 	partition.CompactionResult
 }
 
-// RetentionEvent describes segments deleted by retention.
+// RetentionEvent describes segments deleted by retention or DeleteRecords: how
+// many (SegmentsDeleted), and the partition's start offset afterwards
+// (StartOffset).
 type RetentionEvent struct {
 	TopicPartition
-	// SegmentsDeleted is the number of segments deleted.
-	SegmentsDeleted int
-	// StartOffset is the partition's start offset afterwards.
-	StartOffset int64
+	partition.RetentionEvent
 }
 
-// RollEvent describes a segment roll.
+// RollEvent describes a segment roll: the base offset of the new active segment
+// (BaseOffset).
 type RollEvent struct {
 	TopicPartition
-	// BaseOffset is the base offset of the new active segment.
-	BaseOffset int64
+	partition.RollEvent
 }
 
-// FsyncEvent describes an fsync of appended data.
+// FsyncEvent describes an fsync of appended data: how long it took (Duration).
 type FsyncEvent struct {
 	TopicPartition
-	// Duration is how long the fsync took.
-	Duration time.Duration
+	partition.FsyncEvent
 }

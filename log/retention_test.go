@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/partition"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -71,7 +72,7 @@ func TestApplyRetentionByAge(t *testing.T) {
 	require.Equal(t, 1, after.Segments)
 	require.Equal(t, before.EndOffset, after.EndOffset)
 	require.Greater(t, after.StartOffset, int64(0))
-	require.Equal(t, []log.RetentionEvent{{TopicPartition: tp("short", 0), SegmentsDeleted: n, StartOffset: after.StartOffset}}, events.get())
+	require.Equal(t, []log.RetentionEvent{{TopicPartition: tp("short", 0), RetentionEvent: partition.RetentionEvent{SegmentsDeleted: n, StartOffset: after.StartOffset}}}, events.get())
 	require.Equal(t, int64(0), describe(t, s, "forever").Partitions[0].StartOffset)
 
 	// A consumer starting from the beginning starts at the new start offset.

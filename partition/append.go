@@ -235,7 +235,7 @@ func (p *Partition) rollLocked(base int64) (*segment.Segment, error) {
 	p.logger.Debug("rolled segment", "base", base)
 	p.mapSealed(old)
 	if hook := p.opts.Hooks.OnRoll; hook != nil {
-		hook(base)
+		hook(RollEvent{BaseOffset: base})
 	}
 	p.newestBase.Store(base)
 	if err := p.writeRecoveryPoint(start, base); err != nil {

@@ -497,7 +497,7 @@ func TestEpochsFollowStartOffset(t *testing.T) {
 		t.Run(fmt.Sprintf("retention=%v", retention), func(t *testing.T) {
 			fsys := vfs.NewMem()
 			var bases []int64
-			opts := partition.Options{SegmentBytes: 300, Hooks: partition.Hooks{OnRoll: func(base int64) { bases = append(bases, base) }}}
+			opts := partition.Options{SegmentBytes: 300, Hooks: partition.Hooks{OnRoll: func(e partition.RollEvent) { bases = append(bases, e.BaseOffset) }}}
 			p := openDir(t, fsys, leaderDir, opts)
 			appendBatches(t, p, 2, 2)
 			require.NoError(t, p.AssignEpoch(3))

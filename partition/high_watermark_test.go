@@ -139,7 +139,7 @@ func TestSetHighWatermarkNotReplicated(t *testing.T) {
 // yet acknowledged.
 func TestSetHighWatermarkClampsToAcknowledged(t *testing.T) {
 	gate := newSyncGate()
-	p := openDir(t, vfs.NewMem(), leaderDir, partition.Options{Replicated: true, Hooks: partition.Hooks{OnSync: gate.hook}})
+	p := openDir(t, vfs.NewMem(), leaderDir, partition.Options{Replicated: true, Hooks: partition.Hooks{OnFsync: gate.hook}})
 	defer p.Close()
 	appendBatches(t, p, 4)
 	gate.arm()
@@ -173,7 +173,7 @@ func TestHighWatermarkAcrossSegments(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			var bases []int64
 			opts := partition.Options{Replicated: true, SegmentBytes: 1 << 10, IndexIntervalBytes: 100,
-				Sync: partition.SyncPolicy{Mode: mode, EveryRecords: 1 << 20}, Hooks: partition.Hooks{OnRoll: func(base int64) { bases = append(bases, base) }}}
+				Sync: partition.SyncPolicy{Mode: mode, EveryRecords: 1 << 20}, Hooks: partition.Hooks{OnRoll: func(e partition.RollEvent) { bases = append(bases, e.BaseOffset) }}}
 			p := openDir(t, vfs.NewMem(), leaderDir, opts)
 			defer p.Close()
 			for range 60 {
@@ -199,7 +199,7 @@ func TestHighWatermarkAcrossSegments(t *testing.T) {
 // move of the high watermark, a truncation, Close; not when nothing moved.
 func TestChanges(t *testing.T) {
 	gate := newSyncGate()
-	p := openDir(t, vfs.NewMem(), leaderDir, partition.Options{Replicated: true, Hooks: partition.Hooks{OnSync: gate.hook}})
+	p := openDir(t, vfs.NewMem(), leaderDir, partition.Options{Replicated: true, Hooks: partition.Hooks{OnFsync: gate.hook}})
 	appendBatches(t, p, 2, 2)
 
 	ch := p.Changes()
@@ -300,7 +300,7 @@ func TestRetentionKeepsAboveHighWatermark(t *testing.T) {
 	clock := newTestClock()
 	var bases []int64
 	opts := partition.Options{Replicated: true, SegmentBytes: 1 << 10, RetentionBytes: 1, RetentionAge: time.Minute, Now: clock.Now,
-		Hooks: partition.Hooks{OnRoll: func(base int64) { bases = append(bases, base) }}}
+		Hooks: partition.Hooks{OnRoll: func(e partition.RollEvent) { bases = append(bases, e.BaseOffset) }}}
 	p := openDir(t, vfs.NewMem(), leaderDir, opts)
 	defer p.Close()
 	for range 40 {
@@ -344,7 +344,7 @@ func TestCompactionKeepsAboveHighWatermark(t *testing.T) {
 	var bases []int64
 	opts := compactOptions(nil, clock)
 	opts.Replicated = true
-	opts.Hooks.OnRoll = func(base int64) { bases = append(bases, base) }
+	opts.Hooks.OnRoll = func(e partition.RollEvent) { bases = append(bases, e.BaseOffset) }
 	p := openDir(t, vfs.NewMem(), leaderDir, opts)
 	defer p.Close()
 	for i := range 60 {

@@ -19,16 +19,18 @@ func TestHooks(t *testing.T) {
 		SegmentBytes:   1024,
 		RetentionBytes: 4096,
 		Hooks: partition.Hooks{
-			OnRoll:      func(base int64) { rolls = append(rolls, base) },
-			OnSync:      func(took time.Duration) { require.GreaterOrEqual(t, took, time.Duration(0)); syncs++ },
-			OnRetention: func(n int, start int64) { retained = append(retained, [2]int64{int64(n), start}) },
+			OnRoll:  func(e partition.RollEvent) { rolls = append(rolls, e.BaseOffset) },
+			OnFsync: func(e partition.FsyncEvent) { require.GreaterOrEqual(t, e.Duration, time.Duration(0)); syncs++ },
+			OnRetention: func(e partition.RetentionEvent) {
+				retained = append(retained, [2]int64{int64(e.SegmentsDeleted), e.StartOffset})
+			},
 		},
 	}
 	p := open(t, vfs.NewMem(), opts)
 	defer p.Close()
 	appendN(t, p, 300, 3)
 	st := p.Stats()
-	require.Equal(t, int(st.Syncs), syncs, "one OnSync per fsync")
+	require.Equal(t, int(st.Syncs), syncs, "one OnFsync per fsync")
 	require.NotEmpty(t, rolls)
 	for i := 1; i < len(rolls); i++ {
 		require.Greater(t, rolls[i], rolls[i-1])

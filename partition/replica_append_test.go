@@ -377,7 +377,7 @@ func TestAppendReplicaRecordsEpochs(t *testing.T) {
 // offset, above the high watermark; beyond it, ErrOffsetOutOfRange.
 func TestFetchReplicaAboveHighWatermark(t *testing.T) {
 	gate := newSyncGate()
-	p := openDir(t, vfs.NewMem(), leaderDir, partition.Options{Replicated: true, SegmentBytes: 1 << 10, Hooks: partition.Hooks{OnSync: gate.hook}})
+	p := openDir(t, vfs.NewMem(), leaderDir, partition.Options{Replicated: true, SegmentBytes: 1 << 10, Hooks: partition.Hooks{OnFsync: gate.hook}})
 	defer p.Close()
 	for range 20 {
 		appendBatches(t, p, 3)

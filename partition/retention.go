@@ -99,7 +99,7 @@ func (p *Partition) applyRetentionLocked() (int, error) {
 		return 0, p.fail(err)
 	}
 	if hook := p.opts.Hooks.OnRetention; hook != nil {
-		hook(doomed, newStart)
+		hook(RetentionEvent{SegmentsDeleted: doomed, StartOffset: newStart})
 	}
 	return doomed, nil
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -196,7 +195,7 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
-// syncGate holds the acknowledgement of fsyncs while it is armed: Hooks.OnSync
+// syncGate holds the acknowledgement of fsyncs while it is armed: Hooks.OnFsync
 // runs after a group commit's fsync and before it acknowledges, so a test can see a
 // partition with bytes written and fsynced but not yet acknowledged.
 type syncGate struct {
@@ -215,8 +214,8 @@ func (g *syncGate) arm() {
 	g.armed, g.entered, g.release = true, make(chan struct{}), make(chan struct{})
 }
 
-// hook is the Hooks.OnSync function.
-func (g *syncGate) hook(time.Duration) {
+// hook is the Hooks.OnFsync function.
+func (g *syncGate) hook(partition.FsyncEvent) {
 	g.mu.Lock()
 	armed, entered, release := g.armed, g.entered, g.release
 	g.armed = false

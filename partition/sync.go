@@ -56,8 +56,8 @@ func (p *Partition) syncHeld(offset int64) error {
 	took := time.Since(began)
 	p.stats.syncs.Add(1)
 	p.stats.syncNanos.Add(uint64(took))
-	if hook := p.opts.Hooks.OnSync; hook != nil {
-		hook(took)
+	if hook := p.opts.Hooks.OnFsync; hook != nil {
+		hook(FsyncEvent{Duration: took})
 	}
 	p.mu.Lock()
 	if target.offset > p.mu.durable {
