@@ -3,20 +3,16 @@ package group
 import (
 	"cmp"
 	"slices"
-	"strconv"
 	"time"
+
+	"github.com/stratalog/strata/internal/topicpartition"
 )
 
-// TopicPartition names one partition of a topic.
-type TopicPartition struct {
-	Topic     string
-	Partition int32
-}
-
-// String returns "topic-partition", the name of the partition's directory.
-func (tp TopicPartition) String() string {
-	return tp.Topic + "-" + strconv.Itoa(int(tp.Partition))
-}
+// TopicPartition names one partition of a topic: Topic and Partition, and String
+// returns "topic-partition", the name of the partition's directory. It is one type
+// in every layer (log.TopicPartition is the same), kept in a leaf package below
+// them all.
+type TopicPartition = topicpartition.TopicPartition
 
 // compareTopicPartitions orders by topic, then partition.
 func compareTopicPartitions(a, b TopicPartition) int {

@@ -3,7 +3,7 @@ package log
 import (
 	"time"
 
-	"github.com/stratalog/strata/group"
+	"github.com/stratalog/strata/internal/topicpartition"
 	"github.com/stratalog/strata/partition"
 )
 
@@ -38,10 +38,12 @@ type Record struct {
 // Header is a record header: a key and a value that may be nil.
 type Header = partition.Header
 
-// TopicPartition names one partition of a topic. It is the group package's type, so
-// that assignments and committed offsets need no conversion; String returns
-// "topic-partition", the name of the partition's directory.
-type TopicPartition = group.TopicPartition
+// TopicPartition names one partition of a topic: Topic and Partition, and String
+// returns "topic-partition", the name of the partition's directory. It is one type
+// in every layer (group.TopicPartition is the same), so that assignments,
+// committed offsets and events need no conversion; given to a slog logger it logs
+// as that name.
+type TopicPartition = topicpartition.TopicPartition
 
 // recordBound is an upper bound of the bytes a record takes in an uncompressed batch:
 // key, value and header bytes, plus the varints around them (5 bytes per 32-bit
