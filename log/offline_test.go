@@ -60,7 +60,7 @@ func TestCorruptPartitionIsOffline(t *testing.T) {
 	require.Equal(t, orders1, offline[0].TopicPartition)
 	requireOffline(t, offline[0], "orders-1")
 	require.Contains(t, logs.String(), "level=ERROR")
-	require.Contains(t, logs.String(), "partition=1")
+	require.Contains(t, logs.String(), "partition=orders-1")
 	d := describe(t, s, "orders")
 	require.Nil(t, d.Partitions[0].Offline)
 	requireOffline(t, d.Partitions[1].Offline, "orders-1")

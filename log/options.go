@@ -20,6 +20,9 @@ type Options struct {
 	// filesystems here to simulate crashes and I/O errors.
 	FS vfs.FS
 	// Logger receives topic changes, recovery reports and background failures.
+	// A record about one partition names it in a "partition" attribute, always its
+	// name as a string ("orders-0", TopicPartition.String); its own records add
+	// "dir", the partition's directory.
 	// Default: discard.
 	Logger *slog.Logger
 	// Now is the clock, for record timestamps, segment age and retention. Default

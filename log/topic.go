@@ -181,7 +181,7 @@ func (s *Store) partitionOptions(c TopicConfig, tp TopicPartition) *partition.Op
 		MinCleanableDirtyRatio: c.MinCleanableDirtyRatio,
 		MinCompactionLag:       c.MinCompactionLag,
 		Now:                    s.opts.Now,
-		Logger:                 s.logger.With("topic", tp.Topic), // the partition adds its directory
+		Logger:                 s.logger, // the partition adds its name ("partition") and directory
 		FS:                     s.fsys,
 		Hooks:                  s.partitionHooks(tp),
 	}
@@ -223,7 +223,7 @@ func (s *Store) openPartitions(name string, c TopicConfig, from, to int, m *mark
 			continue
 		}
 		if report := p.RecoveryReport(); !report.CleanShutdown && report.SegmentsRecovered > 0 {
-			s.logger.Info("recovered partition", "topic", name, "partition", from+i,
+			s.logger.Info("recovered partition", "partition", TopicPartition{Topic: name, Partition: int32(from + i)},
 				"segments-verified", report.SegmentsRecovered, "truncations", len(report.Truncated))
 		}
 	}

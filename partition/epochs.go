@@ -252,11 +252,11 @@ func (p *Partition) loadEpochsLocked() (*leaderEpochs, error) {
 	cache.truncateFromStart(start)
 	if err == nil && found {
 		if why := p.checkEpochs(cache.entries); why != "" {
-			p.logger.Warn("leader epoch checkpoint does not match the log: rebuilding it from the batches", "dir", p.dir, "why", why)
+			p.logger.Warn("leader epoch checkpoint does not match the log: rebuilding it from the batches", "why", why)
 			found = false
 		}
 	} else if err != nil {
-		p.logger.Warn("damaged leader epoch checkpoint: rebuilding it from the batches", "dir", p.dir, "err", err)
+		p.logger.Warn("damaged leader epoch checkpoint: rebuilding it from the batches", "err", err)
 	}
 	if !found {
 		if cache.entries, err = p.scanEpochs(); err != nil {

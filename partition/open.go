@@ -28,7 +28,7 @@ func Open(dir string, opts *Options) (*Partition, error) {
 		fsys:      o.FS,
 		segOpts:   o.segmentOptions(false),
 		denseOpts: o.segmentOptions(true),
-		logger:    o.Logger.With("partition", dir),
+		logger:    partitionLogger(o.Logger, dir),
 		syncSem:   make(chan struct{}, 1),
 		flushKick: make(chan struct{}, 1),
 		stop:      make(chan struct{}),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/stratalog/strata/internal/errs"
@@ -122,7 +123,9 @@ type Options struct {
 	CleanerMapBytes int64
 	// Now is the clock, for segment age, retention and compaction. Default time.Now.
 	Now func() time.Time
-	// Logger receives recovery reports and failures. Default: discard.
+	// Logger receives recovery reports and failures, with the attributes
+	// "partition", the name of the partition's directory ("orders-0" in a store of
+	// the log package), and "dir", its path. Default: discard.
 	Logger *slog.Logger
 	// FS is the filesystem. Default the OS; tests inject faults and crashes here.
 	FS vfs.FS
@@ -269,4 +272,11 @@ func (o *Options) segmentOptions(dense bool) *segment.Options {
 		Dense:              dense,
 		LazySync:           o.Sync.Mode != SyncEveryAppend,
 	}
+}
+
+// partitionLogger returns logger with the partition's attributes: "partition", the
+// name of its directory ("orders-0" in a store), as every strata log names a
+// partition, and "dir", the directory's path.
+func partitionLogger(logger *slog.Logger, dir string) *slog.Logger {
+	return logger.With("partition", filepath.Base(dir), "dir", dir)
 }

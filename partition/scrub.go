@@ -71,7 +71,7 @@ func surveyDir(dir string, opts *Options, finishSwaps bool) (*survey, error) {
 		return nil, err
 	}
 	p := &Partition{dir: dir, opts: o, fsys: o.FS, segOpts: o.segmentOptions(false), denseOpts: o.segmentOptions(true),
-		logger: o.Logger.With("partition", dir)}
+		logger: partitionLogger(o.Logger, dir)}
 	if _, err := p.fsys.Stat(dir); err != nil {
 		return nil, err
 	}

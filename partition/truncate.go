@@ -143,7 +143,7 @@ func (p *Partition) truncateLocked(offset int64) (int64, error) {
 func (p *Partition) failLocked(err error) error {
 	if p.mu.err == nil && !p.mu.closed {
 		p.mu.err = fmt.Errorf("strata/partition: %s failed closed: %w", p.dir, err)
-		p.logger.Error("partition failed closed", "dir", p.dir, "err", err)
+		p.logger.Error("partition failed closed", "err", err)
 		p.wakeWaitersLocked()
 	}
 	if p.mu.err != nil {

@@ -23,7 +23,7 @@ func TestOfflinePartition(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Partition: 1\tLeader: -1\tReplicas: 0\tIsr: \tOffline: corrupt data in "+checkpoint) || !strings.Contains(r.stdout, "Partition: 0\tLeader: 0\tReplicas: 0\tIsr: 0\tElr: \tLeaderEpoch: 0\tStartOffset: 0\tEndOffset: 2") {
 		t.Fatalf("describe: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "level=ERROR") || !strings.Contains(r.stderr, "partition=1") {
+	if !strings.Contains(r.stderr, "level=ERROR") || !strings.Contains(r.stderr, "partition=orders-1") {
 		t.Fatalf("describe: stderr %q: want the offline partition logged", r.stderr)
 	}
 	for _, args := range [][]string{
