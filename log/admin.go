@@ -26,10 +26,10 @@ import (
 // warning that it could collide.
 func (s *Store) CreateTopic(ctx context.Context, name string, config TopicConfig) error {
 	if err := ValidateTopicName(name); err != nil {
-		return fmt.Errorf("strata/log: create topic: %w", err)
+		return errorf("strata/log: create topic: %w", err)
 	}
 	if isInternalTopic(name) {
-		return fmt.Errorf("strata/log: create topic %q: %w: the prefix %q is reserved for internal topics", name, ErrInvalidTopicName, internalTopicPrefix)
+		return errorf("strata/log: create topic %q: %w: the prefix %q is reserved for internal topics", name, ErrInvalidTopicName, internalTopicPrefix)
 	}
 	return s.createTopic(ctx, name, config, false)
 }
@@ -50,7 +50,7 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 		return err
 	}
 	if set[name] != nil {
-		return fmt.Errorf("strata/log: create topic %q: %w", name, ErrTopicExists)
+		return errorf("strata/log: create topic %q: %w", name, ErrTopicExists)
 	}
 	if err := set.collision(name); err != nil {
 		return err
@@ -66,13 +66,13 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 	if s.brokers != nil {
 		replicas, err := s.createReplicatedPartitions(name, effective, 0, effective.Partitions, next)
 		if err != nil {
-			return fmt.Errorf("strata/log: create topic %q: %w", name, err)
+			return errorf("strata/log: create topic %q: %w", name, err)
 		}
 		t.replicas, t.partitions, t.group = replicas, make([]*partition.Partition, len(replicas)), s.brokers
 	} else {
 		parts, err := s.createPartitions(name, effective, 0, effective.Partitions, set, next)
 		if err != nil {
-			return fmt.Errorf("strata/log: create topic %q: %w", name, err)
+			return errorf("strata/log: create topic %q: %w", name, err)
 		}
 		t.partitions = parts
 	}
@@ -210,19 +210,19 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 	t := set[name]
 	switch {
 	case t == nil:
-		return fmt.Errorf("strata/log: delete topic %q: %w", name, ErrUnknownTopic)
+		return errorf("strata/log: delete topic %q: %w", name, ErrUnknownTopic)
 	case t.internal:
-		return fmt.Errorf("strata/log: delete topic %q: %w (%w): internal topics cannot be deleted", name, ErrInternalTopic, ErrInvalidTopicName)
+		return errorf("strata/log: delete topic %q: %w (%w): internal topics cannot be deleted", name, ErrInternalTopic, ErrInvalidTopicName)
 	}
 	if offsets := set[OffsetsTopic]; offsets != nil && offsets.offline != nil {
 		// The deleted topic's committed offsets could not be deleted with it: a topic
 		// made again under the name would resume from them.
-		return fmt.Errorf("strata/log: delete topic %q: its committed offsets cannot be deleted: %w", name, offsets.offline[0])
+		return errorf("strata/log: delete topic %q: its committed offsets cannot be deleted: %w", name, offsets.offline[0])
 	}
 	next := set.without(name)
 	if s.brokers != nil {
 		if err := s.deleteReplicatedTopic(t, next); err != nil {
-			return fmt.Errorf("strata/log: delete topic %q: not deleted: %w", name, err)
+			return errorf("strata/log: delete topic %q: not deleted: %w", name, err)
 		}
 		s.topics.Store(&next)
 		s.logger.Info("deleted topic", "topic", name)
@@ -242,7 +242,7 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 		restored := s.reopenTopic(t)
 		restoredSet := set.with(restored)
 		s.topics.Store(&restoredSet)
-		return fmt.Errorf("strata/log: delete topic %q: not deleted: %w", name, err)
+		return errorf("strata/log: delete topic %q: not deleted: %w", name, err)
 	}
 	forgetErr := s.forgetRecoveryPoints(name, 0, len(t.partitions))
 	s.logger.Info("deleted topic", "topic", name)
@@ -253,10 +253,10 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 		}
 	}
 	if err := s.removeMarksOf(name, 0, len(t.partitions)); err != nil {
-		return fmt.Errorf("strata/log: delete topic %q: deleted, but removing its files failed (Open retries): %w", name, errors.Join(err, forgetErr))
+		return errorf("strata/log: delete topic %q: deleted, but removing its files failed (Open retries): %w", name, errors.Join(err, forgetErr))
 	}
 	if forgetErr != nil {
-		return fmt.Errorf("strata/log: delete topic %q: deleted, but its partitions' recovery points are still recorded (Open ignores them; CreateTopic of the name removes them first): %w", name, forgetErr)
+		return errorf("strata/log: delete topic %q: deleted, but its partitions' recovery points are still recorded (Open ignores them; CreateTopic of the name removes them first): %w", name, forgetErr)
 	}
 	return nil
 }
@@ -344,10 +344,10 @@ func (s *Store) AddPartitions(ctx context.Context, name string, total int) error
 	}
 	old := set[name]
 	if old == nil {
-		return fmt.Errorf("strata/log: add partitions to %q: %w", name, ErrUnknownTopic)
+		return errorf("strata/log: add partitions to %q: %w", name, ErrUnknownTopic)
 	}
 	if old.internal {
-		return fmt.Errorf("strata/log: add partitions to %q: %w", name, ErrInternalTopic)
+		return errorf("strata/log: add partitions to %q: %w", name, ErrInternalTopic)
 	}
 	current := len(old.partitions)
 	if total <= current || total > MaxPartitions {
@@ -360,7 +360,7 @@ func (s *Store) AddPartitions(ctx context.Context, name string, total int) error
 		next := set.with(&grown)
 		added, err := s.createReplicatedPartitions(name, grown.config, current, total, next)
 		if err != nil {
-			return fmt.Errorf("strata/log: add partitions to %q: %w", name, err)
+			return errorf("strata/log: add partitions to %q: %w", name, err)
 		}
 		grown.replicas = append(slices.Clone(old.replicas), added...)
 		grown.partitions = make([]*partition.Partition, total)
@@ -376,7 +376,7 @@ func (s *Store) AddPartitions(ctx context.Context, name string, total int) error
 	next := set.with(&grown)
 	added, err := s.createPartitions(name, grown.config, current, total, set, next)
 	if err != nil {
-		return fmt.Errorf("strata/log: add partitions to %q: %w", name, err)
+		return errorf("strata/log: add partitions to %q: %w", name, err)
 	}
 	grown.partitions = append(grown.partitions, added...)
 	s.topics.Store(&next)
@@ -467,7 +467,7 @@ func (s *Store) DeleteRecords(ctx context.Context, tp TopicPartition, offset int
 		return err
 	}
 	if t.internal {
-		return fmt.Errorf("strata/log: delete records of %s: %w", tp, ErrInternalTopic)
+		return errorf("strata/log: delete records of %s: %w", tp, ErrInternalTopic)
 	}
 	p, err := s.lookupPartition(tp)
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 // over what the interrupted one left in the new directory.
 func AddBroker(fsys vfs.FS, dir, brokerDir string) (replica.BrokerID, error) {
 	fail := func(err error) (replica.BrokerID, error) {
-		return 0, fmt.Errorf("strata/log: add broker to %s: %w", dir, err)
+		return 0, errorf("strata/log: add broker to %s: %w", dir, err)
 	}
 	set, err := loadBrokers(fsys, dir)
 	if err != nil {
@@ -93,7 +93,7 @@ func AddBroker(fsys vfs.FS, dir, brokerDir string) (replica.BrokerID, error) {
 		}
 	}
 	if len(failures) > 0 {
-		return id, fmt.Errorf("strata/log: add broker to %s: broker %d added, but not every copy of brokers.json was updated (the newest is used): %w", dir, id, errors.Join(failures...))
+		return id, errorf("strata/log: add broker to %s: broker %d added, but not every copy of brokers.json was updated (the newest is used): %w", dir, id, errors.Join(failures...))
 	}
 	return id, nil
 }

@@ -95,12 +95,12 @@ func (s *Store) StartBroker(id replica.BrokerID) error {
 	}
 	b, _ := g.brokerDirOf(id)
 	if b.offline != nil {
-		return fmt.Errorf("strata/log: start broker %d: %w (reopen the store once its directory is back)", id, b.offline)
+		return errorf("strata/log: start broker %d: %w (reopen the store once its directory is back)", id, b.offline)
 	}
 	// Its directory may have been replaced while it was stopped: an empty or
 	// foreign one is not this broker's, and its files are not replicas.
 	if err := g.identity(s.fsys, b); err != nil {
-		return fmt.Errorf("strata/log: start broker %d: %w", id, &BrokerOfflineError{Broker: id, Dir: b.dir, Err: err})
+		return errorf("strata/log: start broker %d: %w", id, &BrokerOfflineError{Broker: id, Dir: b.dir, Err: err})
 	}
 	if g.cluster.Failed(id) {
 		if err := g.cluster.StopBroker(id); err != nil {
@@ -135,7 +135,7 @@ func (s *Store) ElectPreferredLeaders(topics ...string) (int, error) {
 	for _, name := range topics {
 		t := set[name]
 		if t == nil {
-			return 0, fmt.Errorf("strata/log: elect leaders of %q: %w", name, ErrUnknownTopic)
+			return 0, errorf("strata/log: elect leaders of %q: %w", name, ErrUnknownTopic)
 		}
 		for i := range t.replicas {
 			names = append(names, partitionDirName(name, i))
@@ -153,10 +153,10 @@ func (s *Store) brokerOf(op string, id replica.BrokerID) (*brokerGroup, error) {
 		return nil, err
 	}
 	if s.brokers == nil {
-		return nil, fmt.Errorf("strata/log: %s %d: a one-broker store: %w", op, id, ErrInvalidArgument)
+		return nil, errorf("strata/log: %s %d: a one-broker store: %w", op, id, ErrInvalidArgument)
 	}
 	if !slices.Contains(s.brokers.brokerIDs(), id) {
-		return nil, fmt.Errorf("strata/log: %s %d: no such broker: %w", op, id, ErrInvalidArgument)
+		return nil, errorf("strata/log: %s %d: no such broker: %w", op, id, ErrInvalidArgument)
 	}
 	return s.brokers, nil
 }
@@ -182,18 +182,18 @@ func (s *Store) ReassignPartition(tp TopicPartition, brokers []replica.BrokerID)
 		return err
 	}
 	if tp.Partition < 0 || int(tp.Partition) >= len(t.partitions) {
-		return fmt.Errorf("strata/log: reassign %s: %w", tp, ErrUnknownPartition)
+		return errorf("strata/log: reassign %s: %w", tp, ErrUnknownPartition)
 	}
 	if s.brokers == nil {
-		return fmt.Errorf("strata/log: reassign %s: a one-broker store: %w", tp, ErrInvalidArgument)
+		return errorf("strata/log: reassign %s: a one-broker store: %w", tp, ErrInvalidArgument)
 	}
 	for _, b := range brokers {
 		if !slices.Contains(s.brokers.brokerIDs(), b) {
-			return fmt.Errorf("strata/log: reassign %s: no broker %d: %w", tp, b, ErrInvalidArgument)
+			return errorf("strata/log: reassign %s: no broker %d: %w", tp, b, ErrInvalidArgument)
 		}
 	}
 	if _, err := s.brokers.cluster.Reassign(partitionDirName(tp.Topic, int(tp.Partition)), brokers); err != nil {
-		return fmt.Errorf("strata/log: reassign %s: %w", tp, err)
+		return errorf("strata/log: reassign %s: %w", tp, err)
 	}
 	return nil
 }

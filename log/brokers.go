@@ -93,7 +93,7 @@ func (e *BrokerOfflineError) Unwrap() []error { return []error{ErrBrokerOffline,
 // cannot tell, when each broker's meta.properties is read back before the commit
 // point.
 func InitBrokers(fsys vfs.FS, root string, brokers map[replica.BrokerID]string) error {
-	fail := func(err error) error { return fmt.Errorf("strata/log: init brokers in %s: %w", root, err) }
+	fail := func(err error) error { return errorf("strata/log: init brokers in %s: %w", root, err) }
 	if root == "" {
 		return fail(fmt.Errorf("empty root directory name: %w", ErrInvalidArgument))
 	}

@@ -159,7 +159,7 @@ func (c *Consumer) Assign(tps ...TopicPartition) error {
 		}
 		t, p, err := c.s.lookupTopicPartition(tp) // one snapshot: p is t's
 		if err != nil {
-			return fmt.Errorf("strata/log: assign: %w", err)
+			return errorf("strata/log: assign: %w", err)
 		}
 		a := c.byTP[tp]
 		if a == nil || a.p != p { // new, or its topic was deleted and created again
@@ -198,7 +198,7 @@ func (c *Consumer) lookup(tp TopicPartition) (*assignment, error) {
 		if _, err := c.s.lookupPartition(tp); errors.Is(err, ErrPartitionOffline) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("strata/log: %s is not assigned to this consumer: %w", tp, ErrUnknownPartition)
+		return nil, errorf("strata/log: %s is not assigned to this consumer: %w", tp, ErrUnknownPartition)
 	}
 	if p := c.s.reopened(tp, a.incarnation, a.p); p != nil {
 		c.bind(a, p, a.position()) // closed and opened again (a repair)
@@ -216,7 +216,7 @@ func (c *Consumer) Seek(tp TopicPartition, offset int64) error {
 		return err
 	}
 	if offset < 0 {
-		return fmt.Errorf("strata/log: seek %s to %d: %w", tp, offset, ErrInvalidArgument)
+		return errorf("strata/log: seek %s to %d: %w", tp, offset, ErrInvalidArgument)
 	}
 	a.seek(offset)
 	return nil
@@ -278,7 +278,7 @@ func (c *Consumer) Position(tp TopicPartition) (int64, error) {
 		return 0, err
 	}
 	if !a.positioned {
-		if err := c.reset(a, fmt.Errorf("strata/log: %s has no position: %w", tp, ErrOffsetOutOfRange)); err != nil {
+		if err := c.reset(a, errorf("strata/log: %s has no position: %w", tp, ErrOffsetOutOfRange)); err != nil {
 			return 0, err
 		}
 	}

@@ -3,6 +3,7 @@ package log
 import (
 	"errors"
 
+	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/partition"
 )
 
@@ -106,3 +107,7 @@ type alsoMatches struct {
 
 func (e *alsoMatches) Error() string { return e.msg }
 func (e *alsoMatches) Unwrap() error { return e.also }
+
+// errorf is fmt.Errorf for the package's errors: their text says "strata/log: "
+// once, however many of the package's own errors it wraps (see errs.Errorf).
+func errorf(format string, args ...any) error { return errs.Errorf(format, args...) }

@@ -143,7 +143,7 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	}
 	coordinator, err := s.coordinatorFor(true)
 	if err != nil {
-		return nil, fmt.Errorf("strata/log: group consumer: %w", err)
+		return nil, errorf("strata/log: group consumer: %w", err)
 	}
 	inner, err := s.NewConsumer(ConsumerOptions{MaxPollRecords: opts.MaxPollRecords, MaxPollBytes: opts.MaxPollBytes, Reset: opts.Reset, SkipCRCChecks: opts.SkipCRCChecks})
 	if err != nil {
@@ -169,7 +169,7 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	})
 	if err != nil {
 		inner.Close()
-		return nil, fmt.Errorf("strata/log: group consumer: %w", err)
+		return nil, errorf("strata/log: group consumer: %w", err)
 	}
 	// The goroutines start before the store knows the consumer, so that a Store.Close
 	// closing it finds them running and waits for them.
@@ -196,7 +196,7 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 func (g *GroupConsumer) stopped(err error) {
 	g.s.logger.Error("group consumer stopped", "group", g.opts.Group, "err", err)
 	g.mu.Lock()
-	g.mu.runErr = fmt.Errorf("strata/log: group consumer of %q stopped: %w", g.opts.Group, err)
+	g.mu.runErr = errorf("strata/log: group consumer of %q stopped: %w", g.opts.Group, err)
 	g.mu.Unlock()
 	g.lost(g.Assignment())
 }
@@ -391,11 +391,11 @@ func (g *GroupConsumer) CommitOffsets(ctx context.Context, offsets map[TopicPart
 	}
 	for tp := range offsets {
 		if _, err := g.s.lookupPartition(tp); errors.Is(err, ErrPartitionOffline) {
-			return fmt.Errorf("strata/log: commit for group %q: %w", g.opts.Group, err)
+			return errorf("strata/log: commit for group %q: %w", g.opts.Group, err)
 		}
 	}
 	if err := g.member.Commit(ctx, offsets); err != nil {
-		return fmt.Errorf("strata/log: commit for group %q: %w", g.opts.Group, err)
+		return errorf("strata/log: commit for group %q: %w", g.opts.Group, err)
 	}
 	g.mu.Lock()
 	for tp, o := range offsets {
@@ -536,7 +536,7 @@ func (g *GroupConsumer) read(tps []TopicPartition) {
 	if offline != nil {
 		g.s.logger.Error("assigned offline partitions: not reading them", "group", g.opts.Group, "err", errors.Join(offline...))
 		if g.mu.pendingErr == nil {
-			g.mu.pendingErr = fmt.Errorf("strata/log: group %q: %w", g.opts.Group, errors.Join(offline...))
+			g.mu.pendingErr = errorf("strata/log: group %q: %w", g.opts.Group, errors.Join(offline...))
 		}
 	}
 	if err := g.mu.inner.Assign(current...); err != nil {
@@ -578,7 +578,7 @@ func (g *GroupConsumer) partitionOffline(tp TopicPartition, err error) {
 		g.s.logger.Error("assign partitions", "group", g.opts.Group, "err", assignErr)
 	}
 	if g.mu.pendingErr == nil {
-		g.mu.pendingErr = fmt.Errorf("strata/log: group %q: %w", g.opts.Group, err)
+		g.mu.pendingErr = errorf("strata/log: group %q: %w", g.opts.Group, err)
 	}
 	g.changedLocked()
 }
@@ -684,7 +684,7 @@ func (g *GroupConsumer) Close() error {
 		g.mu.Unlock()
 		g.s.unregisterGroupConsumer(g)
 		if err != nil {
-			g.closeErr = fmt.Errorf("strata/log: leave group %q: %w", g.opts.Group, err)
+			g.closeErr = errorf("strata/log: leave group %q: %w", g.opts.Group, err)
 		}
 	})
 	return g.closeErr

@@ -210,7 +210,7 @@ func (s *Store) DescribeGroup(name string) (GroupDescription, error) {
 		return GroupDescription{}, err
 	}
 	if c == nil {
-		return GroupDescription{}, fmt.Errorf("strata/log: describe group %q: %w", name, ErrGroupNotFound)
+		return GroupDescription{}, errorf("strata/log: describe group %q: %w", name, ErrGroupNotFound)
 	}
 	return c.Describe(name)
 }
@@ -233,10 +233,10 @@ func (s *Store) CommittedOffsets(ctx context.Context, groupName string, tps ...T
 func (s *Store) CommitGroupOffsets(ctx context.Context, groupName string, offsets map[TopicPartition]OffsetAndMetadata) error {
 	for tp, o := range offsets {
 		if _, err := s.lookupPartition(tp); err != nil {
-			return fmt.Errorf("strata/log: commit offsets of group %q: %w", groupName, err)
+			return errorf("strata/log: commit offsets of group %q: %w", groupName, err)
 		}
 		if o.Offset < 0 {
-			return fmt.Errorf("strata/log: commit offset %d of %s for group %q: %w", o.Offset, tp, groupName, ErrInvalidArgument)
+			return errorf("strata/log: commit offset %d of %s for group %q: %w", o.Offset, tp, groupName, ErrInvalidArgument)
 		}
 	}
 	c, err := s.coordinatorFor(true)
@@ -248,7 +248,7 @@ func (s *Store) CommitGroupOffsets(ctx context.Context, groupName string, offset
 		err = fmt.Errorf("%w: %w", ErrNonEmptyGroup, err)
 	}
 	if err != nil {
-		return fmt.Errorf("strata/log: commit offsets of group %q: %w", groupName, err)
+		return errorf("strata/log: commit offsets of group %q: %w", groupName, err)
 	}
 	return nil
 }
@@ -261,10 +261,10 @@ func (s *Store) DeleteGroup(ctx context.Context, groupName string) error {
 		return err
 	}
 	if c == nil {
-		return fmt.Errorf("strata/log: delete group %q: %w", groupName, ErrGroupNotFound)
+		return errorf("strata/log: delete group %q: %w", groupName, ErrGroupNotFound)
 	}
 	if err := c.DeleteGroup(ctx, groupName); err != nil {
-		return fmt.Errorf("strata/log: delete group %q: %w", groupName, err)
+		return errorf("strata/log: delete group %q: %w", groupName, err)
 	}
 	return nil
 }

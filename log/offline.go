@@ -123,17 +123,17 @@ func (s *Store) reopenPartitionLocked(tp TopicPartition) (reopened bool, err err
 	}
 	t := set[tp.Topic]
 	if t == nil {
-		return false, fmt.Errorf("strata/log: reopen %s: %w", tp, ErrUnknownTopic)
+		return false, errorf("strata/log: reopen %s: %w", tp, ErrUnknownTopic)
 	}
 	if tp.Partition < 0 || int(tp.Partition) >= len(t.partitions) {
-		return false, fmt.Errorf("strata/log: reopen %s: topic has %d partitions: %w", tp, len(t.partitions), ErrUnknownPartition)
+		return false, errorf("strata/log: reopen %s: topic has %d partitions: %w", tp, len(t.partitions), ErrUnknownPartition)
 	}
 	if t.partitions[tp.Partition] != nil {
 		return false, nil
 	}
 	m, err := s.scanMarks()
 	if err != nil {
-		return false, fmt.Errorf("strata/log: reopen %s: %w", tp, err)
+		return false, errorf("strata/log: reopen %s: %w", tp, err)
 	}
 	p, openErr := s.openPartition(tp, t.config, m)
 	next := set.with(t.withPartition(int(tp.Partition), p, openErr))

@@ -3,7 +3,6 @@ package log
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"time"
 
@@ -30,7 +29,7 @@ func (c *Consumer) Poll(ctx context.Context) ([]*Record, error) {
 			return nil, err
 		}
 		if len(c.assigned) == 0 {
-			return nil, fmt.Errorf("strata/log: poll: no partitions assigned: %w", ErrInvalidArgument)
+			return nil, errorf("strata/log: poll: no partitions assigned: %w", ErrInvalidArgument)
 		}
 		records, err := c.fetch()
 		if len(records) > 0 || err != nil {
@@ -99,7 +98,7 @@ func (c *Consumer) nextRecord(a *assignment) (*partition.Record, error) {
 		return rec, nil
 	}
 	if !a.positioned {
-		if err := c.reset(a, fmt.Errorf("strata/log: poll %s: no position and Reset is %v: %w", a.tp, c.opts.Reset, ErrOffsetOutOfRange)); err != nil {
+		if err := c.reset(a, errorf("strata/log: poll %s: no position and Reset is %v: %w", a.tp, c.opts.Reset, ErrOffsetOutOfRange)); err != nil {
 			return nil, err
 		}
 	}

@@ -39,7 +39,7 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 	}
 	for i, r := range records {
 		if err := checkRecord(set, r); err != nil {
-			return fmt.Errorf("strata/log: produce record %d: %w", i, err)
+			return errorf("strata/log: produce record %d: %w", i, err)
 		}
 	}
 	now := s.opts.Now()
@@ -58,10 +58,10 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 			t = set[r.Topic]
 		}
 		if err := route(r, t, s.opts.Partitioner); err != nil {
-			return fmt.Errorf("strata/log: produce record %d: %w", i, err)
+			return errorf("strata/log: produce record %d: %w", i, err)
 		}
 		if _, err := t.partitionAt(r.Partition); err != nil {
-			return fmt.Errorf("strata/log: produce record %d: %w", i, err)
+			return errorf("strata/log: produce record %d: %w", i, err)
 		}
 		if r.Timestamp.IsZero() {
 			r.Timestamp = now
@@ -79,7 +79,7 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 				index[tp] = g
 				appendFn, p, err := t.appender(tp.Partition, AcksAll)
 				if err != nil {
-					return fmt.Errorf("strata/log: produce record %d: %w", i, err)
+					return errorf("strata/log: produce record %d: %w", i, err)
 				}
 				groups = append(groups, produceGroup{tp: tp, p: p, appendFn: appendFn, maxBatchBytes: t.config.MaxBatchBytes})
 			}

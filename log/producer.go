@@ -197,7 +197,7 @@ func (p *Producer) Produce(ctx context.Context, r *Record, promise func(*Record,
 	}
 	t, err := p.admit(r)
 	if err != nil {
-		promise(r, fmt.Errorf("strata/log: produce: %w", err))
+		promise(r, errorf("strata/log: produce: %w", err))
 		return
 	}
 	pending := pendingRecord{record: r, promise: promise, partition: r.Partition, offset: -1}
@@ -207,7 +207,7 @@ func (p *Producer) Produce(ctx context.Context, r *Record, promise func(*Record,
 		pending.record, pending.promise = cloneRecord(r), nil
 	}
 	if err := p.add(ctx, t, pending); err != nil {
-		promise(r, fmt.Errorf("strata/log: produce: %w", err))
+		promise(r, errorf("strata/log: produce: %w", err))
 		return
 	}
 	if acksNone {
@@ -408,7 +408,7 @@ func (p *Producer) write(b *batcher, batches [][]pendingRecord) error {
 		return err
 	}
 	if int(tp.Partition) >= len(t.partitions) {
-		return fmt.Errorf("strata/log: produce to %s: %w", tp, ErrUnknownPartition)
+		return errorf("strata/log: produce to %s: %w", tp, ErrUnknownPartition)
 	}
 	appendFn, part, err := t.appender(tp.Partition, p.opts.Acks)
 	if err != nil {

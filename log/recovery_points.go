@@ -277,7 +277,7 @@ func (s *Store) recordRecoveryPointsLocked(lower map[TopicPartition]int64) error
 		// durable): unknown, so that the next write, and forgetRecoveryPoints,
 		// happen whatever it holds.
 		rp.onDisk = nil
-		return fmt.Errorf("strata/log: record recovery points: %w", err)
+		return errorf("strata/log: record recovery points: %w", err)
 	}
 	rp.onDisk = points
 	return nil

@@ -21,7 +21,7 @@ func Repair(dir string, tp TopicPartition, opts *Options, repair *partition.Repa
 	defer unlock()
 	meta, _, err := readMetadata(s.fsys, s.dir)
 	if err != nil {
-		return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: %w", tp, err)
+		return partition.RepairReport{}, errorf("strata/log: repair %s: %w", tp, err)
 	}
 	if err := s.loadRecoveryPoints(meta); err != nil {
 		s.logger.Error("recovery points unreadable: the repair covers offsets up to the partition's own recovery point only", "err", err)
@@ -31,15 +31,15 @@ func Repair(dir string, tp TopicPartition, opts *Options, repair *partition.Repa
 			continue
 		}
 		if tp.Partition < 0 || int(tp.Partition) >= tm.Partitions {
-			return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: topic has %d partitions: %w", tp, tm.Partitions, ErrUnknownPartition)
+			return partition.RepairReport{}, errorf("strata/log: repair %s: topic has %d partitions: %w", tp, tm.Partitions, ErrUnknownPartition)
 		}
 		config, err := s.diskTopicConfig(tm)
 		if err != nil {
-			return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: %w", tp, err)
+			return partition.RepairReport{}, errorf("strata/log: repair %s: %w", tp, err)
 		}
 		return s.repairPartition(tp, config, repair)
 	}
-	return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: %w", tp, ErrUnknownTopic)
+	return partition.RepairReport{}, errorf("strata/log: repair %s: %w", tp, ErrUnknownTopic)
 }
 
 // repairPartition runs partition.Repair on tp's directory, which must be a real
@@ -53,11 +53,11 @@ func (s *Store) repairPartition(tp TopicPartition, config TopicConfig, repair *p
 				return partition.RepairReport{}, nil
 			}
 		}
-		return partition.RepairReport{}, fmt.Errorf("strata/log: repair %s: %w", tp, err)
+		return partition.RepairReport{}, errorf("strata/log: repair %s: %w", tp, err)
 	}
 	report, err := partition.Repair(s.partitionDir(tp.Topic, int(tp.Partition)), s.partitionOptions(config, tp), repair)
 	if err != nil {
-		return report, fmt.Errorf("strata/log: repair %s: %w", tp, err)
+		return report, errorf("strata/log: repair %s: %w", tp, err)
 	}
 	s.logger.Warn("repaired partition", "partition", tp,
 		"problems", len(report.Problems), "lost", fmt.Sprint(report.Lost), "kept-in", report.KeepDir)
@@ -106,10 +106,10 @@ func (s *Store) repairOpenPartition(ctx context.Context, tp TopicPartition, repa
 	}
 	t := set[tp.Topic]
 	if t == nil {
-		return partition.RepairReport{}, false, fmt.Errorf("strata/log: repair %s: %w", tp, ErrUnknownTopic)
+		return partition.RepairReport{}, false, errorf("strata/log: repair %s: %w", tp, ErrUnknownTopic)
 	}
 	if tp.Partition < 0 || int(tp.Partition) >= len(t.partitions) {
-		return partition.RepairReport{}, false, fmt.Errorf("strata/log: repair %s: topic has %d partitions: %w", tp, len(t.partitions), ErrUnknownPartition)
+		return partition.RepairReport{}, false, errorf("strata/log: repair %s: topic has %d partitions: %w", tp, len(t.partitions), ErrUnknownPartition)
 	}
 	if p := t.partitions[tp.Partition]; p != nil {
 		// An online partition that reads whole is left alone (its readers and
@@ -124,7 +124,7 @@ func (s *Store) repairOpenPartition(ctx context.Context, tp TopicPartition, repa
 		if t.internal {
 			// The group coordinator holds it and an in-memory state replayed from
 			// it: it is repaired with the store closed.
-			return partition.RepairReport{}, false, fmt.Errorf("strata/log: repair %s: an internal topic's partition is repaired with the store closed (log.Repair, strata repair): %w", tp, verifyErr)
+			return partition.RepairReport{}, false, errorf("strata/log: repair %s: an internal topic's partition is repaired with the store closed (log.Repair, strata repair): %w", tp, verifyErr)
 		}
 		s.takeOfflineLocked(tp, p, verifyErr)
 	}

@@ -66,7 +66,7 @@ func (g *brokerGroup) deleted(rp *replica.Partition) bool {
 
 // topicDeletedError says that tp's topic was deleted under a call.
 func topicDeletedError(tp TopicPartition) error {
-	return fmt.Errorf("strata/log: %s: topic deleted: %w", tp, ErrUnknownTopic)
+	return errorf("strata/log: %s: topic deleted: %w", tp, ErrUnknownTopic)
 }
 
 // settleTimeout bounds how long Open waits for the followers to report to their

@@ -283,5 +283,5 @@ func (s *Store) checkReplication(name string, c TopicConfig) error {
 // rebuilt from its leader instead (stop its broker, remove the replica's
 // directory, start the broker).
 func severalBrokersError(op string, tp TopicPartition) error {
-	return fmt.Errorf("strata/log: %s %s: %w (%w)", op, tp, ErrSeveralBrokers, ErrInvalidArgument)
+	return errorf("strata/log: %s %s: %w (%w)", op, tp, ErrSeveralBrokers, ErrInvalidArgument)
 }

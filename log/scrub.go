@@ -155,7 +155,7 @@ func (s *Store) diskTopicConfig(tm topicMetadata) (TopicConfig, error) {
 // files under the store's lock, and the function that releases the lock.
 func openOffline(dir string, opts *Options, op string) (*Store, func(), error) {
 	if dir == "" {
-		return nil, nil, fmt.Errorf("strata/log: %s: empty directory name (use \".\" for the working directory): %w", op, ErrInvalidArgument)
+		return nil, nil, errorf("strata/log: %s: empty directory name (use \".\" for the working directory): %w", op, ErrInvalidArgument)
 	}
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -163,17 +163,17 @@ func openOffline(dir string, opts *Options, op string) (*Store, func(), error) {
 	}
 	s := &Store{dir: filepath.Clean(dir), opts: o, fsys: o.FS, logger: o.Logger}
 	if _, err := s.fsys.Stat(s.dir); err != nil {
-		return nil, nil, fmt.Errorf("strata/log: %s %s: %w", op, dir, err)
+		return nil, nil, errorf("strata/log: %s %s: %w", op, dir, err)
 	}
 	if brokers, err := loadBrokers(s.fsys, s.dir); err == nil && !brokers.legacy {
-		return nil, nil, fmt.Errorf("strata/log: %s %s: %w: a store of several brokers is checked open (Store.Verify checks every replica), and a damaged replica is rebuilt from its leader", op, dir, ErrSeveralBrokers)
+		return nil, nil, errorf("strata/log: %s %s: %w: a store of several brokers is checked open (Store.Verify checks every replica), and a damaged replica is rebuilt from its leader", op, dir, ErrSeveralBrokers)
 	}
 	lock, err := s.fsys.Lock(filepath.Join(s.dir, lockFileName))
 	if errors.Is(err, vfs.ErrLocked) {
-		return nil, nil, fmt.Errorf("strata/log: %s %s: %w (%w)", op, dir, ErrLocked, err)
+		return nil, nil, errorf("strata/log: %s %s: %w (%w)", op, dir, ErrLocked, err)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("strata/log: %s %s: lock: %w", op, dir, err)
+		return nil, nil, errorf("strata/log: %s %s: lock: %w", op, dir, err)
 	}
 	return s, func() { lock.Close() }, nil
 }

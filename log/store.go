@@ -2,7 +2,6 @@ package log
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -100,7 +99,7 @@ type Store struct {
 // directory.
 func Open(dir string, opts *Options) (*Store, error) {
 	if dir == "" {
-		return nil, fmt.Errorf("strata/log: open: empty directory name (use \".\" for the working directory): %w", ErrInvalidArgument)
+		return nil, errorf("strata/log: open: empty directory name (use \".\" for the working directory): %w", ErrInvalidArgument)
 	}
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -109,22 +108,22 @@ func Open(dir string, opts *Options) (*Store, error) {
 	dir = filepath.Clean(dir)
 	s := &Store{dir: dir, opts: o, fsys: o.FS, logger: o.Logger, stop: make(chan struct{})}
 	if err := vfs.MkdirAllSync(s.fsys, dir); err != nil {
-		return nil, fmt.Errorf("strata/log: open %s: %w", dir, err)
+		return nil, errorf("strata/log: open %s: %w", dir, err)
 	}
 	s.lock, err = s.fsys.Lock(filepath.Join(dir, lockFileName))
 	if errors.Is(err, vfs.ErrLocked) {
-		return nil, fmt.Errorf("strata/log: open %s: %w (%w)", dir, ErrLocked, err)
+		return nil, errorf("strata/log: open %s: %w (%w)", dir, ErrLocked, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("strata/log: open %s: lock: %w", dir, err)
+		return nil, errorf("strata/log: open %s: lock: %w", dir, err)
 	}
 	set, err := s.loadAll()
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("strata/log: open %s: %w", dir, err), s.lock.Close())
+		return nil, errors.Join(errorf("strata/log: open %s: %w", dir, err), s.lock.Close())
 	}
 	s.topics.Store(&set)
 	if err := s.openGroups(); err != nil {
-		return nil, errors.Join(fmt.Errorf("strata/log: open %s: %w", dir, err), s.closeTopics(set), s.lock.Close())
+		return nil, errors.Join(errorf("strata/log: open %s: %w", dir, err), s.closeTopics(set), s.lock.Close())
 	}
 	if err := s.recordRecoveryPoints(); err != nil {
 		s.logger.Error("recording the recovery points at open failed", "err", err)
@@ -280,7 +279,7 @@ func (s *Store) lookupTopic(name string) (*topic, error) {
 	}
 	t := set[name]
 	if t == nil {
-		return nil, fmt.Errorf("strata/log: topic %q: %w", name, ErrUnknownTopic)
+		return nil, errorf("strata/log: topic %q: %w", name, ErrUnknownTopic)
 	}
 	return t, nil
 }
@@ -300,7 +299,7 @@ func (s *Store) lookupTopicPartition(tp TopicPartition) (*topic, *partition.Part
 		return nil, nil, err
 	}
 	if tp.Partition < 0 || int(tp.Partition) >= len(t.partitions) {
-		return nil, nil, fmt.Errorf("strata/log: topic %q has %d partitions, no partition %d: %w", tp.Topic, len(t.partitions), tp.Partition, ErrUnknownPartition)
+		return nil, nil, errorf("strata/log: topic %q has %d partitions, no partition %d: %w", tp.Topic, len(t.partitions), tp.Partition, ErrUnknownPartition)
 	}
 	p, err := t.partitionAt(tp.Partition)
 	return t, p, err
@@ -316,16 +315,16 @@ func (s *Store) partitionError(op string, tp TopicPartition, p *partition.Partit
 	if errors.Is(err, ErrClosed) && !s.closed.Load() && p != nil {
 		current, lookupErr := s.lookupPartition(tp)
 		if offline, ok := errors.AsType[*PartitionOfflineError](lookupErr); ok {
-			return fmt.Errorf("strata/log: %s %s: %w", op, tp, offline)
+			return errorf("strata/log: %s %s: %w", op, tp, offline)
 		}
 		if _, retired := s.retired.Load(p); retired && lookupErr == nil {
-			return fmt.Errorf("strata/log: %s %s: the partition was taken offline and opened again meanwhile; retry: %w", op, tp, ErrPartitionOffline)
+			return errorf("strata/log: %s %s: the partition was taken offline and opened again meanwhile; retry: %w", op, tp, ErrPartitionOffline)
 		}
 		if lookupErr != nil || current != p {
-			return fmt.Errorf("strata/log: %s %s: topic deleted: %w", op, tp, ErrUnknownTopic)
+			return errorf("strata/log: %s %s: topic deleted: %w", op, tp, ErrUnknownTopic)
 		}
 	}
-	return fmt.Errorf("strata/log: %s %s: %w", op, tp, err)
+	return errorf("strata/log: %s %s: %w", op, tp, err)
 }
 
 // reopened returns the partition that replaced p, a partition of tp's topic
@@ -385,7 +384,7 @@ func (s *Store) close() error {
 		// A failed topic change may be listed in a minority of the copies of
 		// topics.json: they must not win at the next Open.
 		if mdErr := g.writeMetadata(s, s.topics.Load().metadata()); mdErr != nil {
-			err = errors.Join(err, fmt.Errorf("strata/log: rewrite topics.json after a failed topic change: %w", mdErr))
+			err = errors.Join(err, errorf("strata/log: rewrite topics.json after a failed topic change: %w", mdErr))
 		}
 	}
 	if s.brokers != nil {
@@ -408,7 +407,7 @@ func (s *Store) close() error {
 		}
 	}
 	if lockErr := s.lock.Close(); lockErr != nil {
-		err = errors.Join(err, fmt.Errorf("strata/log: release lock: %w", lockErr))
+		err = errors.Join(err, errorf("strata/log: release lock: %w", lockErr))
 	}
 	return err
 }
