@@ -2,7 +2,6 @@ package partition
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -44,7 +43,7 @@ func (p *Partition) Write(ctx context.Context, records []Record) (int64, error) 
 // wait for the sync policy's acknowledgement.
 func (p *Partition) encodeAndAppend(ctx context.Context, records []Record, wait bool) (int64, error) {
 	if len(records) == 0 {
-		return 0, fmt.Errorf("strata/partition: append of no records: %w", errs.ErrInvalidArgument)
+		return 0, errorf("strata/partition: append of no records: %w", errs.ErrInvalidArgument)
 	}
 	buf := encodeBuffers.Get().(*encodeBuffer)
 	defer encodeBuffers.Put(buf)
@@ -56,7 +55,7 @@ func (p *Partition) encodeAndAppend(ctx context.Context, records []Record, wait 
 	}
 	buf.batch = batch
 	if len(batch) > p.opts.MaxBatchBytes {
-		return 0, fmt.Errorf("strata/partition: batch of %d bytes exceeds MaxBatchBytes %d: %w", len(batch), p.opts.MaxBatchBytes, errs.ErrRecordTooLarge)
+		return 0, errorf("strata/partition: batch of %d bytes exceeds MaxBatchBytes %d: %w", len(batch), p.opts.MaxBatchBytes, errs.ErrRecordTooLarge)
 	}
 	h, err := segment.ParseBatchHeader(batch, p.opts.MaxBatchBytes)
 	if err != nil {
@@ -96,11 +95,11 @@ func (b *encodeBuffer) withTimestamps(records []Record, now func() time.Time) []
 // ErrRecordTooLarge; an invalid one is ErrInvalidArgument; nothing is written.
 func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error) {
 	if len(batch) > p.opts.MaxBatchBytes {
-		return 0, fmt.Errorf("strata/partition: batch of %d bytes exceeds MaxBatchBytes %d: %w", len(batch), p.opts.MaxBatchBytes, errs.ErrRecordTooLarge)
+		return 0, errorf("strata/partition: batch of %d bytes exceeds MaxBatchBytes %d: %w", len(batch), p.opts.MaxBatchBytes, errs.ErrRecordTooLarge)
 	}
 	h, err := segment.VerifyBatch(batch, p.opts.MaxBatchBytes)
 	if err != nil {
-		return 0, fmt.Errorf("strata/partition: invalid batch (%v): %w", err, errs.ErrInvalidArgument)
+		return 0, errorf("strata/partition: invalid batch (%v): %w", err, errs.ErrInvalidArgument)
 	}
 	return p.appendBatch(ctx, batch, &h, true)
 }

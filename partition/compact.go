@@ -3,7 +3,6 @@ package partition
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -119,7 +118,7 @@ func (p *Partition) ForceCompact(ctx context.Context) (CompactionResult, error) 
 
 func (p *Partition) compact(ctx context.Context, force bool) (CompactionResult, error) {
 	if !p.opts.Compact {
-		return CompactionResult{}, fmt.Errorf("strata/partition: compact %s: Options.Compact is off: %w", p.dir, errs.ErrInvalidArgument)
+		return CompactionResult{}, errorf("strata/partition: compact %s: Options.Compact is off: %w", p.dir, errs.ErrInvalidArgument)
 	}
 	p.cleaner.mu.Lock()
 	defer p.cleaner.mu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"math"
@@ -288,7 +287,7 @@ func (c *cleaning) cleanSegment(ctx context.Context, g *cleanGroup, s *segment.S
 		}
 		kh, err := segment.ParseBatchHeader(kept, p.opts.MaxBatchBytes)
 		if err != nil {
-			return fmt.Errorf("strata/partition: compact %s: rewritten batch at offset %d: %w", p.dir, h.BaseOffset, err)
+			return errorf("strata/partition: compact %s: rewritten batch at offset %d: %w", p.dir, h.BaseOffset, err)
 		}
 		if segmentLast && kh.RecordCount == 0 {
 			g.pending, g.pendingHeader = append(g.pending[:0], kept...), kh
@@ -304,7 +303,7 @@ func (c *cleaning) cleanSegment(ctx context.Context, g *cleanGroup, s *segment.S
 func (c *cleaning) append(g *cleanGroup, batch []byte, h *segment.BatchHeader) error {
 	err := g.out.Append(batch, h)
 	if errors.Is(err, segment.ErrFull) {
-		err = fmt.Errorf("strata/partition: compact %s: the cleaned segment at %d has no room for the batch at %d (MaxIndexBytes or the segment size limit): %w",
+		err = errorf("strata/partition: compact %s: the cleaned segment at %d has no room for the batch at %d (MaxIndexBytes or the segment size limit): %w",
 			c.p.dir, g.out.Base(), h.BaseOffset, err)
 	}
 	return err
@@ -391,7 +390,7 @@ func (c *cleaning) filter(g *cleanGroup, h *segment.BatchHeader, batch []byte, s
 		out, err = segment.AppendFilteredBatch(c.out[:0], h, c.kept, segment.NoDeleteHorizon)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("strata/partition: compact %s: rewrite the batch at offset %d: %w", c.p.dir, h.BaseOffset, err)
+		return nil, errorf("strata/partition: compact %s: rewrite the batch at offset %d: %w", c.p.dir, h.BaseOffset, err)
 	}
 	c.out = out
 	if len(out) > c.p.opts.MaxBatchBytes {

@@ -109,7 +109,7 @@ func (p *Partition) readSealed(s *segment.Segment, b []byte, pos int64) error {
 		return errCompactionRaced
 	}
 	if _, err := s.ReadAt(b, pos); err != nil {
-		return fmt.Errorf("strata/partition: compact: read %s at %d: %w", s.Path(), pos, err)
+		return errorf("strata/partition: compact: read %s at %d: %w", s.Path(), pos, err)
 	}
 	return nil
 }

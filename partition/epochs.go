@@ -93,7 +93,7 @@ func (p *Partition) stampLocked(base int64) (int32, error) {
 // changes nothing.
 func (p *Partition) AssignEpoch(epoch int32) error {
 	if epoch < 0 {
-		return fmt.Errorf("strata/partition: leader epoch %d: %w", epoch, errs.ErrInvalidArgument)
+		return errorf("strata/partition: leader epoch %d: %w", epoch, errs.ErrInvalidArgument)
 	}
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
@@ -111,7 +111,7 @@ func (p *Partition) AssignEpoch(epoch int32) error {
 		return p.fail(err)
 	}
 	if last, ok := cache.latest(); ok && epoch < last.Epoch {
-		return fmt.Errorf("strata/partition: leader epoch %d below the latest known, %d: %w", epoch, last.Epoch, errs.ErrInvalidArgument)
+		return errorf("strata/partition: leader epoch %d below the latest known, %d: %w", epoch, last.Epoch, errs.ErrInvalidArgument)
 	}
 	p.mu.RLock()
 	written := p.mu.written.offset

@@ -23,3 +23,7 @@ var (
 
 // CorruptError reports invalid bytes on disk: the file, the byte position and why.
 type CorruptError = errs.CorruptError
+
+// errorf is fmt.Errorf for the package's errors: their text says "strata/partition: "
+// once, however many of the package's own errors it wraps (see errs.Errorf).
+func errorf(format string, args ...any) error { return errs.Errorf(format, args...) }

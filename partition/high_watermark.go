@@ -1,7 +1,6 @@
 package partition
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/stratalog/strata/internal/errs"
@@ -43,7 +42,7 @@ func (p *Partition) HighWatermark() int64 { return p.EndOffset() }
 // ErrInvalidArgument.
 func (p *Partition) SetHighWatermark(hw int64) (int64, error) {
 	if !p.replicated.Load() {
-		return 0, fmt.Errorf("strata/partition: SetHighWatermark on a partition that is not Replicated: %w", errs.ErrInvalidArgument)
+		return 0, errorf("strata/partition: SetHighWatermark on a partition that is not Replicated: %w", errs.ErrInvalidArgument)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

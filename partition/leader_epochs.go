@@ -78,7 +78,7 @@ func (c *leaderEpochs) latest() (EpochEntry, bool) {
 // nothing. Negative values are an error and change nothing.
 func (c *leaderEpochs) assign(e EpochEntry) (bool, error) {
 	if e.Epoch < 0 || e.StartOffset < 0 {
-		return false, fmt.Errorf("strata/partition: leader epoch %d at offset %d: %w", e.Epoch, e.StartOffset, errs.ErrInvalidArgument)
+		return false, errorf("strata/partition: leader epoch %d at offset %d: %w", e.Epoch, e.StartOffset, errs.ErrInvalidArgument)
 	}
 	if last, ok := c.latest(); ok && last.Epoch == e.Epoch && last.StartOffset <= e.StartOffset {
 		return false, nil

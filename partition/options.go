@@ -232,7 +232,7 @@ func (o *Options) withDefaults() (Options, error) {
 		bad("RecoveryPoint %d is negative", out.RecoveryPoint)
 	}
 	if len(problems) > 0 {
-		return Options{}, fmt.Errorf("strata/partition: invalid options: %w", errors.Join(append(problems, errs.ErrInvalidArgument)...))
+		return Options{}, errorf("strata/partition: invalid options: %w", errors.Join(append(problems, errs.ErrInvalidArgument)...))
 	}
 	if out.SegmentBytes == 0 {
 		out.SegmentBytes = DefaultSegmentBytes

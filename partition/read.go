@@ -1,7 +1,6 @@
 package partition
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 
@@ -72,7 +71,7 @@ func (p *Partition) findBatchesBelowLocked(offset int64, maxBytes int, limit mar
 		return nil, 0, 0, 0, err
 	}
 	if offset < p.mu.start || offset > limit.offset {
-		return nil, 0, 0, 0, fmt.Errorf("strata/partition: offset %d not in [%d, %d]: %w", offset, p.mu.start, limit.offset, errs.ErrOffsetOutOfRange)
+		return nil, 0, 0, 0, errorf("strata/partition: offset %d not in [%d, %d]: %w", offset, p.mu.start, limit.offset, errs.ErrOffsetOutOfRange)
 	}
 	segments := p.mu.segments
 	i := sort.Search(len(segments), func(i int) bool { return segments[i].Base() > offset }) - 1
@@ -166,7 +165,7 @@ func (p *Partition) readableEndLocked(s *segment.Segment) int64 {
 }
 
 func (p *Partition) outOfRangeLocked(offset int64) error {
-	return fmt.Errorf("strata/partition: offset %d not in [%d, %d]: %w", offset, p.mu.start, p.mu.committed.offset, errs.ErrOffsetOutOfRange)
+	return errorf("strata/partition: offset %d not in [%d, %d]: %w", offset, p.mu.start, p.mu.committed.offset, errs.ErrOffsetOutOfRange)
 }
 
 // Read returns up to maxRecords records (0: no limit) starting at offset, from at

@@ -86,18 +86,18 @@ func Repair(dir string, opts *Options, ropts *RepairOptions) (RepairReport, erro
 	}
 	if n := len(sv.segments); n > 0 && sv.segments[n-1].readErr != nil {
 		last := sv.segments[n-1]
-		return report, fmt.Errorf("strata/partition: repair %s: the newest segment %s cannot be read (%w), so how far its offsets reached cannot be known: restore it, or move it away to give up its records, and repair again",
+		return report, errorf("strata/partition: repair %s: the newest segment %s cannot be read (%w), so how far its offsets reached cannot be known: restore it, or move it away to give up its records, and repair again",
 			dir, segment.LogPath(dir, last.base), last.readErr)
 	}
 	r := &repair{sv: sv, fsys: sv.p.fsys, dir: dir, keep: ro.KeepDir, report: &report}
 	r.plan(ro.KeepLater)
 	if err := r.apply(); err != nil {
-		return report, fmt.Errorf("strata/partition: repair %s: %w", dir, err)
+		return report, errorf("strata/partition: repair %s: %w", dir, err)
 	}
 	o := sv.p.opts
 	p, err := Open(dir, &o)
 	if err != nil {
-		return report, fmt.Errorf("strata/partition: repair %s: the repaired partition does not open: %w", dir, err)
+		return report, errorf("strata/partition: repair %s: the repaired partition does not open: %w", dir, err)
 	}
 	report.StartOffset, report.EndOffset = p.StartOffset(), p.EndOffset()
 	return report, p.Close()

@@ -68,15 +68,15 @@ func (p *Partition) checkReplicaBatches(batches []byte) (end int64, gapped bool,
 		}
 		switch {
 		case err != nil:
-			return 0, false, fmt.Errorf("strata/partition: replicated batch at byte %d: %w (%w)", pos, err, errs.ErrInvalidArgument)
+			return 0, false, errorf("strata/partition: replicated batch at byte %d: %w (%w)", pos, err, errs.ErrInvalidArgument)
 		case h.BaseOffset < next:
-			return 0, false, fmt.Errorf("strata/partition: replicated batch at offset %d below the next offset %d: %w", h.BaseOffset, next, errs.ErrInvalidArgument)
+			return 0, false, errorf("strata/partition: replicated batch at offset %d below the next offset %d: %w", h.BaseOffset, next, errs.ErrInvalidArgument)
 		case h.LastOffset()-next > math.MaxInt32:
 			// A segment holds offsets up to 2^31-1 above its base, and the segment a
 			// batch lands in begins at or below the end of the batch before.
-			return 0, false, fmt.Errorf("strata/partition: replicated batch at offset %d, %d offsets above the next offset %d: more than one segment can span: %w", h.BaseOffset, h.BaseOffset-next, next, errs.ErrInvalidArgument)
+			return 0, false, errorf("strata/partition: replicated batch at offset %d, %d offsets above the next offset %d: more than one segment can span: %w", h.BaseOffset, h.BaseOffset-next, next, errs.ErrInvalidArgument)
 		case h.PartitionLeaderEpoch < latest:
-			return 0, false, fmt.Errorf("strata/partition: replicated batch at offset %d has leader epoch %d, below %d: %w", h.BaseOffset, h.PartitionLeaderEpoch, latest, errs.ErrInvalidArgument)
+			return 0, false, errorf("strata/partition: replicated batch at offset %d has leader epoch %d, below %d: %w", h.BaseOffset, h.PartitionLeaderEpoch, latest, errs.ErrInvalidArgument)
 		}
 		gapped = gapped || h.BaseOffset > next
 		next, latest = h.NextOffset(), h.PartitionLeaderEpoch

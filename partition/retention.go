@@ -1,8 +1,6 @@
 package partition
 
 import (
-	"fmt"
-
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/segment"
 )
@@ -43,7 +41,7 @@ func (p *Partition) DeleteRecordsBefore(offset int64) error {
 		return err
 	}
 	if offset > end || offset < 0 {
-		return fmt.Errorf("strata/partition: delete records before %d: end offset is %d: %w", offset, end, errs.ErrOffsetOutOfRange)
+		return errorf("strata/partition: delete records before %d: end offset is %d: %w", offset, end, errs.ErrOffsetOutOfRange)
 	}
 	if offset <= start {
 		return nil

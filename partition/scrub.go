@@ -2,7 +2,6 @@ package partition
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -157,7 +156,7 @@ func (sv *survey) problems() []error {
 	for _, s := range sv.segments {
 		switch {
 		case s.readErr != nil:
-			found = append(found, located{s.base, fmt.Errorf("strata/partition: segment %s cannot be read: %w", segment.LogPath(sv.p.dir, s.base), s.readErr)})
+			found = append(found, located{s.base, errorf("strata/partition: segment %s cannot be read: %w", segment.LogPath(sv.p.dir, s.base), s.readErr)})
 		case s.scan.Damage != nil:
 			found = append(found, located{s.scan.NextOffset, s.scan.Damage})
 		}

@@ -1,8 +1,6 @@
 package partition
 
 import (
-	"fmt"
-
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/segment"
 )
@@ -45,7 +43,7 @@ func (p *Partition) startOver(offset int64) error {
 		return err
 	}
 	if offset < 0 || (offset < written && start != written) {
-		return fmt.Errorf("strata/partition: start over at %d, below the written offset %d: %w", offset, written, errs.ErrOffsetOutOfRange)
+		return errorf("strata/partition: start over at %d, below the written offset %d: %w", offset, written, errs.ErrOffsetOutOfRange)
 	}
 	if err := p.markDirtyLocked(); err != nil {
 		return err

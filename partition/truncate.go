@@ -1,7 +1,6 @@
 package partition
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/stratalog/strata/internal/errs"
@@ -48,7 +47,7 @@ func (p *Partition) truncateLocked(offset int64) (int64, error) {
 		return 0, err
 	}
 	if offset < start || offset > written {
-		return 0, fmt.Errorf("strata/partition: truncate to %d: not in [%d, %d]: %w", offset, start, written, errs.ErrOffsetOutOfRange)
+		return 0, errorf("strata/partition: truncate to %d: not in [%d, %d]: %w", offset, start, written, errs.ErrOffsetOutOfRange)
 	}
 	if offset == written {
 		return offset, nil
@@ -142,7 +141,7 @@ func (p *Partition) truncateLocked(offset int64) (int64, error) {
 // failLocked is fail for a caller holding mu.
 func (p *Partition) failLocked(err error) error {
 	if p.mu.err == nil && !p.mu.closed {
-		p.mu.err = fmt.Errorf("strata/partition: %s failed closed: %w", p.dir, err)
+		p.mu.err = errorf("strata/partition: %s failed closed: %w", p.dir, err)
 		p.logger.Error("partition failed closed", "err", err)
 		p.wakeWaitersLocked()
 	}
