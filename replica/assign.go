@@ -1,7 +1,5 @@
 package replica
 
-import "fmt"
-
 // AssignReplicas spreads the replicas of partitions partitions, replicationFactor
 // each, over brokers as Kafka does (AdminUtils.assignReplicasToBrokers, without
 // racks): partition p's first replica, its preferred leader, is broker
@@ -15,9 +13,9 @@ func AssignReplicas(brokers []BrokerID, partitions, replicationFactor, start int
 	n := len(brokers)
 	switch {
 	case replicationFactor < 1 || replicationFactor > n:
-		return nil, fmt.Errorf("strata/replica: replication factor %d with %d brokers: %w", replicationFactor, n, ErrInvalidArgument)
+		return nil, errorf("strata/replica: replication factor %d with %d brokers: %w", replicationFactor, n, ErrInvalidArgument)
 	case partitions < 0 || start < 0:
-		return nil, fmt.Errorf("strata/replica: %d partitions from %d: %w", partitions, start, ErrInvalidArgument)
+		return nil, errorf("strata/replica: %d partitions from %d: %w", partitions, start, ErrInvalidArgument)
 	}
 	if err := validateReplicas(brokers); err != nil {
 		return nil, err

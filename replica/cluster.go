@@ -151,7 +151,7 @@ type Partition struct {
 // NewCluster returns a Cluster with no broker online; StartBroker brings them up.
 func NewCluster(opts ClusterOptions) (*Cluster, error) {
 	if opts.OpenLog == nil {
-		return nil, fmt.Errorf("strata/replica: ClusterOptions.OpenLog is required: %w", ErrInvalidArgument)
+		return nil, errorf("strata/replica: ClusterOptions.OpenLog is required: %w", ErrInvalidArgument)
 	}
 	if opts.Controller == nil {
 		c, err := NewLocalController(nil)
@@ -255,10 +255,10 @@ func (c *Cluster) StartBrokers(ids ...BrokerID) error {
 	for _, id := range ids {
 		switch {
 		case id < 0:
-			failures = append(failures, fmt.Errorf("strata/replica: broker id %d: %w", id, ErrInvalidArgument))
+			failures = append(failures, errorf("strata/replica: broker id %d: %w", id, ErrInvalidArgument))
 		case c.mu.online[id] || slices.Contains(starting, id):
 		case c.mu.failed[id]:
-			failures = append(failures, fmt.Errorf("strata/replica: broker %d failed: stop it before starting it again: %w", id, ErrInvalidArgument))
+			failures = append(failures, errorf("strata/replica: broker %d failed: stop it before starting it again: %w", id, ErrInvalidArgument))
 		default:
 			starting = append(starting, id)
 		}
@@ -280,7 +280,7 @@ func (c *Cluster) StartBrokers(ids ...BrokerID) error {
 			}
 		}
 		if err != nil {
-			failures = append(failures, fmt.Errorf("strata/replica: starting broker %d: %w", id, err))
+			failures = append(failures, errorf("strata/replica: starting broker %d: %w", id, err))
 			continue
 		}
 		opened[id] = rs
@@ -574,7 +574,7 @@ func (c *Cluster) CreatePartitions(specs []PartitionSpec) ([]*Partition, error) 
 	for _, spec := range specs {
 		if _, ok := c.mu.partitions[spec.Name]; ok {
 			c.mu.Unlock()
-			return nil, fmt.Errorf("strata/replica: partition %s exists: %w", spec.Name, ErrInvalidArgument)
+			return nil, errorf("strata/replica: partition %s exists: %w", spec.Name, ErrInvalidArgument)
 		}
 	}
 	online, brokerEpochs := maps.Clone(c.mu.online), maps.Clone(c.mu.brokerEpochs)
@@ -695,7 +695,7 @@ func (c *Cluster) askAlterISR(name string, leaderEpoch, partitionEpoch int32, is
 		current, online := c.mu.brokerEpochs[joining], c.mu.online[joining]
 		c.mu.Unlock()
 		if !online || current != joiningEpoch {
-			return State{}, fmt.Errorf("strata/replica: %s: broker %d joins the ISR at broker epoch %d, it is at %d (online: %v): %w", name, joining, joiningEpoch, current, online, ErrStaleBrokerEpoch)
+			return State{}, errorf("strata/replica: %s: broker %d joins the ISR at broker epoch %d, it is at %d (online: %v): %w", name, joining, joiningEpoch, current, online, ErrStaleBrokerEpoch)
 		}
 	}
 	return c.opts.Controller.AlterISR(name, leaderEpoch, partitionEpoch, isr)
@@ -898,11 +898,11 @@ type brokerHandler struct {
 func (h brokerHandler) HandleFetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
 	p := h.c.Partition(req.Partition)
 	if p == nil {
-		return nil, fmt.Errorf("strata/replica: %s: %w", req.Partition, ErrUnknownPartition)
+		return nil, errorf("strata/replica: %s: %w", req.Partition, ErrUnknownPartition)
 	}
 	r := p.Replica(h.id)
 	if r == nil {
-		return nil, fmt.Errorf("strata/replica: %s has no replica on broker %d: %w", req.Partition, h.id, ErrNotLeader)
+		return nil, errorf("strata/replica: %s has no replica on broker %d: %w", req.Partition, h.id, ErrNotLeader)
 	}
 	return r.HandleFetch(ctx, req)
 }

@@ -1,7 +1,6 @@
 package replica
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -151,7 +150,7 @@ func (c *LocalController) saveLocked(changed map[string]State, deleted []string)
 	// (DirStorage) must lose to the next save's, which starts from the old state.
 	c.mu.sequence++
 	if err := c.storage.Save(doc); err != nil {
-		return fmt.Errorf("strata/replica: saving the controller state: %w", err)
+		return errorf("strata/replica: saving the controller state: %w", err)
 	}
 	c.mu.partitions = next
 	return nil
@@ -171,15 +170,15 @@ func (c *LocalController) Create(specs []PartitionSpec) (map[string]State, error
 	created := make(map[string]State, len(specs))
 	for _, spec := range specs {
 		if err := validateReplicas(spec.Replicas); err != nil {
-			return nil, fmt.Errorf("strata/replica: partition %s: %w", spec.Name, err)
+			return nil, errorf("strata/replica: partition %s: %w", spec.Name, err)
 		}
 		cfg := spec.Config.withDefaults()
 		if cfg.MinInsyncReplicas < 1 {
-			return nil, fmt.Errorf("strata/replica: partition %s: min.insync.replicas %d: %w", spec.Name, cfg.MinInsyncReplicas, ErrInvalidArgument)
+			return nil, errorf("strata/replica: partition %s: min.insync.replicas %d: %w", spec.Name, cfg.MinInsyncReplicas, ErrInvalidArgument)
 		}
 		_, exists := c.mu.partitions[spec.Name]
 		if _, twice := created[spec.Name]; exists || twice || spec.Name == "" {
-			return nil, fmt.Errorf("strata/replica: partition %q exists, is named twice, or has no name: %w", spec.Name, ErrInvalidArgument)
+			return nil, errorf("strata/replica: partition %q exists, is named twice, or has no name: %w", spec.Name, ErrInvalidArgument)
 		}
 		// A new partition's replicas are all empty, so all in sync; the offline ones
 		// leave at once. Its first leader has epoch 0, as in Kafka.
@@ -201,7 +200,7 @@ func (c *LocalController) Delete(names []string) error {
 	defer c.mu.Unlock()
 	for _, name := range names {
 		if _, ok := c.mu.partitions[name]; !ok {
-			return fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+			return errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
 		}
 	}
 	return c.saveLocked(nil, names)
@@ -213,7 +212,7 @@ func (c *LocalController) State(name string) (State, error) {
 	defer c.mu.Unlock()
 	s, ok := c.mu.partitions[name]
 	if !ok {
-		return State{}, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+		return State{}, errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
 	}
 	return s.Clone(), nil
 }
@@ -234,20 +233,20 @@ func (c *LocalController) AlterISR(name string, leaderEpoch, partitionEpoch int3
 	s, ok := c.mu.partitions[name]
 	switch {
 	case !ok:
-		return State{}, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+		return State{}, errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
 	case leaderEpoch != s.LeaderEpoch:
-		return s.Clone(), fmt.Errorf("strata/replica: %s: ISR change at leader epoch %d, the partition is at %d: %w", name, leaderEpoch, s.LeaderEpoch, ErrFencedLeaderEpoch)
+		return s.Clone(), errorf("strata/replica: %s: ISR change at leader epoch %d, the partition is at %d: %w", name, leaderEpoch, s.LeaderEpoch, ErrFencedLeaderEpoch)
 	case partitionEpoch != s.PartitionEpoch:
-		return s.Clone(), fmt.Errorf("strata/replica: %s: ISR change at partition epoch %d, the partition is at %d: %w", name, partitionEpoch, s.PartitionEpoch, ErrStaleState)
+		return s.Clone(), errorf("strata/replica: %s: ISR change at partition epoch %d, the partition is at %d: %w", name, partitionEpoch, s.PartitionEpoch, ErrStaleState)
 	case !slices.Contains(isr, s.Leader):
-		return s.Clone(), fmt.Errorf("strata/replica: %s: ISR %v without its leader %d: %w", name, isr, s.Leader, ErrInvalidArgument)
+		return s.Clone(), errorf("strata/replica: %s: ISR %v without its leader %d: %w", name, isr, s.Leader, ErrInvalidArgument)
 	}
 	for i, b := range isr {
 		if !s.Hosts(b) || slices.Contains(isr[:i], b) {
-			return s.Clone(), fmt.Errorf("strata/replica: %s: ISR %v: broker %d is not an assigned replica, or twice: %w", name, isr, b, ErrInvalidArgument)
+			return s.Clone(), errorf("strata/replica: %s: ISR %v: broker %d is not an assigned replica, or twice: %w", name, isr, b, ErrInvalidArgument)
 		}
 		if !c.onlineLocked(b) && !s.InSync(b) {
-			return s.Clone(), fmt.Errorf("strata/replica: %s: ISR %v: broker %d is offline: %w", name, isr, b, ErrBrokerOffline)
+			return s.Clone(), errorf("strata/replica: %s: ISR %v: broker %d is offline: %w", name, isr, b, ErrBrokerOffline)
 		}
 	}
 	next, changed := bump(s, completeReassignment(withISR(s, sortedLike(s.Replicas, isr))))
@@ -275,7 +274,7 @@ func sortedLike(order, set []BrokerID) []BrokerID {
 func (c *LocalController) SetBrokersOnline(ids []BrokerID, online bool) (map[string]State, error) {
 	for _, id := range ids {
 		if id < 0 {
-			return nil, fmt.Errorf("strata/replica: broker id %d: %w", id, ErrInvalidArgument)
+			return nil, errorf("strata/replica: broker id %d: %w", id, ErrInvalidArgument)
 		}
 	}
 	c.mu.Lock()
@@ -311,7 +310,7 @@ func (c *LocalController) LeaveELR(id BrokerID, names []string) (map[string]Stat
 	for _, name := range names {
 		s, ok := c.mu.partitions[name]
 		if !ok {
-			return nil, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+			return nil, errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
 		}
 		if !slices.Contains(s.ELR, id) || (len(s.ISR) == 0 && len(s.ELR) == 1) {
 			continue
@@ -340,7 +339,7 @@ func (c *LocalController) ElectPreferred(names []string) (map[string]State, erro
 	for _, name := range names {
 		s, ok := c.mu.partitions[name]
 		if !ok {
-			return nil, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+			return nil, errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
 		}
 		if next, ok := electPreferred(s, c.onlineLocked); ok {
 			changed[name] = next
@@ -362,10 +361,10 @@ func (c *LocalController) SetConfig(name string, cfg Config) (State, error) {
 	defer c.mu.Unlock()
 	s, ok := c.mu.partitions[name]
 	if !ok {
-		return State{}, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+		return State{}, errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
 	}
 	if cfg.MinInsyncReplicas < 1 {
-		return s.Clone(), fmt.Errorf("strata/replica: min.insync.replicas %d: %w", cfg.MinInsyncReplicas, ErrInvalidArgument)
+		return s.Clone(), errorf("strata/replica: min.insync.replicas %d: %w", cfg.MinInsyncReplicas, ErrInvalidArgument)
 	}
 	next := s.Clone()
 	next.Config = cfg
@@ -390,10 +389,10 @@ func (c *LocalController) Reassign(name string, target []BrokerID) (State, error
 	defer c.mu.Unlock()
 	s, ok := c.mu.partitions[name]
 	if !ok {
-		return State{}, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+		return State{}, errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
 	}
 	if len(target) < s.Config.MinInsyncReplicas {
-		return s.Clone(), fmt.Errorf("strata/replica: %s: %d replicas, below min.insync.replicas %d: %w", name, len(target), s.Config.MinInsyncReplicas, ErrInvalidArgument)
+		return s.Clone(), errorf("strata/replica: %s: %d replicas, below min.insync.replicas %d: %w", name, len(target), s.Config.MinInsyncReplicas, ErrInvalidArgument)
 	}
 	next, changed := bump(s, reassigned(s, target))
 	if !changed {
@@ -411,7 +410,7 @@ func (c *LocalController) ReplicaLost(name string, broker BrokerID) (State, erro
 	defer c.mu.Unlock()
 	s, ok := c.mu.partitions[name]
 	if !ok {
-		return State{}, fmt.Errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
+		return State{}, errorf("strata/replica: %s: %w", name, ErrUnknownPartition)
 	}
 	next, changed := bump(s, withoutReplicaData(s, broker, c.onlineLocked))
 	if !changed {

@@ -2,7 +2,6 @@ package replica
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"path/filepath"
 
@@ -68,7 +67,7 @@ func (d *DirStorage) Load() ([]byte, error) {
 		}
 	}
 	if best == nil && len(failures) > 0 {
-		return nil, fmt.Errorf("strata/replica: no readable copy of the controller state: %w", errors.Join(failures...))
+		return nil, errorf("strata/replica: no readable copy of the controller state: %w", errors.Join(failures...))
 	}
 	return best, nil
 }
@@ -89,7 +88,7 @@ func (d *DirStorage) Save(doc []byte) error {
 		written++
 	}
 	if written < quorum {
-		return fmt.Errorf("strata/replica: the controller state reached %d of %d directories, %d needed: %w", written, len(d.Dirs), quorum, errors.Join(failures...))
+		return errorf("strata/replica: the controller state reached %d of %d directories, %d needed: %w", written, len(d.Dirs), quorum, errors.Join(failures...))
 	}
 	return nil
 }

@@ -59,3 +59,7 @@ var (
 	// ErrInvalidArgument is returned for bad input from the caller; nothing changed.
 	ErrInvalidArgument = errs.ErrInvalidArgument
 )
+
+// errorf is fmt.Errorf for the package's errors: their text says "strata/replica: "
+// once, however many of the package's own errors it wraps (see errs.Errorf).
+func errorf(format string, args ...any) error { return errs.Errorf(format, args...) }

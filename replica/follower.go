@@ -3,7 +3,6 @@ package replica
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
 	"time"
 
@@ -89,7 +88,7 @@ func (r *Replica) applyFetch(ctx context.Context, s *State, req *FetchRequest, r
 		}
 		if err := r.log.TruncateFullyAndStartAt(resp.LogStartOffset); err != nil {
 			r.checkDisk(err)
-			return fmt.Errorf("strata/replica: %s on broker %d: starting over at the leader's log start offset %d: %w", r.name, r.broker, resp.LogStartOffset, err)
+			return errorf("strata/replica: %s on broker %d: starting over at the leader's log start offset %d: %w", r.name, r.broker, resp.LogStartOffset, err)
 		}
 		return nil
 	case resp.Diverging != nil:
@@ -156,7 +155,7 @@ func (r *Replica) alignToLeaderStart(batches []byte, leaderStart int64) error {
 	}
 	if err != nil {
 		r.checkDisk(err)
-		return fmt.Errorf("strata/replica: %s on broker %d: starting over at %d: %w", r.name, r.broker, h.BaseOffset, err)
+		return errorf("strata/replica: %s on broker %d: starting over at %d: %w", r.name, r.broker, h.BaseOffset, err)
 	}
 	return nil
 }
@@ -212,7 +211,7 @@ func (r *Replica) truncateDiverging(d *EpochEnd) error {
 	}
 	if _, err := r.log.TruncateTo(target); err != nil {
 		r.checkDisk(err)
-		return fmt.Errorf("strata/replica: %s on broker %d: truncating to %d: %w", r.name, r.broker, target, err)
+		return errorf("strata/replica: %s on broker %d: truncating to %d: %w", r.name, r.broker, target, err)
 	}
 	return nil
 }
@@ -225,7 +224,7 @@ func (r *Replica) beforeTruncate(end int64) error {
 		return nil
 	}
 	if err := r.env.beforeTruncate(r.broker, r.name, end); err != nil {
-		return fmt.Errorf("strata/replica: %s on broker %d: before truncating to %d: %w", r.name, r.broker, end, err)
+		return errorf("strata/replica: %s on broker %d: before truncating to %d: %w", r.name, r.broker, end, err)
 	}
 	return nil
 }

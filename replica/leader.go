@@ -3,7 +3,6 @@ package replica
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -41,7 +40,7 @@ func (r *Replica) handleFetch(ctx context.Context, req *FetchRequest) (*FetchRes
 	if start := r.log.StartOffset(); req.FetchOffset < start {
 		// The follower lacks what retention removed here: it starts over at start.
 		resp := &FetchResponse{HighWatermark: r.log.HighWatermark(), LogStartOffset: start}
-		return resp, fmt.Errorf("strata/replica: %s: fetch offset %d below the leader's log start offset %d: %w", r.name, req.FetchOffset, start, partition.ErrOffsetOutOfRange)
+		return resp, errorf("strata/replica: %s: fetch offset %d below the leader's log start offset %d: %w", r.name, req.FetchOffset, start, partition.ErrOffsetOutOfRange)
 	}
 	if err := r.recordProgress(req); err != nil {
 		return nil, err
@@ -57,7 +56,7 @@ func (r *Replica) handleFetch(ctx context.Context, req *FetchRequest) (*FetchRes
 		roleChanged, leading := r.stateChangedLocked(), r.mu.leading
 		r.mu.Unlock()
 		if !leading {
-			return nil, fmt.Errorf("strata/replica: %s on broker %d: %w", r.name, r.broker, ErrNotLeader)
+			return nil, errorf("strata/replica: %s on broker %d: %w", r.name, r.broker, ErrNotLeader)
 		}
 		batches, keep, err := r.log.FetchReplicaView(req.FetchOffset, maxBytes)
 		if err != nil {
@@ -92,15 +91,15 @@ func (r *Replica) checkFetchLocked(req *FetchRequest) error {
 	case r.mu.closed:
 		return ErrClosed
 	case !r.mu.leading:
-		return fmt.Errorf("strata/replica: %s on broker %d: %w", r.name, r.broker, ErrNotLeader)
+		return errorf("strata/replica: %s on broker %d: %w", r.name, r.broker, ErrNotLeader)
 	case req.LeaderEpoch < s.LeaderEpoch:
-		return fmt.Errorf("strata/replica: %s: fetch at leader epoch %d, the leader is at %d: %w", r.name, req.LeaderEpoch, s.LeaderEpoch, ErrFencedLeaderEpoch)
+		return errorf("strata/replica: %s: fetch at leader epoch %d, the leader is at %d: %w", r.name, req.LeaderEpoch, s.LeaderEpoch, ErrFencedLeaderEpoch)
 	case req.LeaderEpoch > s.LeaderEpoch:
-		return fmt.Errorf("strata/replica: %s: fetch at leader epoch %d, the leader is at %d: %w", r.name, req.LeaderEpoch, s.LeaderEpoch, ErrUnknownLeaderEpoch)
+		return errorf("strata/replica: %s: fetch at leader epoch %d, the leader is at %d: %w", r.name, req.LeaderEpoch, s.LeaderEpoch, ErrUnknownLeaderEpoch)
 	case req.Replica == r.broker || !s.Hosts(req.Replica):
-		return fmt.Errorf("strata/replica: %s: broker %d holds no follower replica: %w", r.name, req.Replica, ErrInvalidArgument)
+		return errorf("strata/replica: %s: broker %d holds no follower replica: %w", r.name, req.Replica, ErrInvalidArgument)
 	case req.FetchOffset < 0 || req.DurableOffset > req.FetchOffset:
-		return fmt.Errorf("strata/replica: %s: fetch offset %d, durable offset %d: %w", r.name, req.FetchOffset, req.DurableOffset, ErrInvalidArgument)
+		return errorf("strata/replica: %s: fetch offset %d, durable offset %d: %w", r.name, req.FetchOffset, req.DurableOffset, ErrInvalidArgument)
 	}
 	return nil
 }
@@ -146,7 +145,7 @@ func (r *Replica) recordProgress(req *FetchRequest) error {
 	switch {
 	case req.BrokerEpoch < p.brokerEpoch:
 		r.mu.Unlock()
-		return fmt.Errorf("strata/replica: %s: fetch of broker %d at broker epoch %d, it is at %d: %w", r.name, req.Replica, req.BrokerEpoch, p.brokerEpoch, ErrStaleBrokerEpoch)
+		return errorf("strata/replica: %s: fetch of broker %d at broker epoch %d, it is at %d: %w", r.name, req.Replica, req.BrokerEpoch, p.brokerEpoch, ErrStaleBrokerEpoch)
 	case req.BrokerEpoch > p.brokerEpoch:
 		// A new incarnation: what the former one fetched says nothing of its log.
 		p.brokerEpoch, p.lastFetchEnd = req.BrokerEpoch, -1

@@ -2,7 +2,6 @@ package replica
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 
@@ -40,11 +39,11 @@ func (p *Partition) Leader() (*Replica, error) {
 	defer p.mu.Unlock()
 	s := &p.mu.state
 	if s.Leader == NoBroker {
-		return nil, fmt.Errorf("strata/replica: %s (replicas %s, ISR %s, ELR %s): %w", p.name, FormatBrokers(s.Replicas), FormatBrokers(s.ISR), FormatBrokers(s.ELR), ErrNoLeader)
+		return nil, errorf("strata/replica: %s (replicas %s, ISR %s, ELR %s): %w", p.name, FormatBrokers(s.Replicas), FormatBrokers(s.ISR), FormatBrokers(s.ELR), ErrNoLeader)
 	}
 	r := p.mu.replicas[s.Leader]
 	if r == nil {
-		return nil, fmt.Errorf("strata/replica: %s: leader %d not open: %w", p.name, s.Leader, ErrNoLeader)
+		return nil, errorf("strata/replica: %s: leader %d not open: %w", p.name, s.Leader, ErrNoLeader)
 	}
 	return r, nil
 }

@@ -59,7 +59,7 @@ func (r *Replica) Produce(ctx context.Context, records []partition.Record, acks 
 // end, and the leader epoch they were written in.
 func (r *Replica) appendAsLeader(ctx context.Context, records []partition.Record, acks Acks) (base, end int64, epoch int32, err error) {
 	if acks < AcksAll || acks > AcksNone {
-		return 0, 0, 0, fmt.Errorf("strata/replica: acks %v: %w", acks, ErrInvalidArgument)
+		return 0, 0, 0, errorf("strata/replica: acks %v: %w", acks, ErrInvalidArgument)
 	}
 	r.roleMu.RLock()
 	defer r.roleMu.RUnlock()
@@ -70,9 +70,9 @@ func (r *Replica) appendAsLeader(ctx context.Context, records []partition.Record
 	case closed:
 		return 0, 0, 0, ErrClosed
 	case !leading:
-		return 0, 0, 0, fmt.Errorf("strata/replica: %s on broker %d: %w", r.name, r.broker, ErrNotLeader)
+		return 0, 0, 0, errorf("strata/replica: %s on broker %d: %w", r.name, r.broker, ErrNotLeader)
 	case acks == AcksAll && len(s.ISR) < s.Config.MinInsyncReplicas:
-		return 0, 0, 0, fmt.Errorf("strata/replica: %s: %d in-sync replicas (%s), min.insync.replicas is %d: %w",
+		return 0, 0, 0, errorf("strata/replica: %s: %d in-sync replicas (%s), min.insync.replicas is %d: %w",
 			r.name, len(s.ISR), FormatBrokers(s.ISR), s.Config.MinInsyncReplicas, ErrNotEnoughReplicas)
 	}
 	if acks == AcksAll {
@@ -112,11 +112,11 @@ func (r *Replica) ackStatusLocked(end int64, epoch int32) (done bool, ch <-chan 
 	case r.mu.closed:
 		return false, nil, ErrClosed
 	case !r.mu.leading || s.LeaderEpoch != epoch:
-		return false, nil, fmt.Errorf("strata/replica: %s: the leadership of epoch %d ended before the records were acknowledged: %w", r.name, epoch, ErrNotLeader)
+		return false, nil, errorf("strata/replica: %s: the leadership of epoch %d ended before the records were acknowledged: %w", r.name, epoch, ErrNotLeader)
 	case r.log.HighWatermark() >= end:
 		return true, nil, nil
 	case len(s.ISR) < s.Config.MinInsyncReplicas:
-		return false, nil, fmt.Errorf("strata/replica: %s: %d in-sync replicas, min.insync.replicas is %d: %w", r.name, len(s.ISR), s.Config.MinInsyncReplicas, ErrNotEnoughReplicasAfterAppend)
+		return false, nil, errorf("strata/replica: %s: %d in-sync replicas, min.insync.replicas is %d: %w", r.name, len(s.ISR), s.Config.MinInsyncReplicas, ErrNotEnoughReplicasAfterAppend)
 	}
 	return false, r.changedLocked(), nil
 }

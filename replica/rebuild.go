@@ -2,7 +2,6 @@ package replica
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 )
 
@@ -22,21 +21,21 @@ import (
 // replica of the partition.
 func (c *Cluster) RebuildReplica(name string, broker BrokerID) error {
 	if c.opts.SetAside == nil {
-		return fmt.Errorf("strata/replica: rebuild %s on broker %d: no ClusterOptions.SetAside: %w", name, broker, ErrInvalidArgument)
+		return errorf("strata/replica: rebuild %s on broker %d: no ClusterOptions.SetAside: %w", name, broker, ErrInvalidArgument)
 	}
 	c.lifeMu.Lock()
 	defer c.lifeMu.Unlock()
 	p := c.Partition(name)
 	if p == nil {
-		return fmt.Errorf("strata/replica: rebuild %s: %w", name, ErrUnknownPartition)
+		return errorf("strata/replica: rebuild %s: %w", name, ErrUnknownPartition)
 	}
 	r := p.Replica(broker)
 	if r == nil {
-		return fmt.Errorf("strata/replica: rebuild %s on broker %d: no open replica: %w", name, broker, ErrInvalidArgument)
+		return errorf("strata/replica: rebuild %s on broker %d: no open replica: %w", name, broker, ErrInvalidArgument)
 	}
 	s := p.State()
 	if !slices.ContainsFunc(s.ISR, func(b BrokerID) bool { return b != broker }) {
-		return fmt.Errorf("strata/replica: rebuild %s on broker %d: no other replica in sync (ISR %s) to copy from: %w", name, broker, FormatBrokers(s.ISR), ErrInvalidArgument)
+		return errorf("strata/replica: rebuild %s on broker %d: no other replica in sync (ISR %s) to copy from: %w", name, broker, FormatBrokers(s.ISR), ErrInvalidArgument)
 	}
 	lost, err := c.opts.Controller.ReplicaLost(name, broker)
 	if err != nil {
@@ -51,14 +50,14 @@ func (c *Cluster) RebuildReplica(name string, broker BrokerID) error {
 	r.close()
 	closeErr := r.log.Close()
 	if err := c.opts.SetAside(broker, name); err != nil {
-		return errors.Join(fmt.Errorf("strata/replica: rebuild %s on broker %d: setting the damaged files aside: %w", name, broker, err), closeErr)
+		return errors.Join(errorf("strata/replica: rebuild %s on broker %d: setting the damaged files aside: %w", name, broker, err), closeErr)
 	}
 	c.mu.Lock()
 	epoch := c.mu.brokerEpochs[broker]
 	c.mu.Unlock()
 	fresh, err := c.openReplica(p, broker, epoch, p.State())
 	if err != nil {
-		return fmt.Errorf("strata/replica: rebuild %s on broker %d: %w", name, broker, err)
+		return errorf("strata/replica: rebuild %s on broker %d: %w", name, broker, err)
 	}
 	c.applyTo(fresh, p.State())
 	c.startFollower(fresh)

@@ -125,14 +125,14 @@ func FormatBrokers(ids []BrokerID) string {
 // validateReplicas checks an assignment: non-empty, no duplicates, no negative id.
 func validateReplicas(replicas []BrokerID) error {
 	if len(replicas) == 0 {
-		return fmt.Errorf("strata/replica: no replicas: %w", ErrInvalidArgument)
+		return errorf("strata/replica: no replicas: %w", ErrInvalidArgument)
 	}
 	for i, b := range replicas {
 		if b < 0 {
-			return fmt.Errorf("strata/replica: broker id %d is negative: %w", b, ErrInvalidArgument)
+			return errorf("strata/replica: broker id %d is negative: %w", b, ErrInvalidArgument)
 		}
 		if slices.Contains(replicas[:i], b) {
-			return fmt.Errorf("strata/replica: broker %d assigned twice: %w", b, ErrInvalidArgument)
+			return errorf("strata/replica: broker %d assigned twice: %w", b, ErrInvalidArgument)
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package replica
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 )
@@ -141,11 +140,11 @@ func (n *Network) Fetch(ctx context.Context, from, to BrokerID, req *FetchReques
 	n.mu.Unlock()
 	switch {
 	case cut:
-		return nil, fmt.Errorf("strata/replica: link %d-%d cut: %w", from, to, ErrBrokerOffline)
+		return nil, errorf("strata/replica: link %d-%d cut: %w", from, to, ErrBrokerOffline)
 	case dropped:
-		return nil, fmt.Errorf("strata/replica: fetch %d->%d dropped: %w", from, to, ErrBrokerOffline)
+		return nil, errorf("strata/replica: fetch %d->%d dropped: %w", from, to, ErrBrokerOffline)
 	case h == nil:
-		return nil, fmt.Errorf("strata/replica: broker %d: %w", to, ErrBrokerOffline)
+		return nil, errorf("strata/replica: broker %d: %w", to, ErrBrokerOffline)
 	}
 	if delay > 0 {
 		select {
