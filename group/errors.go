@@ -80,3 +80,7 @@ type wrapped struct {
 
 func (e *wrapped) Error() string { return e.msg }
 func (e *wrapped) Unwrap() error { return e.is }
+
+// errorf is fmt.Errorf for the package's errors: their text says "strata/group: "
+// once, however many of the package's own errors it wraps (see errs.Errorf).
+func errorf(format string, args ...any) error { return errs.Errorf(format, args...) }

@@ -3,7 +3,6 @@ package group
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -85,7 +84,7 @@ func (c *Coordinator) expireGroup(ctx context.Context, id string) (int, error) {
 	slices.SortFunc(expired, compareTopicPartitions)
 	w := Write{Deletes: expired, DeleteGroup: removeGroup && hasRecord}
 	if err := c.store.Write(ctx, id, w); err != nil {
-		return 0, fmt.Errorf("strata/group: expiring offsets of group %q: %w", id, err)
+		return 0, errorf("strata/group: expiring offsets of group %q: %w", id, err)
 	}
 	if len(expired) > 0 {
 		c.logger.Info("strata/group: offsets expired", slog.String("group", id), slog.Int("offsets", len(expired)))
@@ -142,7 +141,7 @@ func (c *Coordinator) deleteGroupTopic(ctx context.Context, id, topic string) (i
 	}
 	slices.SortFunc(doomed, compareTopicPartitions)
 	if err := c.store.Write(ctx, id, Write{Deletes: doomed}); err != nil {
-		return 0, fmt.Errorf("strata/group: deleting offsets of topic %q in group %q: %w", topic, id, err)
+		return 0, errorf("strata/group: deleting offsets of topic %q in group %q: %w", topic, id, err)
 	}
 	return len(doomed), nil
 }
@@ -174,7 +173,7 @@ func (c *Coordinator) DeleteGroup(ctx context.Context, group string) error {
 	_, hasRecord := c.store.Group(group)
 	w := Write{Deletes: slices.SortedFunc(maps.Keys(offsets), compareTopicPartitions), DeleteGroup: hasRecord}
 	if err := c.store.Write(ctx, group, w); err != nil {
-		return fmt.Errorf("strata/group: deleting group %q: %w", group, err)
+		return errorf("strata/group: deleting group %q: %w", group, err)
 	}
 	c.forgetEmptyGroup(group, g)
 	return nil
@@ -232,7 +231,7 @@ func (c *Coordinator) flushGroup(ctx context.Context, id string) error {
 		c.mu.Lock()
 		g.dirty = true
 		c.mu.Unlock()
-		return fmt.Errorf("strata/group: writing record of group %q: %w", id, err)
+		return errorf("strata/group: writing record of group %q: %w", id, err)
 	}
 	return nil
 }

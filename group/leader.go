@@ -1,7 +1,6 @@
 package group
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 )
@@ -37,7 +36,7 @@ func (c *Coordinator) assignAsLeader(group string, resp JoinResponse, assignor A
 	}
 	assigned, err := assignor.Assign(members, known)
 	if err != nil {
-		return nil, fmt.Errorf("strata/group: assignor %q: %w", assignor.Name(), err)
+		return nil, errorf("strata/group: assignor %q: %w", assignor.Name(), err)
 	}
 	if err := checkAssignment(assignor.Name(), members, known, assigned); err != nil {
 		return nil, err

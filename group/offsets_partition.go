@@ -2,7 +2,6 @@ package group
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -75,7 +74,7 @@ func (s *PartitionOffsetStore) replay() error {
 	for {
 		rec, err := r.TryNext()
 		if err != nil {
-			return fmt.Errorf("strata/group: replaying offsets log %s: %w", s.p.Dir(), err)
+			return errorf("strata/group: replaying offsets log %s: %w", s.p.Dir(), err)
 		}
 		if rec == nil {
 			return nil
@@ -166,7 +165,7 @@ func (s *PartitionOffsetStore) Write(ctx context.Context, group string, w Write)
 		records = append(records, partition.Record{Key: encodeGroupKey(group)})
 	}
 	if _, err := s.append(ctx, records); err != nil {
-		return fmt.Errorf("strata/group: writing offsets of group %q: %w", group, err)
+		return errorf("strata/group: writing offsets of group %q: %w", group, err)
 	}
 	s.table.apply(group, w)
 	return nil

@@ -99,7 +99,7 @@ func (o *Options) withDefaults() (Options, error) {
 		bad("MinSessionTimeout %v exceeds MaxSessionTimeout %v", out.MinSessionTimeout, out.MaxSessionTimeout)
 	}
 	if len(problems) > 0 {
-		return Options{}, fmt.Errorf("strata/group: invalid options: %w", errors.Join(append(problems, ErrInvalidArgument)...))
+		return Options{}, errorf("strata/group: invalid options: %w", errors.Join(append(problems, ErrInvalidArgument)...))
 	}
 	if out.Offsets == nil {
 		out.Offsets = NewMemoryOffsetStore()
