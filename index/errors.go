@@ -25,3 +25,7 @@ var (
 	// OpenOffsetIndex and OpenTimeIndex return for a structurally invalid file.
 	ErrCorrupt = errs.ErrCorrupt
 )
+
+// errorf is fmt.Errorf for the package's errors: their text says "strata/index: "
+// once, however many of the package's own errors it wraps (see errs.Errorf).
+func errorf(format string, args ...any) error { return errs.Errorf(format, args...) }

@@ -2,7 +2,6 @@ package index
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -53,12 +52,12 @@ func openIndexFile(fsys vfs.FS, path string, entrySize, maxEntries int, truncate
 	}
 	file, err := fsys.OpenFile(path, flag, fileMode)
 	if err != nil {
-		return nil, 0, fmt.Errorf("strata/index: %w", err)
+		return nil, 0, errorf("strata/index: %w", err)
 	}
 	size, err := file.Size()
 	if err != nil {
 		_ = file.Close()
-		return nil, 0, fmt.Errorf("strata/index: size: %w", err)
+		return nil, 0, errorf("strata/index: size: %w", err)
 	}
 	if limit := int64(maxEntries) * int64(entrySize); size > limit {
 		_ = file.Close()
@@ -79,7 +78,7 @@ func (f *indexFile) load(size int64, decode func(chunk []byte, position int64) e
 			if err == nil || err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return fmt.Errorf("strata/index: load %s at byte %d: %w", f.path, position+int64(n), err)
+			return errorf("strata/index: load %s at byte %d: %w", f.path, position+int64(n), err)
 		}
 		if err := decode(chunk, position); err != nil {
 			return err
@@ -102,7 +101,7 @@ func (f *indexFile) handle() (vfs.File, error) {
 	if f.file == nil {
 		file, err := f.fsys.OpenFile(f.path, os.O_RDWR, fileMode)
 		if err != nil {
-			return nil, f.fail(fmt.Errorf("strata/index: reopen: %w", err))
+			return nil, f.fail(errorf("strata/index: reopen: %w", err))
 		}
 		f.file = file
 	}
@@ -118,7 +117,7 @@ func (f *indexFile) park() error {
 	err := f.file.Close()
 	f.file = nil
 	if err != nil {
-		return f.fail(fmt.Errorf("strata/index: %w", err))
+		return f.fail(errorf("strata/index: %w", err))
 	}
 	return nil
 }
@@ -155,7 +154,7 @@ func (f *indexFile) writeTail(b []byte) error {
 	}
 	f.unsynced = true
 	if _, err := file.WriteAt(b, position); err != nil {
-		return f.fail(fmt.Errorf("strata/index: flush %d entries at byte %d: %w", len(b)/f.entrySize, position, err))
+		return f.fail(errorf("strata/index: flush %d entries at byte %d: %w", len(b)/f.entrySize, position, err))
 	}
 	f.flushed += len(b) / f.entrySize
 	return nil
@@ -177,7 +176,7 @@ func (f *indexFile) truncate(n int) error {
 	}
 	f.unsynced = true
 	if err := file.Truncate(size); err != nil {
-		return f.fail(fmt.Errorf("strata/index: truncate to %d entries: %w", n, err))
+		return f.fail(errorf("strata/index: truncate to %d entries: %w", n, err))
 	}
 	f.flushed = n
 	return nil // stays open: the next sync fsyncs the truncation
@@ -194,7 +193,7 @@ func (f *indexFile) sync() error {
 		return err
 	}
 	if err := file.Sync(); err != nil {
-		return f.fail(fmt.Errorf("strata/index: %w", err))
+		return f.fail(errorf("strata/index: %w", err))
 	}
 	f.unsynced = false
 	return f.park()
@@ -219,7 +218,7 @@ func (f *indexFile) close(flushErr error) error {
 	}
 	if f.file != nil {
 		if closeErr := f.file.Close(); closeErr != nil && err == nil {
-			err = fmt.Errorf("strata/index: %w", closeErr)
+			err = errorf("strata/index: %w", closeErr)
 		}
 		f.file = nil
 	}
@@ -229,7 +228,7 @@ func (f *indexFile) close(flushErr error) error {
 // rename renames the file, open or closed.
 func (f *indexFile) rename(newPath string) error {
 	if err := f.fsys.Rename(f.path, newPath); err != nil {
-		return fmt.Errorf("strata/index: %w", err)
+		return errorf("strata/index: %w", err)
 	}
 	f.path = newPath
 	return nil
@@ -242,12 +241,12 @@ func (f *indexFile) remove() error {
 	f.closed = true
 	if f.file != nil {
 		if closeErr := f.file.Close(); closeErr != nil {
-			err = fmt.Errorf("strata/index: %w", closeErr)
+			err = errorf("strata/index: %w", closeErr)
 		}
 		f.file = nil
 	}
 	if removeErr := f.fsys.Remove(f.path); removeErr != nil && !errors.Is(removeErr, fs.ErrNotExist) && err == nil {
-		err = fmt.Errorf("strata/index: %w", removeErr)
+		err = errorf("strata/index: %w", removeErr)
 	}
 	return err
 }

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/stratalog/strata/internal/errs"
@@ -47,7 +46,7 @@ func openOffsetIndex(fsys vfs.FS, path string, base, logSize int64, opts *Option
 		return nil, err
 	}
 	if base < 0 {
-		return nil, fmt.Errorf("strata/index: negative base offset %d: %w", base, ErrInvalidArgument)
+		return nil, errorf("strata/index: negative base offset %d: %w", base, ErrInvalidArgument)
 	}
 	file, size, err := openIndexFile(fsys, path, OffsetEntrySize, maxEntries, truncate)
 	if err != nil {
@@ -126,21 +125,21 @@ func (x *OffsetIndex) Append(offset, position int64) error {
 		return err
 	}
 	if offset < x.base || offset-x.base > MaxRelativeOffset {
-		return fmt.Errorf("strata/index: offset %d outside [%d, %d]: %w",
+		return errorf("strata/index: offset %d outside [%d, %d]: %w",
 			offset, x.base, x.base+MaxRelativeOffset, ErrInvalidArgument)
 	}
 	if position < 0 || position > MaxPosition {
-		return fmt.Errorf("strata/index: position %d outside [0, %d]: %w", position, int64(MaxPosition), ErrInvalidArgument)
+		return errorf("strata/index: position %d outside [0, %d]: %w", position, int64(MaxPosition), ErrInvalidArgument)
 	}
 	e := offsetEntry{relativeOffset: uint32(offset - x.base), position: uint32(position)}
 	if n := len(x.entries); n > 0 {
 		last := x.entries[n-1]
 		if e.relativeOffset <= last.relativeOffset {
-			return fmt.Errorf("strata/index: offset %d not greater than last entry's %d: %w",
+			return errorf("strata/index: offset %d not greater than last entry's %d: %w",
 				offset, x.base+int64(last.relativeOffset), ErrInvalidArgument)
 		}
 		if e.position <= last.position {
-			return fmt.Errorf("strata/index: position %d not greater than last entry's %d: %w",
+			return errorf("strata/index: position %d not greater than last entry's %d: %w",
 				position, last.position, ErrInvalidArgument)
 		}
 	}

@@ -1,7 +1,5 @@
 package index
 
-import "fmt"
-
 // DefaultMaxBytes is the default Options.MaxBytes: 10 MiB, Kafka's
 // segment.index.bytes.
 const DefaultMaxBytes = 10 << 20
@@ -25,7 +23,7 @@ func (opts *Options) maxEntries(entrySize int) (int, error) {
 		maxBytes = opts.MaxBytes
 	}
 	if maxBytes < entrySize {
-		return 0, fmt.Errorf("strata/index: Options.MaxBytes %d is smaller than one %d-byte entry: %w",
+		return 0, errorf("strata/index: Options.MaxBytes %d is smaller than one %d-byte entry: %w",
 			maxBytes, entrySize, ErrInvalidArgument)
 	}
 	return maxBytes / entrySize, nil

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/stratalog/strata/internal/errs"
@@ -45,7 +44,7 @@ func openTimeIndex(fsys vfs.FS, path string, base int64, opts *Options, truncate
 		return nil, err
 	}
 	if base < 0 {
-		return nil, fmt.Errorf("strata/index: negative base offset %d: %w", base, ErrInvalidArgument)
+		return nil, errorf("strata/index: negative base offset %d: %w", base, ErrInvalidArgument)
 	}
 	file, size, err := openIndexFile(fsys, path, TimeEntrySize, maxEntries, truncate)
 	if err != nil {
@@ -121,14 +120,14 @@ func (t *TimeIndex) MaybeAppend(timestamp, offset int64) error {
 		return err
 	}
 	if offset < t.base || offset-t.base > MaxRelativeOffset {
-		return fmt.Errorf("strata/index: offset %d outside [%d, %d]: %w",
+		return errorf("strata/index: offset %d outside [%d, %d]: %w",
 			offset, t.base, t.base+MaxRelativeOffset, ErrInvalidArgument)
 	}
 	e := timeEntry{timestamp: timestamp, relativeOffset: uint32(offset - t.base)}
 	if n := len(t.entries); n > 0 {
 		last := t.entries[n-1]
 		if e.relativeOffset < last.relativeOffset {
-			return fmt.Errorf("strata/index: offset %d below last entry's %d: %w",
+			return errorf("strata/index: offset %d below last entry's %d: %w",
 				offset, t.base+int64(last.relativeOffset), ErrInvalidArgument)
 		}
 		if timestamp <= last.timestamp {
