@@ -41,17 +41,24 @@ const legacyTopicsJSON = `{
 crc32c 6e69b518
 `
 
+// storeWithOrdersAndOffsets returns the filesystem of a closed one-broker store
+// holding "orders" (2 partitions) and the offsets topic of a group's commit.
+func storeWithOrdersAndOffsets(t *testing.T) vfs.FS {
+	fsys := vfs.NewMem()
+	s := openStore(t, fsys, nil)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
+	require.NoError(t, s.CommitGroupOffsets(context.Background(), "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 0}}))
+	require.NoError(t, s.Close())
+	return fsys
+}
+
 // A one-broker store writes the topics.json it wrote before stores of several
 // brokers existed, byte for byte, but for the partitioner of the topics it creates:
 // the offsets topic, made at the first group commit, carries no replication
 // settings (they would be the defaults anyway) and no partitioner (strata places
 // its records).
 func TestOneBrokerStoreOffsetsTopicMetadataUnchanged(t *testing.T) {
-	fsys := vfs.NewMem()
-	s := openStore(t, fsys, nil)
-	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
-	require.NoError(t, s.CommitGroupOffsets(context.Background(), "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 0}}))
-	require.NoError(t, s.Close())
+	fsys := storeWithOrdersAndOffsets(t)
 	data, err := vfs.ReadFile(fsys, "/data/topics.json")
 	require.NoError(t, err)
 	want := strings.Replace(legacyTopicsJSON, `"partitions": 2,
@@ -67,11 +74,7 @@ func TestOneBrokerStoreOffsetsTopicMetadataUnchanged(t *testing.T) {
 // unchanged byte for byte, and a keyed record goes where the old code put it
 // (LegacyKeyPartition). A topic created then partitions as Kafka does.
 func TestOldStoreKeepsItsPartitioner(t *testing.T) {
-	fsys := vfs.NewMem()
-	s := openStore(t, fsys, nil)
-	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
-	require.NoError(t, s.CommitGroupOffsets(context.Background(), "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 0}}))
-	require.NoError(t, s.Close())
+	fsys := storeWithOrdersAndOffsets(t)
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", []byte(legacyTopicsJSON)))
 
 	// A key whose two partitions differ.
@@ -79,7 +82,7 @@ func TestOldStoreKeepsItsPartitioner(t *testing.T) {
 	for i := 0; log.KeyPartition(key, 2) == log.LegacyKeyPartition(key, 2); i++ {
 		key = fmt.Appendf(nil, "k%d", i)
 	}
-	s = openStore(t, fsys, nil)
+	s := openStore(t, fsys, nil)
 	r := &log.Record{Topic: "orders", Key: key, Value: []byte("v")}
 	require.NoError(t, s.Produce(context.Background(), r))
 	require.Equal(t, int32(log.LegacyKeyPartition(key, 2)), r.Partition)
