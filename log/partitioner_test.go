@@ -115,3 +115,30 @@ func TestCustomPartitioner(t *testing.T) {
 	require.ErrorIs(t, err, log.ErrUnknownPartition)
 	require.Equal(t, int64(1), describe(t, s, "t").Partitions[2].EndOffset)
 }
+
+// A store of several brokers records and keeps a topic's partitioner as a
+// one-broker store does: a new topic partitions keys as Kafka does, in every
+// broker's topics.json, and again after a reopen.
+func TestReplicatedStorePartitionsKeysAsKafka(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 5, ReplicationFactor: 3})
+	keys := []string{"alice", "bob", "carol", "dave", "erin", "frank"}
+	check := func() {
+		for _, k := range keys {
+			r := &log.Record{Topic: "orders", Key: []byte(k), Value: []byte("v")}
+			require.NoError(t, s.Produce(context.Background(), r))
+			require.Equal(t, int32(log.KeyPartition([]byte(k), 5)), r.Partition, "key %q", k)
+		}
+	}
+	check()
+	require.NoError(t, s.Close())
+	for _, dir := range []string{"/data", "/data/broker.1", "/data/broker.2"} {
+		data, err := vfs.ReadFile(fsys, dir+"/topics.json")
+		require.NoError(t, err)
+		require.Contains(t, string(data), `"partitioner": "murmur2"`, dir)
+	}
+	s = openStore(t, fsys, nil)
+	defer s.Close()
+	check()
+}
