@@ -60,7 +60,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"topics", "create", "a", "--partitions", "0"}, "--partitions 0: want 1 to 100000"},
 		{[]string{"topics", "create", "a", "--partitions", "x"}, `invalid value "x" for flag --partitions`},
 		{[]string{"topics", "create", "a", "--bogus"}, "flag provided but not defined: --bogus"},
-		{[]string{"topics", "create", "a", "--config", "nope=1"}, "config nope=1: unknown key"},
+		{[]string{"topics", "create", "a", "--config", "nope=1"}, `invalid config: nope: "1": unknown config`},
 		{[]string{"topics", "create", "a b"}, `invalid topic name: "a b" holds ' '`},
 		{[]string{"topics", "create", "__internal"}, ""}, // refused by the store: exit 1, below
 		{[]string{"topics", "list", "extra"}, `unexpected argument "extra"`},

@@ -253,9 +253,10 @@ func TestTopicConfig(t *testing.T) {
 	if !strings.Contains(got, "retention.ms=-1,") || !strings.Contains(got, ",sync=none,") {
 		t.Fatalf("describe: %q", got)
 	}
-	// The store refuses what the CLI cannot check: the message names the key.
-	fails(t, dir, 1, "segment.bytes (SegmentBytes)", "topics", "create", "e", "--config", "segment.bytes=3000000000")
-	fails(t, dir, 1, `cleanup.policy (CleanupPolicy)`, "topics", "create", "e", "--config", "cleanup.policy=shred")
+	// The store refuses what one value cannot tell: the message names the key.
+	fails(t, dir, 1, "sync (Sync): EveryRecords and Interval apply only to SyncPeriodic", "topics", "create", "e", "--config", "sync.interval.ms=10")
+	fails(t, dir, 1, "sync (Sync): SyncPeriodic needs EveryRecords > 0 or Interval > 0", "topics", "create", "e", "--config", "sync=periodic")
+	fails(t, dir, 2, `cleanup.policy: "shred": want delete, compact or compact,delete`, "topics", "create", "e", "--config", "cleanup.policy=shred")
 	fails(t, dir, 1, `topic "c" already exists`, "topics", "create", "c")
 }
 
@@ -264,23 +265,26 @@ func TestParseTopicConfig(t *testing.T) {
 		pairs []string
 		want  string // error substring
 	}{
-		{[]string{"foo=1"}, "config foo=1: unknown key"},
+		{[]string{"foo=1"}, `foo: "1": unknown config`},
 		{[]string{"retention.ms"}, `--config "retention.ms": want key=value`},
 		{[]string{"=1"}, "want key=value"},
-		{[]string{"retention.ms=abc"}, "config retention.ms=abc: not an integer"},
-		{[]string{"retention.ms=0"}, "config retention.ms=0: want a number above 0, or -1"},
-		{[]string{"retention.bytes=-2"}, "config retention.bytes=-2: want a number above 0, or -1"},
-		{[]string{"segment.bytes=-1"}, "config segment.bytes=-1: want a number above 0"},
-		{[]string{"segment.ms=0"}, "config segment.ms=0"},
-		{[]string{"max.message.bytes=3000000000"}, "config max.message.bytes=3000000000: at most"},
+		{[]string{"retention.ms=abc"}, `retention.ms: "abc": not an integer`},
+		{[]string{"retention.ms=0"}, `retention.ms: "0": want a number above 0, or -1`},
+		{[]string{"retention.bytes=-2"}, `retention.bytes: "-2": want a number above 0, or -1`},
+		{[]string{"segment.bytes=-1"}, `segment.bytes: "-1": want a number above 0`},
+		{[]string{"segment.bytes=3000000000"}, `segment.bytes: "3000000000": at most 2147483647`},
+		{[]string{"segment.ms=0"}, `segment.ms: "0"`},
+		{[]string{"max.message.bytes=3000000000"}, `max.message.bytes: "3000000000": at most`},
 		{[]string{"compression.type=lz4"}, "lz4 is not supported"},
-		{[]string{"compression.type=brotli"}, "config compression.type=brotli: want none, gzip, snappy or zstd"},
-		{[]string{"sync=always"}, "config sync=always: want every-append, periodic or none"},
-		{[]string{"sync.records=-1"}, "config sync.records=-1: must not be negative"},
-		{[]string{"sync.interval.ms=10"}, "apply only with sync=periodic"},
-		{[]string{"sync=periodic"}, "sync=periodic needs"},
+		{[]string{"compression.type=brotli"}, `compression.type: "brotli": want none, gzip, snappy or zstd`},
+		{[]string{"sync=always"}, `sync: "always": want every-append, periodic or none`},
+		{[]string{"sync.records=-1"}, `sync.records: "-1": must not be negative`},
 		{[]string{"sync=none", "sync=none"}, "config sync: given twice"},
-		{[]string{"cleanup.policy="}, "config cleanup.policy=: want delete"},
+		{[]string{"cleanup.policy="}, `cleanup.policy: "": want delete`},
+		// Every problem at once.
+		{[]string{"retention.ms=0", "nope=1", "sync=always", "x"}, `--config "x": want key=value`},
+		{[]string{"retention.ms=0", "nope=1", "sync=always"}, `invalid config: nope: "1": unknown config (known: cleanup.policy, `},
+		{[]string{"retention.ms=0", "nope=1", "sync=always"}, `; retention.ms: "0": want a number above 0, or -1 for no limit; sync: "always": want`},
 	} {
 		_, err := parseTopicConfig(tc.pairs)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
