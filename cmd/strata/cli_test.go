@@ -53,7 +53,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{}, "missing command"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"--partitions", "3"}, "flags go after the command"},
-		{[]string{"topics"}, "missing subcommand (create, list, describe, delete)"},
+		{[]string{"topics"}, "missing subcommand (create, list, describe, alter, delete-records, delete)"},
 		{[]string{"topics", "rename"}, `unknown subcommand "rename"`},
 		{[]string{"topics", "create"}, "topics create: missing NAME (see 'strata topics create --help')"},
 		{[]string{"topics", "create", "a", "b"}, `unexpected argument "b"`},

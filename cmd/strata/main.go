@@ -73,10 +73,12 @@ var topLevelCommands = []command{
 }
 
 var groupCommands = []groupCommand{
-	{name: "topics", summary: "create, list, describe and delete topics", subcommands: []command{
+	{name: "topics", summary: "create, list, describe, alter and delete topics", subcommands: []command{
 		{name: "create", summary: "create a topic", run: runTopicsCreate},
 		{name: "list", summary: "list the topics", run: runTopicsList},
 		{name: "describe", summary: "show partitions, offsets, sizes and config", run: runTopicsDescribe},
+		{name: "alter", summary: "change a topic's configs, add partitions", run: runTopicsAlter},
+		{name: "delete-records", summary: "delete a topic's records below an offset", run: runTopicsDeleteRecords},
 		{name: "delete", summary: "delete a topic and its records", run: runTopicsDelete},
 	}},
 	{name: "brokers", summary: "list and add the store's brokers", subcommands: []command{
@@ -89,10 +91,11 @@ var groupCommands = []groupCommand{
 	{name: "leaders", summary: "elect partition leaders", subcommands: []command{
 		{name: "elect", summary: "move leaderships back to the preferred replicas", run: runLeadersElect},
 	}},
-	{name: "groups", summary: "list, describe and reset consumer groups", subcommands: []command{
+	{name: "groups", summary: "list, describe, reset and delete consumer groups", subcommands: []command{
 		{name: "list", summary: "list the consumer groups", run: runGroupsList},
 		{name: "describe", summary: "show a group's members, committed offsets and lag", run: runGroupsDescribe},
 		{name: "reset-offsets", summary: "move a group's committed offsets", run: runGroupsResetOffsets},
+		{name: "delete", summary: "delete a group and its committed offsets", run: runGroupsDelete},
 	}},
 }
 
@@ -107,6 +110,8 @@ Commands:
   topics create NAME [--partitions N] [--replication-factor R] [--config key=value]...
   topics list
   topics describe [NAME] [--under-replicated-partitions]
+  topics alter NAME [--config key=value]... [--delete-config key]... [--partitions N]
+  topics delete-records NAME --offset N [--partition P]
   topics delete NAME
   brokers list
   brokers add [--broker-dir PATH]
@@ -119,6 +124,7 @@ Commands:
                 [--print-key] [--print-offset] [--print-timestamp]
   groups list
   groups describe GROUP
+  groups delete GROUP
   groups reset-offsets GROUP --topic T (--to-earliest|--to-latest|--to-offset N)
   dump FILE... [--print-data] [--verify-index]
   verify
