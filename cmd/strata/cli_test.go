@@ -31,7 +31,7 @@ func TestLockedDirectory(t *testing.T) {
 		{"consume", "t", "--group", "g"},
 		{"groups", "list"},
 		{"groups", "describe", "g"},
-		{"groups", "reset-offsets", "g", "--topic", "t", "--to-earliest"},
+		{"groups", "reset-offsets", "g", "--topic", "t", "--to-earliest", "--execute"},
 	} {
 		r := fails(t, dir, 1, "is locked: another process", args...)
 		if strings.Contains(r.stderr, "strata/log") {
@@ -77,7 +77,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"groups"}, "missing subcommand"},
 		{[]string{"groups", "describe"}, "missing GROUP"},
 		{[]string{"groups", "reset-offsets", "g", "--to-earliest"}, "--topic is required"},
-		{[]string{"groups", "reset-offsets", "g", "--topic", "t"}, "exactly one of --to-earliest, --to-latest, --to-offset"},
+		{[]string{"groups", "reset-offsets", "g", "--topic", "t"}, "exactly one of --to-earliest, --to-latest, --to-current, --to-offset, --shift-by, --to-datetime"},
 		{[]string{"groups", "reset-offsets", "g", "--topic", "t", "--to-latest", "--to-offset", "3"}, "exactly one of"},
 		{[]string{"dump"}, "missing FILE"},
 		{[]string{"dump", "x.log", "--print-data=maybe"}, `invalid boolean value "maybe" for --print-data`},

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/stratalog/strata/group"
 	"github.com/stratalog/strata/log"
 )
 
@@ -113,105 +112,6 @@ func describeGroup(w io.Writer, store *log.Store, name string) error {
 	for _, p := range d.Partitions {
 		fmt.Fprintf(table, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", d.Group, p.Topic, p.Partition,
 			offsetOrDash(p.Committed), offsetOrDash(p.EndOffset), offsetOrDash(p.Lag), orDash(p.Owner))
-	}
-	if err := table.Flush(); err != nil {
-		return err
-	}
-	_, err = io.WriteString(w, b.String())
-	return err
-}
-
-const groupsResetAbout = `Moves the committed offsets of consumer group GROUP for every partition of topic
-T: to each partition's first offset (--to-earliest), its end offset (--to-latest),
-or offset N (--to-offset N; as in Kafka, an N outside a partition's records is
-moved to its first or end offset). The group must have no members: stop its
-consumers first. A group that does not exist yet is created with these offsets.
-Prints the new offsets, as kafka-consumer-groups --reset-offsets --execute does:
-
-  GROUP    TOPIC   PARTITION  NEW-OFFSET
-  billing  orders  0          0`
-
-// resetTarget is where groups reset-offsets moves the offsets.
-type resetTarget struct {
-	earliest, latest bool
-	offset           int64 // neither earliest nor latest: --to-offset
-}
-
-// of returns the new offset of partition p.
-func (t resetTarget) of(p log.PartitionInfo) int64 {
-	switch {
-	case t.earliest:
-		return p.StartOffset
-	case t.latest:
-		return p.EndOffset
-	}
-	return min(max(t.offset, p.StartOffset), p.EndOffset)
-}
-
-func runGroupsResetOffsets(e *cli, command string, args []string) (err error) {
-	c := newCommandFlags(e, command, "GROUP --topic T (--to-earliest|--to-latest|--to-offset N)", groupsResetAbout)
-	topic := c.String("topic", "", "move the offsets of topic `T`")
-	toEarliest := c.Bool("to-earliest", false, "move to each partition's first offset")
-	toLatest := c.Bool("to-latest", false, "move to each partition's end offset")
-	toOffset := c.Int64("to-offset", 0, "move to offset `N`")
-	positional, err := c.parse(args)
-	if err != nil {
-		return err
-	}
-	if err := c.needArgs(positional, 1, 1, "GROUP"); err != nil {
-		return err
-	}
-	if *topic == "" {
-		return c.usageError("--topic is required")
-	}
-	targets := 0
-	for _, set := range []bool{*toEarliest, *toLatest, c.isSet("to-offset")} {
-		if set {
-			targets++
-		}
-	}
-	if targets != 1 {
-		return c.usageError("give exactly one of --to-earliest, --to-latest, --to-offset")
-	}
-	if c.isSet("to-offset") && *toOffset < 0 {
-		return c.usageError("--to-offset %d: must not be negative", *toOffset)
-	}
-	store, err := e.openStore(c.storeDir(), mustExist, nil)
-	if err != nil {
-		return err
-	}
-	defer closeStore(store, &err)
-	target := resetTarget{earliest: *toEarliest, latest: *toLatest, offset: *toOffset}
-	return resetOffsets(e.ctx, e.stdout, store, positional[0], *topic, target)
-}
-
-// resetOffsets commits target's offsets of every partition of topic for group name,
-// and writes them to w.
-func resetOffsets(ctx context.Context, w io.Writer, store *log.Store, name, topic string, target resetTarget) error {
-	d, err := describe(store, topic)
-	if err != nil {
-		return err
-	}
-	// Checked first for a clear message; the commit refuses a group with members
-	// anyway (one could join in between).
-	if g, err := store.DescribeGroup(name); err == nil && (len(g.Members) > 0 || g.State != group.Empty) {
-		return activeGroupError(name, g.State.String(), len(g.Members))
-	} else if err != nil && !errors.Is(err, log.ErrGroupNotFound) {
-		return err
-	}
-	offsets := make(map[log.TopicPartition]log.OffsetAndMetadata, len(d.Partitions))
-	for _, p := range d.Partitions {
-		offsets[log.TopicPartition{Topic: topic, Partition: p.Partition}] = log.OffsetAndMetadata{Offset: target.of(p)}
-	}
-	if err := commitOutsideGroup(ctx, store, name, offsets); err != nil {
-		return err
-	}
-	var b strings.Builder
-	table := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(table, "GROUP\tTOPIC\tPARTITION\tNEW-OFFSET")
-	for _, p := range d.Partitions { // in partition order
-		tp := log.TopicPartition{Topic: topic, Partition: p.Partition}
-		fmt.Fprintf(table, "%s\t%s\t%d\t%d\n", name, topic, p.Partition, offsets[tp].Offset)
 	}
 	if err := table.Flush(); err != nil {
 		return err

@@ -178,7 +178,7 @@ func TestGroupsListDescribe(t *testing.T) {
 	if got := lines(ok(t, dir, "", "consume", "orders", "--group", "billing", "--from-beginning")); len(got) != 5 {
 		t.Fatalf("consume: %q", got)
 	}
-	ok(t, dir, "", "groups", "reset-offsets", "audit", "--topic", "orders", "--to-offset", "1")
+	ok(t, dir, "", "groups", "reset-offsets", "audit", "--topic", "orders", "--to-offset", "1", "--execute")
 
 	if got := ok(t, dir, "", "groups", "list"); got != "audit\tEmpty\t-\nbilling\tEmpty\tconsumer\n" {
 		t.Fatalf("list: %q", got)
@@ -227,7 +227,7 @@ func TestGroupsResetOffsets(t *testing.T) {
 		ends[p]++
 	}
 
-	got := ok(t, dir, "", "groups", "reset-offsets", "g", "--topic", "t", "--to-earliest")
+	got := ok(t, dir, "", "groups", "reset-offsets", "g", "--topic", "t", "--to-earliest", "--execute")
 	want := "GROUP  TOPIC  PARTITION  NEW-OFFSET\ng      t      0          0\ng      t      1          0\n"
 	if got != want {
 		t.Fatalf("reset --to-earliest printed:\n%s\nwant:\n%s", got, want)
@@ -236,7 +236,7 @@ func TestGroupsResetOffsets(t *testing.T) {
 		t.Fatalf("consume after --to-earliest: %q, want everything again: %q", got, all)
 	}
 
-	ok(t, dir, "", "groups", "reset-offsets", "g", "--topic", "t", "--to-offset", "1")
+	ok(t, dir, "", "groups", "reset-offsets", "g", "--topic", "t", "--to-offset", "1", "--execute")
 	var fromOne []string
 	for _, line := range all {
 		if !strings.HasPrefix(line[strings.Index(line, ":"):], ":0\t") {
@@ -247,18 +247,18 @@ func TestGroupsResetOffsets(t *testing.T) {
 		t.Fatalf("consume after --to-offset 1: %q, want %q", got, fromOne)
 	}
 
-	got = ok(t, dir, "", "groups", "reset-offsets", "g", "--topic", "t", "--to-offset", "1000")
+	got = ok(t, dir, "", "groups", "reset-offsets", "g", "--topic", "t", "--to-offset", "1000", "--execute")
 	want = fmt.Sprintf("GROUP  TOPIC  PARTITION  NEW-OFFSET\ng      t      0          %d\ng      t      1          %d\n", ends["0"], ends["1"])
 	if got != want {
 		t.Fatalf("reset --to-offset 1000 (beyond the end):\n%s\nwant:\n%s", got, want)
 	}
-	ok(t, dir, "", "groups", "reset-offsets", "g", "--topic", "t", "--to-earliest")
-	ok(t, dir, "", "groups", "reset-offsets", "g", "--topic", "t", "--to-latest")
+	ok(t, dir, "", "groups", "reset-offsets", "g", "--topic", "t", "--to-earliest", "--execute")
+	ok(t, dir, "", "groups", "reset-offsets", "g", "--topic", "t", "--to-latest", "--execute")
 	if out := ok(t, dir, "", "consume", "t", "--group", "g", "--from-beginning"); out != "" {
 		t.Fatalf("consume after --to-latest: %q", out)
 	}
 
-	fails(t, dir, 1, `unknown topic "nope"`, "groups", "reset-offsets", "g", "--topic", "nope", "--to-earliest")
+	fails(t, dir, 1, `unknown topic "nope"`, "groups", "reset-offsets", "g", "--topic", "nope", "--to-earliest", "--execute")
 	fails(t, dir, 1, `unknown topic "nope"`, "consume", "nope", "--group", "g")
 	fails(t, dir, 1, "__consumer_offsets is an internal topic: consume it without --group", "consume", log.OffsetsTopic, "--group", "g")
 }
@@ -314,7 +314,7 @@ func TestGroupsWithMembers(t *testing.T) {
 	}
 
 	out.Reset()
-	err = resetOffsets(t.Context(), &out, store, "g", "t", resetTarget{earliest: true})
+	err = resetOffsets(t.Context(), &out, store, "g", "t", resetTarget{earliest: true}, true)
 	if err == nil || !strings.Contains(err.Error(), `group "g" has 1 member(s) (state Stable)`) || !strings.Contains(err.Error(), "stop its consumers first") {
 		t.Fatalf("reset of a group with a member: %v", err)
 	}
