@@ -52,7 +52,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{}, "missing command"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
-		{[]string{"--partitions", "3"}, "flags go after the command"},
+		{[]string{"--partitions", "3"}, "a command's flags go after it"},
 		{[]string{"topics"}, "missing subcommand (create, list, describe, alter, delete-records, delete)"},
 		{[]string{"topics", "rename"}, `unknown subcommand "rename"`},
 		{[]string{"topics", "create"}, "topics create: missing NAME (see 'strata topics create --help')"},

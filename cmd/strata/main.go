@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -102,8 +105,9 @@ var groupCommands = []groupCommand{
 const topUsage = `strata works on a strata data directory: topics of partitioned commit logs.
 
 Usage:
-  strata COMMAND [ARGS] [--dir DIR]
-  strata COMMAND --help
+  strata [--dir DIR] COMMAND [ARGS] [--dir DIR]
+  strata COMMAND --help, strata help COMMAND
+  strata --version
 
 Commands:
   init --brokers N [--broker-dir ID=PATH]...
@@ -130,8 +134,8 @@ Commands:
   verify
   repair TOPIC --partition P [--keep-later] [--keep-dir DIR]
 
-Every command takes --dir DIR: the data directory (default $STRATA_DIR, else
-./strata-data). Only one process may have a store open: while an application
+Every command takes --dir DIR, before or after it: the data directory (default
+$STRATA_DIR, else ./strata-data). Only one process may have a store open: while an application
 holds the directory, commands that open it fail at once; dump reads segment files
 without opening the store and works at any time. So one command at a time works on
 a store: consume --group is the only member of its group while it runs.
@@ -140,14 +144,25 @@ Exit status: 0 on success, 1 when the command fails, 2 for a usage error.
 `
 
 func (e *cli) dispatch(args []string) error {
+	args, err := e.hoistGlobalFlags(args)
+	if err != nil || args == nil {
+		return err
+	}
 	if len(args) == 0 {
 		return usageErrorf("strata", "missing command")
 	}
 	name, rest := args[0], args[1:]
 	switch name {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, topUsage)
 		return nil
+	case "help":
+		if len(rest) == 0 {
+			fmt.Fprint(e.stdout, topUsage)
+			return nil
+		}
+		// strata help COMMAND [SUBCOMMAND]: the command's --help.
+		return e.dispatch(append(slices.Clone(rest), "--help"))
 	}
 	for _, c := range topLevelCommands {
 		if c.name == name {
@@ -160,9 +175,61 @@ func (e *cli) dispatch(args []string) error {
 		}
 	}
 	if strings.HasPrefix(name, "-") {
-		return usageErrorf("strata", "flags go after the command: strata COMMAND [ARGS] %s", name)
+		return usageErrorf("strata", "a command's flags go after it: strata COMMAND [ARGS] %s", name)
 	}
 	return usageErrorf("strata", "unknown command %q", name)
+}
+
+// hoistGlobalFlags takes the global flags given before the command out of args:
+// --version prints the version (nil args: nothing more to do), and --dir DIR
+// moves after the command, where every command parses it. --help stays first for
+// dispatch.
+func (e *cli) hoistGlobalFlags(args []string) ([]string, error) {
+	var dir []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		flag, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(args[0], "-"), "-"), "=")
+		switch {
+		case flag == "version" && !hasValue:
+			fmt.Fprintln(e.stdout, versionLine())
+			return nil, nil
+		case flag == "dir" && hasValue:
+			dir, args = []string{"--dir", value}, args[1:]
+		case flag == "dir" && len(args) > 1:
+			dir, args = []string{"--dir", args[1]}, args[2:]
+		case flag == "dir":
+			return nil, usageErrorf("strata", "flag needs an argument: --dir")
+		default:
+			return append(args, dir...), nil // --help, or a command's flag before it: dispatch says
+		}
+	}
+	if len(args) == 0 {
+		return nil, usageErrorf("strata", "missing command")
+	}
+	if len(args) >= 2 && args[0] == "help" {
+		return args, nil // help ignores --dir
+	}
+	return append(args, dir...), nil
+}
+
+// versionLine is what --version prints: the module version the binary was built
+// from ("(devel)" for a build from a checkout), its VCS revision if recorded, and
+// the Go version.
+func versionLine() string {
+	version, revision := "(unknown)", ""
+	info, ok := debug.ReadBuildInfo()
+	if ok {
+		version = info.Main.Version
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				revision = s.Value
+			}
+		}
+	}
+	line := "strata " + version
+	if revision != "" {
+		line += " (" + revision + ")"
+	}
+	return line + " " + runtime.Version()
 }
 
 func (e *cli) dispatchGroup(g groupCommand, args []string) error {
