@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -22,11 +24,14 @@ Where to start (at most one of):
                      an offset such as +02:00)
 --partition P alone reads only partition P.
 
-When to stop: without --follow, once every partition has been read up to the end
-offset it had when consume started, or after --max-messages records. With
---follow, consume waits for new records until --max-messages or SIGINT/SIGTERM
-(exit status 0). A store is open in one process at a time: while consume holds it,
-no other process can produce to it.
+When to stop: a consume that reads history (--from-beginning, --offset,
+--from-time, or --group) stops once every partition has been read up to the end
+offset it had when consume started (as kcat -e does), or after --max-messages
+records. With --follow, or with no start flag (it starts at the end, so it can
+only wait, as Kafka's console consumer does), consume waits for new records until
+--max-messages, --timeout-ms without a record, or SIGINT/SIGTERM (exit status 0
+each). A store is open in one process at a time: while consume holds it, no
+other process can produce to it.
 
 Output: one line per record, the fields separated by tabs, in this order:
   TIMESTAMP    with --print-timestamp: RFC 3339 in UTC, in milliseconds
@@ -62,7 +67,8 @@ type consumeOptions struct {
 	fromTime       time.Time // with hasFromTime
 	hasFromTime    bool
 	group          string
-	maxMessages    int // 0: no limit
+	maxMessages    int           // 0: no limit
+	timeout        time.Duration // 0: none; else stop after this long without a record
 	follow         bool
 	printKey       bool
 	printOffset    bool
@@ -80,7 +86,8 @@ func runConsume(e *cli, command string, args []string) (err error) {
 	fromTime := c.String("from-time", "", "start at the first record at or after `RFC3339` time")
 	c.StringVar(&o.group, "group", "", "consume as a member of consumer group `G`, committing what was printed")
 	c.IntVar(&o.maxMessages, "max-messages", 0, "exit after printing `N` records")
-	c.BoolVar(&o.follow, "follow", false, "wait for new records instead of exiting at the end")
+	c.BoolVar(&o.follow, "follow", false, "wait for new records instead of exiting at the end (the default without a start flag)")
+	timeoutMs := c.Int64("timeout-ms", 0, "exit once no record came for `N` ms")
 	c.BoolVar(&o.printKey, "print-key", false, "print each record's key before its value")
 	c.BoolVar(&o.printOffset, "print-offset", false, "print partition:offset before the key and value")
 	c.BoolVar(&o.printTimestamp, "print-timestamp", false, "print the timestamp first")
@@ -95,6 +102,13 @@ func runConsume(e *cli, command string, args []string) (err error) {
 	o.hasOffset, o.hasPartition, o.hasFromTime = c.isSet("offset"), c.isSet("partition"), c.isSet("from-time")
 	if err := o.check(c, *partition, *fromTime); err != nil {
 		return err
+	}
+	if *timeoutMs < 0 {
+		return c.usageError("--timeout-ms %d: must not be negative", *timeoutMs)
+	}
+	o.timeout = time.Duration(*timeoutMs) * time.Millisecond
+	if !o.fromBeginning && !o.hasOffset && !o.hasFromTime && o.group == "" {
+		o.follow = true // at the end, there is nothing but new records to wait for
 	}
 
 	store, err := e.openStore(c.storeDir(), mustExist, nil)
@@ -193,8 +207,8 @@ func consume(e *cli, store *log.Store, o *consumeOptions) error {
 				return nil
 			}
 		}
-		records, err := consumer.Poll(e.ctx)
-		if interrupted(e.ctx, err) {
+		records, err := e.poll(store, consumer.Poll, o.timeout)
+		if interrupted(e.ctx, err) || errors.Is(err, errPollTimeout) {
 			return nil
 		}
 		if err != nil {
@@ -217,6 +231,29 @@ func consume(e *cli, store *log.Store, o *consumeOptions) error {
 			return err
 		}
 	}
+}
+
+// errPollTimeout is poll's error when --timeout-ms passed without a record.
+var errPollTimeout = errors.New("no record within --timeout-ms")
+
+// poll calls pollFunc (a Consumer's or GroupConsumer's Poll) with the command's
+// context, limited to timeout if it is above 0: errPollTimeout when that passes.
+// It calls e.beforePoll first, if set (tests produce through it into the store the
+// command holds).
+func (e *cli) poll(store *log.Store, pollFunc func(context.Context) ([]*log.Record, error), timeout time.Duration) ([]*log.Record, error) {
+	if e.beforePoll != nil {
+		e.beforePoll(store)
+	}
+	if timeout <= 0 {
+		return pollFunc(e.ctx)
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, timeout)
+	defer cancel()
+	records, err := pollFunc(ctx)
+	if err != nil && e.ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return nil, errPollTimeout
+	}
+	return records, err
 }
 
 // seek moves every partition of tps to where o starts.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -88,8 +89,8 @@ func consumeGroup(e *cli, store *log.Store, o *consumeOptions) (err error) {
 		batch   []*log.Record // the records of one Poll that were printed
 	)
 	for o.follow || !caughtUp(position, end) {
-		records, err := consumer.Poll(e.ctx) // waits until the member owns partitions with records
-		if interrupted(e.ctx, err) {
+		records, err := e.poll(store, consumer.Poll, o.timeout) // waits until the member owns partitions with records
+		if interrupted(e.ctx, err) || errors.Is(err, errPollTimeout) {
 			return nil
 		}
 		if err != nil {

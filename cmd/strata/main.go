@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/stratalog/strata/log"
 )
 
 // Exit codes.
@@ -50,6 +52,9 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// beforePoll, if set, is called with the store before each poll of consume:
+	// tests produce through it while the command holds the store.
+	beforePoll func(*log.Store)
 }
 
 // command is one command, or one subcommand of a group.
@@ -124,7 +129,7 @@ Commands:
   produce TOPIC [--partition P] [--key-separator SEP] [--acks all|-1|1|0]
                 [--compression none|gzip|snappy|zstd] [--print-offsets]
   consume TOPIC [--from-beginning | --offset N --partition P | --from-time RFC3339]
-                [--group G] [--max-messages N] [--follow]
+                [--group G] [--max-messages N] [--follow] [--timeout-ms N]
                 [--print-key] [--print-offset] [--print-timestamp]
   groups list
   groups describe GROUP

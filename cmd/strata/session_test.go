@@ -62,8 +62,9 @@ func TestSession(t *testing.T) {
 	if got := sortedLines(ok(t, dir, "", "consume", "orders", "--from-beginning")); !slices.Equal(got, []string{"book", "cup", "ink", "lamp", "mug", "pen"}) {
 		t.Fatalf("consume values: %q", got)
 	}
-	// Without a start option consume starts at the end: nothing to print, and it exits.
-	if got := ok(t, dir, "", "consume", "orders"); got != "" {
+	// Without a start option consume starts at the end and waits for new records:
+	// --timeout-ms ends the wait.
+	if got := ok(t, dir, "", "consume", "orders", "--timeout-ms", "50"); got != "" {
 		t.Fatalf("consume from the end: %q", got)
 	}
 	// --offset/--partition: alice's partition from offset 1.
