@@ -37,10 +37,19 @@ Output: one line per record, the fields separated by tabs, in this order:
   TIMESTAMP    with --print-timestamp: RFC 3339 in UTC, in milliseconds
                (2024-05-01T12:00:00.123Z), the form --from-time takes
   P:OFFSET     with --print-offset: partition and offset
+  HEADERS      with --print-headers: KEY:VALUE pairs separated by ",", or
+               NO_HEADERS, as Kafka's console consumer prints them
   KEY          with --print-key; null for a record without a key
   VALUE        always; null for a null value
 Keys and values are printed as they are.
 
+--property key=value (repeatable) takes the properties of Kafka's console
+consumer's formatter: print.timestamp, print.key, print.headers, print.value
+(true or false; print.value=false leaves the value out), print.offset and
+print.partition (either prints the P:OFFSET field), key.separator (between the
+fields, default a tab), line.separator (after each record, default a newline),
+headers.separator (between headers, default ",") and null.literal (default
+"null"). \t, \n and \r in a separator are a tab, a newline and a return.
 Consumer groups: --group G consumes as a member of consumer group G. Each partition
 starts at the group's committed offset; --from-beginning and --from-time apply
 only to the partitions where the group has none (or one outside the partition's
@@ -73,12 +82,19 @@ type consumeOptions struct {
 	printKey       bool
 	printOffset    bool
 	printTimestamp bool
+	printHeaders   bool
+	printValue     bool
+	fieldSeparator string // between the fields of a line: "\t"
+	lineSeparator  string // after each line: "\n"
+	headerSep      string // between two headers: ","
+	nullLiteral    string // a null key, value or header value: "null"
 }
 
 func runConsume(e *cli, command string, args []string) (err error) {
 	c := newCommandFlags(e, command, "TOPIC [--from-beginning | --offset N --partition P | --from-time RFC3339]\n"+
 		"                      [--group G] [--max-messages N] [--follow]\n"+
-		"                      [--print-key] [--print-offset] [--print-timestamp]", consumeAbout)
+		"                      [--print-key] [--print-offset] [--print-timestamp] [--print-headers]\n"+
+		"                      [--property key=value]...", consumeAbout)
 	var o consumeOptions
 	c.BoolVar(&o.fromBeginning, "from-beginning", false, "start at each partition's first record")
 	c.Int64Var(&o.offset, "offset", 0, "start at offset `N` of --partition")
@@ -91,6 +107,9 @@ func runConsume(e *cli, command string, args []string) (err error) {
 	c.BoolVar(&o.printKey, "print-key", false, "print each record's key before its value")
 	c.BoolVar(&o.printOffset, "print-offset", false, "print partition:offset before the key and value")
 	c.BoolVar(&o.printTimestamp, "print-timestamp", false, "print the timestamp first")
+	c.BoolVar(&o.printHeaders, "print-headers", false, "print each record's headers (KEY:VALUE,...; NO_HEADERS if none) before its key")
+	var properties stringList
+	c.Var(&properties, "property", "a formatter property `key=value`, Kafka's (see above); repeat for more")
 	positional, err := c.parse(args)
 	if err != nil {
 		return err
@@ -102,6 +121,9 @@ func runConsume(e *cli, command string, args []string) (err error) {
 	o.hasOffset, o.hasPartition, o.hasFromTime = c.isSet("offset"), c.isSet("partition"), c.isSet("from-time")
 	if err := o.check(c, *partition, *fromTime); err != nil {
 		return err
+	}
+	if err := o.applyProperties(properties); err != nil {
+		return c.usageError("%s", err)
 	}
 	if *timeoutMs < 0 {
 		return c.usageError("--timeout-ms %d: must not be negative", *timeoutMs)
@@ -296,30 +318,64 @@ func unfinished(consumer *log.Consumer, tps []log.TopicPartition, end map[int32]
 	return left, nil
 }
 
-// format appends the output line of r to b.
+// applyProperties applies consume's --property pairs over its flags, and sets the
+// separators.
+func (o *consumeOptions) applyProperties(pairs []string) error {
+	props, err := parseProperties(pairs, consumeProperties)
+	if err != nil {
+		return err
+	}
+	o.printTimestamp = boolProperty(props, "print.timestamp", o.printTimestamp)
+	o.printOffset = boolProperty(props, "print.offset", o.printOffset) || boolProperty(props, "print.partition", false)
+	o.printKey = boolProperty(props, "print.key", o.printKey)
+	o.printHeaders = boolProperty(props, "print.headers", o.printHeaders)
+	o.printValue = boolProperty(props, "print.value", true)
+	o.fieldSeparator = stringProperty(props, "key.separator", "\t")
+	o.lineSeparator = stringProperty(props, "line.separator", "\n")
+	o.headerSep = stringProperty(props, "headers.separator", ",")
+	o.nullLiteral = stringProperty(props, "null.literal", "null")
+	return nil
+}
+
+// format appends the output line of r to b: its fields, each followed by the
+// field separator but the last, then the line separator.
 func (o *consumeOptions) format(b []byte, r *log.Record) []byte {
+	fields := 0
+	field := func() {
+		if fields > 0 {
+			b = append(b, o.fieldSeparator...)
+		}
+		fields++
+	}
 	if o.printTimestamp {
+		field()
 		b = r.Timestamp.UTC().AppendFormat(b, timestampLayout)
-		b = append(b, '\t')
 	}
 	if o.printOffset {
+		field()
 		b = strconv.AppendInt(b, int64(r.Partition), 10)
 		b = append(b, ':')
 		b = strconv.AppendInt(b, r.Offset, 10)
-		b = append(b, '\t')
+	}
+	if o.printHeaders {
+		field()
+		b = appendHeaders(b, r.Headers, o.headerSep, o.nullLiteral)
 	}
 	if o.printKey {
-		b = appendNullable(b, r.Key)
-		b = append(b, '\t')
+		field()
+		b = o.appendNullable(b, r.Key)
 	}
-	b = appendNullable(b, r.Value)
-	return append(b, '\n')
+	if o.printValue {
+		field()
+		b = o.appendNullable(b, r.Value)
+	}
+	return append(b, o.lineSeparator...)
 }
 
-// appendNullable appends v, or "null" for a nil v.
-func appendNullable(b, v []byte) []byte {
+// appendNullable appends v, or the null literal for a nil v.
+func (o *consumeOptions) appendNullable(b, v []byte) []byte {
 	if v == nil {
-		return append(b, "null"...)
+		return append(b, o.nullLiteral...)
 	}
 	return append(b, v...)
 }

@@ -128,9 +128,11 @@ Commands:
   leaders elect --preferred [--topic T]
   produce TOPIC [--partition P] [--key-separator SEP] [--acks all|-1|1|0]
                 [--compression none|gzip|snappy|zstd] [--print-offsets]
+                [--property parse.headers=true|parse.key=true|...]...
   consume TOPIC [--from-beginning | --offset N --partition P | --from-time RFC3339]
                 [--group G] [--max-messages N] [--follow] [--timeout-ms N]
-                [--print-key] [--print-offset] [--print-timestamp]
+                [--print-key] [--print-offset] [--print-timestamp] [--print-headers]
+                [--property print.headers=true|key.separator=SEP|...]...
   groups list
   groups describe GROUP
   groups delete GROUP

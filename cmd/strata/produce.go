@@ -38,12 +38,22 @@ flushes stdout: a script reading it knows exactly which lines are stored.
 take their codec from the store's defaults (no compression.type of their own);
 a topic with its own compression.type different from it is an error.
 
+--property key=value (repeatable) takes the properties of Kafka's console
+producer's line reader (KIP-798): parse.key=true splits KEY and VALUE at
+key.separator (default a tab; --key-separator SEP is the same as both);
+parse.headers=true reads headers first, HEADERS<headers.delimiter>RECORD, the
+headers K1:V1,K2:V2 split at headers.separator (default ",") and
+headers.key.separator (default ":"), headers.delimiter defaulting to a tab; an
+empty HEADERS part is no headers. null.marker=M makes a key, value or header
+value equal to M null. \t, \n and \r in a separator are a tab, a newline and
+a return. So with both parse properties a line is "h1:v1,h2:v2<TAB>key<TAB>value".
+
 A line may be at most the topic's max.message.bytes long. On SIGINT or SIGTERM
 produce stops reading, waits for what it read to be acknowledged, and exits 130.`
 
 func runProduce(e *cli, command string, args []string) (err error) {
 	c := newCommandFlags(e, command, "TOPIC [--partition P] [--key-separator SEP] [--acks all|-1|1|0]\n"+
-		"                      [--compression none|gzip|snappy|zstd] [--print-offsets]", produceAbout)
+		"                      [--compression none|gzip|snappy|zstd] [--print-offsets] [--property key=value]...", produceAbout)
 	partition := c.Int("partition", 0, "send every record to partition `P` (without it the partitioner decides)")
 	keySeparator := c.String("key-separator", "", "split each line into key and value at the first `SEP`")
 	acks := newChoice("all", "all", "-1", "leader", "1", "none", "0", "durable")
@@ -51,6 +61,8 @@ func runProduce(e *cli, command string, args []string) (err error) {
 	compression := newChoice("", log.CompressionNone, log.CompressionGzip, log.CompressionSnappy, log.CompressionZstd)
 	c.Var(compression, "compression", "`codec` of the batches: none, gzip, snappy or zstd (default: the topic's)")
 	printOffsets := c.Bool("print-offsets", false, "print partition:offset for each line once acknowledged")
+	var properties stringList
+	c.Var(&properties, "property", "a line reader property `key=value`, Kafka's (see above); repeat for more")
 	positional, err := c.parse(args)
 	if err != nil {
 		return err
@@ -64,6 +76,38 @@ func runProduce(e *cli, command string, args []string) (err error) {
 	}
 	if c.isSet("key-separator") && *keySeparator == "" {
 		return c.usageError("--key-separator: must not be empty")
+	}
+	props, err := parseProperties(properties, produceProperties)
+	if err != nil {
+		return c.usageError("%s", err)
+	}
+	keyed := c.isSet("key-separator") || boolProperty(props, "parse.key", false)
+	if _, set := props["key.separator"]; set && c.isSet("key-separator") {
+		return c.usageError("give --key-separator or --property key.separator, not both")
+	}
+	separator := stringProperty(props, "key.separator", *keySeparator)
+	if keyed && separator == "" {
+		separator = "\t" // Kafka's default key.separator
+	}
+	var headers *headerFormat
+	if boolProperty(props, "parse.headers", false) {
+		headers = &headerFormat{
+			delimiter:    []byte(stringProperty(props, "headers.delimiter", "\t")),
+			separator:    []byte(stringProperty(props, "headers.separator", ",")),
+			keySeparator: []byte(stringProperty(props, "headers.key.separator", ":")),
+		}
+		for name, sep := range map[string][]byte{"headers.delimiter": headers.delimiter, "headers.separator": headers.separator, "headers.key.separator": headers.keySeparator} {
+			if len(sep) == 0 {
+				return c.usageError("--property %s: must not be empty", name)
+			}
+		}
+	}
+	var nullMarker []byte
+	if marker, set := props["null.marker"]; set && marker != "" {
+		nullMarker = []byte(marker)
+		if headers != nil {
+			headers.nullMarker = nullMarker
+		}
 	}
 
 	store, err := e.openStore(c.storeDir(), mustExist, func(o *log.Options) {
@@ -100,8 +144,10 @@ func runProduce(e *cli, command string, args []string) (err error) {
 		producer:     producer,
 		partition:    int32(*partition),
 		explicit:     c.isSet("partition"),
-		separator:    []byte(*keySeparator),
-		keyed:        c.isSet("key-separator"),
+		separator:    []byte(separator),
+		keyed:        keyed,
+		headers:      headers,
+		nullMarker:   nullMarker,
 		printOffsets: *printOffsets,
 		maxLine:      d.Config.MaxBatchBytes,
 	}
@@ -127,6 +173,8 @@ type lineProducer struct {
 	explicit     bool
 	separator    []byte
 	keyed        bool
+	headers      *headerFormat // nil: lines have no headers
+	nullMarker   []byte        // a key or value equal to it is null (nil: none)
 	printOffsets bool
 	maxLine      int
 }
@@ -206,12 +254,25 @@ loop:
 // record builds the record of an input line.
 func (p *lineProducer) record(in inputLine) (*log.Record, error) {
 	r := &log.Record{Topic: p.topic, Partition: p.partition, ExplicitPartition: p.explicit, Value: in.text}
+	if p.headers != nil {
+		headers, rest, err := p.headers.parse(in.text)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", in.number, err)
+		}
+		r.Headers, r.Value = headers, rest
+	}
 	if p.keyed {
-		key, value, found := bytes.Cut(in.text, p.separator)
+		key, value, found := bytes.Cut(r.Value, p.separator)
 		if !found {
 			return nil, fmt.Errorf("line %d: no key separator %q (every line must be KEY%sVALUE)", in.number, p.separator, p.separator)
 		}
 		r.Key, r.Value = key, value
+		if p.nullMarker != nil && bytes.Equal(r.Key, p.nullMarker) {
+			r.Key = nil
+		}
+	}
+	if p.nullMarker != nil && bytes.Equal(r.Value, p.nullMarker) {
+		r.Value = nil
 	}
 	return r, nil
 }
