@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/stratalog/strata/group"
+	"github.com/stratalog/strata/log"
 	"github.com/stratalog/strata/segment"
 )
 
@@ -33,7 +35,16 @@ and with --print-data one line per record after its batch:
     headers: [h=x] key: abc payload: hello
 
 (key and payload are left out when null; bytes that are not printable UTF-8 are
-printed Go-quoted). dump stops at the first invalid batch (bad header, CRC,
+printed Go-quoted). With --offsets-decoder (Kafka's), the records of a segment of
+__consumer_offsets are decoded, key and payload:
+
+  key: offset_commit::group=billing,partition=orders-0
+    payload: offset=42,metadata=,commitTimestamp=1700000000123
+  key: group_metadata::group=billing payload: protocolType=consumer,
+    protocol=range,generation=3,leader=m-1,members=[m-1]
+
+and a tombstone's payload is <DELETE>; a record that does not decode is printed
+as it is, with decodeError: WHY. dump stops at the first invalid batch (bad header, CRC,
 length, offsets that do not rise, undecodable records) and reports it.
 
 A .index file: "offset: O position: P" per entry; a .timeindex file: "timestamp: T
@@ -49,8 +60,9 @@ Exit status 1 when a file is corrupt, an index does not match, or a file cannot 
 read.`
 
 func runDump(e *cli, command string, args []string) error {
-	c := newCommandFlags(e, command, "FILE... [--print-data] [--verify-index]", dumpAbout)
+	c := newCommandFlags(e, command, "FILE... [--print-data] [--offsets-decoder] [--verify-index]", dumpAbout)
 	printData := c.Bool("print-data", false, "print every record of every batch")
+	offsetsDecoder := c.Bool("offsets-decoder", false, "print every record decoded as a record of "+log.OffsetsTopic+" (implies --print-data)")
 	verifyIndex := c.Bool("verify-index", false, "check index entries against the .log")
 	positional, err := c.parse(args)
 	if err != nil {
@@ -60,7 +72,7 @@ func runDump(e *cli, command string, args []string) error {
 		return err
 	}
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
-	d := &dumper{out: out, printData: *printData, verifyIndex: *verifyIndex}
+	d := &dumper{out: out, printData: *printData || *offsetsDecoder, offsetsDecoder: *offsetsDecoder, verifyIndex: *verifyIndex}
 	var failures []string
 	for _, path := range positional {
 		if c.dir != "" && !filepath.IsAbs(path) {
@@ -81,12 +93,13 @@ func runDump(e *cli, command string, args []string) error {
 
 // dumper prints segment files.
 type dumper struct {
-	out         *bufio.Writer
-	printData   bool
-	verifyIndex bool
-	buf         []byte // the current batch
-	decoder     segment.Decoder
-	record      segment.Record
+	out            *bufio.Writer
+	printData      bool
+	offsetsDecoder bool // decode records as the offsets topic's (implies printData)
+	verifyIndex    bool
+	buf            []byte // the current batch
+	decoder        segment.Decoder
+	record         segment.Record
 }
 
 // dumpFile dumps one file. It returns an error if the file cannot be read, is
@@ -258,11 +271,15 @@ func (d *dumper) printRecords(pos int64, h *segment.BatchHeader) error {
 			}
 		}
 		d.out.WriteByte(']')
-		if r.Key != nil {
-			d.out.WriteString(" key: " + printable(r.Key))
-		}
-		if r.Value != nil {
-			d.out.WriteString(" payload: " + printable(r.Value))
+		if d.offsetsDecoder {
+			d.out.WriteString(decodeOffsetsRecord(r.Key, r.Value))
+		} else {
+			if r.Key != nil {
+				d.out.WriteString(" key: " + printable(r.Key))
+			}
+			if r.Value != nil {
+				d.out.WriteString(" payload: " + printable(r.Value))
+			}
 		}
 		d.out.WriteByte('\n')
 	}
@@ -299,4 +316,41 @@ func printable(b []byte) string {
 		return string(b)
 	}
 	return strconv.Quote(string(b))
+}
+
+// decodeOffsetsRecord returns the " key: ... payload: ..." of a record of the
+// offsets topic, decoded as Kafka's --offsets-decoder prints it.
+func decodeOffsetsRecord(key, value []byte) string {
+	r, err := group.DecodeOffsetsRecord(key, value)
+	if err != nil {
+		out := ""
+		if key != nil {
+			out += " key: " + printable(key)
+		}
+		if value != nil {
+			out += " payload: " + printable(value)
+		}
+		return out + " decodeError: " + cleanMessage(err.Error())
+	}
+	var b strings.Builder
+	if r.IsOffset {
+		fmt.Fprintf(&b, " key: offset_commit::group=%s,partition=%s-%d payload: ", printable([]byte(r.Group)), printable([]byte(r.Partition.Topic)), r.Partition.Partition)
+	} else {
+		fmt.Fprintf(&b, " key: group_metadata::group=%s payload: ", printable([]byte(r.Group)))
+	}
+	switch {
+	case r.Tombstone:
+		b.WriteString("<DELETE>")
+	case r.IsOffset:
+		fmt.Fprintf(&b, "offset=%d,metadata=%s,commitTimestamp=%d", r.Offset.Offset, printable([]byte(r.Offset.Metadata)), r.Offset.CommitTime.UnixMilli())
+	default:
+		m := r.Metadata
+		members := make([]string, len(m.Members))
+		for i, member := range m.Members {
+			members[i] = printable([]byte(member.MemberID))
+		}
+		fmt.Fprintf(&b, "protocolType=%s,protocol=%s,generation=%d,leader=%s,members=[%s]",
+			printable([]byte(m.ProtocolType)), printable([]byte(m.Protocol)), m.Generation, printable([]byte(m.Leader)), strings.Join(members, ","))
+	}
+	return b.String()
 }

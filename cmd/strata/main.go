@@ -137,7 +137,7 @@ Commands:
   groups describe GROUP
   groups delete GROUP
   groups reset-offsets GROUP --topic T (--to-earliest|--to-latest|--to-offset N)
-  dump FILE... [--print-data] [--verify-index]
+  dump FILE... [--print-data] [--offsets-decoder] [--verify-index]
   verify
   repair TOPIC --partition P [--keep-later] [--keep-dir DIR]
 
