@@ -1,7 +1,5 @@
 package group
 
-import "fmt"
-
 // OffsetsRecord is a record of the offsets log (OffsetsTopic, Kafka's
 // __consumer_offsets) decoded: a committed offset, or a group's metadata, or the
 // tombstone that deletes either. Tools that print the log (strata dump
@@ -29,7 +27,7 @@ type OffsetsRecord struct {
 func DecodeOffsetsRecord(key, value []byte) (OffsetsRecord, error) {
 	k, err := decodeKey(key)
 	if err != nil {
-		return OffsetsRecord{}, fmt.Errorf("strata/group: decode offsets record: %w", err)
+		return OffsetsRecord{}, errorf("strata/group: decode offsets record: %w", err)
 	}
 	out := OffsetsRecord{Group: k.group, IsOffset: k.kind == offsetRecord, Partition: k.partition, Tombstone: value == nil}
 	switch {
@@ -40,7 +38,7 @@ func DecodeOffsetsRecord(key, value []byte) (OffsetsRecord, error) {
 		out.Metadata, err = decodeGroupValue(value)
 	}
 	if err != nil {
-		return OffsetsRecord{}, fmt.Errorf("strata/group: decode offsets record: %w", err)
+		return OffsetsRecord{}, errorf("strata/group: decode offsets record: %w", err)
 	}
 	return out, nil
 }

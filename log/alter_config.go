@@ -70,9 +70,9 @@ func (s *Store) alterTopicConfigLocked(name string, set TopicConfig, reset []str
 	old := topics[name]
 	switch {
 	case old == nil:
-		return nil, fmt.Errorf("strata/log: alter config of topic %q: %w", name, ErrUnknownTopic)
+		return nil, errorf("strata/log: alter config of topic %q: %w", name, ErrUnknownTopic)
 	case old.internal:
-		return nil, fmt.Errorf("strata/log: alter config of topic %q: %w", name, ErrInternalTopic)
+		return nil, errorf("strata/log: alter config of topic %q: %w", name, ErrInternalTopic)
 	}
 	own := alteredConfig(old.own, set, reset)
 	if err := checkConfig(what, own.problems("")); err != nil {
@@ -89,7 +89,7 @@ func (s *Store) alterTopicConfigLocked(name string, set TopicConfig, reset []str
 	next := topics.with(&altered)
 	if s.brokers != nil {
 		if err := s.alterReplicatedConfig(&altered, next); err != nil {
-			return nil, fmt.Errorf("strata/log: alter config of topic %q: %w", name, err)
+			return nil, errorf("strata/log: alter config of topic %q: %w", name, err)
 		}
 		s.topics.Store(&next)
 		s.logger.Info("altered topic config", "topic", name)
@@ -98,7 +98,7 @@ func (s *Store) alterTopicConfigLocked(name string, set TopicConfig, reset []str
 	if err := writeMetadata(s.fsys, s.dir, next.metadata()); err != nil {
 		// Not changed: topics.json may be the new one already (its rename done, the
 		// directory fsync failed), so the old one is written back.
-		return nil, errors.Join(fmt.Errorf("strata/log: alter config of topic %q: write metadata: %w", name, err), s.rollBack(topics))
+		return nil, errors.Join(errorf("strata/log: alter config of topic %q: write metadata: %w", name, err), s.rollBack(topics))
 	}
 	s.topics.Store(&next)
 	s.logger.Info("altered topic config", "topic", name)
@@ -223,7 +223,7 @@ func (s *Store) reopenWithConfigLocked(name string) ([]TopicPartition, error) {
 		reopened = append(reopened, tp)
 	}
 	if failed != nil {
-		return reopened, fmt.Errorf("strata/log: alter config of topic %q: altered, but reopening partitions failed: %w", name, errors.Join(failed...))
+		return reopened, errorf("strata/log: alter config of topic %q: altered, but reopening partitions failed: %w", name, errors.Join(failed...))
 	}
 	return reopened, nil
 }

@@ -108,8 +108,9 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// errorf is fmt.Errorf without wrapping, for the short reasons of setConfig.
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+// reasonf is fmt.Errorf for the short reasons of setConfig, which a *ConfigError
+// problem carries after the config name.
+func reasonf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 // setConfig sets the field of the named config from value.
 func (c *TopicConfig) setConfig(name, value string) error {
@@ -121,7 +122,7 @@ func (c *TopicConfig) setConfig(name, value string) error {
 		case CleanupDelete, CleanupCompact, CleanupCompactDelete, "delete,compact":
 			c.CleanupPolicy = value
 		default:
-			return errorf("want delete, compact or compact,delete")
+			return reasonf("want delete, compact or compact,delete")
 		}
 	case ConfigRetentionMs:
 		c.RetentionAge, err = parseMillis(value, true)
@@ -138,9 +139,9 @@ func (c *TopicConfig) setConfig(name, value string) error {
 		case CompressionGzip, CompressionSnappy, CompressionZstd:
 			c.Compression = value
 		case "lz4":
-			return errorf("lz4 is not supported; want none, gzip, snappy or zstd")
+			return reasonf("lz4 is not supported; want none, gzip, snappy or zstd")
 		default:
-			return errorf("want none, gzip, snappy or zstd")
+			return reasonf("want none, gzip, snappy or zstd")
 		}
 	case ConfigMaxMessageBytes:
 		var n int64
@@ -149,7 +150,7 @@ func (c *TopicConfig) setConfig(name, value string) error {
 	case ConfigSync:
 		mode, ok := parseSyncMode(value)
 		if !ok || mode == SyncDefault {
-			return errorf("want every-append, periodic or none")
+			return reasonf("want every-append, periodic or none")
 		}
 		c.Sync.Mode = mode
 	case ConfigSyncIntervalMs:
@@ -165,7 +166,7 @@ func (c *TopicConfig) setConfig(name, value string) error {
 	case ConfigMinCleanableDirtyRatio:
 		r, parseErr := strconv.ParseFloat(value, 64)
 		if parseErr != nil || !(r > 0 && r <= 1) {
-			return errorf("want a number above 0 and at most 1")
+			return reasonf("want a number above 0 and at most 1")
 		}
 		c.MinCleanableDirtyRatio = r
 	case ConfigMinCompactionLagMs:
@@ -179,11 +180,11 @@ func (c *TopicConfig) setConfig(name, value string) error {
 	case ConfigUncleanLeaderElection:
 		b, parseErr := strconv.ParseBool(value)
 		if parseErr != nil {
-			return errorf("want true or false")
+			return reasonf("want true or false")
 		}
 		c.UncleanLeaderElection = b
 	default:
-		return errorf("unknown config (known: %s)", strings.Join(TopicConfigNames(), ", "))
+		return reasonf("unknown config (known: %s)", strings.Join(TopicConfigNames(), ", "))
 	}
 	return err
 }
@@ -194,15 +195,15 @@ func parsePositive(value string, unlimited bool, limit int64) (int64, error) {
 	n, err := strconv.ParseInt(value, 10, 64)
 	switch {
 	case err != nil:
-		return 0, errorf("not an integer")
+		return 0, reasonf("not an integer")
 	case n == Unlimited && unlimited:
 		return Unlimited, nil
 	case n <= 0 && unlimited:
-		return 0, errorf("want a number above 0, or -1 for no limit")
+		return 0, reasonf("want a number above 0, or -1 for no limit")
 	case n <= 0:
-		return 0, errorf("want a number above 0")
+		return 0, reasonf("want a number above 0")
 	case n > limit:
-		return 0, errorf("at most %d", limit)
+		return 0, reasonf("at most %d", limit)
 	}
 	return n, nil
 }
@@ -212,11 +213,11 @@ func parseNonNegative(value string, limit int64) (int64, error) {
 	n, err := strconv.ParseInt(value, 10, 64)
 	switch {
 	case err != nil:
-		return 0, errorf("not an integer")
+		return 0, reasonf("not an integer")
 	case n < 0:
-		return 0, errorf("must not be negative")
+		return 0, reasonf("must not be negative")
 	case n > limit:
-		return 0, errorf("at most %d", limit)
+		return 0, reasonf("at most %d", limit)
 	}
 	return n, nil
 }
