@@ -13,30 +13,41 @@
 //	strata dump strata-data/orders-0/00000000000000000000.log --print-data --verify-index
 //	strata topics delete orders
 //
-// Every command takes --dir DIR (default $STRATA_DIR, else ./strata-data) and
-// --help. Flags may come before or after the positional arguments; "--" ends them.
+// Every command takes --dir DIR (default $STRATA_DIR, else ./strata-data), before
+// or after the command, and --help ("strata help COMMAND" says the same); "strata
+// --version" prints the version. A command's flags may come before or after its
+// positional arguments; "--" ends them.
 //
 // # Commands
 //
 //	strata topics create NAME [--partitions N] [--config key=value]...
 //	strata topics list
 //	strata topics describe [NAME]
+//	strata topics alter NAME [--config key=value]... [--delete-config key]... [--partitions N]
+//	strata topics delete-records NAME --offset N [--partition P]
 //	strata topics delete NAME
-//	strata produce TOPIC [--partition P] [--key-separator SEP] [--acks none|leader|durable]
+//	strata produce TOPIC [--partition P] [--key-separator SEP] [--acks all|-1|1|0]
 //	                     [--compression none|gzip|snappy|zstd] [--print-offsets]
+//	                     [--property parse.headers=true|parse.key=true|...]...
 //	strata consume TOPIC [--from-beginning | --offset N --partition P | --from-time RFC3339]
-//	                     [--group G] [--max-messages N] [--follow]
-//	                     [--print-key] [--print-offset] [--print-timestamp]
+//	                     [--group G] [--max-messages N] [--follow] [--timeout-ms N]
+//	                     [--print-key] [--print-offset] [--print-timestamp] [--print-headers]
+//	                     [--property print.headers=true|key.separator=SEP|...]...
 //	strata groups list
 //	strata groups describe GROUP
-//	strata groups reset-offsets GROUP --topic T (--to-earliest|--to-latest|--to-offset N)
-//	strata dump FILE... [--print-data] [--verify-index]
+//	strata groups reset-offsets GROUP --topic T (--to-earliest|--to-latest|--to-current|
+//	                     --to-offset N|--shift-by N|--to-datetime T) [--execute|--dry-run]
+//	strata groups delete GROUP
+//	strata dump FILE... [--print-data] [--offsets-decoder] [--verify-index]
 //
 // Topic configs take Kafka's names (cleanup.policy, retention.ms, retention.bytes,
 // segment.bytes, segment.ms, compression.type, max.message.bytes, and for compacted
 // topics delete.retention.ms, min.cleanable.dirty.ratio, min.compaction.lag.ms) plus
 // strata's sync policy (sync=every-append|periodic|none, sync.interval.ms,
-// sync.records).
+// sync.records), read by log.ParseTopicConfigs: the CLI, the API and topics.json's
+// checks share one mapping. Every bad --config is reported at once. topics alter
+// changes them after creation (log.Store.AlterTopicConfig; --delete-config makes
+// one inherit the store's default again) and grows a topic (--partitions).
 //
 // # Consumer groups
 //
@@ -55,22 +66,37 @@
 //	strata consume orders --group billing   # the next records after those 10
 //	strata groups list                      # billing	Empty	consumer
 //	strata groups describe billing          # committed offset, end offset, lag
-//	strata groups reset-offsets billing --topic orders --to-earliest
+//	strata groups reset-offsets billing --topic orders --to-earliest            # the plan
+//	strata groups reset-offsets billing --topic orders --to-earliest --execute  # done
+//	strata groups delete billing
 //
 // groups describe prints kafka-consumer-groups --describe's table (GROUP TOPIC
 // PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID, "-" for unknown) under a
 // line with the group's state, generation and members; groups reset-offsets
-// commits new offsets for every partition of a topic, only for a group without
-// members, and prints GROUP TOPIC PARTITION NEW-OFFSET.
+// plans new offsets for every partition of a topic (to the earliest, latest or
+// current offset, an offset, a shift, or a time), prints them as GROUP TOPIC
+// PARTITION NEW-OFFSET, and commits them only with --execute (Kafka's dry-run
+// default), only for a group without members.
 //
 // # Output
 //
 // produce --print-offsets prints "partition:offset" per input line, in input
 // order, once the line is acknowledged at the --acks level (-1 with --acks none).
 // consume prints one record per line, tab-separated: timestamp (RFC 3339, UTC,
-// milliseconds; --print-timestamp), partition:offset (--print-offset), key
-// (--print-key), value; a null key or value prints as "null". topics describe and
-// dump print in the style of kafka-topics --describe and kafka-dump-log.
+// milliseconds; --print-timestamp), partition:offset (--print-offset), headers
+// (--print-headers: k1:v1,k2:v2, or NO_HEADERS), key (--print-key), value; a null
+// key or value prints as "null". Kafka's formatter properties change that
+// (--property print.value=false, key.separator, line.separator, headers.separator,
+// null.literal), and produce reads headers and keys with Kafka's line reader
+// properties (--property parse.headers=true, headers.delimiter, headers.separator,
+// headers.key.separator, parse.key=true, key.separator, null.marker).
+//
+// consume with no start flag begins at the end and waits for new records, as
+// Kafka's console consumer does (--timeout-ms ends the wait); a consume that reads
+// history (--from-beginning, --offset, --from-time, --group) stops at the end
+// offsets it found at its start unless --follow, as kcat -e does. topics describe and
+// dump print in the style of kafka-topics --describe and kafka-dump-log; dump
+// --offsets-decoder decodes the records of __consumer_offsets segments.
 //
 // # The directory lock
 //

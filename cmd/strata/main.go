@@ -136,7 +136,8 @@ Commands:
   groups list
   groups describe GROUP
   groups delete GROUP
-  groups reset-offsets GROUP --topic T (--to-earliest|--to-latest|--to-offset N)
+  groups reset-offsets GROUP --topic T (--to-earliest|--to-latest|--to-current|
+                       --to-offset N|--shift-by N|--to-datetime T) [--execute|--dry-run]
   dump FILE... [--print-data] [--offsets-decoder] [--verify-index]
   verify
   repair TOPIC --partition P [--keep-later] [--keep-dir DIR]

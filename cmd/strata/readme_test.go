@@ -73,7 +73,7 @@ func TestREADMETranscript(t *testing.T) {
 }
 
 // parseTranscriptCommand splits "[printf 'X' | ]strata ARGS" into the standard input
-// (X with \n escapes expanded) and ARGS (split on spaces: the transcript quotes
+// (X with \n and \t escapes expanded) and ARGS (split on spaces: the transcript quotes
 // nothing else).
 func parseTranscriptCommand(t *testing.T, command string) (stdin string, args []string) {
 	if rest, ok := strings.CutPrefix(command, "printf '"); ok {
@@ -81,7 +81,7 @@ func parseTranscriptCommand(t *testing.T, command string) (stdin string, args []
 		if !found {
 			t.Fatalf("cannot parse %q", command)
 		}
-		stdin, command = strings.ReplaceAll(quoted, `\n`, "\n"), after
+		stdin, command = strings.NewReplacer(`\n`, "\n", `\t`, "\t").Replace(quoted), after
 	}
 	fields := strings.Fields(command)
 	if len(fields) == 0 || fields[0] != "strata" {
