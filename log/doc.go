@@ -53,7 +53,12 @@
 // retention by bytes and age (default: forever), compression codec, maximum batch
 // size, cleanup policy and the compaction settings. A zero field inherits
 // Options.TopicDefaults, whose zero fields take the built-in defaults.
-// Invalid configs are refused with a *ConfigError naming every invalid field. Topic
+// Invalid configs are refused with a *ConfigError naming every invalid field.
+// AlterTopicConfig changes a topic's settings after CreateTopic (Kafka's
+// incremental AlterConfigs), checked the same way, durable in topics.json and
+// applied to the running partitions. ParseTopicConfigs and TopicConfig.Configs map
+// a TopicConfig to and from Kafka's config names (retention.ms, segment.bytes,
+// ...), as the strata CLI's --config takes them. Topic
 // names follow Kafka's rules (ValidateTopicName), so a name can never reach outside
 // the data directory; names starting with "__" are reserved for the store's internal
 // topics, which only the store writes: Produce, a Producer, DeleteRecords and
