@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -82,4 +83,19 @@ func TestGroupsDelete(t *testing.T) {
 	if out := ok(t, dir, "", "consume", "t", "--group", "g", "--from-beginning"); out != "a\nb\n" {
 		t.Fatalf("consume after delete: %q", out)
 	}
+}
+
+// TestTopicsAlterSeveralBrokers: in a store of several brokers the change is kept
+// (in a majority of the broker directories' topics.json) and checked against the
+// replication factor.
+func TestTopicsAlterSeveralBrokers(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	ok(t, dir, "", "init", "--brokers", "3")
+	ok(t, dir, "", "topics", "create", "orders", "--replication-factor", "3", "--config", "min.insync.replicas=2")
+	ok(t, dir, "", "topics", "alter", "orders", "--config", "min.insync.replicas=3", "--config", "retention.ms=60000")
+	got := lines(ok(t, dir, "", "topics", "describe", "orders"))[0]
+	if !strings.Contains(got, "min.insync.replicas=3,") || !strings.Contains(got, "retention.ms=60000,") {
+		t.Fatalf("describe: %q", got)
+	}
+	fails(t, dir, 1, "min.insync.replicas (MinInsyncReplicas): 4 not in [1, ReplicationFactor]", "topics", "alter", "orders", "--config", "min.insync.replicas=4")
 }
