@@ -24,7 +24,11 @@ import (
 // config: a *ConfigError (ErrInvalidConfig) names every invalid field, every
 // unknown name in reset, and the checks against the store (MinInsyncReplicas above
 // the ReplicationFactor); an unknown topic is ErrUnknownTopic, an internal one
-// ErrInternalTopic. Nothing changes on error.
+// ErrInternalTopic. Nothing changes on these errors, nor when topics.json cannot
+// be written. Once it is written the change is made: an error after that (a
+// partition that fails to open again goes offline, as in ReopenPartition; a
+// controller that does not take the replication settings, which it does at the
+// next Open) says "altered, but".
 //
 // The change is durable when AlterTopicConfig returns: topics.json keeps it (in a
 // store of several brokers, a majority of the broker directories, as CreateTopic
