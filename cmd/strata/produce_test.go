@@ -159,3 +159,14 @@ func TestProduceInterrupted(t *testing.T) {
 		t.Fatalf("stored %q", got)
 	}
 }
+
+// TestProduceAcksAsKafkaSpellsThem: --acks -1, 1 and 0 are all, leader and none.
+func TestProduceAcksAsKafkaSpellsThem(t *testing.T) {
+	dir := t.TempDir()
+	ok(t, dir, "", "topics", "create", "t")
+	for _, tc := range []struct{ acks, want string }{{"-1", "0:0"}, {"1", "0:1"}, {"0", "0:-1"}, {"all", "0:3"}} {
+		if got := ok(t, dir, "x\n", "produce", "t", "--acks", tc.acks, "--print-offsets"); got != tc.want+"\n" {
+			t.Errorf("--acks %s: %q, want %q", tc.acks, got, tc.want)
+		}
+	}
+}
