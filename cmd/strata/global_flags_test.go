@@ -41,7 +41,7 @@ func TestGlobalFlagsBeforeTheCommand(t *testing.T) {
 	if r := run("--dir", dir, "help", "produce"); r.code != 0 || !strings.HasPrefix(r.stdout, "Usage: strata produce TOPIC") {
 		t.Fatalf("help produce: %+v", r)
 	}
-	if r := run("help", "topics"); r.code != 0 || !strings.HasPrefix(r.stdout, "strata topics: ") {
+	if r := run("help", "topics", "--dir", dir); r.code != 0 || !strings.HasPrefix(r.stdout, "strata topics: ") {
 		t.Fatalf("help topics: %+v", r)
 	}
 	if r := run("help"); r.code != 0 || !strings.Contains(r.stdout, "strata --version") {

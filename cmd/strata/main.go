@@ -169,8 +169,13 @@ func (e *cli) dispatch(args []string) error {
 			fmt.Fprint(e.stdout, topUsage)
 			return nil
 		}
-		// strata help COMMAND [SUBCOMMAND]: the command's --help.
-		return e.dispatch(append(slices.Clone(rest), "--help"))
+		// strata help COMMAND [SUBCOMMAND]: the command's --help (flags after the
+		// command's words are of no use to help).
+		words := len(rest)
+		if i := slices.IndexFunc(rest, func(arg string) bool { return strings.HasPrefix(arg, "-") }); i >= 0 {
+			words = i
+		}
+		return e.dispatch(append(slices.Clone(rest[:words]), "--help"))
 	}
 	for _, c := range topLevelCommands {
 		if c.name == name {
