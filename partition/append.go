@@ -304,7 +304,7 @@ func (p *Partition) writeRecoveryPoint(start, recoveryPoint int64) error {
 	p.mu.RLock()
 	segments := p.mu.segments
 	p.mu.RUnlock()
-	if err := writeCheckpoint(p.fsys, p.dir, p.openCheckpoint(start, recoveryPoint, segments)); err != nil {
+	if err := p.writeCheckpoint(p.openCheckpoint(start, recoveryPoint, segments)); err != nil {
 		return p.fail(err)
 	}
 	p.recoveryPoint, p.clean = recoveryPoint, false

@@ -57,6 +57,10 @@ type checkpoint struct {
 	// hasManifest is false for older versions, whose segments are not checked.
 	manifest    []manifestEntry
 	hasManifest bool
+	// maxBatchBytes is the largest batch the partition may hold: the greatest
+	// MaxBatchBytes it was opened with since this field exists (0: not recorded,
+	// an older file). See Partition.storedMax.
+	maxBatchBytes int
 	// newestMark is not in the file: Options.RecoveryPointSegment, when its
 	// recovery point raised this one's after an unclean shutdown (newestMarkFault).
 	newestMark *SegmentMark
@@ -68,6 +72,9 @@ func (c checkpoint) encode() []byte {
 		"recovery-point", strconv.FormatInt(c.recoveryPoint, 10),
 		"newest-segment", strconv.FormatInt(c.newestSegment, 10),
 		"clean-shutdown", strconv.FormatBool(c.cleanShutdown),
+	}
+	if c.maxBatchBytes > 0 {
+		fields = append(fields, "max-batch-bytes", strconv.Itoa(c.maxBatchBytes))
 	}
 	for _, e := range c.manifest {
 		fields = append(fields, e.key(), e.value())
@@ -92,7 +99,16 @@ func decodeCheckpoint(path string, data []byte) (checkpoint, error) {
 		c.hasManifest = true
 		c.manifest, err5 = decodeManifest(fields)
 	}
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil || c.logStartOffset < 0 || c.recoveryPoint < 0 || c.newestSegment < -1 {
+	var err6 error
+	if v, ok := fields["max-batch-bytes"]; ok {
+		var n int64
+		n, err6 = strconv.ParseInt(v, 10, 32)
+		if err6 == nil && (n < segment.BatchHeaderSize || n > segment.MaxSegmentBytes) {
+			err6 = errors.New("max-batch-bytes out of range")
+		}
+		c.maxBatchBytes = int(n)
+	}
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil || c.logStartOffset < 0 || c.recoveryPoint < 0 || c.newestSegment < -1 {
 		return checkpoint{}, errs.Corruptf(path, 0, "checkpoint: bad field")
 	}
 	return c, nil
@@ -119,8 +135,32 @@ func (p *Partition) openCheckpoint(start, recoveryPoint int64, segments []*segme
 	return checkpoint{logStartOffset: start, recoveryPoint: recoveryPoint, newestSegment: p.newestBase.Load(), manifest: sealedOf(segments)}
 }
 
-func writeCheckpoint(fsys vfs.FS, dir string, c checkpoint) error {
-	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, CheckpointFile), c.encode())
+// writeCheckpoint replaces the checkpoint of p's directory with c, recording the
+// largest batch p may hold (storedMax).
+func (p *Partition) writeCheckpoint(c checkpoint) error {
+	c.maxBatchBytes = max(c.maxBatchBytes, p.storedMax)
+	return vfs.WriteFileAtomic(p.fsys, filepath.Join(p.dir, CheckpointFile), c.encode())
+}
+
+// storedMaxOf returns the largest batch a partition opened with o may find in its
+// segments, given its checkpoint cp (found: there is one): the greater of
+// o.MaxBatchBytes and the largest recorded (segment.DefaultMaxBatchBytes for a
+// checkpoint from before the record, whose partition may hold batches of the
+// default maximum). So lowering MaxBatchBytes, as Kafka's max.message.bytes, bounds
+// the batches written from then on and leaves the ones stored readable.
+func storedMaxOf(o *Options, cp checkpoint, found bool) int {
+	recorded := cp.maxBatchBytes
+	if found && recorded == 0 {
+		recorded = segment.DefaultMaxBatchBytes
+	}
+	return max(o.MaxBatchBytes, recorded)
+}
+
+// setStoredMax makes n the largest batch p reads, recovers or copies: the bound
+// believed on disk. It is set once, before p reads a segment.
+func (p *Partition) setStoredMax(n int) {
+	p.storedMax = n
+	p.segOpts.MaxBatchBytes, p.denseOpts.MaxBatchBytes = n, n
 }
 
 // markDirtyLocked makes the checkpoint on disk say "not a clean shutdown" before the
@@ -136,7 +176,7 @@ func (p *Partition) markDirtyLocked() error {
 	if err != nil {
 		return err
 	}
-	if err := writeCheckpoint(p.fsys, p.dir, p.openCheckpoint(start, p.recoveryPoint, segments)); err != nil {
+	if err := p.writeCheckpoint(p.openCheckpoint(start, p.recoveryPoint, segments)); err != nil {
 		return p.fail(err)
 	}
 	p.clean = false

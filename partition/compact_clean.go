@@ -56,7 +56,7 @@ func newCleaning(p *Partition, plan compactionPlan) *cleaning {
 	c := &cleaning{p: p, plan: plan, nowMs: plan.now.UnixMilli(), m: newOffsetMap(), newPoint: plan.point}
 	c.reader.p = p
 	c.reader.truncations = plan.truncations
-	c.dec.MaxDecompressedBytes = segment.MaxDecompressedFor(p.opts.MaxBatchBytes)
+	c.dec.MaxDecompressedBytes = segment.MaxDecompressedFor(p.storedMax)
 	return c
 }
 
@@ -285,7 +285,7 @@ func (c *cleaning) cleanSegment(ctx context.Context, g *cleanGroup, s *segment.S
 		if kept == nil {
 			continue
 		}
-		kh, err := segment.ParseBatchHeader(kept, p.opts.MaxBatchBytes)
+		kh, err := segment.ParseBatchHeader(kept, p.storedMax)
 		if err != nil {
 			return errorf("strata/partition: compact %s: rewritten batch at offset %d: %w", p.dir, h.BaseOffset, err)
 		}
@@ -384,7 +384,7 @@ func (c *cleaning) filter(g *cleanGroup, h *segment.BatchHeader, batch []byte, s
 		return nil, nil
 	}
 	out, err := segment.AppendFilteredBatch(c.out[:0], h, c.kept, newHorizon)
-	if err == nil && len(out) > c.p.opts.MaxBatchBytes && newHorizon != segment.NoDeleteHorizon {
+	if err == nil && len(out) > c.p.storedMax && newHorizon != segment.NoDeleteHorizon {
 		// A delete horizon stores timestamps as larger deltas: if that makes the batch
 		// too large, keep the tombstones without a horizon for now.
 		out, err = segment.AppendFilteredBatch(c.out[:0], h, c.kept, segment.NoDeleteHorizon)
@@ -393,7 +393,7 @@ func (c *cleaning) filter(g *cleanGroup, h *segment.BatchHeader, batch []byte, s
 		return nil, errorf("strata/partition: compact %s: rewrite the batch at offset %d: %w", c.p.dir, h.BaseOffset, err)
 	}
 	c.out = out
-	if len(out) > c.p.opts.MaxBatchBytes {
+	if len(out) > c.p.storedMax {
 		return batch, nil // re-encoding a compressed batch grew it: keep it whole
 	}
 	g.changed = true

@@ -51,7 +51,7 @@ func (r *sealedReader) batch() (int64, segment.BatchHeader, []byte, error) {
 	if err != nil {
 		return pos, segment.BatchHeader{}, nil, err
 	}
-	h, err := segment.ParseBatchHeader(head, r.p.opts.MaxBatchBytes)
+	h, err := segment.ParseBatchHeader(head, r.p.storedMax)
 	if err != nil {
 		return pos, h, nil, r.corrupt(pos, err)
 	}
@@ -65,7 +65,7 @@ func (r *sealedReader) batch() (int64, segment.BatchHeader, []byte, error) {
 	if err != nil {
 		return pos, h, nil, err
 	}
-	if _, err := segment.VerifyBatch(whole, r.p.opts.MaxBatchBytes); err != nil {
+	if _, err := segment.VerifyBatch(whole, r.p.storedMax); err != nil {
 		return pos, h, nil, r.corrupt(pos, err)
 	}
 	r.pos += int64(h.Size())

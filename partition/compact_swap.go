@@ -121,7 +121,7 @@ func (p *Partition) swapFiles(groups []*cleanGroup) error {
 	p.mu.RLock()
 	start, future := p.mu.start, swapped(p.mu.segments, groups)
 	p.mu.RUnlock()
-	if err := writeCheckpoint(p.fsys, p.dir, p.openCheckpoint(start, p.recoveryPoint, future)); err != nil {
+	if err := p.writeCheckpoint(p.openCheckpoint(start, p.recoveryPoint, future)); err != nil {
 		return failed(err)
 	}
 	for _, g := range groups {
@@ -333,5 +333,5 @@ func (p *Partition) manifestSwaps(installed []manifestEntry) error {
 		return nil // the swap's commit point wrote it
 	}
 	cp.manifest = manifest
-	return writeCheckpoint(p.fsys, p.dir, cp)
+	return p.writeCheckpoint(cp)
 }

@@ -62,6 +62,7 @@ func (p *Partition) load() error {
 	if err != nil {
 		return err
 	}
+	p.setStoredMax(storedMaxOf(&p.opts, cp, found))
 	if err := p.readCleanerState(); err != nil {
 		return err
 	}
@@ -266,7 +267,7 @@ func (p *Partition) settle(cp checkpoint) error {
 				return err
 			}
 		}
-		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: end, newestSegment: active.Base(), manifest: sealedOf(segments)}); err != nil {
+		if err := p.writeCheckpoint(checkpoint{logStartOffset: start, recoveryPoint: end, newestSegment: active.Base(), manifest: sealedOf(segments)}); err != nil {
 			return err
 		}
 	}

@@ -87,9 +87,11 @@ type Options struct {
 	IndexIntervalBytes int
 	// MaxIndexBytes is the largest size of an index file. Default 10 MiB.
 	MaxIndexBytes int
-	// MaxBatchBytes is the largest batch (and so the largest record) accepted, and
-	// the largest length believed on disk. Default 1 MiB, like Kafka's
-	// message.max.bytes.
+	// MaxBatchBytes is the largest batch (and so the largest record) appended.
+	// Default 1 MiB, like Kafka's message.max.bytes. Lengths on disk are believed
+	// up to the greatest MaxBatchBytes the partition was opened with (recorded in
+	// its checkpoint; at least 1 MiB for a partition older than the record), so
+	// lowering it bounds new batches and leaves stored ones readable, as in Kafka.
 	MaxBatchBytes int
 	// Compression is the codec Append uses for the batches it builds. Default none.
 	Compression segment.Compression

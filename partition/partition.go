@@ -44,8 +44,13 @@ type Partition struct {
 	// segOpts are the options of segments compaction may have written (which have
 	// gaps), denseOpts of the others; segmentOptions picks.
 	segOpts, denseOpts *segment.Options
-	logger             *slog.Logger
-	report             RecoveryReport
+	// storedMax is the largest batch believed on disk: what reads, recovery,
+	// compaction and a follower's copies accept, and what the checkpoint records,
+	// at least Options.MaxBatchBytes, which bounds only the batches appended
+	// (storedMaxOf). Set before the first segment is read.
+	storedMax int
+	logger    *slog.Logger
+	report    RecoveryReport
 
 	// appendMu serializes every writer: appends, rolls, retention, truncation,
 	// DeleteRecordsBefore, a compaction's swap and Close. Fields owned by the writer
@@ -297,7 +302,7 @@ func (p *Partition) closeLocked() error {
 		err = segments[len(segments)-1].Seal()
 		if err == nil {
 			// Sealed, the newest segment is listed in the manifest too.
-			err = writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: start, recoveryPoint: written.offset, newestSegment: p.newestBase.Load(), cleanShutdown: true, manifest: manifestOf(segments)})
+			err = p.writeCheckpoint(checkpoint{logStartOffset: start, recoveryPoint: written.offset, newestSegment: p.newestBase.Load(), cleanShutdown: true, manifest: manifestOf(segments)})
 		}
 	}
 	p.mu.Lock()

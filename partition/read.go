@@ -129,7 +129,7 @@ func (p *Partition) readWhole(dst []byte, s *segment.Segment, pos int64, n, firs
 // segment there is no gap: each batch begins exactly where the one before ended, the
 // first at or below offset, or at the segment's base if offset lies below it.
 func (p *Partition) wholeBatches(b []byte, first int, s *segment.Segment, pos int64, offset int64) (int, error) {
-	h, err := segment.ParseBatchHeader(b, p.opts.MaxBatchBytes)
+	h, err := segment.ParseBatchHeader(b, p.storedMax)
 	if err != nil {
 		return 0, errs.Corruptf(s.Path(), pos, "%v", err)
 	}
@@ -138,7 +138,7 @@ func (p *Partition) wholeBatches(b []byte, first int, s *segment.Segment, pos in
 	}
 	keep, next := first, h.NextOffset()
 	for keep+segment.BatchHeaderSize <= len(b) {
-		h, err := segment.ParseBatchHeader(b[keep:], p.opts.MaxBatchBytes)
+		h, err := segment.ParseBatchHeader(b[keep:], p.storedMax)
 		if err != nil {
 			return 0, errs.Corruptf(s.Path(), pos+int64(keep), "%v", err)
 		}

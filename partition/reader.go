@@ -44,7 +44,7 @@ func (p *Partition) NewReader(offset int64, maxBytes int) *Reader {
 		maxBytes = DefaultReadBytes
 	}
 	r := &Reader{p: p, offset: offset, maxBytes: maxBytes}
-	r.dec.MaxDecompressedBytes = segment.MaxDecompressedFor(p.opts.MaxBatchBytes)
+	r.dec.MaxDecompressedBytes = segment.MaxDecompressedFor(p.storedMax)
 	return r
 }
 
@@ -155,7 +155,7 @@ func (r *Reader) endBatch() {
 
 // startBatch verifies the batch at r.pos and starts decoding it.
 func (r *Reader) startBatch() error {
-	h, err := segment.ParseBatchHeader(r.buf[r.pos:], r.p.opts.MaxBatchBytes)
+	h, err := segment.ParseBatchHeader(r.buf[r.pos:], r.p.storedMax)
 	if err != nil {
 		return r.corrupt(err)
 	}
@@ -167,7 +167,7 @@ func (r *Reader) startBatch() error {
 	// The fetch checked that the batches follow each other (wholeBatches), the
 	// first holding the Reader's offset: none lies wholly below it.
 	if !r.noCRC {
-		if _, err := segment.VerifyBatch(batch, r.p.opts.MaxBatchBytes); err != nil {
+		if _, err := segment.VerifyBatch(batch, r.p.storedMax); err != nil {
 			return r.corrupt(err)
 		}
 	}

@@ -266,7 +266,7 @@ func (r *repair) apply() error {
 	// here (or missing), and give up what this one kept: it lists only the segments
 	// left as they are.
 	if !sv.cpFound || sv.cp.recoveryPoint < r.end || sv.cp.cleanShutdown || sv.cp.hasManifest || sv.cp.newestSegment >= 0 {
-		if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: sv.cpStart(), recoveryPoint: r.end, newestSegment: -1, manifest: r.untouched()}); err != nil {
+		if err := r.sv.p.writeCheckpoint(checkpoint{logStartOffset: sv.cpStart(), recoveryPoint: r.end, newestSegment: -1, manifest: r.untouched()}); err != nil {
 			return err
 		}
 	}
@@ -344,7 +344,7 @@ func (r *repair) apply() error {
 			break
 		}
 	}
-	if err := writeCheckpoint(r.fsys, r.dir, checkpoint{logStartOffset: r.start, recoveryPoint: r.end, newestSegment: newest, manifest: r.manifest(newest)}); err != nil {
+	if err := r.sv.p.writeCheckpoint(checkpoint{logStartOffset: r.start, recoveryPoint: r.end, newestSegment: newest, manifest: r.manifest(newest)}); err != nil {
 		return err
 	}
 	r.act("checkpoint: log start offset %d, end offset %d", r.start, r.end)

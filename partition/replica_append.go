@@ -59,12 +59,12 @@ func (p *Partition) checkReplicaBatches(batches []byte) (end int64, gapped bool,
 		return 0, false, err
 	}
 	for pos := 0; pos < len(batches); {
-		h, err := segment.ParseBatchHeader(batches[pos:], p.opts.MaxBatchBytes)
+		h, err := segment.ParseBatchHeader(batches[pos:], p.storedMax)
 		if err == nil && h.Size() > len(batches)-pos {
 			err = fmt.Errorf("batch of %d bytes, %d left", h.Size(), len(batches)-pos)
 		}
 		if err == nil {
-			h, err = segment.VerifyBatch(batches[pos:pos+h.Size()], p.opts.MaxBatchBytes)
+			h, err = segment.VerifyBatch(batches[pos:pos+h.Size()], p.storedMax)
 		}
 		switch {
 		case err != nil:
@@ -122,7 +122,7 @@ func (p *Partition) allowGapsLocked(end int64) error {
 // before its first batch. The caller holds appendMu.
 func (p *Partition) writeReplicaBatchesLocked(batches []byte) error {
 	for pos := 0; pos < len(batches); {
-		h, err := segment.ParseBatchHeader(batches[pos:], p.opts.MaxBatchBytes)
+		h, err := segment.ParseBatchHeader(batches[pos:], p.storedMax)
 		if err != nil {
 			return err // checked already
 		}

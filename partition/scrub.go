@@ -74,6 +74,11 @@ func surveyDir(dir string, opts *Options, finishSwaps bool) (*survey, error) {
 	if _, err := p.fsys.Stat(dir); err != nil {
 		return nil, err
 	}
+	if first, found, err := readCheckpoint(p.fsys, dir); err == nil { // read again below, its error kept
+		p.setStoredMax(storedMaxOf(&o, first, found))
+	} else {
+		p.setStoredMax(storedMaxOf(&o, checkpoint{}, true))
+	}
 	if finishSwaps {
 		if err := p.recoverCompaction(); err != nil {
 			return nil, err

@@ -61,7 +61,7 @@ func (p *Partition) startOverLocked(offset int64) error {
 	}
 	p.cleaner.truncations.Add(1) // a running compaction gives up
 	segments := p.mu.segments
-	if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: offset, recoveryPoint: offset, newestSegment: -1, hasManifest: true}); err != nil {
+	if err := p.writeCheckpoint(checkpoint{logStartOffset: offset, recoveryPoint: offset, newestSegment: -1, hasManifest: true}); err != nil {
 		return p.failLocked(err)
 	}
 	p.recoveryPoint = offset

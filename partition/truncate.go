@@ -75,7 +75,7 @@ func (p *Partition) truncateLocked(offset int64) (int64, error) {
 	// say otherwise, or an owner would record it again above the log left on disk.
 	p.mu.durable = min(p.mu.durable, last.Base())
 	if lower := min(p.recoveryPoint, last.Base()); lower < p.recoveryPoint || keep < len(segments) {
-		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: lower, newestSegment: last.Base(), manifest: manifestOf(segments[:keep-1])}); err != nil {
+		if err := p.writeCheckpoint(checkpoint{logStartOffset: p.mu.start, recoveryPoint: lower, newestSegment: last.Base(), manifest: manifestOf(segments[:keep-1])}); err != nil {
 			return 0, p.failLocked(err)
 		}
 		p.recoveryPoint = lower
@@ -130,7 +130,7 @@ func (p *Partition) truncateLocked(offset int64) (int64, error) {
 		return 0, p.failLocked(err)
 	}
 	if end < p.recoveryPoint {
-		if err := writeCheckpoint(p.fsys, p.dir, checkpoint{logStartOffset: p.mu.start, recoveryPoint: end, newestSegment: last.Base(), manifest: sealedOf(p.mu.segments)}); err != nil {
+		if err := p.writeCheckpoint(checkpoint{logStartOffset: p.mu.start, recoveryPoint: end, newestSegment: last.Base(), manifest: sealedOf(p.mu.segments)}); err != nil {
 			return 0, p.failLocked(err)
 		}
 		p.recoveryPoint = end
