@@ -144,16 +144,14 @@ func (p *Partition) writeCheckpoint(c checkpoint) error {
 
 // storedMaxOf returns the largest batch a partition opened with o may find in its
 // segments, given its checkpoint cp (found: there is one): the greater of
-// o.MaxBatchBytes and the largest recorded (segment.DefaultMaxBatchBytes for a
-// checkpoint from before the record, whose partition may hold batches of the
-// default maximum). So lowering MaxBatchBytes, as Kafka's max.message.bytes, bounds
-// the batches written from then on and leaves the ones stored readable.
-func storedMaxOf(o *Options, cp checkpoint, found bool) int {
-	recorded := cp.maxBatchBytes
-	if found && recorded == 0 {
-		recorded = segment.DefaultMaxBatchBytes
-	}
-	return max(o.MaxBatchBytes, recorded)
+// o.MaxBatchBytes and the largest recorded, and never below
+// segment.DefaultMaxBatchBytes: a checkpoint from before the record may hold
+// batches of the default maximum, and a new replica copies batches its leader
+// stored under the default (a follower's copies are not bounded by the limit on
+// appends, as in Kafka). So lowering MaxBatchBytes, as Kafka's max.message.bytes,
+// bounds the batches written from then on and leaves the ones stored readable.
+func storedMaxOf(o *Options, cp checkpoint, _ bool) int {
+	return max(o.MaxBatchBytes, cp.maxBatchBytes, segment.DefaultMaxBatchBytes)
 }
 
 // setStoredMax makes n the largest batch p reads, recovers or copies: the bound

@@ -90,7 +90,8 @@ type Options struct {
 	// MaxBatchBytes is the largest batch (and so the largest record) appended.
 	// Default 1 MiB, like Kafka's message.max.bytes. Lengths on disk are believed
 	// up to the greatest MaxBatchBytes the partition was opened with (recorded in
-	// its checkpoint; at least 1 MiB for a partition older than the record), so
+	// its checkpoint), and never below 1 MiB; a follower's AppendReplica takes
+	// batches up to that bound too, as Kafka's followers ignore the limit. So
 	// lowering it bounds new batches and leaves stored ones readable, as in Kafka.
 	MaxBatchBytes int
 	// Compression is the codec Append uses for the batches it builds. Default none.

@@ -290,7 +290,10 @@ func TestAppendReplicaRefuses(t *testing.T) {
 	damaged[len(damaged)-1] ^= 1
 	lowEpoch := at(3)
 	segment.SetPartitionLeaderEpoch(lowEpoch, 2) // below 4, the latest known
-	big, err := segment.AppendBatch(nil, []partition.Record{{Value: bytes.Repeat([]byte("x"), 5<<10), Timestamp: 1}}, &segment.BatchOptions{PartitionLeaderEpoch: 4})
+	// A follower copies batches above its MaxBatchBytes (its leader may have stored
+	// them under a higher limit, as in Kafka), up to the largest it may hold: at
+	// least segment.DefaultMaxBatchBytes.
+	big, err := segment.AppendBatch(nil, []partition.Record{{Value: bytes.Repeat([]byte("x"), segment.DefaultMaxBatchBytes), Timestamp: 1}}, &segment.BatchOptions{PartitionLeaderEpoch: 4})
 	require.NoError(t, err)
 	segment.SetBaseOffset(big, 6)
 	tooFar := at(3)
@@ -309,7 +312,7 @@ func TestAppendReplicaRefuses(t *testing.T) {
 		{"a bad CRC after a good batch", slices.Concat(at(3), damaged)},
 		{"an epoch below the latest", lowEpoch},
 		{"a lower epoch after a good batch", slices.Concat(at(3), lowEpoch)},
-		{"over MaxBatchBytes", big},
+		{"over the largest batch it may hold", big},
 		{"batches out of order", outOfOrder},
 		{"a gap wider than a segment spans", tooFar},
 		{"a torn batch", at(3)[:40]},
