@@ -73,3 +73,19 @@ func TestCreateTopicWarnsOfDotsAndUnderscores(t *testing.T) {
 	createTopic(t, s, "user_events", log.TopicConfig{})
 	require.Contains(t, buf.String(), `topic=user_events`)
 }
+
+// A user topic whose name folds to an internal topic's ("._consumer_offsets" and
+// "__consumer_offsets" differ only in '.' and '_') does not keep the store from
+// creating its internal topic when groups are first used: the two names share no
+// directory, and strata, not the user, chose the internal one.
+func TestUserTopicDoesNotBlockTheOffsetsTopic(t *testing.T) {
+	s := openStore(t, vfs.NewMem(), nil)
+	ctx := context.Background()
+	createTopic(t, s, "._consumer_offsets", log.TopicConfig{})
+	createTopic(t, s, "orders", log.TopicConfig{})
+	tp := log.TopicPartition{Topic: "orders", Partition: 0}
+	require.NoError(t, s.CommitGroupOffsets(ctx, "billing", map[log.TopicPartition]log.OffsetAndMetadata{tp: {Offset: 0}}))
+	committed, err := s.CommittedOffsets(ctx, "billing", tp)
+	require.NoError(t, err)
+	require.Equal(t, int64(0), committed[tp].Offset)
+}
