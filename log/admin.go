@@ -52,8 +52,12 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 	if set[name] != nil {
 		return errorf("strata/log: create topic %q: %w", name, ErrTopicExists)
 	}
-	if err := set.collision(name); err != nil {
-		return err
+	// An internal topic's name is strata's: a user topic that collides with it
+	// (only in '.' and '_': no directory is shared) must not keep groups from working.
+	if !internal {
+		if err := set.collision(name); err != nil {
+			return err
+		}
 	}
 	effective := config.inherit(s.opts.TopicDefaults)
 	if err := s.checkReplication(name, effective); err != nil {
