@@ -322,7 +322,7 @@ func (s *Store) reopenTopic(t *topic) *topic {
 	for i, err := range errs {
 		if err != nil {
 			reopened = reopened.withPartition(i, nil, err)
-			s.logger.Error("partition offline after a failed deletion", "partition", TopicPartition{Topic: t.name, Partition: int32(i)}, "err", err)
+			s.logger.Error("partition offline after a failed deletion", "partition", TopicPartition{Topic: t.name, Partition: int32(i)}.String(), "err", err)
 		}
 	}
 	return reopened

@@ -136,7 +136,7 @@ func (s *Store) coordinatorFor(create bool) (*group.Coordinator, error) {
 	}
 	for _, skipped := range offsets.Skipped() {
 		s.logger.Error("skipped a record of the offsets topic that does not decode: it changes no group's offsets",
-			"partition", TopicPartition{Topic: OffsetsTopic}, "offset", skipped.Offset, "err", skipped.Err)
+			"partition", TopicPartition{Topic: OffsetsTopic}.String(), "offset", skipped.Offset, "err", skipped.Err)
 	}
 	s.skippedOffsetsRecords.Store(int64(len(offsets.Skipped())))
 	coordinator, err := group.NewCoordinator(&group.Options{

@@ -96,7 +96,7 @@ func (s *Store) ReopenPartition(ctx context.Context, tp TopicPartition) error {
 // the group coordinator if tp is the offsets topic's partition it could not start on.
 // The caller holds no lock (coordinatorFor takes groupsMu, before adminMu).
 func (s *Store) partitionBackOnline(tp TopicPartition) {
-	s.logger.Info("partition back online", "partition", tp)
+	s.logger.Info("partition back online", "partition", tp.String())
 	if tp.Topic == OffsetsTopic {
 		if _, err := s.coordinatorFor(false); err != nil {
 			s.logger.Error("starting the group coordinator", "err", err)
@@ -206,7 +206,7 @@ func (s *Store) partitionWentOffline(tp TopicPartition, err error) {
 
 // takeOfflineLocked is takeOffline; the caller holds adminMu.
 func (s *Store) takeOfflineLocked(tp TopicPartition, p *partition.Partition, err error) *PartitionOfflineError {
-	s.logger.Error("partition offline", "partition", tp, "err", err)
+	s.logger.Error("partition offline", "partition", tp.String(), "err", err)
 	set, snapErr := s.snapshot()
 	t := set[tp.Topic]
 	if snapErr != nil || t == nil || int(tp.Partition) >= len(t.partitions) || t.partitions[tp.Partition] != p {
@@ -216,7 +216,7 @@ func (s *Store) takeOfflineLocked(tp TopicPartition, p *partition.Partition, err
 	s.topics.Store(&next)
 	s.retired.Store(p, struct{}{})
 	if closeErr := p.Close(); closeErr != nil {
-		s.logger.Warn("closing an offline partition failed", "partition", tp, "err", closeErr)
+		s.logger.Warn("closing an offline partition failed", "partition", tp.String(), "err", closeErr)
 	}
 	var point recordedPoint
 	point.offset, point.mark, point.marked = p.DurablePoint()

@@ -41,8 +41,7 @@ type Header = partition.Header
 // TopicPartition names one partition of a topic: Topic and Partition, and String
 // returns "topic-partition", the name of the partition's directory. It is one type
 // in every layer (group.TopicPartition is the same), so that assignments,
-// committed offsets and events need no conversion; given to a slog logger it logs
-// as that name.
+// committed offsets and events need no conversion.
 type TopicPartition = topicpartition.TopicPartition
 
 // recordBound is an upper bound of the bytes a record takes in an uncompressed batch:

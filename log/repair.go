@@ -49,7 +49,7 @@ func (s *Store) repairPartition(tp TopicPartition, config TopicConfig, repair *p
 	if err := s.checkPartitionDir(tp); err != nil {
 		if m, scanErr := s.scanMarks(); scanErr == nil && errors.Is(err, ErrCorrupt) {
 			if d, claimErr := m.claim(tp.Topic, int(tp.Partition)); claimErr == nil && d != nil {
-				s.logger.Info("nothing to repair: opening the store finishes an interrupted topic change", "partition", tp, "dir", d.name)
+				s.logger.Info("nothing to repair: opening the store finishes an interrupted topic change", "partition", tp.String(), "dir", d.name)
 				return partition.RepairReport{}, nil
 			}
 		}
@@ -59,7 +59,7 @@ func (s *Store) repairPartition(tp TopicPartition, config TopicConfig, repair *p
 	if err != nil {
 		return report, errorf("strata/log: repair %s: %w", tp, err)
 	}
-	s.logger.Warn("repaired partition", "partition", tp,
+	s.logger.Warn("repaired partition", "partition", tp.String(),
 		"problems", len(report.Problems), "lost", fmt.Sprint(report.Lost), "kept-in", report.KeepDir)
 	return report, nil
 }

@@ -536,9 +536,9 @@ func (s *Store) readAround(tp TopicPartition, damaged *partition.Partition, offs
 	for id, r := range rp.Replicas() {
 		switch {
 		case r.Log() == damaged:
-			s.logger.Error("replica found corrupt by a reader: rebuilding it from its leader", "partition", tp, "broker", id, "err", damage)
+			s.logger.Error("replica found corrupt by a reader: rebuilding it from its leader", "partition", tp.String(), "broker", id, "err", damage)
 			if err := s.brokers.cluster.RebuildReplica(rp.Name(), id); err != nil {
-				s.logger.Error("cannot rebuild a corrupt replica", "partition", tp, "broker", id, "err", err)
+				s.logger.Error("cannot rebuild a corrupt replica", "partition", tp.String(), "broker", id, "err", err)
 			}
 		case healthy == nil && st.InSync(id):
 			if r.Log().Replicated() {

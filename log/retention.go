@@ -42,7 +42,7 @@ func (s *Store) ApplyRetention() (int, error) {
 				}
 				total += n
 				start := p.StartOffset()
-				s.logger.Info("retention deleted segments", "partition", TopicPartition{Topic: name, Partition: int32(i)}, "segments", n, "start-offset", start)
+				s.logger.Info("retention deleted segments", "partition", TopicPartition{Topic: name, Partition: int32(i)}.String(), "segments", n, "start-offset", start)
 			}
 		}
 	}

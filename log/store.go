@@ -206,7 +206,7 @@ func (s *Store) load() (topicSet, error) {
 		for i, err := range openErrs {
 			if err != nil {
 				t = t.withPartition(i, nil, err)
-				s.logger.Error("partition offline: the rest of the store opens without it", "partition", TopicPartition{Topic: tm.Name, Partition: int32(i)}, "err", err)
+				s.logger.Error("partition offline: the rest of the store opens without it", "partition", TopicPartition{Topic: tm.Name, Partition: int32(i)}.String(), "err", err)
 			}
 		}
 		set[tm.Name] = t

@@ -223,7 +223,7 @@ func (s *Store) openPartitions(name string, c TopicConfig, from, to int, m *mark
 			continue
 		}
 		if report := p.RecoveryReport(); !report.CleanShutdown && report.SegmentsRecovered > 0 {
-			s.logger.Info("recovered partition", "partition", TopicPartition{Topic: name, Partition: int32(from + i)},
+			s.logger.Info("recovered partition", "partition", TopicPartition{Topic: name, Partition: int32(from + i)}.String(),
 				"segments-verified", report.SegmentsRecovered, "truncations", len(report.Truncated))
 		}
 	}

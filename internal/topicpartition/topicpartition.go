@@ -7,10 +7,7 @@
 // aliases of it); users never import this package.
 package topicpartition
 
-import (
-	"log/slog"
-	"strconv"
-)
+import "strconv"
 
 // TopicPartition names one partition of a topic.
 type TopicPartition struct {
@@ -23,8 +20,6 @@ func (tp TopicPartition) String() string {
 	return tp.Topic + "-" + strconv.Itoa(int(tp.Partition))
 }
 
-// LogValue makes a TopicPartition given to a slog logger the string String
-// returns, the value every "partition" attribute of strata's logs has.
-func (tp TopicPartition) LogValue() slog.Value {
-	return slog.StringValue(tp.String())
-}
+// TopicPartition has no LogValue method: it would be promoted to every type that
+// embeds it (log.PartitionOfflineError, the hooks' events, PartitionStats), which
+// slog would then log as the bare name. A "partition" attribute is given String.

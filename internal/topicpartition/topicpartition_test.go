@@ -1,8 +1,6 @@
 package topicpartition_test
 
 import (
-	"bytes"
-	"log/slog"
 	"testing"
 
 	"github.com/stratalog/strata/internal/topicpartition"
@@ -23,10 +21,3 @@ func TestString(t *testing.T) {
 }
 
 // Given to a logger, a TopicPartition is its name.
-func TestLogValue(t *testing.T) {
-	var buf bytes.Buffer
-	slog.New(slog.NewTextHandler(&buf, nil)).Info("m", "partition", topicpartition.TopicPartition{Topic: "orders", Partition: 3})
-	if !bytes.Contains(buf.Bytes(), []byte("partition=orders-3")) {
-		t.Fatalf("logged %q", buf.String())
-	}
-}
