@@ -122,12 +122,6 @@ func (h keyHash) partition(key []byte, numPartitions int) int {
 	return KeyPartition(key, numPartitions)
 }
 
-// topicAwarePartitioner is a Partitioner that partitions keys as the record's
-// topic records (DefaultPartitioner); route asks it rather than Partition.
-type topicAwarePartitioner interface {
-	partitionWith(r *Record, numPartitions int, keys keyHash) int
-}
-
 // DefaultPartitioner is the partitioner of a Store and of a Producer unless their
 // options name another:
 //
@@ -135,8 +129,8 @@ type topicAwarePartitioner interface {
 //     murmur2 partition, so the records of a key stay in order in one partition (as
 //     long as the number of partitions does not change); in a topic created before
 //     strata used murmur2, to LegacyKeyPartition(key, numPartitions) (as Store.Produce
-//     and a Producer call it; Partition, called directly, knows no topic and uses
-//     KeyPartition);
+//     and a Producer call it; Partition, called directly or by a Partitioner that
+//     wraps or embeds it, knows no topic and uses KeyPartition);
 //   - a record with a nil key goes to the topic's current sticky partition (Kafka's
 //     sticky partitioner, KIP-480): the first is chosen at random, and once the
 //     sticky bytes given to NewDefaultPartitioner were sent to it the partitioner

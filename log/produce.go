@@ -161,14 +161,16 @@ func checkRecord(set topicSet, r *Record) error {
 }
 
 // route sets r.Partition, unless ExplicitPartition, from the partitioner, and checks
-// its answer. A DefaultPartitioner partitions keys as t records.
+// its answer. A DefaultPartitioner partitions keys as t records; any other
+// Partitioner, one that embeds a DefaultPartitioner too, is asked through its
+// Partition, which may override the embedded one.
 func route(r *Record, t *topic, partitioner Partitioner) error {
 	if r.ExplicitPartition {
 		return nil
 	}
 	numPartitions := len(t.partitions)
 	var p int
-	if d, ok := partitioner.(topicAwarePartitioner); ok {
+	if d, ok := partitioner.(*DefaultPartitioner); ok {
 		p = d.partitionWith(r, numPartitions, t.keyHash)
 	} else {
 		p = partitioner.Partition(r, numPartitions)
