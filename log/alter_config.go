@@ -239,7 +239,7 @@ func (s *Store) reopenWithConfigLocked(name string) ([]TopicPartition, error) {
 func (s *Store) reopenLocked(tp TopicPartition, p *partition.Partition) error {
 	s.retired.Store(p, struct{}{})
 	if err := p.Close(); err != nil {
-		s.logger.Warn("closing a partition to reopen it with a new config failed", "topic", tp.Topic, "partition", tp.Partition, "err", err)
+		s.logger.Warn("closing a partition to reopen it with a new config failed", "partition", tp.String(), "err", err)
 	}
 	var point recordedPoint
 	point.offset, point.mark, point.marked = p.DurablePoint()
@@ -257,7 +257,7 @@ func (s *Store) reopenLocked(tp TopicPartition, p *partition.Partition) error {
 	next := topics.with(t.withPartition(int(tp.Partition), opened, err))
 	s.topics.Store(&next)
 	if err != nil {
-		s.logger.Error("partition offline after reopening it with a new config", "topic", tp.Topic, "partition", tp.Partition, "err", err)
+		s.logger.Error("partition offline after reopening it with a new config", "partition", tp.String(), "err", err)
 		return next[tp.Topic].offline[tp.Partition]
 	}
 	return nil
