@@ -89,3 +89,38 @@ func TestUserTopicDoesNotBlockTheOffsetsTopic(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(0), committed[tp].Offset)
 }
+
+// CreateTopic calls racing with colliding names, in a one-broker store and in one
+// of three brokers: exactly one of each colliding set is created, the others
+// refused with a *TopicCollisionError.
+func TestCreateTopicCollisionRace(t *testing.T) {
+	for _, brokers := range []int{1, 3} {
+		fsys := vfs.NewMem()
+		var s *log.Store
+		if brokers == 1 {
+			s = openStore(t, fsys, nil)
+		} else {
+			s = openBrokers(t, fsys, brokers)
+		}
+		names := []string{"a.b", "a_b", "A.B", "A_b", "a.B"}
+		errs := make(chan error, len(names))
+		for _, name := range names {
+			go func() { errs <- s.CreateTopic(context.Background(), name, log.TopicConfig{}) }()
+		}
+		created := 0
+		for range names {
+			err := <-errs
+			if err == nil {
+				created++
+				continue
+			}
+			var collision *log.TopicCollisionError
+			require.ErrorAs(t, err, &collision, "brokers %d", brokers)
+		}
+		require.Equal(t, 1, created, "brokers %d", brokers)
+		topics, err := s.ListTopics()
+		require.NoError(t, err)
+		require.Len(t, topics, 1, "brokers %d", brokers)
+		require.NoError(t, s.Close())
+	}
+}
