@@ -38,6 +38,12 @@ type client struct {
 	// rejoin says the member must join (again): it never joined, the group
 	// rebalances, its subscription changed, or it revoked partitions.
 	rejoin bool
+	// joinSent says a JoinGroup was sent since the member last left: a static
+	// member that gave up its join before learning its member id may be in the
+	// group all the same, and leaves by its instance id.
+	joinSent bool
+	// onRebalance is the JoinRequest.OnRebalance of the member's requests.
+	onRebalance func()
 }
 
 func newClient(c *Coordinator, cfg MemberConfig) *client {
@@ -87,6 +93,7 @@ func (cl *client) revokeBeforeJoin() []TopicPartition {
 // member's subscription.
 func (cl *client) joinRequest() JoinRequest {
 	cl.rejoin = false
+	cl.joinSent = true
 	req := JoinRequest{
 		Group:            cl.group,
 		MemberID:         cl.memberID,
@@ -95,6 +102,8 @@ func (cl *client) joinRequest() JoinRequest {
 		ProtocolType:     ProtocolTypeConsumer,
 		SessionTimeout:   cl.sessionTimeout,
 		RebalanceTimeout: cl.rebalanceTimeout,
+		RequireMemberID:  true,
+		OnRebalance:      cl.onRebalance,
 	}
 	for _, a := range cl.assignors {
 		s := Subscription{Topics: cl.topics, Generation: cl.generation}
@@ -113,6 +122,9 @@ func (cl *client) joinRequest() JoinRequest {
 func (cl *client) onJoin(resp JoinResponse, err error) outcome {
 	switch {
 	case err == nil:
+	case errors.Is(err, ErrMemberIDRequired):
+		cl.memberID = resp.MemberID // join again with it: the member-id handshake
+		return outcome{retry: true}
 	case errors.Is(err, ErrUnknownMemberID):
 		return outcome{lost: cl.forget(), retry: true}
 	case errors.Is(err, ErrRebalanceInProgress):
@@ -239,6 +251,7 @@ func (cl *client) subscribe(topics []string) {
 
 // left records that the member left the group.
 func (cl *client) left() {
+	cl.joinSent = false
 	cl.memberID = ""
 	cl.generation = noGeneration
 	cl.rejoin = true

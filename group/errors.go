@@ -37,6 +37,13 @@ var (
 	// ErrFencedInstanceID is returned to a static member whose group instance id was
 	// taken over by a newer member with the same instance id. (FENCED_INSTANCE_ID)
 	ErrFencedInstanceID = errors.New("strata/group: fenced instance id")
+	// ErrMemberIDRequired is returned by JoinGroup to a dynamic member that joins
+	// with no member id and asks for the member-id handshake
+	// (JoinRequest.RequireMemberID, Kafka's KIP-394): the JoinResponse carries the
+	// id the coordinator gave it, and the member joins again with that id. Until it
+	// does, the id is pending, not a member: a member that gives up its join in
+	// between leaves nothing in the group. (MEMBER_ID_REQUIRED)
+	ErrMemberIDRequired = errors.New("strata/group: member id required")
 	// ErrNonEmptyGroup is returned by DeleteGroup for a group that still has
 	// members. (NON_EMPTY_GROUP)
 	ErrNonEmptyGroup = errors.New("strata/group: group is not empty")

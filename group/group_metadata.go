@@ -27,6 +27,8 @@ type memberMetadata struct {
 	// its session timeout (the rebalance timeout covers it).
 	awaitingJoin func(JoinResponse, error)
 	awaitingSync func(SyncResponse, error)
+	// onRebalance is the member's JoinRequest.OnRebalance.
+	onRebalance func()
 	// sessionDeadline is when the member is removed unless it heartbeats (or joins,
 	// syncs or commits) before.
 	sessionDeadline time.Time
@@ -63,6 +65,10 @@ type groupMetadata struct {
 
 	members map[string]*memberMetadata
 	static  map[string]string // instance id -> member id
+	// pending holds the member ids handed out by the member-id handshake
+	// (ErrMemberIDRequired) whose members have not joined with them yet; they are
+	// not members, and are forgotten at their deadline.
+	pending map[string]pendingMember
 
 	// rebalanceDeadline is when a PreparingRebalance completes without the members
 	// that have not rejoined.
@@ -89,6 +95,7 @@ func newGroupMetadata(id string, now time.Time) *groupMetadata {
 		stateTime: now,
 		members:   make(map[string]*memberMetadata),
 		static:    make(map[string]string),
+		pending:   make(map[string]pendingMember),
 	}
 }
 

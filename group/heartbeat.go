@@ -65,6 +65,10 @@ func (c *Coordinator) LeaveGroup(group, memberID, instanceID string) error {
 		if memberID == "" && instanceID != "" {
 			memberID = g.static[instanceID]
 		}
+		if _, ok := g.pending[memberID]; ok && g.members[memberID] == nil && instanceID == "" {
+			delete(g.pending, memberID) // gave its join up after the handshake
+			return nil
+		}
 		if err := g.checkMember(memberID, instanceID); err != nil {
 			return err
 		}
@@ -101,6 +105,7 @@ func (c *Coordinator) tick() {
 }
 
 func (c *Coordinator) tickGroupLocked(g *groupMetadata, now time.Time, out *outbox) {
+	c.expirePendingLocked(g, now)
 	for _, m := range g.sortedMembers() {
 		if g.members[m.id] != m { // removed by an earlier expiry's rebalance
 			continue
@@ -135,6 +140,9 @@ func (c *Coordinator) NextDeadline() (time.Time, bool) {
 		}
 	}
 	for _, g := range c.mu.groups {
+		for _, p := range g.pending {
+			consider(p.deadline)
+		}
 		for _, m := range g.members {
 			if m.awaitingJoin == nil && m.awaitingSync == nil {
 				consider(m.sessionDeadline)

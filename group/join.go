@@ -31,6 +31,18 @@ type JoinRequest struct {
 	// RebalanceTimeout is how long a rebalance waits for the member to rejoin; 0
 	// means DefaultRebalanceTimeout.
 	RebalanceTimeout time.Duration
+	// RequireMemberID asks for the member-id handshake (Kafka's KIP-394, JoinGroup
+	// v4 and later): a dynamic member joining with no member id is answered at once
+	// with ErrMemberIDRequired and a member id, with which it joins again. So a
+	// member always knows its id before it is in the group, and one that gives up
+	// its join can leave with it instead of staying behind until its session
+	// timeout. Static members (InstanceID set) skip the handshake, as in Kafka.
+	RequireMemberID bool
+	// OnRebalance, if set, is called when the group starts a rebalance the member
+	// must rejoin for, so that an in-process member rejoins at once instead of at
+	// its next heartbeat. It is called without the coordinator's lock and must
+	// not block.
+	OnRebalance func()
 }
 
 // JoinResponse tells a member the generation it joined.
@@ -98,8 +110,14 @@ func (c *Coordinator) joinGroupLocked(req JoinRequest, respond func(JoinResponse
 	switch {
 	case req.MemberID == "" && req.InstanceID != "" && g.static[req.InstanceID] != "":
 		c.replaceStaticMemberLocked(g, req, respond, now, out)
+	case req.MemberID == "" && req.RequireMemberID && req.InstanceID == "":
+		id := c.addPendingMemberLocked(g, req, now)
+		out.add(func() { respond(JoinResponse{MemberID: id}, ErrMemberIDRequired) })
+		return
 	case req.MemberID == "":
 		c.addMemberLocked(g, req, respond, now, out)
+	case g.pending[req.MemberID].order != 0 && g.members[req.MemberID] == nil:
+		c.admitPendingMemberLocked(g, req, respond, now, out)
 	default:
 		m := g.members[req.MemberID]
 		if err := g.checkMember(req.MemberID, req.InstanceID); err != nil {
@@ -201,6 +219,12 @@ func (g *groupMetadata) checkMember(memberID, instanceID string) error {
 // addMemberLocked adds a new member, waiting to join, and starts a rebalance.
 func (c *Coordinator) addMemberLocked(g *groupMetadata, req JoinRequest, respond func(JoinResponse, error), now time.Time, out *outbox) {
 	id, order := c.newMemberIDLocked(req.ClientID, req.InstanceID)
+	c.addMemberWithIDLocked(g, req, id, order, respond, now, out)
+}
+
+// addMemberWithIDLocked adds a member of the given id, waiting to join, and
+// starts a rebalance.
+func (c *Coordinator) addMemberWithIDLocked(g *groupMetadata, req JoinRequest, id string, order uint64, respond func(JoinResponse, error), now time.Time, out *outbox) {
 	if len(g.members) == 0 {
 		g.protocolType = req.ProtocolType
 	}
@@ -271,6 +295,7 @@ func (c *Coordinator) updateMemberLocked(m *memberMetadata, req JoinRequest, res
 	m.protocols = req.Protocols
 	m.sessionTimeout = req.SessionTimeout
 	m.rebalanceTimeout = req.RebalanceTimeout
+	m.onRebalance = req.OnRebalance
 	m.awaitingJoin = respond
 }
 
@@ -278,6 +303,9 @@ func (c *Coordinator) updateMemberLocked(m *memberMetadata, req JoinRequest, res
 // told to rejoin, and every member has until the rebalance deadline to rejoin.
 func (c *Coordinator) prepareRebalanceLocked(g *groupMetadata, reason string, now time.Time, out *outbox) {
 	for _, m := range g.members {
+		if notify := m.onRebalance; notify != nil && m.awaitingJoin == nil {
+			out.add(notify)
+		}
 		if respond := m.awaitingSync; respond != nil {
 			// A member that waited in SyncGroup could not heartbeat: its session
 			// starts again now that it is answered (as everywhere a wait ends).

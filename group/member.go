@@ -130,15 +130,20 @@ func (m *Member) join(ctx context.Context) (Assignment, error) {
 		m.mu.Lock()
 		req := m.cl.joinRequest()
 		m.mu.Unlock()
-		resp, err := await(ctx, func(respond func(JoinResponse, error)) { m.c.JoinGroup(req, respond) })
-		if ctx.Err() != nil {
+		resp, err, answered := await(ctx, func(respond func(JoinResponse, error)) { m.c.JoinGroup(req, respond) })
+		if !answered {
 			return Assignment{}, ctx.Err()
 		}
+		// An answer is digested even if ctx ended meanwhile, so that the member
+		// knows the id it joined with and Leave can take it out of the group.
 		m.mu.Lock()
 		o := m.cl.onJoin(resp, err)
 		m.mu.Unlock()
 		if m.lose(o.lost); o.err != nil {
 			return Assignment{}, o.err
+		}
+		if ctx.Err() != nil {
+			return Assignment{}, ctx.Err()
 		}
 		if o.retry {
 			continue
@@ -152,8 +157,8 @@ func (m *Member) join(ctx context.Context) (Assignment, error) {
 		m.mu.Lock()
 		sreq := m.cl.syncRequest(assignments)
 		m.mu.Unlock()
-		sresp, err := await(ctx, func(respond func(SyncResponse, error)) { m.c.SyncGroup(sreq, respond) })
-		if ctx.Err() != nil {
+		sresp, err, answered := await(ctx, func(respond func(SyncResponse, error)) { m.c.SyncGroup(sreq, respond) })
+		if !answered || ctx.Err() != nil {
 			return Assignment{}, ctx.Err()
 		}
 		m.mu.Lock()
@@ -259,14 +264,14 @@ func (m *Member) Leave(ctx context.Context) error {
 	}
 	defer func() { <-m.busy }()
 	m.mu.Lock()
-	owned, memberID := slices.Clone(m.cl.owned), m.cl.memberID
+	owned, memberID, joinSent := slices.Clone(m.cl.owned), m.cl.memberID, m.cl.joinSent
 	m.mu.Unlock()
 	m.revoke(owned)
 	m.mu.Lock()
 	m.cl.left()
 	m.mu.Unlock()
-	if memberID == "" {
-		return nil
+	if memberID == "" && (m.cfg.InstanceID == "" || !joinSent) {
+		return nil // never in the group: a dynamic member learns its id before it is
 	}
 	err := m.c.LeaveGroup(m.cfg.Group, memberID, m.cfg.InstanceID)
 	if errors.Is(err, ErrUnknownMemberID) || errors.Is(err, ErrFencedInstanceID) {
@@ -330,8 +335,9 @@ func (m *Member) lose(tps []TopicPartition) {
 }
 
 // await starts a call that answers through a callback and waits for the answer or
-// the end of ctx. A late answer goes to a buffered channel nobody reads.
-func await[T any](ctx context.Context, start func(respond func(T, error))) (T, error) {
+// the end of ctx; answered is false if ctx ended first. A late answer goes to a
+// buffered channel nobody reads.
+func await[T any](ctx context.Context, start func(respond func(T, error))) (value T, err error, answered bool) {
 	type answer struct {
 		value T
 		err   error
@@ -340,10 +346,15 @@ func await[T any](ctx context.Context, start func(respond func(T, error))) (T, e
 	start(func(v T, err error) { ch <- answer{v, err} })
 	select {
 	case a := <-ch:
-		return a.value, a.err
+		return a.value, a.err, true
 	case <-ctx.Done():
+		select {
+		case a := <-ch: // answered as ctx ended: the answer counts
+			return a.value, a.err, true
+		default:
+		}
 		var zero T
-		return zero, ctx.Err()
+		return zero, ctx.Err(), false
 	}
 }
 
