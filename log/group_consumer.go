@@ -3,7 +3,6 @@ package log
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -34,13 +33,14 @@ type GroupConsumerOptions struct {
 	// partitions that do not move).
 	Assignors []Assignor
 	// SessionTimeout: a consumer that does not heartbeat for this long is removed
-	// from the group and its partitions reassigned. Default 45 s.
+	// from the group and its partitions reassigned. Default 45 s; it must lie in
+	// [MinGroupSessionTimeout, MaxGroupSessionTimeout], [6 s, 30 min].
 	SessionTimeout time.Duration
 	// RebalanceTimeout bounds how long a rebalance waits for members to rejoin.
 	// Default 5 minutes.
 	RebalanceTimeout time.Duration
 	// HeartbeatInterval is how often the consumer heartbeats. Default 3 s; it must be
-	// below SessionTimeout.
+	// at least MinGroupHeartbeatInterval (1 ms) and below SessionTimeout.
 	HeartbeatInterval time.Duration
 	// Reset is where to start in a partition with no committed offset, or whose
 	// committed offset is out of range (Kafka's auto.offset.reset). Default
@@ -199,47 +199,6 @@ func (g *GroupConsumer) stopped(err error) {
 	g.mu.runErr = errorf("strata/log: group consumer of %q stopped: %w", g.opts.Group, err)
 	g.mu.Unlock()
 	g.lost(g.Assignment())
-}
-
-// check returns a *ConfigError naming every invalid field, and fills in defaults.
-func (o *GroupConsumerOptions) check() error {
-	var problems []string
-	if o.Group == "" {
-		problems = append(problems, "Group: empty")
-	}
-	if len(o.Topics) == 0 {
-		problems = append(problems, "Topics: none")
-	}
-	for _, name := range []struct {
-		field string
-		d     time.Duration
-	}{{"SessionTimeout", o.SessionTimeout}, {"RebalanceTimeout", o.RebalanceTimeout}, {"HeartbeatInterval", o.HeartbeatInterval}, {"AutoCommitInterval", o.AutoCommitInterval}} {
-		if name.d < 0 {
-			problems = append(problems, fmt.Sprintf("%s: %v is negative", name.field, name.d))
-		}
-	}
-	if o.HeartbeatInterval == 0 {
-		o.HeartbeatInterval = group.DefaultHeartbeatInterval
-	}
-	session := o.SessionTimeout
-	if session == 0 {
-		session = group.DefaultSessionTimeout
-	}
-	if o.HeartbeatInterval >= session {
-		problems = append(problems, fmt.Sprintf("HeartbeatInterval: %v is not below the session timeout %v", o.HeartbeatInterval, session))
-	}
-	if o.AutoCommitInterval == 0 {
-		o.AutoCommitInterval = DefaultAutoCommitInterval
-	}
-	if o.MaxPollRecords < 0 || o.MaxPollBytes < 0 {
-		problems = append(problems, "MaxPollRecords, MaxPollBytes: negative")
-	}
-	if o.Reset < ResetEarliest || o.Reset > ResetNone {
-		problems = append(problems, fmt.Sprintf("Reset: %v is not a reset policy", o.Reset))
-	}
-	o.Topics = slices.Clone(o.Topics)
-	o.Assignors = slices.Clone(o.Assignors)
-	return checkConfig("GroupConsumerOptions", problems)
 }
 
 // Poll returns the next records of the partitions the consumer owns, waiting until
@@ -616,6 +575,9 @@ func (g *GroupConsumer) revoked(tps []TopicPartition) {
 
 // lost drops partitions taken away without a revocation (heartbeat goroutine).
 func (g *GroupConsumer) lost(tps []TopicPartition) {
+	if len(tps) == 0 {
+		return
+	}
 	if g.opts.OnLost != nil {
 		g.opts.OnLost(tps)
 	}
