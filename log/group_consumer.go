@@ -197,6 +197,7 @@ func (g *GroupConsumer) stopped(err error) {
 	g.s.logger.Error("group consumer stopped", "group", g.opts.Group, "err", err)
 	g.mu.Lock()
 	g.mu.runErr = errorf("strata/log: group consumer of %q stopped: %w", g.opts.Group, err)
+	g.changedLocked() // a blocked Poll returns runErr
 	g.mu.Unlock()
 	g.lost(g.Assignment())
 }
