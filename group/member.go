@@ -65,8 +65,12 @@ type Member struct {
 	cfg MemberConfig
 	// busy is held by Join and Leave, and briefly by Heartbeat.
 	busy chan struct{}
-	mu   sync.Mutex // guards cl
-	cl   *client
+	// rebalance receives when the coordinator starts a rebalance the member must
+	// rejoin for (JoinRequest.OnRebalance): Run rejoins at once instead of at its
+	// next heartbeat.
+	rebalance chan struct{}
+	mu        sync.Mutex // guards cl
+	cl        *client
 }
 
 // NewMember returns a member of cfg.Group that has not joined yet.
@@ -94,7 +98,14 @@ func (c *Coordinator) NewMember(cfg MemberConfig) (*Member, error) {
 	}
 	cfg.Assignors = slices.Clone(cfg.Assignors)
 	cfg.Topics = slices.Clone(cfg.Topics)
-	return &Member{c: c, cfg: cfg, busy: make(chan struct{}, 1), cl: newClient(c, cfg)}, nil
+	m := &Member{c: c, cfg: cfg, busy: make(chan struct{}, 1), rebalance: make(chan struct{}, 1), cl: newClient(c, cfg)}
+	m.cl.onRebalance = func() {
+		select {
+		case m.rebalance <- struct{}{}:
+		default: // Run is told already
+		}
+	}
+	return m, nil
 }
 
 // Join joins the group, or rejoins it, and returns once the member is settled in a
@@ -359,12 +370,25 @@ func await[T any](ctx context.Context, start func(respond func(T, error))) (valu
 }
 
 // Run keeps the member in its group until ctx ends: it joins (unless it is settled
-// in a generation already), then heartbeats every interval (0: DefaultHeartbeatInterval) and joins again whenever Heartbeat asks
-// for it. It returns ctx.Err(), or the error that keeps the member out for good
+// in a generation already), then heartbeats every interval (0:
+// DefaultHeartbeatInterval) and joins again whenever Heartbeat asks for it. The
+// coordinator tells Run when the group starts a rebalance, so that it rejoins at
+// once rather than at its next heartbeat: in one process a group settles in
+// milliseconds, where Kafka's members each wait for a heartbeat. Run returns
+// ctx.Err(), or the error that keeps the member out for good
 // (ErrFencedInstanceID, ErrInconsistentProtocol, ErrCoordinatorClosed, an
 // assignor's error). Run it on a goroutine of its own, which the callbacks then
 // run on; call Leave after it returns to leave the group promptly.
 func (m *Member) Run(ctx context.Context, interval time.Duration) error {
+	return m.RunUntil(ctx, nil, interval)
+}
+
+// RunUntil is Run that also returns, with nil, once stop is closed: between
+// steps, so that a Join in flight completes first (or ends with ctx). A member
+// stopped so is settled in its generation, and its commits in Leave's OnRevoked
+// are accepted; one whose Join was cut short may be fenced out of the generation
+// formed meanwhile, and commit nothing.
+func (m *Member) RunUntil(ctx context.Context, stop <-chan struct{}, interval time.Duration) error {
 	if interval <= 0 {
 		interval = DefaultHeartbeatInterval
 	}
@@ -374,6 +398,11 @@ func (m *Member) Run(ctx context.Context, interval time.Duration) error {
 	join := m.cl.memberID == "" || m.cl.rejoin // a settled member just heartbeats
 	m.mu.Unlock()
 	for {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
 		if join {
 			if _, err := m.Join(ctx); err != nil {
 				return err
@@ -382,7 +411,10 @@ func (m *Member) Run(ctx context.Context, interval time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-stop:
+			return nil
 		case <-ticker.C:
+		case <-m.rebalance: // the coordinator says the group rebalances: heartbeat now
 		}
 		err := m.Heartbeat()
 		if errors.Is(err, ErrFencedInstanceID) || errors.Is(err, ErrCoordinatorClosed) {

@@ -15,6 +15,10 @@ import (
 // (Kafka's auto.commit.interval.ms).
 const DefaultAutoCommitInterval = 5 * time.Second
 
+// closeTimeout bounds each step of GroupConsumer.Close: the rebalance in flight,
+// then the commit and leave (the Java consumer's close waits 30 s too).
+const closeTimeout = 30 * time.Second
+
 // GroupConsumerOptions configure a GroupConsumer. Group and Topics are required;
 // every other zero field means its default.
 type GroupConsumerOptions struct {
@@ -127,6 +131,7 @@ type GroupConsumer struct {
 	}
 
 	cancel    context.CancelFunc // stops the heartbeat and auto-commit goroutines
+	stop      chan struct{}      // closed by Close: the heartbeat goroutine returns between steps
 	done      sync.WaitGroup
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -149,7 +154,7 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	if err != nil {
 		return nil, err
 	}
-	g := &GroupConsumer{s: s, opts: opts, closed: make(chan struct{})}
+	g := &GroupConsumer{s: s, opts: opts, closed: make(chan struct{}), stop: make(chan struct{})}
 	g.mu.inner = inner
 	g.mu.delivered = map[TopicPartition]int64{}
 	g.mu.processed = map[TopicPartition]int64{}
@@ -176,7 +181,7 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	ctx, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
 	g.done.Go(func() {
-		if err := g.member.Run(ctx, opts.HeartbeatInterval); err != nil && ctx.Err() == nil {
+		if err := g.member.RunUntil(ctx, g.stop, opts.HeartbeatInterval); err != nil && ctx.Err() == nil {
 			g.stopped(err)
 		}
 	})
@@ -449,6 +454,8 @@ func (g *GroupConsumer) autoCommitLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-g.stop:
+			return
 		case <-t.C:
 		}
 		err := g.commitMap(ctx, g.processedOffsets())
@@ -633,9 +640,15 @@ func (g *GroupConsumer) usable() error {
 // rebalance callbacks (it waits for the goroutine that runs them).
 func (g *GroupConsumer) Close() error {
 	g.closeOnce.Do(func() {
-		g.cancel()
+		// A rebalance in flight completes first (in process, within milliseconds),
+		// so that the commit below is of the group's current generation; one that
+		// takes longer than closeTimeout is cut short.
+		close(g.stop)
+		cut := time.AfterFunc(closeTimeout, g.cancel)
 		g.done.Wait()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cut.Stop()
+		g.cancel()
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
 		err := g.member.Leave(ctx) // revokes everything: commits with auto-commit
 		if errors.Is(err, group.ErrCoordinatorClosed) {
