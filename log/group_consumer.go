@@ -55,6 +55,12 @@ type GroupConsumerOptions struct {
 	DisableAutoCommit bool
 	// AutoCommitInterval is how often processed positions are committed. Default 5 s.
 	AutoCommitInterval time.Duration
+	// CloseCommitsProcessedOnly makes Close (with auto-commit) commit only what was
+	// processed: not the records of the last Poll, which are then delivered again
+	// after a restart. By default Close commits the position after everything Poll
+	// returned, as kgo and the Java consumer do: an application that calls Close
+	// has finished with what it polled.
+	CloseCommitsProcessedOnly bool
 	// MaxPollRecords and MaxPollBytes bound what one Poll returns (see
 	// ConsumerOptions).
 	MaxPollRecords int
@@ -84,7 +90,7 @@ type GroupConsumerOptions struct {
 // owns; the consumer counts the records of a Poll as processed when the next Poll
 // (or Consume's handler) returns, and auto-commit commits only processed positions,
 // so a crash redelivers what was not processed, never skips it. Close commits what
-// was processed and leaves the group.
+// Poll returned (see CloseCommitsProcessedOnly) and leaves the group.
 //
 // Poll, Consume and the Commit methods are for one goroutine at a time; Close may
 // be called from any goroutine but the callbacks'. The rebalance callbacks run on
@@ -128,6 +134,9 @@ type GroupConsumer struct {
 		// pendingErr is an error a fetch met after reading records: Poll returned
 		// the records, and returns the error next.
 		pendingErr error
+		// byConsume says the last records were returned to Consume, which counts
+		// those its handler finished as processed: Close commits no others.
+		byConsume bool
 	}
 
 	cancel    context.CancelFunc // stops the heartbeat and auto-commit goroutines
@@ -215,8 +224,15 @@ func (g *GroupConsumer) stopped(err error) {
 // ErrOffsetOutOfRange). Poll returns records or an error, never both: an error met
 // after some records were read is returned by the next Poll.
 func (g *GroupConsumer) Poll(ctx context.Context) ([]*Record, error) {
+	return g.poll(ctx, false)
+}
+
+// poll is Poll; byConsume says Consume calls it, and counts what its handler
+// processed itself.
+func (g *GroupConsumer) poll(ctx context.Context, byConsume bool) ([]*Record, error) {
 	g.mu.Lock()
 	maps.Copy(g.mu.processed, g.mu.delivered)
+	g.mu.byConsume = byConsume
 	g.mu.Unlock()
 	for {
 		if err := g.usable(); err != nil {
@@ -271,7 +287,7 @@ func (g *GroupConsumer) Poll(ctx context.Context) ([]*Record, error) {
 // after it that handle did not see), so the next Poll or Consume returns them again.
 func (g *GroupConsumer) Consume(ctx context.Context, handle func(*Record) error) error {
 	for {
-		records, err := g.Poll(ctx)
+		records, err := g.poll(ctx, true)
 		if err != nil {
 			return err
 		}
@@ -632,17 +648,28 @@ func (g *GroupConsumer) usable() error {
 }
 
 // Close leaves the group promptly (the group rebalances at once instead of after
-// the session timeout). Unless auto-commit is disabled, it first commits what was
-// processed: unlike Kafka's close, not the records of the last Poll, which count as
-// processed only once the next Poll is called (or Consume's handler returned for
-// them); call Commit before Close to commit them too. A Poll blocked in another
-// goroutine returns ErrClosed. Close is idempotent. It must not be called from the
-// rebalance callbacks (it waits for the goroutine that runs them).
+// the session timeout). Unless auto-commit is disabled, it first commits the
+// position after every record Poll returned, as Kafka's close does (with
+// CloseCommitsProcessedOnly: only what was processed, not the records of the last
+// Poll). Called from another goroutine while the application still processes what
+// Poll returned, it commits those records all the same: stop processing first (or
+// use Consume, whose records count once its handler returned for them, in Close
+// too). A rebalance in flight completes first, so that the commit is accepted. A
+// Poll blocked in another goroutine returns ErrClosed. Close is idempotent. It must
+// not be called from the rebalance callbacks (it waits for the goroutine that runs
+// them).
 func (g *GroupConsumer) Close() error {
 	g.closeOnce.Do(func() {
 		// A rebalance in flight completes first (in process, within milliseconds),
 		// so that the commit below is of the group's current generation; one that
 		// takes longer than closeTimeout is cut short.
+		if !g.opts.DisableAutoCommit && !g.opts.CloseCommitsProcessedOnly {
+			g.mu.Lock()
+			if !g.mu.byConsume {
+				maps.Copy(g.mu.processed, g.mu.delivered) // the application is done with them
+			}
+			g.mu.Unlock()
+		}
 		close(g.stop)
 		cut := time.AfterFunc(closeTimeout, g.cancel)
 		g.done.Wait()
