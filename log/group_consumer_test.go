@@ -309,11 +309,14 @@ func testAtLeastOnce(t *testing.T, seed uint64) int {
 		g    *log.GroupConsumer
 		stop context.CancelFunc
 	}
-	var members []running
+	var (
+		members   []running
+		consuming []<-chan error // every Consume, waited for at the end
+	)
 	start := func() {
 		g := newGroupConsumer(t, s, opts)
 		mctx, stop := context.WithCancel(ctx)
-		consumeSlowly(mctx, g, g.MemberID(), h, time.Duration(5+rng.IntN(25))*time.Millisecond)
+		consuming = append(consuming, consumeSlowly(mctx, g, g.MemberID(), h, time.Duration(5+rng.IntN(25))*time.Millisecond))
 		members = append(members, running{g, stop})
 	}
 	for range 3 {
@@ -344,6 +347,9 @@ func testAtLeastOnce(t *testing.T, seed uint64) int {
 	for _, m := range members {
 		m.stop()
 		require.NoError(t, m.g.Close())
+	}
+	for _, done := range consuming {
+		<-done // a handler may still sleep: the bubble must not end before it
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
