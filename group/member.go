@@ -217,6 +217,21 @@ func (m *Member) Heartbeat() error {
 	return err
 }
 
+// KeepAlive sends a heartbeat of the member's generation without taking part in
+// the protocol: for a rebalance callback that waits for its application (which
+// holds up Join, and so Run's heartbeats). It keeps the member's session, and
+// returns the coordinator's answer without acting on it: the Join running goes on
+// as the coordinator tells it. It does nothing for a member not in a generation.
+func (m *Member) KeepAlive() error {
+	m.mu.Lock()
+	req, ok := m.cl.heartbeatRequest()
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return m.c.Heartbeat(req)
+}
+
 // Commit commits offsets for the member's generation (see
 // Coordinator.CommitOffsets). A commit refused because the member is no longer in
 // the group's current generation (ErrIllegalGeneration, ErrUnknownMemberID,

@@ -95,10 +95,15 @@ type GroupConsumerOptions struct {
 // Poll, Consume and the Commit methods are for one goroutine at a time; Close may
 // be called from any goroutine but the callbacks'. The rebalance callbacks run on
 // the consumer's heartbeat goroutine, concurrently with Poll and Consume, and may
-// call Commit and CommitOffsets. Unlike Kafka's, they do not wait for the
-// application: a record already returned by Poll may still be in the application's
-// hands when its partition is revoked, and be processed again by the next owner (at
-// least once, never lost).
+// call Commit and CommitOffsets. A revocation waits for the application, as the
+// Java consumer's (whose callbacks run inside poll) and kgo's with
+// BlockRebalanceOnPoll do: the revoked partitions are no longer read, and OnRevoked
+// and the commit come once every record of theirs that Poll returned is processed
+// (the next Poll, or Consume's handler returned for them), or the consumer closes,
+// or MaxPollInterval passes without a Poll. The member heartbeats meanwhile. So a
+// graceful rebalance redelivers nothing; only a member that dies or is put out of
+// the group leaves records to be processed again by the next owner (at least once,
+// never lost).
 //
 // A partition the group assigns to the consumer that is offline (see
 // Store.OfflinePartitions) is not read, and the consumer neither hangs on it nor
@@ -137,6 +142,11 @@ type GroupConsumer struct {
 		// byConsume says the last records were returned to Consume, which counts
 		// those its handler finished as processed: Close commits no others.
 		byConsume bool
+		// paused holds the partitions being revoked, no longer read, while the
+		// revocation waits for the application to finish their records.
+		paused map[TopicPartition]bool
+		// progress is closed and replaced when processed positions move.
+		progress chan struct{}
 	}
 
 	cancel    context.CancelFunc // stops the heartbeat and auto-commit goroutines
@@ -169,6 +179,8 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	g.mu.processed = map[TopicPartition]int64{}
 	g.mu.committed = map[TopicPartition]int64{}
 	g.mu.changed = make(chan struct{})
+	g.mu.paused = map[TopicPartition]bool{}
+	g.mu.progress = make(chan struct{})
 	g.member, err = coordinator.NewMember(group.MemberConfig{
 		Group:            opts.Group,
 		Topics:           opts.Topics,
@@ -233,6 +245,7 @@ func (g *GroupConsumer) poll(ctx context.Context, byConsume bool) ([]*Record, er
 	g.mu.Lock()
 	maps.Copy(g.mu.processed, g.mu.delivered)
 	g.mu.byConsume = byConsume
+	g.progressedLocked()
 	g.mu.Unlock()
 	for {
 		if err := g.usable(); err != nil {
@@ -320,10 +333,15 @@ func (g *GroupConsumer) rewind(records []*Record) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for tp, offset := range first {
+		if g.mu.paused[tp] {
+			g.mu.delivered[tp] = offset // being revoked: the next owner reads it
+			continue
+		}
 		if _, owned := g.mu.inner.byTP[tp]; owned && g.mu.inner.Seek(tp, offset) == nil {
 			g.mu.delivered[tp] = offset
 		}
 	}
+	g.progressedLocked()
 }
 
 // markProcessed counts records as processed.
@@ -335,10 +353,11 @@ func (g *GroupConsumer) markProcessed(records []*Record) {
 	defer g.mu.Unlock()
 	for _, r := range records {
 		tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
-		if _, owned := g.mu.inner.byTP[tp]; owned && r.Offset+1 > g.mu.processed[tp] {
+		if _, owned := g.mu.inner.byTP[tp]; (owned || g.mu.paused[tp]) && r.Offset+1 > g.mu.processed[tp] {
 			g.mu.processed[tp] = r.Offset + 1
 		}
 	}
+	g.progressedLocked()
 }
 
 // Commit commits the position after every record Poll has returned, for every
@@ -438,6 +457,7 @@ func (g *GroupConsumer) Seek(tp TopicPartition, offset int64) error {
 		return err
 	}
 	g.mu.delivered[tp], g.mu.processed[tp] = offset, offset
+	g.progressedLocked()
 	return nil
 }
 
@@ -566,37 +586,6 @@ func (g *GroupConsumer) partitionOffline(tp TopicPartition, err error) {
 	g.changedLocked()
 }
 
-// revoked gives partitions up: the application's OnRevoked, then (with
-// auto-commit) a commit of what was processed, then the partitions leave the
-// consumer (heartbeat goroutine).
-func (g *GroupConsumer) revoked(tps []TopicPartition) {
-	g.onlineMu.Lock()
-	if g.revoking == nil {
-		g.revoking = map[TopicPartition]bool{}
-	}
-	for _, tp := range tps {
-		g.revoking[tp] = true
-	}
-	g.onlineMu.Unlock()
-	if g.opts.OnRevoked != nil {
-		g.opts.OnRevoked(tps)
-	}
-	if !g.opts.DisableAutoCommit {
-		offsets := map[TopicPartition]int64{}
-		g.mu.Lock()
-		for _, tp := range tps {
-			if o, ok := g.mu.processed[tp]; ok {
-				offsets[tp] = o
-			}
-		}
-		g.mu.Unlock()
-		if err := g.commitMap(context.Background(), offsets); err != nil {
-			g.s.logger.Warn("commit of revoked partitions failed", "group", g.opts.Group, "err", err)
-		}
-	}
-	g.remove(tps)
-}
-
 // lost drops partitions taken away without a revocation (heartbeat goroutine).
 func (g *GroupConsumer) lost(tps []TopicPartition) {
 	if len(tps) == 0 {
@@ -620,8 +609,10 @@ func (g *GroupConsumer) remove(tps []TopicPartition) {
 		delete(g.mu.delivered, tp)
 		delete(g.mu.processed, tp)
 		delete(g.mu.committed, tp)
+		delete(g.mu.paused, tp)
 	}
 	g.changedLocked()
+	g.progressedLocked()
 }
 
 // missing reports whether tp's topic or partition no longer exists or is offline:
@@ -629,6 +620,12 @@ func (g *GroupConsumer) remove(tps []TopicPartition) {
 func (g *GroupConsumer) missing(tp TopicPartition) bool {
 	_, err := g.s.lookupPartition(tp)
 	return err != nil
+}
+
+// progressedLocked wakes a revocation waiting for processed positions to move.
+func (g *GroupConsumer) progressedLocked() {
+	close(g.mu.progress)
+	g.mu.progress = make(chan struct{})
 }
 
 // changedLocked wakes a Poll waiting with the old assignment.
@@ -667,6 +664,7 @@ func (g *GroupConsumer) Close() error {
 			g.mu.Lock()
 			if !g.mu.byConsume {
 				maps.Copy(g.mu.processed, g.mu.delivered) // the application is done with them
+				g.progressedLocked()
 			}
 			g.mu.Unlock()
 		}

@@ -1,0 +1,98 @@
+package log
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// revoked gives partitions up (heartbeat goroutine): it stops reading them, waits
+// until the application has finished the records of theirs it was handed (see
+// waitProcessed), calls the application's OnRevoked, commits what was processed
+// (with auto-commit), and then the partitions leave the consumer. A graceful
+// rebalance so redelivers nothing, as in the Java consumer, whose callbacks run in
+// poll, and kgo's BlockRebalanceOnPoll.
+func (g *GroupConsumer) revoked(tps []TopicPartition) {
+	g.onlineMu.Lock()
+	if g.revoking == nil {
+		g.revoking = map[TopicPartition]bool{}
+	}
+	for _, tp := range tps {
+		g.revoking[tp] = true
+	}
+	g.onlineMu.Unlock()
+	g.pause(tps)
+	g.waitProcessed(tps)
+	if g.opts.OnRevoked != nil {
+		g.opts.OnRevoked(tps)
+	}
+	if !g.opts.DisableAutoCommit {
+		offsets := map[TopicPartition]int64{}
+		g.mu.Lock()
+		for _, tp := range tps {
+			if o, ok := g.mu.processed[tp]; ok {
+				offsets[tp] = o
+			}
+		}
+		g.mu.Unlock()
+		if err := g.commitMap(context.Background(), offsets); err != nil {
+			g.s.logger.Warn("commit of revoked partitions failed", "group", g.opts.Group, "err", err)
+		}
+	}
+	g.remove(tps)
+}
+
+// pause stops reading tps: Poll hands out no more of their records.
+func (g *GroupConsumer) pause(tps []TopicPartition) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	current := g.mu.inner.Assignment()
+	keep := slices.DeleteFunc(slices.Clone(current), func(tp TopicPartition) bool { return slices.Contains(tps, tp) })
+	if len(keep) == len(current) {
+		return
+	}
+	for _, tp := range tps {
+		if slices.Contains(current, tp) {
+			g.mu.paused[tp] = true
+		}
+	}
+	if err := g.mu.inner.Assign(keep...); err != nil {
+		g.s.logger.Error("assign partitions", "group", g.opts.Group, "err", err)
+	}
+	g.changedLocked()
+}
+
+// waitProcessed waits until every record of tps that Poll returned is processed
+// (the application called Poll again, or Consume's handler returned for them), the
+// consumer closes, or its poll interval expires. Meanwhile it heartbeats, so that
+// the member keeps its session however long the application takes: the rebalance
+// timeout, and MaxPollInterval, bound the wait instead.
+func (g *GroupConsumer) waitProcessed(tps []TopicPartition) {
+	ticker := time.NewTicker(g.opts.HeartbeatInterval)
+	defer ticker.Stop()
+	for {
+		g.mu.Lock()
+		pending := false
+		for _, tp := range tps {
+			if d, ok := g.mu.delivered[tp]; ok && d > g.mu.processed[tp] {
+				pending = true
+			}
+		}
+		progress := g.mu.progress
+		g.mu.Unlock()
+		if !pending {
+			return
+		}
+		select {
+		case <-progress:
+		case <-g.stop:
+			return
+		case <-g.pollExpired():
+			return
+		case <-ticker.C:
+			if err := g.member.KeepAlive(); err != nil {
+				g.s.logger.Debug("heartbeat while waiting for the application", "group", g.opts.Group, "err", err)
+			}
+		}
+	}
+}
