@@ -289,10 +289,29 @@ func (m *Member) Leave(ctx context.Context) error {
 		return ctx.Err()
 	}
 	defer func() { <-m.busy }()
+	return m.leave(m.revoke)
+}
+
+// LeaveLost leaves the group as Leave does, but gives up what the member owns as
+// lost (OnLost, where offsets can no longer be committed) instead of revoking it:
+// for a member whose application stopped polling, which cannot give its
+// partitions up in order (Kafka's consumer after max.poll.interval.ms).
+func (m *Member) LeaveLost(ctx context.Context) error {
+	select {
+	case m.busy <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-m.busy }()
+	return m.leave(m.lose)
+}
+
+// leave gives up what the member owns with giveUp, then leaves the group.
+func (m *Member) leave(giveUp func([]TopicPartition)) error {
 	m.mu.Lock()
 	owned, memberID, joinSent := slices.Clone(m.cl.owned), m.cl.memberID, m.cl.joinSent
 	m.mu.Unlock()
-	m.revoke(owned)
+	giveUp(owned)
 	m.mu.Lock()
 	m.cl.left()
 	m.mu.Unlock()

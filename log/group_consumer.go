@@ -43,6 +43,14 @@ type GroupConsumerOptions struct {
 	// RebalanceTimeout bounds how long a rebalance waits for members to rejoin.
 	// Default 5 minutes.
 	RebalanceTimeout time.Duration
+	// MaxPollInterval is how long the application may stay away from Poll (Kafka's
+	// max.poll.interval.ms): a consumer whose application has not called Poll again
+	// within it, after Poll returned, leaves the group, its partitions lost
+	// (OnLost; what it was handed is not committed) and given to the other
+	// members; the next Poll joins the group again. Default 5 minutes; negative is
+	// invalid. Consume calls Poll after each batch, so there the bound is the
+	// time its handler takes for one Poll's records.
+	MaxPollInterval time.Duration
 	// HeartbeatInterval is how often the consumer heartbeats. Default 3 s; it must be
 	// at least MinGroupHeartbeatInterval (1 ms) and below SessionTimeout.
 	HeartbeatInterval time.Duration
@@ -118,6 +126,16 @@ type GroupConsumer struct {
 	opts   GroupConsumerOptions
 	member *group.Member
 
+	// run is the heartbeat goroutine of the current membership (a member put out
+	// of the group by MaxPollInterval joins again with a new one).
+	run struct {
+		sync.Mutex
+		cancel context.CancelFunc
+		done   chan struct{}
+	}
+	// pollActivity receives when the application enters or leaves Poll.
+	pollActivity chan struct{}
+
 	// onlineMu orders partitionOnline (a ReopenPartition caller's goroutine) with
 	// the heartbeat goroutine's assignment changes: revoking holds the partitions
 	// being given up, which the member still lists as its own until OnRevoked
@@ -147,8 +165,15 @@ type GroupConsumer struct {
 		paused map[TopicPartition]bool
 		// progress is closed and replaced when processed positions move.
 		progress chan struct{}
+		// away says the application is outside Poll since awaySince (it has
+		// called Poll at least once); expired is closed once it stayed away
+		// longer than MaxPollInterval and the member left the group.
+		away      bool
+		awaySince time.Time
+		expired   chan struct{}
 	}
 
+	ctx       context.Context    // of the background goroutines
 	cancel    context.CancelFunc // stops the heartbeat and auto-commit goroutines
 	stop      chan struct{}      // closed by Close: the heartbeat goroutine returns between steps
 	done      sync.WaitGroup
@@ -173,7 +198,7 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	if err != nil {
 		return nil, err
 	}
-	g := &GroupConsumer{s: s, opts: opts, closed: make(chan struct{}), stop: make(chan struct{})}
+	g := &GroupConsumer{s: s, opts: opts, closed: make(chan struct{}), stop: make(chan struct{}), pollActivity: make(chan struct{}, 1)}
 	g.mu.inner = inner
 	g.mu.delivered = map[TopicPartition]int64{}
 	g.mu.processed = map[TopicPartition]int64{}
@@ -181,6 +206,7 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	g.mu.changed = make(chan struct{})
 	g.mu.paused = map[TopicPartition]bool{}
 	g.mu.progress = make(chan struct{})
+	g.mu.expired = make(chan struct{})
 	g.member, err = coordinator.NewMember(group.MemberConfig{
 		Group:            opts.Group,
 		Topics:           opts.Topics,
@@ -200,12 +226,9 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	// The goroutines start before the store knows the consumer, so that a Store.Close
 	// closing it finds them running and waits for them.
 	ctx, cancel := context.WithCancel(context.Background())
-	g.cancel = cancel
-	g.done.Go(func() {
-		if err := g.member.RunUntil(ctx, g.stop, opts.HeartbeatInterval); err != nil && ctx.Err() == nil {
-			g.stopped(err)
-		}
-	})
+	g.ctx, g.cancel = ctx, cancel
+	g.startRun()
+	g.done.Go(func() { g.pollWatchdog(ctx) })
 	if !opts.DisableAutoCommit {
 		g.done.Go(func() { g.autoCommitLoop(ctx) })
 	}
@@ -242,6 +265,8 @@ func (g *GroupConsumer) Poll(ctx context.Context) ([]*Record, error) {
 // poll is Poll; byConsume says Consume calls it, and counts what its handler
 // processed itself.
 func (g *GroupConsumer) poll(ctx context.Context, byConsume bool) ([]*Record, error) {
+	g.enterPoll()
+	defer g.leavePoll()
 	g.mu.Lock()
 	maps.Copy(g.mu.processed, g.mu.delivered)
 	g.mu.byConsume = byConsume
@@ -670,6 +695,7 @@ func (g *GroupConsumer) Close() error {
 		}
 		close(g.stop)
 		cut := time.AfterFunc(closeTimeout, g.cancel)
+		g.waitRun()
 		g.done.Wait()
 		cut.Stop()
 		g.cancel()
@@ -696,6 +722,7 @@ func (g *GroupConsumer) Close() error {
 func (g *GroupConsumer) abandon() {
 	g.closeOnce.Do(func() {
 		g.cancel()
+		g.waitRun()
 		g.done.Wait()
 		close(g.closed)
 		g.mu.Lock()

@@ -20,6 +20,9 @@ const (
 	// a faster heartbeat only burns CPU (in process, rebalances reach members at
 	// once without it).
 	MinGroupHeartbeatInterval = time.Millisecond
+	// DefaultMaxPollInterval is GroupConsumerOptions.MaxPollInterval's default
+	// (Kafka's max.poll.interval.ms).
+	DefaultMaxPollInterval = 5 * time.Minute
 )
 
 // check returns a *ConfigError naming every invalid field, in the order of the
@@ -65,6 +68,9 @@ func (o *GroupConsumerOptions) check() error {
 	if o.RebalanceTimeout < 0 {
 		bad("RebalanceTimeout: %v is negative", o.RebalanceTimeout)
 	}
+	if o.MaxPollInterval < 0 {
+		bad("MaxPollInterval: %v is negative", o.MaxPollInterval)
+	}
 	switch {
 	case o.HeartbeatInterval < 0:
 		bad("HeartbeatInterval: %v is negative", o.HeartbeatInterval)
@@ -90,6 +96,9 @@ func (o *GroupConsumerOptions) check() error {
 	}
 	if o.AutoCommitInterval == 0 {
 		o.AutoCommitInterval = DefaultAutoCommitInterval
+	}
+	if o.MaxPollInterval == 0 {
+		o.MaxPollInterval = DefaultMaxPollInterval
 	}
 	o.Topics = slices.Clone(o.Topics)
 	o.Assignors = slices.Clone(o.Assignors)

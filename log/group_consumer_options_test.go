@@ -30,7 +30,8 @@ func TestGroupConsumerOptionsValidatedUpFront(t *testing.T) {
 		{"an empty topic name", log.GroupConsumerOptions{Topics: []string{""}}, []string{"Topics"}},
 		{"a nil assignor", log.GroupConsumerOptions{Assignors: []log.Assignor{nil}}, []string{"Assignors"}},
 		{"client and instance ids too long", log.GroupConsumerOptions{ClientID: long, InstanceID: long}, []string{"ClientID", "InstanceID"}},
-		{"everything at once", log.GroupConsumerOptions{SessionTimeout: time.Hour, HeartbeatInterval: time.Nanosecond, ClientID: long}, []string{"ClientID", "SessionTimeout", "HeartbeatInterval"}},
+		{"a negative max poll interval", log.GroupConsumerOptions{MaxPollInterval: -time.Second}, []string{"MaxPollInterval"}},
+		{"everything at once", log.GroupConsumerOptions{SessionTimeout: time.Hour, HeartbeatInterval: time.Nanosecond, MaxPollInterval: -1, ClientID: long}, []string{"ClientID", "SessionTimeout", "MaxPollInterval", "HeartbeatInterval"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := tc.opts

@@ -140,7 +140,9 @@ func TestGroupStoppedMemberStopsConsuming(t *testing.T) {
 }
 
 // The same with a subscribed topic deleted under the consumer: the records of the
-// other topic are handled, then the error comes.
+// other topic are handled, then the error comes, unless the rebalance the deletion
+// starts (at once, in process) takes the deleted partition away first; either way
+// nothing of the other topic is lost or handled twice.
 func TestGroupConsumeRecordsWhenATopicIsDeleted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := openStore(t, vfs.NewMem(), nil)
@@ -153,12 +155,16 @@ func TestGroupConsumeRecordsWhenATopicIsDeleted(t *testing.T) {
 		produce(t, s, "a", 0, 5)
 		require.NoError(t, s.DeleteTopic(ctx, "b"))
 		var handled []int64
-		for range 3 { // fake time stands still: no heartbeat, no rebalance yet
-			err := g.Consume(ctx, func(r *log.Record) error {
+		for range 3 {
+			cctx, cancel := context.WithTimeout(ctx, time.Second) // fake time
+			err := g.Consume(cctx, func(r *log.Record) error {
 				handled = append(handled, r.Offset)
 				return nil
 			})
-			require.ErrorIs(t, err, log.ErrUnknownTopic)
+			cancel()
+			if !errors.Is(err, context.DeadlineExceeded) {
+				require.ErrorIs(t, err, log.ErrUnknownTopic)
+			}
 		}
 		require.NoError(t, g.Close())
 		committed, err := s.CommittedOffsets(ctx, "g", tp("a", 0))
