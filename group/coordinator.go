@@ -39,6 +39,11 @@ type Coordinator struct {
 	idPrefix string
 	// metadataEpoch counts NotifyMetadataChanged calls (see leaderAssign).
 	metadataEpoch atomic.Uint64
+	// metadataChanged is closed and replaced by NotifyMetadataChanged.
+	metadataChanged struct {
+		sync.Mutex
+		ch chan struct{}
+	}
 
 	// mu guards the groups. It is never held while calling a response callback, the
 	// offset store or Metadata. Lock order: a group's lock (lockGroup), then mu.

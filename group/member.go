@@ -266,7 +266,7 @@ func (m *Member) Fetch(ctx context.Context, partitions []TopicPartition) (map[To
 }
 
 // Subscribe replaces the member's subscription; the next Heartbeat asks for a Join,
-// which makes the group rebalance.
+// which makes the group rebalance. Run heartbeats at once.
 func (m *Member) Subscribe(topics []string) error {
 	for _, topic := range topics {
 		if err := validateName("topic", topic, false); err != nil {
@@ -274,8 +274,12 @@ func (m *Member) Subscribe(topics []string) error {
 		}
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.cl.subscribe(topics)
+	m.mu.Unlock()
+	select {
+	case m.rebalance <- struct{}{}: // Run rejoins at once
+	default:
+	}
 	return nil
 }
 

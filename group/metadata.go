@@ -44,6 +44,12 @@ func partitionCounts(md Metadata, topics []string) map[string]int {
 // leader watches the metadata itself and rejoins, as Kafka's clients do.)
 func (c *Coordinator) NotifyMetadataChanged() {
 	c.metadataEpoch.Add(1)
+	c.metadataChanged.Lock()
+	if c.metadataChanged.ch != nil {
+		close(c.metadataChanged.ch)
+		c.metadataChanged.ch = nil
+	}
+	c.metadataChanged.Unlock()
 	type check struct {
 		g          *groupMetadata
 		generation int32
@@ -92,4 +98,16 @@ func (c *Coordinator) recordAssignedCounts(group string, generation int32, count
 		g.assignedCounts = counts
 		g.assignedGeneration = generation
 	}
+}
+
+// MetadataChanged returns a channel closed at the next NotifyMetadataChanged: a
+// member subscribed by pattern lists the topics again then (take the channel
+// before listing them, so that no change is missed).
+func (c *Coordinator) MetadataChanged() <-chan struct{} {
+	c.metadataChanged.Lock()
+	defer c.metadataChanged.Unlock()
+	if c.metadataChanged.ch == nil {
+		c.metadataChanged.ch = make(chan struct{})
+	}
+	return c.metadataChanged.ch
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -24,8 +25,14 @@ const closeTimeout = 30 * time.Second
 type GroupConsumerOptions struct {
 	// Group is the consumer group to join.
 	Group string
-	// Topics the consumer subscribes to.
+	// Topics the consumer subscribes to. Give either Topics or TopicPattern.
 	Topics []string
+	// TopicPattern subscribes the consumer to every topic whose whole name it
+	// matches (as the Java consumer's subscribe(Pattern); kgo's ConsumeRegex):
+	// those that exist when the consumer starts, and those created later, which
+	// join the subscription at once; a deleted topic leaves it. Internal topics
+	// (OffsetsTopic) never match.
+	TopicPattern *regexp.Regexp
 	// ClientID names the consumer in member ids and descriptions. Default "strata".
 	ClientID string
 	// InstanceID makes the member static (Kafka's group.instance.id): a consumer
@@ -207,9 +214,12 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	g.mu.paused = map[TopicPartition]bool{}
 	g.mu.progress = make(chan struct{})
 	g.mu.expired = make(chan struct{})
+	if opts.TopicPattern != nil {
+		g.opts.Topics = g.matchingTopics() // followPattern keeps it current
+	}
 	g.member, err = coordinator.NewMember(group.MemberConfig{
 		Group:            opts.Group,
-		Topics:           opts.Topics,
+		Topics:           g.opts.Topics,
 		ClientID:         opts.ClientID,
 		InstanceID:       opts.InstanceID,
 		Assignors:        opts.Assignors,
@@ -231,6 +241,9 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	g.done.Go(func() { g.pollWatchdog(ctx) })
 	if !opts.DisableAutoCommit {
 		g.done.Go(func() { g.autoCommitLoop(ctx) })
+	}
+	if opts.TopicPattern != nil {
+		g.done.Go(func() { g.followPattern(ctx, coordinator) })
 	}
 	if err := s.registerGroupConsumer(g); err != nil {
 		g.Close()

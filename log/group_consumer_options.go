@@ -2,6 +2,7 @@ package log
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"time"
 
@@ -36,8 +37,11 @@ func (o *GroupConsumerOptions) check() error {
 	case len(o.Group) > group.MaxNameBytes:
 		bad("Group: %d bytes (at most %d)", len(o.Group), group.MaxNameBytes)
 	}
-	if len(o.Topics) == 0 {
-		bad("Topics: none")
+	switch {
+	case len(o.Topics) == 0 && o.TopicPattern == nil:
+		bad("Topics: none, and no TopicPattern")
+	case len(o.Topics) > 0 && o.TopicPattern != nil:
+		bad("Topics: given with a TopicPattern (give one)")
 	}
 	for _, topic := range o.Topics {
 		if topic == "" || len(topic) > group.MaxNameBytes {
@@ -99,6 +103,9 @@ func (o *GroupConsumerOptions) check() error {
 	}
 	if o.MaxPollInterval == 0 {
 		o.MaxPollInterval = DefaultMaxPollInterval
+	}
+	if o.TopicPattern != nil {
+		o.TopicPattern = regexp.MustCompile(`^(?:` + o.TopicPattern.String() + `)$`) // the whole name
 	}
 	o.Topics = slices.Clone(o.Topics)
 	o.Assignors = slices.Clone(o.Assignors)
