@@ -43,6 +43,18 @@
 // and SyncGroup answer through a callback, because they wait for the rest of the
 // group; Heartbeat, LeaveGroup, CommitOffsets and FetchOffsets return.
 //
+// A Member joins with the member-id handshake (KIP-394, JoinRequest.RequireMemberID):
+// its first JoinGroup is answered at once with ErrMemberIDRequired and an id that
+// is not yet a member, and it joins with that id. So it knows its id before it is
+// in the group, and a member whose join is cancelled (closed while the group waits
+// for the others) leaves with it instead of staying behind until its session
+// timeout. A Member also hears of a rebalance from the coordinator at once
+// (JoinRequest.OnRebalance) and rejoins without waiting for its next heartbeat: in
+// one process a group settles in milliseconds, where Kafka's members learn of a
+// rebalance only from a heartbeat (3 s by default), because the coordinator cannot
+// reach them otherwise. A remote member, through a listener, still learns of it
+// from its heartbeats.
+//
 // # Assignors and rebalance protocols
 //
 // Assignor is pluggable; RangeAssignor, RoundRobinAssignor, StickyAssignor and

@@ -30,7 +30,7 @@
 //	// Consuming in a group: the members share the partitions; positions are
 //	// committed offsets that survive restarts.
 //	member, err := store.NewGroupConsumer(log.GroupConsumerOptions{Group: "billing", Topics: []string{"orders"}})
-//	defer member.Close() // commits what was processed, leaves the group at once
+//	defer member.Close() // commits what Poll returned, leaves the group at once
 //	err = member.Consume(ctx, func(r *log.Record) error { ...; return nil })
 //
 // # Consumer groups
@@ -42,10 +42,15 @@
 // time; different groups consume independently. Committed offsets live in the
 // internal compacted topic __consumer_offsets (OffsetsTopic), created the first time
 // a group is used, so a restarted application resumes where its group committed.
-// Delivery is at least once: auto-commit and Close commit only what was processed
-// (the records of earlier Polls, or those Consume's handler accepted), never what a
-// crash interrupted. ListGroups, DescribeGroup (with lag), CommittedOffsets,
-// CommitGroupOffsets and DeleteGroup manage groups from outside.
+// Delivery is at least once: auto-commit commits only what was processed (the
+// records of earlier Polls, or those Consume's handler accepted), never what a
+// crash interrupted; Close commits what Poll returned, as Kafka's clients do; a
+// revocation waits for the application to finish what it was handed, so graceful
+// rebalances redeliver nothing. In one process the coordinator tells members of a
+// rebalance at once: a group settles in milliseconds. A member whose application
+// stops calling Poll leaves the group after MaxPollInterval. ListGroups,
+// DescribeGroup (with lag), CommittedOffsets, CommitGroupOffsets and DeleteGroup
+// manage groups from outside.
 //
 // # Topics and configuration
 //

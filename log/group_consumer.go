@@ -87,12 +87,13 @@ type GroupConsumerOptions struct {
 	// them and its positions are set from the committed offsets.
 	OnAssigned func(partitions []TopicPartition)
 	// OnRevoked is called with partitions the consumer is about to give up, while it
-	// still owns them: commit their offsets here (with auto-commit, the consumer
-	// commits what was processed right after OnRevoked returns).
+	// still owns them, once the application has finished the records of theirs Poll
+	// returned (see GroupConsumer): commit their offsets here (with auto-commit,
+	// the consumer commits what was processed right after OnRevoked returns).
 	OnRevoked func(partitions []TopicPartition)
 	// OnLost is called with partitions the consumer lost without revoking them (it
-	// missed its session timeout): another member may own them already, and their
-	// offsets can no longer be committed.
+	// missed its session timeout, or MaxPollInterval): another member may own them
+	// already, and their offsets can no longer be committed.
 	OnLost func(partitions []TopicPartition)
 }
 
