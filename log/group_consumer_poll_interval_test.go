@@ -2,6 +2,8 @@ package log_test
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -24,9 +26,13 @@ func TestGroupMaxPollIntervalPutsAHungMemberOut(t *testing.T) {
 		produce(t, s, "t", 1, 20)
 		ctx := context.Background()
 		opts := log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}, SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second, MaxPollInterval: time.Minute}
-		var lost []log.TopicPartition
+		var (
+			mu   sync.Mutex
+			lost []log.TopicPartition
+		)
+		lostNow := func() []log.TopicPartition { mu.Lock(); defer mu.Unlock(); return slices.Clone(lost) }
 		hungOpts := opts
-		hungOpts.OnLost = func(tps []log.TopicPartition) { lost = append(lost, tps...) }
+		hungOpts.OnLost = func(tps []log.TopicPartition) { mu.Lock(); defer mu.Unlock(); lost = append(lost, tps...) }
 		hung := newGroupConsumer(t, s, hungOpts)
 		defer hung.Close()
 		healthy := newGroupConsumer(t, s, opts)
@@ -40,12 +46,12 @@ func TestGroupMaxPollIntervalPutsAHungMemberOut(t *testing.T) {
 
 		time.Sleep(59 * time.Second)
 		synctest.Wait()
-		require.Empty(t, lost, "put out before MaxPollInterval")
+		require.Empty(t, lostNow(), "put out before MaxPollInterval")
 		require.Len(t, healthy.Assignment(), 1)
 
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
-		require.Equal(t, []log.TopicPartition{handed}, lost)
+		require.Equal(t, []log.TopicPartition{handed}, lostNow())
 		require.Empty(t, hung.Assignment())
 		require.Len(t, healthy.Assignment(), 2, "the hung member's partition went to the other")
 		pos, err := healthy.Position(handed)

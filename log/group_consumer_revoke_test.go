@@ -2,6 +2,8 @@ package log_test
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -37,14 +39,18 @@ func TestGroupRevocationWaitsForPolledRecords(t *testing.T) {
 			}
 		}
 
-		var assigned []log.TopicPartition
+		var (
+			mu       sync.Mutex
+			assigned []log.TopicPartition
+		)
+		assignedNow := func() []log.TopicPartition { mu.Lock(); defer mu.Unlock(); return slices.Clone(assigned) }
 		newOpts := opts
-		newOpts.OnAssigned = func(tps []log.TopicPartition) { assigned = append(assigned, tps...) }
+		newOpts.OnAssigned = func(tps []log.TopicPartition) { mu.Lock(); defer mu.Unlock(); assigned = append(assigned, tps...) }
 		joiner := newGroupConsumer(t, s, newOpts)
 		defer joiner.Close()
 		time.Sleep(time.Minute) // fake time: six session timeouts of the old member
 		synctest.Wait()
-		require.Empty(t, assigned, "the partition moved while its records were in the application's hands")
+		require.Empty(t, assignedNow(), "the partition moved while its records were in the application's hands")
 		require.Len(t, old.Assignment(), 1, "the partition being revoked is no longer read")
 
 		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
@@ -52,8 +58,8 @@ func TestGroupRevocationWaitsForPolledRecords(t *testing.T) {
 		_, err := old.Poll(pollCtx) // the application is done with what it was handed
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		synctest.Wait()
-		require.Len(t, assigned, 1, "the partition moves once the application polled again")
-		moved := assigned[0]
+		require.Len(t, assignedNow(), 1, "the partition moves once the application polled again")
+		moved := assignedNow()[0]
 		pos, err := joiner.Position(moved)
 		require.NoError(t, err)
 		require.Equal(t, held[moved], pos, "the new owner starts after what the old one was handed")
