@@ -116,13 +116,24 @@ func (c *Coordinator) NewMember(cfg MemberConfig) (*Member, error) {
 // that needs Start, or Tick). If ctx ends first, Join returns ctx.Err() and the
 // member keeps what it owns; call Join again.
 func (m *Member) Join(ctx context.Context) (Assignment, error) {
+	return m.joinUntil(ctx, nil)
+}
+
+// errJoinStopped ends a Join whose stop channel closed while it waited for the
+// group in JoinGroup.
+var errJoinStopped = errors.New("strata/group: join stopped")
+
+// joinUntil is Join that also ends, with errJoinStopped, when stop closes while
+// it waits for the group in JoinGroup: the member then still owns only what it
+// owned in the group's current generation, whose commits are accepted.
+func (m *Member) joinUntil(ctx context.Context, stop <-chan struct{}) (Assignment, error) {
 	select {
 	case m.busy <- struct{}{}:
 	case <-ctx.Done():
 		return Assignment{}, ctx.Err()
 	}
 	defer func() { <-m.busy }()
-	a, err := m.join(ctx)
+	a, err := m.join(ctx, stop)
 	if err != nil {
 		m.mu.Lock()
 		m.cl.rejoin = true // whatever happened, the next Heartbeat asks for a Join
@@ -131,7 +142,7 @@ func (m *Member) Join(ctx context.Context) (Assignment, error) {
 	return a, err
 }
 
-func (m *Member) join(ctx context.Context) (Assignment, error) {
+func (m *Member) join(ctx context.Context, stop <-chan struct{}) (Assignment, error) {
 	for {
 		m.mu.Lock()
 		revoke := m.cl.revokeBeforeJoin()
@@ -141,8 +152,11 @@ func (m *Member) join(ctx context.Context) (Assignment, error) {
 		m.mu.Lock()
 		req := m.cl.joinRequest()
 		m.mu.Unlock()
-		resp, err, answered := await(ctx, func(respond func(JoinResponse, error)) { m.c.JoinGroup(req, respond) })
+		resp, err, answered := await(ctx, stop, func(respond func(JoinResponse, error)) { m.c.JoinGroup(req, respond) })
 		if !answered {
+			if ctx.Err() == nil {
+				return Assignment{}, errJoinStopped
+			}
 			return Assignment{}, ctx.Err()
 		}
 		// An answer is digested even if ctx ended meanwhile, so that the member
@@ -168,7 +182,7 @@ func (m *Member) join(ctx context.Context) (Assignment, error) {
 		m.mu.Lock()
 		sreq := m.cl.syncRequest(assignments)
 		m.mu.Unlock()
-		sresp, err, answered := await(ctx, func(respond func(SyncResponse, error)) { m.c.SyncGroup(sreq, respond) })
+		sresp, err, answered := await(ctx, nil, func(respond func(SyncResponse, error)) { m.c.SyncGroup(sreq, respond) })
 		if !answered || ctx.Err() != nil {
 			return Assignment{}, ctx.Err()
 		}
@@ -383,10 +397,10 @@ func (m *Member) lose(tps []TopicPartition) {
 	}
 }
 
-// await starts a call that answers through a callback and waits for the answer or
-// the end of ctx; answered is false if ctx ended first. A late answer goes to a
-// buffered channel nobody reads.
-func await[T any](ctx context.Context, start func(respond func(T, error))) (value T, err error, answered bool) {
+// await starts a call that answers through a callback and waits for the answer,
+// the end of ctx or the closing of stop (nil: never); answered is false if one of
+// those came first. A late answer goes to a buffered channel nobody reads.
+func await[T any](ctx context.Context, stop <-chan struct{}, start func(respond func(T, error))) (value T, err error, answered bool) {
 	type answer struct {
 		value T
 		err   error
@@ -397,14 +411,15 @@ func await[T any](ctx context.Context, start func(respond func(T, error))) (valu
 	case a := <-ch:
 		return a.value, a.err, true
 	case <-ctx.Done():
-		select {
-		case a := <-ch: // answered as ctx ended: the answer counts
-			return a.value, a.err, true
-		default:
-		}
-		var zero T
-		return zero, ctx.Err(), false
+	case <-stop:
 	}
+	select {
+	case a := <-ch: // answered as it ended: the answer counts
+		return a.value, a.err, true
+	default:
+	}
+	var zero T
+	return zero, ctx.Err(), false
 }
 
 // Run keeps the member in its group until ctx ends: it joins (unless it is settled
@@ -422,10 +437,13 @@ func (m *Member) Run(ctx context.Context, interval time.Duration) error {
 }
 
 // RunUntil is Run that also returns, with nil, once stop is closed: between
-// steps, so that a Join in flight completes first (or ends with ctx). A member
-// stopped so is settled in its generation, and its commits in Leave's OnRevoked
-// are accepted; one whose Join was cut short may be fenced out of the generation
-// formed meanwhile, and commit nothing.
+// steps, or while its Join waits for the group in JoinGroup, but not between a
+// JoinGroup's answer and the assignment that follows (a SyncGroup, answered as
+// soon as the leader assigns), which completes first (or ends with ctx). A member
+// stopped so owns only partitions of the group's current generation, and its
+// commits in Leave's OnRevoked are accepted; one whose Join ctx cut short after
+// its JoinGroup was answered is fenced out of the generation formed, and commits
+// nothing.
 func (m *Member) RunUntil(ctx context.Context, stop <-chan struct{}, interval time.Duration) error {
 	if interval <= 0 {
 		interval = DefaultHeartbeatInterval
@@ -442,7 +460,9 @@ func (m *Member) RunUntil(ctx context.Context, stop <-chan struct{}, interval ti
 		default:
 		}
 		if join {
-			if _, err := m.Join(ctx); err != nil {
+			if _, err := m.joinUntil(ctx, stop); errors.Is(err, errJoinStopped) {
+				return nil
+			} else if err != nil {
 				return err
 			}
 		}

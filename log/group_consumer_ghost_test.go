@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stratalog/strata/group"
 	"github.com/stratalog/strata/log"
 	"github.com/stratalog/strata/vfs"
 )
@@ -48,5 +49,34 @@ func TestGroupMembersClosedDuringJoinLeaveNoGhosts(t *testing.T) {
 		defer next.Close()
 		time.Sleep(5 * time.Second) // a heartbeat or two, far below the session timeout
 		require.Len(t, next.Assignment(), 3, "the new member waits for ghosts: %s", fmt.Sprint(next.Assignment()))
+	})
+}
+
+// The same for a static member (InstanceID), which skips the member-id handshake
+// as in Kafka: closed while its join waits, it leaves by its instance id.
+func TestGroupStaticMemberClosedDuringJoinLeavesNoGhost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := openStore(t, vfs.NewMem(), nil)
+		createTopic(t, s, "jobs", log.TopicConfig{Partitions: 2})
+		// The eager protocol: the first member revokes everything before it rejoins.
+		opts := log.GroupConsumerOptions{Group: "workers", Topics: []string{"jobs"}, Assignors: []log.Assignor{group.RangeAssignor{}}}
+		first := newGroupConsumer(t, s, opts)
+		defer first.Close()
+		synctest.Wait()
+		static := opts
+		static.InstanceID = "worker-2"
+		// Its join waits for the first member, whose revocation waits for its
+		// application: it has records in hand and does not poll.
+		produce(t, s, "jobs", 0, 1)
+		_, err := first.Poll(context.Background())
+		require.NoError(t, err)
+		late := newGroupConsumer(t, s, static)
+		synctest.Wait()
+		began := time.Now()
+		require.NoError(t, late.Close())
+		require.Zero(t, time.Since(began), "Close waited for the group")
+		d, err := s.DescribeGroup("workers")
+		require.NoError(t, err)
+		require.Len(t, d.Members, 1, "the static member closed during its join stayed")
 	})
 }
