@@ -110,8 +110,9 @@ type GroupConsumerOptions struct {
 //
 // Poll, Consume and the Commit methods are for one goroutine at a time; Close may
 // be called from any goroutine but the callbacks'. The rebalance callbacks run on
-// the consumer's heartbeat goroutine, concurrently with Poll and Consume, and may
-// call Commit and CommitOffsets. A revocation waits for the application, as the
+// the consumer's own goroutines, one at a time (the heartbeat goroutine; OnLost
+// after MaxPollInterval on the goroutine that watches it), concurrently with Poll
+// and Consume, and may call Commit and CommitOffsets. A revocation waits for the application, as the
 // Java consumer's (whose callbacks run inside poll) and kgo's with
 // BlockRebalanceOnPoll do: the revoked partitions are no longer read, and OnRevoked
 // and the commit come once every record of theirs that Poll returned is processed
