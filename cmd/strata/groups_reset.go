@@ -64,6 +64,9 @@ func (t resetTarget) of(p log.PartitionInfo, committed, atTime int64) int64 {
 		offset = committed
 	case t.hasShift:
 		offset = committed + t.shift
+		if t.shift > 0 && offset < committed { // overflowed: far past the end
+			offset = p.EndOffset
+		}
 	case t.hasTime:
 		offset = atTime
 	default:
