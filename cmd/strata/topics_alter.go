@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -56,6 +57,7 @@ func runTopicsAlter(e *cli, command string, args []string) (err error) {
 	if unknown != nil {
 		return c.usageError("%s (known: %s)", strings.Join(unknown, "; "), strings.Join(log.TopicConfigNames(), ", "))
 	}
+	reset := append(zeroConfigs(configs, config), deleteConfigs...)
 
 	store, err := e.openStore(c.storeDir(), mustExist, nil)
 	if err != nil {
@@ -63,7 +65,7 @@ func runTopicsAlter(e *cli, command string, args []string) (err error) {
 	}
 	defer closeStore(store, &err)
 	if len(configs) > 0 || len(deleteConfigs) > 0 {
-		if err := store.AlterTopicConfig(e.ctx, name, config, deleteConfigs...); err != nil {
+		if err := store.AlterTopicConfig(e.ctx, name, config, reset...); err != nil {
 			return topicError(name, explainConfigError(err))
 		}
 		fmt.Fprintf(e.stdout, "Altered the configs of topic %s.\n", name)
@@ -79,6 +81,26 @@ func runTopicsAlter(e *cli, command string, args []string) (err error) {
 		fmt.Fprintf(e.stdout, "Topic %s has %d partitions.\n", name, *partitions)
 	}
 	return nil
+}
+
+// zeroConfigs returns the keys of the --config pairs (parsed into config) whose
+// value is the zero of its TopicConfig field (unclean.leader.election.enable=false,
+// min.compaction.lag.ms=0, sync.records=0): AlterTopicConfig reads a zero field as
+// "not set", so these are reset instead, to the store's default, which in the CLI's
+// store (no TopicDefaults) is that zero.
+func zeroConfigs(pairs []string, config log.TopicConfig) []string {
+	given, err := parseConfigPairs(pairs) // parsed without error by parseTopicConfig
+	if err != nil {
+		return nil
+	}
+	set := config.Configs()
+	var zero []string
+	for _, key := range slices.Sorted(maps.Keys(given)) {
+		if _, ok := set[key]; !ok {
+			zero = append(zero, key)
+		}
+	}
+	return zero
 }
 
 // topicError says "unknown topic" plainly; other errors are returned as they are.

@@ -13,7 +13,7 @@ func TestTopicsAlterToTheZeroValue(t *testing.T) {
 	dir := t.TempDir()
 	ok(t, dir, "", "topics", "create", "t", "--config", "unclean.leader.election.enable=true",
 		"--config", "cleanup.policy=compact", "--config", "min.compaction.lag.ms=60000",
-		"--config", "sync=periodic", "--config", "sync.records=10")
+		"--config", "sync=periodic", "--config", "sync.records=10", "--config", "sync.interval.ms=100")
 	ok(t, dir, "", "topics", "alter", "t", "--config", "unclean.leader.election.enable=false",
 		"--config", "min.compaction.lag.ms=0", "--config", "sync.records=0")
 	got := lines(ok(t, dir, "", "topics", "describe", "t"))[0]
