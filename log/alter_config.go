@@ -22,7 +22,8 @@ import (
 // Partitions and ReplicationFactor are not configs: AddPartitions and
 // ReassignPartition change them. The change is checked as CreateTopic checks a
 // config: a *ConfigError (ErrInvalidConfig) names every invalid field, every
-// unknown name in reset, and the checks against the store (MinInsyncReplicas above
+// unknown name in reset, every config both set and reset (as Kafka refuses
+// duplicate keys), and the checks against the store (MinInsyncReplicas above
 // the ReplicationFactor); an unknown topic is ErrUnknownTopic, an internal one
 // ErrInternalTopic. Nothing changes on these errors, nor when topics.json cannot
 // be written. Once it is written the change is made: an error after that (a
@@ -128,9 +129,18 @@ func alterProblems(set TopicConfig, reset []string) []string {
 	if set.Sync.Mode < SyncDefault || set.Sync.Mode > SyncNone {
 		problems = append(problems, fmt.Sprintf("Sync.Mode: %v is not a sync mode", set.Sync.Mode))
 	}
+	setNames := set.Configs()
 	for _, key := range reset {
 		if _, ok := topicConfigFields[key]; !ok {
 			problems = append(problems, fmt.Sprintf("%s: no such config to reset (known: %v)", key, TopicConfigNames()))
+			continue
+		}
+		_, both := setNames[key]
+		if key == ConfigSync {
+			both = set.Sync != SyncPolicy{} // resetting sync resets its interval and records too
+		}
+		if both {
+			problems = append(problems, fmt.Sprintf("%s: both set and reset; give it once", key))
 		}
 	}
 	return problems
