@@ -245,8 +245,15 @@ func (s *Store) reopenWithConfigLocked(name string) ([]TopicPartition, error) {
 // reopenLocked closes p, partition tp, and opens it again with its topic's current
 // config; if that fails, tp is offline with the error. Until the new partition is
 // published, an operation on p fails with ErrPartitionOffline ("retry"), and
-// consumers move to the new one (Store.reopened). The caller holds adminMu.
+// consumers wait for the new one (Store.reopeningOf) and move to it
+// (Store.reopened). The caller holds adminMu.
 func (s *Store) reopenLocked(tp TopicPartition, p *partition.Partition) error {
+	replaced := make(chan struct{})
+	s.reopening.Store(p, replaced)
+	defer func() { // after the new partition (or the offline one) is published
+		s.reopening.Delete(p)
+		close(replaced)
+	}()
 	s.retired.Store(p, struct{}{})
 	if err := p.Close(); err != nil {
 		s.logger.Warn("closing a partition to reopen it with a new config failed", "partition", tp.String(), "err", err)

@@ -122,6 +122,13 @@ func (c *Consumer) nextRecord(a *assignment) (*partition.Record, error) {
 				c.bind(a, p, from)
 				continue
 			}
+			if c.s.reopeningOf(a.p) != nil {
+				return nil, nil // being opened again with a new config: wait for it (waitTargets)
+			}
+			if p := c.s.reopened(a.tp, a.incarnation, a.p); p != nil {
+				c.bind(a, p, from) // opened again since the first look
+				continue
+			}
 		}
 		if errors.Is(err, ErrCorrupt) && attempt < 2 {
 			// A damaged replica: read another in-sync one, and rebuild this one.
@@ -152,13 +159,22 @@ func (c *Consumer) wait(ctx context.Context) error {
 type waitTarget struct {
 	p        *partition.Partition
 	position int64
+	replaced <-chan struct{} // non-nil: p is being opened again; wait for that instead
+}
+
+// readable returns the channel that is closed when the target may have a record.
+func (t waitTarget) readable() <-chan struct{} {
+	if t.replaced != nil {
+		return t.replaced
+	}
+	return t.p.Readable(t.position)
 }
 
 // waitTargets returns the assigned partitions and their positions.
 func (c *Consumer) waitTargets() []waitTarget {
 	targets := make([]waitTarget, len(c.assigned))
 	for i, a := range c.assigned {
-		targets[i] = waitTarget{p: a.p, position: a.position()}
+		targets[i] = waitTarget{p: a.p, position: a.position(), replaced: c.s.reopeningOf(a.p)}
 	}
 	return targets
 }
@@ -170,7 +186,7 @@ func (c *Consumer) waitTargets() []waitTarget {
 func waitAny(ctx context.Context, targets []waitTarget, changed, closed <-chan struct{}) error {
 	if len(targets) == 1 { // the common case, without reflection
 		select {
-		case <-targets[0].p.Readable(targets[0].position):
+		case <-targets[0].readable():
 			return nil
 		case <-changed:
 			return nil
@@ -187,7 +203,7 @@ func waitAny(ctx context.Context, targets []waitTarget, changed, closed <-chan s
 		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(changed)},
 	)
 	for _, t := range targets {
-		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.p.Readable(t.position))})
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.readable())})
 	}
 	switch chosen, _, _ := reflect.Select(cases); chosen {
 	case 0:

@@ -41,6 +41,10 @@ type Store struct {
 	// replay that failed) while their topic lived on: a call that met one closed
 	// says so, rather than "topic deleted".
 	retired sync.Map // *partition.Partition -> struct{}
+	// reopening holds, while AlterTopicConfig closes a partition and opens it again,
+	// a channel closed once its replacement is published (or the partition went
+	// offline): a consumer that met the closed one waits on it instead of failing.
+	reopening sync.Map // *partition.Partition -> chan struct{}
 
 	mu struct {
 		sync.Mutex
@@ -346,6 +350,15 @@ func (s *Store) reopened(tp TopicPartition, incarnation uint64, p *partition.Par
 	}
 	if current := t.partitions[tp.Partition]; current != p {
 		return current
+	}
+	return nil
+}
+
+// reopeningOf returns the channel closed once p, which AlterTopicConfig is opening
+// again, is replaced, or nil if p is not being reopened.
+func (s *Store) reopeningOf(p *partition.Partition) <-chan struct{} {
+	if ch, ok := s.reopening.Load(p); ok {
+		return ch.(chan struct{})
 	}
 	return nil
 }
