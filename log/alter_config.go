@@ -266,6 +266,7 @@ func (s *Store) reopenLocked(tp TopicPartition, p *partition.Partition) error {
 		return err
 	}
 	t := topics[tp.Topic]
+	s.carryStats(t.incarnation, tp.Partition, p.Stats())
 	m, err := s.scanMarks()
 	var opened *partition.Partition
 	if err == nil {

@@ -31,7 +31,8 @@ type PartitionStats struct {
 	Offline *PartitionOfflineError
 }
 
-// Stats returns a snapshot of every topic and partition. Counters count from Open.
+// Stats returns a snapshot of every topic and partition. Counters count from Open,
+// across the reopens of AlterTopicConfig.
 // After Close it returns an empty Stats.
 func (s *Store) Stats() Stats {
 	set, err := s.snapshot()
@@ -46,6 +47,7 @@ func (s *Store) Stats() Stats {
 			ps := PartitionStats{TopicPartition: TopicPartition{Topic: name, Partition: int32(i)}}
 			if p, offline := t.at(i); p != nil {
 				ps.Stats = p.Stats()
+				s.addCarriedStats(t.incarnation, int32(i), &ps.Stats)
 			} else {
 				ps.Offline = offline
 			}

@@ -45,6 +45,9 @@ type Store struct {
 	// a channel closed once its replacement is published (or the partition went
 	// offline): a consumer that met the closed one waits on it instead of failing.
 	reopening sync.Map // *partition.Partition -> chan struct{}
+	// carried holds the Stats counters of the partitions AlterTopicConfig closed
+	// and opened again, which their replacements add (see carryStats).
+	carried sync.Map // statsKey -> partition.Stats
 
 	mu struct {
 		sync.Mutex
