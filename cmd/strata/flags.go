@@ -72,6 +72,9 @@ func (c *commandFlags) parse(args []string) ([]string, error) {
 			return nil, c.usageError("%s", dashDash(err.Error()))
 		}
 	}
+	if !c.isSet("dir") {
+		c.dir = c.e.dir // the --dir before the command, if any
+	}
 	return positional, nil
 }
 

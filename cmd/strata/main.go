@@ -55,6 +55,9 @@ type cli struct {
 	// beforePoll, if set, is called with the store before each poll of consume:
 	// tests produce through it while the command holds the store.
 	beforePoll func(*log.Store)
+	// dir is the --dir given before the command; the command's own --dir, given
+	// after it, overrides it.
+	dir string
 }
 
 // command is one command, or one subcommand of a group.
@@ -194,11 +197,9 @@ func (e *cli) dispatch(args []string) error {
 }
 
 // hoistGlobalFlags takes the global flags given before the command out of args:
-// --version prints the version (nil args: nothing more to do), and --dir DIR
-// moves after the command, where every command parses it. --help stays first for
-// dispatch.
+// --version prints the version (nil args: nothing more to do), and --dir DIR sets
+// e.dir, which every command's flags start from. --help stays first for dispatch.
 func (e *cli) hoistGlobalFlags(args []string) ([]string, error) {
-	var dir []string
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		flag, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(args[0], "-"), "-"), "=")
 		switch {
@@ -206,22 +207,19 @@ func (e *cli) hoistGlobalFlags(args []string) ([]string, error) {
 			fmt.Fprintln(e.stdout, versionLine())
 			return nil, nil
 		case flag == "dir" && hasValue:
-			dir, args = []string{"--dir", value}, args[1:]
+			e.dir, args = value, args[1:]
 		case flag == "dir" && len(args) > 1:
-			dir, args = []string{"--dir", args[1]}, args[2:]
+			e.dir, args = args[1], args[2:]
 		case flag == "dir":
 			return nil, usageErrorf("strata", "flag needs an argument: --dir")
 		default:
-			return append(args, dir...), nil // --help, or a command's flag before it: dispatch says
+			return args, nil // --help, or a command's flag before it: dispatch says
 		}
 	}
 	if len(args) == 0 {
 		return nil, usageErrorf("strata", "missing command")
 	}
-	if len(args) >= 2 && args[0] == "help" {
-		return args, nil // help ignores --dir
-	}
-	return append(args, dir...), nil
+	return args, nil
 }
 
 // versionLine is what --version prints: the module version the binary was built
