@@ -14,9 +14,9 @@
 //	strata topics delete orders
 //
 // Every command takes --dir DIR (default $STRATA_DIR, else ./strata-data), before
-// or after the command, and --help ("strata help COMMAND" says the same); "strata
-// --version" prints the version. A command's flags may come before or after its
-// positional arguments; "--" ends them.
+// or after the command (the one after wins), and --help ("strata help COMMAND"
+// says the same); "strata --version" prints the version. A command's flags may
+// come before or after its positional arguments; "--" ends them.
 //
 // # Commands
 //

@@ -145,8 +145,8 @@ Commands:
   verify
   repair TOPIC --partition P [--keep-later] [--keep-dir DIR]
 
-Every command takes --dir DIR, before or after it: the data directory (default
-$STRATA_DIR, else ./strata-data). Only one process may have a store open: while an application
+Every command takes --dir DIR, before or after it (the one after wins): the data
+directory (default $STRATA_DIR, else ./strata-data). Only one process may have a store open: while an application
 holds the directory, commands that open it fail at once; dump reads segment files
 without opening the store and works at any time. So one command at a time works on
 a store: consume --group is the only member of its group while it runs.
