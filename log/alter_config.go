@@ -93,11 +93,14 @@ func (s *Store) alterTopicConfigLocked(name string, set TopicConfig, reset []str
 	altered.own, altered.config = own, effective
 	next := topics.with(&altered)
 	if s.brokers != nil {
-		if err := s.alterReplicatedConfig(&altered, next); err != nil {
+		committed, err := s.alterReplicatedConfig(&altered, next)
+		if committed { // topics.json has it: the change is made, whatever followed
+			s.topics.Store(&next)
+			s.logger.Info("altered topic config", "topic", name)
+		}
+		if err != nil {
 			return nil, errorf("strata/log: alter config of topic %q: %w", name, err)
 		}
-		s.topics.Store(&next)
-		s.logger.Info("altered topic config", "topic", name)
 		return nil, nil
 	}
 	if err := writeMetadata(s.fsys, s.dir, next.metadata()); err != nil {
@@ -284,7 +287,9 @@ func (s *Store) reopenLocked(tp TopicPartition, p *partition.Partition) error {
 // alterReplicatedConfig makes the config change of t, in a store of several
 // brokers: the replica logs opened from now on take t's config, topics.json lists
 // next (the commit point), and the controller takes the replication settings.
-func (s *Store) alterReplicatedConfig(t *topic, next topicSet) error {
+// committed says whether topics.json took the change: an error after that does
+// not undo it.
+func (s *Store) alterReplicatedConfig(t *topic, next topicSet) (committed bool, err error) {
 	g := s.brokers
 	g.configsMu.Lock()
 	previous := map[string]TopicConfig{}
@@ -301,7 +306,7 @@ func (s *Store) alterReplicatedConfig(t *topic, next topicSet) error {
 		}
 		g.configsMu.Unlock()
 		g.restoreMetadata(s)
-		return fmt.Errorf("write metadata: %w", err)
+		return false, fmt.Errorf("write metadata: %w", err)
 	}
 	var failed []error
 	for i := range t.config.Partitions {
@@ -312,7 +317,7 @@ func (s *Store) alterReplicatedConfig(t *topic, next topicSet) error {
 		}
 	}
 	if failed != nil {
-		return fmt.Errorf("altered, but the controller did not take the replication settings of every partition (it does at the next Open): %w", errors.Join(failed...))
+		return true, fmt.Errorf("altered, but the controller did not take the replication settings of every partition (it does at the next Open): %w", errors.Join(failed...))
 	}
-	return nil
+	return true, nil
 }
