@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -127,6 +128,9 @@ func runConsume(e *cli, command string, args []string) (err error) {
 	}
 	if *timeoutMs < 0 {
 		return c.usageError("--timeout-ms %d: must not be negative", *timeoutMs)
+	}
+	if maxMs := int64(math.MaxInt64 / time.Millisecond); *timeoutMs > maxMs {
+		return c.usageError("--timeout-ms %d: at most %d", *timeoutMs, maxMs)
 	}
 	o.timeout = time.Duration(*timeoutMs) * time.Millisecond
 	if !o.fromBeginning && !o.hasOffset && !o.hasFromTime && o.group == "" {
