@@ -85,6 +85,9 @@ func runProduce(e *cli, command string, args []string) (err error) {
 	if _, set := props["key.separator"]; set && c.isSet("key-separator") {
 		return c.usageError("give --key-separator or --property key.separator, not both")
 	}
+	if sep, set := props["key.separator"]; set && sep == "" {
+		return c.usageError("--property key.separator: must not be empty")
+	}
 	separator := stringProperty(props, "key.separator", *keySeparator)
 	if keyed && separator == "" {
 		separator = "\t" // Kafka's default key.separator
