@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratalog/strata/partition"
@@ -79,8 +80,17 @@ type Consumer struct {
 
 	lastRecords, lastBytes int // size of the last Poll: how much the next one allocates up front
 
-	closed    chan struct{}
-	closeOnce sync.Once
+	// Next's state: the partition it reads (nil: none yet), its index in assigned,
+	// how many records in a row it returned from it, and the record it returns.
+	current      *assignment
+	currentIndex int
+	run          int
+	viewRecord   Record
+	viewOf       *assignment // the partition viewRecord's Topic and Partition name
+
+	closed     chan struct{}
+	closedFlag atomic.Bool // set with closed: cheaper to test on every Next
+	closeOnce  sync.Once
 }
 
 // assignment is one assigned partition and the consumer's position in it.
@@ -90,6 +100,7 @@ type assignment struct {
 	p           *partition.Partition
 	reader      *partition.Reader
 	positioned  bool              // false until a Seek or the Reset policy sets it
+	paused      bool              // Pause: Poll and Next skip it until Resume
 	pending     *partition.Record // read but not returned by the last Poll (aliases reader)
 }
 
@@ -169,7 +180,7 @@ func (c *Consumer) Assign(tps ...TopicPartition) error {
 		assigned = append(assigned, a)
 		byTP[tp] = a
 	}
-	c.assigned, c.byTP, c.next = assigned, byTP, 0
+	c.assigned, c.byTP, c.next, c.current = assigned, byTP, 0, nil
 	return nil
 }
 
@@ -300,12 +311,7 @@ func (c *Consumer) reset(a *assignment, cause error) error {
 
 // usable returns ErrClosed once the consumer or its store is closed.
 func (c *Consumer) usable() error {
-	select {
-	case <-c.closed:
-		return ErrClosed
-	default:
-	}
-	if c.s.closed.Load() {
+	if c.closedFlag.Load() || c.s.closed.Load() {
 		return ErrClosed
 	}
 	return nil
@@ -315,6 +321,7 @@ func (c *Consumer) usable() error {
 // and so does every later call. It is idempotent and always returns nil.
 func (c *Consumer) Close() error {
 	c.closeOnce.Do(func() {
+		c.closedFlag.Store(true)
 		close(c.closed)
 		c.s.unregister(nil, c)
 	})

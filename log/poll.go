@@ -62,7 +62,7 @@ func (c *Consumer) fetchInto(arena *recordArena) (out []*Record, bytes int, err 
 	c.next = (c.next + 1) % n
 	for i := range n {
 		a := c.assigned[(first+i)%n]
-		for len(out) < c.opts.MaxPollRecords {
+		for !a.paused && len(out) < c.opts.MaxPollRecords {
 			rec, err := c.nextRecord(a)
 			if err != nil {
 				return out, bytes, err
@@ -170,11 +170,14 @@ func (t waitTarget) readable() <-chan struct{} {
 	return t.p.Readable(t.position)
 }
 
-// waitTargets returns the assigned partitions and their positions.
+// waitTargets returns the assigned partitions that are not paused, and their
+// positions.
 func (c *Consumer) waitTargets() []waitTarget {
-	targets := make([]waitTarget, len(c.assigned))
-	for i, a := range c.assigned {
-		targets[i] = waitTarget{p: a.p, position: a.position(), replaced: c.s.reopeningOf(a.p)}
+	targets := make([]waitTarget, 0, len(c.assigned))
+	for _, a := range c.assigned {
+		if !a.paused {
+			targets = append(targets, waitTarget{p: a.p, position: a.position(), replaced: c.s.reopeningOf(a.p)})
+		}
 	}
 	return targets
 }

@@ -1,0 +1,110 @@
+package log
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/stratalog/strata/partition"
+)
+
+// Next returns the next record of the assigned partitions without copying it: the
+// Record, its Key, Value and Headers alias the consumer's buffers (on Linux, the
+// segment's memory mapping) and are valid only until the next call of any of the
+// consumer's methods; the caller must not modify them. It is the fastest way to consume, and allocates nothing per
+// record; Poll is the way to keep records (it copies them).
+//
+// Next waits until a record is readable, ctx ends or the consumer is closed; ctx is
+// looked at only when there is nothing to return at once. Records of one partition
+// come in offset order; Next reads up to MaxPollRecords records from one partition
+// before it turns to the next one that has records, so that a busy partition does
+// not starve the others. Positions, the Reset policy, paused partitions and errors
+// are as for Poll; the position of the record's partition is past it when Next
+// returns.
+//
+// Next and Poll may be mixed: both read from the same positions.
+func (c *Consumer) Next(ctx context.Context) (*Record, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	for {
+		if a := c.current; a != nil && c.run < c.opts.MaxPollRecords {
+			if a.pending == nil && a.positioned { // the common case, without a call
+				if rec, err := a.reader.TryNext(); rec != nil && err == nil {
+					c.run++
+					return c.view(a, rec), nil
+				} // else nextRecord tries again, and handles the end or the error
+			}
+			rec, err := c.nextRecord(a)
+			if err != nil {
+				c.current = nil
+				return nil, err
+			}
+			if rec != nil {
+				c.run++
+				return c.view(a, rec), nil
+			}
+		}
+		rec, err := c.nextPartition()
+		if rec != nil || err != nil {
+			return rec, err
+		}
+		if len(c.assigned) == 0 {
+			return nil, fmt.Errorf("strata/log: next: no partitions assigned: %w", ErrInvalidArgument)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := c.wait(ctx); err != nil {
+			return nil, err
+		}
+		if err := c.usable(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// nextPartition makes the first partition after the current one (in Assign order)
+// that has a record readable the current one, and returns its record; nil if no
+// partition has one.
+func (c *Consumer) nextPartition() (*Record, error) {
+	n := len(c.assigned)
+	first := 0
+	if c.current != nil {
+		first = c.currentIndex + 1
+	}
+	c.current = nil
+	for i := range n {
+		index := (first + i) % n
+		a := c.assigned[index]
+		if a.paused {
+			continue
+		}
+		rec, err := c.nextRecord(a)
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil {
+			c.current, c.currentIndex, c.run = a, index, 1
+			return c.view(a, rec), nil
+		}
+	}
+	return nil, nil
+}
+
+// view returns rec, of a's partition, as the Record Next returns: the consumer's
+// own, overwritten by every call. Its fields are set one by one: a composite literal
+// is built aside and then copied, which took a third of Next's own time.
+func (c *Consumer) view(a *assignment, rec *partition.Record) *Record {
+	v := &c.viewRecord
+	if c.viewOf != a { // Topic is set only when the partition changes: Next's records are read-only
+		c.viewOf = a
+		v.Topic, v.Partition = a.tp.Topic, a.tp.Partition
+	}
+	v.Offset = rec.Offset
+	v.Key = rec.Key
+	v.Value = rec.Value
+	v.Headers = rec.Headers
+	v.Timestamp = time.UnixMilli(rec.Timestamp)
+	return v
+}
