@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/stratalog/strata/partition"
@@ -37,30 +38,33 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 	if err != nil {
 		return err
 	}
+	var t *topic
 	for i, r := range records {
-		if err := checkRecord(set, r); err != nil {
-			return errorf("strata/log: produce record %d: %w", i, err)
+		if r != nil && (t == nil || t.name != r.Topic) { // consecutive records mostly share a topic
+			t = set[r.Topic]
+		}
+		if err := checkRecordOf(t, r); err != nil {
+			return fmt.Errorf("strata/log: produce record %d: %w", i, err)
 		}
 	}
 	now := s.opts.Now()
+	buf := produceBuffers.Get().(*produceBuffer)
+	defer buf.release()
 	// Route every record, numbering the partitions in order of appearance; then lay
-	// the records out by partition in two arrays (a counting sort): a few
-	// allocations per call, none per record.
+	// the records out by partition (a counting sort, unless they all go to one):
+	// buffers reused across calls, no allocation per record.
 	var (
 		groups  []produceGroup
 		index   map[TopicPartition]int
 		last    = -1
-		ofGroup = make([]int32, len(records))
+		ofGroup = buf.ofGroup[:0]
 	)
-	var t *topic
+	t = nil
 	for i, r := range records {
 		if t == nil || t.name != r.Topic {
 			t = set[r.Topic]
 		}
 		if err := route(r, t, s.opts.Partitioner); err != nil {
-			return errorf("strata/log: produce record %d: %w", i, err)
-		}
-		if _, err := t.partitionAt(r.Partition); err != nil {
 			return errorf("strata/log: produce record %d: %w", i, err)
 		}
 		if r.Timestamp.IsZero() {
@@ -70,6 +74,9 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 		tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
 		g := last
 		if g < 0 || groups[g].tp != tp { // consecutive records mostly share a partition
+			if _, err := t.partitionAt(r.Partition); err != nil {
+				return fmt.Errorf("strata/log: produce record %d: %w", i, err)
+			}
 			var ok bool
 			if g, ok = index[tp]; !ok {
 				g = len(groups)
@@ -85,11 +92,21 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 			}
 			last = g
 		}
-		ofGroup[i] = int32(g)
+		ofGroup = append(ofGroup, int32(g))
 		groups[g].count++
 	}
-	byPartition := make([]*Record, len(records))
-	converted := make([]partition.Record, len(records))
+	buf.ofGroup = ofGroup
+	converted := slices.Grow(buf.converted[:0], len(records))[:len(records)]
+	buf.converted = converted
+	if len(groups) == 1 {
+		for i, r := range records {
+			converted[i] = toPartitionRecord(r)
+		}
+		groups[0].records, groups[0].converted = records, converted
+		return s.appendGroup(ctx, &groups[0])
+	}
+	byPartition := slices.Grow(buf.byPartition[:0], len(records))[:len(records)]
+	buf.byPartition = byPartition
 	start := 0
 	for g := range groups {
 		groups[g].records = byPartition[start : start : start+groups[g].count]
@@ -101,9 +118,6 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 		g.records = append(g.records, r)
 		g.converted = append(g.converted, toPartitionRecord(r))
 	}
-	if len(groups) == 1 {
-		return s.appendGroup(ctx, &groups[0])
-	}
 	errList := make([]error, len(groups))
 	var wg sync.WaitGroup
 	for i := range groups {
@@ -112,6 +126,29 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 	wg.Wait()
 	return errors.Join(errList...)
 }
+
+// produceBuffer is the scratch space of one Store.Produce call, reused across calls.
+type produceBuffer struct {
+	ofGroup     []int32
+	byPartition []*Record
+	converted   []partition.Record
+}
+
+var produceBuffers = sync.Pool{New: func() any { return new(produceBuffer) }}
+
+// release clears what refers to the caller's records and returns b to the pool.
+// A buffer grown for an unusually large call is dropped, not kept.
+func (b *produceBuffer) release() {
+	if cap(b.converted) > maxPooledProduceRecords {
+		return
+	}
+	clear(b.byPartition)
+	clear(b.converted)
+	produceBuffers.Put(b)
+}
+
+// maxPooledProduceRecords bounds the records a pooled produceBuffer has room for.
+const maxPooledProduceRecords = 64 << 10
 
 // produceGroup is the records of one Produce call for one partition.
 type produceGroup struct {
@@ -144,7 +181,14 @@ func checkRecord(set topicSet, r *Record) error {
 	if r == nil {
 		return fmt.Errorf("nil record: %w", ErrInvalidArgument)
 	}
-	t := set[r.Topic]
+	return checkRecordOf(set[r.Topic], r)
+}
+
+// checkRecordOf is checkRecord with r's topic looked up: t is nil if there is none.
+func checkRecordOf(t *topic, r *Record) error {
+	if r == nil {
+		return fmt.Errorf("nil record: %w", ErrInvalidArgument)
+	}
 	if t == nil {
 		return fmt.Errorf("topic %q: %w", r.Topic, ErrUnknownTopic)
 	}
