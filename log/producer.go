@@ -117,18 +117,46 @@ type Producer struct {
 // batcher is one partition's batches, guarded by Producer.mu.
 type batcher struct {
 	tp        TopicPartition
-	open      []pendingRecord   // the batch records are added to
-	openBytes int               // upper bound of the open batch's size
-	timer     *time.Timer       // linger timer of the open batch, or nil
-	timerGen  uint64            // identifies the current timer
-	sealed    [][]pendingRecord // batches waiting to be written, oldest first
-	sending   bool              // a sender goroutine is running
-	spare     []pendingRecord   // a written batch's array, reused for the next open batch
-	lastLen   int               // records in the last sealed batch: the next one's capacity
-	// converted is the sender's buffer of partition records; only the running
-	// sender uses it.
-	converted []partition.Record
+	open      *producerBatch   // the batch records are added to, or nil
+	openBytes int              // upper bound of the open batch's size
+	timer     *time.Timer      // linger timer of the open batch, or nil
+	timerGen  uint64           // identifies the current timer
+	sealed    []*producerBatch // batches waiting to be written, oldest first
+	sending   bool             // a sender goroutine is running
+	lastLen   int              // records in the last sealed batch: the next one's capacity
+	// maxBatchBytes is the topic's MaxBatchBytes, as of the last record added: a
+	// sender writes at most that many bytes of sealed batches at a time.
+	maxBatchBytes int
 }
+
+// producerBatch is a batch of records as Produce accepted them and as the partition
+// takes them: records[i] is pending[i]'s record, converted by Produce (on the
+// caller's goroutine, so that the sender only writes).
+type producerBatch struct {
+	pending []pendingRecord
+	records []partition.Record
+	bytes   int // upper bound of the batch's size, once sealed
+}
+
+// producerBatches holds written batches for reuse by any partition: a steady
+// producer allocates no arrays. Their records stay reachable until overwritten or
+// until the pool drops them at a garbage collection, which is cheaper than clearing
+// them after each write.
+var producerBatches = sync.Pool{New: func() any { return new(producerBatch) }}
+
+// newProducerBatch returns an empty batch with room for capacity records.
+func newProducerBatch(capacity int) *producerBatch {
+	batch := producerBatches.Get().(*producerBatch)
+	if cap(batch.pending) < capacity {
+		batch.pending = make([]pendingRecord, 0, capacity)
+		batch.records = make([]partition.Record, 0, capacity)
+	}
+	batch.pending, batch.records, batch.bytes = batch.pending[:0], batch.records[:0], 0
+	return batch
+}
+
+// convertedBuffers holds the buffers a sender joins several batches' records in.
+var convertedBuffers = sync.Pool{New: func() any { return new([]partition.Record) }}
 
 // pendingRecord is a record accepted by Produce: small, since batches hold many.
 type pendingRecord struct {
@@ -206,8 +234,8 @@ func (p *Producer) Produce(ctx context.Context, r *Record, promise func(*Record,
 	if acksNone {
 		pending.record, pending.promise = cloneRecord(r), nil
 	}
-	if err := p.add(ctx, t, pending); err != nil {
-		promise(r, errorf("strata/log: produce: %w", err))
+	if err := p.add(ctx, t, pending, toPartitionRecord(pending.record)); err != nil {
+		promise(r, fmt.Errorf("strata/log: produce: %w", err))
 		return
 	}
 	if acksNone {
@@ -224,10 +252,13 @@ func (p *Producer) admit(r *Record) (*topic, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRecord(set, r); err != nil {
+	var t *topic
+	if r != nil {
+		t = set[r.Topic]
+	}
+	if err := checkRecordOf(t, r); err != nil {
 		return nil, err
 	}
-	t := set[r.Topic]
 	if err := route(r, t, p.opts.Partitioner); err != nil {
 		return nil, err
 	}
@@ -240,8 +271,9 @@ func (p *Producer) admit(r *Record) (*topic, error) {
 	return t, nil
 }
 
-// add waits for buffer space and adds the record to its partition's open batch.
-func (p *Producer) add(ctx context.Context, t *topic, rec pendingRecord) error {
+// add waits for buffer space and adds the record to its partition's open batch;
+// converted is the record as the partition takes it.
+func (p *Producer) add(ctx context.Context, t *topic, rec pendingRecord, converted partition.Record) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for !p.mu.closed && p.mu.buffered > 0 && p.mu.buffered+rec.size > p.opts.MaxBufferedBytes {
@@ -269,14 +301,12 @@ func (p *Producer) add(ctx context.Context, t *topic, rec pendingRecord) error {
 		}
 		p.mu.last = b
 	}
+	b.maxBatchBytes = t.config.MaxBatchBytes
 	if b.open == nil {
-		if b.spare != nil {
-			b.open, b.spare = b.spare[:0], nil
-		} else if b.lastLen > 0 {
-			b.open = make([]pendingRecord, 0, b.lastLen) // room for a batch like the last: no regrowth
-		}
+		b.open = newProducerBatch(max(b.lastLen, 8)) // room for a batch like the last: no regrowth
 	}
-	b.open = append(b.open, rec)
+	b.open.pending = append(b.open.pending, rec)
+	b.open.records = append(b.open.records, converted)
 	b.openBytes += rec.size
 	switch {
 	case segment.BatchHeaderSize+b.openBytes >= min(p.opts.BatchBytes, t.config.MaxBatchBytes):
@@ -285,7 +315,7 @@ func (p *Producer) add(ctx context.Context, t *topic, rec pendingRecord) error {
 		if !b.sending {
 			p.sealLocked(b)
 		} // else the sender takes the open batch when it is done
-	case len(b.open) == 1:
+	case len(b.open.pending) == 1:
 		p.startTimerLocked(b)
 	}
 	return nil
@@ -316,9 +346,10 @@ func (p *Producer) sealLocked(b *batcher) {
 		}
 		b.timer = nil
 	}
-	if len(b.open) > 0 {
+	if b.open != nil && len(b.open.pending) > 0 {
+		b.open.bytes = b.openBytes
 		b.sealed = append(b.sealed, b.open)
-		b.lastLen = len(b.open)
+		b.lastLen = len(b.open.pending)
 		b.open, b.openBytes = nil, 0
 	}
 	if len(b.sealed) > 0 && !b.sending {
@@ -333,7 +364,8 @@ func (p *Producer) sendLoop(b *batcher) {
 	defer p.wg.Done()
 	p.mu.Lock()
 	for {
-		if len(b.sealed) == 0 && p.opts.Linger < 0 && len(b.open) > 0 {
+		if len(b.sealed) == 0 && p.opts.Linger < 0 && b.open != nil && len(b.open.pending) > 0 {
+			b.open.bytes = b.openBytes
 			b.sealed, b.open, b.openBytes = append(b.sealed, b.open), nil, 0
 		}
 		if len(b.sealed) == 0 {
@@ -341,38 +373,42 @@ func (p *Producer) sendLoop(b *batcher) {
 			p.mu.Unlock()
 			return
 		}
-		// Every sealed batch goes in one write, so that under SyncEveryAppend they
-		// share an fsync (the partition gets them as few batches as MaxBatchBytes
-		// allows).
-		batches := b.sealed
-		b.sealed = nil
+		// The sealed batches go in one write, as many as make one partition batch
+		// (MaxBatchBytes, at least one): under SyncEveryAppend they share an fsync,
+		// and a producer far ahead of the disk does not make the sender join
+		// everything it buffered.
+		n, bytes := 1, b.sealed[0].bytes
+		for n < len(b.sealed) && bytes+b.sealed[n].bytes <= b.maxBatchBytes {
+			bytes += b.sealed[n].bytes
+			n++
+		}
+		batches := b.sealed[:n:n]
+		b.sealed = b.sealed[n:]
+		if len(b.sealed) == 0 {
+			b.sealed = nil
+		}
 		p.mu.Unlock()
 
 		p.send(b, batches)
 
 		p.mu.Lock()
-		for _, records := range batches {
-			for i := range records {
-				p.mu.buffered -= records[i].size
-			}
-			p.mu.inFlight -= len(records)
+		for _, batch := range batches {
+			p.mu.buffered -= batch.bytes
+			p.mu.inFlight -= len(batch.pending)
+			producerBatches.Put(batch)
 		}
-		// The first array is reused as is: its records and promises stay reachable
-		// until the next batch overwrites them (one batch per partition, at most),
-		// which is cheaper than clearing them each time.
-		b.spare = batches[0]
 		p.signalLocked()
 	}
 }
 
 // send writes batches to b's partition and calls their promises, in order.
-func (p *Producer) send(b *batcher, batches [][]pendingRecord) {
+func (p *Producer) send(b *batcher, batches []*producerBatch) {
 	tp := b.tp
 	err := p.write(b, batches)
 	if err != nil && p.opts.Acks == AcksNone {
 		n := 0
-		for _, records := range batches {
-			n += len(records)
+		for _, batch := range batches {
+			n += len(batch.pending)
 		}
 		p.s.logger.Error("producer write failed (acks none)", "partition", tp.String(), "records", n, "err", err)
 		p.mu.Lock()
@@ -380,9 +416,9 @@ func (p *Producer) send(b *batcher, batches [][]pendingRecord) {
 		p.mu.Unlock()
 		return
 	}
-	for _, records := range batches {
-		for i := range records {
-			rec := &records[i]
+	for _, batch := range batches {
+		for i := range batch.pending {
+			rec := &batch.pending[i]
 			if rec.promise == nil {
 				continue
 			}
@@ -401,7 +437,7 @@ func (p *Producer) send(b *batcher, batches [][]pendingRecord) {
 
 // write appends the records of batches to b's partition, in order; records written
 // are marked finished.
-func (p *Producer) write(b *batcher, batches [][]pendingRecord) error {
+func (p *Producer) write(b *batcher, batches []*producerBatch) error {
 	tp := b.tp
 	t, err := p.s.lookupTopic(tp.Topic)
 	if err != nil {
@@ -414,23 +450,25 @@ func (p *Producer) write(b *batcher, batches [][]pendingRecord) error {
 	if err != nil {
 		return err
 	}
-	converted := b.converted[:0]
-	for _, records := range batches {
-		for i := range records {
-			converted = append(converted, toPartitionRecord(records[i].record))
+	converted := batches[0].records
+	if len(batches) > 1 { // one write for them all (see sendLoop)
+		buf := convertedBuffers.Get().(*[]partition.Record)
+		converted = (*buf)[:0]
+		for _, batch := range batches {
+			converted = append(converted, batch.records...)
 		}
+		defer func() { *buf = converted[:0]; convertedBuffers.Put(buf) }()
 	}
-	defer func() { b.converted = converted[:0] }() // reused as the pending array is
-	batch, first := 0, 0                           // batches[batch] holds converted records from first on
-	pending := func(i int) *pendingRecord {        // the pending record converted[i] came from
+	batch, first := 0, 0                    // batches[batch] holds converted records from first on
+	pending := func(i int) *pendingRecord { // the pending record converted[i] came from
 		if i < first { // indexes come in order; start over if they ever did not
 			batch, first = 0, 0
 		}
-		for i-first >= len(batches[batch]) {
-			first += len(batches[batch])
+		for i-first >= len(batches[batch].pending) {
+			first += len(batches[batch].pending)
 			batch++
 		}
-		return &batches[batch][i-first]
+		return &batches[batch].pending[i-first]
 	}
 	err = appendRecords(context.Background(), appendFn, converted, t.config.MaxBatchBytes, func(i int, offset int64) {
 		rec := pending(i)
@@ -465,7 +503,7 @@ func (p *Producer) Flush(ctx context.Context) error {
 		}
 		p.mu.Lock()
 		for _, b := range p.mu.batchers { // records that arrived while waiting
-			if len(b.open) > 0 {
+			if b.open != nil {
 				p.sealLocked(b)
 			}
 		}
