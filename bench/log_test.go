@@ -180,6 +180,49 @@ func BenchmarkConsume(b *testing.B) {
 	}
 }
 
+// BenchmarkConsumeNext is BenchmarkConsume through Consumer.Next: one record per
+// call, not copied (valid until the next call), the zero-copy way to consume.
+func BenchmarkConsumeNext(b *testing.B) {
+	const total = 1_024_000
+	for _, partitions := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("partitions=%d", partitions), func(b *testing.B) {
+			s := openStore(b, partitions, log.SyncNone)
+			fillTopic(b, s, partitions, total)
+			ctx := context.Background()
+			consumer, err := s.NewConsumer(log.ConsumerOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer consumer.Close()
+			if err := consumer.AssignTopics("t"); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(total) * 100)
+			b.ReportAllocs()
+			allocs := benchreport.Mallocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := consumer.SeekToBeginning(); err != nil {
+					b.Fatal(err)
+				}
+				var valueBytes int
+				for range total {
+					r, err := consumer.Next(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					valueBytes += len(r.Value)
+				}
+				if valueBytes != total*100 {
+					b.Fatalf("read %d value bytes, want %d", valueBytes, total*100)
+				}
+			}
+			b.StopTimer()
+			benchreport.Records(b, int64(b.N)*int64(total), allocs)
+		})
+	}
+}
+
 // BenchmarkProduceConsumeLatency measures the time from the start of a Store.Produce
 // of one 100 B record to the return of the Poll that delivers it, with a consumer
 // long-polling on another goroutine: p50 and p99 over b.N records, one in flight at
