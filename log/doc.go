@@ -222,5 +222,7 @@
 // until the record's promise is called, so the caller must not change them before;
 // under AcksNone it copies them, and the caller may reuse them once Produce returns.
 // Both set the records' Partition, Offset and zero Timestamp. Records returned by
-// Poll belong to the caller and share no memory with the store.
+// Poll belong to the caller and share no memory with the store. The record Next
+// returns is the Consumer's, not copied: it and its bytes (which may alias a
+// segment's memory mapping) are valid until the Consumer's next call.
 package log
