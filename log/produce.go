@@ -50,19 +50,23 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 	now := s.opts.Now()
 	buf := produceBuffers.Get().(*produceBuffer)
 	defer buf.release()
-	// Route every record, numbering the partitions in order of appearance; then lay
-	// the records out by partition (a counting sort, unless they all go to one):
-	// buffers reused across calls, no allocation per record.
+	// Route every record, numbering the partitions in order of appearance, and
+	// convert it for the partition; then, unless they all go to one partition, lay
+	// the converted records out by partition (a counting sort). Buffers are reused
+	// across calls: no allocation per record, and one pass over the records in the
+	// common case of a single partition.
 	var (
-		groups  []produceGroup
-		index   map[TopicPartition]int
-		last    = -1
-		ofGroup = buf.ofGroup[:0]
+		groups    []produceGroup
+		index     map[TopicPartition]int
+		last      = -1
+		ofGroup   = buf.ofGroup[:0]
+		converted = slices.Grow(buf.converted[:0], len(records))[:len(records)]
 	)
+	buf.converted = converted
 	t = nil
 	for i, r := range records {
 		if t == nil || t.name != r.Topic {
-			t = set[r.Topic]
+			t, last = set[r.Topic], -1
 		}
 		if err := route(r, t, s.opts.Partitioner); err != nil {
 			return errorf("strata/log: produce record %d: %w", i, err)
@@ -71,9 +75,10 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 			r.Timestamp = now
 		}
 		r.Offset = -1
-		tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
+		converted[i] = toPartitionRecord(r)
 		g := last
-		if g < 0 || groups[g].tp != tp { // consecutive records mostly share a partition
+		if g < 0 || groups[g].tp.Partition != r.Partition { // consecutive records mostly share a partition
+			tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
 			if _, err := t.partitionAt(r.Partition); err != nil {
 				return fmt.Errorf("strata/log: produce record %d: %w", i, err)
 			}
@@ -96,27 +101,23 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 		groups[g].count++
 	}
 	buf.ofGroup = ofGroup
-	converted := slices.Grow(buf.converted[:0], len(records))[:len(records)]
-	buf.converted = converted
 	if len(groups) == 1 {
-		for i, r := range records {
-			converted[i] = toPartitionRecord(r)
-		}
 		groups[0].records, groups[0].converted = records, converted
 		return s.appendGroup(ctx, &groups[0])
 	}
 	byPartition := slices.Grow(buf.byPartition[:0], len(records))[:len(records)]
-	buf.byPartition = byPartition
+	sorted := slices.Grow(buf.sorted[:0], len(records))[:len(records)]
+	buf.byPartition, buf.sorted = byPartition, sorted
 	start := 0
 	for g := range groups {
 		groups[g].records = byPartition[start : start : start+groups[g].count]
-		groups[g].converted = converted[start : start : start+groups[g].count]
+		groups[g].converted = sorted[start : start : start+groups[g].count]
 		start += groups[g].count
 	}
 	for i, r := range records {
 		g := &groups[ofGroup[i]]
 		g.records = append(g.records, r)
-		g.converted = append(g.converted, toPartitionRecord(r))
+		g.converted = append(g.converted, converted[i])
 	}
 	errList := make([]error, len(groups))
 	var wg sync.WaitGroup
@@ -131,7 +132,8 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 type produceBuffer struct {
 	ofGroup     []int32
 	byPartition []*Record
-	converted   []partition.Record
+	converted   []partition.Record // in the caller's order
+	sorted      []partition.Record // by partition, with several partitions
 }
 
 var produceBuffers = sync.Pool{New: func() any { return new(produceBuffer) }}
@@ -139,11 +141,12 @@ var produceBuffers = sync.Pool{New: func() any { return new(produceBuffer) }}
 // release clears what refers to the caller's records and returns b to the pool.
 // A buffer grown for an unusually large call is dropped, not kept.
 func (b *produceBuffer) release() {
-	if cap(b.converted) > maxPooledProduceRecords {
+	if cap(b.converted) > maxPooledProduceRecords || cap(b.sorted) > maxPooledProduceRecords {
 		return
 	}
 	clear(b.byPartition)
 	clear(b.converted)
+	clear(b.sorted)
 	produceBuffers.Put(b)
 }
 
@@ -198,7 +201,7 @@ func checkRecordOf(t *topic, r *Record) error {
 	if r.ExplicitPartition && (r.Partition < 0 || int(r.Partition) >= len(t.partitions)) {
 		return fmt.Errorf("topic %q has %d partitions, no partition %d: %w", r.Topic, len(t.partitions), r.Partition, ErrUnknownPartition)
 	}
-	if r.Key == nil && t.config.compacts() {
+	if r.Key == nil && t.config.CleanupPolicy != CleanupDelete && t.config.compacts() { // the first test spares copying the config
 		return fmt.Errorf("topic %q is compacted: a record needs a key: %w", r.Topic, ErrInvalidArgument)
 	}
 	return nil
