@@ -87,6 +87,8 @@ type Consumer struct {
 	run          int
 	viewRecord   Record
 	viewOf       *assignment // the partition viewRecord's Topic and Partition name
+	viewMillis   int64       // a record timestamp, and viewTime its time.Time
+	viewTime     time.Time
 
 	closed     chan struct{}
 	closedFlag atomic.Bool // set with closed: cheaper to test on every Next

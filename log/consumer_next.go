@@ -105,6 +105,10 @@ func (c *Consumer) view(a *assignment, rec *partition.Record) *Record {
 	v.Key = rec.Key
 	v.Value = rec.Value
 	v.Headers = rec.Headers
-	v.Timestamp = time.UnixMilli(rec.Timestamp)
+	if rec.Timestamp != c.viewMillis || c.viewTime.IsZero() {
+		// Records of a batch often share their millisecond: convert once.
+		c.viewMillis, c.viewTime = rec.Timestamp, time.UnixMilli(rec.Timestamp)
+	}
+	v.Timestamp = c.viewTime
 	return v
 }

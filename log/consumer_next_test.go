@@ -213,3 +213,21 @@ func TestLagAndCaughtUp(t *testing.T) {
 	_, err = c.CaughtUp()
 	require.True(t, errors.Is(err, log.ErrClosed))
 }
+
+// Next's records carry each record's own timestamp, whether it repeats the one
+// before or not.
+func TestNextTimestamps(t *testing.T) {
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "t", log.TopicConfig{})
+	t0 := time.UnixMilli(1_800_000_000_000)
+	offsets := []time.Duration{0, 0, 5, 5, 5, 2, 0}
+	var records []*log.Record
+	for _, d := range offsets {
+		records = append(records, &log.Record{Topic: "t", Value: []byte("v"), Timestamp: t0.Add(d * time.Millisecond)})
+	}
+	require.NoError(t, s.Produce(context.Background(), records...))
+	c := newConsumer(t, s, log.ConsumerOptions{}, tp("t", 0))
+	for i, r := range nextN(t, c, len(offsets)) {
+		require.True(t, t0.Add(offsets[i]*time.Millisecond).Equal(r.Timestamp), "record %d: %v", i, r.Timestamp)
+	}
+}
