@@ -189,14 +189,7 @@ func BenchmarkConsumeNext(b *testing.B) {
 			s := openStore(b, partitions, log.SyncNone)
 			fillTopic(b, s, partitions, total)
 			ctx := context.Background()
-			consumer, err := s.NewConsumer(log.ConsumerOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer consumer.Close()
-			if err := consumer.AssignTopics("t"); err != nil {
-				b.Fatal(err)
-			}
+			consumer := newBenchConsumer(b, s)
 			b.SetBytes(int64(total) * 100)
 			b.ReportAllocs()
 			allocs := benchreport.Mallocs()
@@ -280,21 +273,28 @@ func BenchmarkProduceConsumeLatency(b *testing.B) {
 	}
 }
 
-// benchPlainConsume measures a Consumer assigned all partitions of topic "t", which
-// holds total records: each op seeks to the beginning and polls until it has them all.
-func benchPlainConsume(b *testing.B, s *log.Store, partitions, total int) {
-	ctx := context.Background()
+// newBenchConsumer returns a Consumer of s assigned every partition of topic "t",
+// closed at the end of the benchmark.
+func newBenchConsumer(b *testing.B, s *log.Store) *log.Consumer {
 	consumer, err := s.NewConsumer(log.ConsumerOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer consumer.Close()
-	var tps []log.TopicPartition
-	for i := range partitions {
-		tps = append(tps, log.TopicPartition{Topic: "t", Partition: int32(i)})
-	}
-	if err := consumer.Assign(tps...); err != nil {
+	b.Cleanup(func() { consumer.Close() })
+	if err := consumer.AssignTopics("t"); err != nil {
 		b.Fatal(err)
+	}
+	return consumer
+}
+
+// benchPlainConsume measures a Consumer assigned all partitions of topic "t", which
+// holds total records: each op seeks to the beginning and polls until it has them all.
+func benchPlainConsume(b *testing.B, s *log.Store, partitions, total int) {
+	ctx := context.Background()
+	consumer := newBenchConsumer(b, s)
+	tps := consumer.Assignment()
+	if len(tps) != partitions {
+		b.Fatalf("%d partitions assigned, want %d", len(tps), partitions)
 	}
 	b.SetBytes(int64(total) * 100)
 	b.ReportAllocs()

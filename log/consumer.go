@@ -269,18 +269,27 @@ func (c *Consumer) seekEach(tps []TopicPartition, offset func(*partition.Partiti
 	if len(tps) == 0 {
 		tps = c.Assignment()
 	}
-	targets := make([]*assignment, len(tps))
-	for i, tp := range tps {
-		a, err := c.lookup(tp)
-		if err != nil {
-			return err
-		}
-		targets[i] = a
+	targets, err := c.lookupEach(tps)
+	if err != nil {
+		return err
 	}
 	for _, a := range targets {
 		a.seek(offset(a.p))
 	}
 	return nil
+}
+
+// lookupEach returns the assignments of tps, or the first lookup error.
+func (c *Consumer) lookupEach(tps []TopicPartition) ([]*assignment, error) {
+	targets := make([]*assignment, len(tps))
+	for i, tp := range tps {
+		a, err := c.lookup(tp)
+		if err != nil {
+			return nil, err
+		}
+		targets[i] = a
+	}
+	return targets, nil
 }
 
 // Position returns the offset of the next record Poll returns for tp, applying the

@@ -61,13 +61,9 @@ func (c *Consumer) Paused() []TopicPartition {
 }
 
 func (c *Consumer) setPaused(tps []TopicPartition, paused bool) error {
-	targets := make([]*assignment, len(tps))
-	for i, tp := range tps {
-		a, err := c.lookup(tp)
-		if err != nil {
-			return err
-		}
-		targets[i] = a
+	targets, err := c.lookupEach(tps)
+	if err != nil {
+		return err
 	}
 	for _, a := range targets {
 		a.paused = paused
