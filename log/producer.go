@@ -251,7 +251,7 @@ func (p *Producer) Produce(ctx context.Context, r *Record, promise func(*Record,
 	if acksNone {
 		pending.record, pending.promise = cloneRecord(r), nil
 	}
-	if err := p.add(ctx, t, pending, toPartitionRecord(pending.record)); err != nil {
+	if err := p.add(ctx, t, &pending); err != nil {
 		promise(r, fmt.Errorf("strata/log: produce: %w", err))
 		return
 	}
@@ -288,9 +288,8 @@ func (p *Producer) admit(r *Record) (*topic, error) {
 	return t, nil
 }
 
-// add waits for buffer space and adds the record to its partition's open batch;
-// converted is the record as the partition takes it.
-func (p *Producer) add(ctx context.Context, t *topic, rec pendingRecord, converted partition.Record) error {
+// add waits for buffer space and adds rec to its partition's open batch.
+func (p *Producer) add(ctx context.Context, t *topic, rec *pendingRecord) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for !p.mu.closed && p.mu.buffered > 0 && p.mu.buffered+rec.size > p.opts.MaxBufferedBytes {
@@ -322,8 +321,13 @@ func (p *Producer) add(ctx context.Context, t *topic, rec pendingRecord, convert
 	if b.open == nil {
 		b.open = newProducerBatch(max(b.lastLen, 8)) // room for a batch like the last: no regrowth
 	}
-	b.open.pending = append(b.open.pending, rec)
-	b.open.records = append(b.open.records, converted)
+	// Appended as zero values, then set in place: appending the structs built
+	// aside copied each with a write barrier for the whole struct.
+	b.open.pending = append(b.open.pending, pendingRecord{})
+	dst := &b.open.pending[len(b.open.pending)-1]
+	dst.record, dst.promise, dst.partition, dst.size, dst.offset = rec.record, rec.promise, rec.partition, rec.size, rec.offset
+	b.open.records = append(b.open.records, partition.Record{})
+	setPartitionRecord(&b.open.records[len(b.open.records)-1], rec.record)
 	b.openBytes += rec.size
 	switch {
 	case segment.BatchHeaderSize+b.openBytes >= min(p.opts.BatchBytes, t.config.MaxBatchBytes):
