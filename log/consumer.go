@@ -49,7 +49,8 @@ const (
 // ConsumerOptions configure a Consumer. The zero value is valid and means the
 // defaults.
 type ConsumerOptions struct {
-	// MaxPollRecords is the most records one Poll returns. Default 500.
+	// MaxPollRecords is the most records one Poll returns, and the most Next
+	// returns from one partition before it turns to the next. Default 500.
 	MaxPollRecords int
 	// MaxPollBytes bounds the key, value and header bytes one Poll returns; a single
 	// larger record is still returned alone, so that a consumer always makes
@@ -63,9 +64,12 @@ type ConsumerOptions struct {
 }
 
 // Consumer reads the partitions assigned to it, without a consumer group: the
-// application chooses the partitions (Assign) and the positions (Seek...), and Poll
-// returns records from all of them. Positions are not saved anywhere: a new
-// Consumer starts where its Reset policy says.
+// application chooses the partitions (Assign, AssignTopics) and the positions
+// (Seek...), and Poll returns copies of records from all of them, or Next returns
+// them one at a time without copying (the fastest way). Pause and Resume hold
+// partitions back; Lag and CaughtUp tell how far the consumer is from the end.
+// Positions are not saved anywhere: a new Consumer starts where its Reset policy
+// says.
 //
 // A Consumer is for one goroutine at a time, except Close, which any goroutine may
 // call at any time: it makes a blocked Poll return ErrClosed.
