@@ -24,6 +24,19 @@ import (
 //
 // Next and Poll may be mixed: both read from the same positions.
 func (c *Consumer) Next(ctx context.Context) (*Record, error) {
+	return c.nextRecordOfAny(ctx, true)
+}
+
+// TryNext is Next without the wait: it returns nil, nil when no assigned partition
+// (paused ones aside) has a record at its position, that is once the consumer has
+// read every record produced so far. An application that rebuilds state from a
+// topic at start-up reads with TryNext until it returns nil, then serves.
+func (c *Consumer) TryNext() (*Record, error) {
+	return c.nextRecordOfAny(context.Background(), false)
+}
+
+// nextRecordOfAny is Next, which waits, and TryNext, which does not.
+func (c *Consumer) nextRecordOfAny(ctx context.Context, wait bool) (*Record, error) {
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
@@ -51,6 +64,9 @@ func (c *Consumer) Next(ctx context.Context) (*Record, error) {
 		}
 		if len(c.assigned) == 0 {
 			return nil, fmt.Errorf("strata/log: next: no partitions assigned: %w", ErrInvalidArgument)
+		}
+		if !wait {
+			return nil, nil
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -231,3 +231,40 @@ func TestNextTimestamps(t *testing.T) {
 		require.True(t, t0.Add(offsets[i]*time.Millisecond).Equal(r.Timestamp), "record %d: %v", i, r.Timestamp)
 	}
 }
+
+// TryNext returns what Next would, and nil once every partition (paused ones
+// aside) is read to its end, without waiting.
+func TestTryNext(t *testing.T) {
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "t", log.TopicConfig{Partitions: 2})
+	produce(t, s, "t", 0, 3)
+	produce(t, s, "t", 1, 2)
+	c := newConsumer(t, s, log.ConsumerOptions{MaxPollRecords: 2}, tp("t", 0), tp("t", 1))
+	var got []string
+	for {
+		r, err := c.TryNext()
+		require.NoError(t, err)
+		if r == nil {
+			break
+		}
+		got = append(got, r.Topic+"-"+itoa(int64(r.Partition))+"@"+itoa(r.Offset))
+	}
+	require.Equal(t, []string{"t-0@0", "t-0@1", "t-1@0", "t-1@1", "t-0@2"}, got)
+	caughtUp, err := c.CaughtUp()
+	require.NoError(t, err)
+	require.True(t, caughtUp)
+
+	produce(t, s, "t", 1, 1)
+	require.NoError(t, c.Pause(tp("t", 1)))
+	r, err := c.TryNext()
+	require.NoError(t, err)
+	require.Nil(t, r, "the new record is in a paused partition")
+	require.NoError(t, c.Resume(tp("t", 1)))
+	r, err = c.TryNext()
+	require.NoError(t, err)
+	require.Equal(t, int64(2), r.Offset)
+
+	require.NoError(t, c.Close())
+	_, err = c.TryNext()
+	require.ErrorIs(t, err, log.ErrClosed)
+}

@@ -223,6 +223,6 @@
 // under AcksNone it copies them, and the caller may reuse them once Produce returns.
 // Both set the records' Partition, Offset and zero Timestamp. Records returned by
 // Poll belong to the caller and share no memory with the store. The record Next
-// returns is the Consumer's, not copied: it and its bytes (which may alias a
+// (or TryNext) returns is the Consumer's, not copied: it and its bytes (which may alias a
 // segment's memory mapping) are valid until the Consumer's next call.
 package log

@@ -9,10 +9,10 @@ import (
 	"github.com/stratalog/strata/log"
 )
 
-// A table rebuilt from a compacted topic at start-up: Next reads without copying
-// (the table keeps a copy of what it needs), CaughtUp says when every record
-// produced so far is in.
-func ExampleConsumer_Next() {
+// A table rebuilt from a compacted topic at start-up: TryNext reads without copying
+// (the table keeps a copy of what it needs) and returns nil once every record
+// produced so far is read.
+func ExampleConsumer_TryNext() {
 	store, cleanup := exampleStore()
 	defer cleanup()
 	ctx := context.Background()
@@ -26,21 +26,18 @@ func ExampleConsumer_Next() {
 	_ = c.AssignTopics("prices") // every partition
 	table := map[string][]byte{}
 	for {
-		caughtUp, err := c.CaughtUp()
+		r, err := c.TryNext()
 		if err != nil {
 			panic(err)
 		}
-		if caughtUp {
-			break
-		}
-		r, err := c.Next(ctx)
-		if err != nil {
-			panic(err)
+		if r == nil {
+			break // caught up
 		}
 		table[string(r.Key)] = bytes.Clone(r.Value) // r is reused by the next call
 	}
-	fmt.Printf("apple=%s pear=%s\n", table["apple"], table["pear"])
-	// Output: apple=4 pear=5
+	caughtUp, _ := c.CaughtUp()
+	fmt.Printf("apple=%s pear=%s caught up: %v\n", table["apple"], table["pear"], caughtUp)
+	// Output: apple=4 pear=5 caught up: true
 }
 
 func ExampleStore_ListOffsetsForTime() {
