@@ -1,7 +1,6 @@
 package log
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -17,7 +16,7 @@ func (c *Consumer) AssignTopics(topics ...string) error {
 		return err
 	}
 	if len(topics) == 0 {
-		return fmt.Errorf("strata/log: assign topics: no topic given: %w", ErrInvalidArgument)
+		return errorf("strata/log: assign topics: no topic given: %w", ErrInvalidArgument)
 	}
 	var tps []TopicPartition
 	for _, name := range topics {

@@ -2,7 +2,6 @@ package log
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/stratalog/strata/partition"
@@ -63,7 +62,7 @@ func (c *Consumer) nextRecordOfAny(ctx context.Context, wait bool) (*Record, err
 			return rec, err
 		}
 		if len(c.assigned) == 0 {
-			return nil, fmt.Errorf("strata/log: next: no partitions assigned: %w", ErrInvalidArgument)
+			return nil, errorf("strata/log: next: no partitions assigned: %w", ErrInvalidArgument)
 		}
 		if !wait {
 			return nil, nil

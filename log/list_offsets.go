@@ -2,7 +2,6 @@ package log
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -64,7 +63,7 @@ func (s *Store) listOffsets(topics []string, offset func(*partition.Partition) (
 	chosen := make([]*topic, len(topics))
 	for i, name := range topics {
 		if chosen[i] = set[name]; chosen[i] == nil {
-			return nil, fmt.Errorf("strata/log: list offsets: topic %q: %w", name, ErrUnknownTopic)
+			return nil, errorf("strata/log: list offsets: topic %q: %w", name, ErrUnknownTopic)
 		}
 	}
 	out := map[TopicPartition]int64{}

@@ -44,7 +44,7 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 			t = set[r.Topic]
 		}
 		if err := checkRecordOf(t, r); err != nil {
-			return fmt.Errorf("strata/log: produce record %d: %w", i, err)
+			return errorf("strata/log: produce record %d: %w", i, err)
 		}
 	}
 	now := s.opts.Now()
@@ -80,7 +80,7 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 		if g < 0 || groups[g].tp.Partition != r.Partition { // consecutive records mostly share a partition
 			tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
 			if _, err := t.partitionAt(r.Partition); err != nil {
-				return fmt.Errorf("strata/log: produce record %d: %w", i, err)
+				return errorf("strata/log: produce record %d: %w", i, err)
 			}
 			var ok bool
 			if g, ok = index[tp]; !ok {

@@ -252,7 +252,7 @@ func (p *Producer) Produce(ctx context.Context, r *Record, promise func(*Record,
 		pending.record, pending.promise = cloneRecord(r), nil
 	}
 	if err := p.add(ctx, t, &pending); err != nil {
-		promise(r, fmt.Errorf("strata/log: produce: %w", err))
+		promise(r, errorf("strata/log: produce: %w", err))
 		return
 	}
 	if acksNone {
