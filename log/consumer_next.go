@@ -23,27 +23,18 @@ import (
 //
 // Next and Poll may be mixed: both read from the same positions.
 func (c *Consumer) Next(ctx context.Context) (*Record, error) {
-	if rec := c.nextInRun(); rec != nil {
-		return rec, nil
+	// The common case first, in this function (one call less is a tenth of Next's
+	// own time): the current partition's next record, when it has a position, no
+	// record held back, its run is not over and the reader has the record ready.
+	// Anything else, the end and errors included, goes the general way, which tries
+	// again.
+	if a := c.current; a != nil && c.run < c.opts.MaxPollRecords && a.pending == nil && a.positioned && c.usable() == nil {
+		if rec, err := a.reader.TryNext(); rec != nil && err == nil {
+			c.run++
+			return c.view(a, rec), nil
+		}
 	}
 	return c.nextRecordOfAny(ctx, true)
-}
-
-// nextInRun returns the next record of the current partition when it can be had
-// the common way (a position, no record held back, the run not over, the reader's
-// next record ready), or nil: nextRecordOfAny then does it all, errors included.
-// Next and TryNext call it first so that the common case costs one call less.
-func (c *Consumer) nextInRun() *Record {
-	a := c.current
-	if a == nil || c.run >= c.opts.MaxPollRecords || a.pending != nil || !a.positioned || c.usable() != nil {
-		return nil
-	}
-	rec, err := a.reader.TryNext()
-	if rec == nil || err != nil {
-		return nil // nextRecord tries again, and handles the end or the error
-	}
-	c.run++
-	return c.view(a, rec)
 }
 
 // TryNext is Next without the wait: it returns nil, nil when no assigned partition
@@ -51,9 +42,6 @@ func (c *Consumer) nextInRun() *Record {
 // read every record produced so far. An application that rebuilds state from a
 // topic at start-up reads with TryNext until it returns nil, then serves.
 func (c *Consumer) TryNext() (*Record, error) {
-	if rec := c.nextInRun(); rec != nil {
-		return rec, nil
-	}
 	return c.nextRecordOfAny(context.Background(), false)
 }
 
