@@ -42,9 +42,10 @@ import (
 //     RetentionBytes, RetentionAge, Compression, MaxBatchBytes, Sync, and
 //     compaction's DeleteRetention, MinCleanableDirtyRatio, MinCompactionLag): in
 //     a one-broker store the topic's partitions are closed and opened again with
-//     them, one at a time, as ReopenPartition does (consumers move to the reopened
-//     partition on their own; a produce racing the change may fail with
-//     ErrPartitionOffline, which is worth a retry). In a store of several brokers
+//     them, one at a time, as ReopenPartition does: consumers and producers
+//     (Store.Produce, a Producer) that meet a partition being opened again wait
+//     for the new one and go on with it, so that, as with Kafka, a config change
+//     fails no produce. In a store of several brokers
 //     each replica takes them when it is next opened: its broker started, the
 //     partition reassigned, or the store opened again.
 func (s *Store) AlterTopicConfig(ctx context.Context, name string, set TopicConfig, reset ...string) error {
@@ -247,9 +248,9 @@ func (s *Store) reopenWithConfigLocked(name string) ([]TopicPartition, error) {
 
 // reopenLocked closes p, partition tp, and opens it again with its topic's current
 // config; if that fails, tp is offline with the error. Until the new partition is
-// published, an operation on p fails with ErrPartitionOffline ("retry"), and
-// consumers wait for the new one (Store.reopeningOf) and move to it
-// (Store.reopened). The caller holds adminMu.
+// published, consumers and produces wait for the new one (Store.reopeningOf) and
+// move to it (Store.reopened); other operations on p fail with ErrPartitionOffline
+// ("retry"). The caller holds adminMu.
 func (s *Store) reopenLocked(tp TopicPartition, p *partition.Partition) error {
 	replaced := make(chan struct{})
 	s.reopening.Store(p, replaced)

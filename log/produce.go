@@ -89,11 +89,11 @@ func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 					index = map[TopicPartition]int{}
 				}
 				index[tp] = g
-				appendFn, p, err := t.appender(tp.Partition, AcksAll)
+				target, p, err := s.appender(t, tp.Partition, AcksAll)
 				if err != nil {
 					return errorf("strata/log: produce record %d: %w", i, err)
 				}
-				groups = append(groups, produceGroup{tp: tp, p: p, appendFn: appendFn, maxBatchBytes: t.config.MaxBatchBytes})
+				groups = append(groups, produceGroup{tp: tp, p: p, target: target, maxBatchBytes: t.config.MaxBatchBytes})
 			}
 			last = g
 		}
@@ -157,7 +157,7 @@ const maxPooledProduceRecords = 64 << 10
 type produceGroup struct {
 	tp            TopicPartition
 	p             *partition.Partition // nil in a store of several brokers
-	appendFn      appendFunc
+	target        appendTarget
 	maxBatchBytes int
 	count         int // records
 	records       []*Record
@@ -165,7 +165,7 @@ type produceGroup struct {
 }
 
 func (s *Store) appendGroup(ctx context.Context, g *produceGroup) error {
-	err := appendRecords(ctx, g.appendFn, g.converted, g.maxBatchBytes, func(i int, offset int64) { g.records[i].Offset = offset }, nil)
+	err := appendRecords(ctx, &g.target, g.converted, g.maxBatchBytes, func(i int, offset int64) { g.records[i].Offset = offset }, nil)
 	if err != nil {
 		return s.partitionError("produce to", g.tp, g.p, err)
 	}
@@ -236,17 +236,13 @@ func route(r *Record, t *topic, partitioner Partitioner) error {
 	return nil
 }
 
-// appendFunc appends records as one batch: a partition's Append, or its Write
-// (which does not wait for the fsync).
-type appendFunc func(ctx context.Context, records []partition.Record) (int64, error)
-
-// appendRecords writes records to p in order, in as few batches of at most
+// appendRecords writes records to target's partition in order, in as few batches of at most
 // maxBatchBytes as an upper bound of their size allows, and calls setOffset(i, o)
 // for each record written: records[i] got offset o. A record too large for a batch
 // on its own is refused alone (refuse(i, err)) and the others are written; the
 // returned error then joins those refusals. Any other failure stops it: setOffset
 // is not called for the failed batch's records nor for the later ones.
-func appendRecords(ctx context.Context, p appendFunc, records []partition.Record, maxBatchBytes int, setOffset func(i int, offset int64), refuse func(i int, err error)) error {
+func appendRecords(ctx context.Context, target *appendTarget, records []partition.Record, maxBatchBytes int, setOffset func(i int, offset int64), refuse func(i int, err error)) error {
 	var refused []error
 	refuseOne := func(i int, err error) {
 		refused = append(refused, err)
@@ -256,7 +252,7 @@ func appendRecords(ctx context.Context, p appendFunc, records []partition.Record
 	}
 	for first := 0; first < len(records); {
 		n := batchLen(records[first:], maxBatchBytes)
-		if err := appendBatch(ctx, p, records[first:first+n], first, setOffset, refuseOne); err != nil {
+		if err := appendBatch(ctx, target, records[first:first+n], first, setOffset, refuseOne); err != nil {
 			return errors.Join(append(refused, err)...)
 		}
 		first += n
@@ -281,14 +277,14 @@ func batchLen(records []partition.Record, maxBatchBytes int) int {
 // as one batch. If the partition refuses it as too large (compression can make a
 // batch grow a little), it splits the batch in halves, down to single records, and
 // refuses a single record that is too large by itself.
-func appendBatch(ctx context.Context, p appendFunc, records []partition.Record, first int, setOffset func(int, int64), refuse func(int, error)) error {
-	base, err := p(ctx, records)
+func appendBatch(ctx context.Context, target *appendTarget, records []partition.Record, first int, setOffset func(int, int64), refuse func(int, error)) error {
+	base, err := target.append(ctx, records)
 	if errors.Is(err, ErrRecordTooLarge) && len(records) > 1 {
 		half := len(records) / 2
-		if err := appendBatch(ctx, p, records[:half], first, setOffset, refuse); err != nil {
+		if err := appendBatch(ctx, target, records[:half], first, setOffset, refuse); err != nil {
 			return err
 		}
-		return appendBatch(ctx, p, records[half:], first+half, setOffset, refuse)
+		return appendBatch(ctx, target, records[half:], first+half, setOffset, refuse)
 	}
 	if errors.Is(err, ErrRecordTooLarge) {
 		refuse(first, err) // this record alone is too large: the others go on

@@ -466,7 +466,7 @@ func (p *Producer) write(b *batcher, batches []*producerBatch) error {
 	if int(tp.Partition) >= len(t.partitions) {
 		return errorf("strata/log: produce to %s: %w", tp, ErrUnknownPartition)
 	}
-	appendFn, part, err := t.appender(tp.Partition, p.opts.Acks)
+	target, part, err := p.s.appender(t, tp.Partition, p.opts.Acks)
 	if err != nil {
 		return err
 	}
@@ -490,7 +490,7 @@ func (p *Producer) write(b *batcher, batches []*producerBatch) error {
 		}
 		return &batches[batch].pending[i-first]
 	}
-	err = appendRecords(context.Background(), appendFn, converted, t.config.MaxBatchBytes, func(i int, offset int64) {
+	err = appendRecords(context.Background(), &target, converted, t.config.MaxBatchBytes, func(i int, offset int64) {
 		rec := pending(i)
 		rec.offset, rec.finished = offset, true
 	}, func(i int, err error) {

@@ -87,24 +87,6 @@ func (t *topic) logs(i int) []*partition.Partition {
 	return out
 }
 
-// appender returns how partition i of t takes a batch at acks: through its leader
-// in a store of several brokers; else the partition's Append (AcksAll) or Write
-// (acknowledged at the write, fsynced in the background). It returns the
-// partition too, nil in a store of several brokers.
-func (t *topic) appender(i int32, acks Acks) (appendFunc, *partition.Partition, error) {
-	if t.replicas != nil {
-		return t.group.replicatedAppender(t.replicas[i], acks), nil, nil
-	}
-	p, err := t.partitionAt(i)
-	if err != nil {
-		return nil, nil, err
-	}
-	if acks != AcksAll {
-		return p.Write, p, nil
-	}
-	return p.Append, p, nil
-}
-
 // metadata returns the topic's entry in topics.json.
 func (t *topic) metadata() topicMetadata {
 	return topicMetadata{Name: t.name, Partitions: t.config.Partitions, Internal: t.internal, Partitioner: keyHashNames[t.keyHash], Config: toDiskConfig(t.own)}

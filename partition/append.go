@@ -2,6 +2,7 @@ package partition
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -131,6 +132,11 @@ func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.Ba
 	p.appendMu.Unlock()
 	defer p.inFlight.Done()
 	if err := p.syncTo(ctx, h.NextOffset()); err != nil {
+		if errors.Is(err, errs.ErrClosed) {
+			// Written, then closed before it was durable: unlike an append refused
+			// by a closed partition, this one must not be retried as if unwritten.
+			return 0, errorf("strata/partition: batch at offset %d written, but the partition closed before it was durable: %w (%w)", base, errs.ErrOutcomeUnknown, err)
+		}
 		return 0, err
 	}
 	return base, nil

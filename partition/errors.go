@@ -19,6 +19,10 @@ var (
 	// ErrInvalidArgument is returned for malformed input (no records, an invalid batch,
 	// invalid options); nothing changes.
 	ErrInvalidArgument = errs.ErrInvalidArgument
+	// ErrOutcomeUnknown is joined to ErrClosed when an Append's batch was written but
+	// the partition closed before the batch was durable (Close's own fsync failed):
+	// the batch may or may not survive, and appending it again may store it twice.
+	ErrOutcomeUnknown = errs.ErrOutcomeUnknown
 )
 
 // CorruptError reports invalid bytes on disk: the file, the byte position and why.

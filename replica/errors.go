@@ -45,7 +45,7 @@ var (
 	// ISR fell below min.insync.replicas, the replica closed or ctx ended while it
 	// waited): they may or may not become part of the log, and a retry may write
 	// them twice (an idempotent producer, a later issue, will not).
-	ErrOutcomeUnknown = errors.New("strata/replica: written, outcome unknown")
+	ErrOutcomeUnknown = errs.ErrOutcomeUnknown
 	// ErrUnknownPartition names a partition the controller does not know.
 	ErrUnknownPartition = errors.New("strata/replica: unknown partition")
 	// ErrUnknownBroker names a broker the cluster does not have.

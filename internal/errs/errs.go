@@ -25,6 +25,10 @@ var (
 	ErrCorrupt = errors.New("strata: corrupt data")
 	// ErrInvalidArgument is returned for caller input that is malformed; nothing changes.
 	ErrInvalidArgument = errors.New("strata: invalid argument")
+	// ErrOutcomeUnknown is joined to the error of a write whose records were written
+	// but not acknowledged: they may or may not become part of the log, and a retry
+	// may write them twice.
+	ErrOutcomeUnknown = errors.New("strata: written, outcome unknown")
 )
 
 // CorruptError reports invalid bytes on disk: which file, at which byte position, and
