@@ -6,14 +6,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Topic config names: Kafka's topic config names for the TopicConfig fields Kafka
 // has, and strata's for its sync policy. ParseTopicConfigs and TopicConfig.Configs
 // map between them and TopicConfig; the CLI's --config takes them, and a
-// *ConfigError of AlterTopicConfig names them. Durations are in milliseconds, -1 is
-// Unlimited where a field allows it.
+// *ConfigError of AlterTopicConfig names them; topics.json keeps a topic's own
+// settings under them. Durations are in milliseconds, -1 is Unlimited where a
+// field allows it. A duration may have a fraction of up to six digits ("0.5",
+// "1.000001"), strata's and not Kafka's (whose durations are whole milliseconds):
+// a TopicConfig holds a time.Duration, and Configs writes one that is no whole
+// number of milliseconds so, to the nanosecond, rather than round it.
 const (
 	ConfigCleanupPolicy          = "cleanup.policy"                 // CleanupPolicy
 	ConfigCompressionType        = "compression.type"               // Compression ("uncompressed" is read as none)
@@ -114,7 +117,6 @@ func reasonf(format string, args ...any) error { return fmt.Errorf(format, args.
 
 // setConfig sets the field of the named config from value.
 func (c *TopicConfig) setConfig(name, value string) error {
-	const maxMillis = math.MaxInt64 / int64(time.Millisecond)
 	var err error
 	switch name {
 	case ConfigCleanupPolicy:
@@ -125,13 +127,13 @@ func (c *TopicConfig) setConfig(name, value string) error {
 			return reasonf("want delete, compact or compact,delete")
 		}
 	case ConfigRetentionMs:
-		c.RetentionAge, err = parseMillis(value, true)
+		c.RetentionAge, err = parseMillis(value, millisOrUnlimited)
 	case ConfigRetentionBytes:
 		c.RetentionBytes, err = parsePositive(value, true, math.MaxInt64)
 	case ConfigSegmentBytes:
 		c.SegmentBytes, err = parsePositive(value, false, maxSegmentBytes)
 	case ConfigSegmentMs:
-		c.SegmentAge, err = parseMillis(value, false)
+		c.SegmentAge, err = parseMillis(value, millisPositive)
 	case ConfigCompressionType:
 		switch value {
 		case "uncompressed", CompressionNone:
@@ -154,15 +156,13 @@ func (c *TopicConfig) setConfig(name, value string) error {
 		}
 		c.Sync.Mode = mode
 	case ConfigSyncIntervalMs:
-		var n int64
-		n, err = parseNonNegative(value, maxMillis)
-		c.Sync.Interval = time.Duration(n) * time.Millisecond
+		c.Sync.Interval, err = parseMillis(value, millisOrZero)
 	case ConfigSyncRecords:
 		var n int64
-		n, err = parseNonNegative(value, math.MaxInt32)
+		n, err = parseNonNegative(value, math.MaxInt)
 		c.Sync.EveryRecords = int(n)
 	case ConfigDeleteRetentionMs:
-		c.DeleteRetention, err = parseMillis(value, true)
+		c.DeleteRetention, err = parseMillis(value, millisOrUnlimited)
 	case ConfigMinCleanableDirtyRatio:
 		r, parseErr := strconv.ParseFloat(value, 64)
 		if parseErr != nil || !(r > 0 && r <= 1) {
@@ -170,9 +170,7 @@ func (c *TopicConfig) setConfig(name, value string) error {
 		}
 		c.MinCleanableDirtyRatio = r
 	case ConfigMinCompactionLagMs:
-		var n int64
-		n, err = parseNonNegative(value, maxMillis)
-		c.MinCompactionLag = time.Duration(n) * time.Millisecond
+		c.MinCompactionLag, err = parseMillis(value, millisOrZero)
 	case ConfigMinInsyncReplicas:
 		var n int64
 		n, err = parsePositive(value, false, maxReplicationFactor)
@@ -220,24 +218,6 @@ func parseNonNegative(value string, limit int64) (int64, error) {
 		return 0, reasonf("at most %d", limit)
 	}
 	return n, nil
-}
-
-// parseMillis parses a duration in milliseconds, above 0, or -1 (Unlimited) if
-// allowed.
-func parseMillis(value string, unlimited bool) (time.Duration, error) {
-	n, err := parsePositive(value, unlimited, math.MaxInt64/int64(time.Millisecond))
-	if err != nil || n == Unlimited {
-		return time.Duration(n), err
-	}
-	return time.Duration(n) * time.Millisecond, nil
-}
-
-// formatMillis formats a duration in ms; Unlimited is -1.
-func formatMillis(d time.Duration) string {
-	if d == Unlimited {
-		return "-1"
-	}
-	return strconv.FormatInt(d.Milliseconds(), 10)
 }
 
 // Configs returns the fields of c that are set (not zero) by config name, in the

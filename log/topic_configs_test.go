@@ -51,3 +51,53 @@ func TestTopicConfigsRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestTopicConfigsMilliseconds: a duration config takes whole milliseconds, as
+// Kafka's do, or a fraction of up to six decimals (to the nanosecond), and refuses
+// anything else with the reason.
+func TestTopicConfigsMilliseconds(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		want        time.Duration
+		err         string
+	}{
+		{log.ConfigRetentionMs, "60000", time.Minute, ""},
+		{log.ConfigRetentionMs, "1.5", 1500 * time.Microsecond, ""},
+		{log.ConfigRetentionMs, "2.500", 2500 * time.Microsecond, ""},
+		{log.ConfigRetentionMs, "0.000001", time.Nanosecond, ""},
+		{log.ConfigRetentionMs, "-1", log.Unlimited, ""},
+		{log.ConfigRetentionMs, "9223372036854.775807", math.MaxInt64, ""},
+		{log.ConfigRetentionMs, "9223372036854.775808", 0, "at most 9223372036854.775807"},
+		{log.ConfigRetentionMs, "99999999999999999999", 0, "at most 9223372036854.775807"},
+		{log.ConfigRetentionMs, "0.0", 0, "want a number above 0, or -1 for no limit"},
+		{log.ConfigRetentionMs, "-1.5", 0, "want a number above 0, or -1 for no limit"},
+		{log.ConfigRetentionMs, "1.0000001", 0, "not an integer"},
+		{log.ConfigRetentionMs, "1.", 0, "not an integer"},
+		{log.ConfigRetentionMs, ".5", 0, "not an integer"},
+		{log.ConfigRetentionMs, "1e3", 0, "not an integer"},
+		{log.ConfigRetentionMs, "+5", 0, "not an integer"},
+		{log.ConfigSegmentMs, "-1", 0, "want a number above 0"},
+		{log.ConfigSegmentMs, "0.25", 250 * time.Microsecond, ""},
+		{log.ConfigMinCompactionLagMs, "0", 0, ""},
+		{log.ConfigMinCompactionLagMs, "0.1", 100 * time.Microsecond, ""},
+		{log.ConfigMinCompactionLagMs, "-0.5", 0, "must not be negative"},
+		{log.ConfigDeleteRetentionMs, "-1", log.Unlimited, ""},
+	} {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			c, err := log.ParseTopicConfigs(map[string]string{tc.name: tc.value})
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.name+": "+`"`+tc.value+`": `+tc.err)
+				return
+			}
+			require.NoError(t, err)
+			got := map[string]time.Duration{
+				log.ConfigRetentionMs: c.RetentionAge, log.ConfigSegmentMs: c.SegmentAge,
+				log.ConfigMinCompactionLagMs: c.MinCompactionLag, log.ConfigDeleteRetentionMs: c.DeleteRetention,
+			}[tc.name]
+			require.Equal(t, tc.want, got)
+		})
+	}
+	c, err := log.ParseTopicConfigs(map[string]string{log.ConfigSync: "periodic", log.ConfigSyncRecords: "3000000000", log.ConfigSyncIntervalMs: "0.5"})
+	require.NoError(t, err)
+	require.Equal(t, log.SyncPolicy{Mode: log.SyncPeriodic, EveryRecords: 3_000_000_000, Interval: 500 * time.Microsecond}, c.Sync)
+}
