@@ -170,8 +170,8 @@ func TestCompactedTopicChangelog(t *testing.T) {
 	data, err := vfs.ReadFile(fsys, "/data/topics.json")
 	require.NoError(t, err)
 	require.Contains(t, string(data), `"cleanup.policy": "compact"`)
-	require.Contains(t, string(data), `"delete.retention": "1h0m0s"`)
-	require.Contains(t, string(data), `"min.cleanable.dirty.ratio": 0.3`)
+	require.Contains(t, string(data), `"delete.retention.ms": "3600000"`)
+	require.Contains(t, string(data), `"min.cleanable.dirty.ratio": "0.3"`)
 	view, _, _ = consumeView(t, s, "users", 2)
 	require.Equal(t, want, view)
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/stratalog/strata/internal/keyvalue"
 	"github.com/stratalog/strata/replica"
@@ -21,33 +20,35 @@ const (
 	metadataFileName = "topics.json"
 	// lockFileName is the file Open locks for as long as the store is open.
 	lockFileName = ".lock"
-	// metadataVersion is the version of topics.json this code writes: JSON and a
-	// last line with its CRC-32C. It also reads legacyMetadataVersion.
-	metadataVersion = 2
-	// legacyMetadataVersion is the version written before topics.json had a
-	// checksum: JSON alone. Read, never written.
-	legacyMetadataVersion = 1
+	// metadataVersion is the version of topics.json this code writes: JSON, a
+	// topic's own settings under Kafka's config names, and a last line with its
+	// CRC-32C. It also reads the two versions before (metadata_legacy.go).
+	metadataVersion = 3
 	// maxMetadataBytes bounds the size of topics.json that Open believes.
 	maxMetadataBytes = 64 << 20
 )
 
-// metadataFile is topics.json. Format, version 2 (see metadata_checksum.go for
-// the last line; version 1 is the same JSON, with "version": 1, and no last line):
+// metadataFile is topics.json. Format, version 3 (see metadata_checksum.go for
+// the last line, metadata_legacy.go for versions 1 and 2):
 //
 //	{
-//	  "version": 2,
+//	  "version": 3,
 //	  "topics": [
-//	    {"name": "orders", "partitions": 3, "partitioner": "murmur2", "config": {"retention.age": "168h0m0s"}},
-//	    {"name": "__consumer_offsets", "partitions": 1, "internal": true, "config": {}}
+//	    {"name": "orders", "partitions": 3, "partitioner": "murmur2", "config": {"retention.ms": "604800000"}},
+//	    {"name": "__consumer_offsets", "partitions": 1, "internal": true, "config": {"cleanup.policy": "compact"}}
 //	  ]
 //	}
 //	crc32c 5e1f0a3b
 //
-// Topics are sorted by name. "config" holds only the topic's own settings (the
-// non-zero fields of the TopicConfig it was created with, Partitions excepted); the
-// others are inherited from the store's defaults at each Open. "partitioner" is how
-// the default partitioner maps keys (see topicMetadata.Partitioner). Unknown keys are an
-// error, so that a newer file is never half-understood.
+// Topics are sorted by name. "config" holds only the topic's own settings: the
+// non-zero fields of its TopicConfig, as TopicConfig.Configs writes them (Kafka's
+// config names, string values) and ParseTopicConfigs reads them, so that the API,
+// the CLI's --config and the file share one mapping; the others are inherited from
+// the store's defaults at each Open. "replicationFactor" is the topic's own
+// ReplicationFactor (no topic config in Kafka either), absent if zero.
+// "partitioner" is how the default partitioner maps keys (see
+// topicMetadata.Partitioner). Unknown keys, and unknown config names, are an error,
+// so that a newer file is never half-understood.
 type metadataFile struct {
 	Version int `json:"version"`
 	// Sequence counts the writes of a store of several brokers, which keeps a copy
@@ -72,113 +73,38 @@ type deletedReplicas struct {
 
 // topicMetadata is one topic in topics.json.
 type topicMetadata struct {
-	Name       string `json:"name"`
-	Partitions int    `json:"partitions"`
-	Internal   bool   `json:"internal,omitempty"`
+	Name              string `json:"name"`
+	Partitions        int    `json:"partitions"`
+	ReplicationFactor int    `json:"replicationFactor,omitempty"`
+	Internal          bool   `json:"internal,omitempty"`
 	// Partitioner is how the default partitioner maps the topic's keys:
 	// "murmur2" (Kafka's, KeyPartition) for a topic created since strata used it;
 	// absent for one created before (XXH64, LegacyKeyPartition), and for internal
 	// topics, whose records strata places itself.
-	Partitioner string     `json:"partitioner,omitempty"`
-	Config      diskConfig `json:"config"`
+	Partitioner string `json:"partitioner,omitempty"`
+	// Config is the topic's own settings by config name (TopicConfig.Configs).
+	Config map[string]string `json:"config"`
 }
 
-// diskConfig is a TopicConfig (without Partitions) in topics.json, with Kafka-like
-// keys. Durations are Go duration strings ("168h0m0s"), or "unlimited".
-type diskConfig struct {
-	SyncMode         string `json:"sync.mode,omitempty"`
-	SyncEveryRecords int    `json:"sync.every.records,omitempty"`
-	SyncInterval     string `json:"sync.interval,omitempty"`
-	SegmentBytes     int64  `json:"segment.bytes,omitempty"`
-	SegmentAge       string `json:"segment.age,omitempty"`
-	RetentionBytes   int64  `json:"retention.bytes,omitempty"`
-	RetentionAge     string `json:"retention.age,omitempty"`
-	Compression      string `json:"compression,omitempty"`
-	MaxBatchBytes    int    `json:"max.batch.bytes,omitempty"`
-	CleanupPolicy    string `json:"cleanup.policy,omitempty"`
-	// Compaction settings; absent in files written before compaction existed.
-	DeleteRetention        string  `json:"delete.retention,omitempty"`
-	MinCleanableDirtyRatio float64 `json:"min.cleanable.dirty.ratio,omitempty"`
-	MinCompactionLag       string  `json:"min.compaction.lag,omitempty"`
-	// Replication settings; absent in files written before replicas existed.
-	ReplicationFactor     int  `json:"replication.factor,omitempty"`
-	MinInsyncReplicas     int  `json:"min.insync.replicas,omitempty"`
-	UncleanLeaderElection bool `json:"unclean.leader.election.enable,omitempty"`
-}
-
-func encodeDuration(d time.Duration) string {
-	switch d {
-	case 0:
-		return ""
-	case Unlimited:
-		return "unlimited"
-	}
-	return d.String()
-}
-
-func decodeDuration(s string) (time.Duration, error) {
-	switch s {
-	case "":
-		return 0, nil
-	case "unlimited":
-		return Unlimited, nil
-	}
-	return time.ParseDuration(s)
-}
-
-func toDiskConfig(c TopicConfig) diskConfig {
-	return diskConfig{
-		SyncMode:         syncModeNames[c.Sync.Mode],
-		SyncEveryRecords: c.Sync.EveryRecords,
-		SyncInterval:     encodeDuration(c.Sync.Interval),
-		SegmentBytes:     c.SegmentBytes,
-		SegmentAge:       encodeDuration(c.SegmentAge),
-		RetentionBytes:   c.RetentionBytes,
-		RetentionAge:     encodeDuration(c.RetentionAge),
-		Compression:      c.Compression,
-		MaxBatchBytes:    c.MaxBatchBytes,
-		CleanupPolicy:    c.CleanupPolicy,
-
-		DeleteRetention:        encodeDuration(c.DeleteRetention),
-		MinCleanableDirtyRatio: c.MinCleanableDirtyRatio,
-		MinCompactionLag:       encodeDuration(c.MinCompactionLag),
-
-		ReplicationFactor:     c.ReplicationFactor,
-		MinInsyncReplicas:     c.MinInsyncReplicas,
-		UncleanLeaderElection: c.UncleanLeaderElection,
+// newTopicMetadata returns the entry in topics.json of a topic whose own settings
+// are own.
+func newTopicMetadata(name string, partitions int, internal bool, keys keyHash, own TopicConfig) topicMetadata {
+	return topicMetadata{
+		Name: name, Partitions: partitions, ReplicationFactor: own.ReplicationFactor, Internal: internal,
+		Partitioner: keyHashNames[keys], Config: own.Configs(),
 	}
 }
 
-func (d diskConfig) topicConfig() (TopicConfig, error) {
-	mode, ok := parseSyncMode(d.SyncMode)
-	if !ok {
-		return TopicConfig{}, fmt.Errorf("unknown sync.mode %q", d.SyncMode)
+// ownConfig returns the topic's own settings: Config through ParseTopicConfigs,
+// and ReplicationFactor. Partitions stays zero.
+// A config that does not parse is a *ConfigError for the topic.
+func (tm topicMetadata) ownConfig() (TopicConfig, error) {
+	c, err := ParseTopicConfigs(tm.Config)
+	if ce := (*ConfigError)(nil); errors.As(err, &ce) {
+		return TopicConfig{}, &ConfigError{What: strconv.Quote(tm.Name), Problems: ce.Problems}
 	}
-	c := TopicConfig{
-		Sync:           SyncPolicy{Mode: mode, EveryRecords: d.SyncEveryRecords},
-		SegmentBytes:   d.SegmentBytes,
-		RetentionBytes: d.RetentionBytes,
-		Compression:    d.Compression,
-		MaxBatchBytes:  d.MaxBatchBytes,
-		CleanupPolicy:  d.CleanupPolicy,
-
-		MinCleanableDirtyRatio: d.MinCleanableDirtyRatio,
-
-		ReplicationFactor:     d.ReplicationFactor,
-		MinInsyncReplicas:     d.MinInsyncReplicas,
-		UncleanLeaderElection: d.UncleanLeaderElection,
-	}
-	var errList []error
-	for _, f := range []struct {
-		dst *time.Duration
-		src string
-	}{{&c.Sync.Interval, d.SyncInterval}, {&c.SegmentAge, d.SegmentAge}, {&c.RetentionAge, d.RetentionAge},
-		{&c.DeleteRetention, d.DeleteRetention}, {&c.MinCompactionLag, d.MinCompactionLag}} {
-		var err error
-		*f.dst, err = decodeDuration(f.src)
-		errList = append(errList, err)
-	}
-	return c, errors.Join(errList...)
+	c.ReplicationFactor = tm.ReplicationFactor
+	return c, err
 }
 
 // readMetadata reads and checks topics.json; found is false if there is none.
@@ -213,9 +139,9 @@ func (m *metadataFile) check() error {
 		if _, ok := parseKeyHash(t.Partitioner); !ok {
 			return fmt.Errorf("topic %q: unknown partitioner %q", t.Name, t.Partitioner)
 		}
-		c, err := t.Config.topicConfig()
+		c, err := t.ownConfig()
 		if err != nil {
-			return fmt.Errorf("topic %q: %v", t.Name, err)
+			return err
 		}
 		if err := checkConfig(strconv.Quote(t.Name), c.problems("")); err != nil {
 			return err

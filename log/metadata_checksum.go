@@ -10,8 +10,8 @@ import (
 	"github.com/stratalog/strata/internal/errs"
 )
 
-// Format: topics.json, version 2, is the JSON of metadataFile (indented, ending in
-// a newline) followed by one last line,
+// Format: topics.json, versions 2 and 3, is the JSON of metadataFile (indented,
+// ending in a newline) followed by one last line,
 //
 //	crc32c xxxxxxxx\n
 //
@@ -19,8 +19,8 @@ import (
 // lowercase hex digits: the convention of the partition checkpoint files. The JSON
 // stays readable and editable by hand (an edit must recompute the line). A file
 // without the line is read as version 1, the format written before the checksum
-// existed, and must say "version": 1: a version-2 file whose last line was cut off
-// or damaged is corrupt, never mistaken for an unchecked version 1.
+// existed, and must say "version": 1: a later file whose last line was cut off or
+// damaged is corrupt, never mistaken for an unchecked version 1.
 
 // encodeMetadata returns the bytes of topics.json for m, in the current version.
 func encodeMetadata(m metadataFile) ([]byte, error) {
@@ -38,34 +38,52 @@ func encodeMetadata(m metadataFile) ([]byte, error) {
 }
 
 // decodeMetadata decodes and checks the bytes of topics.json (read from path, for
-// errors): version 2 with its checksum, or version 1 without. Any failure is a
+// errors): version 3 or 2 with its checksum, or version 1 without; versions 1 and
+// 2 come back in version 3's shape, their Version kept. Any failure is a
 // *CorruptError.
 func decodeMetadata(path string, data []byte) (metadataFile, error) {
 	body, sealed, err := crcline.Split(path, data)
 	if err != nil {
 		return metadataFile{}, err
 	}
-	wantVersion := legacyMetadataVersion
-	if sealed {
-		wantVersion = metadataVersion
+	var head struct {
+		Version int `json:"version"`
 	}
+	_ = json.Unmarshal(body, &head) // a file that is no JSON fails below, with the offset
 	var meta metadataFile
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&meta); err != nil {
-		return metadataFile{}, errs.Corruptf(path, dec.InputOffset(), "%v", err)
-	}
-	if rest := body[dec.InputOffset():]; len(bytes.TrimSpace(rest)) > 0 {
-		return metadataFile{}, errs.Corruptf(path, dec.InputOffset(), "%d bytes after the JSON", len(rest))
-	}
-	if meta.Version != wantVersion {
-		if wantVersion == legacyMetadataVersion {
-			return metadataFile{}, errs.Corruptf(path, 0, "version %d without a checksum line: this code reads version %d with one, or version %d", meta.Version, metadataVersion, legacyMetadataVersion)
+	if head.Version == legacyMetadataVersion || head.Version == checkedLegacyMetadataVersion {
+		var legacy legacyMetadataFile
+		if err := decodeJSON(path, body, &legacy); err != nil {
+			return metadataFile{}, err
 		}
-		return metadataFile{}, errs.Corruptf(path, 0, "version %d, this code reads version %d (and %d)", meta.Version, metadataVersion, legacyMetadataVersion)
+		if meta, err = legacy.current(); err != nil {
+			return metadataFile{}, errs.Corruptf(path, 0, "%v", err)
+		}
+	} else if err := decodeJSON(path, body, &meta); err != nil {
+		return metadataFile{}, err
+	}
+	switch {
+	case !sealed && meta.Version != legacyMetadataVersion:
+		return metadataFile{}, errs.Corruptf(path, 0, "version %d without a checksum line: this code reads versions %d and %d with one, or version %d", meta.Version, metadataVersion, checkedLegacyMetadataVersion, legacyMetadataVersion)
+	case sealed && meta.Version != metadataVersion && meta.Version != checkedLegacyMetadataVersion:
+		return metadataFile{}, errs.Corruptf(path, 0, "version %d, this code reads version %d (and %d, %d)", meta.Version, metadataVersion, checkedLegacyMetadataVersion, legacyMetadataVersion)
 	}
 	if err := meta.check(); err != nil {
 		return metadataFile{}, errs.Corruptf(path, 0, "%v", err)
 	}
 	return meta, nil
+}
+
+// decodeJSON decodes body, one JSON value and nothing after it but whitespace,
+// into v, refusing unknown fields: any failure is a *CorruptError.
+func decodeJSON(path string, body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errs.Corruptf(path, dec.InputOffset(), "%v", err)
+	}
+	if rest := body[dec.InputOffset():]; len(bytes.TrimSpace(rest)) > 0 {
+		return errs.Corruptf(path, dec.InputOffset(), "%d bytes after the JSON", len(rest))
+	}
+	return nil
 }

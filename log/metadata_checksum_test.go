@@ -28,7 +28,7 @@ func metadataStore(t *testing.T) (*vfs.MemFS, []byte) {
 }
 
 // Every single-bit flip anywhere in topics.json (a name, a partition count, a
-// retention of 168h turned into 68h, the checksum line itself) makes Open fail with
+// retention of 168h turned into 16.8h, the checksum line itself) makes Open fail with
 // ErrCorrupt, and changes nothing on disk.
 func TestMetadataBitFlipsAreDetected(t *testing.T) {
 	fsys, data := metadataStore(t)
@@ -50,8 +50,8 @@ func TestMetadataBitFlipsAreDetected(t *testing.T) {
 			require.Equal(t, before, after, "byte %d bit %d: nothing removed", i, bit)
 		}
 	}
-	// The one the issue names, for the record: 168h becomes 68h.
-	edited := bytes.Replace(data, []byte(`"168h0m0s"`), []byte(`"68h0m0s" `), 1)
+	// The one the issue names, for the record: 168h becomes 16.8h.
+	edited := bytes.Replace(data, []byte(`"604800000"`), []byte(`"60480000" `), 1)
 	require.NotEqual(t, data, edited)
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", edited))
 	_, err = log.Open("/data", &log.Options{FS: fsys})
@@ -59,19 +59,19 @@ func TestMetadataBitFlipsAreDetected(t *testing.T) {
 	require.ErrorContains(t, err, "checksum mismatch")
 }
 
-// A version-2 file that lost its checksum line is corrupt, not read as version 1.
+// A version-3 file that lost its checksum line is corrupt, not read as version 1.
 func TestMetadataWithoutChecksumLineIsCorrupt(t *testing.T) {
 	fsys, data := metadataStore(t)
 	body, _ := splitChecksumLine(t, data)
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", body))
 	_, err := log.Open("/data", &log.Options{FS: fsys})
 	require.ErrorIs(t, err, log.ErrCorrupt)
-	require.ErrorContains(t, err, "version 2 without a checksum line")
+	require.ErrorContains(t, err, "version 3 without a checksum line")
 }
 
 // A version-1 topics.json (no checksum), as earlier code wrote it, opens; a
 // read-only Open leaves it byte for byte, and the next change of topics rewrites it
-// as version 2.
+// as version 3.
 func TestMetadataVersion1StillOpens(t *testing.T) {
 	fsys := vfs.NewMem()
 	v1 := []byte(`{
@@ -106,7 +106,8 @@ func TestMetadataVersion1StillOpens(t *testing.T) {
 	data, err = vfs.ReadFile(fsys, "/data/topics.json")
 	require.NoError(t, err)
 	body, sumLine := splitChecksumLine(t, data)
-	require.Contains(t, string(body), `"version": 2`)
+	require.Contains(t, string(body), `"version": 3`)
+	require.Contains(t, string(body), `"retention.ms": "604800000"`)
 	require.Contains(t, sumLine, "crc32c ")
 	require.NoError(t, s.Close())
 	s = openStore(t, fsys, nil)

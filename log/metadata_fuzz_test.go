@@ -6,11 +6,12 @@ import (
 )
 
 // FuzzDecodeMetadata: no bytes make decodeMetadata panic; whatever it accepts
-// encodes back to a file it accepts again with the same topics.
+// (any version) encodes back to a file of the current version that it accepts again
+// with the same topics and settings.
 func FuzzDecodeMetadata(f *testing.F) {
 	valid, err := encodeMetadata(metadataFile{Topics: []topicMetadata{
-		{Name: "orders", Partitions: 3, Config: diskConfig{RetentionAge: "168h0m0s"}},
-		{Name: OffsetsTopic, Partitions: 1, Internal: true, Config: diskConfig{CleanupPolicy: CleanupCompact}},
+		{Name: "orders", Partitions: 3, ReplicationFactor: 1, Partitioner: "murmur2", Config: map[string]string{ConfigRetentionMs: "604800000", ConfigSyncIntervalMs: "1.5", ConfigSync: "periodic"}},
+		{Name: OffsetsTopic, Partitions: 1, Internal: true, Config: map[string]string{ConfigCleanupPolicy: CleanupCompact}},
 	}})
 	if err != nil {
 		f.Fatal(err)
@@ -18,6 +19,7 @@ func FuzzDecodeMetadata(f *testing.F) {
 	f.Add(valid)
 	f.Add(bytes.TrimSuffix(valid, []byte("\n")))
 	f.Add([]byte(`{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {}}]}`))
+	f.Add([]byte(`{"version": 1, "topics": [{"name": "a", "partitions": 1, "config": {"retention.age": "1.5ms", "sync.mode": "none", "replication.factor": 1}}]}`))
 	f.Add([]byte("crc32c 00000000\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		meta, err := decodeMetadata("topics.json", data)
@@ -34,6 +36,13 @@ func FuzzDecodeMetadata(f *testing.F) {
 		}
 		if len(back.Topics) != len(meta.Topics) {
 			t.Fatalf("%d topics, then %d", len(meta.Topics), len(back.Topics))
+		}
+		for i, tm := range meta.Topics {
+			before, _ := tm.ownConfig()
+			after, _ := back.Topics[i].ownConfig()
+			if before != after {
+				t.Fatalf("topic %q: config %+v, then %+v", tm.Name, before, after)
+			}
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package log_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -72,10 +73,58 @@ func requireLegacyConfigs(t *testing.T, s *log.Store, rf, isr int) {
 	require.Empty(t, s.OfflinePartitions())
 }
 
+// topicsFile is what the tests read of topics.json.
+type topicsFile struct {
+	Version int `json:"version"`
+	Topics  []struct {
+		Name              string            `json:"name"`
+		ReplicationFactor int               `json:"replicationFactor"`
+		Config            map[string]string `json:"config"`
+	} `json:"topics"`
+}
+
+// readTopicsFile reads and decodes the topics.json at path (its checksum checked).
+func readTopicsFile(t *testing.T, fsys vfs.FS, path string) topicsFile {
+	t.Helper()
+	data, err := vfs.ReadFile(fsys, path)
+	require.NoError(t, err)
+	body, found, err := crcline.Split(path, data)
+	require.NoError(t, err)
+	require.True(t, found, "%s has a checksum line", path)
+	var f topicsFile
+	require.NoError(t, json.Unmarshal(body, &f), "%s", body)
+	return f
+}
+
+// requireRewrittenLegacy checks that the topics.json at path is version 3, holding
+// the settings of legacyOwnConfig(rf, isr) under Kafka's config names, and none
+// for "plain" but rf.
+func requireRewrittenLegacy(t *testing.T, fsys vfs.FS, path string, rf, isr int, plainRF int) {
+	t.Helper()
+	f := readTopicsFile(t, fsys, path)
+	require.Equal(t, 3, f.Version, path)
+	byName := map[string]int{}
+	for i, tm := range f.Topics {
+		byName[tm.Name] = i
+	}
+	orders, plain := f.Topics[byName["orders"]], f.Topics[byName["plain"]]
+	require.Equal(t, map[string]string{
+		"cleanup.policy": "compact,delete", "compression.type": "zstd", "delete.retention.ms": "-1",
+		"max.message.bytes": "4096", "min.cleanable.dirty.ratio": "0.25", "min.compaction.lag.ms": "1000",
+		"min.insync.replicas": fmt.Sprint(isr), "retention.bytes": "-1", "retention.ms": "604800000",
+		"segment.bytes": "1048576", "segment.ms": "3600000", "sync": "periodic", "sync.interval.ms": "1.5",
+		"sync.records": "100", "unclean.leader.election.enable": "true",
+	}, orders.Config, path)
+	require.Equal(t, rf, orders.ReplicationFactor, path)
+	require.Empty(t, plain.Config, "%s: inherited settings stay unset", path)
+	require.Equal(t, plainRF, plain.ReplicationFactor, path)
+}
+
 // A one-broker store whose topics.json is version 2 (or 1, without the checksum)
 // opens with every setting of its topics: a topic's own settings as they were, and
 // a topic without any inheriting the store's defaults. A read-only Open leaves the
-// file byte for byte.
+// file byte for byte; the next change of topics writes version 3, every setting
+// under Kafka's config names, which opens with the same settings.
 func TestMetadataOldVersionsKeepEverySetting(t *testing.T) {
 	for _, version := range []int{1, 2} {
 		t.Run(fmt.Sprintf("version=%d", version), func(t *testing.T) {
@@ -112,12 +161,21 @@ func TestMetadataOldVersionsKeepEverySetting(t *testing.T) {
 			data, err := vfs.ReadFile(fsys, "/data/topics.json")
 			require.NoError(t, err)
 			require.Equal(t, string(old), string(data), "not rewritten without a change of topics")
+
+			s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
+			createTopic(t, s, "audit", log.TopicConfig{})
+			require.NoError(t, s.Close())
+			requireRewrittenLegacy(t, fsys, "/data/topics.json", 1, 1, 0)
+			s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
+			requireLegacyConfigs(t, s, 1, 1)
 		})
 	}
 }
 
 // A store of three brokers whose copies of topics.json are version 2 opens with
-// every setting of its topics, replication's included.
+// every setting of its topics, replication's included; the next change writes
+// version 3 into every broker directory (the sequence going on from the old one's),
+// which opens with the same settings.
 func TestReplicatedMetadataVersion2KeepsEverySetting(t *testing.T) {
 	fsys := vfs.NewMem()
 	s := openBrokers(t, fsys, 3)
@@ -158,4 +216,32 @@ func TestReplicatedMetadataVersion2KeepsEverySetting(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, string(old), string(data), "%s: not rewritten without a change of topics", dir)
 	}
+
+	// Broker 2's disk is away at the first change: its copy stays version 2, and
+	// loses to the others' at the next Open, which has it back.
+	require.NoError(t, fsys.Rename("/data/broker.2", "/away"))
+	s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
+	createTopic(t, s, "audit", log.TopicConfig{ReplicationFactor: 2})
+	require.NoError(t, s.Close())
+	require.NoError(t, fsys.Rename("/away", "/data/broker.2"))
+	for _, dir := range dirs[:2] {
+		requireRewrittenLegacy(t, fsys, dir+"/topics.json", 3, 2, 3)
+		data, err := vfs.ReadFile(fsys, dir+"/topics.json")
+		require.NoError(t, err)
+		require.Contains(t, string(data), `"sequence": 1001,`, dir)
+	}
+	data, err := vfs.ReadFile(fsys, dirs[2]+"/topics.json")
+	require.NoError(t, err)
+	require.Equal(t, string(old), string(data), "broker 2 was offline")
+
+	s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
+	requireLegacyConfigs(t, s, 3, 2)
+	requireTopic(t, s, "audit")
+	createTopic(t, s, "audit2", log.TopicConfig{ReplicationFactor: 3})
+	require.NoError(t, s.Close())
+	for _, dir := range dirs {
+		requireRewrittenLegacy(t, fsys, dir+"/topics.json", 3, 2, 3)
+	}
+	s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
+	requireLegacyConfigs(t, s, 3, 2)
 }

@@ -142,7 +142,7 @@ func (s *Store) checkPartitionDir(tp TopicPartition) error {
 
 // diskTopicConfig returns the effective configuration of a topic of topics.json.
 func (s *Store) diskTopicConfig(tm topicMetadata) (TopicConfig, error) {
-	own, err := tm.Config.topicConfig()
+	own, err := tm.ownConfig()
 	if err != nil {
 		return TopicConfig{}, err
 	}

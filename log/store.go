@@ -203,7 +203,7 @@ func (s *Store) load() (topicSet, error) {
 	}
 	set := topicSet{}
 	for _, tm := range meta.Topics {
-		own, _ := tm.Config.topicConfig() // checked by readMetadata
+		own, _ := tm.ownConfig() // checked by readMetadata
 		config := own.inherit(s.opts.TopicDefaults)
 		config.Partitions = tm.Partitions
 		keys, _ := parseKeyHash(tm.Partitioner) // checked by readMetadata

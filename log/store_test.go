@@ -199,8 +199,9 @@ func TestOpenRefusesCorruptMetadata(t *testing.T) {
 	}
 }
 
-// The metadata file is readable JSON in the documented format: version 2, then a
-// last line with the CRC-32C of every byte before it.
+// The metadata file is readable JSON in the documented format: version 3, a
+// topic's own settings under Kafka's config names, then a last line with the
+// CRC-32C of every byte before it.
 func TestMetadataFormat(t *testing.T) {
 	dir := t.TempDir()
 	s, err := log.Open(dir, &log.Options{TopicDefaults: log.TopicConfig{Sync: log.SyncPolicy{Mode: log.SyncNone}}})
@@ -212,9 +213,9 @@ func TestMetadataFormat(t *testing.T) {
 	body, sumLine := splitChecksumLine(t, data)
 	require.Equal(t, fmt.Sprintf("crc32c %08x", crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli))), sumLine)
 	require.JSONEq(t, `{
-		"version": 2,
+		"version": 3,
 		"topics": [
-			{"name": "orders", "partitions": 2, "partitioner": "murmur2", "config": {"retention.bytes": -1, "retention.age": "168h0m0s"}}
+			{"name": "orders", "partitions": 2, "partitioner": "murmur2", "config": {"retention.bytes": "-1", "retention.ms": "604800000"}}
 		]
 	}`, string(body))
 }

@@ -27,8 +27,9 @@ const (
 	SyncNone = partition.SyncNone
 )
 
-// Format: syncModeNames are the modes' names, as written in topics.json ("sync.mode";
-// SyncDefault is the field's absence). The names, not the numbers, are stored.
+// Format: syncModeNames are the modes' names, as written in topics.json ("sync";
+// "sync.mode" before version 3; SyncDefault is the field's absence). The names, not
+// the numbers, are stored.
 var syncModeNames = [...]string{
 	SyncDefault:     "",
 	SyncEveryAppend: "every-append",

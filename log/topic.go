@@ -89,7 +89,7 @@ func (t *topic) logs(i int) []*partition.Partition {
 
 // metadata returns the topic's entry in topics.json.
 func (t *topic) metadata() topicMetadata {
-	return topicMetadata{Name: t.name, Partitions: t.config.Partitions, Internal: t.internal, Partitioner: keyHashNames[t.keyHash], Config: toDiskConfig(t.own)}
+	return newTopicMetadata(t.name, t.config.Partitions, t.internal, t.keyHash, t.own)
 }
 
 // topicSet is an immutable snapshot of the store's topics, read without locks by

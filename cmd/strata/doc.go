@@ -44,8 +44,8 @@
 // segment.bytes, segment.ms, compression.type, max.message.bytes, and for compacted
 // topics delete.retention.ms, min.cleanable.dirty.ratio, min.compaction.lag.ms) plus
 // strata's sync policy (sync=every-append|periodic|none, sync.interval.ms,
-// sync.records), read by log.ParseTopicConfigs: the CLI, the API and topics.json's
-// checks share one mapping. Every bad --config is reported at once. topics alter
+// sync.records), read by log.ParseTopicConfigs: the CLI, the API and topics.json
+// (which keeps a topic's own settings under these names) share one mapping. Every bad --config is reported at once. topics alter
 // changes them after creation (log.Store.AlterTopicConfig; --delete-config makes
 // one inherit the store's default again) and grows a topic (--partitions).
 //
