@@ -2,12 +2,43 @@ package log
 
 import "github.com/stratalog/strata/replica"
 
+// Key partitioners, as TopicDescription.KeyPartitioner names them.
+const (
+	// KeyPartitionerMurmur2 is KeyPartition: Kafka's murmur2, the partitioner of
+	// every topic created since strata partitions keys as Kafka does.
+	KeyPartitionerMurmur2 = "murmur2"
+	// KeyPartitionerXXHash is LegacyKeyPartition: XXH64, the partitioner of a topic
+	// created before, which keeps it so that a key stays in the partition holding
+	// its records.
+	KeyPartitionerXXHash = "xxhash"
+)
+
+// keyPartitioner returns TopicDescription.KeyPartitioner of t.
+func (t *topic) keyPartitioner() string {
+	if t.internal {
+		return ""
+	}
+	switch t.keyHash {
+	case keyHashMurmur2:
+		return KeyPartitionerMurmur2
+	case keyHashXXHash:
+		return KeyPartitionerXXHash
+	}
+	return ""
+}
+
 // TopicDescription describes a topic: its effective configuration and its
 // partitions.
 type TopicDescription struct {
 	Name string
 	// Internal is true for the store's own topics (names starting with "__").
 	Internal bool
+	// KeyPartitioner is how the default partitioner maps the topic's keys to
+	// partitions, fixed for the topic's life: KeyPartitionerMurmur2 (Kafka's,
+	// KeyPartition) for a topic created since strata partitions keys as Kafka does,
+	// KeyPartitionerXXHash (LegacyKeyPartition) for one created before; "" for an
+	// internal topic, whose records the store places itself.
+	KeyPartitioner string
 	// Config is the effective configuration: the topic's own settings over the
 	// store's defaults over the built-in defaults; Partitions is the current count.
 	Config TopicConfig
@@ -43,7 +74,10 @@ func (s *Store) DescribeTopic(name string) (TopicDescription, error) {
 	if err != nil {
 		return TopicDescription{}, err
 	}
-	d := TopicDescription{Name: name, Internal: t.internal, Config: t.config, Partitions: make([]PartitionInfo, len(t.partitions))}
+	d := TopicDescription{
+		Name: name, Internal: t.internal, KeyPartitioner: t.keyPartitioner(), Config: t.config,
+		Partitions: make([]PartitionInfo, len(t.partitions)),
+	}
 	if t.replicas != nil {
 		for i, rp := range t.replicas {
 			d.Partitions[i] = replicatedInfo(TopicPartition{Topic: name, Partition: int32(i)}, rp)

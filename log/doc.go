@@ -98,7 +98,8 @@
 // unkeyed records to one partition of the topic until about DefaultBatchBytes went
 // there, then to another (Kafka's sticky partitioner). A topic created before strata
 // used murmur2 keeps the XXH64 partitioning it was created with (LegacyKeyPartition),
-// recorded in topics.json, so its keys stay in the partitions holding their records.
+// recorded in topics.json, so its keys stay in the partitions holding their records;
+// DescribeTopic says which a topic uses (TopicDescription.KeyPartitioner).
 //
 // # Acknowledgements and durability
 //

@@ -96,7 +96,10 @@
 // history (--from-beginning, --offset, --from-time, --group) stops at the end
 // offsets it found at its start unless --follow, as kcat -e does. topics describe and
 // dump print in the style of kafka-topics --describe and kafka-dump-log; dump
-// --offsets-decoder decodes the records of __consumer_offsets segments.
+// --offsets-decoder decodes the records of __consumer_offsets segments. topics list
+// prints the names alone, one a line; topics describe prints Kafka's fields, then
+// strata's: a topic's key partitioner (murmur2, Kafka's; xxhash for a topic created
+// before strata used it), a partition's offsets, size and segments.
 //
 // # The directory lock
 //

@@ -245,7 +245,7 @@ func TestTopicConfig(t *testing.T) {
 	got := lines(ok(t, dir, "", "topics", "describe", "c"))[0]
 	want := "Topic: c\tTopicId: -\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: cleanup.policy=delete,compression.type=zstd,max.message.bytes=2048," +
 		"min.insync.replicas=1,retention.bytes=1000000,retention.ms=60000,segment.bytes=65536,segment.ms=3600000,sync.interval.ms=250,sync.records=100,sync=periodic," +
-		"unclean.leader.election.enable=false"
+		"unclean.leader.election.enable=false\tPartitioner: murmur2"
 	if got != want {
 		t.Fatalf("describe:\n got %q\nwant %q", got, want)
 	}

@@ -60,7 +60,8 @@ func runTopicsCreate(e *cli, command string, args []string) (err error) {
 }
 
 func runTopicsList(e *cli, command string, args []string) (err error) {
-	c := newCommandFlags(e, command, "", "Lists the topics, one name per line, sorted (internal topics excepted).")
+	c := newCommandFlags(e, command, "", "Lists the topics, one name per line, sorted, internal topics excepted: the\n"+
+		"names alone, as kafka-topics --list prints them. topics describe shows the rest.")
 	positional, err := c.parse(args)
 	if err != nil {
 		return err
@@ -83,12 +84,20 @@ func runTopicsList(e *cli, command string, args []string) (err error) {
 	return nil
 }
 
-const describeAbout = `Describes topic NAME, or every topic: one line for the topic with its
-effective config (its own settings over the store's defaults), then one line per
-partition, Kafka's, in Kafka's order, then strata's offsets:
+const describeAbout = `Describes topic NAME, or every topic: one line for the topic, Kafka's fields
+in Kafka's order (Configs: its effective config, its own settings over the store's
+defaults, every setting in --config's names and units) then strata's, then one line
+per partition, Kafka's fields, then strata's offsets, each field "Name: value" and
+the fields separated by tabs:
 
-  Topic: orders	TopicId: -	PartitionCount: 3	ReplicationFactor: 3	Configs: cleanup.policy=delete,...
+  Topic: orders	TopicId: -	PartitionCount: 3	ReplicationFactor: 3	Configs: cleanup.policy=delete,...	Partitioner: murmur2
   	Topic: orders	Partition: 0	Leader: 1	Replicas: 1,2,0	Isr: 1,2,0	Elr: 	LeaderEpoch: 0	StartOffset: 0	EndOffset: 42	Size: 4096	Segments: 1
+
+Partitioner is how a keyed record finds its partition when the producer names
+none: murmur2, Kafka's (a Kafka client puts the key in the same partition), or
+xxhash for a topic created before strata partitioned keys as Kafka does, which
+keeps it so that a key stays in the partition holding its records; - for an
+internal topic, whose records the store places itself.
 
 Leader is the broker whose replica takes produces (-1: none can), Replicas the
 brokers holding one (the preferred leader first), Isr the in-sync replicas, Elr
@@ -131,8 +140,8 @@ func runTopicsDescribe(e *cli, command string, args []string) (err error) {
 			return err
 		}
 		if !*underReplicated {
-			fmt.Fprintf(e.stdout, "Topic: %s\tTopicId: -\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: %s\n",
-				d.Name, len(d.Partitions), d.Config.ReplicationFactor, strings.Join(configPairs(d.Config), ","))
+			fmt.Fprintf(e.stdout, "Topic: %s\tTopicId: -\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: %s\tPartitioner: %s\n",
+				d.Name, len(d.Partitions), d.Config.ReplicationFactor, strings.Join(configPairs(d.Config), ","), orDash(d.KeyPartitioner))
 		}
 		for _, p := range d.Partitions {
 			if *underReplicated && len(p.ISR) >= len(p.Replicas) {
