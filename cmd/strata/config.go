@@ -27,7 +27,8 @@ const configHelp = `Topic configs (--config key=value, repeatable), Kafka's name
   unclean.leader.election.enable=B
                                   true: elect a replica that is not in sync when no
                                   in-sync one is online, losing what it lacks
-Settings not given inherit the store's defaults.`
+Settings not given inherit the store's defaults. A duration in ms may have a
+fraction, to the nanosecond (1.5); Kafka takes whole milliseconds only.`
 
 // parseConfigPairs turns --config key=value pairs into a map of config names to
 // values. A pair without "=", or a key given twice, is an error.
