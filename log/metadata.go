@@ -96,15 +96,17 @@ func newTopicMetadata(name string, partitions int, internal bool, keys keyHash, 
 }
 
 // ownConfig returns the topic's own settings: Config through ParseTopicConfigs,
-// and ReplicationFactor. Partitions stays zero.
-// A config that does not parse is a *ConfigError for the topic.
+// and ReplicationFactor; Partitions stays zero. A config that does not parse is a
+// *ConfigError for the topic, naming the config.
 func (tm topicMetadata) ownConfig() (TopicConfig, error) {
 	c, err := ParseTopicConfigs(tm.Config)
 	if ce := (*ConfigError)(nil); errors.As(err, &ce) {
 		return TopicConfig{}, &ConfigError{What: strconv.Quote(tm.Name), Problems: ce.Problems}
+	} else if err != nil {
+		return TopicConfig{}, err
 	}
 	c.ReplicationFactor = tm.ReplicationFactor
-	return c, err
+	return c, nil
 }
 
 // readMetadata reads and checks topics.json; found is false if there is none.

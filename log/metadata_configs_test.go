@@ -90,3 +90,26 @@ func TestOpenRefusesCorruptTopicConfigs(t *testing.T) {
 		})
 	}
 }
+
+// A config in topics.json whose value is its field's zero (written by hand:
+// strata writes none) is no override: the topic inherits the store's default,
+// and the next write leaves the config out.
+func TestMetadataZeroConfigsInherit(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openStore(t, fsys, nil)
+	createTopic(t, s, "t", log.TopicConfig{})
+	require.NoError(t, s.Close())
+	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", crcline.Append([]byte(
+		`{"version": 3, "topics": [{"name": "t", "partitions": 1, "partitioner": "murmur2", "config": {`+
+			`"unclean.leader.election.enable": "false", "min.compaction.lag.ms": "0", "sync.records": "0"}}]}`+"\n"))))
+
+	s = openStore(t, fsys, &log.Options{TopicDefaults: log.TopicConfig{UncleanLeaderElection: true, MinCompactionLag: time.Minute}})
+	c := describe(t, s, "t").Config
+	require.True(t, c.UncleanLeaderElection)
+	require.Equal(t, time.Minute, c.MinCompactionLag)
+	createTopic(t, s, "u", log.TopicConfig{})
+	require.NoError(t, s.Close())
+	f := readTopicsFile(t, fsys, "/data/topics.json")
+	require.Equal(t, "t", f.Topics[0].Name)
+	require.Empty(t, f.Topics[0].Config)
+}
