@@ -155,7 +155,7 @@
 //
 //	dir/
 //	  .lock                       held by the open Store (flock): a second Open fails with ErrLocked
-//	  topics.json                 topic metadata: names, partition counts, each topic's own settings
+//	  topics.json                 topic metadata: names, partition counts, each topic's own settings (Kafka's config names)
 //	  recovery-points.checkpoint  how far each partition was fsynced (a hint, checksummed)
 //	  orders-0/                   partition 0 of topic "orders" (see package partition)
 //	  orders-1/
