@@ -179,9 +179,12 @@ func (c *Consumer) Assign(tps ...TopicPartition) error {
 			return errorf("strata/log: assign: %w", err)
 		}
 		a := c.byTP[tp]
-		if a == nil || a.p != p { // new, or its topic was deleted and created again
+		switch {
+		case a == nil || a.incarnation != t.incarnation: // new, or its topic was deleted and created again
 			a = &assignment{tp: tp, incarnation: t.incarnation, p: p}
 			c.bind(a, p, 0)
+		case a.p != p: // opened again (AlterTopicConfig, a repair) or its leader moved: same position
+			c.bind(a, p, a.position())
 		}
 		assigned = append(assigned, a)
 		byTP[tp] = a
