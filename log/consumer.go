@@ -160,7 +160,9 @@ func (s *Store) NewConsumer(opts ConsumerOptions) (*Consumer, error) {
 }
 
 // Assign makes tps the consumer's partitions, replacing the previous assignment
-// (Kafka's assign). Partitions that stay assigned keep their positions; new ones
+// (Kafka's assign). Partitions that stay assigned keep their positions and pauses,
+// also when their log was opened again meanwhile (AlterTopicConfig, a repair) or
+// their leader moved; new ones, and those of a topic deleted and created again,
 // start where the Reset policy says, unless sought first. An unknown topic or
 // partition, or an offline one, fails the call (ErrUnknownTopic,
 // ErrUnknownPartition, ErrPartitionOffline) and changes nothing.
