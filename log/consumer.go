@@ -222,10 +222,17 @@ func (c *Consumer) lookup(tp TopicPartition) (*assignment, error) {
 		}
 		return nil, errorf("strata/log: %s is not assigned to this consumer: %w", tp, ErrUnknownPartition)
 	}
-	if p := c.s.reopened(tp, a.incarnation, a.p); p != nil {
-		c.bind(a, p, a.position()) // closed and opened again (a repair)
-	}
+	c.rebindIfReplaced(a)
 	return a, nil
+}
+
+// rebindIfReplaced makes a read its partition's current log, from its position,
+// if the log a reads was closed and opened again (AlterTopicConfig, a repair) or,
+// in a store of several brokers, no longer leads.
+func (c *Consumer) rebindIfReplaced(a *assignment) {
+	if p := c.s.reopened(a.tp, a.incarnation, a.p); p != nil {
+		c.bind(a, p, a.position())
+	}
 }
 
 // Seek makes offset the position of tp: the next Poll returns tp's records from
