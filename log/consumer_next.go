@@ -54,7 +54,7 @@ func (c *Consumer) nextRecordOfAny(ctx context.Context, wait bool) (*Record, err
 		if a := c.current; a != nil && c.run < c.opts.MaxPollRecords {
 			rec, err := c.nextRecord(a)
 			if err != nil {
-				c.current = nil
+				c.run = c.opts.MaxPollRecords // the next call starts with the partition after a
 				return nil, err
 			}
 			if rec != nil {
@@ -102,6 +102,9 @@ func (c *Consumer) nextPartition() (*Record, error) {
 		}
 		rec, err := c.nextRecord(a)
 		if err != nil {
+			// The next call starts with the partition after a: a failing
+			// partition does not keep the others from being read.
+			c.current, c.currentIndex, c.run = a, index, c.opts.MaxPollRecords
 			return nil, err
 		}
 		if rec != nil {
