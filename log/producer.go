@@ -79,7 +79,9 @@ type ProducerOptions struct {
 	// Partitioner chooses partitions. Default NewDefaultPartitioner(BatchBytes).
 	Partitioner Partitioner
 	// MaxBufferedBytes bounds the bytes of records accepted and not yet acknowledged;
-	// Produce blocks while it is reached. Default 64 MiB.
+	// Produce blocks while it is reached, and the open batches are then written
+	// without waiting for Linger (as Kafka's producer does while buffer.memory is
+	// exhausted). Default 64 MiB.
 	MaxBufferedBytes int
 }
 
@@ -293,6 +295,17 @@ func (p *Producer) add(ctx context.Context, t *topic, rec *pendingRecord) error 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for !p.mu.closed && p.mu.buffered > 0 && p.mu.buffered+rec.size > p.opts.MaxBufferedBytes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// Space comes back as batches are written: write the open ones now rather
+		// than after their Linger, as Kafka's producer makes every batch ready
+		// while a thread waits for buffer memory.
+		for _, b := range p.mu.batchers {
+			if b.open != nil {
+				p.sealLocked(b)
+			}
+		}
 		changed := p.changedLocked()
 		p.mu.Unlock()
 		select {
