@@ -43,6 +43,9 @@ func (rs ProduceResults) First() (*Record, error) {
 // bounds only the waits for buffer space, as in Produce. Unlike Store.Produce,
 // which writes one call's records as batches of their own and joins the errors,
 // it acknowledges at the Producer's Acks and tells each record's error apart.
+// Under AcksNone every result is in once the records are buffered (Offset -1), and
+// write failures come from Flush or Close, as for Produce. Like Flush, it waits for
+// promises: it must not be called from a promise.
 func (p *Producer) ProduceSync(ctx context.Context, records ...*Record) ProduceResults {
 	results := make(ProduceResults, len(records))
 	var wg sync.WaitGroup
