@@ -39,8 +39,10 @@ func (c *Consumer) Next(ctx context.Context) (*Record, error) {
 
 // TryNext is Next without the wait: it returns nil, nil when no assigned partition
 // (paused ones aside) has a record at its position, that is once the consumer has
-// read every record produced so far. An application that rebuilds state from a
-// topic at start-up reads with TryNext until it returns nil, then serves.
+// read every record produced so far. It waits only while AlterTopicConfig opens
+// an assigned partition again, which may hold records. An application that
+// rebuilds state from a topic at start-up reads with TryNext until it returns nil,
+// then serves.
 func (c *Consumer) TryNext() (*Record, error) {
 	return c.nextRecordOfAny(context.Background(), false)
 }
@@ -70,6 +72,16 @@ func (c *Consumer) nextRecordOfAny(ctx context.Context, wait bool) (*Record, err
 			return nil, errorf("strata/log: next: no partitions assigned: %w", ErrInvalidArgument)
 		}
 		if !wait {
+			if replaced := c.reopeningChannel(); replaced != nil {
+				// A partition being opened again (AlterTopicConfig) may have
+				// records: wait for the new one rather than say caught up.
+				select {
+				case <-replaced:
+				case <-c.closed:
+					return nil, ErrClosed
+				}
+				continue
+			}
 			return nil, nil
 		}
 		if err := ctx.Err(); err != nil {

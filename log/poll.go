@@ -182,6 +182,18 @@ func (c *Consumer) waitTargets() []waitTarget {
 	return targets
 }
 
+// reopeningChannel returns the channel closed once an assigned partition that is
+// not paused and that AlterTopicConfig is opening again is replaced, or nil if
+// none is being opened again.
+func (c *Consumer) reopeningChannel() <-chan struct{} {
+	for _, a := range c.assigned {
+		if replaced := c.s.reopeningOf(a.p); replaced != nil && !a.paused {
+			return replaced
+		}
+	}
+	return nil
+}
+
 // waitAny blocks until a record may be readable at the position of one of targets
 // (or a partition closed or failed: the next fetch says), changed is closed (nil:
 // never), ctx ends (its error) or closed is closed (ErrClosed). It selects on the
