@@ -10,8 +10,10 @@ import (
 // Next returns the next record of the assigned partitions without copying it: the
 // Record, its Key, Value and Headers alias the consumer's buffers (on Linux, the
 // segment's memory mapping) and are valid only until the next call of any of the
-// consumer's methods; the caller must not modify them. It is the fastest way to consume, and allocates nothing per
-// record; Poll is the way to keep records (it copies them).
+// consumer's methods; the caller must not modify them, nor hand the Record to
+// Produce, which sets its fields (produce a copy). It is the fastest way to
+// consume, and allocates nothing per record; Poll is the way to keep records (it
+// copies them).
 //
 // Next waits until a record is readable, ctx ends or the consumer is closed; ctx is
 // looked at only when there is nothing to return at once. Records of one partition
