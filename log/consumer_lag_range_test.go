@@ -100,3 +100,32 @@ func TestCaughtUpAfterALeaderChange(t *testing.T) {
 	require.NoError(t, s.StopBroker(describe(t, s, "orders").Partitions[0].Leader))
 	produceAndRequireLag(t, s, c, tp("orders", 0))
 }
+
+// TestLagAndCaughtUpEmptyAndPaused: an empty topic has no lag under either Reset
+// policy that gives a position; a paused partition's records count (CaughtUp
+// includes paused partitions) though TryNext, which skips it, returns nil.
+func TestLagAndCaughtUpEmptyAndPaused(t *testing.T) {
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "empty", log.TopicConfig{})
+	createTopic(t, s, "t", log.TopicConfig{})
+	for _, reset := range []log.ResetPolicy{log.ResetEarliest, log.ResetLatest} {
+		c := newConsumer(t, s, log.ConsumerOptions{Reset: reset}, tp("empty", 0))
+		requireLag(t, c, tp("empty", 0), 0, -1)
+	}
+	none := newConsumer(t, s, log.ConsumerOptions{Reset: log.ResetNone}, tp("empty", 0))
+	_, err := none.CaughtUp()
+	require.ErrorIs(t, err, log.ErrOffsetOutOfRange, "no position, as Next says")
+
+	produce(t, s, "t", 0, 3)
+	c := newConsumer(t, s, log.ConsumerOptions{}, tp("empty", 0), tp("t", 0))
+	require.NoError(t, c.Pause(tp("t", 0)))
+	r, err := c.TryNext()
+	require.NoError(t, err)
+	require.Nil(t, r, "the paused partition is not read")
+	lag, err := c.Lag(tp("t", 0))
+	require.NoError(t, err)
+	require.Equal(t, int64(3), lag)
+	caughtUp, err := c.CaughtUp()
+	require.NoError(t, err)
+	require.False(t, caughtUp, "a paused partition's records count")
+}
