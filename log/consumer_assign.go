@@ -67,8 +67,10 @@ func (c *Consumer) setPaused(tps []TopicPartition, paused bool) error {
 	for _, a := range targets {
 		a.paused = paused
 	}
-	if c.current != nil && slices.Contains(targets, c.current) {
-		c.current = nil // Next turns to the next partition
+	if paused && c.current != nil && slices.Contains(targets, c.current) {
+		// Next turns to the partition after it (its run is over), keeping the
+		// turns; resuming it, which is not paused, changes nothing.
+		c.run = c.opts.MaxPollRecords
 	}
 	return nil
 }
