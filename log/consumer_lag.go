@@ -10,8 +10,9 @@ package log
 // Lag then returns the error the read will (ErrOffsetOutOfRange). tp must be
 // assigned (ErrUnknownPartition).
 //
-// On a compacted topic the lag counts offsets, not records: offsets compaction
-// removed count until the consumer's position passes them.
+// The lag counts offsets, not records: offsets without a record (removed by
+// compaction, or given up by RepairPartition) count until the consumer's position
+// passes them, which reading does at once.
 func (c *Consumer) Lag(tp TopicPartition) (int64, error) {
 	a, err := c.lookup(tp)
 	if err != nil {
