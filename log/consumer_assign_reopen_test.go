@@ -49,3 +49,21 @@ func TestAssignKeepsPositionAcrossALeaderChange(t *testing.T) {
 		require.NoError(t, s.StopBroker(describe(t, s, "orders").Partitions[0].Leader))
 	}, func(c *log.Consumer) error { return c.Assign(tp("orders", 0)) })
 }
+
+// TestAssignAfterATopicIsCreatedAgain: a partition of a topic deleted and created
+// again under the same name is a new partition: Assign gives it the Reset policy's
+// position and no pause, not what the consumer had in the old topic.
+func TestAssignAfterATopicIsCreatedAgain(t *testing.T) {
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "t", log.TopicConfig{})
+	produce(t, s, "t", 0, 5)
+	c := newConsumer(t, s, log.ConsumerOptions{}, tp("t", 0))
+	nextN(t, c, 4)
+	require.NoError(t, c.Pause(tp("t", 0)))
+	require.NoError(t, s.DeleteTopic(testContext(t), "t"))
+	createTopic(t, s, "t", log.TopicConfig{})
+	produce(t, s, "t", 0, 2)
+	require.NoError(t, c.AssignTopics("t"))
+	require.Empty(t, c.Paused())
+	require.Equal(t, []int64{0, 1}, []int64{nextN(t, c, 1)[0].Offset, nextN(t, c, 1)[0].Offset})
+}
