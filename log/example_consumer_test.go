@@ -11,15 +11,16 @@ import (
 
 // A table rebuilt from a compacted topic at start-up: TryNext reads without copying
 // (the table keeps a copy of what it needs) and returns nil once every record
-// produced so far is read.
+// produced so far is read. A record with a nil value (a tombstone) deletes its key.
 func ExampleConsumer_TryNext() {
 	store, cleanup := exampleStore()
 	defer cleanup()
 	ctx := context.Background()
 	_ = store.CreateTopic(ctx, "prices", log.TopicConfig{Partitions: 2, CleanupPolicy: "compact"})
-	for _, kv := range [][2]string{{"apple", "3"}, {"pear", "5"}, {"apple", "4"}} {
+	for _, kv := range [][2]string{{"apple", "3"}, {"pear", "5"}, {"apple", "4"}, {"plum", "2"}} {
 		_ = store.Produce(ctx, &log.Record{Topic: "prices", Key: []byte(kv[0]), Value: []byte(kv[1])})
 	}
+	_ = store.Produce(ctx, &log.Record{Topic: "prices", Key: []byte("plum")}) // deleted
 
 	c, _ := store.NewConsumer(log.ConsumerOptions{})
 	defer c.Close()
@@ -33,11 +34,15 @@ func ExampleConsumer_TryNext() {
 		if r == nil {
 			break // caught up
 		}
+		if r.Value == nil { // a tombstone
+			delete(table, string(r.Key))
+			continue
+		}
 		table[string(r.Key)] = bytes.Clone(r.Value) // r is reused by the next call
 	}
 	caughtUp, _ := c.CaughtUp()
-	fmt.Printf("apple=%s pear=%s caught up: %v\n", table["apple"], table["pear"], caughtUp)
-	// Output: apple=4 pear=5 caught up: true
+	fmt.Printf("%d keys: apple=%s pear=%s caught up: %v\n", len(table), table["apple"], table["pear"], caughtUp)
+	// Output: 2 keys: apple=4 pear=5 caught up: true
 }
 
 func ExampleStore_ListOffsetsForTime() {
