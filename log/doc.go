@@ -204,8 +204,8 @@
 // demand; Close cancels a compaction in progress), the other records the recovery
 // points every Options.RecoveryPointInterval (1 second; Sync does it on demand). A
 // Producer runs one goroutine per partition while it has batches to write, plus its
-// linger timers; a Consumer's Poll runs one goroutine per assigned partition while it
-// waits, and stops them before it returns. Store.Close closes the store's producers
+// linger timers; a Consumer starts none: Poll and Next wait by selecting on the
+// assigned partitions' notification channels. Store.Close closes the store's producers
 // (flushing them) and consumers, stops the background goroutines, closes every
 // partition, records the recovery points and releases the lock. Every Close is
 // idempotent.
@@ -224,6 +224,7 @@
 // under AcksNone it copies them, and the caller may reuse them once Produce returns.
 // Both set the records' Partition, Offset and zero Timestamp. Records returned by
 // Poll belong to the caller and share no memory with the store. The record Next
-// (or TryNext) returns is the Consumer's, not copied: it and its bytes (which may alias a
-// segment's memory mapping) are valid until the Consumer's next call.
+// (or TryNext) returns is the Consumer's, not copied: it and its bytes (which may
+// alias a segment's memory mapping) are valid until the Consumer's next call, and
+// must not be changed, nor produced (produce a copy).
 package log
