@@ -1,0 +1,72 @@
+package log_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/vfs"
+)
+
+// CaughtUp stays false while a member that joined has not yet started reading the
+// partitions it was assigned: here its fetch of their committed offsets waits for
+// the group's lock, held by a commit whose write to the offsets topic the test
+// holds up in the filesystem.
+func TestGroupCaughtUpFalseUntilTheAssignmentIsRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var (
+			armed        atomic.Bool
+			entered      = make(chan struct{}, 1)
+			release      = make(chan struct{})
+			releaseOnce  sync.Once
+			releaseWrite = func() { releaseOnce.Do(func() { close(release) }) }
+		)
+		fsys := vfs.NewFaulty(vfs.NewMem(), func(op vfs.Op, path string) *vfs.Fault {
+			if op == vfs.OpWrite && strings.Contains(path, log.OffsetsTopic) && armed.CompareAndSwap(true, false) {
+				entered <- struct{}{}
+				<-release
+			}
+			return nil
+		})
+		s := openStore(t, fsys, nil)
+		createTopic(t, s, "t", log.TopicConfig{Partitions: 1})
+		produce(t, s, "t", 0, 10)
+		ctx := context.Background()
+		// The coordinator exists, its offsets topic created, before the write blocks.
+		require.NoError(t, s.CommitGroupOffsets(ctx, "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("t", 0): {Offset: 0}}))
+		armed.Store(true)
+		committed := make(chan error, 1)
+		go func() {
+			committed <- s.CommitGroupOffsets(ctx, "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("t", 0): {Offset: 5}})
+		}()
+		<-entered // the commit holds the group's lock, its write held up
+
+		g := newGroupConsumer(t, s, log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}, DisableAutoCommit: true})
+		defer g.Close()
+		defer releaseWrite() // before Close, if the test fails while the write is held up
+		// The join answers at once; reading the partition then waits for the
+		// committed offsets, behind the group's lock (a channel: durably blocked).
+		synctest.Wait()
+		require.NotEmpty(t, g.MemberID(), "joined")
+		caughtUp, err := g.CaughtUp()
+		require.NoError(t, err)
+		require.False(t, caughtUp, "10 records not read, and not even its partition yet")
+
+		releaseWrite()
+		require.NoError(t, <-committed)
+		synctest.Wait()
+		require.Equal(t, []log.TopicPartition{tp("t", 0)}, g.Assignment())
+		caughtUp, err = g.CaughtUp()
+		require.NoError(t, err)
+		require.False(t, caughtUp)
+		records, err := g.Poll(ctx)
+		require.NoError(t, err)
+		require.Equal(t, int64(5), records[0].Offset, "read from the commit that held the lock")
+	})
+}
