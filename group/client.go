@@ -29,6 +29,9 @@ type client struct {
 	joinedGeneration int32 // the generation of the last JoinGroup response
 	selected         string
 	owned            []TopicPartition // sorted
+	// pending are the partitions the last SyncGroup added that the driver has
+	// not finished adding (OnAssigned not returned).
+	pending []TopicPartition
 
 	// previous and previousGeneration are the assignment an eager member revoked
 	// before it rejoined, for the sticky assignor's user data.
@@ -187,6 +190,7 @@ func (cl *client) onSync(resp SyncResponse, err error) outcome {
 	}
 	cl.generation = cl.joinedGeneration
 	o := outcome{revoked: minus(cl.owned, a.Partitions), added: minus(a.Partitions, cl.owned)}
+	cl.pending = slices.Clone(o.added)
 	if len(o.revoked) > 0 {
 		cl.rejoin = true
 	}
@@ -229,6 +233,7 @@ func (cl *client) forget() []TopicPartition {
 	lost := slices.Clone(cl.owned)
 	cl.memberID = ""
 	cl.generation = noGeneration
+	cl.pending = nil
 	cl.rejoin = true
 	return lost
 }
@@ -254,5 +259,6 @@ func (cl *client) left() {
 	cl.joinSent = false
 	cl.memberID = ""
 	cl.generation = noGeneration
+	cl.pending = nil
 	cl.rejoin = true
 }

@@ -46,6 +46,10 @@ type Assignment struct {
 	Generation int32
 	Protocol   string           // the assignor that computed it
 	Partitions []TopicPartition // what the member owns, sorted
+	// Pending are the partitions the member's last SyncGroup gave it that it has
+	// not taken yet: they join Partitions, and OnAssigned returns for them, before
+	// its Join returns. A member with partitions pending is not settled.
+	Pending []TopicPartition
 }
 
 // Member is an in-process member of a consumer group: the blocking, convenient face
@@ -352,6 +356,7 @@ func (m *Member) Assignment() Assignment {
 		Generation: m.cl.generation,
 		Protocol:   m.cl.selected,
 		Partitions: slices.Clone(m.cl.owned),
+		Pending:    slices.Clone(m.cl.pending),
 	}
 }
 
@@ -382,6 +387,9 @@ func (m *Member) add(tps []TopicPartition) {
 	if m.cfg.OnAssigned != nil {
 		m.cfg.OnAssigned(tps)
 	}
+	m.mu.Lock()
+	m.cl.pending = minus(m.cl.pending, tps)
+	m.mu.Unlock()
 }
 
 // lose gives the partitions up at once, then calls OnLost.

@@ -169,6 +169,9 @@ type GroupConsumer struct {
 		// byConsume says the last records were returned to Consume, which counts
 		// those its handler finished as processed: Close commits no others.
 		byConsume bool
+		// starting counts the calls of read fetching committed offsets: their
+		// partitions are not read yet.
+		starting int
 		// paused holds the partitions being revoked, no longer read, while the
 		// revocation waits for the application to finish their records.
 		paused map[TopicPartition]bool
@@ -558,12 +561,16 @@ func (g *GroupConsumer) assigned(tps []TopicPartition) {
 // read starts reading tps, partitions the consumer owns, from their committed
 // offsets. An offline one is not read: the next Poll returns its error, once.
 func (g *GroupConsumer) read(tps []TopicPartition) {
+	g.mu.Lock()
+	g.mu.starting++
+	g.mu.Unlock()
 	committed, err := g.member.Fetch(context.Background(), tps)
 	if err != nil {
 		g.s.logger.Error("fetch committed offsets", "group", g.opts.Group, "err", err)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.mu.starting--
 	current := slices.DeleteFunc(g.mu.inner.Assignment(), g.missing) // a topic deleted meanwhile
 	var offline []error
 	for _, tp := range tps {

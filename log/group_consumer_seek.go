@@ -80,21 +80,28 @@ func (g *GroupConsumer) lagLocked(tp TopicPartition) (int64, error) {
 // CaughtUp reports whether the consumer has joined its group and read every record
 // produced before the call in every partition it owns and reads: each position is
 // at its partition's end offset. It is false until the consumer received its first
-// assignment, and true for a member that owns no partition (the group has more
-// members than partitions). An application that rebuilds state from a topic at
-// start-up (a table from a compacted topic) polls until CaughtUp is true, then
-// serves; a rebalance may then hand it partitions it has not read, which makes
-// CaughtUp false again. An offline partition the consumer owns is not read, and
-// does not count.
+// assignment and started reading every partition of it (from the committed
+// offsets, which may take a moment to fetch), and true for a member that owns no
+// partition (the group has more members than partitions). An application that
+// rebuilds state from a topic at start-up (a table from a compacted topic) polls
+// until CaughtUp is true, then serves; a rebalance may then hand it partitions it
+// has not read, which makes CaughtUp false again. An offline partition the
+// consumer owns is not read, and does not count; one back online counts again.
 func (g *GroupConsumer) CaughtUp() (bool, error) {
 	if err := g.usable(); err != nil {
 		return false, err
 	}
-	if g.member.Assignment().Generation < 0 {
-		return false, nil // not settled in a generation yet
+	// The member first: once it is settled with nothing pending, every partition
+	// it owns was put into the inner consumer (read returned before OnAssigned
+	// did), so the inner consumer's assignment, looked at next, covers them.
+	if a := g.member.Assignment(); a.Generation < 0 || len(a.Pending) > 0 {
+		return false, nil // not settled in a generation yet, or taking an assignment
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.mu.starting > 0 {
+		return false, nil // a partition back online not read yet
+	}
 	for _, tp := range g.mu.inner.Assignment() {
 		lag, err := g.lagLocked(tp)
 		if err != nil {
