@@ -116,8 +116,9 @@ type GroupConsumerOptions struct {
 // Java consumer's (whose callbacks run inside poll) and kgo's with
 // BlockRebalanceOnPoll do: the revoked partitions are no longer read, and OnRevoked
 // and the commit come once every record of theirs that Poll returned is processed
-// (the next Poll, or Consume's handler returned for them), or the consumer closes,
-// or MaxPollInterval passes without a Poll. The member heartbeats meanwhile. So a
+// (the next Poll, or Consume's handler returned for them), or the consumer closes;
+// if MaxPollInterval passes without a Poll first, they are lost instead (OnLost,
+// no commit), as the member leaves the group. The member heartbeats meanwhile. So a
 // graceful rebalance redelivers nothing; only a member that dies or is put out of
 // the group leaves records to be processed again by the next owner (at least once,
 // never lost).

@@ -72,6 +72,14 @@ func (g *GroupConsumer) pollExpired() <-chan struct{} {
 	return g.mu.expired
 }
 
+// expiredNow reports whether the application stayed away from Poll longer than
+// MaxPollInterval (and has not polled since).
+func (g *GroupConsumer) expiredNow() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return isClosed(g.mu.expired)
+}
+
 // pollWatchdog puts the consumer out of the group when the application stays away
 // from Poll longer than MaxPollInterval (Kafka's heartbeat thread does the same).
 func (g *GroupConsumer) pollWatchdog(ctx context.Context) {

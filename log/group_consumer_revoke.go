@@ -11,7 +11,9 @@ import (
 // waitProcessed), calls the application's OnRevoked, commits what was processed
 // (with auto-commit), and then the partitions leave the consumer. A graceful
 // rebalance so redelivers nothing, as in the Java consumer, whose callbacks run in
-// poll, and kgo's BlockRebalanceOnPoll.
+// poll, and kgo's BlockRebalanceOnPoll. If the wait ends because MaxPollInterval
+// passed, the partitions are lost instead (OnLost, no commit), as the member's
+// others are.
 func (g *GroupConsumer) revoked(tps []TopicPartition) {
 	g.onlineMu.Lock()
 	if g.revoking == nil {
@@ -23,6 +25,13 @@ func (g *GroupConsumer) revoked(tps []TopicPartition) {
 	g.onlineMu.Unlock()
 	g.pause(tps)
 	g.waitProcessed(tps)
+	if g.expiredNow() {
+		// The application stayed away past MaxPollInterval with records of tps in
+		// hand: the member leaves the group with its partitions lost (expel), these
+		// too. OnRevoked would commit what the application has not finished.
+		g.lost(tps)
+		return
+	}
 	if g.opts.OnRevoked != nil {
 		g.opts.OnRevoked(tps)
 	}
