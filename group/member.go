@@ -156,7 +156,11 @@ func (m *Member) join(ctx context.Context, stop <-chan struct{}) (Assignment, er
 		m.mu.Lock()
 		req := m.cl.joinRequest()
 		m.mu.Unlock()
-		resp, err, answered := await(ctx, stop, func(respond func(JoinResponse, error)) { m.c.JoinGroup(req, respond) })
+		// Stopped, the member takes its JoinGroup back, unless it was answered: a
+		// generation formed with it would fence the member out of the one it
+		// still owns partitions in, and refuse the commits of its Leave.
+		withdraw := func() bool { return m.c.withdrawJoin(req.Group, req.MemberID, req.InstanceID) }
+		resp, err, answered := await(ctx, stop, withdraw, func(respond func(JoinResponse, error)) { m.c.JoinGroup(req, respond) })
 		if !answered {
 			if ctx.Err() == nil {
 				return Assignment{}, errJoinStopped
@@ -186,7 +190,7 @@ func (m *Member) join(ctx context.Context, stop <-chan struct{}) (Assignment, er
 		m.mu.Lock()
 		sreq := m.cl.syncRequest(assignments)
 		m.mu.Unlock()
-		sresp, err, answered := await(ctx, nil, func(respond func(SyncResponse, error)) { m.c.SyncGroup(sreq, respond) })
+		sresp, err, answered := await(ctx, nil, nil, func(respond func(SyncResponse, error)) { m.c.SyncGroup(sreq, respond) })
 		if !answered || ctx.Err() != nil {
 			return Assignment{}, ctx.Err()
 		}
@@ -407,8 +411,10 @@ func (m *Member) lose(tps []TopicPartition) {
 
 // await starts a call that answers through a callback and waits for the answer,
 // the end of ctx or the closing of stop (nil: never); answered is false if one of
-// those came first. A late answer goes to a buffered channel nobody reads.
-func await[T any](ctx context.Context, stop <-chan struct{}, start func(respond func(T, error))) (value T, err error, answered bool) {
+// those came first. When stop closes, withdraw (if not nil) takes the call back:
+// if it cannot, the call was answered and await waits for the answer (or ctx). A
+// late answer goes to a buffered channel nobody reads.
+func await[T any](ctx context.Context, stop <-chan struct{}, withdraw func() bool, start func(respond func(T, error))) (value T, err error, answered bool) {
 	type answer struct {
 		value T
 		err   error
@@ -420,6 +426,13 @@ func await[T any](ctx context.Context, stop <-chan struct{}, start func(respond 
 		return a.value, a.err, true
 	case <-ctx.Done():
 	case <-stop:
+		if withdraw != nil && !withdraw() {
+			select {
+			case a := <-ch: // answered as it stopped: the answer counts
+				return a.value, a.err, true
+			case <-ctx.Done():
+			}
+		}
 	}
 	select {
 	case a := <-ch: // answered as it ended: the answer counts
@@ -445,13 +458,16 @@ func (m *Member) Run(ctx context.Context, interval time.Duration) error {
 }
 
 // RunUntil is Run that also returns, with nil, once stop is closed: between
-// steps, or while its Join waits for the group in JoinGroup, but not between a
-// JoinGroup's answer and the assignment that follows (a SyncGroup, answered as
-// soon as the leader assigns), which completes first (or ends with ctx). A member
-// stopped so owns only partitions of the group's current generation, and its
-// commits in Leave's OnRevoked are accepted; one whose Join ctx cut short after
-// its JoinGroup was answered is fenced out of the generation formed, and commits
-// nothing.
+// steps, or while its Join waits for the group in JoinGroup (the JoinGroup is
+// taken back, so that the group does not form its next generation with it), but
+// not between a JoinGroup's answer and the assignment that follows (a SyncGroup,
+// answered as soon as the leader assigns), which completes first (or ends with
+// ctx). A member stopped so is in the group's current generation, owns only
+// partitions of it, and its commits in Leave's OnRevoked are accepted; one whose
+// Join ctx cut short after its JoinGroup was answered is fenced out of the
+// generation formed, and commits nothing. Call Leave after RunUntil returned for
+// stop: until then, the group's rebalance waits for the member (up to its
+// rebalance timeout).
 func (m *Member) RunUntil(ctx context.Context, stop <-chan struct{}, interval time.Duration) error {
 	if interval <= 0 {
 		interval = DefaultHeartbeatInterval
