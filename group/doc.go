@@ -48,7 +48,9 @@
 // is not yet a member, and it joins with that id. So it knows its id before it is
 // in the group, and a member whose join is cancelled (closed while the group waits
 // for the others) leaves with it instead of staying behind until its session
-// timeout. A Member also hears of a rebalance from the coordinator at once
+// timeout. A Member stopped while its JoinGroup waits (RunUntil) takes that
+// JoinGroup back, so that the group does not form a generation with it and its
+// last commit, in Leave, is of the generation it owns partitions in. A Member also hears of a rebalance from the coordinator at once
 // (JoinRequest.OnRebalance) and rejoins without waiting for its next heartbeat: in
 // one process a group settles in milliseconds, where Kafka's members learn of a
 // rebalance only from a heartbeat (3 s by default), because the coordinator cannot
