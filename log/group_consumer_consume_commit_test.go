@@ -1,0 +1,94 @@
+package log_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stratalog/strata/group"
+	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/vfs"
+)
+
+// gatedAssignor is the cooperative-sticky assignor whose Assign waits for gate
+// while armed: the group stays in CompletingRebalance meanwhile.
+type gatedAssignor struct {
+	group.CooperativeStickyAssignor
+	armed *atomic.Bool
+	gate  chan struct{}
+}
+
+func (a gatedAssignor) Assign(members []group.MemberSubscription, partitions map[string]int) (map[string][]group.TopicPartition, error) {
+	if a.armed.Load() {
+		<-a.gate
+	}
+	return a.CooperativeStickyAssignor.Assign(members, partitions)
+}
+
+// With DisableAutoCommit, Consume's commit after a batch may meet a rebalance of
+// its group (another member joins); the refused commit is not Consume's error to
+// return: it keeps consuming, and commits what it handled once the group settled.
+func TestGroupConsumeKeepsGoingThroughARebalance(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := openStore(t, vfs.NewMem(), nil)
+		createTopic(t, s, "t", log.TopicConfig{Partitions: 2})
+		produce(t, s, "t", 0, 5)
+		produce(t, s, "t", 1, 5)
+		var armed atomic.Bool
+		gate := make(chan struct{})
+		opts := log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}, DisableAutoCommit: true,
+			SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second,
+			Assignors: []log.Assignor{gatedAssignor{armed: &armed, gate: gate}}}
+		leader := newGroupConsumer(t, s, opts) // leads: it joined first
+		defer leader.Close()
+		synctest.Wait()
+		worker := newGroupConsumer(t, s, opts)
+		defer worker.Close()
+		synctest.Wait()
+		require.Len(t, worker.Assignment(), 1)
+		owned := worker.Assignment()[0]
+
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		handling, release := make(chan struct{}), make(chan struct{})
+		var handled atomic.Int32
+		done := make(chan error, 1)
+		go func() {
+			done <- worker.Consume(ctx, func(r *log.Record) error {
+				if handled.Add(1) == 1 {
+					handling <- struct{}{}
+					<-release
+				}
+				return nil
+			})
+		}()
+		<-handling
+		armed.Store(true) // the leader's next assignment waits at the gate
+		third := newGroupConsumer(t, s, opts)
+		defer third.Close()
+		openGate := sync.OnceFunc(func() { armed.Store(false); close(gate) })
+		defer openGate() // before the Closes, if the test fails
+		synctest.Wait()  // the next generation formed, its assignment not yet made
+		close(release)   // the batch is handled; Consume commits while the group rebalances
+		synctest.Wait()
+		select {
+		case err := <-done:
+			t.Fatalf("Consume returned %v while its group rebalanced", err)
+		default:
+		}
+		require.Equal(t, int32(5), handled.Load())
+
+		openGate()
+		synctest.Wait()
+		committed, err := worker.Committed(ctx, owned)
+		require.NoError(t, err)
+		require.Equal(t, int64(5), committed[owned].Offset, "what Consume handled is committed once the group settled")
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+	})
+}
