@@ -281,6 +281,21 @@ func (m *Member) Commit(ctx context.Context, offsets map[TopicPartition]OffsetAn
 	return err
 }
 
+// WaitJoin waits until no Join or Leave of the member is running, or ctx ends:
+// for a commit refused because the member is rejoining (ErrIllegalGeneration,
+// ErrRebalanceInProgress), to commit again in the generation its Join settles
+// in. It must not be called from the rebalance callbacks, which run inside the
+// Join.
+func (m *Member) WaitJoin(ctx context.Context) error {
+	select {
+	case m.busy <- struct{}{}:
+		<-m.busy
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Fetch returns the group's committed offsets of partitions (see
 // Coordinator.FetchOffsets).
 func (m *Member) Fetch(ctx context.Context, partitions []TopicPartition) (map[TopicPartition]CommittedOffset, error) {

@@ -170,6 +170,9 @@ type GroupConsumer struct {
 		// byConsume says the last records were returned to Consume, which counts
 		// those its handler finished as processed: Close commits no others.
 		byConsume bool
+		// consumeOwes says a commit of Consume's (DisableAutoCommit) was refused
+		// because the group rebalanced: a revocation commits what was processed.
+		consumeOwes bool
 		// starting counts the calls of read fetching committed offsets: their
 		// partitions are not read yet.
 		starting int
@@ -339,7 +342,9 @@ func (g *GroupConsumer) poll(ctx context.Context, byConsume bool) ([]*Record, er
 // ends, handle returns an error, or the consumer is closed; it returns that error.
 // The records of a Poll count as processed once handle has returned nil for all of
 // them (for those before the first failure, if it fails); with
-// DisableAutoCommit, Consume commits after each Poll's records are handled. When
+// DisableAutoCommit, Consume commits after each Poll's records are handled (a
+// commit the group refuses because it rebalances is made again once the member
+// settled, or, for a partition the rebalance revokes, by the revocation). When
 // handle fails, the consumer moves back to the failed record (and every record
 // after it that handle did not see), so the next Poll or Consume returns them again.
 func (g *GroupConsumer) Consume(ctx context.Context, handle func(*Record) error) error {
@@ -357,7 +362,7 @@ func (g *GroupConsumer) Consume(ctx context.Context, handle func(*Record) error)
 		}
 		g.markProcessed(records) // once per Poll: no lock per record
 		if g.opts.DisableAutoCommit && len(records) > 0 {
-			if err := g.commitMap(ctx, g.processedOffsets()); err != nil {
+			if err := g.consumeCommit(ctx); err != nil {
 				return err
 			}
 		}

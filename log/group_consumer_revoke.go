@@ -35,7 +35,10 @@ func (g *GroupConsumer) revoked(tps []TopicPartition) {
 	if g.opts.OnRevoked != nil {
 		g.opts.OnRevoked(tps)
 	}
-	if !g.opts.DisableAutoCommit {
+	g.mu.Lock()
+	commit := !g.opts.DisableAutoCommit || g.mu.consumeOwes
+	g.mu.Unlock()
+	if commit {
 		offsets := map[TopicPartition]int64{}
 		g.mu.Lock()
 		for _, tp := range tps {
