@@ -92,3 +92,84 @@ func TestGroupConsumeKeepsGoingThroughARebalance(t *testing.T) {
 		require.ErrorIs(t, <-done, context.Canceled)
 	})
 }
+
+// A commit of Consume's refused by a rebalance that also takes one of the
+// member's partitions away is made by the revocation for that partition: its new
+// owner starts after what Consume handled, and nothing is handled twice.
+func TestGroupConsumeCommitRefusedByARebalanceIsMadeByTheRevocation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := openStore(t, vfs.NewMem(), nil)
+		createTopic(t, s, "t", log.TopicConfig{Partitions: 2})
+		produce(t, s, "t", 0, 5)
+		produce(t, s, "t", 1, 5)
+		var armed atomic.Bool
+		gate := make(chan struct{})
+		opts := log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}, DisableAutoCommit: true,
+			SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second,
+			Assignors: []log.Assignor{gatedAssignor{armed: &armed, gate: gate}}}
+		first := newGroupConsumer(t, s, opts)
+		synctest.Wait()
+		worker := newGroupConsumer(t, s, opts)
+		defer worker.Close()
+		synctest.Wait()
+		require.NoError(t, first.Close()) // worker owns both partitions, and leads
+		synctest.Wait()
+		require.Len(t, worker.Assignment(), 2)
+
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		handling, release := make(chan struct{}), make(chan struct{})
+		var (
+			mu      sync.Mutex
+			handled = map[log.TopicPartition]int64{}
+			calls   int
+		)
+		done := make(chan error, 1)
+		go func() {
+			done <- worker.Consume(ctx, func(r *log.Record) error {
+				mu.Lock()
+				calls++
+				handled[tp(r.Topic, r.Partition)]++
+				n := calls
+				mu.Unlock()
+				if n == 1 {
+					handling <- struct{}{}
+					<-release
+				}
+				return nil
+			})
+		}()
+		<-handling
+		armed.Store(true) // worker's next assignment, as leader, waits at the gate
+		joiner := newGroupConsumer(t, s, opts)
+		defer joiner.Close()
+		openGate := sync.OnceFunc(func() { armed.Store(false); close(gate) })
+		defer openGate()
+		synctest.Wait()
+		close(release) // the batch is handled; its commit is refused: the group completes a rebalance
+		synctest.Wait()
+		openGate() // one partition moves to joiner
+		synctest.Wait()
+		select {
+		case err := <-done:
+			t.Fatalf("Consume returned %v", err)
+		default:
+		}
+		require.Len(t, joiner.Assignment(), 1)
+		moved := joiner.Assignment()[0]
+
+		mu.Lock()
+		defer mu.Unlock()
+		tps := []log.TopicPartition{tp("t", 0), tp("t", 1)}
+		committed, err := worker.Committed(ctx, tps...)
+		require.NoError(t, err)
+		for _, p := range tps {
+			if handled[p] > 0 {
+				require.Equal(t, handled[p], committed[p].Offset, "%s: committed what Consume handled", p)
+			}
+		}
+		pos, err := joiner.Position(moved)
+		require.NoError(t, err)
+		require.Equal(t, handled[moved], pos, "the new owner starts after what the worker handled")
+	})
+}
