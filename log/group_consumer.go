@@ -137,7 +137,8 @@ type GroupConsumer struct {
 	member *group.Member
 
 	// run is the heartbeat goroutine of the current membership (a member put out
-	// of the group by MaxPollInterval joins again with a new one).
+	// of the group by MaxPollInterval joins again with a new one). Lock order:
+	// run, then mu.
 	run struct {
 		sync.Mutex
 		cancel context.CancelFunc

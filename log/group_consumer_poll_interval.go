@@ -116,10 +116,13 @@ func (g *GroupConsumer) pollWatchdog(ctx context.Context) {
 func (g *GroupConsumer) expel() {
 	g.s.logger.Warn("group consumer leaves its group: the application did not poll within MaxPollInterval",
 		"group", g.opts.Group, "max_poll_interval", g.opts.MaxPollInterval)
+	// The heartbeat goroutine to stop is taken with expired closed, in one step:
+	// a Poll that sees expired closed starts a new one (enterPoll), which must
+	// not be the one stopped here while the old one runs on.
+	g.run.Lock()
 	g.mu.Lock()
 	close(g.mu.expired)
 	g.mu.Unlock()
-	g.run.Lock()
 	cancel, done := g.run.cancel, g.run.done
 	g.run.Unlock()
 	cancel()
