@@ -53,8 +53,9 @@ func (g *GroupConsumer) seekOwned(tps []TopicPartition, seek func() error) error
 
 // Lag returns how many offsets of tp, a partition the consumer owns and reads now,
 // lie between its position and the partition's end offset (Kafka's records-lag):
-// 0 once it has read everything produced so far. A partition it does not own (or
-// does not read: offline, or being revoked) is ErrUnknownPartition. On a compacted
+// 0 once it has read everything produced so far. A partition it does not own, or
+// is giving up (being revoked), is ErrUnknownPartition; an offline partition, which
+// it does not read, is its *PartitionOfflineError (ErrPartitionOffline). On a compacted
 // topic, or after DeleteRecords, it counts offsets, not records.
 func (g *GroupConsumer) Lag(tp TopicPartition) (int64, error) {
 	if err := g.usable(); err != nil {
