@@ -70,3 +70,63 @@ func TestGroupCaughtUpFalseUntilTheAssignmentIsRead(t *testing.T) {
 		require.Equal(t, int64(5), records[0].Offset, "read from the commit that held the lock")
 	})
 }
+
+// CaughtUp stays false while a partition the consumer owns, back online after
+// ReopenPartition, is not read yet: its committed offset is being fetched, behind
+// a commit that holds the group's lock.
+func TestGroupCaughtUpFalseUntilAPartitionBackOnlineIsRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mem, good := damagedStore(t) // orders-1 offline
+		var (
+			armed        atomic.Bool
+			entered      = make(chan struct{}, 1)
+			release      = make(chan struct{})
+			releaseOnce  sync.Once
+			releaseWrite = func() { releaseOnce.Do(func() { close(release) }) }
+		)
+		fsys := vfs.NewFaulty(mem, func(op vfs.Op, path string) *vfs.Fault {
+			if op == vfs.OpWrite && strings.Contains(path, log.OffsetsTopic) && armed.CompareAndSwap(true, false) {
+				entered <- struct{}{}
+				<-release
+			}
+			return nil
+		})
+		s := openStore(t, fsys, nil)
+		ctx := context.Background()
+		g := newGroupConsumer(t, s, log.GroupConsumerOptions{Group: "g", Topics: []string{"orders"}, DisableAutoCommit: true})
+		defer g.Close()
+		defer releaseWrite()
+		read := 0
+		for read < 8 { // orders-0 and orders-2; orders-1's error once
+			records, err := g.Poll(ctx)
+			if err != nil {
+				requireOffline(t, err, "orders-1")
+			}
+			read += len(records)
+		}
+		caughtUp, err := g.CaughtUp()
+		require.NoError(t, err)
+		require.True(t, caughtUp, "the offline partition does not count")
+
+		require.NoError(t, vfs.WriteFileAtomic(mem, "/data/orders-1/partition.checkpoint", good))
+		armed.Store(true)
+		committed := make(chan error, 1)
+		go func() {
+			committed <- g.CommitOffsets(ctx, map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 1}})
+		}()
+		<-entered // a write of the group's holds its lock, held up
+		reopened := make(chan error, 1)
+		go func() { reopened <- s.ReopenPartition(ctx, tp("orders", 1)) }()
+		synctest.Wait() // the consumer fetches orders-1's committed offset
+		caughtUp, err = g.CaughtUp()
+		require.NoError(t, err)
+		require.False(t, caughtUp, "orders-1 is online again, its 4 records not read")
+
+		releaseWrite()
+		require.NoError(t, <-committed)
+		require.NoError(t, <-reopened)
+		records, err := g.Poll(ctx)
+		require.NoError(t, err)
+		require.Equal(t, int32(1), records[0].Partition)
+	})
+}
