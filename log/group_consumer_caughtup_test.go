@@ -20,36 +20,23 @@ import (
 // holds up in the filesystem.
 func TestGroupCaughtUpFalseUntilTheAssignmentIsRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var (
-			armed        atomic.Bool
-			entered      = make(chan struct{}, 1)
-			release      = make(chan struct{})
-			releaseOnce  sync.Once
-			releaseWrite = func() { releaseOnce.Do(func() { close(release) }) }
-		)
-		fsys := vfs.NewFaulty(vfs.NewMem(), func(op vfs.Op, path string) *vfs.Fault {
-			if op == vfs.OpWrite && strings.Contains(path, log.OffsetsTopic) && armed.CompareAndSwap(true, false) {
-				entered <- struct{}{}
-				<-release
-			}
-			return nil
-		})
+		hold, fsys := holdOffsetsWrite(vfs.NewMem())
 		s := openStore(t, fsys, nil)
 		createTopic(t, s, "t", log.TopicConfig{Partitions: 1})
 		produce(t, s, "t", 0, 10)
 		ctx := context.Background()
 		// The coordinator exists, its offsets topic created, before the write blocks.
 		require.NoError(t, s.CommitGroupOffsets(ctx, "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("t", 0): {Offset: 0}}))
-		armed.Store(true)
+		hold.arm()
 		committed := make(chan error, 1)
 		go func() {
 			committed <- s.CommitGroupOffsets(ctx, "g", map[log.TopicPartition]log.OffsetAndMetadata{tp("t", 0): {Offset: 5}})
 		}()
-		<-entered // the commit holds the group's lock, its write held up
+		<-hold.entered // the commit holds the group's lock, its write held up
 
 		g := newGroupConsumer(t, s, log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}, DisableAutoCommit: true})
 		defer g.Close()
-		defer releaseWrite() // before Close, if the test fails while the write is held up
+		defer hold.release() // before Close, if the test fails while the write is held up
 		// The join answers at once; reading the partition then waits for the
 		// committed offsets, behind the group's lock (a channel: durably blocked).
 		synctest.Wait()
@@ -58,7 +45,7 @@ func TestGroupCaughtUpFalseUntilTheAssignmentIsRead(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, caughtUp, "10 records not read, and not even its partition yet")
 
-		releaseWrite()
+		hold.release()
 		require.NoError(t, <-committed)
 		synctest.Wait()
 		require.Equal(t, []log.TopicPartition{tp("t", 0)}, g.Assignment())
@@ -77,25 +64,12 @@ func TestGroupCaughtUpFalseUntilTheAssignmentIsRead(t *testing.T) {
 func TestGroupCaughtUpFalseUntilAPartitionBackOnlineIsRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		mem, good := damagedStore(t) // orders-1 offline
-		var (
-			armed        atomic.Bool
-			entered      = make(chan struct{}, 1)
-			release      = make(chan struct{})
-			releaseOnce  sync.Once
-			releaseWrite = func() { releaseOnce.Do(func() { close(release) }) }
-		)
-		fsys := vfs.NewFaulty(mem, func(op vfs.Op, path string) *vfs.Fault {
-			if op == vfs.OpWrite && strings.Contains(path, log.OffsetsTopic) && armed.CompareAndSwap(true, false) {
-				entered <- struct{}{}
-				<-release
-			}
-			return nil
-		})
+		hold, fsys := holdOffsetsWrite(mem)
 		s := openStore(t, fsys, nil)
 		ctx := context.Background()
 		g := newGroupConsumer(t, s, log.GroupConsumerOptions{Group: "g", Topics: []string{"orders"}, DisableAutoCommit: true})
 		defer g.Close()
-		defer releaseWrite()
+		defer hold.release()
 		read := 0
 		for read < 8 { // orders-0 and orders-2; orders-1's error once
 			records, err := g.Poll(ctx)
@@ -109,12 +83,12 @@ func TestGroupCaughtUpFalseUntilAPartitionBackOnlineIsRead(t *testing.T) {
 		require.True(t, caughtUp, "the offline partition does not count")
 
 		require.NoError(t, vfs.WriteFileAtomic(mem, "/data/orders-1/partition.checkpoint", good))
-		armed.Store(true)
+		hold.arm()
 		committed := make(chan error, 1)
 		go func() {
 			committed <- g.CommitOffsets(ctx, map[log.TopicPartition]log.OffsetAndMetadata{tp("orders", 0): {Offset: 1}})
 		}()
-		<-entered // a write of the group's holds its lock, held up
+		<-hold.entered // a write of the group's holds its lock, held up
 		reopened := make(chan error, 1)
 		go func() { reopened <- s.ReopenPartition(ctx, tp("orders", 1)) }()
 		synctest.Wait() // the consumer fetches orders-1's committed offset
@@ -122,7 +96,7 @@ func TestGroupCaughtUpFalseUntilAPartitionBackOnlineIsRead(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, caughtUp, "orders-1 is online again, its 4 records not read")
 
-		releaseWrite()
+		hold.release()
 		require.NoError(t, <-committed)
 		require.NoError(t, <-reopened)
 		records, err := g.Poll(ctx)
@@ -130,3 +104,29 @@ func TestGroupCaughtUpFalseUntilAPartitionBackOnlineIsRead(t *testing.T) {
 		require.Equal(t, int32(1), records[0].Partition)
 	})
 }
+
+// offsetsWriteHold holds up the first write to the offsets topic after arm, until
+// release: its writer (a commit, a group's flush) keeps its group's lock meanwhile.
+type offsetsWriteHold struct {
+	armed       atomic.Bool
+	entered     chan struct{} // receives once the write is held up
+	released    chan struct{}
+	releaseOnce sync.Once
+}
+
+// holdOffsetsWrite returns a hold and fsys wrapped to apply it.
+func holdOffsetsWrite(fsys vfs.FS) (*offsetsWriteHold, vfs.FS) {
+	h := &offsetsWriteHold{entered: make(chan struct{}, 1), released: make(chan struct{})}
+	return h, vfs.NewFaulty(fsys, func(op vfs.Op, path string) *vfs.Fault {
+		if op == vfs.OpWrite && strings.Contains(path, log.OffsetsTopic) && h.armed.CompareAndSwap(true, false) {
+			h.entered <- struct{}{}
+			<-h.released
+		}
+		return nil
+	})
+}
+
+func (h *offsetsWriteHold) arm() { h.armed.Store(true) }
+
+// release lets the held write go on; it may be called more than once.
+func (h *offsetsWriteHold) release() { h.releaseOnce.Do(func() { close(h.released) }) }

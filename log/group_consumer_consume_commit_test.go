@@ -15,19 +15,44 @@ import (
 	"github.com/stratalog/strata/vfs"
 )
 
-// gatedAssignor is the cooperative-sticky assignor whose Assign waits for gate
-// while armed: the group stays in CompletingRebalance meanwhile.
+// gatedAssignor is the cooperative-sticky assignor whose Assign waits for the
+// gate to open while armed: the group stays in CompletingRebalance meanwhile.
 type gatedAssignor struct {
 	group.CooperativeStickyAssignor
-	armed *atomic.Bool
-	gate  chan struct{}
+	*gate
+}
+
+type gate struct {
+	armed    atomic.Bool
+	opened   chan struct{}
+	openOnce sync.Once
+}
+
+// open disarms the gate and lets a waiting Assign go on; it may be called more
+// than once.
+func (g *gate) open() {
+	g.openOnce.Do(func() { g.armed.Store(false); close(g.opened) })
 }
 
 func (a gatedAssignor) Assign(members []group.MemberSubscription, partitions map[string]int) (map[string][]group.TopicPartition, error) {
 	if a.armed.Load() {
-		<-a.gate
+		<-a.opened
 	}
 	return a.CooperativeStickyAssignor.Assign(members, partitions)
+}
+
+// gatedGroup returns a store with topic "t" (2 partitions of 5 records each) and
+// the options of a group whose members assign with a gatedAssignor on gate.
+func gatedGroup(t *testing.T) (*log.Store, log.GroupConsumerOptions, *gate) {
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "t", log.TopicConfig{Partitions: 2})
+	produce(t, s, "t", 0, 5)
+	produce(t, s, "t", 1, 5)
+	g := &gate{opened: make(chan struct{})}
+	opts := log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}, DisableAutoCommit: true,
+		SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second,
+		Assignors: []log.Assignor{gatedAssignor{gate: g}}}
+	return s, opts, g
 }
 
 // With DisableAutoCommit, Consume's commit after a batch may meet a rebalance of
@@ -35,15 +60,7 @@ func (a gatedAssignor) Assign(members []group.MemberSubscription, partitions map
 // return: it keeps consuming, and commits what it handled once the group settled.
 func TestGroupConsumeKeepsGoingThroughARebalance(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := openStore(t, vfs.NewMem(), nil)
-		createTopic(t, s, "t", log.TopicConfig{Partitions: 2})
-		produce(t, s, "t", 0, 5)
-		produce(t, s, "t", 1, 5)
-		var armed atomic.Bool
-		gate := make(chan struct{})
-		opts := log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}, DisableAutoCommit: true,
-			SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second,
-			Assignors: []log.Assignor{gatedAssignor{armed: &armed, gate: gate}}}
+		s, opts, gate := gatedGroup(t)
 		leader := newGroupConsumer(t, s, opts) // leads: it joined first
 		defer leader.Close()
 		synctest.Wait()
@@ -68,13 +85,12 @@ func TestGroupConsumeKeepsGoingThroughARebalance(t *testing.T) {
 			})
 		}()
 		<-handling
-		armed.Store(true) // the leader's next assignment waits at the gate
+		gate.armed.Store(true) // the leader's next assignment waits at the gate
 		third := newGroupConsumer(t, s, opts)
 		defer third.Close()
-		openGate := sync.OnceFunc(func() { armed.Store(false); close(gate) })
-		defer openGate() // before the Closes, if the test fails
-		synctest.Wait()  // the next generation formed, its assignment not yet made
-		close(release)   // the batch is handled; Consume commits while the group rebalances
+		defer gate.open() // before the Closes, if the test fails
+		synctest.Wait()   // the next generation formed, its assignment not yet made
+		close(release)    // the batch is handled; Consume commits while the group rebalances
 		synctest.Wait()
 		select {
 		case err := <-done:
@@ -83,7 +99,7 @@ func TestGroupConsumeKeepsGoingThroughARebalance(t *testing.T) {
 		}
 		require.Equal(t, int32(5), handled.Load())
 
-		openGate()
+		gate.open()
 		synctest.Wait()
 		committed, err := worker.Committed(ctx, owned)
 		require.NoError(t, err)
@@ -98,15 +114,7 @@ func TestGroupConsumeKeepsGoingThroughARebalance(t *testing.T) {
 // owner starts after what Consume handled, and nothing is handled twice.
 func TestGroupConsumeCommitRefusedByARebalanceIsMadeByTheRevocation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := openStore(t, vfs.NewMem(), nil)
-		createTopic(t, s, "t", log.TopicConfig{Partitions: 2})
-		produce(t, s, "t", 0, 5)
-		produce(t, s, "t", 1, 5)
-		var armed atomic.Bool
-		gate := make(chan struct{})
-		opts := log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}, DisableAutoCommit: true,
-			SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second,
-			Assignors: []log.Assignor{gatedAssignor{armed: &armed, gate: gate}}}
+		s, opts, gate := gatedGroup(t)
 		first := newGroupConsumer(t, s, opts)
 		synctest.Wait()
 		worker := newGroupConsumer(t, s, opts)
@@ -140,15 +148,14 @@ func TestGroupConsumeCommitRefusedByARebalanceIsMadeByTheRevocation(t *testing.T
 			})
 		}()
 		<-handling
-		armed.Store(true) // worker's next assignment, as leader, waits at the gate
+		gate.armed.Store(true) // worker's next assignment, as leader, waits at the gate
 		joiner := newGroupConsumer(t, s, opts)
 		defer joiner.Close()
-		openGate := sync.OnceFunc(func() { armed.Store(false); close(gate) })
-		defer openGate()
+		defer gate.open()
 		synctest.Wait()
 		close(release) // the batch is handled; its commit is refused: the group completes a rebalance
 		synctest.Wait()
-		openGate() // one partition moves to joiner
+		gate.open() // one partition moves to joiner
 		synctest.Wait()
 		select {
 		case err := <-done:
