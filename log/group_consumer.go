@@ -48,7 +48,9 @@ type GroupConsumerOptions struct {
 	// [MinGroupSessionTimeout, MaxGroupSessionTimeout], [6 s, 30 min].
 	SessionTimeout time.Duration
 	// RebalanceTimeout bounds how long a rebalance waits for members to rejoin.
-	// Default 5 minutes.
+	// Default MaxPollInterval, as in the Java consumer (kgo's default is 60 s):
+	// a member rejoins once its revocation is done, which waits for its
+	// application up to MaxPollInterval.
 	RebalanceTimeout time.Duration
 	// MaxPollInterval is how long the application may stay away from Poll (Kafka's
 	// max.poll.interval.ms): a consumer whose application has not called Poll again

@@ -104,6 +104,12 @@ func (o *GroupConsumerOptions) check() error {
 	if o.MaxPollInterval == 0 {
 		o.MaxPollInterval = DefaultMaxPollInterval
 	}
+	if o.RebalanceTimeout == 0 {
+		// A revocation waits for the application up to MaxPollInterval: the
+		// rebalance waits as long (the Java consumer's rebalance timeout is its
+		// max.poll.interval.ms).
+		o.RebalanceTimeout = o.MaxPollInterval
+	}
 	if o.TopicPattern != nil {
 		o.TopicPattern = regexp.MustCompile(`^(?:` + o.TopicPattern.String() + `)$`) // the whole name
 	}
