@@ -707,15 +707,17 @@ func (g *GroupConsumer) usable() error {
 // Poll). Called from another goroutine while the application still processes what
 // Poll returned, it commits those records all the same: stop processing first (or
 // use Consume, whose records count once its handler returned for them, in Close
-// too). A rebalance in flight completes first, so that the commit is accepted. A
-// Poll blocked in another goroutine returns ErrClosed. Close is idempotent. It must
+// too). So that the commit is accepted, a join waiting for the rest of the group
+// is taken back, and an assignment the group has formed is taken first (in
+// process, within milliseconds; Close cuts it short after 30 s). A Poll blocked in another goroutine returns ErrClosed. Close is idempotent. It must
 // not be called from the rebalance callbacks (it waits for the goroutine that runs
 // them).
 func (g *GroupConsumer) Close() error {
 	g.closeOnce.Do(func() {
-		// A rebalance in flight completes first (in process, within milliseconds),
-		// so that the commit below is of the group's current generation; one that
-		// takes longer than closeTimeout is cut short.
+		// The heartbeat goroutine stops: a join waiting for the group is taken
+		// back, an assignment in flight is taken (in process, within
+		// milliseconds; cut short after closeTimeout), so that the commit below
+		// is of the group's current generation.
 		if !g.opts.DisableAutoCommit && !g.opts.CloseCommitsProcessedOnly {
 			g.mu.Lock()
 			if !g.mu.byConsume {
