@@ -85,7 +85,9 @@ func (g *GroupConsumer) lagLocked(tp TopicPartition) (int64, error) {
 // offsets, which may take a moment to fetch), and true for a member that owns no
 // partition (the group has more members than partitions). An application that
 // rebuilds state from a topic at start-up (a table from a compacted topic) polls
-// until CaughtUp is true, then serves; a rebalance may then hand it partitions it
+// until CaughtUp is true, then serves (each Poll with a deadline: Poll waits for
+// records, and a partition read to its end, or empty, has none; see the
+// example); a rebalance may then hand it partitions it
 // has not read, which makes CaughtUp false again. An offline partition the
 // consumer owns is not read, and does not count; one back online counts again.
 func (g *GroupConsumer) CaughtUp() (bool, error) {
