@@ -36,8 +36,10 @@ type GroupConsumerOptions struct {
 	// ClientID names the consumer in member ids and descriptions. Default "strata".
 	ClientID string
 	// InstanceID makes the member static (Kafka's group.instance.id): a consumer
-	// that restarts with the same InstanceID within the session timeout gets its
-	// partitions back without a rebalance.
+	// that crashed and restarts with the same InstanceID within the session
+	// timeout gets its partitions back without a rebalance. Close leaves the
+	// group all the same, so a restart after Close rebalances twice (Kafka's
+	// static members stay in the group on close, until their session timeout).
 	InstanceID string
 	// Assignors the consumer supports, in order of preference. Default: the
 	// cooperative-sticky assignor (incremental rebalances: members keep consuming the
