@@ -45,6 +45,10 @@ func ExampleGroupConsumer_CaughtUp() {
 			panic(err)
 		}
 		for _, r := range records {
+			if r.Value == nil {
+				delete(table, string(r.Key)) // a tombstone
+				continue
+			}
 			table[string(r.Key)] = string(r.Value)
 		}
 	}
