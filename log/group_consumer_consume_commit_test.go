@@ -180,3 +180,61 @@ func TestGroupConsumeCommitRefusedByARebalanceIsMadeByTheRevocation(t *testing.T
 		require.Equal(t, handled[moved], pos, "the new owner starts after what the worker handled")
 	})
 }
+
+// Consume waiting for its member's join to commit again waits for the group, not
+// for the application: the time does not count against MaxPollInterval, which
+// would put the member out for the group's slowness. Here the join that Consume
+// waits for runs an OnAssigned that takes longer than MaxPollInterval.
+func TestGroupConsumeWaitingForTheGroupIsNotAwayFromPoll(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, opts, gate := gatedGroup(t)
+		opts.SessionTimeout, opts.MaxPollInterval = 20*time.Minute, 5*time.Minute
+		leader := newGroupConsumer(t, s, opts)
+		synctest.Wait()
+		var (
+			lost  atomic.Int32
+			ready atomic.Bool
+		)
+		workerOpts := opts
+		workerOpts.OnLost = func([]log.TopicPartition) { lost.Add(1) }
+		workerOpts.OnAssigned = func([]log.TopicPartition) {
+			if ready.Load() {
+				time.Sleep(6 * time.Minute) // the application's slow set-up of a new partition
+			}
+		}
+		worker := newGroupConsumer(t, s, workerOpts)
+		defer worker.Close()
+		synctest.Wait()
+		require.Len(t, worker.Assignment(), 1)
+
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		handling, release := make(chan struct{}), make(chan struct{})
+		var handled atomic.Int32
+		done := make(chan error, 1)
+		go func() {
+			done <- worker.Consume(ctx, func(r *log.Record) error {
+				if handled.Add(1) == 1 {
+					handling <- struct{}{}
+					<-release
+				}
+				return nil
+			})
+		}()
+		<-handling
+		ready.Store(true)
+		gate.armed.Store(true) // the worker leads the next generation: its assignment waits
+		defer gate.open()
+		require.NoError(t, leader.Close())
+		synctest.Wait()
+		close(release) // Consume's commit is refused: it waits for the worker's join
+		synctest.Wait()
+		gate.open() // the join goes on, into the 6 minutes of OnAssigned
+		time.Sleep(7 * time.Minute)
+		synctest.Wait()
+		require.Zero(t, lost.Load(), "the worker was put out of the group while Consume waited for the group")
+		require.Len(t, worker.Assignment(), 2)
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+	})
+}
