@@ -23,7 +23,12 @@ func (g *GroupConsumer) consumeCommit(ctx context.Context) error {
 		return err
 	}
 	g.setConsumeOwes(true)
-	if err := g.member.WaitJoin(ctx); err != nil {
+	// Consume waits for the group here, not for the application, as the Java
+	// consumer's poll does through a rebalance: MaxPollInterval does not run.
+	g.enterPoll()
+	err = g.member.WaitJoin(ctx)
+	g.leavePoll()
+	if err != nil {
 		return err
 	}
 	err = g.commitMap(ctx, g.processedOffsets())
