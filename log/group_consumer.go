@@ -116,16 +116,20 @@ type GroupConsumerOptions struct {
 // be called from any goroutine but the callbacks'. The rebalance callbacks run on
 // the consumer's own goroutines, one at a time (the heartbeat goroutine; OnLost
 // after MaxPollInterval on the goroutine that watches it), concurrently with Poll
-// and Consume, and may call Commit and CommitOffsets. A revocation waits for the application, as the
-// Java consumer's (whose callbacks run inside poll) and kgo's with
-// BlockRebalanceOnPoll do: the revoked partitions are no longer read, and OnRevoked
-// and the commit come once every record of theirs that Poll returned is processed
-// (the next Poll, or Consume's handler returned for them), or the consumer closes;
-// if MaxPollInterval passes without a Poll first, they are lost instead (OnLost,
-// no commit), as the member leaves the group. The member heartbeats meanwhile. So a
-// graceful rebalance redelivers nothing; only a member that dies or is put out of
-// the group leaves records to be processed again by the next owner (at least once,
-// never lost).
+// and Consume, and may call Commit and CommitOffsets. The member keeps
+// heartbeating while OnAssigned or OnRevoked runs, for up to MaxPollInterval (the
+// Java consumer's bound on them): a callback that runs longer lets the session
+// lapse, and the group gives the member's partitions to the others.
+//
+// A revocation waits for the application, as the Java consumer's (whose
+// callbacks run inside poll) and kgo's with BlockRebalanceOnPoll do: the revoked
+// partitions are no longer read, and OnRevoked and the commit come once every
+// record of theirs that Poll returned is processed (the next Poll, or Consume's
+// handler returned for them), or the consumer closes; if MaxPollInterval passes
+// without a Poll first, they are lost instead (OnLost, no commit), as the member
+// leaves the group. The member heartbeats meanwhile. So a graceful rebalance
+// redelivers nothing; only a member that dies or is put out of the group leaves
+// records to be processed again by the next owner (at least once, never lost).
 //
 // A partition the group assigns to the consumer that is offline (see
 // Store.OfflinePartitions) is not read, and the consumer neither hangs on it nor
@@ -565,7 +569,7 @@ func (g *GroupConsumer) assigned(tps []TopicPartition) {
 	g.read(tps)
 	g.onlineMu.Unlock()
 	if g.opts.OnAssigned != nil {
-		g.opts.OnAssigned(tps)
+		g.heartbeating(func() { g.opts.OnAssigned(tps) })
 	}
 }
 

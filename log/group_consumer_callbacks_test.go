@@ -40,3 +40,27 @@ func TestGroupSlowCallbackKeepsTheSession(t *testing.T) {
 		require.Len(t, joiner.Assignment(), 1)
 	})
 }
+
+// A callback that runs longer than MaxPollInterval keeps the session no longer:
+// the group puts the member out, and its partitions go to the others.
+func TestGroupHungCallbackLosesTheSessionAfterMaxPollInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := openStore(t, vfs.NewMem(), nil)
+		createTopic(t, s, "t", log.TopicConfig{Partitions: 2})
+		opts := log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}, SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second,
+			MaxPollInterval: 5 * time.Minute}
+		hungOpts := opts
+		hungOpts.OnRevoked = func([]log.TopicPartition) { time.Sleep(time.Hour) }
+		hung := newGroupConsumer(t, s, hungOpts)
+		defer hung.Close()
+		synctest.Wait()
+		joiner := newGroupConsumer(t, s, opts)
+		defer joiner.Close()
+		time.Sleep(5 * time.Minute)
+		synctest.Wait()
+		require.Len(t, joiner.Assignment(), 0, "the hung member is still in the group within MaxPollInterval")
+		time.Sleep(time.Minute) // its session lapsed
+		synctest.Wait()
+		require.Len(t, joiner.Assignment(), 2)
+	})
+}

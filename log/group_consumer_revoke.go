@@ -33,7 +33,7 @@ func (g *GroupConsumer) revoked(tps []TopicPartition) {
 		return
 	}
 	if g.opts.OnRevoked != nil {
-		g.opts.OnRevoked(tps)
+		g.heartbeating(func() { g.opts.OnRevoked(tps) })
 	}
 	g.mu.Lock()
 	commit := !g.opts.DisableAutoCommit || g.mu.consumeOwes
