@@ -72,19 +72,7 @@ func TestGroupConsumeKeepsGoingThroughARebalance(t *testing.T) {
 
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		handling, release := make(chan struct{}), make(chan struct{})
-		var handled atomic.Int32
-		done := make(chan error, 1)
-		go func() {
-			done <- worker.Consume(ctx, func(r *log.Record) error {
-				if handled.Add(1) == 1 {
-					handling <- struct{}{}
-					<-release
-				}
-				return nil
-			})
-		}()
-		<-handling
+		handled, release, done := consumeHoldingTheFirst(ctx, worker)
 		gate.armed.Store(true) // the leader's next assignment waits at the gate
 		third := newGroupConsumer(t, s, opts)
 		defer third.Close()
@@ -209,19 +197,7 @@ func TestGroupConsumeWaitingForTheGroupIsNotAwayFromPoll(t *testing.T) {
 
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		handling, release := make(chan struct{}), make(chan struct{})
-		var handled atomic.Int32
-		done := make(chan error, 1)
-		go func() {
-			done <- worker.Consume(ctx, func(r *log.Record) error {
-				if handled.Add(1) == 1 {
-					handling <- struct{}{}
-					<-release
-				}
-				return nil
-			})
-		}()
-		<-handling
+		_, release, done := consumeHoldingTheFirst(ctx, worker)
 		ready.Store(true)
 		gate.armed.Store(true) // the worker leads the next generation: its assignment waits
 		defer gate.open()
@@ -237,4 +213,24 @@ func TestGroupConsumeWaitingForTheGroupIsNotAwayFromPoll(t *testing.T) {
 		cancel()
 		require.ErrorIs(t, <-done, context.Canceled)
 	})
+}
+
+// consumeHoldingTheFirst runs Consume on g in the background until ctx ends; its
+// handler counts the records in handled and holds the first until release is
+// closed. It returns once the first record is being handled; done receives
+// Consume's error.
+func consumeHoldingTheFirst(ctx context.Context, g *log.GroupConsumer) (handled *atomic.Int32, release chan struct{}, done <-chan error) {
+	handled, release = new(atomic.Int32), make(chan struct{})
+	handling, errs := make(chan struct{}), make(chan error, 1)
+	go func() {
+		errs <- g.Consume(ctx, func(r *log.Record) error {
+			if handled.Add(1) == 1 {
+				close(handling)
+				<-release
+			}
+			return nil
+		})
+	}()
+	<-handling
+	return handled, release, errs
 }
