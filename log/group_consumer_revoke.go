@@ -3,7 +3,6 @@ package log
 import (
 	"context"
 	"slices"
-	"time"
 )
 
 // revoked gives partitions up (heartbeat goroutine): it stops reading them, waits
@@ -76,35 +75,31 @@ func (g *GroupConsumer) pause(tps []TopicPartition) {
 
 // waitProcessed waits until every record of tps that Poll returned is processed
 // (the application called Poll again, or Consume's handler returned for them), the
-// consumer closes, or its poll interval expires. Meanwhile it heartbeats, so that
-// the member keeps its session however long the application takes: the rebalance
-// timeout, and MaxPollInterval, bound the wait instead.
+// consumer closes, or its poll interval expires. Meanwhile the member heartbeats
+// (heartbeating), so that it keeps its session however long the application
+// takes: the rebalance timeout, and MaxPollInterval, bound the wait instead.
 func (g *GroupConsumer) waitProcessed(tps []TopicPartition) {
-	ticker := time.NewTicker(g.opts.HeartbeatInterval)
-	defer ticker.Stop()
-	for {
-		g.mu.Lock()
-		pending := false
-		for _, tp := range tps {
-			if d, ok := g.mu.delivered[tp]; ok && d > g.mu.processed[tp] {
-				pending = true
+	g.heartbeating(func() {
+		for {
+			g.mu.Lock()
+			pending := false
+			for _, tp := range tps {
+				if d, ok := g.mu.delivered[tp]; ok && d > g.mu.processed[tp] {
+					pending = true
+				}
+			}
+			progress := g.mu.progress
+			g.mu.Unlock()
+			if !pending {
+				return
+			}
+			select {
+			case <-progress:
+			case <-g.stop:
+				return
+			case <-g.pollExpired():
+				return
 			}
 		}
-		progress := g.mu.progress
-		g.mu.Unlock()
-		if !pending {
-			return
-		}
-		select {
-		case <-progress:
-		case <-g.stop:
-			return
-		case <-g.pollExpired():
-			return
-		case <-ticker.C:
-			if err := g.member.KeepAlive(); err != nil {
-				g.s.logger.Debug("heartbeat while waiting for the application", "group", g.opts.Group, "err", err)
-			}
-		}
-	}
+	})
 }
