@@ -732,7 +732,9 @@ func (g *GroupConsumer) Close() error {
 			}
 			g.mu.Unlock()
 		}
+		g.run.Lock() // no heartbeat goroutine starts once stop is closed (startRun)
 		close(g.stop)
+		g.run.Unlock()
 		cut := time.AfterFunc(closeTimeout, g.cancel)
 		g.waitRun()
 		g.done.Wait()

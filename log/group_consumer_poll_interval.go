@@ -5,19 +5,27 @@ import (
 	"time"
 )
 
-// startRun starts the heartbeat goroutine of a new membership.
-func (g *GroupConsumer) startRun() {
+// startRun starts the heartbeat goroutine of a new membership, unless the
+// consumer is closing (false): under the run lock, with which Close closes stop,
+// so that every goroutine is started before Close waits for them.
+func (g *GroupConsumer) startRun() bool {
+	g.run.Lock()
+	defer g.run.Unlock()
+	select {
+	case <-g.stop:
+		return false
+	default:
+	}
 	ctx, cancel := context.WithCancel(g.ctx)
 	done := make(chan struct{})
-	g.run.Lock()
 	g.run.cancel, g.run.done = cancel, done
-	g.run.Unlock()
 	g.done.Go(func() {
 		defer close(done)
 		if err := g.member.RunUntil(ctx, g.stop, g.opts.HeartbeatInterval); err != nil && ctx.Err() == nil {
 			g.stopped(err)
 		}
 	})
+	return true
 }
 
 // waitRun waits for the current heartbeat goroutine to return.
@@ -39,13 +47,8 @@ func (g *GroupConsumer) enterPoll() {
 	}
 	g.mu.Unlock()
 	g.signalPollActivity()
-	if rejoin {
-		select {
-		case <-g.stop:
-		default:
-			g.s.logger.Info("group consumer polls again: rejoining", "group", g.opts.Group)
-			g.startRun()
-		}
+	if rejoin && g.startRun() {
+		g.s.logger.Info("group consumer polls again: rejoining", "group", g.opts.Group)
 	}
 }
 
