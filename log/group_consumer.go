@@ -353,7 +353,8 @@ func (g *GroupConsumer) poll(ctx context.Context, byConsume bool) ([]*Record, er
 // them (for those before the first failure, if it fails); with
 // DisableAutoCommit, Consume commits after each Poll's records are handled (a
 // commit the group refuses because it rebalances is made again once the member
-// settled, or, for a partition the rebalance revokes, by the revocation). When
+// settled, or, for a partition the rebalance revokes, by the revocation; any
+// other commit error ends Consume, which returns it). When
 // handle fails, the consumer moves back to the failed record (and every record
 // after it that handle did not see), so the next Poll or Consume returns them again.
 func (g *GroupConsumer) Consume(ctx context.Context, handle func(*Record) error) error {
