@@ -185,9 +185,9 @@ type GroupConsumer struct {
 		// starting counts the calls of read fetching committed offsets: their
 		// partitions are not read yet.
 		starting int
-		// paused holds the partitions being revoked, no longer read, while the
+		// withdrawn holds the partitions being revoked, no longer read, while the
 		// revocation waits for the application to finish their records.
-		paused map[TopicPartition]bool
+		withdrawn map[TopicPartition]bool
 		// progress is closed and replaced when processed positions move.
 		progress chan struct{}
 		// away says the application is outside Poll since awaySince (it has
@@ -229,7 +229,7 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	g.mu.processed = map[TopicPartition]int64{}
 	g.mu.committed = map[TopicPartition]int64{}
 	g.mu.changed = make(chan struct{})
-	g.mu.paused = map[TopicPartition]bool{}
+	g.mu.withdrawn = map[TopicPartition]bool{}
 	g.mu.progress = make(chan struct{})
 	g.mu.expired = make(chan struct{})
 	if opts.TopicPattern != nil {
@@ -392,7 +392,7 @@ func (g *GroupConsumer) rewind(records []*Record) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for tp, offset := range first {
-		if g.mu.paused[tp] {
+		if g.mu.withdrawn[tp] {
 			g.mu.delivered[tp] = offset // being revoked: the next owner reads it
 			continue
 		}
@@ -412,7 +412,7 @@ func (g *GroupConsumer) markProcessed(records []*Record) {
 	defer g.mu.Unlock()
 	for _, r := range records {
 		tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
-		if _, owned := g.mu.inner.byTP[tp]; (owned || g.mu.paused[tp]) && r.Offset+1 > g.mu.processed[tp] {
+		if _, owned := g.mu.inner.byTP[tp]; (owned || g.mu.withdrawn[tp]) && r.Offset+1 > g.mu.processed[tp] {
 			g.mu.processed[tp] = r.Offset + 1
 		}
 	}
@@ -672,7 +672,7 @@ func (g *GroupConsumer) remove(tps []TopicPartition) {
 		delete(g.mu.delivered, tp)
 		delete(g.mu.processed, tp)
 		delete(g.mu.committed, tp)
-		delete(g.mu.paused, tp)
+		delete(g.mu.withdrawn, tp)
 	}
 	g.changedLocked()
 	g.progressedLocked()

@@ -22,7 +22,7 @@ func (g *GroupConsumer) revoked(tps []TopicPartition) {
 		g.revoking[tp] = true
 	}
 	g.onlineMu.Unlock()
-	g.pause(tps)
+	g.withdraw(tps)
 	g.waitProcessed(tps)
 	if g.expiredNow() {
 		// The application stayed away past MaxPollInterval with records of tps in
@@ -53,8 +53,8 @@ func (g *GroupConsumer) revoked(tps []TopicPartition) {
 	g.remove(tps)
 }
 
-// pause stops reading tps: Poll hands out no more of their records.
-func (g *GroupConsumer) pause(tps []TopicPartition) {
+// withdraw stops reading tps, being revoked: Poll hands out no more of their records.
+func (g *GroupConsumer) withdraw(tps []TopicPartition) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	current := g.mu.inner.Assignment()
@@ -64,7 +64,7 @@ func (g *GroupConsumer) pause(tps []TopicPartition) {
 	}
 	for _, tp := range tps {
 		if slices.Contains(current, tp) {
-			g.mu.paused[tp] = true
+			g.mu.withdrawn[tp] = true
 		}
 	}
 	if err := g.mu.inner.Assign(keep...); err != nil {
