@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -131,13 +132,23 @@ type batcher struct {
 	roundBytes int
 }
 
-// producerBatch is a batch of records as Produce accepted them and as the partition
-// takes them: records[i] is pending[i]'s record, converted by Produce (on the
-// caller's goroutine, so that the sender only writes).
+// producerBatch is a batch of records as Produce accepted them. It holds only what
+// the sender needs besides the records themselves (the promise, the offset), 24
+// bytes a record: a producer far ahead of its partition holds MaxBufferedBytes of
+// records in batches, and memory the process must fault in and the garbage
+// collector must scan is what made it slower than the append it feeds
+// (BenchmarkProduce/api=async). The sender converts the records for the partition
+// into a buffer it reuses.
 type producerBatch struct {
 	pending []pendingRecord
-	records []partition.Record
-	bytes   int // upper bound of the batch's size, once sealed
+	bytes   int             // upper bound of the batch's size, once sealed
+	refused []refusedRecord // records the partition refused alone (too large), in order
+}
+
+// refusedRecord is a record of a batch refused alone, and why.
+type refusedRecord struct {
+	index int // in the batch's pending
+	err   error
 }
 
 // producerBatches holds written batches for reuse by any partition: a steady
@@ -151,9 +162,8 @@ func newProducerBatch(capacity int) *producerBatch {
 	batch := producerBatches.Get().(*producerBatch)
 	if cap(batch.pending) < capacity {
 		batch.pending = make([]pendingRecord, 0, capacity)
-		batch.records = make([]partition.Record, 0, capacity)
 	}
-	batch.pending, batch.records, batch.bytes = batch.pending[:0], batch.records[:0], 0
+	batch.pending, batch.bytes, batch.refused = batch.pending[:0], 0, batch.refused[:0]
 	return batch
 }
 
@@ -174,20 +184,16 @@ func roundBytes(t *topic, acks Acks) int {
 	return min(t.config.MaxBatchBytes, sendRoundBytes)
 }
 
-// convertedBuffers holds the buffers a sender joins several batches' records in.
+// convertedBuffers holds the buffers a sender converts a round of batches into.
 var convertedBuffers = sync.Pool{New: func() any { return new([]partition.Record) }}
 
 // pendingRecord is a record accepted by Produce: small, since batches hold many.
 type pendingRecord struct {
 	// record is what is written: the caller's record, or under AcksNone a private
 	// copy (the caller may reuse its record at once).
-	record    *Record
-	promise   func(*Record, error) // nil under AcksNone
-	partition int32
-	size      int // recordBound
-	offset    int64
-	finished  bool
-	err       error // why this record alone was refused (too large), if it was
+	record  *Record
+	promise func(*Record, error) // nil under AcksNone
+	offset  int64                // -1 until written
 }
 
 // NewProducer returns a Producer writing to the store. Invalid options are a
@@ -247,13 +253,12 @@ func (p *Producer) Produce(ctx context.Context, r *Record, promise func(*Record,
 		promise(r, errorf("strata/log: produce: %w", err))
 		return
 	}
-	pending := pendingRecord{record: r, promise: promise, partition: r.Partition, offset: -1}
-	pending.size = recordBound(r.Key, r.Value, r.Headers)
+	record, recordPromise := r, promise
 	acksNone := p.opts.Acks == AcksNone
 	if acksNone {
-		pending.record, pending.promise = cloneRecord(r), nil
+		record, recordPromise = cloneRecord(r), nil
 	}
-	if err := p.add(ctx, t, &pending); err != nil {
+	if err := p.add(ctx, t, record, recordPromise, recordBound(r.Key, r.Value, r.Headers)); err != nil {
 		promise(r, errorf("strata/log: produce: %w", err))
 		return
 	}
@@ -290,11 +295,12 @@ func (p *Producer) admit(r *Record) (*topic, error) {
 	return t, nil
 }
 
-// add waits for buffer space and adds rec to its partition's open batch.
-func (p *Producer) add(ctx context.Context, t *topic, rec *pendingRecord) error {
+// add waits for buffer space and adds r, of size bytes at most, to its partition's
+// open batch.
+func (p *Producer) add(ctx context.Context, t *topic, r *Record, promise func(*Record, error), size int) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for !p.mu.closed && p.mu.buffered > 0 && p.mu.buffered+rec.size > p.opts.MaxBufferedBytes {
+	for !p.mu.closed && p.mu.buffered > 0 && p.mu.buffered+size > p.opts.MaxBufferedBytes {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -319,9 +325,9 @@ func (p *Producer) add(ctx context.Context, t *topic, rec *pendingRecord) error 
 	if p.mu.closed {
 		return ErrClosed
 	}
-	p.mu.buffered += rec.size
+	p.mu.buffered += size
 	p.mu.inFlight++
-	tp := TopicPartition{Topic: t.name, Partition: rec.partition}
+	tp := TopicPartition{Topic: t.name, Partition: r.Partition}
 	b := p.mu.last
 	if b == nil || b.tp != tp {
 		if b = p.mu.batchers[tp]; b == nil {
@@ -334,14 +340,12 @@ func (p *Producer) add(ctx context.Context, t *topic, rec *pendingRecord) error 
 	if b.open == nil {
 		b.open = newProducerBatch(max(b.lastLen, 8)) // room for a batch like the last: no regrowth
 	}
-	// Appended as zero values, then set in place: appending the structs built
-	// aside copied each with a write barrier for the whole struct.
+	// Appended as a zero value, then set in place: appending a struct built aside
+	// copied it with a write barrier for the whole struct.
 	b.open.pending = append(b.open.pending, pendingRecord{})
 	dst := &b.open.pending[len(b.open.pending)-1]
-	dst.record, dst.promise, dst.partition, dst.size, dst.offset = rec.record, rec.promise, rec.partition, rec.size, rec.offset
-	b.open.records = append(b.open.records, partition.Record{})
-	setPartitionRecord(&b.open.records[len(b.open.records)-1], rec.record)
-	b.openBytes += rec.size
+	dst.record, dst.promise, dst.offset = r, promise, -1
+	b.openBytes += size
 	switch {
 	case segment.BatchHeaderSize+b.openBytes >= min(p.opts.BatchBytes, t.config.MaxBatchBytes):
 		p.sealLocked(b)
@@ -450,17 +454,21 @@ func (p *Producer) send(b *batcher, batches []*producerBatch) {
 		return
 	}
 	for _, batch := range batches {
+		refused := batch.refused
 		for i := range batch.pending {
 			rec := &batch.pending[i]
-			if rec.promise == nil {
+			if len(refused) > 0 && refused[0].index == i {
+				if rec.promise != nil {
+					rec.promise(rec.record, refused[0].err)
+				}
+				refused = refused[1:]
 				continue
 			}
 			switch {
-			case rec.finished:
+			case rec.promise == nil:
+			case rec.offset >= 0:
 				rec.record.Offset = rec.offset
 				rec.promise(rec.record, nil)
-			case rec.err != nil:
-				rec.promise(rec.record, rec.err)
 			default:
 				rec.promise(rec.record, err)
 			}
@@ -483,17 +491,25 @@ func (p *Producer) write(b *batcher, batches []*producerBatch) error {
 	if err != nil {
 		return err
 	}
-	converted := batches[0].records
-	if len(batches) > 1 { // one write for them all (see sendLoop)
-		buf := convertedBuffers.Get().(*[]partition.Record)
-		converted = (*buf)[:0]
-		for _, batch := range batches {
-			converted = append(converted, batch.records...)
-		}
-		defer func() { *buf = converted[:0]; convertedBuffers.Put(buf) }()
+	// The records are converted for the partition here, into a buffer reused
+	// across writes, rather than held converted in the batches (see
+	// producerBatch); the batches of a round go in one write (see sendLoop).
+	buf := convertedBuffers.Get().(*[]partition.Record)
+	total := 0
+	for _, batch := range batches {
+		total += len(batch.pending)
 	}
-	batch, first := 0, 0                    // batches[batch] holds converted records from first on
-	pending := func(i int) *pendingRecord { // the pending record converted[i] came from
+	converted := slices.Grow((*buf)[:0], total)[:total]
+	k := 0
+	for _, batch := range batches {
+		for i := range batch.pending {
+			setPartitionRecord(&converted[k], batch.pending[i].record)
+			k++
+		}
+	}
+	defer func() { *buf = converted[:0]; convertedBuffers.Put(buf) }()
+	batch, first := 0, 0                          // batches[batch] holds converted records from first on
+	locate := func(i int) (*producerBatch, int) { // the batch and index converted[i] came from
 		if i < first { // indexes come in order; start over if they ever did not
 			batch, first = 0, 0
 		}
@@ -501,13 +517,14 @@ func (p *Producer) write(b *batcher, batches []*producerBatch) error {
 			first += len(batches[batch].pending)
 			batch++
 		}
-		return &batches[batch].pending[i-first]
+		return batches[batch], i - first
 	}
 	err = appendRecords(context.Background(), &target, converted, t.config.MaxBatchBytes, func(i int, offset int64) {
-		rec := pending(i)
-		rec.offset, rec.finished = offset, true
+		batch, j := locate(i)
+		batch.pending[j].offset = offset
 	}, func(i int, err error) {
-		pending(i).err = p.s.partitionError("produce to", tp, part, err)
+		batch, j := locate(i)
+		batch.refused = append(batch.refused, refusedRecord{index: j, err: p.s.partitionError("produce to", tp, part, err)})
 	})
 	if err != nil {
 		return p.s.partitionError("produce to", tp, part, err)
