@@ -91,8 +91,7 @@ type Consumer struct {
 	run          int
 	viewRecord   Record
 	viewOf       *assignment // the partition viewRecord's Topic and Partition name
-	viewMillis   int64       // a record timestamp, and viewTime its time.Time
-	viewTime     time.Time
+	viewMillis   int64       // viewRecord's Timestamp in Unix milliseconds
 
 	closed     chan struct{}
 	closedFlag atomic.Bool // set with closed: cheaper to test on every Next

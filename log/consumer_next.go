@@ -29,8 +29,9 @@ func (c *Consumer) Next(ctx context.Context) (*Record, error) {
 	// own time): the current partition's next record, when it has a position, no
 	// record held back, its run is not over and the reader has the record ready.
 	// Anything else, the end and errors included, goes the general way, which tries
-	// again.
-	if a := c.current; a != nil && c.run < c.opts.MaxPollRecords && a.pending == nil && a.positioned && c.usable() == nil {
+	// again. Only the consumer's own closed flag is tested here, not the store's
+	// (usable): Store.Close closes every consumer before it closes a partition.
+	if a := c.current; a != nil && c.run < c.opts.MaxPollRecords && a.pending == nil && a.positioned && !c.closedFlag.Load() {
 		if rec, err := a.reader.TryNext(); rec != nil && err == nil {
 			c.run++
 			return c.view(a, rec), nil
@@ -133,19 +134,20 @@ func (c *Consumer) nextPartition() (*Record, error) {
 // own, overwritten by every call. Its fields are set one by one: a composite literal
 // is built aside and then copied, which took a third of Next's own time.
 func (c *Consumer) view(a *assignment, rec *partition.Record) *Record {
+	// Topic, Partition and Timestamp are set only when they change: Next's records
+	// are read-only. Records of a batch often share their millisecond, converted
+	// once.
 	v := &c.viewRecord
-	if c.viewOf != a { // Topic is set only when the partition changes: Next's records are read-only
+	if c.viewOf != a {
 		c.viewOf = a
 		v.Topic, v.Partition = a.tp.Topic, a.tp.Partition
+		c.viewMillis, v.Timestamp = rec.Timestamp, time.UnixMilli(rec.Timestamp)
+	} else if rec.Timestamp != c.viewMillis {
+		c.viewMillis, v.Timestamp = rec.Timestamp, time.UnixMilli(rec.Timestamp)
 	}
 	v.Offset = rec.Offset
 	v.Key = rec.Key
 	v.Value = rec.Value
 	v.Headers = rec.Headers
-	if rec.Timestamp != c.viewMillis || c.viewTime.IsZero() {
-		// Records of a batch often share their millisecond: convert once.
-		c.viewMillis, c.viewTime = rec.Timestamp, time.UnixMilli(rec.Timestamp)
-	}
-	v.Timestamp = c.viewTime
 	return v
 }
