@@ -110,6 +110,8 @@ type Producer struct {
 		inFlight   int           // records accepted and not yet completed
 		changed    chan struct{} // closed and replaced when buffered or inFlight fall
 		unreported []error       // AcksNone failures since the last Flush
+		// free holds written batches for the next ones (see freeBatchesLocked).
+		free []*producerBatch
 	}
 
 	wg        sync.WaitGroup // senders and pending linger timers
@@ -120,13 +122,16 @@ type Producer struct {
 // batcher is one partition's batches, guarded by Producer.mu.
 type batcher struct {
 	tp        TopicPartition
-	open      *producerBatch   // the batch records are added to, or nil
-	openBytes int              // upper bound of the open batch's size
-	timer     *time.Timer      // linger timer of the open batch, or nil
-	timerGen  uint64           // identifies the current timer
-	sealed    []*producerBatch // batches waiting to be written, oldest first
-	sending   bool             // a sender goroutine is running
-	lastLen   int              // records in the last sealed batch: the next one's capacity
+	open      *producerBatch // the batch records are added to, or nil
+	openBytes int            // upper bound of the open batch's size
+	// timer is the linger timer, made once and reused (a timer per batch was two
+	// allocations per batch); it is armed for the open batch until lingerEnds.
+	timer      *time.Timer
+	timerArmed bool
+	lingerEnds time.Time
+	sealed     []*producerBatch // batches waiting to be written, oldest first
+	sending    bool             // a sender goroutine is running
+	lastLen    int              // records in the last sealed batch: the next one's capacity
 	// roundBytes is how many bytes of sealed batches a sender writes at a time, as
 	// of the last record added (see sendRoundBytes).
 	roundBytes int
@@ -151,20 +156,53 @@ type refusedRecord struct {
 	err   error
 }
 
-// producerBatches holds written batches for reuse by any partition: a steady
-// producer allocates no arrays. Their records stay reachable until overwritten or
-// until the pool drops them at a garbage collection, which is cheaper than clearing
-// them after each write.
+// producerBatches holds batches of idle producers for reuse by any producer.
 var producerBatches = sync.Pool{New: func() any { return new(producerBatch) }}
 
-// newProducerBatch returns an empty batch with room for capacity records.
-func newProducerBatch(capacity int) *producerBatch {
-	batch := producerBatches.Get().(*producerBatch)
+// maxFreeBatches bounds the written batches a busy Producer keeps for its next
+// ones: a sender frees a round at a time (up to sendRoundBytes, 8 batches of the
+// default size), which the producer then fills again. A sync.Pool alone is emptied
+// by every garbage collection, and a producer ahead of the disk then allocated
+// (and the process faulted in) a batch's arrays again: 227 KB for a batch of
+// 1 MiB.
+const maxFreeBatches = 16
+
+// newBatchLocked returns an empty batch with room for capacity records.
+func (p *Producer) newBatchLocked(capacity int) *producerBatch {
+	var batch *producerBatch
+	if n := len(p.mu.free); n > 0 {
+		batch = p.mu.free[n-1]
+		p.mu.free[n-1] = nil
+		p.mu.free = p.mu.free[:n-1]
+	} else {
+		batch = producerBatches.Get().(*producerBatch)
+	}
 	if cap(batch.pending) < capacity {
 		batch.pending = make([]pendingRecord, 0, capacity)
 	}
 	batch.pending, batch.bytes, batch.refused = batch.pending[:0], 0, batch.refused[:0]
 	return batch
+}
+
+// freeBatchesLocked keeps written batches for the next ones, or once the producer
+// has nothing in flight gives them all to producerBatches: an idle producer holds
+// no arrays. Their records stay reachable until overwritten or dropped, which is
+// cheaper than clearing them after each write.
+func (p *Producer) freeBatchesLocked(batches []*producerBatch) {
+	for _, batch := range batches {
+		if len(p.mu.free) < maxFreeBatches {
+			p.mu.free = append(p.mu.free, batch)
+		} else {
+			producerBatches.Put(batch)
+		}
+	}
+	if p.mu.inFlight == 0 {
+		for i, batch := range p.mu.free {
+			producerBatches.Put(batch)
+			p.mu.free[i] = nil
+		}
+		p.mu.free = p.mu.free[:0]
+	}
 }
 
 // sendRoundBytes bounds the bytes of sealed batches a sender joins into one write
@@ -338,7 +376,7 @@ func (p *Producer) add(ctx context.Context, t *topic, r *Record, promise func(*R
 	}
 	b.roundBytes = roundBytes(t, p.opts.Acks)
 	if b.open == nil {
-		b.open = newProducerBatch(max(b.lastLen, 8)) // room for a batch like the last: no regrowth
+		b.open = p.newBatchLocked(max(b.lastLen, 8)) // room for a batch like the last: no regrowth
 	}
 	// Appended as a zero value, then set in place: appending a struct built aside
 	// copied it with a write barrier for the whole struct.
@@ -359,30 +397,48 @@ func (p *Producer) add(ctx context.Context, t *topic, r *Record, promise func(*R
 	return nil
 }
 
-// startTimerLocked starts the linger timer of b's open batch.
+// startTimerLocked arms the linger timer of b's open batch. Every firing the timer
+// is set for holds one count of p.wg, released when its function returns or when
+// Stop or Reset cancels it.
 func (p *Producer) startTimerLocked(b *batcher) {
-	b.timerGen++
-	gen := b.timerGen
+	b.timerArmed, b.lingerEnds = true, time.Now().Add(p.opts.Linger)
 	p.wg.Add(1)
-	b.timer = time.AfterFunc(p.opts.Linger, func() {
-		defer p.wg.Done()
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if b.timer != nil && b.timerGen == gen {
-			b.timer = nil
-			p.sealLocked(b)
+	if b.timer == nil {
+		b.timer = time.AfterFunc(p.opts.Linger, func() { p.lingerEnded(b) })
+	} else if b.timer.Reset(p.opts.Linger) {
+		p.wg.Done() // a firing was still pending: replaced
+	}
+}
+
+// lingerEnded is the function of b's linger timer: it seals the open batch once
+// its linger has passed. A firing meant for an earlier batch (sealed while the
+// firing waited for the lock) finds the time not yet passed and sets the timer for
+// the rest of it, which replaces the firing already set for the same time.
+func (p *Producer) lingerEnded(b *batcher) {
+	defer p.wg.Done()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !b.timerArmed {
+		return
+	}
+	if rest := time.Until(b.lingerEnds); rest > 0 {
+		p.wg.Add(1)
+		if b.timer.Reset(rest) {
+			p.wg.Done()
 		}
-	})
+		return
+	}
+	p.sealLocked(b)
 }
 
 // sealLocked closes b's open batch, queues it for writing and makes sure a sender
 // runs.
 func (p *Producer) sealLocked(b *batcher) {
-	if b.timer != nil {
+	if b.timerArmed {
+		b.timerArmed = false
 		if b.timer.Stop() {
-			p.wg.Done() // the timer's function will not run
+			p.wg.Done() // the firing is cancelled: its function will not run
 		}
-		b.timer = nil
 	}
 	if b.open != nil && len(b.open.pending) > 0 {
 		b.open.bytes = b.openBytes
@@ -400,6 +456,12 @@ func (p *Producer) sealLocked(b *batcher) {
 // sendLoop writes b's sealed batches until there are none left.
 func (p *Producer) sendLoop(b *batcher) {
 	defer p.wg.Done()
+	// The buffer the records of a round are converted into stays with the sender
+	// while it has rounds to write (a sync.Pool is emptied by every garbage
+	// collection), and goes back to the pool when it stops.
+	buf := convertedBuffers.Get().(*[]partition.Record)
+	converted := (*buf)[:0]
+	defer func() { *buf = converted[:0]; convertedBuffers.Put(buf) }()
 	p.mu.Lock()
 	for {
 		if len(b.sealed) == 0 && p.opts.Linger < 0 && b.open != nil && len(b.open.pending) > 0 {
@@ -426,22 +488,23 @@ func (p *Producer) sendLoop(b *batcher) {
 		}
 		p.mu.Unlock()
 
-		p.send(b, batches)
+		converted = p.send(b, batches, converted)
 
 		p.mu.Lock()
 		for _, batch := range batches {
 			p.mu.buffered -= batch.bytes
 			p.mu.inFlight -= len(batch.pending)
-			producerBatches.Put(batch)
 		}
+		p.freeBatchesLocked(batches)
 		p.signalLocked()
 	}
 }
 
-// send writes batches to b's partition and calls their promises, in order.
-func (p *Producer) send(b *batcher, batches []*producerBatch) {
+// send writes batches to b's partition and calls their promises, in order. It
+// converts the records into buf, and returns it for the next round.
+func (p *Producer) send(b *batcher, batches []*producerBatch, buf []partition.Record) []partition.Record {
 	tp := b.tp
-	err := p.write(b, batches)
+	buf, err := p.write(b, batches, buf)
 	if err != nil && p.opts.Acks == AcksNone {
 		n := 0
 		for _, batch := range batches {
@@ -451,7 +514,7 @@ func (p *Producer) send(b *batcher, batches []*producerBatch) {
 		p.mu.Lock()
 		p.mu.unreported = append(p.mu.unreported, err)
 		p.mu.Unlock()
-		return
+		return buf
 	}
 	for _, batch := range batches {
 		refused := batch.refused
@@ -474,32 +537,32 @@ func (p *Producer) send(b *batcher, batches []*producerBatch) {
 			}
 		}
 	}
+	return buf
 }
 
-// write appends the records of batches to b's partition, in order; records written
-// are marked finished.
-func (p *Producer) write(b *batcher, batches []*producerBatch) error {
+// write appends the records of batches to b's partition, in order, converted into
+// buf (returned for reuse); records written get their offsets.
+func (p *Producer) write(b *batcher, batches []*producerBatch, buf []partition.Record) ([]partition.Record, error) {
 	tp := b.tp
 	t, err := p.s.lookupTopic(tp.Topic)
 	if err != nil {
-		return err
+		return buf, err
 	}
 	if int(tp.Partition) >= len(t.partitions) {
-		return errorf("strata/log: produce to %s: %w", tp, ErrUnknownPartition)
+		return buf, errorf("strata/log: produce to %s: %w", tp, ErrUnknownPartition)
 	}
 	target, part, err := p.s.appender(t, tp.Partition, p.opts.Acks)
 	if err != nil {
-		return err
+		return buf, err
 	}
-	// The records are converted for the partition here, into a buffer reused
-	// across writes, rather than held converted in the batches (see
-	// producerBatch); the batches of a round go in one write (see sendLoop).
-	buf := convertedBuffers.Get().(*[]partition.Record)
+	// The records are converted for the partition here, rather than held
+	// converted in the batches (see producerBatch); the batches of a round go in
+	// one write (see sendLoop).
 	total := 0
 	for _, batch := range batches {
 		total += len(batch.pending)
 	}
-	converted := slices.Grow((*buf)[:0], total)[:total]
+	converted := slices.Grow(buf[:0], total)[:total]
 	k := 0
 	for _, batch := range batches {
 		for i := range batch.pending {
@@ -507,7 +570,6 @@ func (p *Producer) write(b *batcher, batches []*producerBatch) error {
 			k++
 		}
 	}
-	defer func() { *buf = converted[:0]; convertedBuffers.Put(buf) }()
 	batch, first := 0, 0                          // batches[batch] holds converted records from first on
 	locate := func(i int) (*producerBatch, int) { // the batch and index converted[i] came from
 		if i < first { // indexes come in order; start over if they ever did not
@@ -527,9 +589,9 @@ func (p *Producer) write(b *batcher, batches []*producerBatch) error {
 		batch.refused = append(batch.refused, refusedRecord{index: j, err: p.s.partitionError("produce to", tp, part, err)})
 	})
 	if err != nil {
-		return p.s.partitionError("produce to", tp, part, err)
+		return converted, p.s.partitionError("produce to", tp, part, err)
 	}
-	return nil
+	return converted, nil
 }
 
 // Flush writes every open batch now, without waiting for Linger, and waits until

@@ -112,6 +112,44 @@ func TestProducerLinger(t *testing.T) {
 	})
 }
 
+// The linger timer of a partition is reused: every open batch waits for exactly
+// Linger from its first record, after a batch the timer sealed and after one that
+// Flush sealed (cancelling the timer).
+func TestProducerLingerEveryBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, err := log.Open("/data", &log.Options{FS: vfs.NewMem()})
+		require.NoError(t, err)
+		defer s.Close()
+		createTopic(t, s, "t", log.TopicConfig{})
+		producer, err := s.NewProducer(log.ProducerOptions{Linger: 10 * time.Millisecond})
+		require.NoError(t, err)
+		ctx := context.Background()
+		got := newPromises()
+		lingers := func(want int) { // one batch of one record lingers 10 ms, then is written
+			t.Helper()
+			producer.Produce(ctx, &log.Record{Topic: "t", Value: []byte("v")}, got.promise)
+			time.Sleep(9 * time.Millisecond)
+			synctest.Wait()
+			require.Equal(t, want-1, got.count(), "still lingering")
+			time.Sleep(time.Millisecond)
+			synctest.Wait()
+			require.Equal(t, want, got.count())
+		}
+		lingers(1)
+		time.Sleep(5 * time.Millisecond)
+		lingers(2) // after a batch the timer sealed
+		producer.Produce(ctx, &log.Record{Topic: "t", Value: []byte("v")}, got.promise)
+		time.Sleep(2 * time.Millisecond)
+		require.NoError(t, producer.Flush(ctx))
+		require.Equal(t, 3, got.count())
+		lingers(4) // after a batch Flush sealed
+		for i, r := range got.records {
+			require.NoError(t, got.errs[i])
+			require.Equal(t, int64(i), r.Offset)
+		}
+	})
+}
+
 // With a negative Linger, a batch is written as soon as the partition's sender is
 // free.
 func TestProducerNoLinger(t *testing.T) {
