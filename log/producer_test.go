@@ -90,6 +90,27 @@ func TestProducerWritesFullBatches(t *testing.T) {
 	require.Equal(t, 10, got.count())
 }
 
+// A batch as large as the topic's MaxBatchBytes allows is written as one append:
+// the record that would take it past MaxBatchBytes opens the next batch, instead
+// of being written as a batch of its own after it.
+func TestProducerBatchesFitMaxBatchBytes(t *testing.T) {
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "t", log.TopicConfig{MaxBatchBytes: 1000})
+	producer, err := s.NewProducer(log.ProducerOptions{Linger: time.Hour, BatchBytes: 1000})
+	require.NoError(t, err)
+	ctx := testContext(t)
+	got := newPromises()
+	for range 21 { // 61 + 6*136 bytes fit in 1000, 7 records do not: 3 batches of 7 would need 6 appends
+		producer.Produce(ctx, &log.Record{Topic: "t", Value: make([]byte, 100)}, got.promise)
+	}
+	require.NoError(t, producer.Flush(ctx))
+	for i := range got.errs {
+		require.NoError(t, got.errs[i])
+	}
+	require.Equal(t, uint64(4), s.Stats().Topics[0].Partitions[0].Appends, "batches of 6 records, and the 3 left")
+	require.NoError(t, producer.Close())
+}
+
 // Under synctest's fake clock: an open batch waits for exactly Linger.
 func TestProducerLinger(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
