@@ -375,6 +375,11 @@ func (p *Producer) add(ctx context.Context, t *topic, r *Record, promise func(*R
 		p.mu.last = b
 	}
 	b.roundBytes = roundBytes(t, p.opts.Acks)
+	if b.open != nil && segment.BatchHeaderSize+b.openBytes+size > t.config.MaxBatchBytes {
+		// r would take the batch past what one append may hold (the sender would
+		// write it as two): it opens the next batch.
+		p.sealLocked(b)
+	}
 	if b.open == nil {
 		b.open = p.newBatchLocked(max(b.lastLen, 8)) // room for a batch like the last: no regrowth
 	}
@@ -476,7 +481,7 @@ func (p *Producer) sendLoop(b *batcher) {
 		// The sealed batches go in one write, as many as roundBytes allows (at
 		// least one): under SyncEveryAppend they share an fsync, and a producer far
 		// ahead of the disk does not make the sender join everything it buffered.
-		n, bytes := 1, b.sealed[0].bytes
+		n, bytes := 1, segment.BatchHeaderSize+b.sealed[0].bytes
 		for n < len(b.sealed) && bytes+b.sealed[n].bytes <= b.roundBytes {
 			bytes += b.sealed[n].bytes
 			n++
