@@ -68,6 +68,16 @@ func logRecords(n, partitions int) []*log.Record {
 // api=partition-append/batch=147 appends batches of that size.
 const producerBatchRecords = 147
 
+// producerMiBBatchRecords is how many 100 B records a Producer's batch of
+// BatchBytes 1 MiB holds: it is sealed once the records' upper bound (136 bytes
+// each, see log's recordBound) reaches 1 MiB, about 856 KB encoded. The baseline
+// api=partition-append/batch=7710 appends batches of that size: on the Linux VM of
+// bench/README.md, the kernel's copy of a write into new page-cache pages costs
+// several times more per byte for batches of this size than for 111 KB ones, so
+// the producer's 1 MiB batches are held against appends of the same size. Run it
+// with about 260 ops (2M records, what -benchtime 2000x gives the producer).
+const producerMiBBatchRecords = 7710
+
 // BenchmarkProduce measures producing 100 B records through the log package:
 //   - api=sync: one Store.Produce of 1000 records per op, spread over the partitions
 //     (each partition's share is one batch, appended concurrently);
@@ -75,11 +85,12 @@ const producerBatchRecords = 147
 //     partition (default Linger, acks durable; BatchBytes 16 KiB, the default, or
 //     1 MiB), b.N*1000 records and one Flush at the end;
 //   - api=partition-append: the baselines, Partition.Append on a bare partition of
-//     batches of 147 records (what a 16 KiB producer batch holds) or 1000.
+//     batches of 147 records (what a 16 KiB producer batch holds), 1000, or 7710
+//     (what a 1 MiB producer batch holds).
 func BenchmarkProduce(b *testing.B) {
 	const perOp = 1000
 	for _, sm := range logSyncModes {
-		for _, batch := range []int{producerBatchRecords, perOp} {
+		for _, batch := range []int{producerBatchRecords, perOp, producerMiBBatchRecords} {
 			b.Run(fmt.Sprintf("api=partition-append/batch=%d/sync=%s", batch, sm.name), func(b *testing.B) {
 				p := openPartition(b, appendOptions(syncModes[sm.name], 0))
 				benchPartitionAppend(b, p, batch)
