@@ -111,15 +111,22 @@ func TestProducerBatchesFitMaxBatchBytes(t *testing.T) {
 	require.NoError(t, producer.Close())
 }
 
+// lingeringProducer returns a Producer with a Linger of 10 ms, of a store in
+// memory holding topic "t", closed at the end of the test; inside synctest.Test.
+func lingeringProducer(t *testing.T) *log.Producer {
+	s, err := log.Open("/data", &log.Options{FS: vfs.NewMem()})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	createTopic(t, s, "t", log.TopicConfig{})
+	producer, err := s.NewProducer(log.ProducerOptions{Linger: 10 * time.Millisecond})
+	require.NoError(t, err)
+	return producer
+}
+
 // Under synctest's fake clock: an open batch waits for exactly Linger.
 func TestProducerLinger(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s, err := log.Open("/data", &log.Options{FS: vfs.NewMem()})
-		require.NoError(t, err)
-		defer s.Close()
-		createTopic(t, s, "t", log.TopicConfig{})
-		producer, err := s.NewProducer(log.ProducerOptions{Linger: 10 * time.Millisecond})
-		require.NoError(t, err)
+		producer := lingeringProducer(t)
 		got := newPromises()
 		producer.Produce(context.Background(), &log.Record{Topic: "t", Value: []byte("v")}, got.promise)
 		time.Sleep(9 * time.Millisecond)
@@ -138,12 +145,7 @@ func TestProducerLinger(t *testing.T) {
 // Flush sealed (cancelling the timer).
 func TestProducerLingerEveryBatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s, err := log.Open("/data", &log.Options{FS: vfs.NewMem()})
-		require.NoError(t, err)
-		defer s.Close()
-		createTopic(t, s, "t", log.TopicConfig{})
-		producer, err := s.NewProducer(log.ProducerOptions{Linger: 10 * time.Millisecond})
-		require.NoError(t, err)
+		producer := lingeringProducer(t)
 		ctx := context.Background()
 		got := newPromises()
 		lingers := func(want int) { // one batch of one record lingers 10 ms, then is written
