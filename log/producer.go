@@ -82,7 +82,10 @@ type ProducerOptions struct {
 	// MaxBufferedBytes bounds the bytes of records accepted and not yet acknowledged;
 	// Produce blocks while it is reached, and the open batches are then written
 	// without waiting for Linger (as Kafka's producer does while buffer.memory is
-	// exhausted). Default 64 MiB.
+	// exhausted). A blocked Produce resumes once its record fits and an eighth of
+	// MaxBufferedBytes is free (or a partition's batches are all written), so that
+	// a producer far ahead of the disk wakes once per few MiB written rather than
+	// per batch. Default 64 MiB.
 	MaxBufferedBytes int
 }
 
@@ -501,9 +504,23 @@ func (p *Producer) sendLoop(b *batcher) {
 			p.mu.inFlight -= len(batch.pending)
 		}
 		p.freeBatchesLocked(batches)
-		p.signalLocked()
+		if len(b.sealed) == 0 || p.mu.buffered <= p.opts.MaxBufferedBytes-p.opts.MaxBufferedBytes/resumeFraction {
+			p.signalLocked()
+		}
 	}
 }
+
+// resumeFraction sets when a sender wakes the calls waiting for the producer
+// (Produce blocked on MaxBufferedBytes, Flush): once 1/resumeFraction of
+// MaxBufferedBytes is free, or when the sender has no more batches to write, rather
+// than after every round. A producer far ahead of the disk then sleeps and wakes
+// once per few MiB written instead of once per round (128 KiB): each wake-up was a
+// few microseconds of the scheduler on both goroutines, about ten nanoseconds per
+// record (BenchmarkProduce/api=async 16KiB, 2M records, medians of 8 processes:
+// 273 ms of CPU instead of 282, 3,400 context switches instead of 4,000).
+// Kafka's producer wakes a thread blocked on buffer.memory whenever a batch's
+// memory is freed.
+const resumeFraction = 8
 
 // send writes batches to b's partition and calls their promises, in order. It
 // converts the records into buf, and returns it for the next round.
