@@ -1,6 +1,7 @@
 package log_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func TestMetadataKeepsEveryTopicConfig(t *testing.T) {
 	s := openStore(t, fsys, nil)
 	every := log.TopicConfig{
 		Partitions:   2,
-		Sync:         log.SyncPolicy{Mode: log.SyncPeriodic, Interval: 1500 * time.Microsecond, EveryRecords: 3_000_000_000},
+		Sync:         log.SyncPolicy{Mode: log.SyncPeriodic, Interval: 1500 * time.Microsecond, EveryRecords: math.MaxInt},
 		SegmentBytes: 1 << 20, SegmentAge: time.Hour + time.Nanosecond, RetentionBytes: log.Unlimited, RetentionAge: 7 * 24 * time.Hour,
 		Compression: log.CompressionSnappy, MaxBatchBytes: 4096, CleanupPolicy: "delete,compact",
 		DeleteRetention: log.Unlimited, MinCleanableDirtyRatio: 0.1, MinCompactionLag: 999 * time.Microsecond,

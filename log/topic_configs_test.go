@@ -2,6 +2,7 @@ package log_test
 
 import (
 	"math"
+	"strconv"
 	"testing"
 	"time"
 
@@ -97,7 +98,8 @@ func TestTopicConfigsMilliseconds(t *testing.T) {
 			require.Equal(t, tc.want, got)
 		})
 	}
-	c, err := log.ParseTopicConfigs(map[string]string{log.ConfigSync: "periodic", log.ConfigSyncRecords: "3000000000", log.ConfigSyncIntervalMs: "0.5"})
+	// Any int is a valid sync.records, past an int32 where int is 64 bits.
+	c, err := log.ParseTopicConfigs(map[string]string{log.ConfigSync: "periodic", log.ConfigSyncRecords: strconv.Itoa(math.MaxInt), log.ConfigSyncIntervalMs: "0.5"})
 	require.NoError(t, err)
-	require.Equal(t, log.SyncPolicy{Mode: log.SyncPeriodic, EveryRecords: 3_000_000_000, Interval: 500 * time.Microsecond}, c.Sync)
+	require.Equal(t, log.SyncPolicy{Mode: log.SyncPeriodic, EveryRecords: math.MaxInt, Interval: 500 * time.Microsecond}, c.Sync)
 }
