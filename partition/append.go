@@ -28,7 +28,7 @@ type encodeBuffer struct {
 // If ctx ends while the append waits for its fsync, Append returns ctx.Err(); the
 // records may still become part of the log, as with a timed-out Kafka produce.
 func (p *Partition) Append(ctx context.Context, records []Record) (int64, error) {
-	return p.encodeAndAppend(ctx, records, true)
+	return p.encodeAndAppend(ctx, records, nil, true)
 }
 
 // Write appends records like Append but returns as soon as the batch is written to
@@ -37,19 +37,24 @@ func (p *Partition) Append(ctx context.Context, records []Record) (int64, error)
 // group commit) and readers see the records once it completes; a crash before then
 // may lose them. Under SyncPeriodic and SyncNone, Write is Append.
 func (p *Partition) Write(ctx context.Context, records []Record) (int64, error) {
-	return p.encodeAndAppend(ctx, records, false)
+	return p.encodeAndAppend(ctx, records, nil, false)
 }
 
-// encodeAndAppend encodes records as one batch and appends it; wait says whether to
-// wait for the sync policy's acknowledgement.
-func (p *Partition) encodeAndAppend(ctx context.Context, records []Record, wait bool) (int64, error) {
+// encodeAndAppend encodes records as one batch, with producer's identity if not nil,
+// and appends it; wait says whether to wait for the sync policy's acknowledgement.
+func (p *Partition) encodeAndAppend(ctx context.Context, records []Record, producer *Producer, wait bool) (int64, error) {
 	if len(records) == 0 {
 		return 0, errorf("strata/partition: append of no records: %w", errs.ErrInvalidArgument)
 	}
 	buf := encodeBuffers.Get().(*encodeBuffer)
 	defer encodeBuffers.Put(buf)
 	records = buf.withTimestamps(records, p.opts.Now)
-	batch, err := segment.AppendBatch(buf.batch[:0], records, &segment.BatchOptions{Compression: p.opts.Compression})
+	o := segment.BatchOptions{Compression: p.opts.Compression}
+	if producer != nil {
+		o.Idempotent, o.ProducerID, o.ProducerEpoch, o.BaseSequence = true, producer.ID, producer.Epoch, producer.BaseSequence
+		o.Transactional = producer.Transactional
+	}
+	batch, err := segment.AppendBatch(buf.batch[:0], records, &o)
 	clear(buf.records)
 	if err != nil {
 		return 0, err
@@ -112,6 +117,16 @@ func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.Ba
 		return 0, err
 	}
 	p.appendMu.Lock()
+	if h.ProducerID >= 0 {
+		original, dup, err := p.checkProducerLocked(h)
+		if err != nil {
+			p.appendMu.Unlock()
+			return 0, err
+		}
+		if dup {
+			return p.acknowledgeDuplicateLocked(ctx, original, wait)
+		}
+	}
 	base, err := p.writeLocked(batch, h)
 	if err != nil {
 		p.appendMu.Unlock()
@@ -184,6 +199,9 @@ func (p *Partition) writeBatchLocked(batch []byte, h *segment.BatchHeader) error
 	}
 	if err := active.Append(batch, h); err != nil {
 		return p.fail(err)
+	}
+	if h.ProducerID >= 0 {
+		p.recordProducerLocked(batch, h)
 	}
 	m := mark{offset: h.NextOffset(), seg: active, pos: active.Size()}
 	p.mu.Lock()

@@ -256,7 +256,9 @@ func (h *compactionModel) appendRecords() {
 	if rng.IntN(3) == 0 {
 		o := segment.BatchOptions{Compression: randomCompression(rng), PartitionLeaderEpoch: rng.Int32N(5), LogAppendTime: rng.IntN(4) == 0}
 		if rng.IntN(3) == 0 {
-			o.Idempotent, o.ProducerID, o.ProducerEpoch, o.BaseSequence = true, rng.Int64N(100), 1, rng.Int32N(1000)
+			// Producer ids rarely repeat: the partition checks the sequences of a producer
+			// it knows (producer_state.go), and these are random.
+			o.Idempotent, o.ProducerID, o.ProducerEpoch, o.BaseSequence = true, rng.Int64N(1<<40), 1, rng.Int32N(1000)
 		}
 		batch, err := segment.AppendBatch(nil, records, &o)
 		h.noError(err, "segment.AppendBatch")

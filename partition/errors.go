@@ -1,6 +1,10 @@
 package partition
 
-import "github.com/stratalog/strata/internal/errs"
+import (
+	"errors"
+
+	"github.com/stratalog/strata/internal/errs"
+)
 
 // Errors returned by a partition. They are the same values in every strata package,
 // so errors.Is works whichever layer returned them.
@@ -23,6 +27,30 @@ var (
 	// the partition closed before the batch was durable (Close's own fsync failed):
 	// the batch may or may not survive, and appending it again may store it twice.
 	ErrOutcomeUnknown = errs.ErrOutcomeUnknown
+)
+
+// Errors of appends carrying a producer identity (producer_state.go). Nothing is
+// written when they are returned.
+var (
+	// ErrDuplicateSequence is returned with the base offset of the original batch
+	// when a producer's batch repeats one of its last five batches (same epoch, same
+	// first and last sequence): a retry of a batch already in the log. Nothing is
+	// written, and the original is acknowledged under the sync policy before the
+	// call returns. A Kafka broker answers such a produce with success and the
+	// original offset (the error code DUPLICATE_SEQUENCE_NUMBER is not sent); a
+	// caller that follows Kafka treats it as success.
+	ErrDuplicateSequence = errors.New("strata/partition: duplicate sequence number")
+	// ErrOutOfOrderSequence is Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER: the batch's
+	// first sequence does not follow the producer's last one, or a new epoch does not
+	// start at sequence 0.
+	ErrOutOfOrderSequence = errors.New("strata/partition: out of order sequence number")
+	// ErrInvalidProducerEpoch is Kafka's INVALID_PRODUCER_EPOCH (which replaced
+	// PRODUCER_FENCED in produce responses in Kafka 2.7): the batch's producer epoch
+	// is below the latest one the partition has seen from that producer id.
+	ErrInvalidProducerEpoch = errors.New("strata/partition: invalid producer epoch")
+	// ErrInvalidTxnState is Kafka's INVALID_TXN_STATE: a producer with an open
+	// transaction sent a non-transactional batch.
+	ErrInvalidTxnState = errors.New("strata/partition: invalid transaction state")
 )
 
 // CorruptError reports invalid bytes on disk: the file, the byte position and why.

@@ -32,6 +32,7 @@ func Open(dir string, opts *Options) (*Partition, error) {
 		syncSem:   make(chan struct{}, 1),
 		flushKick: make(chan struct{}, 1),
 		stop:      make(chan struct{}),
+		producers: newProducerStates(),
 	}
 	p.replicated.Store(o.Replicated)
 	if err := p.ensureDir(); err != nil {

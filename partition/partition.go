@@ -59,6 +59,9 @@ type Partition struct {
 	activeSince   time.Time // when the active segment started, for SegmentAge
 	unsynced      int       // records appended since the last fsync (SyncPeriodic)
 	recoveryPoint int64     // last recovery point written to the checkpoint
+	// producers is the state of the idempotent and transactional producers whose
+	// batches the log holds (producer_state.go).
+	producers producerStates
 	// finishedSwaps are the offsets of the segments that Open's recoverCompaction
 	// installed, finishing a swap: the manifest is not checked there (manifest.go).
 	finishedSwaps []OffsetRange

@@ -1,0 +1,110 @@
+package partition
+
+import (
+	"context"
+	"encoding/binary"
+
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/segment"
+)
+
+// Producer is the identity an idempotent or transactional producer writes in its
+// batches (Kafka's producerId, producerEpoch and baseSequence): see AppendOptions.
+type Producer struct {
+	// ID is the producer id, at least 0 (Kafka's InitProducerId hands it out).
+	ID int64
+	// Epoch is the producer epoch, at least 0; a new epoch starts at sequence 0.
+	Epoch int16
+	// BaseSequence is the sequence number of the batch's first record, at least 0:
+	// the producer's next sequence for this partition. The batch's records take
+	// consecutive sequences, wrapping from MaxInt32 to 0 as Kafka's do.
+	BaseSequence int32
+	// Transactional marks the batch as part of a transaction (attribute bit 4).
+	Transactional bool
+}
+
+// AppendOptions configure one AppendWith. The zero value appends as Append does.
+type AppendOptions struct {
+	// Producer, if not nil, is written in the batch, which is then checked against
+	// the producer's state as a Kafka leader checks it: a retry of one of the
+	// producer's last five batches is ErrDuplicateSequence with the original base
+	// offset, a gap ErrOutOfOrderSequence, a stale epoch ErrInvalidProducerEpoch;
+	// nothing is written then.
+	Producer *Producer
+	// NoWait returns once the batch is written to the OS, as Write does, instead of
+	// once the sync policy acknowledges it, as Append does.
+	NoWait bool
+}
+
+// AppendWith appends records as one batch as Append (or Write, with NoWait) does,
+// with the producer identity of o written in the batch header. nil o is Append.
+func (p *Partition) AppendWith(ctx context.Context, records []Record, o *AppendOptions) (int64, error) {
+	if o == nil || (o.Producer == nil && !o.NoWait) {
+		return p.encodeAndAppend(ctx, records, nil, true)
+	}
+	if pr := o.Producer; pr != nil && (pr.ID < 0 || pr.Epoch < 0 || pr.BaseSequence < 0) {
+		return 0, errorf("strata/partition: producer id %d, epoch %d, base sequence %d: none may be negative: %w",
+			pr.ID, pr.Epoch, pr.BaseSequence, errs.ErrInvalidArgument)
+	}
+	return p.encodeAndAppend(ctx, records, o.Producer, !o.NoWait)
+}
+
+// checkProducerLocked checks a producer's batch against its state (see
+// producerStates.check). The caller holds appendMu.
+func (p *Partition) checkProducerLocked(h *segment.BatchHeader) (producerBatch, bool, error) {
+	p.mu.RLock()
+	err := p.usableLocked()
+	p.mu.RUnlock()
+	if err != nil {
+		return producerBatch{}, false, err
+	}
+	return p.producers.check(h)
+}
+
+// acknowledgeDuplicateLocked answers a retried batch: the original's base offset and
+// ErrDuplicateSequence once the original is acknowledged (it may still wait for its
+// fsync, a retry must not be acknowledged before it). It releases appendMu.
+func (p *Partition) acknowledgeDuplicateLocked(ctx context.Context, original producerBatch, wait bool) (int64, error) {
+	base := original.firstOffset()
+	if !wait || p.opts.Sync.Mode != SyncEveryAppend {
+		p.appendMu.Unlock()
+		return base, errorf("strata/partition: batch at offset %d: %w", base, ErrDuplicateSequence)
+	}
+	p.inFlight.Add(1)
+	p.appendMu.Unlock()
+	defer p.inFlight.Done()
+	if err := p.syncTo(ctx, original.lastOffset+1); err != nil {
+		return 0, err
+	}
+	return base, errorf("strata/partition: batch at offset %d: %w", base, ErrDuplicateSequence)
+}
+
+// recordProducerLocked updates the producer state with a batch just written (offsets
+// set), without checks: the leader checked it, a follower copies its leader. The
+// caller holds appendMu.
+func (p *Partition) recordProducerLocked(batch []byte, h *segment.BatchHeader) {
+	if !h.IsControl() {
+		p.producers.apply(h)
+		return
+	}
+	if coordinatorEpoch, ok := markerCoordinatorEpoch(batch); ok {
+		p.producers.applyMarker(h.ProducerID, h.ProducerEpoch, coordinatorEpoch, h.MaxTimestamp)
+	}
+}
+
+// markerCoordinatorEpoch returns the coordinator epoch of the transaction marker in
+// a control batch (Kafka's EndTransactionMarker: key version int16 and type int16,
+// value version int16 and coordinatorEpoch int32), or false if the batch holds none
+// (an empty control batch: the cleaner removed the transaction's records, and Kafka
+// then ignores it too).
+func markerCoordinatorEpoch(batch []byte) (int32, bool) {
+	var d segment.Decoder
+	if d.Reset(batch) != nil {
+		return 0, false
+	}
+	var r Record
+	if ok, err := d.Next(&r); !ok || err != nil || len(r.Value) < 6 {
+		return 0, false
+	}
+	return int32(binary.BigEndian.Uint32(r.Value[2:6])), true
+}

@@ -1,0 +1,107 @@
+package partition_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
+)
+
+// appendProduced appends n records of producer id at epoch from sequence with
+// AppendWith.
+func appendProduced(p *partition.Partition, id int64, epoch int16, sequence int32, n int) (int64, error) {
+	return p.AppendWith(context.Background(), records(p.WrittenOffset(), n, 1<<30),
+		&partition.AppendOptions{Producer: &partition.Producer{ID: id, Epoch: epoch, BaseSequence: sequence}})
+}
+
+func TestIdempotentAppendWith(t *testing.T) {
+	p := openDir(t, vfs.NewMem(), leaderDir, partition.Options{})
+	defer p.Close()
+	appendBatches(t, p, 2) // a plain batch first: offsets 0-1
+
+	base, err := appendProduced(p, 7, 0, 0, 3)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, base)
+	base, err = appendProduced(p, 7, 0, 3, 2)
+	require.NoError(t, err)
+	require.EqualValues(t, 5, base)
+
+	// A retry: the original offset, nothing written.
+	base, err = appendProduced(p, 7, 0, 0, 3)
+	require.ErrorIs(t, err, partition.ErrDuplicateSequence)
+	require.EqualValues(t, 2, base)
+	require.EqualValues(t, 7, p.WrittenOffset())
+
+	// A gap and a stale epoch: refused, nothing written.
+	_, err = appendProduced(p, 7, 0, 6, 1)
+	require.ErrorIs(t, err, partition.ErrOutOfOrderSequence)
+	_, err = appendProduced(p, 7, 1, 1, 1)
+	require.ErrorIs(t, err, partition.ErrOutOfOrderSequence, "a new epoch starts at sequence 0")
+	base, err = appendProduced(p, 7, 1, 0, 1)
+	require.NoError(t, err)
+	require.EqualValues(t, 7, base)
+	_, err = appendProduced(p, 7, 0, 5, 1)
+	require.ErrorIs(t, err, partition.ErrInvalidProducerEpoch)
+	require.EqualValues(t, 8, p.WrittenOffset())
+
+	// The producer identity is in the batches.
+	hs := headers(t, readBatchesAll(t, p, 0))
+	require.Len(t, hs, 4)
+	require.EqualValues(t, partition.NoProducerID, hs[0].ProducerID)
+	require.EqualValues(t, 7, hs[1].ProducerID)
+	require.EqualValues(t, 3, hs[2].BaseSequence)
+	require.EqualValues(t, 1, hs[3].ProducerEpoch)
+
+	_, err = p.AppendWith(context.Background(), records(0, 1, 1), &partition.AppendOptions{Producer: &partition.Producer{ID: -2}})
+	require.ErrorIs(t, err, partition.ErrInvalidArgument)
+}
+
+func TestIdempotentAppendBatch(t *testing.T) {
+	p := openDir(t, vfs.NewMem(), leaderDir, partition.Options{})
+	defer p.Close()
+	batch := func(sequence int32, n int) []byte {
+		b, err := segment.AppendBatch(nil, records(0, n, 1<<30), &segment.BatchOptions{Idempotent: true, ProducerID: 3, ProducerEpoch: 2, BaseSequence: sequence})
+		require.NoError(t, err)
+		return b
+	}
+	for i := range 3 {
+		base, err := p.AppendBatch(context.Background(), batch(int32(2*i), 2))
+		require.NoError(t, err)
+		require.EqualValues(t, 2*i, base)
+	}
+	base, err := p.AppendBatch(context.Background(), batch(2, 2))
+	require.ErrorIs(t, err, partition.ErrDuplicateSequence)
+	require.EqualValues(t, 2, base)
+	_, err = p.AppendBatch(context.Background(), batch(7, 1))
+	require.ErrorIs(t, err, partition.ErrOutOfOrderSequence)
+	require.EqualValues(t, 6, p.WrittenOffset())
+}
+
+// TestIdempotentFollowerKnowsProducers: a follower takes the leader's batches
+// without checks, and then knows the producer's sequence as the leader does (a new
+// leader recognises a retry).
+func TestIdempotentFollowerKnowsProducers(t *testing.T) {
+	fsys := vfs.NewMem()
+	leader := openDir(t, fsys, leaderDir, partition.Options{})
+	defer leader.Close()
+	follower := openDir(t, fsys, followerDir, partition.Options{})
+	defer follower.Close()
+	_, err := appendProduced(leader, 9, 0, 0, 2)
+	require.NoError(t, err)
+	_, err = appendProduced(leader, 9, 0, 2, 2)
+	require.NoError(t, err)
+	replicate(t, leader, follower, 1<<20)
+
+	base, err := appendProduced(follower, 9, 0, 0, 2)
+	require.ErrorIs(t, err, partition.ErrDuplicateSequence)
+	require.EqualValues(t, 0, base)
+	_, err = appendProduced(follower, 9, 0, 5, 1)
+	require.ErrorIs(t, err, partition.ErrOutOfOrderSequence)
+	base, err = appendProduced(follower, 9, 0, 4, 1)
+	require.NoError(t, err)
+	require.EqualValues(t, 4, base)
+}
