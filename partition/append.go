@@ -264,6 +264,7 @@ func (p *Partition) rollLocked(base int64) (*segment.Segment, error) {
 	if err := p.writeRecoveryPoint(start, base); err != nil {
 		return nil, err
 	}
+	p.takeSnapshotLocked(base)
 	if _, err := p.applyRetentionLocked(); err != nil {
 		return nil, err
 	}

@@ -575,8 +575,8 @@ func (h *compactionModel) equalRecords(got, want []partition.Record, what string
 	}
 }
 
-// checkFiles: between operations the directory holds the checkpoints and whole
-// segments, never a leftover of compaction.
+// checkFiles: between operations the directory holds the checkpoints, whole
+// segments and producer snapshots, never a leftover of compaction.
 func (h *compactionModel) checkFiles() {
 	names, err := h.fsys.ReadDir(modelDir)
 	h.noError(err, "ReadDir")
@@ -586,7 +586,7 @@ func (h *compactionModel) checkFiles() {
 			continue
 		}
 		base, suffix, ok := segment.ParseFileName(name)
-		if !ok || !slices.Contains([]string{segment.LogSuffix, segment.IndexSuffix, segment.TimeIndexSuffix}, suffix) {
+		if !ok || !slices.Contains([]string{segment.LogSuffix, segment.IndexSuffix, segment.TimeIndexSuffix, partition.SnapshotSuffix}, suffix) {
 			h.fatalf("unexpected file %s in %v", name, names)
 		}
 		if suffix == segment.LogSuffix {

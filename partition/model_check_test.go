@@ -71,11 +71,27 @@ func (h *modelHarness) checkTail() {
 }
 
 // checkFiles checks that the directory holds exactly the model's segments and the
-// checkpoint.
+// checkpoint, and at most three producer snapshots, none above the log end
+// (producer_durability_test.go checks their content).
 func (h *modelHarness) checkFiles() {
 	h.t.Helper()
-	names, err := h.fsys.ReadDir(modelDir)
+	all, err := h.fsys.ReadDir(modelDir)
 	h.noError(err, "ReadDir")
+	var names []string
+	snapshots := 0
+	for _, name := range all {
+		if base, suffix, ok := segment.ParseFileName(name); ok && suffix == partition.SnapshotSuffix {
+			if base > h.model.end() {
+				h.fatalf("producer snapshot %s above the log end %d", name, h.model.end())
+			}
+			snapshots++
+			continue
+		}
+		names = append(names, name)
+	}
+	if snapshots > 3 {
+		h.fatalf("%d producer snapshots in %v, want at most 3", snapshots, all)
+	}
 	want := []string{partition.CheckpointFile}
 	for _, s := range h.model.segments {
 		for _, suffix := range []string{segment.LogSuffix, segment.IndexSuffix, segment.TimeIndexSuffix} {

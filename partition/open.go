@@ -128,6 +128,9 @@ func (p *Partition) load() error {
 	if err := p.settle(cp); err != nil {
 		return err
 	}
+	if err := p.loadProducersLocked(); err != nil {
+		return err
+	}
 	return p.settleCleanerState()
 }
 
@@ -186,6 +189,9 @@ func (p *Partition) scanDir() ([]int64, error) {
 		}
 		if base, suffix, ok := segment.ParseFileName(name); ok && suffix == segment.LogSuffix {
 			logs[base] = true
+		}
+		if offset, ok := parseSnapshotName(name); ok {
+			p.snapshots = append(p.snapshots, offset) // names are sorted
 		}
 	}
 	var bases []int64

@@ -20,6 +20,8 @@ const (
 	DefaultDeleteRetention        = 24 * time.Hour // Kafka's delete.retention.ms
 	DefaultMinCleanableDirtyRatio = 0.5            // Kafka's min.cleanable.dirty.ratio
 	DefaultCleanerMapBytes        = 64 << 20       // memory for the key map of one compaction
+	// DefaultProducerIDExpiration is Kafka's producer.id.expiration.ms.
+	DefaultProducerIDExpiration = 24 * time.Hour
 )
 
 // SyncMode says when appended data is fsynced. It is the log package's SyncMode
@@ -124,6 +126,12 @@ type Options struct {
 	// cleans up to the segment where it filled, and the next one continues. At least
 	// one segment is always mapped. Default 64 MiB.
 	CleanerMapBytes int64
+	// ProducerIDExpiration forgets a producer's state (its epoch and last
+	// sequences, see AppendWith) once its newest batch's timestamp is this old and it
+	// has no open transaction (Kafka's producer.id.expiration.ms): a retry after that
+	// is accepted as new data. It is checked at Open, at every roll and at every
+	// ApplyRetention (which a log store calls in the background). Default 24 hours.
+	ProducerIDExpiration time.Duration
 	// Now is the clock, for segment age, retention and compaction. Default time.Now.
 	Now func() time.Time
 	// Logger receives recovery reports and failures, with the attributes
@@ -231,6 +239,9 @@ func (o *Options) withDefaults() (Options, error) {
 	if out.CleanerMapBytes < 0 {
 		bad("CleanerMapBytes %d is negative", out.CleanerMapBytes)
 	}
+	if out.ProducerIDExpiration < 0 {
+		bad("ProducerIDExpiration %v is negative", out.ProducerIDExpiration)
+	}
 	if out.RecoveryPoint < 0 {
 		bad("RecoveryPoint %d is negative", out.RecoveryPoint)
 	}
@@ -254,6 +265,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if out.CleanerMapBytes == 0 {
 		out.CleanerMapBytes = DefaultCleanerMapBytes
+	}
+	if out.ProducerIDExpiration == 0 {
+		out.ProducerIDExpiration = DefaultProducerIDExpiration
 	}
 	if out.Now == nil {
 		out.Now = time.Now

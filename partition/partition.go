@@ -62,6 +62,8 @@ type Partition struct {
 	// producers is the state of the idempotent and transactional producers whose
 	// batches the log holds (producer_state.go).
 	producers producerStates
+	// snapshots are the offsets of the producer snapshot files, ascending.
+	snapshots []int64
 	// finishedSwaps are the offsets of the segments that Open's recoverCompaction
 	// installed, finishing a swap: the manifest is not checked there (manifest.go).
 	finishedSwaps []OffsetRange
@@ -307,6 +309,11 @@ func (p *Partition) closeLocked() error {
 			// Sealed, the newest segment is listed in the manifest too.
 			err = p.writeCheckpoint(checkpoint{logStartOffset: start, recoveryPoint: written.offset, newestSegment: p.newestBase.Load(), cleanShutdown: true, manifest: manifestOf(segments)})
 		}
+	}
+	if err == nil && failed == nil {
+		// Everything is durable: the next Open replays no batch. A partition opened
+		// clean and left untouched has its snapshot at the end already.
+		p.takeSnapshotLocked(written.offset)
 	}
 	p.mu.Lock()
 	if err == nil && failed == nil {

@@ -12,9 +12,14 @@ import (
 )
 
 // appendProduced appends n records of producer id at epoch from sequence with
-// AppendWith.
+// AppendWith, stamped with the partition's clock (a producer's state expires
+// ProducerIDExpiration after its newest batch's timestamp).
 func appendProduced(p *partition.Partition, id int64, epoch int16, sequence int32, n int) (int64, error) {
-	return p.AppendWith(context.Background(), records(p.WrittenOffset(), n, 1<<30),
+	rs := records(p.WrittenOffset(), n, 1<<30)
+	for i := range rs {
+		rs[i].Timestamp = 0
+	}
+	return p.AppendWith(context.Background(), rs,
 		&partition.AppendOptions{Producer: &partition.Producer{ID: id, Epoch: epoch, BaseSequence: sequence}})
 }
 

@@ -64,6 +64,7 @@ func (p *Partition) applyRetentionLocked() (int, error) {
 	p.mu.RLock()
 	segments, start, committed := p.mu.segments, p.mu.start, p.mu.committed.offset
 	p.mu.RUnlock()
+	p.expireProducersLocked()
 	doomed := p.expired(segments, start, committed)
 	if doomed == 0 {
 		return 0, nil

@@ -26,6 +26,9 @@ func (p *Partition) TruncateFullyAndStartAt(offset int64) error {
 	if err := p.startOver(offset); err != nil {
 		return err
 	}
+	if err := p.dropSnapshotsLocked(); err != nil {
+		return err
+	}
 	// Then the epochs: a crash before leaves entries that loading trims to the
 	// empty log; emptied first, they would say nothing of batches a crash kept.
 	return p.resetEpochsLocked()

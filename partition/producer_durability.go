@@ -1,0 +1,131 @@
+package partition
+
+import (
+	"errors"
+	"path/filepath"
+
+	"github.com/stratalog/strata/vfs"
+)
+
+// The producer state's life on disk, as Kafka's: a snapshot (producer_snapshot.go)
+// at every roll, at the new segment's base, and at Close, at the log end; Open loads
+// the newest valid snapshot at or below the log end and replays the batches after
+// it; truncation drops the snapshots above the new end and reloads; retention and
+// compaction leave the state alone, so that a producer whose batches they removed
+// is still known until it expires (ProducerIDExpiration).
+
+// producerSnapshotsRetained is how many snapshot files are kept, newest first: a
+// truncation reloads from the newest one at or below its end.
+const producerSnapshotsRetained = 3
+
+// loadProducersLocked sets the producer state from the newest valid snapshot at or
+// below the written offset and the batches after it. Snapshots above the written
+// offset (their batches were lost or truncated) and damaged ones are deleted, with a
+// warning; the state is then rebuilt from an older one or from the log start. The
+// caller holds appendMu, or is Open.
+func (p *Partition) loadProducersLocked() error {
+	p.mu.RLock()
+	start, end := p.mu.start, p.mu.written.offset
+	p.mu.RUnlock()
+	for len(p.snapshots) > 0 && p.snapshots[len(p.snapshots)-1] > end {
+		if err := p.removeSnapshot(len(p.snapshots)-1, "above the log end offset"); err != nil {
+			return err
+		}
+	}
+	p.pruneSnapshotsLocked()
+	p.producers = newProducerStates()
+	from := start
+	for len(p.snapshots) > 0 {
+		offset := p.snapshots[len(p.snapshots)-1]
+		s, err := readSnapshot(p.fsys, p.dir, offset)
+		if errors.Is(err, ErrCorrupt) {
+			p.logger.Warn("producer snapshot damaged; rebuilding the producer state from an older one or the log", "err", err)
+			if err := p.removeSnapshot(len(p.snapshots)-1, "damaged"); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		p.producers, from = s, max(offset, start)
+		break
+	}
+	if err := p.replayProducersLocked(from); err != nil {
+		return err
+	}
+	p.producers.expire(p.opts.Now().UnixMilli(), p.opts.ProducerIDExpiration.Milliseconds())
+	return nil
+}
+
+// removeSnapshot deletes the i-th snapshot file (the newest, in practice) and
+// forgets it.
+func (p *Partition) removeSnapshot(i int, why string) error {
+	name := snapshotName(p.snapshots[i])
+	if err := p.fsys.Remove(filepath.Join(p.dir, name)); err != nil {
+		return err
+	}
+	if err := p.fsys.SyncDir(p.dir); err != nil {
+		return err
+	}
+	p.logger.Info("deleted producer snapshot", "file", name, "reason", why)
+	p.report.RemovedFiles = append(p.report.RemovedFiles, name)
+	p.snapshots = append(p.snapshots[:i], p.snapshots[i+1:]...)
+	return nil
+}
+
+// takeSnapshotLocked writes the producer state of every batch below offset (the
+// written offset, durable: called after a roll's or Close's fsync) to a snapshot
+// file, crash-atomically, and deletes the oldest beyond producerSnapshotsRetained.
+// A failure costs only the time of a longer rebuild at the next Open: it is logged,
+// not returned. The caller holds appendMu.
+func (p *Partition) takeSnapshotLocked(offset int64) {
+	if n := len(p.snapshots); n > 0 && p.snapshots[n-1] >= offset {
+		return // written already; a truncation removed any above offset
+	}
+	name := snapshotName(offset)
+	if err := vfs.WriteFileAtomic(p.fsys, filepath.Join(p.dir, name), encodeSnapshot(&p.producers)); err != nil {
+		p.logger.Error("cannot write producer snapshot", "file", name, "err", err)
+		return
+	}
+	p.snapshots = append(p.snapshots, offset)
+	p.pruneSnapshotsLocked()
+}
+
+// pruneSnapshotsLocked deletes the oldest snapshots beyond producerSnapshotsRetained.
+// The deletions are not made durable: a crash may bring one back, and an old
+// snapshot is still a valid one (the next prune deletes it again). The caller holds
+// appendMu, or is Open.
+func (p *Partition) pruneSnapshotsLocked() {
+	for len(p.snapshots) > producerSnapshotsRetained {
+		old := snapshotName(p.snapshots[0])
+		if err := p.fsys.Remove(filepath.Join(p.dir, old)); err != nil {
+			p.logger.Warn("cannot delete old producer snapshot", "file", old, "err", err)
+			return
+		}
+		p.snapshots = p.snapshots[1:]
+	}
+}
+
+// dropSnapshotsLocked deletes every snapshot, durably, and empties the producer
+// state: the log starts over (TruncateFullyAndStartAt). The caller holds appendMu.
+func (p *Partition) dropSnapshotsLocked() error {
+	for len(p.snapshots) > 0 {
+		if err := p.removeSnapshot(len(p.snapshots)-1, "the log started over"); err != nil {
+			return p.fail(err)
+		}
+	}
+	p.producers = newProducerStates()
+	return nil
+}
+
+// expireProducersLocked forgets the producers idle longer than ProducerIDExpiration.
+// The caller holds appendMu.
+func (p *Partition) expireProducersLocked() {
+	if len(p.producers.producers) == 0 {
+		return
+	}
+	if n := p.producers.expire(p.opts.Now().UnixMilli(), p.opts.ProducerIDExpiration.Milliseconds()); n > 0 {
+		p.logger.Debug("expired producers", "count", n)
+	}
+}

@@ -1,0 +1,242 @@
+package partition_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/segment"
+	"github.com/stratalog/strata/vfs"
+)
+
+// producedBatch is a batch a test producer appended: its sequence range and offset.
+type producedBatch struct {
+	sequence int32
+	n        int
+	base     int64
+}
+
+// testProducer appends batches of one producer id and epoch, counting sequences.
+type testProducer struct {
+	id      int64
+	epoch   int16
+	next    int32
+	batches []producedBatch
+}
+
+func (tp *testProducer) produce(t testing.TB, p *partition.Partition, n int) producedBatch {
+	t.Helper()
+	base, err := appendProduced(p, tp.id, tp.epoch, tp.next, n)
+	require.NoError(t, err)
+	b := producedBatch{sequence: tp.next, n: n, base: base}
+	tp.next += int32(n)
+	tp.batches = append(tp.batches, b)
+	return b
+}
+
+// requireDuplicate checks that a retry of b is recognised: its original offset,
+// nothing written.
+func (tp *testProducer) requireDuplicate(t testing.TB, p *partition.Partition, b producedBatch) {
+	t.Helper()
+	end := p.WrittenOffset()
+	base, err := appendProduced(p, tp.id, tp.epoch, b.sequence, b.n)
+	require.ErrorIs(t, err, partition.ErrDuplicateSequence, "retry of sequence %d", b.sequence)
+	require.Equal(t, b.base, base)
+	require.Equal(t, end, p.WrittenOffset())
+}
+
+func snapshotFiles(t testing.TB, fsys vfs.FS, dir string) []string {
+	t.Helper()
+	names, err := fsys.ReadDir(dir)
+	require.NoError(t, err)
+	var out []string
+	for _, name := range names {
+		if strings.HasSuffix(name, partition.SnapshotSuffix) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func TestIdempotentStateSurvivesReopen(t *testing.T) {
+	fsys := vfs.NewMem()
+	opts := partition.Options{SegmentBytes: 600}
+	p := openDir(t, fsys, leaderDir, opts)
+	a, b := &testProducer{id: 1}, &testProducer{id: 2, epoch: 4}
+	for i := range 20 {
+		a.produce(t, p, 1+i%3)
+		if i%4 == 0 {
+			b.produce(t, p, 2)
+		}
+	}
+	end := p.WrittenOffset()
+	require.NoError(t, p.Close())
+	require.Contains(t, snapshotFiles(t, fsys, leaderDir), fmt.Sprintf("%020d.snapshot", end))
+	require.LessOrEqual(t, len(snapshotFiles(t, fsys, leaderDir)), 3)
+
+	p = openDir(t, fsys, leaderDir, opts)
+	defer p.Close()
+	// A snapshot keeps each producer's newest batch, as Kafka's does.
+	a.requireDuplicate(t, p, a.batches[len(a.batches)-1])
+	b.requireDuplicate(t, p, b.batches[len(b.batches)-1])
+	_, err := appendProduced(p, a.id, a.epoch, a.next+1, 1)
+	require.ErrorIs(t, err, partition.ErrOutOfOrderSequence)
+	a.produce(t, p, 1)
+	_, err = appendProduced(p, b.id, b.epoch-1, 0, 1)
+	require.ErrorIs(t, err, partition.ErrInvalidProducerEpoch)
+}
+
+// TestIdempotentStateAfterCrashAtEveryStep crashes (every crash mode) after every
+// append and in the middle of every roll: on the crashed copy every acknowledged
+// batch that the producer state must remember is still a duplicate (the newest
+// batch of each producer, and every batch of the last five after the newest
+// snapshot), and the producer continues at its next sequence.
+func TestIdempotentStateAfterCrashAtEveryStep(t *testing.T) {
+	for _, mode := range []vfs.CrashMode{vfs.DropUnsynced, vfs.TearZeros} {
+		t.Run(mode.String(), func(t *testing.T) {
+			fsys := vfs.NewCrashable()
+			var crashes []*vfs.CrashableFS
+			var acked []int // how many batches were acknowledged at each crash
+			tp := &testProducer{id: 5, epoch: 1}
+			opts := partition.Options{SegmentBytes: 500, Hooks: partition.Hooks{OnRoll: func(partition.RollEvent) {
+				crashes = append(crashes, fsys.Crash(mode, int64(len(crashes))))
+				acked = append(acked, len(tp.batches))
+			}}}
+			p := openDir(t, fsys, leaderDir, opts)
+			for i := range 40 {
+				tp.produce(t, p, 1+i%4)
+				crashes = append(crashes, fsys.Crash(mode, int64(len(crashes))))
+				acked = append(acked, len(tp.batches))
+			}
+			require.NoError(t, p.Close())
+			for i, crashed := range crashes {
+				n := acked[i]
+				if n == 0 {
+					continue
+				}
+				q, err := partition.Open(leaderDir, &partition.Options{SegmentBytes: 500, FS: crashed})
+				require.NoError(t, err, "crash %d", i)
+				require.GreaterOrEqual(t, q.WrittenOffset(), tp.batches[n-1].base+int64(tp.batches[n-1].n), "crash %d: acknowledged records lost", i)
+				after := &testProducer{id: tp.id, epoch: tp.epoch, next: tp.batches[n-1].sequence + int32(tp.batches[n-1].n)}
+				after.requireDuplicate(t, q, tp.batches[n-1])
+				after.produce(t, q, 1)
+				require.NoError(t, q.Close())
+			}
+		})
+	}
+}
+
+func TestIdempotentDamagedSnapshotIsRebuilt(t *testing.T) {
+	fsys := vfs.NewMem()
+	opts := partition.Options{SegmentBytes: 400}
+	p := openDir(t, fsys, leaderDir, opts)
+	tp := &testProducer{id: 3}
+	for range 30 {
+		tp.produce(t, p, 2)
+	}
+	require.NoError(t, p.Close())
+	snaps := snapshotFiles(t, fsys, leaderDir)
+	require.NotEmpty(t, snaps)
+	newest := filepath.Join(leaderDir, snaps[len(snaps)-1])
+	data, err := vfs.ReadFile(fsys, newest)
+	require.NoError(t, err)
+	data[len(data)-1] ^= 0xff
+	require.NoError(t, vfs.WriteFileAtomic(fsys, newest, data))
+
+	p = openDir(t, fsys, leaderDir, opts)
+	defer p.Close()
+	require.Contains(t, p.RecoveryReport().RemovedFiles, snaps[len(snaps)-1])
+	require.NotContains(t, snapshotFiles(t, fsys, leaderDir), snaps[len(snaps)-1])
+	tp.requireDuplicate(t, p, tp.batches[len(tp.batches)-1])
+	tp.produce(t, p, 1)
+}
+
+// TestIdempotentTruncationForgetsRemovedBatches: after TruncateTo, a batch it
+// removed is new again (appended, not answered as a duplicate), and the sequence
+// continues from the last batch kept; snapshots above the new end are gone.
+func TestIdempotentTruncationForgetsRemovedBatches(t *testing.T) {
+	fsys := vfs.NewMem()
+	p := openDir(t, fsys, leaderDir, partition.Options{SegmentBytes: 400})
+	defer p.Close()
+	tp := &testProducer{id: 8}
+	for range 30 {
+		tp.produce(t, p, 2)
+	}
+	cut := tp.batches[10]
+	end, err := p.TruncateTo(cut.base)
+	require.NoError(t, err)
+	require.Equal(t, cut.base, end)
+	for _, name := range snapshotFiles(t, fsys, leaderDir) {
+		offset, _, _ := segment.ParseFileName(name)
+		require.LessOrEqual(t, offset, end, name)
+	}
+	tp.requireDuplicate(t, p, tp.batches[9])
+	_, err = appendProduced(p, tp.id, tp.epoch, tp.batches[11].sequence, 2)
+	require.ErrorIs(t, err, partition.ErrOutOfOrderSequence)
+	base, err := appendProduced(p, tp.id, tp.epoch, cut.sequence, 2)
+	require.NoError(t, err)
+	require.Equal(t, cut.base, base)
+}
+
+// TestIdempotentStateSurvivesRetention: retention deletes the segments holding a
+// producer's batches; the producer is still known, across a reopen too.
+func TestIdempotentStateSurvivesRetention(t *testing.T) {
+	fsys := vfs.NewMem()
+	opts := partition.Options{SegmentBytes: 400}
+	p := openDir(t, fsys, leaderDir, opts)
+	tp := &testProducer{id: 4}
+	for range 3 {
+		tp.produce(t, p, 2)
+	}
+	appendBatches(t, p, slices.Repeat([]int{3}, 30)...) // plain batches roll segments
+	require.NoError(t, p.DeleteRecordsBefore(p.EndOffset()-1))
+	require.Greater(t, p.StartOffset(), tp.batches[2].base)
+	tp.requireDuplicate(t, p, tp.batches[2])
+	require.NoError(t, p.Close())
+
+	p = openDir(t, fsys, leaderDir, opts)
+	defer p.Close()
+	tp.requireDuplicate(t, p, tp.batches[2])
+	tp.produce(t, p, 1)
+}
+
+// TestIdempotentProducerExpires: a producer idle for ProducerIDExpiration is
+// forgotten at ApplyRetention: its next batch may start at any sequence.
+func TestIdempotentProducerExpires(t *testing.T) {
+	now := time.UnixMilli(1_000_000)
+	opts := partition.Options{ProducerIDExpiration: time.Hour, Now: func() time.Time { return now }}
+	p := openDir(t, vfs.NewMem(), leaderDir, opts)
+	defer p.Close()
+	tp := &testProducer{id: 6}
+	tp.produce(t, p, 2) // stamped now: the batch's timestamp
+	_, err := p.ApplyRetention()
+	require.NoError(t, err)
+	_, err = appendProduced(p, tp.id, tp.epoch, 7, 1)
+	require.ErrorIs(t, err, partition.ErrOutOfOrderSequence, "an hour has not passed since the batch's timestamp")
+
+	now = now.Add(time.Hour)
+	_, err = p.ApplyRetention()
+	require.NoError(t, err)
+	_, err = appendProduced(p, tp.id, tp.epoch, 7, 1)
+	require.NoError(t, err, "an expired producer is new")
+}
+
+func TestIdempotentStartOverForgetsProducers(t *testing.T) {
+	fsys := vfs.NewMem()
+	p := openDir(t, fsys, followerDir, partition.Options{SegmentBytes: 400})
+	defer p.Close()
+	tp := &testProducer{id: 2}
+	for range 20 {
+		tp.produce(t, p, 2)
+	}
+	require.NoError(t, p.TruncateFullyAndStartAt(p.WrittenOffset()+100))
+	require.Empty(t, snapshotFiles(t, fsys, followerDir))
+	_, err := appendProduced(p, tp.id, tp.epoch, 0, 1)
+	require.NoError(t, err)
+}

@@ -1,0 +1,55 @@
+package partition
+
+import (
+	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/segment"
+)
+
+// replayProducersLocked applies to the producer state every batch with a producer
+// id whose last offset is at or above from, in the segments as they are: Open's and
+// truncation's rebuild after the newest usable snapshot. It reads batch headers
+// only, and the first record of control batches. The caller holds appendMu (or is
+// Open).
+func (p *Partition) replayProducersLocked(from int64) error {
+	p.mu.RLock()
+	segments := p.mu.segments
+	p.mu.RUnlock()
+	var header [segment.BatchHeaderSize]byte
+	var batch []byte
+	for _, s := range segments {
+		end := s.Size()
+		if s.NextOffset() <= from || end == 0 {
+			continue
+		}
+		var pos int64
+		if s.Base() < from {
+			found := false
+			var err error
+			if pos, _, found, err = s.Find(from, end); err != nil {
+				return err
+			} else if !found {
+				continue
+			}
+		}
+		for pos < end {
+			if _, err := s.ReadAt(header[:], pos); err != nil {
+				return err
+			}
+			h, err := segment.ParseBatchHeader(header[:], p.storedMax)
+			if err != nil {
+				return errs.Corruptf(s.Path(), pos, "%v", err)
+			}
+			if h.ProducerID >= 0 && h.LastOffset() >= from {
+				if h.IsControl() {
+					batch = append(batch[:0], make([]byte, h.Size())...)
+					if _, err := s.ReadAt(batch, pos); err != nil {
+						return err
+					}
+				}
+				p.recordProducerLocked(batch, &h)
+			}
+			pos += int64(h.Size())
+		}
+	}
+	return nil
+}
