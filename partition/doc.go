@@ -7,6 +7,7 @@
 //	  00000000000000000000.log .index .timeindex     sealed segment
 //	  00000000000000368769.log .index .timeindex     sealed segment
 //	  00000000000000737337.log .index .timeindex     active segment (appends go here)
+//	  00000000000000737337.snapshot                  producer state below 737337 (Kafka's format)
 //	  partition.checkpoint                           start offset, recovery point, clean flag, manifest
 //	  cleaner.checkpoint                             cleaner point (compacted partitions)
 //
@@ -86,6 +87,36 @@
 // segments, oldest first, after each roll and on ApplyRetention; DeleteRecordsBefore
 // moves the start offset explicitly. The start offset is checkpointed before files go,
 // and survives restart. TruncateTo removes the tail (for replicas).
+//
+// # Idempotent producers
+//
+// A batch carrying a producer identity (AppendWith with AppendOptions.Producer, or
+// AppendBatch of a Kafka producer's batch: producerId >= 0) is checked as Kafka's
+// leader checks it, against the state the partition keeps for that producer id: its
+// epoch and its last five batches (sequence range, offsets, timestamp), and the first
+// offset of its open transaction. A retry of one of those batches writes nothing and
+// returns the original base offset with ErrDuplicateSequence (Kafka answers it with
+// success; the error tells the caller nothing was written); a sequence that does not
+// follow is ErrOutOfOrderSequence, an older epoch ErrInvalidProducerEpoch, a new
+// epoch must start at sequence 0, and a non-transactional batch during the producer's
+// transaction is ErrInvalidTxnState. An unknown producer id may start at any sequence
+// (Kafka's rule since KIP-360). Sequences wrap from MaxInt32 to 0. Batches without a
+// producer id cost one comparison. AppendReplica updates the state without checks,
+// as Kafka's followers do, so that a follower that becomes leader knows every
+// producer's sequence.
+//
+//	first, err := p.AppendWith(ctx, records, &partition.AppendOptions{
+//		Producer: &partition.Producer{ID: id, Epoch: epoch, BaseSequence: seq}})
+//	if errors.Is(err, partition.ErrDuplicateSequence) { /* a retry: first is the original offset */ }
+//
+// The state survives restart and crash in Kafka's <offset>.snapshot files (written at
+// every roll and at Close; Open loads the newest valid one and replays the batches
+// after it; FORMAT.md), survives retention and compaction of the batches that made
+// it, follows TruncateTo, and expires ProducerIDExpiration (Kafka's
+// producer.id.expiration.ms, 24 hours) after the producer's newest batch timestamp.
+// As in Kafka, a snapshot keeps only each producer's newest batch: after a restart, a
+// retry of an older one of its last five batches that precedes the newest snapshot is
+// out of order rather than a duplicate.
 //
 // # Compaction
 //
