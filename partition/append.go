@@ -187,6 +187,11 @@ func (p *Partition) writeBatchLocked(batch []byte, h *segment.BatchHeader) error
 	if err := p.markDirtyLocked(); err != nil {
 		return err
 	}
+	if h.ProducerID >= 0 && p.producersUnread {
+		if err := p.readProducersLocked(); err != nil {
+			return err
+		}
+	}
 	active := written.seg
 	if p.shouldRoll(active, h, len(batch)) {
 		// The new segment begins at the written offset, not at the batch: a

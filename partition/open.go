@@ -128,7 +128,7 @@ func (p *Partition) load() error {
 	if err := p.settle(cp); err != nil {
 		return err
 	}
-	if err := p.loadProducersLocked(); err != nil {
+	if err := p.openProducers(); err != nil {
 		return err
 	}
 	return p.settleCleanerState()

@@ -64,6 +64,10 @@ type Partition struct {
 	producers producerStates
 	// snapshots are the offsets of the producer snapshot files, ascending.
 	snapshots []int64
+	// producersUnread is true while producers has not been read from the newest
+	// snapshot, which Open found at the log end: no batch with a producer id was
+	// written since, so the snapshot alone is the state (producer_durability.go).
+	producersUnread bool
 	// finishedSwaps are the offsets of the segments that Open's recoverCompaction
 	// installed, finishing a swap: the manifest is not checked there (manifest.go).
 	finishedSwaps []OffsetRange

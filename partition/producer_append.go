@@ -58,6 +58,9 @@ func (p *Partition) checkProducerLocked(h *segment.BatchHeader) (producerBatch, 
 	if err != nil {
 		return producerBatch{}, false, err
 	}
+	if err := p.readProducersLocked(); err != nil {
+		return producerBatch{}, false, err
+	}
 	return p.producers.check(h)
 }
 

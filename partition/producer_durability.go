@@ -18,29 +18,70 @@ import (
 // truncation reloads from the newest one at or below its end.
 const producerSnapshotsRetained = 3
 
-// loadProducersLocked sets the producer state from the newest valid snapshot at or
-// below the written offset and the batches after it. Snapshots above the written
-// offset (their batches were lost or truncated) and damaged ones are deleted, with a
-// warning; the state is then rebuilt from an older one or from the log start. The
-// caller holds appendMu, or is Open.
-func (p *Partition) loadProducersLocked() error {
-	p.mu.RLock()
-	start, end := p.mu.start, p.mu.written.offset
-	p.mu.RUnlock()
+// openProducers is Open's part: snapshots above the log end are deleted (their
+// batches were lost or truncated); if the newest one left is at the log end (a clean
+// shutdown), it is the whole state and is read only at its first use
+// (readProducersLocked), so that opening thousands of partitions reads no snapshot;
+// otherwise the state is loaded now, replaying the batches after the snapshot.
+func (p *Partition) openProducers() error {
+	end := p.mu.written.offset
 	for len(p.snapshots) > 0 && p.snapshots[len(p.snapshots)-1] > end {
-		if err := p.removeSnapshot(len(p.snapshots)-1, "above the log end offset"); err != nil {
+		if err := p.removeSnapshot(len(p.snapshots)-1, "above the log end offset", true); err != nil {
 			return err
 		}
 	}
 	p.pruneSnapshotsLocked()
-	p.producers = newProducerStates()
+	if n := len(p.snapshots); n > 0 && p.snapshots[n-1] == end {
+		p.producersUnread = true
+		return nil
+	}
+	return p.loadProducersLocked(true)
+}
+
+// readProducersLocked reads the state from the snapshot at the log end that Open
+// left unread, or, if it is damaged, loads it as Open would have. The caller holds
+// appendMu.
+func (p *Partition) readProducersLocked() error {
+	if !p.producersUnread {
+		return nil
+	}
+	s, err := readSnapshot(p.fsys, p.dir, p.snapshots[len(p.snapshots)-1])
+	if err == nil {
+		p.producers, p.producersUnread = s, false
+		p.expireProducersLocked()
+		return nil
+	}
+	if !errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	// Every batch since Open is in the log: replaying after an older snapshot
+	// finds them.
+	return p.loadProducersLocked(false)
+}
+
+// loadProducersLocked sets the producer state from the newest valid snapshot at or
+// below the written offset and the batches after it. Snapshots above the written
+// offset (their batches were lost or truncated) and damaged ones are deleted, with a
+// warning; the state is then rebuilt from an older one or from the log start. The
+// caller holds appendMu, or is Open (atOpen).
+func (p *Partition) loadProducersLocked(atOpen bool) error {
+	p.mu.RLock()
+	start, end := p.mu.start, p.mu.written.offset
+	p.mu.RUnlock()
+	for len(p.snapshots) > 0 && p.snapshots[len(p.snapshots)-1] > end {
+		if err := p.removeSnapshot(len(p.snapshots)-1, "above the log end offset", atOpen); err != nil {
+			return err
+		}
+	}
+	p.pruneSnapshotsLocked()
+	p.producers, p.producersUnread = newProducerStates(), false
 	from := start
 	for len(p.snapshots) > 0 {
 		offset := p.snapshots[len(p.snapshots)-1]
 		s, err := readSnapshot(p.fsys, p.dir, offset)
 		if errors.Is(err, ErrCorrupt) {
 			p.logger.Warn("producer snapshot damaged; rebuilding the producer state from an older one or the log", "err", err)
-			if err := p.removeSnapshot(len(p.snapshots)-1, "damaged"); err != nil {
+			if err := p.removeSnapshot(len(p.snapshots)-1, "damaged", atOpen); err != nil {
 				return err
 			}
 			continue
@@ -59,8 +100,8 @@ func (p *Partition) loadProducersLocked() error {
 }
 
 // removeSnapshot deletes the i-th snapshot file (the newest, in practice) and
-// forgets it.
-func (p *Partition) removeSnapshot(i int, why string) error {
+// forgets it; at Open (atOpen) the RecoveryReport lists it.
+func (p *Partition) removeSnapshot(i int, why string, atOpen bool) error {
 	name := snapshotName(p.snapshots[i])
 	if err := p.fsys.Remove(filepath.Join(p.dir, name)); err != nil {
 		return err
@@ -69,7 +110,9 @@ func (p *Partition) removeSnapshot(i int, why string) error {
 		return err
 	}
 	p.logger.Info("deleted producer snapshot", "file", name, "reason", why)
-	p.report.RemovedFiles = append(p.report.RemovedFiles, name)
+	if atOpen {
+		p.report.RemovedFiles = append(p.report.RemovedFiles, name)
+	}
 	p.snapshots = append(p.snapshots[:i], p.snapshots[i+1:]...)
 	return nil
 }
@@ -82,6 +125,10 @@ func (p *Partition) removeSnapshot(i int, why string) error {
 func (p *Partition) takeSnapshotLocked(offset int64) {
 	if n := len(p.snapshots); n > 0 && p.snapshots[n-1] >= offset {
 		return // written already; a truncation removed any above offset
+	}
+	if err := p.readProducersLocked(); err != nil {
+		p.logger.Error("cannot read producer snapshot", "err", err)
+		return
 	}
 	name := snapshotName(offset)
 	if err := vfs.WriteFileAtomic(p.fsys, filepath.Join(p.dir, name), encodeSnapshot(&p.producers)); err != nil {
@@ -111,18 +158,18 @@ func (p *Partition) pruneSnapshotsLocked() {
 // state: the log starts over (TruncateFullyAndStartAt). The caller holds appendMu.
 func (p *Partition) dropSnapshotsLocked() error {
 	for len(p.snapshots) > 0 {
-		if err := p.removeSnapshot(len(p.snapshots)-1, "the log started over"); err != nil {
+		if err := p.removeSnapshot(len(p.snapshots)-1, "the log started over", false); err != nil {
 			return p.fail(err)
 		}
 	}
-	p.producers = newProducerStates()
+	p.producers, p.producersUnread = newProducerStates(), false
 	return nil
 }
 
 // expireProducersLocked forgets the producers idle longer than ProducerIDExpiration.
 // The caller holds appendMu.
 func (p *Partition) expireProducersLocked() {
-	if len(p.producers.producers) == 0 {
+	if p.producersUnread || len(p.producers.producers) == 0 {
 		return
 	}
 	if n := p.producers.expire(p.opts.Now().UnixMilli(), p.opts.ProducerIDExpiration.Milliseconds()); n > 0 {

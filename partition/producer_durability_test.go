@@ -149,13 +149,45 @@ func TestIdempotentDamagedSnapshotIsRebuilt(t *testing.T) {
 	data[len(data)-1] ^= 0xff
 	require.NoError(t, vfs.WriteFileAtomic(fsys, newest, data))
 
+	// The snapshot at the log end is read at the first use of the state.
 	p = openDir(t, fsys, leaderDir, opts)
 	defer p.Close()
-	require.Contains(t, p.RecoveryReport().RemovedFiles, snaps[len(snaps)-1])
+	tp.requireDuplicate(t, p, tp.batches[len(tp.batches)-1])
 	require.NotContains(t, snapshotFiles(t, fsys, leaderDir), snaps[len(snaps)-1])
+	tp.produce(t, p, 1)
+}
+
+// TestIdempotentDamagedSnapshotAtOpen: after a crash Open loads the state at once;
+// a damaged snapshot is deleted, reported, and an older one used.
+func TestIdempotentDamagedSnapshotAtOpen(t *testing.T) {
+	fsys := vfs.NewCrashable()
+	opts := partition.Options{SegmentBytes: 400}
+	p := openDir(t, fsys, leaderDir, opts)
+	tp := &testProducer{id: 3}
+	for range 30 {
+		tp.produce(t, p, 2)
+	}
+	snaps := snapshotFiles(t, fsys, leaderDir)
+	require.GreaterOrEqual(t, len(snaps), 2)
+	newest := filepath.Join(leaderDir, snaps[len(snaps)-1])
+	data, err := vfs.ReadFile(fsys, newest)
+	require.NoError(t, err)
+	data[snapshotHeaderBytes] ^= 0xff
+	require.NoError(t, vfs.WriteFileAtomic(fsys, newest, data))
+	crashed := fsys.Crash(vfs.DropUnsynced, 1)
+	require.NoError(t, p.Close())
+
+	p = openDir(t, crashed, leaderDir, opts)
+	defer p.Close()
+	require.Contains(t, p.RecoveryReport().RemovedFiles, snaps[len(snaps)-1])
+	require.NotContains(t, snapshotFiles(t, crashed, leaderDir), snaps[len(snaps)-1])
 	tp.requireDuplicate(t, p, tp.batches[len(tp.batches)-1])
 	tp.produce(t, p, 1)
 }
+
+// snapshotHeaderBytes is the size of a snapshot's header: a byte past it is an
+// entry's.
+const snapshotHeaderBytes = 10
 
 // TestIdempotentTruncationForgetsRemovedBatches: after TruncateTo, a batch it
 // removed is new again (appended, not answered as a duplicate), and the sequence

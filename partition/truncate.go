@@ -28,7 +28,7 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := p.loadProducersLocked(); err != nil {
+	if err := p.loadProducersLocked(false); err != nil {
 		return 0, p.fail(err)
 	}
 	return end, p.truncateEpochsLocked(end)
