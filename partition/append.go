@@ -98,7 +98,9 @@ func (b *encodeBuffer) withTimestamps(records []Record, now func() time.Time) []
 // verifies the batch (length, magic, CRC) and rewrites its base offset and leader
 // epoch in place (neither is under the CRC); the caller must not modify batch during
 // the call. A batch over MaxBatchBytes is
-// ErrRecordTooLarge; an invalid one is ErrInvalidArgument; nothing is written.
+// ErrRecordTooLarge; an invalid one is ErrInvalidArgument; nothing is written. A
+// batch with a producer id (>= 0) must carry an epoch and a base sequence (not
+// negative) and is checked as AppendWith checks its producer: see AppendOptions.
 func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error) {
 	if len(batch) > p.opts.MaxBatchBytes {
 		return 0, errorf("strata/partition: batch of %d bytes exceeds MaxBatchBytes %d: %w", len(batch), p.opts.MaxBatchBytes, errs.ErrRecordTooLarge)
@@ -106,6 +108,10 @@ func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error
 	h, err := segment.VerifyBatch(batch, p.opts.MaxBatchBytes)
 	if err != nil {
 		return 0, errorf("strata/partition: invalid batch (%v): %w", err, errs.ErrInvalidArgument)
+	}
+	if h.ProducerID >= 0 && (h.ProducerEpoch < 0 || (h.BaseSequence < 0 && !h.IsControl())) {
+		return 0, errorf("strata/partition: batch of producer %d with epoch %d and base sequence %d: %w",
+			h.ProducerID, h.ProducerEpoch, h.BaseSequence, errs.ErrInvalidArgument)
 	}
 	return p.appendBatch(ctx, batch, &h, true)
 }

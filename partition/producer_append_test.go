@@ -2,6 +2,8 @@ package partition_test
 
 import (
 	"context"
+	"encoding/binary"
+	"hash/crc32"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -83,6 +85,16 @@ func TestIdempotentAppendBatch(t *testing.T) {
 	require.EqualValues(t, 2, base)
 	_, err = p.AppendBatch(context.Background(), batch(7, 1))
 	require.ErrorIs(t, err, partition.ErrOutOfOrderSequence)
+	require.EqualValues(t, 6, p.WrittenOffset())
+
+	// A producer id with base sequence -1 (the CRC recomputed): invalid, nothing
+	// written.
+	b := batch(6, 1)
+	binary.BigEndian.PutUint32(b[53:], 0xffffffff) // baseSequence -1
+	binary.BigEndian.PutUint32(b[17:], crc32.Update(0, crc32.MakeTable(crc32.Castagnoli), b[21:]))
+	_, err = p.AppendBatch(context.Background(), b)
+	require.ErrorIs(t, err, partition.ErrInvalidArgument)
+	require.ErrorContains(t, err, "base sequence -1")
 	require.EqualValues(t, 6, p.WrittenOffset())
 }
 
