@@ -1,6 +1,7 @@
 package partition_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -271,4 +272,38 @@ func TestIdempotentStartOverForgetsProducers(t *testing.T) {
 	require.Empty(t, snapshotFiles(t, fsys, followerDir))
 	_, err := appendProduced(p, tp.id, tp.epoch, 0, 1)
 	require.NoError(t, err)
+}
+
+// TestIdempotentStateSurvivesCompaction: compaction removes every record of a
+// producer (later plain records of the same key); the producer is still known, and
+// after a crash and a reopen too.
+func TestIdempotentStateSurvivesCompaction(t *testing.T) {
+	fsys := vfs.NewCrashable()
+	opts := partition.Options{SegmentBytes: 400, Compact: true}
+	p := openDir(t, fsys, leaderDir, opts)
+	tp := &testProducer{id: 11}
+	for range 3 {
+		tp.produce(t, p, 2) // keys k<offset>: records(...) with keys 1<<30 apart
+	}
+	for i := range 40 { // the same keys again, plainly: the producer's records go
+		_, err := p.Append(context.Background(), []partition.Record{{Key: []byte(fmt.Sprintf("k%d", i%6)), Value: []byte("v")}})
+		require.NoError(t, err)
+	}
+	res, err := p.ForceCompact(context.Background())
+	require.NoError(t, err)
+	require.Positive(t, res.RecordsRemoved)
+	kept, err := p.Read(0, 1000, 1<<20)
+	require.NoError(t, err)
+	for _, r := range kept {
+		require.Greater(t, r.Offset, tp.batches[2].base+1, "the producer's records were compacted away")
+	}
+	tp.requireDuplicate(t, p, tp.batches[2])
+	crashed := fsys.Crash(vfs.DropUnsynced, 1)
+	require.NoError(t, p.Close())
+
+	for _, f := range []vfs.FS{fsys, crashed} {
+		q := openDir(t, f, leaderDir, opts)
+		tp.requireDuplicate(t, q, tp.batches[2])
+		require.NoError(t, q.Close())
+	}
 }
