@@ -307,3 +307,34 @@ func TestIdempotentStateSurvivesCompaction(t *testing.T) {
 		require.NoError(t, q.Close())
 	}
 }
+
+// TestIdempotentCompactionKeepsProducersLastBatch: as Kafka's cleaner, compaction
+// keeps the newest batch of every producer (emptied of its records if need be), so
+// that the state can be rebuilt from the log alone: here after every snapshot is
+// lost.
+func TestIdempotentCompactionKeepsProducersLastBatch(t *testing.T) {
+	fsys := vfs.NewMem()
+	opts := partition.Options{SegmentBytes: 400, Compact: true}
+	p := openDir(t, fsys, leaderDir, opts)
+	tp := &testProducer{id: 12}
+	for range 3 {
+		tp.produce(t, p, 2)
+	}
+	for i := range 40 {
+		_, err := p.Append(context.Background(), []partition.Record{{Key: []byte(fmt.Sprintf("k%d", i%6)), Value: []byte("v")}})
+		require.NoError(t, err)
+	}
+	_, err := p.ForceCompact(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, p.Close())
+	for _, name := range snapshotFiles(t, fsys, leaderDir) {
+		require.NoError(t, fsys.Remove(filepath.Join(leaderDir, name)))
+	}
+
+	p = openDir(t, fsys, leaderDir, opts)
+	defer p.Close()
+	tp.requireDuplicate(t, p, tp.batches[2])
+	hs := headers(t, readBatchesAll(t, p, 0))
+	require.EqualValues(t, tp.id, hs[0].ProducerID, "the producer's newest batch, emptied, heads the log")
+	require.EqualValues(t, tp.batches[2].base, hs[0].BaseOffset)
+}
