@@ -177,6 +177,10 @@ type compactionPlan struct {
 	now         time.Time
 	point       int64  // cleaner point at the start
 	truncations uint64 // cleaner.truncations at the start
+	// producerLast maps each known producer to the last offset of its newest batch,
+	// which compaction keeps (emptied if need be) as Kafka's cleaner does, so that
+	// the producer state can be rebuilt from the log alone.
+	producerLast map[int64]int64
 	// cleanable are the segments compaction may rewrite; next is the base offset of the
 	// segment after the last of them (the active one, or the first uncleanable one).
 	cleanable []*segment.Segment
@@ -198,6 +202,9 @@ func (p *Partition) planCompaction(force bool) (compactionPlan, error) {
 	p.mu.RUnlock()
 	plan.point = p.cleaner.point.Load()
 	plan.truncations = p.cleaner.truncations.Load()
+	if err == nil {
+		plan.producerLast, err = p.producerLastOffsetsLocked()
+	}
 	p.appendMu.Unlock()
 	plan.result.CleanerPoint = plan.point
 	if err != nil {

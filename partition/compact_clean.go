@@ -311,10 +311,13 @@ func (c *cleaning) append(g *cleanGroup, batch []byte, h *segment.BatchHeader) e
 
 // filter returns what replaces the batch at pos in the cleaned segment: batch itself
 // when nothing changes, a rewritten batch, or nil to drop it (the last batch of a
-// segment is rewritten empty instead, so that the cleaned segment keeps its offsets).
+// segment is rewritten empty instead, so that the cleaned segment keeps its offsets,
+// and so is a producer's newest batch, so that the log keeps its sequence).
 // An empty batch left by an earlier compaction goes unless it is still a segment's
 // last.
 func (c *cleaning) filter(g *cleanGroup, h *segment.BatchHeader, batch []byte, segmentLast bool, pos int64) ([]byte, error) {
+	// A producer's newest batch stays too, emptied if need be (producerLast).
+	segmentLast = segmentLast || (h.ProducerID >= 0 && c.plan.producerLast[h.ProducerID] == h.LastOffset())
 	if h.RecordCount == 0 && !segmentLast {
 		g.changed = true
 		return nil, nil

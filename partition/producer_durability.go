@@ -166,6 +166,21 @@ func (p *Partition) dropSnapshotsLocked() error {
 	return nil
 }
 
+// producerLastOffsetsLocked returns the last offset of each known producer's newest
+// batch, for compaction to keep. The caller holds appendMu.
+func (p *Partition) producerLastOffsetsLocked() (map[int64]int64, error) {
+	if err := p.readProducersLocked(); err != nil {
+		return nil, err
+	}
+	last := make(map[int64]int64, len(p.producers.producers))
+	for id, e := range p.producers.producers {
+		if n := len(e.batches); n > 0 {
+			last[id] = e.batches[n-1].lastOffset
+		}
+	}
+	return last, nil
+}
+
 // expireProducersLocked forgets the producers idle longer than ProducerIDExpiration.
 // The caller holds appendMu.
 func (p *Partition) expireProducersLocked() {
