@@ -52,6 +52,18 @@ func (tp *testProducer) requireDuplicate(t testing.TB, p *partition.Partition, b
 	require.Equal(t, end, p.WrittenOffset())
 }
 
+// producedPartition opens the partition in dir and appends batches batches of two
+// records from producer id.
+func producedPartition(t testing.TB, fsys vfs.FS, dir string, opts partition.Options, id int64, batches int) (*partition.Partition, *testProducer) {
+	t.Helper()
+	p := openDir(t, fsys, dir, opts)
+	tp := &testProducer{id: id}
+	for range batches {
+		tp.produce(t, p, 2)
+	}
+	return p, tp
+}
+
 func snapshotFiles(t testing.TB, fsys vfs.FS, dir string) []string {
 	t.Helper()
 	names, err := fsys.ReadDir(dir)
@@ -133,57 +145,39 @@ func TestIdempotentStateAfterCrashAtEveryStep(t *testing.T) {
 	}
 }
 
-func TestIdempotentDamagedSnapshotIsRebuilt(t *testing.T) {
-	fsys := vfs.NewMem()
-	opts := partition.Options{SegmentBytes: 400}
-	p := openDir(t, fsys, leaderDir, opts)
-	tp := &testProducer{id: 3}
-	for range 30 {
-		tp.produce(t, p, 2)
+// TestIdempotentDamagedSnapshot: a damaged newest snapshot is deleted and the state
+// rebuilt from an older one and the log. After a clean shutdown the snapshot is at
+// the log end and read at the first use of the state; after a crash Open loads the
+// state at once and reports the deletion.
+func TestIdempotentDamagedSnapshot(t *testing.T) {
+	for _, crash := range []bool{false, true} {
+		t.Run(fmt.Sprintf("crash=%v", crash), func(t *testing.T) {
+			fsys := vfs.NewCrashable()
+			opts := partition.Options{SegmentBytes: 400}
+			p, tp := producedPartition(t, fsys, leaderDir, opts, 3, 30)
+			var reopen vfs.FS = fsys
+			if crash {
+				reopen = fsys.Crash(vfs.DropUnsynced, 1)
+			}
+			require.NoError(t, p.Close())
+			snaps := snapshotFiles(t, reopen, leaderDir)
+			require.GreaterOrEqual(t, len(snaps), 2)
+			damaged := snaps[len(snaps)-1]
+			data, err := vfs.ReadFile(reopen, filepath.Join(leaderDir, damaged))
+			require.NoError(t, err)
+			data[snapshotHeaderBytes] ^= 0xff
+			require.NoError(t, vfs.WriteFileAtomic(reopen, filepath.Join(leaderDir, damaged), data))
+
+			p = openDir(t, reopen, leaderDir, opts)
+			defer p.Close()
+			if crash {
+				require.Contains(t, p.RecoveryReport().RemovedFiles, damaged)
+			}
+			tp.requireDuplicate(t, p, tp.batches[len(tp.batches)-1])
+			require.NotContains(t, snapshotFiles(t, reopen, leaderDir), damaged)
+			tp.produce(t, p, 1)
+		})
 	}
-	require.NoError(t, p.Close())
-	snaps := snapshotFiles(t, fsys, leaderDir)
-	require.NotEmpty(t, snaps)
-	newest := filepath.Join(leaderDir, snaps[len(snaps)-1])
-	data, err := vfs.ReadFile(fsys, newest)
-	require.NoError(t, err)
-	data[len(data)-1] ^= 0xff
-	require.NoError(t, vfs.WriteFileAtomic(fsys, newest, data))
-
-	// The snapshot at the log end is read at the first use of the state.
-	p = openDir(t, fsys, leaderDir, opts)
-	defer p.Close()
-	tp.requireDuplicate(t, p, tp.batches[len(tp.batches)-1])
-	require.NotContains(t, snapshotFiles(t, fsys, leaderDir), snaps[len(snaps)-1])
-	tp.produce(t, p, 1)
-}
-
-// TestIdempotentDamagedSnapshotAtOpen: after a crash Open loads the state at once;
-// a damaged snapshot is deleted, reported, and an older one used.
-func TestIdempotentDamagedSnapshotAtOpen(t *testing.T) {
-	fsys := vfs.NewCrashable()
-	opts := partition.Options{SegmentBytes: 400}
-	p := openDir(t, fsys, leaderDir, opts)
-	tp := &testProducer{id: 3}
-	for range 30 {
-		tp.produce(t, p, 2)
-	}
-	snaps := snapshotFiles(t, fsys, leaderDir)
-	require.GreaterOrEqual(t, len(snaps), 2)
-	newest := filepath.Join(leaderDir, snaps[len(snaps)-1])
-	data, err := vfs.ReadFile(fsys, newest)
-	require.NoError(t, err)
-	data[snapshotHeaderBytes] ^= 0xff
-	require.NoError(t, vfs.WriteFileAtomic(fsys, newest, data))
-	crashed := fsys.Crash(vfs.DropUnsynced, 1)
-	require.NoError(t, p.Close())
-
-	p = openDir(t, crashed, leaderDir, opts)
-	defer p.Close()
-	require.Contains(t, p.RecoveryReport().RemovedFiles, snaps[len(snaps)-1])
-	require.NotContains(t, snapshotFiles(t, crashed, leaderDir), snaps[len(snaps)-1])
-	tp.requireDuplicate(t, p, tp.batches[len(tp.batches)-1])
-	tp.produce(t, p, 1)
 }
 
 // snapshotHeaderBytes is the size of a snapshot's header: a byte past it is an
@@ -195,12 +189,8 @@ const snapshotHeaderBytes = 10
 // continues from the last batch kept; snapshots above the new end are gone.
 func TestIdempotentTruncationForgetsRemovedBatches(t *testing.T) {
 	fsys := vfs.NewMem()
-	p := openDir(t, fsys, leaderDir, partition.Options{SegmentBytes: 400})
+	p, tp := producedPartition(t, fsys, leaderDir, partition.Options{SegmentBytes: 400}, 8, 30)
 	defer p.Close()
-	tp := &testProducer{id: 8}
-	for range 30 {
-		tp.produce(t, p, 2)
-	}
 	cut := tp.batches[10]
 	end, err := p.TruncateTo(cut.base)
 	require.NoError(t, err)
@@ -262,12 +252,8 @@ func TestIdempotentProducerExpires(t *testing.T) {
 
 func TestIdempotentStartOverForgetsProducers(t *testing.T) {
 	fsys := vfs.NewMem()
-	p := openDir(t, fsys, followerDir, partition.Options{SegmentBytes: 400})
+	p, tp := producedPartition(t, fsys, followerDir, partition.Options{SegmentBytes: 400}, 2, 20)
 	defer p.Close()
-	tp := &testProducer{id: 2}
-	for range 20 {
-		tp.produce(t, p, 2)
-	}
 	require.NoError(t, p.TruncateFullyAndStartAt(p.WrittenOffset()+100))
 	require.Empty(t, snapshotFiles(t, fsys, followerDir))
 	_, err := appendProduced(p, tp.id, tp.epoch, 0, 1)
