@@ -38,7 +38,8 @@ var (
 	// written, and the original is acknowledged under the sync policy before the
 	// call returns. A Kafka broker answers such a produce with success and the
 	// original offset (the error code DUPLICATE_SEQUENCE_NUMBER is not sent); a
-	// caller that follows Kafka treats it as success.
+	// caller that follows Kafka treats it as success. The error is a
+	// *DuplicateSequenceError, which gives the original's offsets.
 	ErrDuplicateSequence = errors.New("strata/partition: duplicate sequence number")
 	// ErrOutOfOrderSequence is Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER: the batch's
 	// first sequence does not follow the producer's last one, or a new epoch does not

@@ -3,6 +3,7 @@ package partition
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/segment"
@@ -68,10 +69,10 @@ func (p *Partition) checkProducerLocked(h *segment.BatchHeader) (producerBatch, 
 // ErrDuplicateSequence once the original is acknowledged (it may still wait for its
 // fsync, a retry must not be acknowledged before it). It releases appendMu.
 func (p *Partition) acknowledgeDuplicateLocked(ctx context.Context, original producerBatch, wait bool) (int64, error) {
-	base := original.firstOffset()
+	dup := &DuplicateSequenceError{BaseOffset: original.firstOffset(), LastOffset: original.lastOffset}
 	if !wait || p.opts.Sync.Mode != SyncEveryAppend {
 		p.appendMu.Unlock()
-		return base, errorf("strata/partition: batch at offset %d: %w", base, ErrDuplicateSequence)
+		return dup.BaseOffset, dup
 	}
 	p.inFlight.Add(1)
 	p.appendMu.Unlock()
@@ -79,8 +80,24 @@ func (p *Partition) acknowledgeDuplicateLocked(ctx context.Context, original pro
 	if err := p.syncTo(ctx, original.lastOffset+1); err != nil {
 		return 0, err
 	}
-	return base, errorf("strata/partition: batch at offset %d: %w", base, ErrDuplicateSequence)
+	return dup.BaseOffset, dup
 }
+
+// DuplicateSequenceError is the error of an append that repeats one of its
+// producer's last five batches (errors.Is(err, ErrDuplicateSequence)): nothing was
+// written, and the original batch holds offsets BaseOffset to LastOffset. An owner
+// that acknowledges on replication (Kafka's acks=all) waits for LastOffset to be
+// replicated before it answers the retry with success, as Kafka's leader does.
+type DuplicateSequenceError struct {
+	BaseOffset, LastOffset int64
+}
+
+func (e *DuplicateSequenceError) Error() string {
+	return fmt.Sprintf("strata/partition: duplicate sequence number: the batch is already at offsets %d-%d", e.BaseOffset, e.LastOffset)
+}
+
+// Is makes errors.Is(err, ErrDuplicateSequence) true.
+func (e *DuplicateSequenceError) Is(target error) bool { return target == ErrDuplicateSequence }
 
 // recordProducerLocked updates the producer state with a batch just written (offsets
 // set), without checks: the leader checked it, a follower copies its leader. The

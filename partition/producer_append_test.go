@@ -41,6 +41,9 @@ func TestIdempotentAppendWith(t *testing.T) {
 	base, err = appendProduced(p, 7, 0, 0, 3)
 	require.ErrorIs(t, err, partition.ErrDuplicateSequence)
 	require.EqualValues(t, 2, base)
+	var dup *partition.DuplicateSequenceError
+	require.ErrorAs(t, err, &dup)
+	require.Equal(t, partition.DuplicateSequenceError{BaseOffset: 2, LastOffset: 4}, *dup)
 	require.EqualValues(t, 7, p.WrittenOffset())
 
 	// A gap and a stale epoch: refused, nothing written.
