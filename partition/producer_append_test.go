@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/require"
 
@@ -124,4 +125,42 @@ func TestIdempotentFollowerKnowsProducers(t *testing.T) {
 	base, err = appendProduced(follower, 9, 0, 4, 1)
 	require.NoError(t, err)
 	require.EqualValues(t, 4, base)
+}
+
+// TestIdempotentRetryWaitsForTheOriginal: under SyncEveryAppend a retry that arrives
+// while the original batch waits for its fsync is answered only once the original is
+// acknowledged: a duplicate is never acknowledged before the batch it repeats.
+func TestIdempotentRetryWaitsForTheOriginal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := newSyncGate()
+		p := openDir(t, vfs.NewMem(), leaderDir, partition.Options{Hooks: partition.Hooks{OnFsync: gate.hook}})
+		defer p.Close()
+		type result struct {
+			base int64
+			err  error
+		}
+		original, retry := make(chan result, 1), make(chan result, 1)
+		gate.arm()
+		go func() {
+			base, err := appendProduced(p, 1, 0, 0, 2)
+			original <- result{base, err}
+		}()
+		gate.waitEntered()
+		go func() {
+			base, err := appendProduced(p, 1, 0, 0, 2)
+			retry <- result{base, err}
+		}()
+		synctest.Wait()
+		select {
+		case r := <-retry:
+			t.Fatalf("the retry returned (%d, %v) before the original was acknowledged", r.base, r.err)
+		default:
+		}
+		gate.open()
+		r := <-original
+		require.NoError(t, r.err)
+		r = <-retry
+		require.ErrorIs(t, r.err, partition.ErrDuplicateSequence)
+		require.EqualValues(t, 0, r.base)
+	})
 }
