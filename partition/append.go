@@ -100,7 +100,9 @@ func (b *encodeBuffer) withTimestamps(records []Record, now func() time.Time) []
 // the call. A batch over MaxBatchBytes is
 // ErrRecordTooLarge; an invalid one is ErrInvalidArgument; nothing is written. A
 // batch with a producer id (>= 0) must carry an epoch and a base sequence (not
-// negative) and is checked as AppendWith checks its producer: see AppendOptions.
+// negative) and is checked as AppendWith checks its producer: see AppendOptions. A
+// control batch (a transaction marker) is ErrInvalidArgument, as in Kafka, where
+// only the transaction coordinator writes them.
 func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error) {
 	if len(batch) > p.opts.MaxBatchBytes {
 		return 0, errorf("strata/partition: batch of %d bytes exceeds MaxBatchBytes %d: %w", len(batch), p.opts.MaxBatchBytes, errs.ErrRecordTooLarge)
@@ -109,7 +111,12 @@ func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error
 	if err != nil {
 		return 0, errorf("strata/partition: invalid batch (%v): %w", err, errs.ErrInvalidArgument)
 	}
-	if h.ProducerID >= 0 && (h.ProducerEpoch < 0 || (h.BaseSequence < 0 && !h.IsControl())) {
+	if h.IsControl() {
+		// Kafka's leader refuses them too ("Clients are not allowed to write control
+		// records"): a transaction marker comes from the transaction coordinator.
+		return 0, errorf("strata/partition: a control batch (a transaction marker) cannot be appended by a producer: %w", errs.ErrInvalidArgument)
+	}
+	if h.ProducerID >= 0 && (h.ProducerEpoch < 0 || h.BaseSequence < 0) {
 		return 0, errorf("strata/partition: batch of producer %d with epoch %d and base sequence %d: %w",
 			h.ProducerID, h.ProducerEpoch, h.BaseSequence, errs.ErrInvalidArgument)
 	}

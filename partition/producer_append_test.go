@@ -100,6 +100,14 @@ func TestIdempotentAppendBatch(t *testing.T) {
 	require.ErrorIs(t, err, partition.ErrInvalidArgument)
 	require.ErrorContains(t, err, "base sequence -1")
 	require.EqualValues(t, 6, p.WrittenOffset())
+
+	// A transaction marker from a producer: refused, as Kafka's leader does.
+	marker, err := segment.AppendBatch(nil, records(0, 1, 1), &segment.BatchOptions{Idempotent: true, ProducerID: 3, ProducerEpoch: 2, Transactional: true, Control: true})
+	require.NoError(t, err)
+	_, err = p.AppendBatch(context.Background(), marker)
+	require.ErrorIs(t, err, partition.ErrInvalidArgument)
+	require.ErrorContains(t, err, "control batch")
+	require.EqualValues(t, 6, p.WrittenOffset())
 }
 
 // TestIdempotentFollowerKnowsProducers: a follower takes the leader's batches
@@ -163,4 +171,28 @@ func TestIdempotentRetryWaitsForTheOriginal(t *testing.T) {
 		require.ErrorIs(t, r.err, partition.ErrDuplicateSequence)
 		require.EqualValues(t, 0, r.base)
 	})
+}
+
+// TestIdempotentFollowerTracksTransactions: a follower copies a producer's
+// transactional batch (its transaction is then open: a plain batch of that producer
+// is ErrInvalidTxnState) and then the COMMIT marker that ends it.
+func TestIdempotentFollowerTracksTransactions(t *testing.T) {
+	p := openDir(t, vfs.NewMem(), followerDir, partition.Options{})
+	defer p.Close()
+	txn, err := segment.AppendBatch(nil, records(0, 2, 1<<30), &segment.BatchOptions{Idempotent: true, ProducerID: 4, ProducerEpoch: 1, Transactional: true})
+	require.NoError(t, err)
+	_, err = p.AppendReplica(context.Background(), txn)
+	require.NoError(t, err)
+	_, err = appendProduced(p, 4, 1, 2, 1)
+	require.ErrorIs(t, err, partition.ErrInvalidTxnState)
+
+	commit := []partition.Record{{Key: []byte{0, 0, 0, 1}, Value: []byte{0, 0, 0, 0, 0, 5}, Timestamp: 2000}} // COMMIT, coordinator epoch 5
+	marker, err := segment.AppendBatch(nil, commit, &segment.BatchOptions{Idempotent: true, ProducerID: 4, ProducerEpoch: 1, Transactional: true, Control: true})
+	require.NoError(t, err)
+	segment.SetBaseOffset(marker, 2)
+	_, err = p.AppendReplica(context.Background(), marker)
+	require.NoError(t, err)
+	base, err := appendProduced(p, 4, 1, 2, 1)
+	require.NoError(t, err, "the marker ended the transaction")
+	require.EqualValues(t, 3, base)
 }
