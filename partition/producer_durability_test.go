@@ -324,3 +324,26 @@ func TestIdempotentCompactionKeepsProducersLastBatch(t *testing.T) {
 	require.EqualValues(t, tp.id, hs[0].ProducerID, "the producer's newest batch, emptied, heads the log")
 	require.EqualValues(t, tp.batches[2].base, hs[0].BaseOffset)
 }
+
+// TestIdempotentTruncationKeepsProducersOfDeletedSegments: truncation reloads the
+// producer state; a producer whose batches retention deleted, and whose every
+// snapshot lies above the new end, must stay known (its newest batch still a
+// duplicate), not become a new producer whose retry is written again.
+func TestIdempotentTruncationKeepsProducersOfDeletedSegments(t *testing.T) {
+	fsys := vfs.NewMem()
+	p, old := producedPartition(t, fsys, leaderDir, partition.Options{}, 1, 2)
+	defer p.Close()
+	require.NoError(t, p.Roll())
+	other := &testProducer{id: 2}
+	other.produce(t, p, 2)
+	cut := other.produce(t, p, 2)
+	for range 4 { // snapshots above cut, more than are kept
+		require.NoError(t, p.Roll())
+		other.produce(t, p, 2)
+	}
+	require.NoError(t, p.DeleteRecordsBefore(cut.base)) // deletes the first segment
+	require.Greater(t, p.StartOffset(), old.batches[1].base)
+	_, err := p.TruncateTo(cut.base)
+	require.NoError(t, err)
+	old.requireDuplicate(t, p, old.batches[1])
+}
