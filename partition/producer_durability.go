@@ -14,10 +14,6 @@ import (
 // compaction leave the state alone, so that a producer whose batches they removed
 // is still known until it expires (ProducerIDExpiration).
 
-// producerSnapshotsRetained is how many snapshot files are kept, newest first: a
-// truncation reloads from the newest one at or below its end.
-const producerSnapshotsRetained = 3
-
 // openProducers is Open's part: snapshots above the log end are deleted (their
 // batches were lost or truncated); if the newest one left is at the log end (a clean
 // shutdown), it is the whole state and is read only at its first use
@@ -62,11 +58,11 @@ func (p *Partition) readProducersLocked() error {
 // loadProducersLocked sets the producer state from the newest valid snapshot at or
 // below the written offset and the batches after it. Snapshots above the written
 // offset (their batches were lost or truncated) and damaged ones are deleted, with a
-// warning; the state is then rebuilt from an older one or from the log start. The
+// warning; the state is then rebuilt from an older one or from the first segment. The
 // caller holds appendMu, or is Open (atOpen).
 func (p *Partition) loadProducersLocked(atOpen bool) error {
 	p.mu.RLock()
-	start, end := p.mu.start, p.mu.written.offset
+	end := p.mu.written.offset
 	p.mu.RUnlock()
 	for len(p.snapshots) > 0 && p.snapshots[len(p.snapshots)-1] > end {
 		if err := p.removeSnapshot(len(p.snapshots)-1, "above the log end offset", atOpen); err != nil {
@@ -75,7 +71,10 @@ func (p *Partition) loadProducersLocked(atOpen bool) error {
 	}
 	p.pruneSnapshotsLocked()
 	p.producers, p.producersUnread = newProducerStates(), false
-	from := start
+	// The replay starts at the snapshot, or at the first batch on disk, even below
+	// the log start offset: batches that DeleteRecordsBefore or retention made
+	// unreadable, but whose segment is still there, still made the state.
+	from := int64(0)
 	for len(p.snapshots) > 0 {
 		offset := p.snapshots[len(p.snapshots)-1]
 		s, err := readSnapshot(p.fsys, p.dir, offset)
@@ -89,7 +88,7 @@ func (p *Partition) loadProducersLocked(atOpen bool) error {
 		if err != nil {
 			return err
 		}
-		p.producers, from = s, max(offset, start)
+		p.producers, from = s, offset
 		break
 	}
 	if err := p.replayProducersLocked(from); err != nil {
@@ -119,7 +118,7 @@ func (p *Partition) removeSnapshot(i int, why string, atOpen bool) error {
 
 // takeSnapshotLocked writes the producer state of every batch below offset (the
 // written offset, durable: called after a roll's or Close's fsync) to a snapshot
-// file, crash-atomically, and deletes the oldest beyond producerSnapshotsRetained.
+// file, crash-atomically.
 // A failure costs only the time of a longer rebuild at the next Open: it is logged,
 // not returned. The caller holds appendMu.
 func (p *Partition) takeSnapshotLocked(offset int64) {
@@ -139,19 +138,43 @@ func (p *Partition) takeSnapshotLocked(offset int64) {
 	p.pruneSnapshotsLocked()
 }
 
-// pruneSnapshotsLocked deletes the oldest snapshots beyond producerSnapshotsRetained.
-// The deletions are not made durable: a crash may bring one back, and an old
-// snapshot is still a valid one (the next prune deletes it again). The caller holds
-// appendMu, or is Open.
+// pruneSnapshotsLocked keeps one snapshot per segment, as Kafka does: those at a
+// segment's base (a truncation anywhere in the log finds one at or below its end),
+// the newest (Close's, at the log end) and the newest below the first segment (the
+// state of the batches retention deleted); it deletes the others (older Close's,
+// those of deleted segments). The deletions are not made durable: a crash may bring
+// one back, and an old snapshot is still a valid one (the next prune deletes it
+// again). The caller holds appendMu, or is Open.
 func (p *Partition) pruneSnapshotsLocked() {
-	for len(p.snapshots) > producerSnapshotsRetained {
-		old := snapshotName(p.snapshots[0])
-		if err := p.fsys.Remove(filepath.Join(p.dir, old)); err != nil {
-			p.logger.Warn("cannot delete old producer snapshot", "file", old, "err", err)
-			return
-		}
-		p.snapshots = p.snapshots[1:]
+	if len(p.snapshots) < 2 {
+		return
 	}
+	p.mu.RLock()
+	segments := p.mu.segments
+	p.mu.RUnlock()
+	bases := make(map[int64]bool, len(segments))
+	for _, s := range segments {
+		bases[s.Base()] = true
+	}
+	newestBelow := int64(-1)
+	for _, offset := range p.snapshots {
+		if offset < segments[0].Base() {
+			newestBelow = offset
+		}
+	}
+	kept := p.snapshots[:0]
+	for i, offset := range p.snapshots {
+		if bases[offset] || offset == newestBelow || i == len(p.snapshots)-1 {
+			kept = append(kept, offset)
+			continue
+		}
+		name := snapshotName(offset)
+		if err := p.fsys.Remove(filepath.Join(p.dir, name)); err != nil {
+			p.logger.Warn("cannot delete old producer snapshot", "file", name, "err", err)
+			kept = append(kept, offset)
+		}
+	}
+	p.snapshots = kept
 }
 
 // dropSnapshotsLocked deletes every snapshot, durably, and empties the producer

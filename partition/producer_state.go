@@ -183,6 +183,29 @@ func (s *producerStates) entry(producerID int64) *producerEntry {
 	return e
 }
 
+// keepBelow puts back into s what before (the state before a truncation to end)
+// knew of each producer's batches below end: a producer's remembered batches that
+// truncation left are its newest below end, which a rebuild from snapshots and the
+// log may have lost (retention deleted the segments, compaction the batches).
+func (s *producerStates) keepBelow(before producerStates, end int64) {
+	for id, e := range before.producers {
+		n := 0
+		for n < len(e.batches) && e.batches[n].lastOffset < end {
+			n++
+		}
+		if n == 0 {
+			continue // every remembered batch was truncated: the rebuild knows best
+		}
+		kept := *e
+		kept.batches = append([]producerBatch(nil), e.batches[:n]...)
+		kept.lastTimestamp = kept.batches[n-1].timestamp
+		if kept.txnFirstOffset >= end {
+			kept.txnFirstOffset = -1
+		}
+		s.producers[id] = &kept
+	}
+}
+
 // expire forgets the producers idle since before nowMs-expiration (ms) with no open
 // transaction (Kafka's isProducerExpired) and returns how many.
 func (s *producerStates) expire(nowMs, expirationMs int64) int {

@@ -97,6 +97,7 @@ func (p *Partition) applyRetentionLocked() (int, error) {
 	if err := p.fsys.SyncDir(p.dir); err != nil {
 		return 0, p.fail(err)
 	}
+	p.pruneSnapshotsLocked()
 	if hook := p.opts.Hooks.OnRetention; hook != nil {
 		hook(RetentionEvent{SegmentsDeleted: doomed, StartOffset: newStart})
 	}

@@ -24,12 +24,21 @@ import (
 func (p *Partition) TruncateTo(offset int64) (int64, error) {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
+	if err := p.readProducersLocked(); err != nil {
+		return 0, err
+	}
+	before, written := p.producers, p.WrittenOffset() // stable: appendMu is held
 	end, err := p.truncateLocked(offset)
 	if err != nil {
 		return 0, err
 	}
-	if err := p.loadProducersLocked(false); err != nil {
-		return 0, p.fail(err)
+	if end < written {
+		// Rebuilt as after a crash, then completed with what the state knew of the
+		// batches left (keepBelow).
+		if err := p.loadProducersLocked(false); err != nil {
+			return 0, p.fail(err)
+		}
+		p.producers.keepBelow(before, end)
 	}
 	return end, p.truncateEpochsLocked(end)
 }
