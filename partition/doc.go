@@ -116,7 +116,10 @@
 // producer.id.expiration.ms, 24 hours) after the producer's newest batch timestamp.
 // As in Kafka, a snapshot keeps only each producer's newest batch: after a restart, a
 // retry of an older one of its last five batches that precedes the newest snapshot is
-// out of order rather than a duplicate.
+// out of order rather than a duplicate. Compaction keeps each producer's newest
+// batch (emptied if need be), as Kafka's cleaner does, but not the ones before it: a
+// TruncateTo into compacted segments (below the high watermark, which Kafka never
+// does) may leave a producer's sequence older than it was there.
 //
 // # Compaction
 //
