@@ -13,6 +13,7 @@ import (
 
 	"github.com/stratalog/strata/group"
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/partition"
 	"github.com/stratalog/strata/segment"
 )
 
@@ -48,7 +49,13 @@ as it is, with decodeError: WHY. dump stops at the first invalid batch (bad head
 length, offsets that do not rise, undecodable records) and reports it.
 
 A .index file: "offset: O position: P" per entry; a .timeindex file: "timestamp: T
-offset: O" per entry. Files with a further suffix (00000000000000000042.log.swap,
+offset: O" per entry. A producer snapshot (00000000000000000042.snapshot, the state
+of idempotent and transactional producers): one line per producer,
+
+  producerId: 7 producerEpoch: 0 coordinatorEpoch: -1 currentTxnFirstOffset: None
+  lastTimestamp: ... firstSequence: 0 lastSequence: 9 lastOffset: 41 offsetDelta: 9
+
+(on one line: the producer's newest batch, as kafka-dump-log prints it). Files with a further suffix (00000000000000000042.log.swap,
 .index.cleaned, .log.deleted) are read as their kind.
 
 --verify-index checks every index entry against the segment's .log: an offset
@@ -120,10 +127,12 @@ func (d *dumper) dumpFile(path string) error {
 		return d.dumpOffsetIndex(path, base)
 	case named && kind == segment.TimeIndexSuffix:
 		return d.dumpTimeIndex(path, base)
+	case named && kind == partition.SnapshotSuffix:
+		return d.dumpSnapshot(path)
 	case strings.Contains(path, segment.IndexSuffix) || strings.Contains(path, segment.TimeIndexSuffix):
 		return errors.New("an index file must be named by its segment's base offset (20 digits)")
 	}
-	return errors.New("not a segment file: want a .log, .index or .timeindex file")
+	return errors.New("not a segment file: want a .log, .index, .timeindex or .snapshot file")
 }
 
 // splitSuffix splits a segment file suffix into its kind (.log, .index,

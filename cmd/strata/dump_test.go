@@ -376,5 +376,5 @@ func TestDumpFiles(t *testing.T) {
 	if out := ok(t, other, "", "dump", segmentName+".index.swap", "--verify-index"); !strings.Contains(out, "against "+segmentName+".log.swap: 0 problems") {
 		t.Fatalf("dump .index.swap --verify-index:\n%s", out)
 	}
-	fails(t, other, 1, "not a segment file", "dump", segmentName+".snapshot")
+	fails(t, other, 1, "not a segment file", "dump", segmentName+".unknown")
 }
