@@ -50,8 +50,8 @@ func TestTransactionLogValueIsKafkas(t *testing.T) {
 		"0000ea60"+ // TransactionTimeoutMs 60000
 		"02"+ // TransactionStatus PrepareCommit
 		"03"+ // 2 topics (+1)
-		"02 61"+ "03 00000000 00000002"+ "00"+ // "a" [0 2], no tagged fields
-		"02 62"+ "02 00000001"+ "00"+ // "b" [1]
+		"02 61"+"03 00000000 00000002"+"00"+ // "a" [0 2], no tagged fields
+		"02 62"+"02 00000001"+"00"+ // "b" [1]
 		"00000000000007d0"+ // TransactionLastUpdateTimestampMs 2000
 		"00000000000003e8"+ // TransactionStartTimestampMs 1000
 		"02"+ // 2 tagged fields
