@@ -90,7 +90,13 @@ func (c *Coordinator) Tick(ctx context.Context) error {
 	now := c.now()
 	for _, e := range c.claim(func(md Metadata) bool { return md.State == Ongoing && now.After(md.StartTime.Add(md.Timeout)) }) {
 		c.logger.Info("strata/txn: aborting a transaction past its timeout", slog.String("transactional_id", e.md.TransactionalID))
-		if _, err := c.end(ctx, e, fence(e.md, now)); err != nil {
+		next, err := c.fence(ctx, e.md, now)
+		if err == nil {
+			_, err = c.end(ctx, e, next)
+		} else {
+			c.release(e)
+		}
+		if err != nil {
 			c.logger.Warn("strata/txn: aborting a timed out transaction", slog.String("transactional_id", e.md.TransactionalID), slog.Any("error", err))
 		}
 	}

@@ -203,10 +203,14 @@ func (c *Coordinator) initOnce(ctx context.Context, transactionalID string, time
 		c.mu.Unlock()
 		return noProducer, false, ErrConcurrentTransactions
 	case Ongoing:
-		next = fence(md, c.now())
 		e.pending = true
 		c.mu.Unlock()
-		_, err := c.end(ctx, e, next)
+		next, err := c.fence(ctx, md, c.now())
+		if err == nil {
+			_, err = c.end(ctx, e, next)
+		} else {
+			c.release(e)
+		}
 		if err != nil {
 			return noProducer, false, err
 		}
@@ -253,15 +257,28 @@ func (c *Coordinator) initOnce(ctx context.Context, transactionalID string, time
 	}
 }
 
-// fence returns md's transaction moved to PrepareAbort with its epoch bumped, so
-// that its producer's later requests are refused (Kafka's PrepareEpochFence, then
-// PrepareAbort). The bumped epoch is never handed out: it is the markers'.
-func fence(md Metadata, now time.Time) Metadata {
+// fence returns md's transaction moved to PrepareAbort with its epoch bumped
+// twice, as Kafka's transaction version 2 does (PrepareEpochFence's bump, then the
+// abort's own): the producer's later requests, a retried EndTxn among them, find
+// an epoch two above theirs and are refused with ErrProducerFenced, never taken
+// for a retry of the abort. Neither epoch is handed out: the second is the
+// markers'. If that would pass math.MaxInt16 the abort also takes a new producer
+// id (NextProducerID), to which the id moves once the abort is complete.
+func (c *Coordinator) fence(ctx context.Context, md Metadata, now time.Time) (Metadata, error) {
 	next := md.clone()
 	next.State = PrepareAbort
-	next.ProducerEpoch, next.LastProducerEpoch = md.ProducerEpoch+1, NoProducerEpoch
 	next.LastUpdateTime = now
-	return next
+	next.NextProducerID = NoProducerID
+	if md.ProducerEpoch > 1<<15-3 {
+		id, err := c.ids.NextProducerID(ctx)
+		if err != nil {
+			return Metadata{}, err
+		}
+		next.ProducerEpoch, next.LastProducerEpoch, next.NextProducerID = 1<<15-1, NoProducerEpoch, id
+		return next, nil
+	}
+	next.ProducerEpoch, next.LastProducerEpoch = md.ProducerEpoch+2, md.ProducerEpoch+1
+	return next, nil
 }
 
 // epochExhausted reports whether no epoch may follow epoch: Kafka keeps
@@ -289,6 +306,13 @@ func (c *Coordinator) storeKeeping(ctx context.Context, e *entry, next Metadata,
 	}
 	e.md, e.stored = next, true
 	return nil
+}
+
+// release clears e's pending mark, taken by a call that writes nothing after all.
+func (c *Coordinator) release(e *entry) {
+	c.mu.Lock()
+	e.pending = false
+	c.mu.Unlock()
 }
 
 // validateID checks a transactional id.

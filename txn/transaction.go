@@ -189,9 +189,7 @@ func (c *Coordinator) EndTxn(ctx context.Context, transactionalID string, produc
 	if epochExhausted(md.ProducerEpoch) {
 		id, err := c.ids.NextProducerID(ctx)
 		if err != nil {
-			c.mu.Lock()
-			e.pending = false
-			c.mu.Unlock()
+			c.release(e)
 			return fail(err)
 		}
 		next.NextProducerID = id
