@@ -222,16 +222,14 @@ func (c *Coordinator) initOnce(ctx context.Context, transactionalID string, time
 		next.NextProducerID = NoProducerID
 		switch {
 		case epochExhausted(md.ProducerEpoch) && (expected == nil || expected.ProducerEpoch == md.ProducerEpoch):
+			e.pending = true // e is ours while the allocator runs
 			c.mu.Unlock()
 			id, err := c.ids.NextProducerID(ctx)
 			if err != nil {
+				c.release(e)
 				return noProducer, false, err
 			}
 			c.mu.Lock()
-			if e.pending || c.mu.entries[transactionalID] != e {
-				c.mu.Unlock()
-				return noProducer, false, ErrConcurrentTransactions
-			}
 			next.PreviousProducerID, next.ProducerID, next.ProducerEpoch = md.ProducerID, id, 0
 			next.LastProducerEpoch = NoProducerEpoch
 			if expected != nil {
