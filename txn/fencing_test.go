@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -163,4 +164,31 @@ func TestTransactionalIDExpires(t *testing.T) {
 	// A new instance of the expired id gets a new producer id.
 	p := h.init("idle")
 	require.NotEqual(t, busy.ProducerID, p.ProducerID)
+}
+
+// TestTransactionFenceAtTheLastEpochsRotates: fencing a producer whose epoch has
+// no two epochs left above it takes a new producer id for the abort's completion,
+// so that no epoch overflows; the new instance starts at epoch 0 of that id.
+func TestTransactionFenceAtTheLastEpochsRotates(t *testing.T) {
+	h := newHarness(t)
+	old := h.init("tx")
+	h.c.mu.Lock()
+	h.c.mu.entries["tx"].md.ProducerEpoch = 1<<15 - 2
+	h.c.mu.Unlock()
+	old.ProducerEpoch = 1<<15 - 2
+	h.add("tx", old, tp("a", 0))
+	fresh := h.init("tx")
+	m, _ := h.markers.last(tp("a", 0))
+	require.Equal(t, Marker{Partition: tp("a", 0), ProducerID: old.ProducerID, ProducerEpoch: 1<<15 - 1, Commit: false}, m)
+	require.NotEqual(t, old.ProducerID, fresh.ProducerID)
+	require.Equal(t, int16(1), fresh.ProducerEpoch, "epoch 0 of the new id completed the abort; the instance bumps it")
+	require.ErrorIs(t, h.c.AddPartitionsToTxn(h.ctx, "tx", old, []TopicPartition{tp("a", 0)}), ErrInvalidProducerIDMapping)
+	h.add("tx", fresh, tp("a", 0))
+}
+
+// TestTransactionOptionsInvalid: invalid options are refused, naming the field.
+func TestTransactionOptionsInvalid(t *testing.T) {
+	_, err := Open(context.Background(), &Options{MaxTransactionTimeout: -time.Second})
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	require.ErrorContains(t, err, "MaxTransactionTimeout")
 }
