@@ -56,3 +56,51 @@ func TestTransactionProducerIDsNeverReusedAfterCrash(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(9), id)
 }
+
+// TestTransactionAllocatorFailureChangesNothing: when the allocator fails, a
+// first InitProducerID, a rotation at the last epoch, an end that must rotate and
+// a fence that must rotate fail (or, for the fence, wait) and change nothing.
+func TestTransactionAllocatorFailureChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	store := &failingBlockStore{}
+	ids, err := NewBlockAllocator(store, 1)
+	require.NoError(t, err)
+	markers := newMarkerLog()
+	c, err := Open(ctx, &Options{ProducerIDs: ids, Markers: markers})
+	require.NoError(t, err)
+	p, err := c.InitProducerID(ctx, "tx", 0, nil)
+	require.NoError(t, err)
+	store.fail = true
+	_, err = c.InitProducerID(ctx, "new", 0, nil)
+	require.Error(t, err)
+	_, err = c.Describe("new")
+	require.ErrorIs(t, err, ErrTransactionalIDNotFound)
+	_, err = c.InitProducerID(ctx, "", 0, nil)
+	require.Error(t, err)
+
+	setEpoch := func(epoch int16) {
+		c.mu.Lock()
+		c.mu.entries["tx"].md.ProducerEpoch = epoch
+		c.mu.Unlock()
+		p.ProducerEpoch = epoch
+	}
+	setEpoch(1<<15 - 2)
+	_, err = c.InitProducerID(ctx, "tx", 0, nil) // must rotate
+	require.Error(t, err)
+	require.NoError(t, c.AddPartitionsToTxn(ctx, "tx", p, []TopicPartition{tp("a", 0)}))
+	_, err = c.EndTxn(ctx, "tx", p, true) // must take a next producer id
+	require.Error(t, err)
+	_, err = c.InitProducerID(ctx, "tx", 0, nil) // must fence, rotating
+	require.Error(t, err)
+	md, err := c.Describe("tx")
+	require.NoError(t, err)
+	require.Equal(t, Ongoing, md.State)
+	require.Equal(t, p, ProducerIDAndEpoch{md.ProducerID, md.ProducerEpoch})
+	_, marked := markers.last(tp("a", 0))
+	require.False(t, marked)
+
+	store.fail = false
+	r, err := c.EndTxn(ctx, "tx", p, true)
+	require.NoError(t, err)
+	require.Equal(t, ProducerIDAndEpoch{1, 0}, r.ProducerIDAndEpoch, "the failed reservations used no id")
+}

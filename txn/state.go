@@ -78,8 +78,3 @@ func canTransition(from, to State) bool {
 func (s State) expirationAllowed() bool {
 	return s == Empty || s == CompleteCommit || s == CompleteAbort
 }
-
-// inTransaction reports whether s has a transaction not yet complete.
-func (s State) inTransaction() bool {
-	return s == Ongoing || s == PrepareCommit || s == PrepareAbort || s == PrepareEpochFence
-}
