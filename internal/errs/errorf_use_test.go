@@ -11,7 +11,7 @@ import (
 // (errs.Errorf), so that a message says the package once: a fmt.Errorf that starts
 // with the package's name is a message that may say it twice.
 func TestPackagesBuildTheirErrorsWithErrorf(t *testing.T) {
-	for _, pkg := range []string{"log", "partition", "replica", "group", "index"} {
+	for _, pkg := range []string{"log", "partition", "replica", "group", "index", "txn"} {
 		files, err := filepath.Glob(filepath.Join("..", "..", pkg, "*.go"))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("%s: no files (%v)", pkg, err)
