@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var txnSchedules = flag.Int("txn.schedules", 200, "schedules of TestTransactionModel (seeds 1..N)")
+var txnSchedules = flag.Int("txn.schedules", 0, "schedules of TestTransactionModel (seeds 1..N; 0: 200, or 5000 with STRATA_LONG=1)")
 
 // modelInstance is one producer instance of a transactional id, as the model
 // sees it.
@@ -46,14 +47,21 @@ type ackedCommit struct {
 // EndTxn answered as it was the first time. Replay one schedule with
 // -run 'TestTransactionModel/seed=N'.
 func TestTransactionModel(t *testing.T) {
+	schedules := *txnSchedules
+	if schedules == 0 {
+		schedules = 200
+		if os.Getenv("STRATA_LONG") == "1" {
+			schedules = 5000
+		}
+	}
 	violations := 0
-	for seed := 1; seed <= *txnSchedules; seed++ {
+	for seed := 1; seed <= schedules; seed++ {
 		ok := t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runTransactionModel(t, uint64(seed)) })
 		if !ok {
 			violations++
 		}
 	}
-	t.Logf("%d schedules, %d violations", *txnSchedules, violations)
+	t.Logf("%d schedules, %d violations", schedules, violations)
 }
 
 func runTransactionModel(t *testing.T, seed uint64) {
