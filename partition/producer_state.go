@@ -186,7 +186,9 @@ func (s *producerStates) entry(producerID int64) *producerEntry {
 // keepBelow puts back into s what before (the state before a truncation to end)
 // knew of each producer's batches below end: a producer's remembered batches that
 // truncation left are its newest below end, which a rebuild from snapshots and the
-// log may have lost (retention deleted the segments, compaction the batches).
+// log may have lost (retention deleted the segments, compaction the batches). A
+// transaction is open as the rebuild found it, unless before knew it open from
+// below end.
 func (s *producerStates) keepBelow(before producerStates, end int64) {
 	for id, e := range before.producers {
 		n := 0
@@ -201,6 +203,11 @@ func (s *producerStates) keepBelow(before producerStates, end int64) {
 		kept.lastTimestamp = kept.batches[n-1].timestamp
 		if kept.txnFirstOffset >= end {
 			kept.txnFirstOffset = -1
+		}
+		if r := s.producers[id]; r != nil && r.epoch == kept.epoch && kept.txnFirstOffset < 0 {
+			// A marker truncated away no longer ends the transaction: the rebuild,
+			// which read the log below end, knows whether one is open.
+			kept.txnFirstOffset, kept.coordinatorEpoch = r.txnFirstOffset, r.coordinatorEpoch
 		}
 		s.producers[id] = &kept
 	}
