@@ -2,6 +2,9 @@ package partition_test
 
 import (
 	"context"
+	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -51,4 +54,48 @@ func TestIdempotentTruncationOfMarkerReopensTransaction(t *testing.T) {
 	_, err = appendProduced(p, 4, 1, 2, 1)
 	require.ErrorIs(t, err, partition.ErrInvalidTxnState, "the transaction from offset 0 is open again")
 	require.EqualValues(t, 2, p.WrittenOffset())
+}
+
+// TestIdempotentUnsyncedSnapshotIsNotLeftBehind: a roll's snapshot whose directory
+// fsync fails is logged and not kept, but the renamed file may stay on disk. It
+// must not outlive a truncation below it: after the log regrows past it with other
+// batches and the power fails, Open would load it (the newest at or below the end)
+// and replay only the batches after it: producer 1 would still be known at its
+// truncated sequence 3, so that its resent sequence 2 is refused as out of order
+// (and sequence 3 answered as a duplicate at offset 3, which holds producer 2's
+// records).
+func TestIdempotentUnsyncedSnapshotIsNotLeftBehind(t *testing.T) {
+	disk := vfs.NewCrashable()
+	var faults vfs.Switch
+	p := openDir(t, vfs.NewFaulty(disk, faults.Inject), leaderDir, partition.Options{})
+	defer p.Close()
+	for sequence := range int32(4) {
+		_, err := appendProduced(p, 1, 0, sequence, 1) // producer 1 at offsets 0-3
+		require.NoError(t, err)
+	}
+	var renamed atomic.Bool
+	faults.Set(func(op vfs.Op, path string) *vfs.Fault {
+		switch {
+		case op == vfs.OpRename && strings.HasSuffix(path, partition.SnapshotSuffix+".tmp"):
+			renamed.Store(true)
+		case op == vfs.OpSyncDir && renamed.CompareAndSwap(true, false):
+			return &vfs.Fault{Err: syscall.EIO}
+		}
+		return nil
+	})
+	require.NoError(t, p.Roll()) // the snapshot at 4 is renamed, its directory fsync fails
+	faults.Set(nil)
+	require.Contains(t, snapshotFiles(t, disk, leaderDir), "00000000000000000004"+partition.SnapshotSuffix)
+
+	_, err := p.TruncateTo(2)
+	require.NoError(t, err)
+	for sequence := range int32(4) {
+		_, err := appendProduced(p, 2, 0, sequence, 1) // producer 2 at offsets 2-5
+		require.NoError(t, err)
+	}
+	q := openDir(t, disk.Crash(vfs.DropUnsynced, 1), leaderDir, partition.Options{})
+	defer q.Close()
+	base, err := appendProduced(q, 1, 0, 2, 1)
+	require.NoError(t, err, "producer 1's batch at sequence 2 was truncated: its retry is new")
+	require.EqualValues(t, 6, base)
 }
