@@ -2,6 +2,7 @@ package partition
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 
 	"github.com/stratalog/strata/vfs"
@@ -130,8 +131,16 @@ func (p *Partition) takeSnapshotLocked(offset int64) {
 		return
 	}
 	name := snapshotName(offset)
-	if err := vfs.WriteFileAtomic(p.fsys, filepath.Join(p.dir, name), encodeSnapshot(&p.producers)); err != nil {
+	path := filepath.Join(p.dir, name)
+	if err := vfs.WriteFileAtomic(p.fsys, path, encodeSnapshot(&p.producers)); err != nil {
 		p.logger.Error("cannot write producer snapshot", "file", name, "err", err)
+		// The rename may have happened before the directory fsync failed. Left
+		// unlisted, the file would survive a truncation below it, and an Open after
+		// the log regrew past it would load the state of the truncated batches.
+		if err := p.fsys.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			p.logger.Warn("cannot delete failed producer snapshot", "file", name, "err", err)
+			p.snapshots = append(p.snapshots, offset) // listed, a truncation deletes it
+		}
 		return
 	}
 	p.snapshots = append(p.snapshots, offset)
