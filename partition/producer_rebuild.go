@@ -1,9 +1,14 @@
 package partition
 
 import (
+	"slices"
+
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/segment"
 )
+
+// replayWindowBytes is how much of a segment the replay reads at a time.
+const replayWindowBytes = 32 << 10
 
 // replayProducersLocked applies to the producer state every batch with a producer
 // id whose last offset is at or above from, in the segments as they are: Open's and
@@ -14,8 +19,7 @@ func (p *Partition) replayProducersLocked(from int64) error {
 	p.mu.RLock()
 	segments := p.mu.segments
 	p.mu.RUnlock()
-	var header [segment.BatchHeaderSize]byte
-	var batch []byte
+	var window, batch []byte
 	for _, s := range segments {
 		end := s.Size()
 		if s.NextOffset() <= from || end == 0 {
@@ -31,11 +35,20 @@ func (p *Partition) replayProducersLocked(from int64) error {
 				continue
 			}
 		}
+		var windowPos int64 // the segment position of window[0]
+		window = window[:0]
 		for pos < end {
-			if _, err := s.ReadAt(header[:], pos); err != nil {
-				return err
+			if pos+segment.BatchHeaderSize > windowPos+int64(len(window)) {
+				// The headers are read a window at a time: one read per header
+				// made Open after a crash several times slower.
+				window = slices.Grow(window[:0], replayWindowBytes)[:min(replayWindowBytes, end-pos)]
+				if _, err := s.ReadAt(window, pos); err != nil {
+					return err
+				}
+				windowPos = pos
 			}
-			h, err := segment.ParseBatchHeader(header[:], p.storedMax)
+			at := pos - windowPos
+			h, err := segment.ParseBatchHeader(window[at:min(at+segment.BatchHeaderSize, int64(len(window)))], p.storedMax)
 			if err != nil {
 				return errs.Corruptf(s.Path(), pos, "%v", err)
 			}
