@@ -7,8 +7,12 @@ import (
 	"github.com/stratalog/strata/segment"
 )
 
-// replayWindowBytes is how much of a segment the replay reads at a time.
-const replayWindowBytes = 32 << 10
+// replayWindowBytes is how much of a segment the replay reads at a time, after a
+// batch smaller than replayLargeBatchBytes.
+const (
+	replayWindowBytes     = 32 << 10
+	replayLargeBatchBytes = 4 << 10
+)
 
 // replayProducersLocked applies to the producer state every batch with a producer
 // id whose last offset is at or above from, in the segments as they are: Open's and
@@ -37,11 +41,18 @@ func (p *Partition) replayProducersLocked(from int64) error {
 		}
 		var windowPos int64 // the segment position of window[0]
 		window = window[:0]
+		size := 0 // of the batch before pos
 		for pos < end {
 			if pos+segment.BatchHeaderSize > windowPos+int64(len(window)) {
-				// The headers are read a window at a time: one read per header
-				// made Open after a crash several times slower.
-				window = slices.Grow(window[:0], replayWindowBytes)[:min(replayWindowBytes, end-pos)]
+				// Small batches' headers are read a window at a time: one read per
+				// header made Open after a crash several times slower. After a batch
+				// of a page or more, only the next header is read, so that the replay
+				// does not read the bodies of large batches.
+				n := int64(replayWindowBytes)
+				if size >= replayLargeBatchBytes {
+					n = segment.BatchHeaderSize
+				}
+				window = slices.Grow(window[:0], replayWindowBytes)[:min(n, end-pos)]
 				if _, err := s.ReadAt(window, pos); err != nil {
 					return err
 				}
@@ -61,7 +72,8 @@ func (p *Partition) replayProducersLocked(from int64) error {
 				}
 				p.recordProducerLocked(batch, &h)
 			}
-			pos += int64(h.Size())
+			size = h.Size()
+			pos += int64(size)
 		}
 	}
 	return nil
