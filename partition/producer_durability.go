@@ -139,7 +139,9 @@ func (p *Partition) takeSnapshotLocked(offset int64) {
 		// the log regrew past it would load the state of the truncated batches.
 		if err := p.fsys.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			p.logger.Warn("cannot delete failed producer snapshot", "file", name, "err", err)
-			p.snapshots = append(p.snapshots, offset) // listed, a truncation deletes it
+			if _, err := p.fsys.Stat(path); err == nil {
+				p.snapshots = append(p.snapshots, offset) // listed, a truncation deletes it
+			}
 		}
 		return
 	}

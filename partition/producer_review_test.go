@@ -2,6 +2,7 @@ package partition_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -65,40 +66,46 @@ func TestIdempotentTruncationOfMarkerReopensTransaction(t *testing.T) {
 // (and sequence 3 answered as a duplicate at offset 3, which holds producer 2's
 // records).
 func TestIdempotentUnsyncedSnapshotIsNotLeftBehind(t *testing.T) {
-	disk := vfs.NewCrashable()
-	var faults vfs.Switch
-	p := openDir(t, vfs.NewFaulty(disk, faults.Inject), leaderDir, partition.Options{})
-	defer p.Close()
-	for sequence := range int32(4) {
-		_, err := appendProduced(p, 1, 0, sequence, 1) // producer 1 at offsets 0-3
-		require.NoError(t, err)
-	}
-	var renamed, failed atomic.Bool
-	faults.Set(func(op vfs.Op, path string) *vfs.Fault {
-		switch {
-		case op == vfs.OpRename && strings.HasSuffix(path, partition.SnapshotSuffix+".tmp"):
-			renamed.Store(true)
-		case op == vfs.OpSyncDir && renamed.CompareAndSwap(true, false):
-			failed.Store(true)
-			return &vfs.Fault{Err: syscall.EIO}
-		}
-		return nil
-	})
-	require.NoError(t, p.Roll()) // the snapshot at 4 is renamed, its directory fsync fails
-	faults.Set(nil)
-	require.True(t, failed.Load(), "the snapshot's directory fsync failed")
+	for _, removeFails := range []bool{false, true} { // then it stays listed
+		t.Run(fmt.Sprintf("removeFails=%v", removeFails), func(t *testing.T) {
+			disk := vfs.NewCrashable()
+			var faults vfs.Switch
+			p := openDir(t, vfs.NewFaulty(disk, faults.Inject), leaderDir, partition.Options{})
+			defer p.Close()
+			for sequence := range int32(4) {
+				_, err := appendProduced(p, 1, 0, sequence, 1) // producer 1 at offsets 0-3
+				require.NoError(t, err)
+			}
+			var renamed, failed atomic.Bool
+			faults.Set(func(op vfs.Op, path string) *vfs.Fault {
+				switch {
+				case op == vfs.OpRename && strings.HasSuffix(path, partition.SnapshotSuffix+".tmp"):
+					renamed.Store(true)
+				case op == vfs.OpSyncDir && renamed.CompareAndSwap(true, false):
+					failed.Store(true)
+					return &vfs.Fault{Err: syscall.EIO}
+				case op == vfs.OpRemove && removeFails && strings.HasSuffix(path, partition.SnapshotSuffix):
+					return &vfs.Fault{Err: syscall.EIO}
+				}
+				return nil
+			})
+			require.NoError(t, p.Roll()) // the snapshot at 4 is renamed, its directory fsync fails
+			faults.Set(nil)
+			require.True(t, failed.Load(), "the snapshot's directory fsync failed")
 
-	_, err := p.TruncateTo(2)
-	require.NoError(t, err)
-	for sequence := range int32(4) {
-		_, err := appendProduced(p, 2, 0, sequence, 1) // producer 2 at offsets 2-5
-		require.NoError(t, err)
+			_, err := p.TruncateTo(2)
+			require.NoError(t, err)
+			for sequence := range int32(4) {
+				_, err := appendProduced(p, 2, 0, sequence, 1) // producer 2 at offsets 2-5
+				require.NoError(t, err)
+			}
+			q := openDir(t, disk.Crash(vfs.DropUnsynced, 1), leaderDir, partition.Options{})
+			defer q.Close()
+			base, err := appendProduced(q, 1, 0, 2, 1)
+			require.NoError(t, err, "producer 1's batch at sequence 2 was truncated: its retry is new")
+			require.EqualValues(t, 6, base)
+		})
 	}
-	q := openDir(t, disk.Crash(vfs.DropUnsynced, 1), leaderDir, partition.Options{})
-	defer q.Close()
-	base, err := appendProduced(q, 1, 0, 2, 1)
-	require.NoError(t, err, "producer 1's batch at sequence 2 was truncated: its retry is new")
-	require.EqualValues(t, 6, base)
 }
 
 // TestIdempotentReplayAcrossReadWindows: the rebuild after a crash reads batch
