@@ -15,9 +15,9 @@ import (
 	"github.com/stratalog/strata/vfs"
 )
 
-// replicateTransaction copies to the follower p a transactional batch of n records
+// copyTransactionalBatch copies to the follower p a transactional batch of n records
 // of producer id at epoch from sequence, at p's end, as a leader's fetch would.
-func replicateTransaction(t *testing.T, p *partition.Partition, id int64, epoch int16, sequence int32, n int) {
+func copyTransactionalBatch(t *testing.T, p *partition.Partition, id int64, epoch int16, sequence int32, n int) {
 	t.Helper()
 	batch, err := segment.AppendBatch(nil, records(p.WrittenOffset(), n, 1<<30), &segment.BatchOptions{
 		Idempotent: true, ProducerID: id, ProducerEpoch: epoch, BaseSequence: sequence, Transactional: true})
@@ -27,9 +27,9 @@ func replicateTransaction(t *testing.T, p *partition.Partition, id int64, epoch 
 	require.NoError(t, err)
 }
 
-// replicateCommit copies to the follower p the COMMIT marker of producer id's
+// copyCommitMarker copies to the follower p the COMMIT marker of producer id's
 // transaction (coordinator epoch 5), at p's end.
-func replicateCommit(t *testing.T, p *partition.Partition, id int64, epoch int16) {
+func copyCommitMarker(t *testing.T, p *partition.Partition, id int64, epoch int16) {
 	t.Helper()
 	commit := []partition.Record{{Key: []byte{0, 0, 0, 1}, Value: []byte{0, 0, 0, 0, 0, 5}, Timestamp: 2000}}
 	marker, err := segment.AppendBatch(nil, commit, &segment.BatchOptions{
@@ -48,8 +48,8 @@ func replicateCommit(t *testing.T, p *partition.Partition, id int64, epoch int16
 func TestIdempotentTruncationOfMarkerReopensTransaction(t *testing.T) {
 	p := openDir(t, vfs.NewMem(), followerDir, partition.Options{})
 	defer p.Close()
-	replicateTransaction(t, p, 4, 1, 0, 2)
-	replicateCommit(t, p, 4, 1)
+	copyTransactionalBatch(t, p, 4, 1, 0, 2)
+	copyCommitMarker(t, p, 4, 1)
 	_, err := p.TruncateTo(2)
 	require.NoError(t, err)
 	_, err = appendProduced(p, 4, 1, 2, 1)
