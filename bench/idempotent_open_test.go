@@ -36,7 +36,7 @@ func BenchmarkIdempotentOpenAfterCrash(b *testing.B) {
 				for i := range b.N {
 					b.StopTimer()
 					dir := filepath.Join(work, fmt.Sprint(i))
-					copyFlatDir(b, from, dir)
+					copyFixtureDir(b, from, dir)
 					b.StartTimer()
 					p, err := partition.Open(dir, &partition.Options{})
 					if err != nil {
@@ -79,12 +79,12 @@ func makeCrashedFixture(b *testing.B, dir string, batches int) {
 		pr.BaseSequence++
 	}
 	active := filepath.Join(dir, "replay=active")
-	copyFlatDir(b, live, active)
+	copyFixtureDir(b, live, active)
 	if err := p.Close(); err != nil {
 		b.Fatal(err)
 	}
 	none := filepath.Join(dir, "replay=none")
-	copyFlatDir(b, active, none)
+	copyFixtureDir(b, active, none)
 	names, err := os.ReadDir(live)
 	if err != nil {
 		b.Fatal(err)
@@ -92,7 +92,7 @@ func makeCrashedFixture(b *testing.B, dir string, batches int) {
 	found := false
 	for _, e := range names {
 		if strings.HasSuffix(e.Name(), partition.SnapshotSuffix) {
-			copyFile(b, filepath.Join(live, e.Name()), filepath.Join(none, e.Name()))
+			copyFixtureFile(b, filepath.Join(live, e.Name()), filepath.Join(none, e.Name()))
 			found = true
 		}
 	}
@@ -101,8 +101,8 @@ func makeCrashedFixture(b *testing.B, dir string, batches int) {
 	}
 }
 
-// copyFlatDir copies the regular files of from (no subdirectories) to a new to.
-func copyFlatDir(b *testing.B, from, to string) {
+// copyFixtureDir copies the regular files of from (no subdirectories) to a new to.
+func copyFixtureDir(b *testing.B, from, to string) {
 	if err := os.MkdirAll(to, 0o755); err != nil {
 		b.Fatal(err)
 	}
@@ -112,12 +112,12 @@ func copyFlatDir(b *testing.B, from, to string) {
 	}
 	for _, e := range names {
 		if e.Type().IsRegular() {
-			copyFile(b, filepath.Join(from, e.Name()), filepath.Join(to, e.Name()))
+			copyFixtureFile(b, filepath.Join(from, e.Name()), filepath.Join(to, e.Name()))
 		}
 	}
 }
 
-func copyFile(b *testing.B, from, to string) {
+func copyFixtureFile(b *testing.B, from, to string) {
 	data, err := os.ReadFile(from)
 	if err != nil {
 		b.Fatal(err)

@@ -21,12 +21,12 @@ func TestIdempotentFollowerModel(t *testing.T) {
 	seeds, ops := modelSeeds(t)
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			runFollowerModel(t, seed, ops)
+			runIdempotentFollowerModel(t, seed, ops)
 		})
 	}
 }
 
-func runFollowerModel(t *testing.T, seed int64, ops int) {
+func runIdempotentFollowerModel(t *testing.T, seed int64, ops int) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 141))
 	var history []string
 	fail := func(format string, args ...any) {
