@@ -137,3 +137,37 @@ func TestIdempotentReplayAcrossReadWindows(t *testing.T) {
 		require.NoError(t, err, "producer %d's next sequence", pr.id)
 	}
 }
+
+// TestIdempotentRepairForgetsLostBatches: Repair gives up a damaged batch (an empty
+// batch covers its offset). The producer snapshots above it describe the batch as
+// written: the producer's resend of it must be written again, not answered as a
+// duplicate at an offset that no longer holds its records.
+func TestIdempotentRepairForgetsLostBatches(t *testing.T) {
+	for _, keepLater := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keepLater=%v", keepLater), func(t *testing.T) {
+			fsys := vfs.NewMem()
+			p := openDir(t, fsys, leaderDir, partition.Options{})
+			for sequence := range int32(4) {
+				if sequence == 2 {
+					require.NoError(t, p.Roll())
+				}
+				_, err := appendProduced(p, 1, 0, sequence, 1) // at offsets 0-3
+				require.NoError(t, err)
+			}
+			loc, err := p.Locate(3)
+			require.NoError(t, err)
+			require.NoError(t, p.Close()) // a snapshot at 4, the log end
+			xorBytes(t, fsys, loc.Path, loc.Position+segment.BatchHeaderSize, 1<<60)
+			report, err := partition.Repair(leaderDir, &partition.Options{FS: fsys}, &partition.RepairOptions{KeepLater: keepLater})
+			require.NoError(t, err)
+			require.Equal(t, []partition.OffsetRange{{From: 3, To: 4}}, report.Lost)
+
+			q := openDir(t, fsys, leaderDir, partition.Options{})
+			defer q.Close()
+			end := q.WrittenOffset()
+			base, err := appendProduced(q, 1, 0, 3, 1)
+			require.NoError(t, err, "the batch at sequence 3 was lost: its resend is new")
+			require.Equal(t, end, base)
+		})
+	}
+}
