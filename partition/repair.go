@@ -270,6 +270,9 @@ func (r *repair) apply() error {
 			return err
 		}
 	}
+	if err := r.removeSnapshotsAboveLost(); err != nil {
+		return err
+	}
 	if len(r.remove) > 0 || slices.ContainsFunc(sortedKeys(r.cut), func(i int) bool { return r.cut[i] < sv.segments[i].scan.Size }) {
 		if err := vfs.MkdirAllSync(r.fsys, r.keep); err != nil {
 			return err
