@@ -81,6 +81,9 @@ type Store struct {
 	// one-broker store (see replicated.go).
 	brokers *brokerGroup
 
+	// producerIDs hands out the ids of idempotent producers (producer_id.go).
+	producerIDs producerIDs
+
 	stop      chan struct{} // closed by Close: background goroutines exit
 	done      sync.WaitGroup
 	closeOnce sync.Once

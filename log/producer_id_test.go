@@ -1,0 +1,106 @@
+package log_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/vfs"
+)
+
+// idsPerRun crosses a block of producer ids (txn.DefaultProducerIDBlockSize):
+// the second block's reservation is a crash point too.
+const idsPerRun = 1500
+
+// TestIdempotentProducerIDsNeverReusedAcrossACrash stops the process after each
+// filesystem operation in turn while it hands out producer ids, crashes the machine
+// (unsynced data lost), reopens and checks that the next id is above every id
+// handed out before the crash.
+func TestIdempotentProducerIDsNeverReusedAcrossACrash(t *testing.T) {
+	ctx := context.Background()
+	for limit := int64(0); ; limit++ {
+		base := vfs.NewCrashable()
+		var faults vfs.Switch
+		fsys := vfs.NewFaulty(base, faults.Inject)
+		s, err := log.Open("/data", &log.Options{FS: fsys, RetentionCheckInterval: -1})
+		require.NoError(t, err)
+		stop := &stopAfter{limit: limit}
+		faults.Set(stop.inject)
+		handedOut := int64(-1)
+		for range idsPerRun {
+			id, err := s.NextProducerIDForTest(ctx)
+			if err != nil {
+				break
+			}
+			require.Greater(t, id, handedOut, "ids increase")
+			handedOut = id
+		}
+		finished := stop.count.Load() <= limit
+		after := base.Crash(vfs.DropUnsynced, limit)
+		reopened, err := log.Open("/data", &log.Options{FS: after, RetentionCheckInterval: -1})
+		require.NoError(t, err)
+		id, err := reopened.NextProducerIDForTest(ctx)
+		require.NoError(t, err)
+		require.Greater(t, id, handedOut, "stop after %d operations: id %d reused", limit, id)
+		require.NoError(t, reopened.Close())
+		if finished {
+			require.Equal(t, int64(idsPerRun-1), handedOut)
+			require.Greater(t, limit, int64(2), "the crash points include the reservations")
+			return
+		}
+	}
+}
+
+func TestIdempotentProducerIDsUniqueAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	fsys := vfs.NewMem()
+	seen := map[int64]bool{}
+	for range 3 {
+		s := openStore(t, fsys, nil)
+		for range 3 {
+			id, err := s.NextProducerIDForTest(ctx)
+			require.NoError(t, err)
+			require.False(t, seen[id], "id %d handed out twice", id)
+			seen[id] = true
+		}
+		require.NoError(t, s.Close())
+	}
+}
+
+// TestIdempotentProducerIDsOfSeveralBrokers: every broker directory holds a copy,
+// and a damaged copy in a minority of them is passed over for the others.
+func TestIdempotentProducerIDsOfSeveralBrokers(t *testing.T) {
+	ctx := context.Background()
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	first, err := s.NextProducerIDForTest(ctx)
+	require.NoError(t, err)
+	brokers, err := s.Brokers()
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	for _, b := range brokers {
+		data, err := vfs.ReadFile(fsys, filepath.Join(b.Dir, "producer-ids.json"))
+		require.NoError(t, err, "broker %d", b.ID)
+		require.Contains(t, string(data), `"blockEnd":1000`)
+	}
+	damaged := filepath.Join(brokers[0].Dir, "producer-ids.json")
+	require.NoError(t, vfs.WriteFileAtomic(fsys, damaged, []byte("{\"version\":1,\"blockEnd\":0}\ncrc32c 00000000\n")))
+
+	s = openStore(t, fsys, nil)
+	next, err := s.NextProducerIDForTest(ctx)
+	require.NoError(t, err)
+	require.Greater(t, next, first)
+	require.NoError(t, s.Close())
+
+	// A majority damaged: the store cannot know which ids it handed out.
+	for _, b := range brokers[1:] {
+		require.NoError(t, vfs.WriteFileAtomic(fsys, filepath.Join(b.Dir, "producer-ids.json"), []byte("garbage\n")))
+	}
+	s = openStore(t, fsys, nil)
+	defer s.Close()
+	_, err = s.NextProducerIDForTest(ctx)
+	require.ErrorIs(t, err, log.ErrCorrupt)
+}
