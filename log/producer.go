@@ -87,6 +87,15 @@ type ProducerOptions struct {
 	// a producer far ahead of the disk wakes once per few MiB written rather than
 	// per batch. Default 64 MiB.
 	MaxBufferedBytes int
+	// DisableIdempotence turns off what makes an AcksAll producer idempotent (on
+	// by default, as in Kafka since 3.0): a producer id taken at NewProducer, and
+	// in every batch the id, an epoch and the partition's next sequence, so that
+	// a batch written again after a failure whose outcome was unknown is
+	// recognised and not stored twice (see Producer). AcksLeader and AcksNone
+	// producers are never idempotent: Kafka refuses enable.idempotence without
+	// acks=all, since an acknowledgement that does not wait for the replicas
+	// cannot tell a retry whether the first attempt is kept.
+	DisableIdempotence bool
 }
 
 // Producer writes records asynchronously: Produce buffers a record in its
@@ -103,6 +112,8 @@ type ProducerOptions struct {
 type Producer struct {
 	s    *Store
 	opts ProducerOptions
+	// idempotence is the producer's identity, nil if it is not idempotent.
+	idempotence *idempotence
 
 	mu struct {
 		sync.Mutex
@@ -138,6 +149,9 @@ type batcher struct {
 	// roundBytes is how many bytes of sealed batches a sender writes at a time, as
 	// of the last record added (see sendRoundBytes).
 	roundBytes int
+	// sequence numbers the partition's batches of an idempotent producer (nil if
+	// not); only the sender uses it.
+	sequence *partitionSequence
 }
 
 // producerBatch is a batch of records as Produce accepted them. It holds only what
@@ -266,6 +280,12 @@ func (s *Store) NewProducer(opts ProducerOptions) (*Producer, error) {
 		opts.Partitioner = NewDefaultPartitioner(opts.BatchBytes)
 	}
 	p := &Producer{s: s, opts: opts}
+	if opts.Acks == AcksAll && !opts.DisableIdempotence {
+		var err error
+		if p.idempotence, err = newIdempotence(s); err != nil {
+			return nil, err
+		}
+	}
 	p.mu.batchers = map[TopicPartition]*batcher{}
 	if err := s.register(p, nil); err != nil {
 		return nil, err
@@ -373,6 +393,9 @@ func (p *Producer) add(ctx context.Context, t *topic, r *Record, promise func(*R
 	if b == nil || b.tp != tp {
 		if b = p.mu.batchers[tp]; b == nil {
 			b = &batcher{tp: tp}
+			if p.idempotence != nil {
+				b.sequence = &partitionSequence{producer: p.idempotence, identity: p.idempotence.current()}
+			}
 			p.mu.batchers[tp] = b
 		}
 		p.mu.last = b
@@ -577,6 +600,7 @@ func (p *Producer) write(b *batcher, batches []*producerBatch, buf []partition.R
 	if err != nil {
 		return buf, err
 	}
+	target.sequence = b.sequence
 	// The records are converted for the partition here, rather than held
 	// converted in the batches (see producerBatch); the batches of a round go in
 	// one write (see sendLoop).

@@ -83,4 +83,3 @@ func TestIdempotentProducerRetryAfterUnknownOutcomeWritesOnce(t *testing.T) {
 	require.NotEqual(t, leader, describe(t, s, "orders").Partitions[0].Leader, "the leader moved")
 	require.Equal(t, []string{"first", "second"}, consumeValues(t, s, "orders", 0), "written once")
 }
-

@@ -579,18 +579,31 @@ const produceRetries = 8
 // ErrUnknownTopic, and one still waiting when the store closes fails with its last
 // error: neither waits for a leader that will not come.
 func (g *brokerGroup) replicatedAppender(rp *replica.Partition, acks Acks) appendFunc {
-	level := replicaAcks(acks)
+	produce := g.replicatedProducerAppender(rp, acks)
 	return func(ctx context.Context, records []partition.Record) (int64, error) {
+		return produce(ctx, records, nil)
+	}
+}
+
+// replicatedProducerAppender is replicatedAppender with an idempotent producer's
+// identity written in the batch (nil: none). With an identity, records whose
+// outcome is unknown are retried too, with the same identity: the leader,
+// the same or a new one (followers keep every producer's sequences), recognises
+// them if it holds them and answers with their offsets, as Kafka's idempotent
+// producer retries.
+func (g *brokerGroup) replicatedProducerAppender(rp *replica.Partition, acks Acks) producerAppendFunc {
+	level := replicaAcks(acks)
+	return func(ctx context.Context, records []partition.Record, producer *partition.Producer) (int64, error) {
 		for attempt := 0; ; attempt++ {
 			changed := g.cluster.StateApplied()
 			leader, _ := rp.Leader()
-			offset, err := rp.Produce(ctx, records, level)
+			offset, err := rp.ProduceWith(ctx, records, level, producer)
 			failedLeader := leader != nil && leader.Log().Err() != nil
 			// A leader closed under the produce: its broker stopped, or a
 			// reassignment took it away.
 			closedLeader := errors.Is(err, replica.ErrClosed) && !g.cluster.Closed()
 			retriable := (errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrNoLeader) || closedLeader || (err != nil && failedLeader)) &&
-				!errors.Is(err, replica.ErrOutcomeUnknown) // written: a retry could write it twice
+				(producer != nil || !errors.Is(err, replica.ErrOutcomeUnknown)) // written: without an identity, a retry could write it twice
 			if err != nil && g.deleted(rp) {
 				return offset, fmt.Errorf("%w (%w)", ErrUnknownTopic, err)
 			}

@@ -57,6 +57,16 @@ func (p *Partition) Produce(ctx context.Context, records []partition.Record, ack
 	return r.Produce(ctx, records, acks)
 }
 
+// ProduceWith appends records with a producer's identity through the leader: see
+// Replica.ProduceWith.
+func (p *Partition) ProduceWith(ctx context.Context, records []partition.Record, acks Acks, producer *partition.Producer) (int64, error) {
+	r, err := p.Leader()
+	if err != nil {
+		return 0, err
+	}
+	return r.ProduceWith(ctx, records, acks, producer)
+}
+
 // HighWatermark returns the leader's high watermark.
 func (p *Partition) HighWatermark() (int64, error) {
 	r, err := p.Leader()

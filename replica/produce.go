@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/stratalog/strata/partition"
@@ -45,7 +46,19 @@ func (a Acks) String() string {
 // ErrNotEnoughReplicasAfterAppend: either way the records may or may not end up in
 // the log, as with Kafka. If ctx ends meanwhile it returns ctx.Err(), likewise.
 func (r *Replica) Produce(ctx context.Context, records []partition.Record, acks Acks) (int64, error) {
-	base, end, epoch, err := r.appendAsLeader(ctx, records, acks)
+	return r.ProduceWith(ctx, records, acks, nil)
+}
+
+// ProduceWith is Produce with the identity of an idempotent producer written in
+// the batch (nil: none), checked by the leader's partition as
+// partition.AppendOptions.Producer says. A retry of one of the producer's last
+// batches, which the leader holds already (written by this leader, or copied from
+// an earlier one), writes nothing and returns the original's first offset once
+// acks says of the original, with no error, as Kafka's leader answers it: a
+// produce whose outcome was unknown can then be retried without writing its
+// records twice.
+func (r *Replica) ProduceWith(ctx context.Context, records []partition.Record, acks Acks, producer *partition.Producer) (int64, error) {
+	base, end, epoch, err := r.appendAsLeaderWith(ctx, records, acks, producer)
 	if err != nil || acks != AcksAll {
 		return base, err
 	}
@@ -58,6 +71,13 @@ func (r *Replica) Produce(ctx context.Context, records []partition.Record, acks 
 // appendAsLeader appends records as the leader and returns where they begin and
 // end, and the leader epoch they were written in.
 func (r *Replica) appendAsLeader(ctx context.Context, records []partition.Record, acks Acks) (base, end int64, epoch int32, err error) {
+	return r.appendAsLeaderWith(ctx, records, acks, nil)
+}
+
+// appendAsLeaderWith is appendAsLeader with a producer's identity (nil: none); for
+// a duplicate of one of the producer's batches it returns where the original
+// begins and ends.
+func (r *Replica) appendAsLeaderWith(ctx context.Context, records []partition.Record, acks Acks, producer *partition.Producer) (base, end int64, epoch int32, err error) {
 	if acks < AcksAll || acks > AcksNone {
 		return 0, 0, 0, errorf("strata/replica: acks %v: %w", acks, ErrInvalidArgument)
 	}
@@ -75,9 +95,15 @@ func (r *Replica) appendAsLeader(ctx context.Context, records []partition.Record
 		return 0, 0, 0, errorf("strata/replica: %s: %d in-sync replicas (%s), min.insync.replicas is %d: %w",
 			r.name, len(s.ISR), FormatBrokers(s.ISR), s.Config.MinInsyncReplicas, ErrNotEnoughReplicas)
 	}
-	if acks == AcksAll {
+	switch {
+	case producer != nil:
+		base, err = r.log.AppendWith(ctx, records, &partition.AppendOptions{Producer: producer, NoWait: acks != AcksAll})
+		if dup := (*partition.DuplicateSequenceError)(nil); errors.As(err, &dup) {
+			return dup.BaseOffset, dup.LastOffset + 1, s.LeaderEpoch, nil
+		}
+	case acks == AcksAll:
 		base, err = r.log.Append(ctx, records)
-	} else {
+	default:
 		base, err = r.log.Write(ctx, records)
 	}
 	if err != nil {
