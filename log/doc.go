@@ -111,6 +111,20 @@
 // AcksLeader reports once the leader wrote the records to the OS, with their fsync
 // running in the background; AcksNone reports at buffering (see Acks).
 //
+// # Idempotent producers
+//
+// A Producer with AcksAll is idempotent by default, as Kafka's since 3.0: its
+// batches carry a producer id (from producer-ids.json, which reserves ids a block at
+// a time so that none is reused after a crash; in every broker directory of a store
+// of several brokers, written to a majority), an epoch and a sequence number per
+// partition, so that a batch retried after an unknown outcome (a leader change or a
+// failed leader disk under the produce, a partition reopened by AlterTopicConfig) is
+// recognised and not written twice, and a gap moves the producer to its next epoch
+// (KIP-360). ProducerOptions.DisableIdempotence turns it off; AcksLeader and
+// AcksNone producers, and Store.Produce, are not idempotent (Kafka refuses
+// idempotence without acks=all). See Producer, and the partition package's
+// "Idempotent producers" for the checks each partition makes.
+//
 // # Brokers and replicas
 //
 // InitBrokers (strata init --brokers N) makes a store of several brokers: each a

@@ -106,6 +106,20 @@ type ProducerOptions struct {
 // called, in the order Produce accepted them; a partition has at most one batch being
 // written at a time, and batches queued behind it are written together.
 //
+// An AcksAll Producer is idempotent unless DisableIdempotence (Kafka's
+// enable.idempotence, on by default since Kafka 3.0): NewProducer takes a producer
+// id from the store, never handed out before, and each batch carries the id, an
+// epoch and the partition's next sequence number. A batch retried after an outcome
+// that was unknown (in a store of several brokers, the leader changed or its disk
+// failed before acknowledging it; in any store, AlterTopicConfig reopened its
+// partition meanwhile) is recognised by the partition, the new leader too, and
+// answered with its original offsets instead of being written again. A failure that
+// may leave a gap in a partition's sequence moves the producer to its next epoch,
+// under which every partition starts over at sequence 0 (Kafka's KIP-360): the
+// failed records (their promises got the error) are in the log at most once, and
+// later ones follow in order. Idempotence holds within one Producer: records the
+// application produces again after an error are new records.
+//
 // A Producer is safe for concurrent use. Its goroutines (one per partition while it
 // has batches to write, and the linger timers) stop by Close, which the store's
 // Close calls too.
