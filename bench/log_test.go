@@ -126,9 +126,14 @@ func BenchmarkProduce(b *testing.B) {
 // benchAsyncProduce produces 1000 records per op through a Producer with batchBytes
 // (0: the default), and flushes at the end.
 func benchAsyncProduce(b *testing.B, partitions int, mode log.SyncMode, batchBytes int) {
+	benchAsyncProduceWith(b, partitions, mode, log.ProducerOptions{BatchBytes: batchBytes})
+}
+
+// benchAsyncProduceWith is benchAsyncProduce with a Producer made with opts.
+func benchAsyncProduceWith(b *testing.B, partitions int, mode log.SyncMode, opts log.ProducerOptions) {
 	const perOp = 1000
 	s := openStore(b, partitions, mode)
-	producer, err := s.NewProducer(log.ProducerOptions{BatchBytes: batchBytes})
+	producer, err := s.NewProducer(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
