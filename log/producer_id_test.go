@@ -2,6 +2,7 @@ package log_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -18,15 +19,28 @@ const idsPerRun = 1500
 // TestIdempotentProducerIDsNeverReusedAcrossACrash stops the process after each
 // filesystem operation in turn while it hands out producer ids, crashes the machine
 // (unsynced data lost), reopens and checks that the next id is above every id
-// handed out before the crash.
+// handed out before the crash: in a one-broker store, and in a store of three
+// brokers, whose copies a crash can leave at different blocks.
 func TestIdempotentProducerIDsNeverReusedAcrossACrash(t *testing.T) {
+	for _, brokers := range []int{1, 3} {
+		t.Run(fmt.Sprintf("brokers=%d", brokers), func(t *testing.T) {
+			crashWhileHandingOutIDs(t, brokers)
+		})
+	}
+}
+
+func crashWhileHandingOutIDs(t *testing.T, brokers int) {
 	ctx := context.Background()
 	for limit := int64(0); ; limit++ {
 		base := vfs.NewCrashable()
 		var faults vfs.Switch
 		fsys := vfs.NewFaulty(base, faults.Inject)
-		s, err := log.Open("/data", &log.Options{FS: fsys, RetentionCheckInterval: -1})
-		require.NoError(t, err)
+		var s *log.Store
+		if brokers > 1 {
+			s = openBrokers(t, fsys, brokers)
+		} else {
+			s = openStore(t, fsys, nil)
+		}
 		stop := &stopAfter{limit: limit}
 		faults.Set(stop.inject)
 		handedOut := int64(-1)
@@ -40,15 +54,14 @@ func TestIdempotentProducerIDsNeverReusedAcrossACrash(t *testing.T) {
 		}
 		finished := stop.count.Load() <= limit
 		after := base.Crash(vfs.DropUnsynced, limit)
-		reopened, err := log.Open("/data", &log.Options{FS: after, RetentionCheckInterval: -1})
-		require.NoError(t, err)
+		reopened := openStore(t, after, nil)
 		id, err := reopened.NextProducerIDForTest(ctx)
 		require.NoError(t, err)
 		require.Greater(t, id, handedOut, "stop after %d operations: id %d reused", limit, id)
 		require.NoError(t, reopened.Close())
 		if finished {
 			require.Equal(t, int64(idsPerRun-1), handedOut)
-			require.Greater(t, limit, int64(2), "the crash points include the reservations")
+			require.Greater(t, limit, int64(2*brokers), "the crash points include the reservations")
 			return
 		}
 	}
