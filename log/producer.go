@@ -266,7 +266,9 @@ type pendingRecord struct {
 }
 
 // NewProducer returns a Producer writing to the store. Invalid options are a
-// *ConfigError naming every invalid field.
+// *ConfigError naming every invalid field. An idempotent producer (AcksAll, the
+// default) takes a producer id, which may write producer-ids.json (once per 1,000
+// ids): a failure to write or read it fails NewProducer.
 func (s *Store) NewProducer(opts ProducerOptions) (*Producer, error) {
 	var problems []string
 	if opts.BatchBytes < 0 {
