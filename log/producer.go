@@ -410,7 +410,7 @@ func (p *Producer) add(ctx context.Context, t *topic, r *Record, promise func(*R
 		if b = p.mu.batchers[tp]; b == nil {
 			b = &batcher{tp: tp}
 			if p.idempotence != nil {
-				b.sequence = &partitionSequence{producer: p.idempotence, identity: p.idempotence.current()}
+				b.sequence = &partitionSequence{producer: p.idempotence} // starts at sequence 0 under the identity of its first batch
 			}
 			p.mu.batchers[tp] = b
 		}
