@@ -120,7 +120,8 @@ func requireSequences(t *testing.T, s *log.Store, topic string, first int, id in
 // TestIdempotentProducerNumbersItsBatches: each batch carries the producer's id,
 // epoch 0 and the partition's next sequence, including the batches a round is
 // split into when it exceeds the topic's MaxBatchBytes; two producers have
-// different ids; without idempotence, or below AcksAll, batches carry none.
+// different ids; without idempotence, below AcksAll, or through Store.Produce,
+// batches carry none.
 func TestIdempotentProducerNumbersItsBatches(t *testing.T) {
 	s := openStore(t, vfs.NewMem(), nil)
 	defer s.Close()
@@ -156,6 +157,10 @@ func TestIdempotentProducerNumbersItsBatches(t *testing.T) {
 		headers, _ = s.BatchHeadersForTest("orders", 0)
 		require.Equal(t, int64(-1), headers[len(headers)-1].ProducerID, "%+v", opts)
 	}
+	// Store.Produce is not idempotent.
+	require.NoError(t, s.Produce(context.Background(), &log.Record{Topic: "orders", Value: []byte("g"), ExplicitPartition: true}))
+	headers, _ = s.BatchHeadersForTest("orders", 0)
+	require.Equal(t, int64(-1), headers[len(headers)-1].ProducerID, "Store.Produce")
 }
 
 // TestIdempotentProducerSequencesSurviveAReopen: a partition closed and opened
