@@ -96,6 +96,13 @@ var (
 	// ErrCorrupt is wrapped by errors about invalid bytes on disk, including a
 	// metadata file that cannot be decoded.
 	ErrCorrupt = partition.ErrCorrupt
+	// ErrOutcomeUnknown is joined to the error of a produce whose records were
+	// written but not acknowledged (the partition's fsync failed, the partition
+	// closed, the leadership moved while it waited): they may or may not be in the
+	// log. A non-idempotent producer does not retry them, since a retry could write
+	// them twice; an idempotent Producer retries them, and the partition answers a
+	// copy that made it with the original's offset.
+	ErrOutcomeUnknown = partition.ErrOutcomeUnknown
 )
 
 // alsoMatches is a sentinel that also matches a more general one, so that for

@@ -31,6 +31,27 @@ func produceOne(t *testing.T, p *log.Producer, r *log.Record) error {
 // which recognises the batch by its sequence: the record is in the log once, at
 // the offset the first attempt wrote it at.
 func TestIdempotentProducerRetryAfterUnknownOutcomeWritesOnce(t *testing.T) {
+	second, err, values := produceThroughALeaderFsyncFailure(t, log.ProducerOptions{Linger: -1})
+	require.NoError(t, err)
+	require.Equal(t, int64(1), second.Offset)
+	require.Equal(t, []string{"first", "second"}, values, "written once")
+}
+
+// Without idempotence, a batch the leader wrote and then failed to fsync, after its
+// follower copied it, is not retried (the retry would write it twice): the produce
+// fails with ErrOutcomeUnknown, and the record is in the log once.
+func TestNonIdempotentProducerUnknownOutcomeIsNotRetried(t *testing.T) {
+	_, err, values := produceThroughALeaderFsyncFailure(t, log.ProducerOptions{Linger: -1, DisableIdempotence: true})
+	require.ErrorIs(t, err, log.ErrOutcomeUnknown)
+	require.Equal(t, []string{"first", "second"}, values, "written once, by the leader before it failed")
+}
+
+// produceThroughALeaderFsyncFailure produces "first", then "second" through a
+// producer of popts to a topic of two replicas in a store of two brokers whose
+// leader fails the fsync of "second" once its follower has copied it: the leader's
+// disk fails, leadership moves. It returns "second", its produce's error and the
+// values of the partition after.
+func produceThroughALeaderFsyncFailure(t *testing.T, popts log.ProducerOptions) (*log.Record, error, []string) {
 	var faults vfs.Switch
 	fsys := vfs.NewFaulty(vfs.NewMem(), faults.Inject)
 	var (
@@ -55,7 +76,7 @@ func TestIdempotentProducerRetryAfterUnknownOutcomeWritesOnce(t *testing.T) {
 	s := openStore(t, fsys, opts)
 	defer s.Close()
 	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 2, MinInsyncReplicas: 1})
-	p, err := s.NewProducer(log.ProducerOptions{Linger: -1})
+	p, err := s.NewProducer(popts)
 	require.NoError(t, err)
 	defer p.Close()
 	first := &log.Record{Topic: "orders", Value: []byte("first"), ExplicitPartition: true}
@@ -79,10 +100,9 @@ func TestIdempotentProducerRetryAfterUnknownOutcomeWritesOnce(t *testing.T) {
 	})
 	close(armed)
 	second := &log.Record{Topic: "orders", Value: []byte("second"), ExplicitPartition: true}
-	require.NoError(t, produceOne(t, p, second))
-	require.Equal(t, int64(1), second.Offset)
+	err = produceOne(t, p, second)
 	require.NotEqual(t, leader, describe(t, s, "orders").Partitions[0].Leader, "the leader moved")
-	require.Equal(t, []string{"first", "second"}, consumeValues(t, s, "orders", 0), "written once")
+	return second, err, consumeValues(t, s, "orders", 0)
 }
 
 // produceValues produces one record per value to partition 0 of topic through p,
