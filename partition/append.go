@@ -2,7 +2,6 @@ package partition
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -160,12 +159,10 @@ func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.Ba
 	p.appendMu.Unlock()
 	defer p.inFlight.Done()
 	if err := p.syncTo(ctx, h.NextOffset()); err != nil {
-		if errors.Is(err, errs.ErrClosed) {
-			// Written, then closed before it was durable: unlike an append refused
-			// by a closed partition, this one must not be retried as if unwritten.
-			return 0, errorf("strata/partition: batch at offset %d written, but the partition closed before it was durable: %w (%w)", base, errs.ErrOutcomeUnknown, err)
-		}
-		return 0, err
+		// Written, then not made durable (the fsync failed, the partition closed,
+		// ctx ended while it waited): unlike an append refused before its write,
+		// this one must not be retried as if unwritten, which would store it twice.
+		return 0, errorf("strata/partition: batch at offset %d written, but not acknowledged durable: %w (%w)", base, errs.ErrOutcomeUnknown, err)
 	}
 	return base, nil
 }

@@ -23,9 +23,10 @@ var (
 	// ErrInvalidArgument is returned for malformed input (no records, an invalid batch,
 	// invalid options); nothing changes.
 	ErrInvalidArgument = errs.ErrInvalidArgument
-	// ErrOutcomeUnknown is joined to ErrClosed when an Append's batch was written but
-	// the partition closed before the batch was durable (Close's own fsync failed):
-	// the batch may or may not survive, and appending it again may store it twice.
+	// ErrOutcomeUnknown is joined to the error of an Append (or AppendWith) whose
+	// batch was written but not acknowledged durable: its fsync failed, the
+	// partition closed after a failed fsync, or ctx ended while the append waited.
+	// The batch may or may not survive, and appending it again may store it twice.
 	ErrOutcomeUnknown = errs.ErrOutcomeUnknown
 )
 
