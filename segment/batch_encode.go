@@ -19,7 +19,8 @@ type BatchOptions struct {
 	Compression Compression
 
 	// Idempotent says the batch carries a producer identity: ProducerID,
-	// ProducerEpoch and BaseSequence are written as given and must not be negative.
+	// ProducerEpoch and BaseSequence are written as given and must not be negative,
+	// except BaseSequence -1 in a Control batch (Kafka's markers carry none).
 	// When Idempotent is false (the zero value) the three fields are written as -1,
 	// and each of them must be 0 or -1 (anything else is an error, not silently
 	// dropped). Kafka's producerId -1 means "no producer", which is why a separate
@@ -52,7 +53,10 @@ func (o *BatchOptions) validate() error {
 		return fmt.Errorf("%w: %w: %v", errs.ErrInvalidArgument, ErrUnsupportedCompression, o.Compression)
 	}
 	if o.Idempotent {
-		if o.ProducerID < 0 || o.ProducerEpoch < 0 || o.BaseSequence < 0 {
+		// A control batch (a transaction marker) has no sequence: Kafka writes it
+		// with baseSequence -1 (MemoryRecords.withEndTransactionMarker).
+		markerWithoutSequence := o.Control && o.BaseSequence == noSequence
+		if o.ProducerID < 0 || o.ProducerEpoch < 0 || (o.BaseSequence < 0 && !markerWithoutSequence) {
 			return fmt.Errorf("%w: idempotent batch with producer id %d, epoch %d, base sequence %d: none may be negative",
 				errs.ErrInvalidArgument, o.ProducerID, o.ProducerEpoch, o.BaseSequence)
 		}

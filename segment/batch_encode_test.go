@@ -255,6 +255,8 @@ func TestAppendBatchErrors(t *testing.T) {
 		{"negative producer id", records, &BatchOptions{Idempotent: true, ProducerID: -1}, []error{errs.ErrInvalidArgument}},
 		{"transactional without producer", records, &BatchOptions{Transactional: true}, []error{errs.ErrInvalidArgument}},
 		{"control without producer", records, &BatchOptions{Control: true}, []error{errs.ErrInvalidArgument}},
+		{"sequence -1 outside a control batch", records, &BatchOptions{Idempotent: true, ProducerID: 1, BaseSequence: -1, Transactional: true}, []error{errs.ErrInvalidArgument}},
+		{"control sequence -2", records, &BatchOptions{Idempotent: true, ProducerID: 1, BaseSequence: -2, Control: true}, []error{errs.ErrInvalidArgument}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,3 +415,20 @@ func BenchmarkAppendBatch(b *testing.B) {
 }
 
 var codecSink uint32
+
+// TestAppendBatchMarkerWithoutSequence: a transaction marker is written, as Kafka
+// writes it, with baseSequence -1.
+func TestAppendBatchMarkerWithoutSequence(t *testing.T) {
+	marker := []Record{{Key: []byte{0, 0, 0, 1}, Value: []byte{0, 0, 0, 0, 0, 7}, Timestamp: 5}}
+	b, err := AppendBatch(nil, marker, &BatchOptions{Idempotent: true, ProducerID: 3, ProducerEpoch: 2, BaseSequence: -1, Transactional: true, Control: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := VerifyBatch(b, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.BaseSequence != -1 || !h.IsControl() || !h.IsTransactional() || h.ProducerID != 3 || h.ProducerEpoch != 2 {
+		t.Fatalf("header %+v", h)
+	}
+}
