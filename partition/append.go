@@ -139,6 +139,12 @@ func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.Ba
 			return p.acknowledgeDuplicateLocked(ctx, original, wait)
 		}
 	}
+	return p.writeAndAcknowledgeLocked(ctx, batch, h, wait)
+}
+
+// writeAndAcknowledgeLocked writes a batch that was checked and, if wait, returns
+// once the sync policy acknowledges it. The caller holds appendMu, which it releases.
+func (p *Partition) writeAndAcknowledgeLocked(ctx context.Context, batch []byte, h *segment.BatchHeader, wait bool) (int64, error) {
 	base, err := p.writeLocked(batch, h)
 	if err != nil {
 		p.appendMu.Unlock()

@@ -53,6 +53,10 @@ var (
 	// ErrInvalidTxnState is Kafka's INVALID_TXN_STATE: a producer with an open
 	// transaction sent a non-transactional batch.
 	ErrInvalidTxnState = errors.New("strata/partition: invalid transaction state")
+	// ErrTransactionCoordinatorFenced is Kafka's TRANSACTION_COORDINATOR_FENCED: a
+	// transaction marker carries a coordinator epoch below the latest one the
+	// partition has seen for the producer (a deposed coordinator's late marker).
+	ErrTransactionCoordinatorFenced = errors.New("strata/partition: transaction coordinator fenced")
 )
 
 // CorruptError reports invalid bytes on disk: the file, the byte position and why.
