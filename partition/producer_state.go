@@ -201,7 +201,11 @@ func (s *producerStates) keepBelow(before producerStates, end int64) {
 		kept := *e
 		kept.batches = append([]producerBatch(nil), e.batches[:n]...)
 		kept.lastTimestamp = kept.batches[n-1].timestamp
-		if kept.txnFirstOffset >= end {
+		if rebuilt := s.producers[id]; rebuilt != nil {
+			// Whether a transaction is open is the log's to say: a marker
+			// truncation removed reopens the transaction it ended.
+			kept.txnFirstOffset = rebuilt.txnFirstOffset
+		} else if kept.txnFirstOffset >= end {
 			kept.txnFirstOffset = -1
 		}
 		if r := s.producers[id]; r != nil && r.epoch == kept.epoch && kept.txnFirstOffset < 0 {
@@ -251,4 +255,10 @@ func decrementSequence(sequence, decrement int32) int32 {
 // inSequence says whether next follows last, wrapping after MaxInt32.
 func inSequence(last, next int32) bool {
 	return int64(next) == int64(last)+1 || (next == 0 && last == math.MaxInt32)
+}
+
+// inTransaction says whether the producer has an open transaction.
+func (s *producerStates) inTransaction(producerID int64) bool {
+	e := s.producers[producerID]
+	return e != nil && e.txnFirstOffset >= 0
 }
