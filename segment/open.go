@@ -43,11 +43,14 @@ func Open(fsys vfs.FS, dir string, base int64, opts *Options) (*Segment, error) 
 	if err != nil {
 		return nil, err
 	}
-	if s.loadIndexes(size) == nil && s.checkTail(size) == nil {
-		return s, nil
+	if s.loadIndexes(size) != nil || s.checkTail(size) != nil {
+		// The indexes disagree with the .log: rebuild them, trusting nothing.
+		if _, err := s.rebuild(size, math.MaxInt64); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
-	// The indexes disagree with the .log: rebuild them, trusting nothing.
-	if _, err := s.rebuild(size, math.MaxInt64); err != nil {
+	if err := s.openTxnIndex(size); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -66,6 +69,9 @@ func Recover(fsys vfs.FS, dir string, base int64, opts *Options, flushedOffset i
 		return nil, Truncation{}, err
 	}
 	t, err := s.rebuild(size, flushedOffset)
+	if err == nil {
+		err = s.openTxnIndex(size)
+	}
 	if err != nil {
 		s.Close()
 		return nil, Truncation{}, err

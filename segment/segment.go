@@ -25,7 +25,8 @@ const (
 	noTimestamp = -1
 )
 
-// Segment is one .log file with its .index and .timeindex. It is safe for one writer
+// Segment is one .log file with its .index, .timeindex and, once a transaction
+// aborted in it, .txnindex. It is safe for one writer
 // (Append, Seal, Truncate*) and any number of concurrent readers (Find, ReadAt,
 // FindTimestamp and the accessors). Callers bound reads by a position they know to
 // be committed; a segment never exposes bytes beyond what Append returned.
@@ -60,6 +61,8 @@ type Segment struct {
 		viewed               []weak.Pointer[vfs.Mapping] // mappings View handed out
 		mapFailed            bool                        // mapping failed, or a truncation did: read through the file
 		mapErr               error                       // why mapping failed, until TakeMapError
+		txnFile              vfs.File                    // the .txnindex, or nil (none yet, or closed)
+		aborted              []AbortedTxn                // the .txnindex's entries (txnindex.go)
 		closed               bool
 	}
 }
@@ -80,6 +83,10 @@ func create(fsys vfs.FS, dir string, base int64, opts *Options, suffix string) (
 		return nil, err
 	}
 	s := &Segment{fsys: fsys, dir: dir, path: LogPath(dir, base) + suffix, suffix: suffix, base: base, opts: o, log: log}
+	if err := removeIfExists(fsys, TxnIndexPath(dir, base)+suffix); err != nil {
+		log.Close()
+		return nil, err
+	}
 	if err := s.createIndexes(); err != nil {
 		log.Close()
 		return nil, err
@@ -266,6 +273,9 @@ func (s *Segment) Seal() error {
 	if err := s.mu.times.Sync(); err != nil {
 		return err
 	}
+	if err := s.syncTxnIndexLocked(); err != nil {
+		return err
+	}
 	return s.log.Sync()
 }
 
@@ -303,7 +313,7 @@ func (s *Segment) closeIndexFilesLocked() error {
 	if s.mu.times != nil {
 		err = errors.Join(err, s.mu.times.Close())
 	}
-	return err
+	return errors.Join(err, s.closeTxnIndexLocked())
 }
 
 // Remove closes the segment and deletes its files (the .log first, so that a crash
@@ -318,7 +328,8 @@ func (s *Segment) Remove() error {
 	}
 	return errors.Join(
 		removeIfExists(s.fsys, IndexPath(s.dir, s.base)+s.suffix),
-		removeIfExists(s.fsys, TimeIndexPath(s.dir, s.base)+s.suffix))
+		removeIfExists(s.fsys, TimeIndexPath(s.dir, s.base)+s.suffix),
+		removeIfExists(s.fsys, TxnIndexPath(s.dir, s.base)+s.suffix))
 }
 
 func removeIfExists(fsys vfs.FS, path string) error {

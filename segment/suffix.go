@@ -20,7 +20,7 @@ func CreateWithSuffix(fsys vfs.FS, dir string, base int64, opts *Options, suffix
 // segment of the log, CleanedSuffix or SwapSuffix while compaction installs it.
 func (s *Segment) Suffix() string { return s.suffix }
 
-// RenameFiles renames the segment's three files to carry suffix instead of their
+// RenameFiles renames the segment's files (three, and its .txnindex if it has one) to carry suffix instead of their
 // current one (CleanedSuffix to SwapSuffix, SwapSuffix to "": the final names): the
 // indexes first, the .log last. It does not fsync the directory. It must not run
 // concurrently with any other call on the segment, Path included: compaction calls it
@@ -35,6 +35,9 @@ func (s *Segment) RenameFiles(suffix string) error {
 		return err
 	}
 	if err := s.mu.times.Rename(TimeIndexPath(s.dir, s.base) + suffix); err != nil {
+		return err
+	}
+	if err := s.renameTxnIndexLocked(suffix); err != nil {
 		return err
 	}
 	path := LogPath(s.dir, s.base) + suffix

@@ -37,6 +37,9 @@ func (s *Segment) TruncateTo(offset int64) (err error) {
 	if err := s.mu.times.TruncateTo(h.BaseOffset); err != nil {
 		return err
 	}
+	if err := s.dropAbortedTxnsFromLocked(h.BaseOffset); err != nil {
+		return err
+	}
 	s.resetStateLocked()
 	if s.checkTail(pos) != nil {
 		if _, err := s.rebuild(pos, math.MaxInt64); err != nil {
