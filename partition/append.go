@@ -222,7 +222,9 @@ func (p *Partition) writeBatchLocked(batch []byte, h *segment.BatchHeader) error
 		return p.fail(err)
 	}
 	if h.ProducerID >= 0 {
-		p.recordProducerLocked(batch, h)
+		if err := p.recordProducerLocked(batch, h, active); err != nil {
+			return p.fail(err)
+		}
 	}
 	m := mark{offset: h.NextOffset(), seg: active, pos: active.Size()}
 	p.mu.Lock()

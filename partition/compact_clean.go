@@ -87,7 +87,7 @@ func (c *cleaning) discard() {
 // is not fsynced: Open deletes any that come back.
 func (p *Partition) removeCleaned(base int64) error {
 	var err error
-	for _, path := range []string{segment.LogPath(p.dir, base), segment.IndexPath(p.dir, base), segment.TimeIndexPath(p.dir, base)} {
+	for _, path := range []string{segment.LogPath(p.dir, base), segment.IndexPath(p.dir, base), segment.TimeIndexPath(p.dir, base), segment.TxnIndexPath(p.dir, base)} {
 		if rmErr := p.fsys.Remove(path + segment.CleanedSuffix); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
 			err = errors.Join(err, rmErr)
 		}
@@ -265,6 +265,13 @@ func (c *cleaning) finishGroup(g *cleanGroup) error {
 func (c *cleaning) cleanSegment(ctx context.Context, g *cleanGroup, s *segment.Segment) error {
 	p := c.p
 	g.bytesIn += s.Size()
+	// The aborted transactions stay indexed: their records may outlive the
+	// cleaning (as Kafka's cleaner, which rebuilds the cleaned segment's index).
+	for _, t := range s.AbortedTxns(nil, 0) {
+		if err := g.out.AppendAbortedTxn(t); err != nil {
+			return err
+		}
+	}
 	c.reader.reset(s)
 	for {
 		if err := c.tick(ctx); err != nil {

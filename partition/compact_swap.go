@@ -36,8 +36,10 @@ import (
 // commit point is undone. For each <base>.log.swap it reads the swap's last offset,
 // deletes every segment whose base offset lies in [base, next), deletes every index
 // file of base (the cleaned indexes are rebuilt from the .log: whichever index files
-// survived, they may belong to the old segment), makes the checkpoint's manifest list
-// the swap (manifestSwaps), and renames the .log.swap into place.
+// survived, they may belong to the old segment), renames a .txnindex.swap into
+// place (the aborted-transaction index is not rebuilt from the .log), makes the
+// checkpoint's manifest list the swap (manifestSwaps), and renames the .log.swap
+// into place.
 // Stray index .swap files are deleted.
 
 // install swaps the cleaned segments in, holding appendMu. A group whose old
@@ -203,7 +205,7 @@ func swapped(segments []*segment.Segment, groups []*cleanGroup) []*segment.Segme
 // crash in between leaves orphan indexes, which Open deletes). Missing files are not
 // an error.
 func (p *Partition) removeSegmentFiles(base int64) error {
-	for _, path := range []string{segment.LogPath(p.dir, base), segment.IndexPath(p.dir, base), segment.TimeIndexPath(p.dir, base)} {
+	for _, path := range []string{segment.LogPath(p.dir, base), segment.IndexPath(p.dir, base), segment.TimeIndexPath(p.dir, base), segment.TxnIndexPath(p.dir, base)} {
 		if err := p.fsys.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
@@ -248,7 +250,8 @@ func (p *Partition) recoverCompaction() error {
 		if !ok {
 			continue
 		}
-		strayIndex := (suffix == segment.IndexSuffix+segment.SwapSuffix || suffix == segment.TimeIndexSuffix+segment.SwapSuffix) && !hasSwap[base]
+		strayIndex := (suffix == segment.IndexSuffix+segment.SwapSuffix || suffix == segment.TimeIndexSuffix+segment.SwapSuffix ||
+			suffix == segment.TxnIndexSuffix+segment.SwapSuffix) && !hasSwap[base]
 		if strings.HasSuffix(suffix, segment.CleanedSuffix) || strayIndex {
 			if err := remove(name); err != nil {
 				return err
@@ -281,7 +284,19 @@ func (p *Partition) recoverCompaction() error {
 						return err
 					}
 				}
+				if old != base {
+					if err := remove(segment.FileName(old, segment.TxnIndexSuffix)); err != nil {
+						return err
+					}
+				}
 			}
+		}
+		// The aborted-transaction index cannot be rebuilt from the cleaned .log
+		// alone: the cleaned one takes its final name. Without a .swap it has it
+		// already (or there is none, and an index of base left by step 2 is of an
+		// old segment, whose entries the cleaned segment's included).
+		if err := p.installSwappedTxnIndex(base); err != nil {
+			return err
 		}
 		for _, suffix := range []string{segment.IndexSuffix, segment.TimeIndexSuffix, segment.IndexSuffix + segment.SwapSuffix, segment.TimeIndexSuffix + segment.SwapSuffix} {
 			if err := remove(segment.FileName(base, suffix)); err != nil {
@@ -334,4 +349,16 @@ func (p *Partition) manifestSwaps(installed []manifestEntry) error {
 	}
 	cp.manifest = manifest
 	return p.writeCheckpoint(cp)
+}
+
+// installSwappedTxnIndex renames the .txnindex.swap of base, if any, to its final
+// name, replacing the old segment's.
+func (p *Partition) installSwappedTxnIndex(base int64) error {
+	swap := segment.TxnIndexPath(p.dir, base) + segment.SwapSuffix
+	if _, err := p.fsys.Stat(swap); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return p.fsys.Rename(swap, segment.TxnIndexPath(p.dir, base))
 }

@@ -198,7 +198,7 @@ func (p *Partition) scanDir() ([]int64, error) {
 	removed := false
 	for _, name := range names {
 		base, suffix, ok := segment.ParseFileName(name)
-		orphan := ok && (suffix == segment.IndexSuffix || suffix == segment.TimeIndexSuffix) && !logs[base]
+		orphan := ok && (suffix == segment.IndexSuffix || suffix == segment.TimeIndexSuffix || suffix == segment.TxnIndexSuffix) && !logs[base]
 		if orphan || strings.HasSuffix(name, ".tmp") {
 			if err := p.fsys.Remove(filepath.Join(p.dir, name)); err != nil {
 				return nil, err

@@ -101,6 +101,7 @@ type Partition struct {
 		closed    bool
 		waiters   chan struct{} // closed and replaced when committed moves or on close
 		changes   chan struct{} // closed and replaced at any change (Changes)
+		txns      transactions  // open and undecided transactions (txn_stable.go)
 	}
 
 	// replicated is Options.Replicated, changed by SetReplicated; written under mu.

@@ -102,14 +102,33 @@ func (e *DuplicateSequenceError) Is(target error) bool { return target == ErrDup
 // recordProducerLocked updates the producer state with a batch just written (offsets
 // set), without checks: the leader checked it, a follower copies its leader. The
 // caller holds appendMu.
-func (p *Partition) recordProducerLocked(batch []byte, h *segment.BatchHeader) {
+// A marker that ends a transaction in s, the segment it was written to, completes
+// it (txn_stable.go, txn_index.go).
+func (p *Partition) recordProducerLocked(batch []byte, h *segment.BatchHeader, s *segment.Segment) error {
 	if !h.IsControl() {
+		opened := h.IsTransactional() && !p.producers.inTransaction(h.ProducerID)
 		p.producers.apply(h)
-		return
+		if opened {
+			p.transactionOpenedLocked(h.BaseOffset)
+		}
+		return nil
 	}
-	if coordinatorEpoch, ok := markerCoordinatorEpoch(batch); ok {
-		p.producers.applyMarker(h.ProducerID, h.ProducerEpoch, coordinatorEpoch, h.MaxTimestamp)
+	coordinatorEpoch, ok := markerCoordinatorEpoch(batch)
+	if !ok {
+		return nil
 	}
+	first := int64(-1)
+	if e := p.producers.producers[h.ProducerID]; e != nil {
+		first = e.txnFirstOffset
+	}
+	p.producers.applyMarker(h.ProducerID, h.ProducerEpoch, coordinatorEpoch, h.MaxTimestamp)
+	if first < 0 {
+		return nil // no transaction open here: the marker ends nothing
+	}
+	typ, _ := decodeMarkerType(batch)
+	c := completedTxn{producerID: h.ProducerID, firstOffset: first, lastOffset: h.BaseOffset, aborted: typ == MarkerAbort}
+	lastStable := p.transactionCompletedLocked(c, s)
+	return p.indexAbortedLocked(c, lastStable, s)
 }
 
 // markerCoordinatorEpoch returns the coordinator epoch of the transaction marker in

@@ -30,6 +30,7 @@ func (p *Partition) openProducers() error {
 	p.pruneSnapshotsLocked()
 	if n := len(p.snapshots); n > 0 && p.snapshots[n-1] == end {
 		p.producersUnread = true
+		p.publishTransactionsLocked()
 		return nil
 	}
 	return p.loadProducersLocked(true)
@@ -46,6 +47,7 @@ func (p *Partition) readProducersLocked() error {
 	if err == nil {
 		p.producers, p.producersUnread = s, false
 		p.expireProducersLocked()
+		p.publishTransactionsLocked()
 		return nil
 	}
 	if !errors.Is(err, ErrCorrupt) {
@@ -92,10 +94,14 @@ func (p *Partition) loadProducersLocked(atOpen bool) error {
 		p.producers, from = s, offset
 		break
 	}
+	// The replay finds again the transactions its markers decide.
+	p.forgetDecidedFromLocked(from)
+	p.publishTransactionsLocked()
 	if err := p.replayProducersLocked(from); err != nil {
 		return err
 	}
 	p.producers.expire(p.opts.Now().UnixMilli(), p.opts.ProducerIDExpiration.Milliseconds())
+	p.publishTransactionsLocked()
 	return nil
 }
 
@@ -197,6 +203,8 @@ func (p *Partition) dropSnapshotsLocked() error {
 		}
 	}
 	p.producers, p.producersUnread = newProducerStates(), false
+	p.forgetDecidedFromLocked(0)
+	p.publishTransactionsLocked()
 	return nil
 }
 

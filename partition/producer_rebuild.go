@@ -70,7 +70,9 @@ func (p *Partition) replayProducersLocked(from int64) error {
 						return err
 					}
 				}
-				p.recordProducerLocked(batch, &h)
+				if err := p.recordProducerLocked(batch, &h, s); err != nil {
+					return err
+				}
 			}
 			size = h.Size()
 			pos += int64(size)

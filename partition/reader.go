@@ -33,8 +33,12 @@ type Reader struct {
 	pos      int          // position of the next undecoded batch in buf
 	noCRC    bool         // SetCheckCRCs(false): batches are decoded unverified
 	inBatch  bool
-	dec      segment.Decoder
-	rec      Record
+	// isolation is SetIsolationLevel's; aborted are the aborted transactions
+	// among the batches fetched in ReadCommitted (txn_read.go).
+	isolation IsolationLevel
+	aborted   []AbortedTxn
+	dec       segment.Decoder
+	rec       Record
 }
 
 // NewReader returns a Reader starting at offset that fetches maxBytes of batches at
@@ -71,7 +75,11 @@ func (r *Reader) Next(ctx context.Context) (*Record, error) {
 		if rec != nil || err != nil {
 			return rec, err
 		}
-		if err := r.p.Wait(ctx, r.offset); err != nil {
+		wait := r.p.Wait
+		if r.isolation == ReadCommitted {
+			wait = r.p.waitStable
+		}
+		if err := wait(ctx, r.offset); err != nil {
 			return nil, err
 		}
 	}
@@ -110,6 +118,9 @@ func (r *Reader) TryNext() (*Record, error) {
 // fetch replaces the buffer with the batches at the Reader's offset: a view of the
 // segment's mapping if it can be mapped, a copy into r.own otherwise.
 func (r *Reader) fetch() error {
+	if r.isolation == ReadCommitted {
+		return r.fetchCommitted()
+	}
 	b, m, err := r.p.fetchBatches(r.own[:0], r.offset, r.maxBytes)
 	if m == nil {
 		r.own = b
@@ -170,6 +181,10 @@ func (r *Reader) startBatch() error {
 		if _, err := segment.VerifyBatch(batch, r.p.storedMax); err != nil {
 			return r.corrupt(err)
 		}
+	}
+	if r.skipBatch(&h) {
+		r.offset = max(r.offset, h.NextOffset())
+		return nil
 	}
 	if err := r.dec.Reset(batch); err != nil {
 		return r.corrupt(err)

@@ -39,6 +39,7 @@ func (p *Partition) TruncateTo(offset int64) (int64, error) {
 			return 0, p.fail(err)
 		}
 		p.producers.keepBelow(before, end)
+		p.publishTransactionsLocked()
 	}
 	return end, p.truncateEpochsLocked(end)
 }
