@@ -181,6 +181,9 @@ type compactionPlan struct {
 	// which compaction keeps (emptied if need be) as Kafka's cleaner does, so that
 	// the producer state can be rebuilt from the log alone.
 	producerLast map[int64]int64
+	// aborted are the aborted transactions among the cleanable segments, by
+	// producer (txn_compact.go).
+	aborted map[int64][]AbortedTxn
 	// cleanable are the segments compaction may rewrite; next is the base offset of the
 	// segment after the last of them (the active one, or the first uncleanable one).
 	cleanable []*segment.Segment
@@ -205,6 +208,14 @@ func (p *Partition) planCompaction(force bool) (compactionPlan, error) {
 	if err == nil {
 		plan.producerLast, err = p.producerLastOffsetsLocked()
 	}
+	if err == nil {
+		// An open transaction's records are never cleaned, nor anything after
+		// them (Kafka's first uncleanable offset is at most the first unstable
+		// one): the producer state just read knows the open transactions.
+		p.mu.RLock()
+		committed = p.lastStableLocked()
+		p.mu.RUnlock()
+	}
 	p.appendMu.Unlock()
 	plan.result.CleanerPoint = plan.point
 	if err != nil {
@@ -226,6 +237,9 @@ func (p *Partition) planCompaction(force bool) (compactionPlan, error) {
 		end++
 	}
 	plan.cleanable, plan.next = segments[first:end], segments[end].Base()
+	p.mu.RLock()
+	p.planTransactionsLocked(&plan)
+	p.mu.RUnlock()
 
 	var clean, dirty int64
 	plan.dirtyFrom = len(plan.cleanable)

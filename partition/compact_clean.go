@@ -34,6 +34,7 @@ type cleaning struct {
 	headers []Header // copies of their headers (Decoder.Next reuses its own)
 	out     []byte   // the rewritten batch
 	batches int      // batches read, for the periodic stop check
+	txn     txnCleaning
 }
 
 // cleanGroup is a run of neighbouring segments rewritten into one cleaned segment.
@@ -166,7 +167,7 @@ func (c *cleaning) mapSegment(ctx context.Context, s *segment.Segment) error {
 		if err != nil {
 			return err
 		}
-		if h.IsControl() || h.LastOffset() < c.plan.point {
+		if h.IsControl() || h.LastOffset() < c.plan.point || c.abortedBatch(&h) {
 			continue
 		}
 		if err := c.dec.Reset(batch); err != nil {
@@ -316,13 +317,13 @@ func (c *cleaning) append(g *cleanGroup, batch []byte, h *segment.BatchHeader) e
 	return err
 }
 
-// filter returns what replaces the batch at pos in the cleaned segment: batch itself
+// filterRecords returns what replaces the batch at pos in the cleaned segment: batch itself
 // when nothing changes, a rewritten batch, or nil to drop it (the last batch of a
 // segment is rewritten empty instead, so that the cleaned segment keeps its offsets,
 // and so is a producer's newest batch, so that the log keeps its sequence).
 // An empty batch left by an earlier compaction goes unless it is still a segment's
 // last.
-func (c *cleaning) filter(g *cleanGroup, h *segment.BatchHeader, batch []byte, segmentLast bool, pos int64) ([]byte, error) {
+func (c *cleaning) filterRecords(g *cleanGroup, h *segment.BatchHeader, batch []byte, segmentLast bool, pos int64) ([]byte, error) {
 	// A producer's newest batch stays too, emptied if need be (producerLast).
 	segmentLast = segmentLast || (h.ProducerID >= 0 && c.plan.producerLast[h.ProducerID] == h.LastOffset())
 	if h.RecordCount == 0 && !segmentLast {

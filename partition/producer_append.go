@@ -106,7 +106,7 @@ func (e *DuplicateSequenceError) Is(target error) bool { return target == ErrDup
 // it (txn_stable.go, txn_index.go).
 func (p *Partition) recordProducerLocked(batch []byte, h *segment.BatchHeader, s *segment.Segment) error {
 	if !h.IsControl() {
-		opened := h.IsTransactional() && !p.producers.inTransaction(h.ProducerID)
+		opened := h.IsTransactional() && h.RecordCount > 0 && !p.producers.inTransaction(h.ProducerID)
 		p.producers.apply(h)
 		if opened {
 			p.transactionOpenedLocked(h.BaseOffset)

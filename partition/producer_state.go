@@ -159,7 +159,9 @@ func (s *producerStates) apply(h *segment.BatchHeader) {
 		offsetDelta:  h.LastOffsetDelta,
 		timestamp:    h.MaxTimestamp,
 	})
-	if h.IsTransactional() && e.txnFirstOffset < 0 {
+	// A batch compaction emptied begins nothing: its transaction's marker may be
+	// gone too (txn_compact.go).
+	if h.IsTransactional() && e.txnFirstOffset < 0 && h.RecordCount > 0 {
 		e.txnFirstOffset = h.BaseOffset
 	}
 }
