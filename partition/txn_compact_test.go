@@ -135,3 +135,37 @@ func TestTxnCompaction(t *testing.T) {
 	require.EqualValues(t, open, p.LastStableOffset())
 	require.Contains(t, readAllAt(t, p, partition.ReadUncommitted, 0), open)
 }
+
+// TestTxnCompactedAbortRebuildsClosed: once compaction emptied an aborted
+// transaction's batch and removed its marker, a producer state rebuilt from the
+// log alone (every snapshot lost) holds no open transaction: the last stable
+// offset is the end offset.
+func TestTxnCompactedAbortRebuildsClosed(t *testing.T) {
+	now := time.UnixMilli(1_000_000)
+	fsys := vfs.NewMem()
+	opts := partition.Options{SegmentBytes: 300, Compact: true, DeleteRetention: time.Hour, Now: func() time.Time { return now }}
+	p := openDir(t, fsys, leaderDir, opts)
+	ctx := context.Background()
+	_, err := appendTransactional(p, 1, 0, 0, 2)
+	require.NoError(t, err)
+	abort := endTxn(t, p, 1, 0, partition.MarkerAbort)
+	for i := range 20 {
+		_, err := p.Append(ctx, []partition.Record{{Key: []byte(fmt.Sprintf("z%d", i%2)), Value: []byte("v")}})
+		require.NoError(t, err)
+	}
+	_, err = p.ForceCompact(ctx)
+	require.NoError(t, err)
+	now = now.Add(2 * time.Hour)
+	_, err = p.ForceCompact(ctx)
+	require.NoError(t, err)
+	if h, ok := batchAt(t, p, abort); ok {
+		require.Zero(t, h.RecordCount, "the marker is gone")
+	}
+	require.NoError(t, p.Close())
+	for _, name := range snapshotFiles(t, fsys, leaderDir) {
+		require.NoError(t, fsys.Remove(leaderDir+"/"+name))
+	}
+	q := openDir(t, fsys, leaderDir, opts)
+	defer q.Close()
+	require.Equal(t, q.EndOffset(), q.LastStableOffset())
+}
