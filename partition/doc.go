@@ -121,6 +121,37 @@
 // TruncateTo into compacted segments (below the high watermark, which Kafka never
 // does) may leave a producer's sequence older than it was there.
 //
+// # Transactions
+//
+// A transactional producer's batches (Producer.Transactional, attribute bit 4) open
+// its transaction in the partition; the transaction coordinator (the log package)
+// ends it with AppendTxnMarker, a COMMIT or ABORT control batch in Kafka's format,
+// refused with ErrInvalidProducerEpoch for a stale producer epoch and with
+// ErrTransactionCoordinatorFenced for a stale coordinator epoch, as Kafka refuses
+// them; a marker for a producer without an open transaction is written and ends
+// nothing, as in Kafka.
+//
+//	p.AppendWith(ctx, records, &partition.AppendOptions{Producer: &partition.Producer{
+//		ID: id, Epoch: epoch, BaseSequence: seq, Transactional: true}})
+//	p.AppendTxnMarker(ctx, partition.TxnMarker{ProducerID: id, ProducerEpoch: epoch,
+//		CoordinatorEpoch: coordinatorEpoch, Type: partition.MarkerCommit})
+//
+// LastStableOffset is the first offset of the earliest transaction still open, or
+// ended by a marker not yet below the high watermark (one that truncation may still
+// remove), and never above the high watermark. A Reader set to ReadCommitted
+// (SetIsolationLevel; ReadUncommitted stays the default, as Kafka's isolation.level)
+// returns records only below it, Next waiting for it to move, and skips the batches
+// of aborted transactions, which it finds in the segments' aborted-transaction
+// indexes (.txnindex, Kafka's format; AbortedTxns gives them to a Kafka fetch)
+// without scanning for markers. No Reader returns a marker's record. The index
+// follows its segment through truncation, retention and compaction and is rebuilt
+// from the log after a crash. Compaction never cleans an open transaction's records,
+// drops aborted ones, and keeps a marker while its transaction has records, then
+// until its delete horizon (DeleteRetention). The LastStableOffset bound holds back
+// compaction too: a transaction left open (a hanging transaction) stops both
+// read_committed readers and the cleaner at its first offset until the coordinator
+// ends it, as in Kafka.
+//
 // # Compaction
 //
 // With Options.Compact (Kafka's cleanup.policy=compact) Compact rewrites sealed
