@@ -45,6 +45,12 @@ type TxnMarker struct {
 	CoordinatorEpoch int32
 	// Type says whether the transaction commits or aborts.
 	Type MarkerType
+	// TransactionVersion is the coordinator's transaction protocol version
+	// (Kafka's transaction.version): 0 or 1, markers carry the epoch of the
+	// transaction's batches; 2 (KIP-890), the coordinator bumps the producer's
+	// epoch at every transaction's end and the marker carries the bumped epoch, so
+	// that a late marker of an earlier transaction cannot end a later one.
+	TransactionVersion int16
 }
 
 // AppendTxnMarker appends a transaction marker (a control batch of one record, in
@@ -53,7 +59,9 @@ type TxnMarker struct {
 // transaction coordinator only: AppendBatch refuses control batches from
 // producers, as Kafka's leader does.
 //
-// It is checked as Kafka checks a marker: an epoch below the producer's latest is
+// It is checked as Kafka checks a marker: an epoch below the producer's latest
+// (with TransactionVersion 2, not above it, but for a retry of the marker that
+// ended the producer's last transaction: the same epoch with no transaction open) is
 // ErrInvalidProducerEpoch, a coordinator epoch below the latest the partition has
 // seen for the producer is ErrTransactionCoordinatorFenced, and an invalid marker
 // (a negative id or epoch, an unknown type) is ErrInvalidArgument; nothing is
@@ -62,8 +70,9 @@ type TxnMarker struct {
 // that did not reach this partition), and ends nothing: the last stable offset and
 // the aborted-transaction index do not change.
 func (p *Partition) AppendTxnMarker(ctx context.Context, m TxnMarker) (int64, error) {
-	if m.ProducerID < 0 || m.ProducerEpoch < 0 || m.CoordinatorEpoch < 0 || (m.Type != MarkerAbort && m.Type != MarkerCommit) {
-		return 0, errorf("strata/partition: transaction marker %+v: id, epochs must not be negative and the type must be commit or abort: %w", m, errs.ErrInvalidArgument)
+	if m.ProducerID < 0 || m.ProducerEpoch < 0 || m.CoordinatorEpoch < 0 || (m.Type != MarkerAbort && m.Type != MarkerCommit) ||
+		m.TransactionVersion < 0 || m.TransactionVersion > 2 {
+		return 0, errorf("strata/partition: transaction marker %+v: id, epochs must not be negative, the type must be commit or abort, the transaction version 0 to 2: %w", m, errs.ErrInvalidArgument)
 	}
 	batch, err := encodeMarker(m, p.opts.Now().UnixMilli())
 	if err != nil {
@@ -101,9 +110,15 @@ func (p *Partition) checkMarkerLocked(m TxnMarker) error {
 	if e == nil {
 		return nil
 	}
-	if m.ProducerEpoch < e.epoch {
-		return errorf("strata/partition: transaction marker of producer %d: epoch %d is below the latest epoch %d: %w",
-			m.ProducerID, m.ProducerEpoch, e.epoch, ErrInvalidProducerEpoch)
+	stale := m.ProducerEpoch < e.epoch
+	if m.TransactionVersion >= 2 {
+		// The coordinator bumped the epoch: a marker not above the producer's
+		// epoch is late, unless it repeats the one that ended the last transaction.
+		stale = m.ProducerEpoch < e.epoch || (m.ProducerEpoch == e.epoch && e.txnFirstOffset >= 0)
+	}
+	if stale {
+		return errorf("strata/partition: transaction marker of producer %d: epoch %d is stale, the latest is %d (transaction version %d): %w",
+			m.ProducerID, m.ProducerEpoch, e.epoch, m.TransactionVersion, ErrInvalidProducerEpoch)
 	}
 	if m.CoordinatorEpoch < e.coordinatorEpoch {
 		return errorf("strata/partition: transaction marker of producer %d: coordinator epoch %d is below the latest %d: %w",

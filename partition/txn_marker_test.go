@@ -129,3 +129,35 @@ func TestTxnMarkerAppendBatchRefusesMarkers(t *testing.T) {
 	require.ErrorIs(t, err, partition.ErrInvalidArgument)
 	require.EqualValues(t, 0, p.WrittenOffset())
 }
+
+// TestTxnMarkerTransactionVersion2: with KIP-890's epoch bump, a marker carries the
+// bumped epoch; a late marker of an earlier transaction cannot end the next one
+// (the Bufstream anomaly), while a retry of the marker already written is accepted
+// and ends nothing.
+func TestTxnMarkerTransactionVersion2(t *testing.T) {
+	p := openDir(t, vfs.NewMem(), leaderDir, partition.Options{})
+	defer p.Close()
+	ctx := context.Background()
+	commit := partition.TxnMarker{ProducerID: 1, ProducerEpoch: 1, Type: partition.MarkerCommit, TransactionVersion: 2}
+	_, err := appendTransactional(p, 1, 0, 0, 1) // transaction 1, epoch 0
+	require.NoError(t, err)
+	_, err = p.AppendTxnMarker(ctx, partition.TxnMarker{ProducerID: 1, ProducerEpoch: 0, Type: partition.MarkerCommit, TransactionVersion: 2})
+	require.ErrorIs(t, err, partition.ErrInvalidProducerEpoch, "a TV2 marker must bump the epoch")
+	_, err = p.AppendTxnMarker(ctx, commit)
+	require.NoError(t, err)
+	_, err = p.AppendTxnMarker(ctx, commit)
+	require.NoError(t, err, "a retry of the marker that ended the transaction")
+
+	txn2, err := appendTransactional(p, 1, 1, 0, 1) // transaction 2, epoch 1
+	require.NoError(t, err)
+	end := p.WrittenOffset()
+	_, err = p.AppendTxnMarker(ctx, commit)
+	require.ErrorIs(t, err, partition.ErrInvalidProducerEpoch, "transaction 1's late marker must not end transaction 2")
+	require.Equal(t, end, p.WrittenOffset())
+	require.Equal(t, txn2, p.LastStableOffset(), "transaction 2 is still open")
+	_, err = p.AppendTxnMarker(ctx, partition.TxnMarker{ProducerID: 1, ProducerEpoch: 2, Type: partition.MarkerAbort, TransactionVersion: 2})
+	require.NoError(t, err)
+	require.Equal(t, p.EndOffset(), p.LastStableOffset())
+	_, err = p.AppendTxnMarker(ctx, partition.TxnMarker{ProducerID: 1, ProducerEpoch: 2, TransactionVersion: 3})
+	require.ErrorIs(t, err, partition.ErrInvalidArgument)
+}
