@@ -255,13 +255,20 @@ func (p *Partition) wakeWaitersLocked() {
 // Wait blocks until a record at offset or later is readable (EndOffset() > offset),
 // ctx ends, or the partition is closed or fails (then no record will come).
 func (p *Partition) Wait(ctx context.Context, offset int64) error {
+	return p.waitUntil(ctx, offset, func() int64 { return p.mu.committed.offset })
+}
+
+// waitUntil blocks until endLocked (called under mu) is above offset, ctx ends, or
+// the partition is closed or fails. endLocked must move only when committed does
+// (which wakes waiters), or be recomputed by whoever moves it.
+func (p *Partition) waitUntil(ctx context.Context, offset int64, endLocked func() int64) error {
 	for {
 		p.mu.Lock()
 		if err := p.readableLocked(); err != nil {
 			p.mu.Unlock()
 			return err
 		}
-		if p.mu.committed.offset > offset {
+		if endLocked() > offset {
 			p.mu.Unlock()
 			return nil
 		}

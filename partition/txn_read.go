@@ -118,29 +118,8 @@ func (r *Reader) skipBatch(h *segment.BatchHeader) bool {
 // offset, ctx ends, or the partition is closed or fails.
 func (p *Partition) waitStable(ctx context.Context, offset int64) error {
 	p.knowTransactions()
-	for {
-		p.mu.Lock()
-		if err := p.readableLocked(); err != nil {
-			p.mu.Unlock()
-			return err
-		}
-		if p.lastStableLocked() > offset {
-			p.mu.Unlock()
-			return nil
-		}
-		if err := p.usableLocked(); err != nil {
-			p.mu.Unlock()
-			return err
-		}
-		if p.mu.waiters == nil {
-			p.mu.waiters = make(chan struct{})
-		}
-		ch := p.mu.waiters
-		p.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	// The last stable offset moves up only when the high watermark does: a
+	// marker is written at or above it, and decides its transaction only once
+	// the high watermark passes it.
+	return p.waitUntil(ctx, offset, p.lastStableLocked)
 }
