@@ -177,14 +177,16 @@ func (r *Reader) startBatch() error {
 	r.pos += h.Size()
 	// The fetch checked that the batches follow each other (wholeBatches), the
 	// first holding the Reader's offset: none lies wholly below it.
+	if r.skipBatch(&h) {
+		// Nothing of it is returned (a marker, or an aborted batch in
+		// ReadCommitted): its records are not read, so not verified either.
+		r.offset = max(r.offset, h.NextOffset())
+		return nil
+	}
 	if !r.noCRC {
 		if _, err := segment.VerifyBatch(batch, r.p.storedMax); err != nil {
 			return r.corrupt(err)
 		}
-	}
-	if r.skipBatch(&h) {
-		r.offset = max(r.offset, h.NextOffset())
-		return nil
 	}
 	if err := r.dec.Reset(batch); err != nil {
 		return r.corrupt(err)
