@@ -50,3 +50,28 @@ func TestTxnIndexFollowsSegments(t *testing.T) {
 	require.Empty(t, txnIndexFiles(t, fsys, leaderDir))
 	require.Empty(t, p.AbortedTxns(p.StartOffset(), p.EndOffset()))
 }
+
+// TestTxnFollowerIndexesAborts: a follower copying a leader's transactions and
+// markers (AppendReplica) builds the same aborted-transaction index and last
+// stable offset, so that a follower that becomes leader serves read_committed.
+func TestTxnFollowerIndexesAborts(t *testing.T) {
+	fsys := vfs.NewMem()
+	leader := openDir(t, fsys, leaderDir, partition.Options{})
+	defer leader.Close()
+	follower := openDir(t, fsys, followerDir, partition.Options{})
+	defer follower.Close()
+	_, err := appendTransactional(leader, 1, 0, 0, 2)
+	require.NoError(t, err)
+	_, err = appendTransactional(leader, 2, 0, 0, 1)
+	require.NoError(t, err)
+	endTxn(t, leader, 1, 0, partition.MarkerAbort)
+	appendBatches(t, leader, 1)
+	replicate(t, leader, follower, 1<<20)
+	require.Equal(t, leader.AbortedTxns(0, leader.EndOffset()), follower.AbortedTxns(0, follower.EndOffset()))
+	require.Len(t, follower.AbortedTxns(0, follower.EndOffset()), 1)
+	require.EqualValues(t, 2, follower.LastStableOffset(), "producer 2's transaction is open")
+	endTxn(t, leader, 2, 0, partition.MarkerCommit)
+	replicate(t, leader, follower, 1<<20)
+	require.Equal(t, readAllAt(t, leader, partition.ReadCommitted, 0), readAllAt(t, follower, partition.ReadCommitted, 0))
+	require.Equal(t, []int64{2, 4}, readAllAt(t, follower, partition.ReadCommitted, 0))
+}
