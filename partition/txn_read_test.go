@@ -185,3 +185,27 @@ func TestTxnReadCommittedNextWaitsForStable(t *testing.T) {
 		require.EqualValues(t, 0, <-got)
 	})
 }
+
+// TestTxnLastStableOffsetAfterReopen: an open transaction holds the last stable
+// offset back after a clean reopen (the producer state is then read from the
+// snapshot at the log end at first use) and after a crash (rebuilt from the log).
+func TestTxnLastStableOffsetAfterReopen(t *testing.T) {
+	fsys := vfs.NewCrashable()
+	p := openDir(t, fsys, leaderDir, partition.Options{})
+	appendBatches(t, p, 2)
+	first, err := appendTransactional(p, 1, 0, 0, 2)
+	require.NoError(t, err)
+	appendBatches(t, p, 1)
+	crashed := fsys.Crash(vfs.DropUnsynced, 1)
+	require.NoError(t, p.Close())
+	for name, f := range map[string]vfs.FS{"clean": fsys, "crash": crashed} {
+		t.Run(name, func(t *testing.T) {
+			q := openDir(t, f, leaderDir, partition.Options{})
+			defer q.Close()
+			require.Equal(t, []int64{0, 1}, readAllAt(t, q, partition.ReadCommitted, 0))
+			require.Equal(t, first, q.LastStableOffset())
+			endTxn(t, q, 1, 0, partition.MarkerCommit)
+			require.Equal(t, q.EndOffset(), q.LastStableOffset())
+		})
+	}
+}
