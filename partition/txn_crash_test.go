@@ -1,6 +1,7 @@
 package partition_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -60,69 +61,109 @@ func txnExpectation(ops []txnOp, end int64) (lastStable int64, committed []int64
 	return lastStable, committed, aborted
 }
 
-// TestTxnCrashAtEveryStep: a history of interleaved transactions (commits and
-// aborts) and plain batches, with segments rolling, crashes (every crash mode)
-// after every step and in the middle of every roll: on each crashed copy Open
-// recovers a prefix of the history whose last stable offset, read_committed
-// records and aborted-transaction index are those of that prefix.
+// TestTxnCrashAtEveryStep: random histories of interleaved transactions (commits
+// and aborts), plain batches and truncations to an earlier step, with segments
+// rolling, crashed (every crash mode) after every step and in the middle of every
+// roll: on each crashed copy Open recovers a prefix of the history whose last
+// stable offset, read_committed records and aborted-transaction index are those of
+// that prefix. One seed per mode, 20 under STRATA_LONG=1; a failure names its seed.
 func TestTxnCrashAtEveryStep(t *testing.T) {
+	truncated := 0
+	defer func() { require.Positive(t, truncated, "the histories need truncations") }()
 	for _, mode := range []vfs.CrashMode{vfs.DropUnsynced, vfs.TearZeros, vfs.KeepPrefix} {
-		t.Run(mode.String(), func(t *testing.T) {
-			fsys := vfs.NewCrashable()
-			var crashes []*vfs.CrashableFS
-			opts := partition.Options{SegmentBytes: 600, Hooks: partition.Hooks{OnRoll: func(partition.RollEvent) {
-				crashes = append(crashes, fsys.Crash(mode, int64(len(crashes))))
-			}}}
-			p := openDir(t, fsys, leaderDir, opts)
-			rng := rand.New(rand.NewPCG(14, uint64(mode)))
-			var ops []txnOp
-			sequence := map[int64]int32{}
-			open := map[int64]bool{}
-			for range 60 {
-				producer := int64(rng.IntN(3))
-				op := txnOp{producer: producer, base: p.WrittenOffset()}
-				switch r := rng.IntN(10); {
-				case r < 2:
-					op.producer, op.n = -1, 1+rng.IntN(3)
-					appendBatches(t, p, op.n)
-				case r < 6 || !open[producer]:
-					op.n = 1 + rng.IntN(3)
-					_, err := appendTransactional(p, producer, 0, sequence[producer], op.n)
-					require.NoError(t, err)
-					sequence[producer] += int32(op.n)
-					open[producer] = true
-				default:
-					op.marker, op.abort, op.n = true, rng.IntN(2) == 0, 1
-					typ := partition.MarkerCommit
-					if op.abort {
-						typ = partition.MarkerAbort
-					}
-					endTxn(t, p, producer, 0, typ)
-					open[producer] = false
-				}
-				ops = append(ops, op)
-				crashes = append(crashes, fsys.Crash(mode, int64(len(crashes))))
-			}
-			end := p.WrittenOffset()
-			lastStable, committed, aborted := txnExpectation(ops, end)
-			require.Equal(t, lastStable, p.LastStableOffset())
-			require.Equal(t, committed, readAllAt(t, p, partition.ReadCommitted, 0))
-			require.Len(t, p.AbortedTxns(0, end), aborted)
-			require.Positive(t, aborted, "the history needs aborted transactions")
-			require.Greater(t, len(crashes), len(ops), "the history needs rolls")
-			require.NoError(t, p.Close())
-
-			for i, crashed := range crashes {
-				q, err := partition.Open(leaderDir, &partition.Options{SegmentBytes: 600, FS: crashed})
-				require.NoError(t, err, "crash %d", i)
-				end := q.WrittenOffset()
-				require.True(t, end == 0 || slices.ContainsFunc(ops, func(op txnOp) bool { return op.base+int64(op.n) == end }), "crash %d: end %d is not between two steps", i, end)
-				lastStable, committed, aborted := txnExpectation(ops, end)
-				require.Equal(t, lastStable, q.LastStableOffset(), "crash %d", i)
-				require.Equal(t, committed, readAllAt(t, q, partition.ReadCommitted, 0), "crash %d", i)
-				require.Len(t, q.AbortedTxns(0, end), aborted, "crash %d", i)
-				require.NoError(t, q.Close())
-			}
-		})
+		for seed := range uint64(seedCount(1, 20)) {
+			t.Run(fmt.Sprintf("%v/seed=%d", mode, seed), func(t *testing.T) {
+				truncated += txnCrashHistory(t, mode, seed)
+			})
+		}
 	}
+}
+
+// txnCrashHistory runs one history of TestTxnCrashAtEveryStep and returns how many
+// truncations it made.
+func txnCrashHistory(t *testing.T, mode vfs.CrashMode, seed uint64) (truncations int) {
+	fsys := vfs.NewCrashable()
+	var ops []txnOp
+	// Each crash, with the history as it stood then: the crashed copy holds a
+	// prefix of it.
+	var crashes []*vfs.CrashableFS
+	var histories [][]txnOp
+	crash := func() {
+		crashes = append(crashes, fsys.Crash(mode, int64(len(crashes))))
+		histories = append(histories, slices.Clone(ops))
+	}
+	opts := partition.Options{SegmentBytes: 600, Hooks: partition.Hooks{OnRoll: func(partition.RollEvent) { crash() }}}
+	p := openDir(t, fsys, leaderDir, opts)
+	rng := rand.New(rand.NewPCG(14+seed, uint64(mode)))
+	for range 60 {
+		producer := int64(rng.IntN(3))
+		sequence, open := txnProducerState(ops, producer)
+		op := txnOp{producer: producer, base: p.WrittenOffset()}
+		switch r := rng.IntN(20); {
+		case r == 0 && len(ops) > 0:
+			// Truncate to the end of an earlier step.
+			keep := rng.IntN(len(ops))
+			truncations++
+			end := ops[keep].base
+			_, err := p.TruncateTo(end)
+			require.NoError(t, err)
+			ops = ops[:keep]
+			crash()
+			continue
+		case r < 5:
+			op.producer, op.n = -1, 1+rng.IntN(3)
+			appendBatches(t, p, op.n)
+		case r < 12 || !open:
+			op.n = 1 + rng.IntN(3)
+			_, err := appendTransactional(p, producer, 0, sequence, op.n)
+			require.NoError(t, err)
+		default:
+			op.marker, op.abort, op.n = true, rng.IntN(2) == 0, 1
+			typ := partition.MarkerCommit
+			if op.abort {
+				typ = partition.MarkerAbort
+			}
+			endTxn(t, p, producer, 0, typ)
+		}
+		ops = append(ops, op)
+		crash()
+	}
+	end := p.WrittenOffset()
+	lastStable, committed, aborted := txnExpectation(ops, end)
+	require.Equal(t, lastStable, p.LastStableOffset())
+	require.Equal(t, committed, readAllAt(t, p, partition.ReadCommitted, 0))
+	require.Len(t, p.AbortedTxns(0, end), aborted)
+	require.NoError(t, p.Close())
+
+	for i, crashed := range crashes {
+		history := histories[i]
+		q, err := partition.Open(leaderDir, &partition.Options{SegmentBytes: 600, FS: crashed})
+		require.NoError(t, err, "crash %d", i)
+		end := q.WrittenOffset()
+		require.True(t, end == 0 || slices.ContainsFunc(history, func(op txnOp) bool { return op.base+int64(op.n) == end }),
+			"crash %d: end %d is not between two steps", i, end)
+		lastStable, committed, aborted := txnExpectation(history, end)
+		require.Equal(t, lastStable, q.LastStableOffset(), "crash %d", i)
+		require.Equal(t, committed, readAllAt(t, q, partition.ReadCommitted, 0), "crash %d", i)
+		require.Len(t, q.AbortedTxns(0, end), aborted, "crash %d", i)
+		require.NoError(t, q.Close())
+	}
+	return truncations
+}
+
+// txnProducerState returns the next sequence of producer (epoch 0) and whether its
+// transaction is open, after ops.
+func txnProducerState(ops []txnOp, producer int64) (sequence int32, open bool) {
+	for _, op := range ops {
+		if op.producer != producer {
+			continue
+		}
+		if op.marker {
+			open = false
+			continue
+		}
+		sequence += int32(op.n)
+		open = true
+	}
+	return sequence, open
 }
