@@ -94,9 +94,14 @@ func (p *Partition) loadProducersLocked(atOpen bool) error {
 		p.producers, from = s, offset
 		break
 	}
-	// The replay finds again the transactions its markers decide.
+	// The replay finds again the transactions its markers decide, and indexes
+	// again those that aborted (after a crash the .txnindex of the unflushed tail
+	// may hold anything, as Kafka's recoverSegment assumes).
 	p.forgetDecidedFromLocked(from)
 	p.publishTransactionsLocked()
+	if err := p.dropAbortedFromLocked(from); err != nil {
+		return err
+	}
 	if err := p.replayProducersLocked(from); err != nil {
 		return err
 	}

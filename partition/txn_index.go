@@ -30,6 +30,23 @@ func (p *Partition) indexAbortedLocked(c completedTxn, lastStable int64, s *segm
 	return s.AppendAbortedTxn(AbortedTxn{ProducerID: c.producerID, FirstOffset: c.firstOffset, LastOffset: c.lastOffset, LastStableOffset: lastStable})
 }
 
+// dropAbortedFromLocked removes the aborted-transaction index entries whose
+// marker is at or above from, before a replay from there rebuilds them. The caller
+// holds appendMu (or is Open).
+func (p *Partition) dropAbortedFromLocked(from int64) error {
+	p.mu.RLock()
+	segments := p.mu.segments
+	p.mu.RUnlock()
+	for _, s := range segments {
+		if s.NextOffset() > from {
+			if err := s.DropAbortedTxnsFrom(from); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // AbortedTxns returns the aborted transactions whose records lie among the offsets
 // from to upper-1, in the order of their markers (Kafka's
 // UnifiedLog.collectAbortedTransactions): what a Kafka fetch in read_committed

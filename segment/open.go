@@ -50,7 +50,7 @@ func Open(fsys vfs.FS, dir string, base int64, opts *Options) (*Segment, error) 
 			return nil, err
 		}
 	}
-	if err := s.openTxnIndex(size); err != nil {
+	if err := s.openTxnIndex(size, false); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func Recover(fsys vfs.FS, dir string, base int64, opts *Options, flushedOffset i
 	}
 	t, err := s.rebuild(size, flushedOffset)
 	if err == nil {
-		err = s.openTxnIndex(size)
+		err = s.openTxnIndex(s.Size(), true)
 	}
 	if err != nil {
 		s.Close()

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/stratalog/strata/internal/errs"
+	"github.com/stratalog/strata/vfs"
 )
 
 // The aborted-transaction index: Kafka's .txnindex (TransactionIndex, AbortedTxn),
@@ -65,31 +66,50 @@ func DecodeAbortedTxns(b []byte) (txns []AbortedTxn, whole int, err error) {
 	n := len(b) / AbortedTxnSize
 	txns = make([]AbortedTxn, 0, n)
 	for i := range n {
-		e := b[i*AbortedTxnSize:]
-		if v := int16(binary.BigEndian.Uint16(e)); v != abortedTxnVersion {
-			return nil, 0, fmt.Errorf("entry %d: version %d", i, v)
-		}
-		t := AbortedTxn{
-			ProducerID:       int64(binary.BigEndian.Uint64(e[2:])),
-			FirstOffset:      int64(binary.BigEndian.Uint64(e[10:])),
-			LastOffset:       int64(binary.BigEndian.Uint64(e[18:])),
-			LastStableOffset: int64(binary.BigEndian.Uint64(e[26:])),
-		}
-		if t.ProducerID < 0 || t.FirstOffset < 0 || t.LastOffset < t.FirstOffset || t.LastStableOffset < 0 {
-			return nil, 0, fmt.Errorf("entry %d: invalid %+v", i, t)
-		}
-		if i > 0 && t.LastOffset <= txns[i-1].LastOffset {
-			return nil, 0, fmt.Errorf("entry %d: marker offset %d not above %d", i, t.LastOffset, txns[i-1].LastOffset)
+		t, err := decodeAbortedTxn(b[i*AbortedTxnSize:], txns)
+		if err != nil {
+			return nil, 0, fmt.Errorf("entry %d: %w", i, err)
 		}
 		txns = append(txns, t)
 	}
 	return txns, n * AbortedTxnSize, nil
 }
 
-// loadTxnIndexLocked reads the segment's .txnindex, if any, checking its entries
-// (DecodeAbortedTxns); a torn last entry is cut off. It reads at most what logSize bytes of batches could
-// index: one entry per smallest batch.
-func (s *Segment) loadTxnIndexLocked(logSize int64) error {
+// decodeAbortedTxn decodes and checks the entry at the start of e, which follows
+// the entries before.
+func decodeAbortedTxn(e []byte, before []AbortedTxn) (AbortedTxn, error) {
+	if v := int16(binary.BigEndian.Uint16(e)); v != abortedTxnVersion {
+		return AbortedTxn{}, fmt.Errorf("version %d", v)
+	}
+	t := AbortedTxn{
+		ProducerID:       int64(binary.BigEndian.Uint64(e[2:])),
+		FirstOffset:      int64(binary.BigEndian.Uint64(e[10:])),
+		LastOffset:       int64(binary.BigEndian.Uint64(e[18:])),
+		LastStableOffset: int64(binary.BigEndian.Uint64(e[26:])),
+	}
+	if t.ProducerID < 0 || t.FirstOffset < 0 || t.LastOffset < t.FirstOffset || t.LastStableOffset < 0 {
+		return AbortedTxn{}, fmt.Errorf("invalid %+v", t)
+	}
+	if n := len(before); n > 0 && t.LastOffset <= before[n-1].LastOffset {
+		return AbortedTxn{}, fmt.Errorf("marker offset %d not above %d", t.LastOffset, before[n-1].LastOffset)
+	}
+	return t, nil
+}
+
+// loadTxnIndexLocked reads the segment's .txnindex, if any, whose .log holds
+// logSize bytes, into memory: at most what logSize bytes of batches could index (one
+// entry per smallest batch). Its entries must be valid (DecodeAbortedTxns) with
+// markers in the segment at or above its base; a torn last entry is cut off, and so
+// are entries whose marker lies at or above next (a torn tail or an interrupted
+// truncation of the .log removed it).
+//
+// A segment that was fsynced whole (Open) must hold nothing else: anything else is a
+// *errs.CorruptError. A recovered one (Recover) may end in whatever a crash left of
+// unsynced appends, zeros or garbage: its entries are kept up to the first that is
+// not valid, the rest cut off, and the partition rebuilds the entries of the
+// unflushed tail from the log (its replay drops them first: valid-looking garbage
+// does not survive either).
+func (s *Segment) loadTxnIndexLocked(logSize int64, recovered bool) error {
 	path := TxnIndexPath(s.dir, s.base) + s.suffix
 	f, err := s.fsys.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -99,39 +119,52 @@ func (s *Segment) loadTxnIndexLocked(logSize int64) error {
 		return err
 	}
 	size, err := f.Size()
+	var txns []AbortedTxn
+	if err == nil {
+		txns, err = s.readTxnIndex(f, path, size, logSize, recovered)
+	}
+	if kept := int64(len(txns)) * AbortedTxnSize; err == nil && kept != size {
+		err = f.Truncate(kept)
+	}
 	if err != nil {
 		f.Close()
 		return err
-	}
-	if limit := (logSize/BatchHeaderSize + 1) * AbortedTxnSize; size > limit {
-		f.Close()
-		return errs.Corruptf(path, 0, "%d bytes, more than %d bytes of batches can index", size, logSize)
-	}
-	b := make([]byte, size)
-	if _, err := f.ReadAt(b, 0); err != nil {
-		f.Close()
-		return err
-	}
-	txns, whole, err := DecodeAbortedTxns(b)
-	if err != nil {
-		f.Close()
-		return errs.Corruptf(path, 0, "%v", err)
-	}
-	if whole < len(b) {
-		if err := f.Truncate(int64(whole)); err != nil {
-			f.Close()
-			return err
-		}
 	}
 	s.mu.txnFile, s.mu.aborted = f, txns
 	return nil
 }
 
-// trimTxnIndexLocked drops the entries whose marker is not in the segment's log
-// (at or above next): a torn tail or a truncation that a crash kept from the
-// .txnindex removed the marker.
-func (s *Segment) trimTxnIndexLocked() error {
-	return s.dropAbortedTxnsFromLocked(s.mu.next)
+// readTxnIndex reads and checks the entries of f, of size bytes (see
+// loadTxnIndexLocked).
+func (s *Segment) readTxnIndex(f vfs.File, path string, size, logSize int64, recovered bool) ([]AbortedTxn, error) {
+	if limit := (logSize/BatchHeaderSize + 1) * AbortedTxnSize; size > limit {
+		if !recovered {
+			return nil, errs.Corruptf(path, 0, "%d bytes, more than %d bytes of batches can index", size, logSize)
+		}
+		size = limit
+	}
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return nil, err
+	}
+	txns := make([]AbortedTxn, 0, len(b)/AbortedTxnSize)
+	for i := range len(b) / AbortedTxnSize {
+		t, err := decodeAbortedTxn(b[i*AbortedTxnSize:], txns)
+		if err == nil && t.LastOffset < s.base {
+			err = fmt.Errorf("marker offset %d below the segment's base", t.LastOffset)
+		}
+		if err != nil {
+			if recovered {
+				break // what a crash left of unsynced appends
+			}
+			return nil, errs.Corruptf(path, int64(i)*AbortedTxnSize, "entry %d: %v", i, err)
+		}
+		if t.LastOffset >= s.mu.next {
+			break // the .log no longer holds its marker, nor the later ones'
+		}
+		txns = append(txns, t)
+	}
+	return txns, nil
 }
 
 // AppendAbortedTxn appends t to the segment's aborted-transaction index, creating
@@ -261,13 +294,10 @@ func (s *Segment) renameTxnIndexLocked(suffix string) error {
 	return s.fsys.Rename(from, TxnIndexPath(s.dir, s.base)+suffix)
 }
 
-// openTxnIndex loads the .txnindex of a segment just opened, whose .log held size
-// bytes, and drops the entries whose marker its log no longer holds.
-func (s *Segment) openTxnIndex(size int64) error {
+// openTxnIndex loads the .txnindex of a segment just opened (Open) or recovered
+// (Recover), whose .log holds size bytes.
+func (s *Segment) openTxnIndex(size int64, recovered bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.loadTxnIndexLocked(size); err != nil {
-		return err
-	}
-	return s.trimTxnIndexLocked()
+	return s.loadTxnIndexLocked(size, recovered)
 }
