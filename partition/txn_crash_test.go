@@ -137,18 +137,34 @@ func txnCrashHistory(t *testing.T, mode vfs.CrashMode, seed uint64) (truncations
 
 	for i, crashed := range crashes {
 		history := histories[i]
-		q, err := partition.Open(leaderDir, &partition.Options{SegmentBytes: 600, FS: crashed})
-		require.NoError(t, err, "crash %d", i)
-		end := q.WrittenOffset()
-		require.True(t, end == 0 || slices.ContainsFunc(history, func(op txnOp) bool { return op.base+int64(op.n) == end }),
-			"crash %d: end %d is not between two steps", i, end)
-		lastStable, committed, aborted := txnExpectation(history, end)
-		require.Equal(t, lastStable, q.LastStableOffset(), "crash %d", i)
-		require.Equal(t, committed, readAllAt(t, q, partition.ReadCommitted, 0), "crash %d", i)
-		require.Len(t, q.AbortedTxns(0, end), aborted, "crash %d", i)
-		require.NoError(t, q.Close())
+		end := requireTxnHistoryPrefix(t, crashed, history, fmt.Sprintf("crash %d", i))
+		if i%3 == 0 {
+			// A second crash right after the recovery's Open, which rebuilt the
+			// index of the tail: the log it recovered stays.
+			again := crashed.Crash(mode, int64(i)+1000)
+			require.Equal(t, end, requireTxnHistoryPrefix(t, again, history, fmt.Sprintf("crash %d, then a crash after recovery", i)))
+		}
 	}
 	return truncations
+}
+
+// requireTxnHistoryPrefix opens the partition on fsys, checks that it holds a
+// prefix of history with that prefix's last stable offset, read_committed records
+// and aborted-transaction index, and returns its end. The partition is left open
+// for the caller to crash its file system; it is closed at the end of the test.
+func requireTxnHistoryPrefix(t *testing.T, fsys vfs.FS, history []txnOp, what string) int64 {
+	t.Helper()
+	q, err := partition.Open(leaderDir, &partition.Options{SegmentBytes: 600, FS: fsys})
+	require.NoError(t, err, what)
+	t.Cleanup(func() { q.Close() })
+	end := q.WrittenOffset()
+	require.True(t, end == 0 || slices.ContainsFunc(history, func(op txnOp) bool { return op.base+int64(op.n) == end }),
+		"%s: end %d is not between two steps", what, end)
+	lastStable, committed, aborted := txnExpectation(history, end)
+	require.Equal(t, lastStable, q.LastStableOffset(), what)
+	require.Equal(t, committed, readAllAt(t, q, partition.ReadCommitted, 0), what)
+	require.Len(t, q.AbortedTxns(0, end), aborted, what)
+	return end
 }
 
 // txnProducerState returns the next sequence of producer (epoch 0) and whether its
