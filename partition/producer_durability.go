@@ -95,12 +95,14 @@ func (p *Partition) loadProducersLocked(atOpen bool) error {
 		break
 	}
 	// The replay finds again the transactions its markers decide, and indexes
-	// again those that aborted (after a crash the .txnindex of the unflushed tail
-	// may hold anything, as Kafka's recoverSegment assumes).
+	// again those that aborted: at Open, after a crash, the .txnindex of the last
+	// segment may hold anything (as Kafka's recoverSegment assumes), and is rebuilt.
 	p.forgetDecidedFromLocked(from)
 	p.publishTransactionsLocked()
-	if err := p.dropAbortedFromLocked(from); err != nil {
-		return err
+	if atOpen {
+		if err := p.dropTailAbortedLocked(from); err != nil {
+			return err
+		}
 	}
 	if err := p.replayProducersLocked(from); err != nil {
 		return err

@@ -30,21 +30,21 @@ func (p *Partition) indexAbortedLocked(c completedTxn, lastStable int64, s *segm
 	return s.AppendAbortedTxn(AbortedTxn{ProducerID: c.producerID, FirstOffset: c.firstOffset, LastOffset: c.lastOffset, LastStableOffset: lastStable})
 }
 
-// dropAbortedFromLocked removes the aborted-transaction index entries whose
-// marker is at or above from, before a replay from there rebuilds them. The caller
-// holds appendMu (or is Open).
-func (p *Partition) dropAbortedFromLocked(from int64) error {
+// dropTailAbortedLocked removes the last segment's aborted-transaction index
+// entries whose marker is at or above from, before Open's replay from there rebuilds
+// them. Only the last segment can hold unsynced entries (a segment's seal fsyncs its
+// .txnindex before the next one is created), so only it may hold what a crash left
+// of them; the replay leaves the sealed segments' entries alone (indexAbortedLocked
+// finds them there), for rewriting them would make them unsynced again. Open calls
+// it.
+func (p *Partition) dropTailAbortedLocked(from int64) error {
 	p.mu.RLock()
-	segments := p.mu.segments
+	last := p.mu.segments[len(p.mu.segments)-1]
 	p.mu.RUnlock()
-	for _, s := range segments {
-		if s.NextOffset() > from {
-			if err := s.DropAbortedTxnsFrom(from); err != nil {
-				return err
-			}
-		}
+	if last.NextOffset() <= from {
+		return nil
 	}
-	return nil
+	return last.DropAbortedTxnsFrom(from)
 }
 
 // AbortedTxns returns the aborted transactions whose records lie among the offsets

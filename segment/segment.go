@@ -288,7 +288,7 @@ func (s *Segment) Close() error {
 	}
 	s.mu.closed = true
 	s.mu.mapped = nil // unmapped once no reader holds it
-	return errors.Join(s.closeIndexFilesLocked(), s.log.Close())
+	return errors.Join(s.closeIndexFilesLocked(), s.closeTxnIndexLocked(), s.log.Close())
 }
 
 // CloseIndexes writes and closes the segment's index files, keeping their entries
@@ -299,7 +299,7 @@ func (s *Segment) Close() error {
 func (s *Segment) CloseIndexes() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.closeIndexFilesLocked()
+	return errors.Join(s.closeIndexFilesLocked(), s.closeTxnIndexLocked())
 }
 
 // closeIndexFilesLocked writes and closes the index files that are open, keeping
@@ -313,7 +313,7 @@ func (s *Segment) closeIndexFilesLocked() error {
 	if s.mu.times != nil {
 		err = errors.Join(err, s.mu.times.Close())
 	}
-	return errors.Join(err, s.closeTxnIndexLocked())
+	return err
 }
 
 // Remove closes the segment and deletes its files (the .log first, so that a crash

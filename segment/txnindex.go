@@ -264,10 +264,18 @@ func (s *Segment) dropAbortedTxnsFromLocked(offset int64) error {
 	return s.mu.txnFile.Sync()
 }
 
-// syncTxnIndexLocked fsyncs the .txnindex, if the segment has one.
+// syncTxnIndexLocked fsyncs the .txnindex, if the segment has entries (its file
+// reopened if CloseIndexes closed it).
 func (s *Segment) syncTxnIndexLocked() error {
 	if s.mu.txnFile == nil {
-		return nil
+		if len(s.mu.aborted) == 0 {
+			return nil
+		}
+		f, err := s.fsys.OpenFile(TxnIndexPath(s.dir, s.base)+s.suffix, os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		s.mu.txnFile = f
 	}
 	return s.mu.txnFile.Sync()
 }
