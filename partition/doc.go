@@ -126,15 +126,17 @@
 // A transactional producer's batches (Producer.Transactional, attribute bit 4) open
 // its transaction in the partition; the transaction coordinator (the log package)
 // ends it with AppendTxnMarker, a COMMIT or ABORT control batch in Kafka's format,
-// refused with ErrInvalidProducerEpoch for a stale producer epoch and with
-// ErrTransactionCoordinatorFenced for a stale coordinator epoch, as Kafka refuses
-// them; a marker for a producer without an open transaction is written and ends
-// nothing, as in Kafka.
+// refused with ErrInvalidProducerEpoch for a stale producer epoch (with
+// TransactionVersion 2, KIP-890, one not above the producer's: the coordinator
+// bumps the epoch at every end, so a late marker of one transaction cannot end the
+// next) and with ErrTransactionCoordinatorFenced for a stale coordinator epoch, as
+// Kafka refuses them; a marker for a producer without an open transaction (a
+// coordinator's retry after a restart) is written and ends nothing, as in Kafka.
 //
 //	p.AppendWith(ctx, records, &partition.AppendOptions{Producer: &partition.Producer{
 //		ID: id, Epoch: epoch, BaseSequence: seq, Transactional: true}})
-//	p.AppendTxnMarker(ctx, partition.TxnMarker{ProducerID: id, ProducerEpoch: epoch,
-//		CoordinatorEpoch: coordinatorEpoch, Type: partition.MarkerCommit})
+//	p.AppendTxnMarker(ctx, partition.TxnMarker{ProducerID: id, ProducerEpoch: epoch + 1,
+//		CoordinatorEpoch: coordinatorEpoch, Type: partition.MarkerCommit, TransactionVersion: 2})
 //
 // LastStableOffset is the first offset of the earliest transaction still open, or
 // ended by a marker not yet below the high watermark (one that truncation may still
