@@ -209,3 +209,32 @@ func TestTxnLastStableOffsetAfterReopen(t *testing.T) {
 		})
 	}
 }
+
+// TestTxnReadCommittedWaiterWokenByDeleteRecords: a reader in read_committed
+// waiting inside an open transaction is woken when DeleteRecordsBefore moves the
+// start offset past it (the last stable offset never lies below the start), and
+// finds its offset out of range.
+func TestTxnReadCommittedWaiterWokenByDeleteRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := openDir(t, vfs.NewMem(), leaderDir, partition.Options{})
+		defer p.Close()
+		_, err := appendTransactional(p, 1, 0, 0, 2)
+		require.NoError(t, err)
+		appendBatches(t, p, 1)
+		r := p.NewReader(0, 0)
+		require.NoError(t, r.SetIsolationLevel(partition.ReadCommitted))
+		got := make(chan error, 1)
+		go func() {
+			_, err := r.Next(context.Background())
+			got <- err
+		}()
+		synctest.Wait()
+		select {
+		case err := <-got:
+			t.Fatalf("Next returned %v inside an open transaction", err)
+		default:
+		}
+		require.NoError(t, p.DeleteRecordsBefore(2))
+		require.ErrorIs(t, <-got, partition.ErrOffsetOutOfRange)
+	})
+}
