@@ -51,6 +51,7 @@ func (p *Partition) DeleteRecordsBefore(offset int64) error {
 	}
 	p.mu.Lock()
 	p.mu.start = offset
+	p.wakeWaitersLocked() // the last stable offset is at least the start offset
 	p.mu.Unlock()
 	if err := p.truncateEpochsFromStartLocked(offset); err != nil {
 		return err
