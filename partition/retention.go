@@ -88,6 +88,7 @@ func (p *Partition) applyRetentionLocked() (int, error) {
 	p.mu.Lock()
 	p.mu.start = newStart
 	p.mu.segments = append([]*segment.Segment(nil), segments[doomed:]...)
+	p.wakeWaitersLocked() // the last stable offset is at least the start offset
 	p.mu.Unlock()
 	for _, s := range segments[:doomed] {
 		if err := s.Remove(); err != nil {
