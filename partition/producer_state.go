@@ -203,11 +203,7 @@ func (s *producerStates) keepBelow(before producerStates, end int64) {
 		kept := *e
 		kept.batches = append([]producerBatch(nil), e.batches[:n]...)
 		kept.lastTimestamp = kept.batches[n-1].timestamp
-		if rebuilt := s.producers[id]; rebuilt != nil {
-			// Whether a transaction is open is the log's to say: a marker
-			// truncation removed reopens the transaction it ended.
-			kept.txnFirstOffset = rebuilt.txnFirstOffset
-		} else if kept.txnFirstOffset >= end {
+		if kept.txnFirstOffset >= end {
 			kept.txnFirstOffset = -1
 		}
 		if r := s.producers[id]; r != nil && r.epoch == kept.epoch && kept.txnFirstOffset < 0 {
