@@ -97,7 +97,9 @@ func (b *encodeBuffer) withTimestamps(records []Record, now func() time.Time) []
 // verifies the batch (length, magic, CRC) and rewrites its base offset and leader
 // epoch in place (neither is under the CRC); the caller must not modify batch during
 // the call. A batch over MaxBatchBytes is
-// ErrRecordTooLarge; an invalid one is ErrInvalidArgument; nothing is written. A
+// ErrRecordTooLarge; an invalid one (its CRC, its header, a record count that does
+// not fill its offset range, as Kafka's LogValidator refuses) is ErrInvalidArgument;
+// nothing is written. A
 // batch with a producer id (>= 0) must carry an epoch and a base sequence (not
 // negative) and is checked as AppendWith checks its producer: see AppendOptions. A
 // control batch (a transaction marker) is ErrInvalidArgument, as in Kafka, where
@@ -109,6 +111,12 @@ func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error
 	h, err := segment.VerifyBatch(batch, p.opts.MaxBatchBytes)
 	if err != nil {
 		return 0, errorf("strata/partition: invalid batch (%v): %w", err, errs.ErrInvalidArgument)
+	}
+	if h.RecordCount <= 0 || int64(h.LastOffsetDelta)+1 != int64(h.RecordCount) {
+		// Kafka's LogValidator: "Inconsistent batch offset range" (a client's batch
+		// fills its offsets; only compaction leaves a batch with fewer records).
+		return 0, errorf("strata/partition: batch of %d records with an offset range of %d: %w",
+			h.RecordCount, int64(h.LastOffsetDelta)+1, errs.ErrInvalidArgument)
 	}
 	if h.IsControl() {
 		// Kafka's leader refuses them too ("Clients are not allowed to write control
