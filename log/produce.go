@@ -28,8 +28,8 @@ import (
 // been written: their records have Offset set, the others keep Offset -1, and the
 // error joins one error per failed partition. A record larger than the topic's
 // MaxBatchBytes is ErrRecordTooLarge (the other records are written). If ctx ends while Produce waits for an fsync
-// it returns ctx.Err(), and the records may still be written, as with a timed-out
-// Kafka produce.
+// it returns an error matching ctx.Err() and ErrOutcomeUnknown (errors.Is): the
+// records may still be written, as with a timed-out Kafka produce.
 func (s *Store) Produce(ctx context.Context, records ...*Record) error {
 	if err := ctx.Err(); err != nil {
 		return err

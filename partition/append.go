@@ -24,8 +24,10 @@ type encodeBuffer struct {
 // SyncEveryAppend (the default) once it is fsynced. A batch larger than MaxBatchBytes
 // is ErrRecordTooLarge and nothing is written.
 //
-// If ctx ends while the append waits for its fsync, Append returns ctx.Err(); the
-// records may still become part of the log, as with a timed-out Kafka produce.
+// Once the batch is written, any failure to acknowledge it (its fsync failed, the
+// partition closed, ctx ended while it waited) is an error matching
+// ErrOutcomeUnknown, and ctx.Err() or the cause with errors.Is: the records may still
+// become part of the log, as with a timed-out Kafka produce.
 func (p *Partition) Append(ctx context.Context, records []Record) (int64, error) {
 	return p.encodeAndAppend(ctx, records, nil, true)
 }
