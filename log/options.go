@@ -53,6 +53,19 @@ type Options struct {
 	// second; at least 1 ms; negative: never in the background (Store.Sync and Close
 	// still write it).
 	RecoveryPointInterval time.Duration
+	// MaxTransactionTimeout bounds the transaction timeout a transactional
+	// producer may ask for (Kafka's transaction.max.timeout.ms). Default 15
+	// minutes.
+	MaxTransactionTimeout time.Duration
+	// TransactionalIDExpiration is how long a transactional id with no
+	// transaction in progress is remembered after its last use (Kafka's
+	// transactional.id.expiration.ms). Default 7 days; negative: forever.
+	TransactionalIDExpiration time.Duration
+	// TransactionCheckInterval is how often the store aborts transactions older
+	// than their timeout, finishes ended transactions whose markers could not be
+	// written, and expires idle transactional ids. Default 1 second; negative:
+	// never in the background.
+	TransactionCheckInterval time.Duration
 }
 
 // withDefaults returns a copy of o with defaults filled in, or a *ConfigError naming
@@ -66,6 +79,9 @@ func (o *Options) withDefaults() (Options, error) {
 	if out.RecoveryPointInterval > 0 && out.RecoveryPointInterval < minRecoveryPointInterval {
 		problems = append(problems, fmt.Sprintf("RecoveryPointInterval: %v: want 0 (default %v), negative (never), or at least %v",
 			out.RecoveryPointInterval, DefaultRecoveryPointInterval, minRecoveryPointInterval))
+	}
+	if out.MaxTransactionTimeout < 0 {
+		problems = append(problems, fmt.Sprintf("MaxTransactionTimeout: %v is negative", out.MaxTransactionTimeout))
 	}
 	if err := checkConfig("Options", problems); err != nil {
 		return Options{}, err
@@ -85,6 +101,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if out.RecoveryPointInterval == 0 {
 		out.RecoveryPointInterval = DefaultRecoveryPointInterval
+	}
+	if out.TransactionCheckInterval == 0 {
+		out.TransactionCheckInterval = DefaultTransactionCheckInterval
 	}
 	if out.Partitioner == nil {
 		out.Partitioner = NewDefaultPartitioner(DefaultBatchBytes)

@@ -96,6 +96,19 @@ type ProducerOptions struct {
 	// acks=all, since an acknowledgement that does not wait for the replicas
 	// cannot tell a retry whether the first attempt is kept.
 	DisableIdempotence bool
+	// TransactionalID makes the producer transactional (Kafka's
+	// transactional.id): it produces inside transactions (BeginTransaction,
+	// CommitTransaction, AbortTransaction), whose records read_committed
+	// consumers see all at once when the transaction commits, and never if it
+	// aborts. NewProducer registers the id with the store's transaction
+	// coordinator, which fences any earlier producer with the same id and aborts
+	// its transaction in progress. It needs AcksAll and idempotence. Default
+	// "": not transactional.
+	TransactionalID string
+	// TransactionTimeout is how long a transaction may stay open before the
+	// coordinator aborts it (Kafka's transaction.timeout.ms); at most the store's
+	// Options.MaxTransactionTimeout. Default 1 minute.
+	TransactionTimeout time.Duration
 }
 
 // Producer writes records asynchronously: Produce buffers a record in its
@@ -128,6 +141,9 @@ type Producer struct {
 	opts ProducerOptions
 	// idempotence is the producer's identity, nil if it is not idempotent.
 	idempotence *idempotence
+	// txn is the transaction state of a transactional producer, else nil
+	// (producer_txn.go).
+	txn *transactional
 
 	mu struct {
 		sync.Mutex
@@ -280,8 +296,17 @@ func (s *Store) NewProducer(opts ProducerOptions) (*Producer, error) {
 	if opts.Acks < AcksDurable || opts.Acks > AcksNone {
 		problems = append(problems, fmt.Sprintf("Acks: %v is not an acknowledgement level", opts.Acks))
 	}
+	if opts.TransactionalID != "" && (opts.Acks != AcksAll || opts.DisableIdempotence) {
+		problems = append(problems, fmt.Sprintf("TransactionalID: %q needs Acks AcksAll and idempotence", opts.TransactionalID))
+	}
+	if opts.TransactionTimeout < 0 {
+		problems = append(problems, fmt.Sprintf("TransactionTimeout: %v is negative", opts.TransactionTimeout))
+	}
 	if err := checkConfig("ProducerOptions", problems); err != nil {
 		return nil, err
+	}
+	if opts.TransactionalID != "" && opts.TransactionTimeout == 0 {
+		opts.TransactionTimeout = DefaultTransactionTimeout
 	}
 	if opts.Linger == 0 {
 		opts.Linger = DefaultLinger
@@ -296,7 +321,14 @@ func (s *Store) NewProducer(opts ProducerOptions) (*Producer, error) {
 		opts.Partitioner = NewDefaultPartitioner(opts.BatchBytes)
 	}
 	p := &Producer{s: s, opts: opts}
-	if opts.Acks == AcksAll && !opts.DisableIdempotence {
+	switch {
+	case opts.TransactionalID != "":
+		var err error
+		if p.txn, err = newTransactional(context.Background(), s, opts.TransactionalID, opts.TransactionTimeout); err != nil {
+			return nil, err
+		}
+		p.idempotence = p.txn.identity
+	case opts.Acks == AcksAll && !opts.DisableIdempotence:
 		var err error
 		if p.idempotence, err = newIdempotence(s); err != nil {
 			return nil, err
@@ -326,6 +358,9 @@ func (p *Producer) Produce(ctx context.Context, r *Record, promise func(*Record,
 		promise = func(*Record, error) {}
 	}
 	t, err := p.admit(r)
+	if err == nil && p.txn != nil {
+		err = p.txn.check()
+	}
 	if err != nil {
 		promise(r, errorf("strata/log: produce: %w", err))
 		return
@@ -566,6 +601,9 @@ const resumeFraction = 8
 func (p *Producer) send(b *batcher, batches []*producerBatch, buf []partition.Record) []partition.Record {
 	tp := b.tp
 	buf, err := p.write(b, batches, buf)
+	if p.txn != nil {
+		err = p.txn.failed(err, batches)
+	}
 	if err != nil && p.opts.Acks == AcksNone {
 		n := 0
 		for _, batch := range batches {
@@ -617,6 +655,11 @@ func (p *Producer) write(b *batcher, batches []*producerBatch, buf []partition.R
 		return buf, err
 	}
 	target.sequence = b.sequence
+	if p.txn != nil {
+		if err := p.txn.addPartition(context.Background(), tp); err != nil {
+			return buf, err
+		}
+	}
 	// The records are converted for the partition here, rather than held
 	// converted in the batches (see producerBatch); the batches of a round go in
 	// one write (see sendLoop).
@@ -697,6 +740,13 @@ func (p *Producer) Close() error {
 		p.mu.Unlock()
 		p.closeErr = p.Flush(context.Background())
 		p.wg.Wait()
+		if p.txn != nil && p.txn.inTransaction() {
+			// Abort rather than leave the transaction to its timeout, which
+			// holds read_committed readers back meanwhile.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			p.closeErr = errors.Join(p.closeErr, p.txn.end(ctx, false))
+			cancel()
+		}
 		p.s.unregister(p, nil)
 	})
 	return p.closeErr

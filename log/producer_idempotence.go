@@ -24,8 +24,13 @@ type producerIdentity struct {
 // sequence 0 whatever came before, so nothing the failed batch may have written
 // stands in the way, and nothing is written twice.
 type idempotence struct {
-	s  *Store
-	mu struct {
+	s *Store
+	// transactional is set for a transactional Producer: its batches are
+	// transactional, and its epoch moves only when the coordinator bumps it (at
+	// the end of each transaction), never on a failure: a failure aborts the
+	// transaction instead.
+	transactional bool
+	mu            struct {
 		sync.Mutex
 		identity producerIdentity
 	}
@@ -50,12 +55,22 @@ func (i *idempotence) current() producerIdentity {
 	return i.mu.identity
 }
 
+// set moves to identity, which the transaction coordinator handed out.
+func (i *idempotence) set(identity producerIdentity) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.mu.identity = identity
+}
+
 // bump moves to the next epoch after a batch written under used failed, unless
 // another failure moved past used already. At the last epoch it takes a new
 // producer id instead, as Kafka's producer does when its epoch would overflow; if
 // that fails, the identity stays and the next batch of the failed partition may
 // be refused as out of order, which bumps again.
 func (i *idempotence) bump(used producerIdentity) {
+	if i.transactional {
+		return
+	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if i.mu.identity != used {
@@ -98,7 +113,7 @@ func (q *partitionSequence) append(ctx context.Context, records []partition.Reco
 		if current := q.producer.current(); current != q.identity {
 			q.identity, q.next = current, 0
 		}
-		q.header = partition.Producer{ID: q.identity.id, Epoch: q.identity.epoch, BaseSequence: q.next}
+		q.header = partition.Producer{ID: q.identity.id, Epoch: q.identity.epoch, BaseSequence: q.next, Transactional: q.producer.transactional}
 		base, err := fn(ctx, records, &q.header)
 		var duplicate *partition.DuplicateSequenceError
 		switch {
@@ -107,7 +122,7 @@ func (q *partitionSequence) append(ctx context.Context, records []partition.Reco
 			base = duplicate.BaseOffset
 		case errors.Is(err, ErrRecordTooLarge):
 			return base, err
-		case attempt == 0 && (errors.Is(err, partition.ErrOutOfOrderSequence) || errors.Is(err, partition.ErrInvalidProducerEpoch)):
+		case attempt == 0 && !q.producer.transactional && (errors.Is(err, partition.ErrOutOfOrderSequence) || errors.Is(err, partition.ErrInvalidProducerEpoch)):
 			q.producer.bump(q.identity)
 			continue
 		default:
@@ -118,6 +133,10 @@ func (q *partitionSequence) append(ctx context.Context, records []partition.Reco
 		return base, nil
 	}
 }
+
+// errInvalidProducerEpoch is the partition's refusal of an epoch older than the
+// producer's latest: for a transactional producer, a newer instance fenced it.
+var errInvalidProducerEpoch = partition.ErrInvalidProducerEpoch
 
 // nextSequence returns the sequence n records after sequence, wrapping from
 // MaxInt32 to 0 as Kafka's sequences do.

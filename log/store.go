@@ -12,6 +12,7 @@ import (
 	"github.com/stratalog/strata/group"
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/txn"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -84,6 +85,13 @@ type Store struct {
 	// producerIDs hands out the ids of idempotent producers (producer_id.go).
 	producerIDs producerIDs
 
+	// txnCoordinator runs transactions, with its state in TransactionStateTopic;
+	// nil until the store first needs it (txn_coordinator.go). txnMu serializes
+	// starting it. Lock order: txnMu, then groupsMu, then adminMu.
+	txnMu          sync.Mutex
+	txnClosed      bool // set by Close under txnMu
+	txnCoordinator atomic.Pointer[txn.Coordinator]
+
 	stop      chan struct{} // closed by Close: background goroutines exit
 	done      sync.WaitGroup
 	closeOnce sync.Once
@@ -134,6 +142,16 @@ func Open(dir string, opts *Options) (*Store, error) {
 	s.topics.Store(&set)
 	if err := s.openGroups(); err != nil {
 		return nil, errors.Join(errorf("strata/log: open %s: %w", dir, err), s.closeTopics(set), s.lock.Close())
+	}
+	if err := s.openTransactions(); err != nil {
+		s.closeTransactions()
+		close(s.stop)
+		s.done.Wait()
+		var groupsErr error
+		if c := s.currentCoordinator(); c != nil {
+			groupsErr = c.Close()
+		}
+		return nil, errors.Join(errorf("strata/log: open %s: %w", dir, err), groupsErr, s.closeTopics(set), s.lock.Close())
 	}
 	if err := s.recordRecoveryPoints(); err != nil {
 		s.logger.Error("recording the recovery points at open failed", "err", err)
@@ -395,6 +413,7 @@ func (s *Store) close() error {
 	for c := range consumers {
 		c.Close()
 	}
+	s.closeTransactions()
 	close(s.stop)
 	s.done.Wait()
 	s.adminMu.Lock()

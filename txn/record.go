@@ -1,11 +1,12 @@
 package txn
 
 import (
-	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/stratalog/strata/internal/topicpartition"
 )
 
 // The records of the transaction state log (StateTopic), byte for byte Kafka's
@@ -221,12 +222,7 @@ func groupByTopic(tps []TopicPartition) []topicPartitions {
 }
 
 // compareTopicPartitions orders by topic, then partition.
-func compareTopicPartitions(a, b TopicPartition) int {
-	if c := cmp.Compare(a.Topic, b.Topic); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Partition, b.Partition)
-}
+var compareTopicPartitions = topicpartition.Compare
 
 func millisOrMinusOne(t time.Time) int64 {
 	if t.IsZero() {

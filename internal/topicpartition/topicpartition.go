@@ -7,7 +7,10 @@
 // aliases of it); users never import this package.
 package topicpartition
 
-import "strconv"
+import (
+	"cmp"
+	"strconv"
+)
 
 // TopicPartition names one partition of a topic.
 type TopicPartition struct {
@@ -18,6 +21,15 @@ type TopicPartition struct {
 // String returns "topic-partition", the name of the partition's directory.
 func (tp TopicPartition) String() string {
 	return tp.Topic + "-" + strconv.Itoa(int(tp.Partition))
+}
+
+// Compare orders partitions by topic, then partition number: the order of
+// slices.SortFunc.
+func Compare(a, b TopicPartition) int {
+	if c := cmp.Compare(a.Topic, b.Topic); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Partition, b.Partition)
 }
 
 // TopicPartition has no LogValue method: it would be promoted to every type that
