@@ -1,8 +1,6 @@
 package log_test
 
 import (
-	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -151,7 +149,4 @@ func TestTxnTimeoutAbortsAndReopenKeepsCommits(t *testing.T) {
 
 	s2 := openStore(t, fsys, opts)
 	require.Equal(t, []string{"committed"}, readTxnValues(t, s2, tp("out", 0), partition.ReadCommitted))
-	fmt.Sprint()
 }
-
-var _ = context.Background
