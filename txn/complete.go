@@ -3,6 +3,8 @@ package txn
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,16 +25,11 @@ func (c *Coordinator) complete(ctx context.Context, e *entry) EndTxnResult {
 	md := e.md // the owner may read it without the lock: nobody else writes it
 	decided := EndTxnResult{ProducerIDAndEpoch: ProducerIDAndEpoch{md.ProducerID, md.ProducerEpoch}}
 	commit := md.State == PrepareCommit
-	for _, tp := range md.Partitions {
-		err := c.markers.WriteMarker(ctx, Marker{Partition: tp, ProducerID: md.ProducerID, ProducerEpoch: md.ProducerEpoch, Commit: commit})
-		if err != nil {
-			c.logger.Warn("strata/txn: writing a transaction marker; will retry", slog.String("transactional_id", md.TransactionalID),
-				slog.String("partition", tp.String()), slog.Any("error", err))
-			c.mu.Lock()
-			e.pending = false
-			c.mu.Unlock()
-			return decided
-		}
+	if !c.writeMarkers(ctx, md, commit) {
+		c.mu.Lock()
+		e.pending = false
+		c.mu.Unlock()
+		return decided
 	}
 	next := md.clone()
 	next.State = CompleteAbort
@@ -51,6 +48,42 @@ func (c *Coordinator) complete(ctx context.Context, e *entry) EndTxnResult {
 		return decided
 	}
 	return EndTxnResult{ProducerIDAndEpoch: ProducerIDAndEpoch{next.ProducerID, next.ProducerEpoch}, Complete: true}
+}
+
+// maxMarkerWriters bounds how many markers of one transaction are written at
+// once.
+const maxMarkerWriters = 16
+
+// writeMarkers writes the markers of md's decided transaction to its partitions,
+// several at a time (each may wait for an fsync, or for replicas), and reports
+// whether they were all written; failures are logged.
+func (c *Coordinator) writeMarkers(ctx context.Context, md Metadata, commit bool) bool {
+	write := func(tp TopicPartition) bool {
+		err := c.markers.WriteMarker(ctx, Marker{Partition: tp, ProducerID: md.ProducerID, ProducerEpoch: md.ProducerEpoch, Commit: commit})
+		if err != nil {
+			c.logger.Warn("strata/txn: writing a transaction marker; will retry", slog.String("transactional_id", md.TransactionalID),
+				slog.String("partition", tp.String()), slog.Any("error", err))
+		}
+		return err == nil
+	}
+	if len(md.Partitions) == 1 {
+		return write(md.Partitions[0])
+	}
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxMarkerWriters)
+	for _, tp := range md.Partitions {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if !write(tp) {
+				failed.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+	return !failed.Load()
 }
 
 // completeDecided finishes every decided transaction no call is working on.
