@@ -125,6 +125,21 @@
 // idempotence without acks=all). See Producer, and the partition package's
 // "Idempotent producers" for the checks each partition makes.
 //
+// # Transactions
+//
+// A Producer with ProducerOptions.TransactionalID is transactional (Kafka's
+// transactional.id): BeginTransaction, Produce, SendOffsetsToTransaction,
+// CommitTransaction or AbortTransaction. The store runs the transaction
+// coordinator (package txn) with its state in TransactionStateTopic, created at
+// the first transactional producer; it writes COMMIT or ABORT markers to every
+// partition of a transaction, and to OffsetsTopic for offsets sent to it, aborts
+// transactions older than their timeout (Options.TransactionCheckInterval), and at
+// Open finishes those a crash left decided. A new producer with the same
+// transactional id fences the old one (ErrProducerFenced) and aborts its open
+// transaction. Readers with IsolationLevel ReadCommitted see committed
+// transactions only, up to the last stable offset. GroupTransactSession is the
+// consume-transform-produce loop on top. See the README's "Exactly-once".
+//
 // # Brokers and replicas
 //
 // InitBrokers (strata init --brokers N) makes a store of several brokers: each a
