@@ -3,7 +3,6 @@ package log
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 )
 
@@ -150,7 +149,7 @@ func (gs *GroupTransactSession) End(ctx context.Context, commit bool) (committed
 	}
 	rewindErr := gs.rewind()
 	if cause != nil {
-		return false, errors.Join(fmt.Errorf("strata/log: group transact session: aborted: %w", cause), rewindErr)
+		return false, errors.Join(errorf("strata/log: group transact session: aborted: %w", cause), rewindErr)
 	}
 	return false, rewindErr
 }

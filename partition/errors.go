@@ -49,10 +49,10 @@ var (
 	// ErrInvalidProducerEpoch is Kafka's INVALID_PRODUCER_EPOCH (which replaced
 	// PRODUCER_FENCED in produce responses in Kafka 2.7): the batch's producer epoch
 	// is below the latest one the partition has seen from that producer id.
-	ErrInvalidProducerEpoch = errors.New("strata/partition: invalid producer epoch")
+	ErrInvalidProducerEpoch = errs.ErrInvalidProducerEpoch
 	// ErrInvalidTxnState is Kafka's INVALID_TXN_STATE: a producer with an open
 	// transaction sent a non-transactional batch.
-	ErrInvalidTxnState = errors.New("strata/partition: invalid transaction state")
+	ErrInvalidTxnState = errs.ErrInvalidTxnState
 	// ErrTransactionCoordinatorFenced is Kafka's TRANSACTION_COORDINATOR_FENCED: a
 	// transaction marker carries a coordinator epoch below the latest one the
 	// partition has seen for the producer (a deposed coordinator's late marker).

@@ -20,14 +20,14 @@ var (
 	ErrProducerFenced = errors.New("strata/txn: producer fenced")
 	// ErrInvalidProducerEpoch: an epoch newer than the coordinator's, which no
 	// coordinator handed out. (INVALID_PRODUCER_EPOCH)
-	ErrInvalidProducerEpoch = errors.New("strata/txn: invalid producer epoch")
+	ErrInvalidProducerEpoch = errs.ErrInvalidProducerEpoch
 	// ErrInvalidProducerIDMapping: the producer id is not the transactional id's, or
 	// the id has no metadata. (INVALID_PRODUCER_ID_MAPPING)
 	ErrInvalidProducerIDMapping = errors.New("strata/txn: invalid producer id mapping")
 	// ErrInvalidTxnState: the request does not fit the transaction's state (an
 	// EndTxn with no transaction, a commit of a transaction being aborted).
 	// (INVALID_TXN_STATE)
-	ErrInvalidTxnState = errors.New("strata/txn: invalid transaction state")
+	ErrInvalidTxnState = errs.ErrInvalidTxnState
 	// ErrTransactionalIDNotFound: Describe of an id the coordinator does not know.
 	// (TRANSACTIONAL_ID_NOT_FOUND)
 	ErrTransactionalIDNotFound = errors.New("strata/txn: transactional id not found")

@@ -29,6 +29,11 @@ var (
 	// but not acknowledged: they may or may not become part of the log, and a retry
 	// may write them twice.
 	ErrOutcomeUnknown = errors.New("strata: written, outcome unknown")
+	// ErrInvalidProducerEpoch is Kafka's INVALID_PRODUCER_EPOCH, shared by the
+	// partition's and the transaction coordinator's checks of a producer's epoch.
+	ErrInvalidProducerEpoch = errors.New("strata: invalid producer epoch")
+	// ErrInvalidTxnState is Kafka's INVALID_TXN_STATE, shared likewise.
+	ErrInvalidTxnState = errors.New("strata: invalid transaction state")
 )
 
 // CorruptError reports invalid bytes on disk: which file, at which byte position, and
