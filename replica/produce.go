@@ -83,17 +83,9 @@ func (r *Replica) appendAsLeaderWith(ctx context.Context, records []partition.Re
 	}
 	r.roleMu.RLock()
 	defer r.roleMu.RUnlock()
-	r.mu.Lock()
-	s, leading, closed := r.mu.state, r.mu.leading, r.mu.closed
-	r.mu.Unlock()
-	switch {
-	case closed:
-		return 0, 0, 0, ErrClosed
-	case !leading:
-		return 0, 0, 0, errorf("strata/replica: %s on broker %d: %w", r.name, r.broker, ErrNotLeader)
-	case acks == AcksAll && len(s.ISR) < s.Config.MinInsyncReplicas:
-		return 0, 0, 0, errorf("strata/replica: %s: %d in-sync replicas (%s), min.insync.replicas is %d: %w",
-			r.name, len(s.ISR), FormatBrokers(s.ISR), s.Config.MinInsyncReplicas, ErrNotEnoughReplicas)
+	s, err := r.leaderStateForAppend(acks)
+	if err != nil {
+		return 0, 0, 0, err
 	}
 	switch {
 	case producer != nil:
@@ -111,6 +103,26 @@ func (r *Replica) appendAsLeaderWith(ctx context.Context, records []partition.Re
 		return 0, 0, 0, err
 	}
 	return base, base + int64(len(records)), s.LeaderEpoch, nil
+}
+
+// leaderStateForAppend returns the state under which the replica, leading, may
+// append with acks: ErrClosed, ErrNotLeader, or for acks=all ErrNotEnoughReplicas
+// while the ISR is below MinInsyncReplicas. The caller holds roleMu for reading
+// until its append is written, so that the role cannot change in between.
+func (r *Replica) leaderStateForAppend(acks Acks) (State, error) {
+	r.mu.Lock()
+	s, leading, closed := r.mu.state, r.mu.leading, r.mu.closed
+	r.mu.Unlock()
+	switch {
+	case closed:
+		return s, ErrClosed
+	case !leading:
+		return s, errorf("strata/replica: %s on broker %d: %w", r.name, r.broker, ErrNotLeader)
+	case acks == AcksAll && len(s.ISR) < s.Config.MinInsyncReplicas:
+		return s, errorf("strata/replica: %s: %d in-sync replicas (%s), min.insync.replicas is %d: %w",
+			r.name, len(s.ISR), FormatBrokers(s.ISR), s.Config.MinInsyncReplicas, ErrNotEnoughReplicas)
+	}
+	return s, nil
 }
 
 // awaitHighWatermark waits until the high watermark reaches end while this replica
