@@ -30,6 +30,7 @@ func (p *Partition) openProducers() error {
 	p.pruneSnapshotsLocked()
 	if n := len(p.snapshots); n > 0 && p.snapshots[n-1] == end {
 		p.producersUnread = true
+		p.forgetDecidedFromLocked(end) // the snapshot's markers decided what they ended
 		p.publishTransactionsLocked()
 		return nil
 	}
@@ -67,6 +68,16 @@ func (p *Partition) loadProducersLocked(atOpen bool) error {
 	p.mu.RLock()
 	end := p.mu.written.offset
 	p.mu.RUnlock()
+	return p.loadProducersAtLocked(end, atOpen)
+}
+
+// loadProducersAtLocked is loadProducersLocked from the newest valid snapshot at
+// or below limit (at most the written offset): the decided transactions are then
+// known from there on (knowTransactions passes the high watermark).
+func (p *Partition) loadProducersAtLocked(limit int64, atOpen bool) error {
+	p.mu.RLock()
+	end := p.mu.written.offset
+	p.mu.RUnlock()
 	for len(p.snapshots) > 0 && p.snapshots[len(p.snapshots)-1] > end {
 		if err := p.removeSnapshot(len(p.snapshots)-1, "above the log end offset", atOpen); err != nil {
 			return err
@@ -78,12 +89,15 @@ func (p *Partition) loadProducersLocked(atOpen bool) error {
 	// the log start offset: batches that DeleteRecordsBefore or retention made
 	// unreadable, but whose segment is still there, still made the state.
 	from := int64(0)
-	for len(p.snapshots) > 0 {
-		offset := p.snapshots[len(p.snapshots)-1]
+	for i := len(p.snapshots) - 1; i >= 0; i-- {
+		offset := p.snapshots[i]
+		if offset > limit {
+			continue
+		}
 		s, err := readSnapshot(p.fsys, p.dir, offset)
 		if errors.Is(err, ErrCorrupt) {
 			p.logger.Warn("producer snapshot damaged; rebuilding the producer state from an older one or the log", "err", err)
-			if err := p.removeSnapshot(len(p.snapshots)-1, "damaged", atOpen); err != nil {
+			if err := p.removeSnapshot(i, "damaged", atOpen); err != nil {
 				return err
 			}
 			continue

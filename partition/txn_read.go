@@ -3,6 +3,7 @@ package partition
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/stratalog/strata/segment"
 	"github.com/stratalog/strata/vfs"
@@ -117,9 +118,23 @@ func (r *Reader) skipBatch(h *segment.BatchHeader) bool {
 // waitStable blocks until a record at offset or later is below the last stable
 // offset, ctx ends, or the partition is closed or fails.
 func (p *Partition) waitStable(ctx context.Context, offset int64) error {
-	p.knowTransactions()
-	// The last stable offset moves up only when the high watermark does: a
-	// marker is written at or above it, and decides its transaction only once
-	// the high watermark passes it.
-	return p.waitUntil(ctx, offset, p.lastStableLocked)
+	for {
+		known := p.knowTransactions()
+		// The last stable offset moves up only when the high watermark does: a
+		// marker is written at or above it, and decides its transaction only once
+		// the high watermark passes it. A high watermark that moves below the
+		// snapshot the producer state came from wakes the wait, for
+		// knowTransactions to replay the markers above it.
+		reload := false
+		err := p.waitUntil(ctx, offset, func() int64 {
+			if known && p.decidedUnknownLocked() {
+				reload = true
+				return math.MaxInt64
+			}
+			return p.lastStableLocked()
+		})
+		if err != nil || !reload {
+			return err
+		}
+	}
 }

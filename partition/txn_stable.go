@@ -9,6 +9,14 @@ import (
 // decided, and below the high watermark. A transaction counts as undecided until
 // its marker is below the high watermark too (Kafka's unreplicated transactions):
 // a marker that truncation may still remove decides nothing yet.
+//
+// The decided transactions are known from where the producer state was last
+// loaded (Open, a truncation): a snapshot holds the producers' state, not which
+// of their transactions a marker above the high watermark ended. While the high
+// watermark lies below that snapshot (a replica that reopens, whose owner sets a
+// high watermark below its log end), the last stable offset stays at the log
+// start offset, and the next reader that asks (knowTransactions) replays the
+// markers above the high watermark from a snapshot at or below it.
 
 // transactions is what readers need of the producers' transactions, kept under mu
 // by the writer (appendMu and mu) as the producer state changes.
@@ -22,6 +30,11 @@ type transactions struct {
 	// unknown is set while the producer state is unread (producersUnread): the
 	// first reader in read_committed reads it (knowTransactions).
 	unknown bool
+	// knownFrom is the offset from which decided is complete: the offset of the
+	// snapshot the producer state was loaded from (0: replayed from the log's
+	// beginning). Markers below it ended their transactions in the snapshot, and
+	// are not in decided.
+	knownFrom int64
 }
 
 // completedTxn is a transaction its marker ended (Kafka's CompletedTxn).
@@ -37,6 +50,10 @@ type completedTxn struct {
 // the high watermark, never below the log start offset. The caller holds mu.
 func (p *Partition) lastStableLocked() int64 {
 	hw := p.mu.committed.offset
+	if p.decidedUnknownLocked() {
+		// A marker in [hw, knownFrom) may have ended a transaction begun anywhere.
+		return p.mu.start
+	}
 	lso := hw
 	if t := p.mu.txns.firstOngoing; t >= 0 {
 		lso = min(lso, t)
@@ -61,22 +78,54 @@ func (p *Partition) LastStableOffset() int64 {
 	return p.lastStableLocked()
 }
 
+// decidedUnknownLocked reports whether markers at or above the high watermark may
+// be missing from the decided transactions: the high watermark is above the log
+// start offset and below knownFrom. The caller holds mu.
+func (p *Partition) decidedUnknownLocked() bool {
+	hw := p.mu.committed.offset
+	return hw > p.mu.start && hw < p.mu.txns.knownFrom
+}
+
 // knowTransactions reads the producer state if Open left it unread, so that the
-// open transactions are known. Should reading it fail, the partition's sticky
-// error or the failed read is logged and the transactions stay unknown:
-// lastStableLocked then knows only those written since Open.
-func (p *Partition) knowTransactions() {
+// open transactions are known, and replays the log from a snapshot at or below
+// the high watermark if the transactions that markers above the high watermark
+// ended are unknown (decidedUnknownLocked). Should reading it fail, the partition's
+// sticky error or the failed read is logged and the transactions stay unknown:
+// lastStableLocked then knows only those written since Open. Should the reload
+// fail, the partition fails (its producer state is then partial) and the last
+// stable offset stays at the log start offset. It returns whether the
+// transactions are known.
+func (p *Partition) knowTransactions() bool {
 	p.mu.RLock()
-	unknown := p.mu.txns.unknown
+	unknown := p.mu.txns.unknown || p.decidedUnknownLocked()
 	p.mu.RUnlock()
 	if !unknown {
-		return
+		return true
 	}
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
 	if err := p.readProducersLocked(); err != nil {
 		p.logger.Error("cannot read the producer state: open transactions are unknown", "err", err)
+		return false
 	}
+	p.mu.RLock()
+	hw, reload := p.mu.committed.offset, p.decidedUnknownLocked() // hw stays below knownFrom: appendMu is held
+	p.mu.RUnlock()
+	if !reload {
+		return true
+	}
+	// The replay is for the decided transactions; the producer state it rebuilds
+	// may know less than the one in force (retention or compaction removed
+	// batches that made it), which is kept.
+	producers := p.producers
+	if err := p.loadProducersAtLocked(hw, false); err != nil {
+		p.logger.Error("cannot reload the producer state: transactions decided above the high watermark are unknown", "err", err)
+		_ = p.fail(err)
+		return false
+	}
+	p.producers = producers
+	p.publishTransactionsLocked()
+	return true
 }
 
 // publishTransactionsLocked recomputes the open transactions from the producer
@@ -89,11 +138,13 @@ func (p *Partition) publishTransactionsLocked() {
 }
 
 // forgetDecidedFromLocked forgets the decided transactions whose marker is at or
-// above offset: a replay from offset finds them again, a truncation to it removed
-// them. The caller holds appendMu.
+// above offset, and knows them only from offset on (knownFrom): a replay from
+// offset finds them again, a truncation to it removed them. The caller holds
+// appendMu.
 func (p *Partition) forgetDecidedFromLocked(offset int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.mu.txns.knownFrom = offset
 	kept := p.mu.txns.decided[:0]
 	for _, c := range p.mu.txns.decided {
 		if c.lastOffset < offset {
