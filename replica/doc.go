@@ -105,6 +105,22 @@
 // (RebuildReplica): it leaves the ISR and the ELR, gives up its leadership, its files
 // are set aside (ClusterOptions.SetAside) and it copies its leader again.
 //
+// # Transactions
+//
+// Producer state and transaction markers replicate with the log: a follower
+// copies the leader's batches, producer ids, epochs and sequences included, and
+// its partition tracks each producer's sequences and open transaction from them
+// (partition.AppendReplica), so that a new leader answers a producer's retry of a
+// batch it copied as a duplicate (ProduceWith), and knows which transactions are
+// open. A transaction coordinator writes COMMIT and ABORT markers through the
+// leader with AppendTxnMarker, acknowledged once the high watermark covers them;
+// it retries a marker whose outcome is unknown on the next leader, where a marker
+// for a transaction already ended is written again and ends nothing. The last
+// stable offset (partition.LastStableOffset) is at most the high watermark on
+// every replica, and a marker decides its transaction only once the high
+// watermark covers it: one that a failover may still take away decides nothing,
+// on the leader that wrote it or on a replica that restarts with it.
+//
 // # Concurrency
 //
 // A Cluster and its Partitions and Replicas are safe for concurrent use. The

@@ -43,7 +43,9 @@ import (
 //   - each open replica's high watermark never goes backwards;
 //   - leader epochs never go backwards, and the batches of each log carry
 //     non-decreasing epochs;
-//   - once healed, every replica of a partition holds the same bytes.
+//   - once healed, every replica of a partition holds the same bytes;
+//   - and those of transactions (a third of the produces, half the consumes in
+//     read_committed): see sim_txn_test.go.
 //
 // One schedule in four runs its logs under SyncNone, as Kafka runs (acknowledged
 // once written to the OS: what counts toward the high watermark), where a broker's
@@ -55,7 +57,12 @@ import (
 //
 // STRATA_SIM_SEEDS sets how many schedules run (STRATA_LONG=1: 10,000), STRATA_SEED
 // replays one, STRATA_SIM_STEPS sets the steps per schedule.
-func TestSimulation(t *testing.T) {
+func TestSimulation(t *testing.T) { runSimulation(t, false) }
+
+// runSimulation runs the schedules; clean ones (TestSimulationTransactions) never
+// elect a leader uncleanly nor run under SyncNone, so that no committed record
+// may be lost.
+func runSimulation(t *testing.T, clean bool) {
 	seeds := envInt("STRATA_SIM_SEEDS", 40)
 	if os.Getenv("STRATA_LONG") != "" {
 		seeds = envInt("STRATA_SIM_SEEDS", 10000)
@@ -71,7 +78,7 @@ func TestSimulation(t *testing.T) {
 	steps := envInt("STRATA_SIM_STEPS", 300)
 	var faults, violations int
 	for seed := first; seed < first+uint64(seeds); seed++ {
-		s := newSim(t, seed, steps)
+		s := newSim(t, seed, steps, clean)
 		s.run()
 		faults += s.faults
 		if len(s.violations) > 0 {
@@ -138,19 +145,24 @@ type sim struct {
 	faults     int
 	log        []string
 	violations []string
+	txns       simTxns // sim_txn_test.go
+	clean      bool    // no unclean election, no SyncNone
 }
 
-func newSim(t *testing.T, seed uint64, steps int) *sim {
+func newSim(t *testing.T, seed uint64, steps int, clean bool) *sim {
 	s := &sim{
-		t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), steps: steps,
+		t: t, seed: seed, clean: clean, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), steps: steps,
 		now:     time.Unix(1_700_000_000, 0),
 		configs: map[string]Config{}, acked: map[string]map[int64]string{}, seen: map[string]map[int64]string{},
 		cursor: map[string]int64{}, unclean: map[string]bool{}, deleted: map[string]int64{}, states: map[string]State{}, hw: map[*Replica]simMarks{},
-		committed: map[string]int64{},
+		committed: map[string]int64{}, txns: newSimTxns(),
 	}
 	r := 3
 	s.minISR = 1 + s.rng.IntN(2)
-	if s.rng.IntN(4) == 0 {
+	// Explicit, not SyncDefault: powerLost and checkStep tell SyncEveryAppend
+	// from the lazy modes.
+	s.syncMode = partition.SyncEveryAppend
+	if s.rng.IntN(4) == 0 && !clean {
 		s.syncMode = partition.SyncNone
 	}
 	s.tr = &simTransport{handlers: map[BrokerID]Handler{}, cut: map[link]bool{}}
@@ -180,7 +192,7 @@ func newSim(t *testing.T, seed uint64, steps int) *sim {
 	}
 	for i := range 2 {
 		name := fmt.Sprintf("t-%d", i)
-		cfg := Config{MinInsyncReplicas: s.minISR, UncleanLeaderElection: s.rng.IntN(4) == 0}
+		cfg := Config{MinInsyncReplicas: s.minISR, UncleanLeaderElection: s.rng.IntN(4) == 0 && !clean}
 		replicas := []BrokerID{BrokerID(i % r), BrokerID((i + 1) % r), BrokerID((i + 2) % r)}
 		if _, err := c.CreatePartition(name, replicas, cfg); err != nil {
 			t.Fatal(err)
@@ -259,12 +271,19 @@ func (s *sim) run() {
 	}
 	if len(s.violations) == 0 {
 		s.heal()
+		s.endTransactions()
+		s.heal()
 		s.checkFinal()
 	}
 }
 
-// produce appends a batch at a random acks level through the leader.
+// produce appends a batch at a random acks level through the leader; one in three
+// is transactional.
 func (s *sim) produce() {
+	if s.rng.IntN(3) == 0 {
+		s.produceTxn()
+		return
+	}
 	name := s.parts[s.rng.IntN(len(s.parts))]
 	p := s.c.Partition(name)
 	r, err := p.Leader()
@@ -438,7 +457,7 @@ func (s *sim) setConfig() {
 	name := s.parts[s.rng.IntN(len(s.parts))]
 	cfg := s.configs[name]
 	cfg.MinInsyncReplicas = 1 + s.rng.IntN(3)
-	if s.rng.IntN(4) == 0 {
+	if s.rng.IntN(4) == 0 && !s.clean {
 		cfg.UncleanLeaderElection = !cfg.UncleanLeaderElection
 	}
 	_, err := s.c.SetConfig(name, cfg)
@@ -448,8 +467,13 @@ func (s *sim) setConfig() {
 	}
 }
 
-// consume reads what the leader's high watermark lets a consumer read.
+// consume reads what the leader's high watermark lets a consumer read; half the
+// time in read_committed.
 func (s *sim) consume() {
+	if s.rng.IntN(2) == 0 {
+		s.consumeCommitted()
+		return
+	}
 	name := s.parts[s.rng.IntN(len(s.parts))]
 	r, err := s.c.Partition(name).Leader()
 	if err != nil {
@@ -631,6 +655,7 @@ func (s *sim) checkStep() {
 			s.step("  state %s: %v", name, st)
 		}
 		s.states[name] = st
+		s.checkStable(name)
 		for _, r := range s.c.Partition(name).sortedReplicas() {
 			now := simMarks{hw: r.log.HighWatermark(), start: r.log.StartOffset()}
 			// A follower that starts over (TruncateFullyAndStartAt) may lower the high
@@ -733,6 +758,7 @@ func (s *sim) checkFinal() {
 			}
 			s.checkEpochOrder(name, r)
 		}
+		s.checkFinalTxns(name, leader, from)
 		if s.unclean[name] {
 			continue
 		}
@@ -761,6 +787,13 @@ func (s *sim) values(r *Replica) map[int64]string {
 	out := map[int64]string{}
 	for off := r.log.StartOffset(); off < r.log.HighWatermark(); {
 		recs, err := r.log.Read(off, 0, 1<<16)
+		if err == nil && len(recs) == 0 {
+			// Read skips control batches (transaction markers): a marker last
+			// below the high watermark leaves it nothing to return.
+			if off, err = s.skipControl(r, off); err == nil {
+				continue
+			}
+		}
 		if err != nil || len(recs) == 0 {
 			s.violation("reading %s on %d at %d: %v", r.name, r.broker, off, err)
 			return out
