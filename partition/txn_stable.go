@@ -109,7 +109,9 @@ func (p *Partition) knowTransactions() bool {
 		return false
 	}
 	p.mu.RLock()
-	hw, reload := p.mu.committed.offset, p.decidedUnknownLocked() // hw stays below knownFrom: appendMu is held
+	// The high watermark may move up meanwhile: a snapshot at or below hw is at or
+	// below it still.
+	hw, reload := p.mu.committed.offset, p.decidedUnknownLocked()
 	p.mu.RUnlock()
 	if !reload {
 		return true
