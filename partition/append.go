@@ -68,7 +68,7 @@ func (p *Partition) encodeAndAppend(ctx context.Context, records []Record, produ
 	if err != nil {
 		return 0, err
 	}
-	return p.appendBatch(ctx, batch, &h, wait)
+	return p.appendBatch(ctx, batch, &h, wait, producer != nil && producer.Coordinator)
 }
 
 // withTimestamps returns records, or a copy in b.records with zero timestamps set to
@@ -129,18 +129,19 @@ func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error
 		return 0, errorf("strata/partition: batch of producer %d with epoch %d and base sequence %d: %w",
 			h.ProducerID, h.ProducerEpoch, h.BaseSequence, errs.ErrInvalidArgument)
 	}
-	return p.appendBatch(ctx, batch, &h, true)
+	return p.appendBatch(ctx, batch, &h, true, false)
 }
 
 // appendBatch writes batch and, if wait, returns once the sync policy acknowledges
-// it; otherwise a background fsync is scheduled under SyncEveryAppend.
-func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.BatchHeader, wait bool) (int64, error) {
+// it; otherwise a background fsync is scheduled under SyncEveryAppend. coordinator
+// says that a coordinator writes the batch for its producer (Producer.Coordinator).
+func (p *Partition) appendBatch(ctx context.Context, batch []byte, h *segment.BatchHeader, wait, coordinator bool) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	p.appendMu.Lock()
 	if h.ProducerID >= 0 {
-		original, dup, err := p.checkProducerLocked(h)
+		original, dup, err := p.checkProducerLocked(h, coordinator)
 		if err != nil {
 			p.appendMu.Unlock()
 			return 0, err

@@ -22,6 +22,13 @@ type Producer struct {
 	BaseSequence int32
 	// Transactional marks the batch as part of a transaction (attribute bit 4).
 	Transactional bool
+	// Coordinator says that a coordinator, not the producer, writes the batch on
+	// the producer's behalf (Kafka's AppendOrigin.COORDINATOR): the group
+	// coordinator's transactional offset commits, which Kafka writes with base
+	// sequence 0 every time. Only the epoch is checked (a stale one is
+	// ErrInvalidProducerEpoch); the sequence is not, and the batch is never taken
+	// for a duplicate.
+	Coordinator bool
 }
 
 // AppendOptions configure one AppendWith. The zero value appends as Append does.
@@ -51,8 +58,9 @@ func (p *Partition) AppendWith(ctx context.Context, records []Record, o *AppendO
 }
 
 // checkProducerLocked checks a producer's batch against its state (see
-// producerStates.check). The caller holds appendMu.
-func (p *Partition) checkProducerLocked(h *segment.BatchHeader) (producerBatch, bool, error) {
+// producerStates.check; with coordinator, producerStates.checkEpoch). The caller
+// holds appendMu.
+func (p *Partition) checkProducerLocked(h *segment.BatchHeader, coordinator bool) (producerBatch, bool, error) {
 	p.mu.RLock()
 	err := p.usableLocked()
 	p.mu.RUnlock()
@@ -61,6 +69,9 @@ func (p *Partition) checkProducerLocked(h *segment.BatchHeader) (producerBatch, 
 	}
 	if err := p.readProducersLocked(); err != nil {
 		return producerBatch{}, false, err
+	}
+	if coordinator {
+		return producerBatch{}, false, p.producers.checkEpoch(h)
 	}
 	return p.producers.check(h)
 }

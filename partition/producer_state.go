@@ -148,6 +148,17 @@ func (s *producerStates) check(h *segment.BatchHeader) (original producerBatch, 
 	return producerBatch{}, false, nil
 }
 
+// checkEpoch checks a batch a coordinator writes for a producer (Kafka's
+// AppendOrigin.COORDINATOR, which checks the epoch but neither the sequence nor
+// duplicates): an epoch below the producer's latest is ErrInvalidProducerEpoch.
+func (s *producerStates) checkEpoch(h *segment.BatchHeader) error {
+	if e := s.producers[h.ProducerID]; e != nil && h.ProducerEpoch < e.epoch {
+		return errorf("strata/partition: producer %d: epoch %d is below the latest epoch %d: %w",
+			h.ProducerID, h.ProducerEpoch, e.epoch, ErrInvalidProducerEpoch)
+	}
+	return nil
+}
+
 // apply records the appended data batch h (offsets set) of a producer, without
 // checks: what the leader does after check, and a follower or Open's rebuild for
 // every batch (Kafka's appendDataBatch with origin REPLICATION).
