@@ -62,6 +62,10 @@ var (
 	// exceeds Options.MaxOffsetMetadataBytes; nothing is committed. It matches
 	// ErrInvalidArgument too. (OFFSET_METADATA_TOO_LARGE)
 	ErrOffsetMetadataTooLarge error = &wrapped{msg: "strata/group: offset metadata too large", is: errs.ErrInvalidArgument}
+	// ErrUnstableOffsetCommit is returned by FetchStableOffsets for partitions
+	// whose offsets a transaction has committed but not ended yet (KIP-447): the
+	// consumer retries. (UNSTABLE_OFFSET_COMMIT)
+	ErrUnstableOffsetCommit = errors.New("strata/group: unstable offset commit")
 
 	// ErrInvalidArgument is returned for malformed input (an empty protocol list, a
 	// negative offset, invalid options); nothing changes. It is the same value in

@@ -17,7 +17,10 @@ import (
 //     the retention (counted from its last commit, if later);
 //   - a group left empty without offsets is deleted, with its record.
 //
-// Groups with members keep everything. Start's goroutine calls it every
+// Groups with members keep everything. An offset with a pending transactional
+// offset of its partition does not expire, and a group with pending
+// transactional offsets is not deleted, until the transaction ends (Kafka's
+// cleanupExpiredOffsets). Start's goroutine calls it every
 // OffsetsRetentionCheckInterval.
 func (c *Coordinator) ExpireOffsets(ctx context.Context) (int, error) {
 	if c.isClosed() {
@@ -59,6 +62,7 @@ func (c *Coordinator) expireGroup(ctx context.Context, id string) (int, error) {
 	defer unlock()
 	offsets := c.store.Offsets(id)
 	_, hasRecord := c.store.Group(id)
+	pending := c.store.PendingTxnPartitions(id)
 
 	c.mu.Lock()
 	now := c.now()
@@ -70,6 +74,9 @@ func (c *Coordinator) expireGroup(ctx context.Context, id string) (int, error) {
 	}
 	var expired []TopicPartition
 	for tp, o := range offsets {
+		if slices.Contains(pending, tp) {
+			continue
+		}
 		since := o.CommitTime // consumers outside a group: the commit's age
 		if g.protocolType != "" && g.stateTime.After(since) {
 			since = g.stateTime // a group: how long it has been empty
@@ -78,7 +85,7 @@ func (c *Coordinator) expireGroup(ctx context.Context, id string) (int, error) {
 			expired = append(expired, tp)
 		}
 	}
-	removeGroup := len(expired) == len(offsets)
+	removeGroup := len(expired) == len(offsets) && len(pending) == 0
 	c.mu.Unlock()
 
 	slices.SortFunc(expired, compareTopicPartitions)
@@ -107,8 +114,9 @@ func (c *Coordinator) forgetEmptyGroup(id string, g *groupMetadata) {
 }
 
 // DeleteTopicOffsets deletes every group's committed offsets of topic (tombstones
-// in the offsets log) and returns how many it deleted. The log package calls it
-// when it deletes a topic, as Kafka does.
+// in the offsets log), pending transactional offsets included, and returns how
+// many committed offsets it deleted. The log package calls it when it deletes a
+// topic, as Kafka does.
 func (c *Coordinator) DeleteTopicOffsets(ctx context.Context, topic string) (int, error) {
 	if c.isClosed() {
 		return 0, ErrCoordinatorClosed
@@ -136,6 +144,12 @@ func (c *Coordinator) deleteGroupTopic(ctx context.Context, id, topic string) (i
 			doomed = append(doomed, tp)
 		}
 	}
+	counted := len(doomed)
+	for _, tp := range c.store.PendingTxnPartitions(id) {
+		if tp.Topic == topic && !slices.Contains(doomed, tp) {
+			doomed = append(doomed, tp) // its pending offsets go too, as in Kafka
+		}
+	}
 	if len(doomed) == 0 {
 		return 0, nil
 	}
@@ -143,11 +157,12 @@ func (c *Coordinator) deleteGroupTopic(ctx context.Context, id, topic string) (i
 	if err := c.store.Write(ctx, id, Write{Deletes: doomed}); err != nil {
 		return 0, errorf("strata/group: deleting offsets of topic %q in group %q: %w", topic, id, err)
 	}
-	return len(doomed), nil
+	return counted, nil
 }
 
-// DeleteGroup deletes an empty group: its committed offsets and its record
-// (Kafka's DeleteGroups). Errors: ErrGroupNotFound, ErrNonEmptyGroup for a group
+// DeleteGroup deletes an empty group: its committed offsets, its pending
+// transactional offsets (a tombstone of each partition, which the transaction's
+// COMMIT no longer brings back) and its record (Kafka's DeleteGroups). Errors: ErrGroupNotFound, ErrNonEmptyGroup for a group
 // with members, ErrCoordinatorClosed.
 func (c *Coordinator) DeleteGroup(ctx context.Context, group string) error {
 	if err := validateGroupID(group); err != nil {
@@ -171,7 +186,14 @@ func (c *Coordinator) DeleteGroup(ctx context.Context, group string) error {
 	}
 	offsets := c.store.Offsets(group)
 	_, hasRecord := c.store.Group(group)
-	w := Write{Deletes: slices.SortedFunc(maps.Keys(offsets), compareTopicPartitions), DeleteGroup: hasRecord}
+	deletes := slices.Collect(maps.Keys(offsets))
+	for _, tp := range c.store.PendingTxnPartitions(group) {
+		if _, ok := offsets[tp]; !ok {
+			deletes = append(deletes, tp)
+		}
+	}
+	slices.SortFunc(deletes, compareTopicPartitions)
+	w := Write{Deletes: deletes, DeleteGroup: hasRecord}
 	if err := c.store.Write(ctx, group, w); err != nil {
 		return errorf("strata/group: deleting group %q: %w", group, err)
 	}

@@ -40,6 +40,10 @@ const (
 	// noLeaderEpoch is the leader epoch written with commits: strata's commits carry
 	// none (Kafka's -1).
 	noLeaderEpoch int32 = -1
+	// txnCommitBaseSequence is the base sequence of the batch of a transactional
+	// offset commit: Kafka's group coordinator writes 0, whatever the producer's
+	// sequences, and the offsets partition does not check it.
+	txnCommitBaseSequence int32 = 0
 	// noGeneration is the generation of a member that has none yet, and of commits
 	// from consumers outside any group (Kafka's -1).
 	noGeneration int32 = -1

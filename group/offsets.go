@@ -2,10 +2,10 @@ package group
 
 import (
 	"context"
-	"maps"
 	"slices"
-	"sync"
 	"time"
+
+	"github.com/stratalog/strata/partition"
 )
 
 // OffsetStore keeps what a coordinator must not forget: each group's committed
@@ -25,8 +25,20 @@ type OffsetStore interface {
 	Offsets(group string) map[TopicPartition]CommittedOffset
 	// Group returns group's record, if one is stored.
 	Group(group string) (GroupRecord, bool)
-	// Groups returns, sorted, the groups that have committed offsets or a record.
+	// Groups returns, sorted, the groups that have committed or pending offsets or
+	// a record.
 	Groups() []string
+
+	// WriteTxn stores, atomically and durably as Write does, the offsets of a
+	// transactional commit (Kafka's TxnOffsetCommit) of the producer with this id
+	// and epoch. They are pending: invisible to Offsets until the producer's
+	// transaction commits, dropped if it aborts (WriteTxnMarker of each store).
+	// A later WriteTxn of the same producer and partition replaces the pending
+	// offset; a Write deleting a partition deletes its pending offsets too.
+	WriteTxn(ctx context.Context, group string, producerID int64, producerEpoch int16, commits map[TopicPartition]CommittedOffset) error
+	// PendingTxnPartitions returns, sorted, the partitions for which group has
+	// pending transactional offsets, of any producer (nil if none).
+	PendingTxnPartitions(group string) []TopicPartition
 }
 
 // Write is one atomic change to a group's stored state.
@@ -39,6 +51,15 @@ type Write struct {
 	Group *GroupRecord
 	// DeleteGroup removes the group record.
 	DeleteGroup bool
+}
+
+// records is how many records of the offsets log w is.
+func (w Write) records() int {
+	n := len(w.Commits) + len(w.Deletes)
+	if w.Group != nil || w.DeleteGroup {
+		n++
+	}
+	return n
 }
 
 func (w Write) empty() bool {
@@ -71,73 +92,6 @@ type MemberRecord struct {
 	Assignment       []byte
 }
 
-// offsetTable is the in-memory state of an offset store: per group, its offsets and
-// record. Both stores keep one; PartitionOffsetStore rebuilds it by replaying its log.
-type offsetTable struct {
-	mu     sync.RWMutex
-	groups map[string]*storedGroup
-}
-
-type storedGroup struct {
-	offsets map[TopicPartition]CommittedOffset
-	record  *GroupRecord
-}
-
-func newOffsetTable() *offsetTable {
-	return &offsetTable{groups: make(map[string]*storedGroup)}
-}
-
-// apply applies w to group.
-func (t *offsetTable) apply(group string, w Write) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	g := t.groups[group]
-	if g == nil {
-		g = &storedGroup{offsets: make(map[TopicPartition]CommittedOffset)}
-		t.groups[group] = g
-	}
-	maps.Copy(g.offsets, w.Commits)
-	for _, tp := range w.Deletes {
-		delete(g.offsets, tp)
-	}
-	if w.Group != nil {
-		record := cloneGroupRecord(*w.Group)
-		g.record = &record
-	}
-	if w.DeleteGroup {
-		g.record = nil
-	}
-	if len(g.offsets) == 0 && g.record == nil {
-		delete(t.groups, group)
-	}
-}
-
-func (t *offsetTable) offsets(group string) map[TopicPartition]CommittedOffset {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	g := t.groups[group]
-	if g == nil || len(g.offsets) == 0 {
-		return nil
-	}
-	return maps.Clone(g.offsets)
-}
-
-func (t *offsetTable) group(group string) (GroupRecord, bool) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	g := t.groups[group]
-	if g == nil || g.record == nil {
-		return GroupRecord{}, false
-	}
-	return cloneGroupRecord(*g.record), true
-}
-
-func (t *offsetTable) groupNames() []string {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return slices.Sorted(maps.Keys(t.groups))
-}
-
 func cloneGroupRecord(g GroupRecord) GroupRecord {
 	g.Members = slices.Clone(g.Members)
 	return g
@@ -159,8 +113,34 @@ func (s *MemoryOffsetStore) Write(ctx context.Context, group string, w Write) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.table.apply(group, w)
+	s.table.apply(group, w, s.table.reserve(w.records()))
 	return nil
+}
+
+// WriteTxn implements OffsetStore. It fails only if ctx has ended.
+func (s *MemoryOffsetStore) WriteTxn(ctx context.Context, group string, producerID int64, producerEpoch int16, commits map[TopicPartition]CommittedOffset) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.table.applyTxn(group, producerID, commits, s.table.reserve(len(commits)))
+	return nil
+}
+
+// WriteTxnMarker ends the transaction of m's producer, as
+// PartitionOffsetStore.WriteTxnMarker does but without a log: a COMMIT makes its
+// pending offsets visible, an ABORT drops them, and a producer with nothing
+// pending changes nothing. It fails only if ctx has ended.
+func (s *MemoryOffsetStore) WriteTxnMarker(ctx context.Context, m partition.TxnMarker) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.table.complete(m.ProducerID, m.Type == partition.MarkerCommit)
+	return nil
+}
+
+// PendingTxnPartitions implements OffsetStore.
+func (s *MemoryOffsetStore) PendingTxnPartitions(group string) []TopicPartition {
+	return s.table.pendingPartitions(group)
 }
 
 // Offsets implements OffsetStore.

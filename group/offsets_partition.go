@@ -24,7 +24,16 @@ type PartitionOffsetStore struct {
 	p     *partition.Partition
 	owned bool // Close closes p
 	// append writes a batch: p.Append, or what SetAppend set.
-	append  func(context.Context, []partition.Record) (int64, error)
+	append func(context.Context, []partition.Record) (int64, error)
+	// producerAppend writes a transactional commit's batch: p.AppendWith, or what
+	// SetProducerAppend set; markerAppend writes a transaction marker:
+	// p.AppendTxnMarker, or what SetMarkerAppend set.
+	producerAppend func(context.Context, []partition.Record, *partition.Producer) (int64, error)
+	markerAppend   func(context.Context, partition.TxnMarker) (int64, error)
+	// txnMu serializes transactional commits and markers, each from its append to
+	// its change of the table, so that the table sees them in the log's order.
+	txnMu sync.Mutex
+
 	table   *offsetTable
 	skipped []SkippedRecord // set by replay, then read-only
 
@@ -61,28 +70,14 @@ func OpenPartitionOffsetStore(dir string, opts *partition.Options) (*PartitionOf
 // group's offsets unreadable. A batch that fails its checks (CRC, bounds) is not a
 // record to skip: replay stops and the error is returned.
 func NewPartitionOffsetStore(p *partition.Partition) (*PartitionOffsetStore, error) {
-	s := &PartitionOffsetStore{p: p, table: newOffsetTable(), append: p.Append}
+	s := &PartitionOffsetStore{p: p, table: newOffsetTable(), append: p.Append, markerAppend: p.AppendTxnMarker,
+		producerAppend: func(ctx context.Context, records []partition.Record, producer *partition.Producer) (int64, error) {
+			return p.AppendWith(ctx, records, &partition.AppendOptions{Producer: producer})
+		}}
 	if err := s.replay(); err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-// replay reads the whole partition into the table.
-func (s *PartitionOffsetStore) replay() error {
-	r := s.p.NewReader(s.p.StartOffset(), 0)
-	for {
-		rec, err := r.TryNext()
-		if err != nil {
-			return errorf("strata/group: replaying offsets log %s: %w", s.p.Dir(), err)
-		}
-		if rec == nil {
-			return nil
-		}
-		if err := s.table.replay(rec.Key, rec.Value); err != nil {
-			s.skipped = append(s.skipped, SkippedRecord{Offset: rec.Offset, Err: s.corrupt(rec.Offset, err)})
-		}
-	}
 }
 
 // SkippedRecord is a record of the offsets log that replay could not decode and
@@ -105,39 +100,6 @@ func (s *PartitionOffsetStore) corrupt(offset int64, cause error) error {
 		path, position = loc.Path, loc.Position
 	}
 	return errs.Corruptf(path, position, "offsets log record at offset %d: %v", offset, cause)
-}
-
-// replay applies one record of the log.
-func (t *offsetTable) replay(key, value []byte) error {
-	k, err := decodeKey(key)
-	if err != nil {
-		return err
-	}
-	var w Write
-	switch k.kind {
-	case offsetRecord:
-		if value == nil {
-			w.Deletes = []TopicPartition{k.partition}
-			break
-		}
-		o, err := decodeOffsetValue(value)
-		if err != nil {
-			return err
-		}
-		w.Commits = map[TopicPartition]CommittedOffset{k.partition: o}
-	case groupRecord:
-		if value == nil {
-			w.DeleteGroup = true
-			break
-		}
-		g, err := decodeGroupValue(value)
-		if err != nil {
-			return err
-		}
-		w.Group = &g
-	}
-	t.apply(k.group, w)
-	return nil
 }
 
 // Write implements OffsetStore: one Append of one batch, in the order commits
@@ -164,10 +126,11 @@ func (s *PartitionOffsetStore) Write(ctx context.Context, group string, w Write)
 	case w.DeleteGroup:
 		records = append(records, partition.Record{Key: encodeGroupKey(group)})
 	}
-	if _, err := s.append(ctx, records); err != nil {
+	base, err := s.append(ctx, records)
+	if err != nil {
 		return errorf("strata/group: writing offsets of group %q: %w", group, err)
 	}
-	s.table.apply(group, w)
+	s.table.apply(group, w, base)
 	return nil
 }
 
