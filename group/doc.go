@@ -90,6 +90,28 @@
 // Options.OffsetsRetention are deleted with tombstones. Describe reports, per
 // partition, the owner, the committed offset, the end offset and the lag.
 //
+// # Transactional offset commits
+//
+// A transactional producer commits a consumer's offsets inside its transaction
+// (Kafka's TxnOffsetCommit, KIP-98): TxnCommitOffsets checks the consumer's
+// member and generation when the request carries them (KIP-447, so that a zombie
+// fenced out by a rebalance cannot commit), then writes the offsets as one
+// transactional batch of the producer. They are pending: FetchOffsets does not
+// return them, HasPendingTxnOffsets reports them and FetchStableOffsets (a
+// read_committed consumer's fetch, RequireStable) fails with
+// ErrUnstableOffsetCommit while they are. The transaction coordinator ends the
+// transaction by writing its marker to the offsets partition through
+// PartitionOffsetStore.WriteTxnMarker: on COMMIT the pending offsets replace the
+// committed ones, unless those were committed later in the log; on ABORT they are
+// dropped. Replay rebuilds pending offsets and applies the markers in log order,
+// so a restart at any step gives the same offsets. Offset retention keeps a
+// partition with pending offsets and its group until the transaction ends.
+//
+//	txnCoord.AddOffsetsToTxn(ctx, id, producer, "billing")
+//	coord.TxnCommitOffsets(ctx, group.TxnCommitRequest{Group: "billing", ProducerID: pid,
+//		ProducerEpoch: epoch, MemberID: m, Generation: gen, Offsets: offsets})
+//	txnCoord.EndTxn(ctx, id, producer, true) // its marker: store.WriteTxnMarker
+//
 // The records are Kafka's, byte for byte (format.go holds the versions; integers
 // big-endian; a string is an int16 length and UTF-8 bytes, -1 for null; bytes an
 // int32 length, -1 for null; an array an int32 count):
@@ -139,7 +161,11 @@
 // group's lock, then mu); a commit holds it across its validation and its write, so
 // a commit accepted for a generation is in the log before any commit of a later
 // generation is validated, and a fetch sees every commit acknowledged before it.
-// Writes of different groups run concurrently and share fsyncs.
+// Writes of different groups run concurrently and share fsyncs. Transactional
+// commits and markers of a PartitionOffsetStore are serialized among themselves,
+// each from its append to its change of the offsets (lock order: a group's lock,
+// then the store's transaction lock), so that markers meet pending offsets in
+// log order.
 //
 // A Member is safe for concurrent use; its Join and Leave run one at a time, and
 // its callbacks run on the goroutine calling Join, Heartbeat, Leave or Run. The
