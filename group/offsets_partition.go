@@ -147,7 +147,9 @@ func (s *PartitionOffsetStore) Groups() []string { return s.table.groupNames() }
 
 // SetAppend makes Write append its batches with append rather than the
 // partition's Append: a replicated store writes through the partition's leader,
-// acknowledged by every in-sync replica. Call it before the first Write.
+// acknowledged by every in-sync replica. append must return the offset of the
+// batch's first record: the offsets are ordered by it (a transaction's offsets
+// replace only earlier ones). Call it before the first Write.
 func (s *PartitionOffsetStore) SetAppend(append func(context.Context, []partition.Record) (int64, error)) {
 	s.append = append
 }

@@ -72,7 +72,7 @@ func (t *offsetTable) dropIfEmptyLocked(group string, g *storedGroup) {
 
 // commitLocked stores o for tp unless the offset stored is from later in the log.
 func (g *storedGroup) commitLocked(tp TopicPartition, o storedOffset) {
-	if current, ok := g.offsets[tp]; !ok || current.position < o.position {
+	if current, ok := g.offsets[tp]; !ok || current.position <= o.position {
 		g.offsets[tp] = o
 	}
 }

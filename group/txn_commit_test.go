@@ -1,6 +1,7 @@
 package group
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -202,4 +203,28 @@ func TestTxnCommitFencedByGeneration(t *testing.T) {
 	// The memory store ends transactions too.
 	require.NoError(t, c.store.(*MemoryOffsetStore).WriteTxnMarker(ctx, txnMarker(5, 1, true)))
 	require.EqualValues(t, 10, offsetOf(t, c, "g", orders))
+}
+
+// A replicated store routes transactional batches and markers through the
+// functions it sets (the partition's leader): they receive the producer's
+// identity and the marker as the partition would.
+func TestTxnSettableAppends(t *testing.T) {
+	s := openStore(t, vfs.NewMem())
+	p := s.Partition()
+	var producers []partition.Producer
+	var markers []partition.TxnMarker
+	s.SetProducerAppend(func(ctx context.Context, records []partition.Record, producer *partition.Producer) (int64, error) {
+		producers = append(producers, *producer)
+		return p.AppendWith(ctx, records, &partition.AppendOptions{Producer: producer})
+	})
+	s.SetMarkerAppend(func(ctx context.Context, m partition.TxnMarker) (int64, error) {
+		markers = append(markers, m)
+		return p.AppendTxnMarker(ctx, m)
+	})
+	c := newTestCoordinator(t, &Options{Offsets: s})
+	txnCommitOne(t, c, "g", 5, 2, tp("orders", 0), 10)
+	endTxnOffsets(t, s, 5, 3, true)
+	require.Equal(t, []partition.Producer{{ID: 5, Epoch: 2, BaseSequence: 0, Transactional: true, Coordinator: true}}, producers)
+	require.Equal(t, []partition.TxnMarker{txnMarker(5, 3, true)}, markers)
+	require.EqualValues(t, 10, offsetOf(t, c, "g", tp("orders", 0)))
 }
