@@ -317,15 +317,21 @@ func (p *Partition) closeLocked() error {
 	var err error
 	if failed == nil && !p.clean {
 		err = segments[len(segments)-1].Seal()
-		if err == nil {
-			// Sealed, the newest segment is listed in the manifest too.
-			err = p.writeCheckpoint(checkpoint{logStartOffset: start, recoveryPoint: written.offset, newestSegment: p.newestBase.Load(), cleanShutdown: true, manifest: manifestOf(segments)})
-		}
 	}
 	if err == nil && failed == nil {
-		// Everything is durable: the next Open replays no batch. A partition opened
-		// clean and left untouched has its snapshot at the end already.
-		p.takeSnapshotLocked(written.offset)
+		// Everything is durable: the producer state at the log end makes the next
+		// Open replay no batch. A partition opened clean and left untouched has its
+		// snapshot at the end already. Without it, no clean shutdown is recorded:
+		// Open's upgrade rule (openProducers) trusts a clean shutdown without any
+		// snapshot to need no replay of the older segments.
+		snapshotted := p.takeSnapshotLocked(written.offset)
+		switch {
+		case snapshotted && !p.clean:
+			// Sealed, the newest segment is listed in the manifest too.
+			err = p.writeCheckpoint(checkpoint{logStartOffset: start, recoveryPoint: written.offset, newestSegment: p.newestBase.Load(), cleanShutdown: true, manifest: manifestOf(segments)})
+		case !snapshotted:
+			err = p.writeCheckpoint(p.openCheckpoint(start, written.offset, segments))
+		}
 	}
 	p.mu.Lock()
 	if err == nil && failed == nil {

@@ -148,14 +148,15 @@ func (p *Partition) removeSnapshot(i int, why string, atOpen bool) error {
 // written offset, durable: called after a roll's or Close's fsync) to a snapshot
 // file, crash-atomically.
 // A failure costs only the time of a longer rebuild at the next Open: it is logged,
-// not returned. The caller holds appendMu.
-func (p *Partition) takeSnapshotLocked(offset int64) {
+// not returned; ok says whether a snapshot at offset is on disk now (Close records
+// a clean shutdown only then). The caller holds appendMu.
+func (p *Partition) takeSnapshotLocked(offset int64) (ok bool) {
 	if n := len(p.snapshots); n > 0 && p.snapshots[n-1] >= offset {
-		return // written already; a truncation removed any above offset
+		return p.snapshots[n-1] == offset // written already; a truncation removed any above offset
 	}
 	if err := p.readProducersLocked(); err != nil {
 		p.logger.Error("cannot read producer snapshot", "err", err)
-		return
+		return false
 	}
 	name := snapshotName(offset)
 	path := filepath.Join(p.dir, name)
@@ -170,10 +171,11 @@ func (p *Partition) takeSnapshotLocked(offset int64) {
 				p.snapshots = append(p.snapshots, offset) // listed, a truncation deletes it
 			}
 		}
-		return
+		return false
 	}
 	p.snapshots = append(p.snapshots, offset)
 	p.pruneSnapshotsLocked()
+	return true
 }
 
 // pruneSnapshotsLocked keeps one snapshot per segment, as Kafka does: those at a
