@@ -19,8 +19,13 @@ import (
 // batches were lost or truncated); if the newest one left is at the log end (a clean
 // shutdown), it is the whole state and is read only at its first use
 // (readProducersLocked), so that opening thousands of partitions reads no snapshot;
-// otherwise the state is loaded now, replaying the batches after the snapshot.
+// otherwise the state is loaded now, replaying the batches after the snapshot. A
+// clean shutdown without any snapshot replays only the last two segments
+// (producer_upgrade.go).
 func (p *Partition) openProducers() error {
+	if len(p.snapshots) == 0 && p.report.CleanShutdown {
+		return p.upgradeProducersLocked() // producer_upgrade.go
+	}
 	end := p.mu.written.offset
 	for len(p.snapshots) > 0 && p.snapshots[len(p.snapshots)-1] > end {
 		if err := p.removeSnapshot(len(p.snapshots)-1, "above the log end offset", true); err != nil {
@@ -158,9 +163,16 @@ func (p *Partition) takeSnapshotLocked(offset int64) (ok bool) {
 		p.logger.Error("cannot read producer snapshot", "err", err)
 		return false
 	}
+	return p.writeSnapshotLocked(offset, encodeSnapshot(&p.producers))
+}
+
+// writeSnapshotLocked writes b, the producer state of every batch below offset, to
+// the snapshot file at offset, above every listed one, as takeSnapshotLocked says.
+// The caller holds appendMu.
+func (p *Partition) writeSnapshotLocked(offset int64, b []byte) (ok bool) {
 	name := snapshotName(offset)
 	path := filepath.Join(p.dir, name)
-	if err := vfs.WriteFileAtomic(p.fsys, path, encodeSnapshot(&p.producers)); err != nil {
+	if err := vfs.WriteFileAtomic(p.fsys, path, b); err != nil {
 		p.logger.Error("cannot write producer snapshot", "file", name, "err", err)
 		// The rename may have happened before the directory fsync failed. Left
 		// unlisted, the file would survive a truncation below it, and an Open after
