@@ -111,9 +111,14 @@
 //
 // The state survives restart and crash in Kafka's <offset>.snapshot files (written at
 // every roll and at Close; Open loads the newest valid one and replays the batches
-// after it; FORMAT.md), survives retention and compaction of the batches that made
-// it, follows TruncateTo, and expires ProducerIDExpiration (Kafka's
-// producer.id.expiration.ms, 24 hours) after the producer's newest batch timestamp.
+// after it; FORMAT.md; Close records a clean shutdown only once its snapshot is
+// written). As Kafka's upgrade rule, a clean shutdown without any snapshot (a
+// partition written before they existed) replays only the last two segments, unless
+// a transaction is found open there, and writes snapshots at their bases and the log
+// end: producers known only from older segments are forgotten. The state survives
+// retention and compaction of the batches that made it, follows TruncateTo, and
+// expires ProducerIDExpiration (Kafka's producer.id.expiration.ms, 24 hours) after
+// the producer's newest batch timestamp.
 // As in Kafka, a snapshot keeps only each producer's newest batch: after a restart, a
 // retry of an older one of its last five batches that precedes the newest snapshot is
 // out of order rather than a duplicate. Compaction keeps each producer's newest
