@@ -54,7 +54,11 @@ type RepairReport struct {
 // silently: it is never run by Open. It reads every batch as Scrub does; at the first
 // problem it cuts the log (or, with KeepLater, cuts out each damaged range),
 // copying everything it removes to KeepDir first, and reports exactly which offsets
-// it gives up. Indexes of the segments it changes are rebuilt by the next Open.
+// it gives up. Indexes of the segments it changes are rebuilt by the next Open;
+// their aborted-transaction index entries whose ABORT marker it gives up are
+// dropped (a transaction whose records it keeps is then open, and holds the last
+// stable offset until it is ended again), and a segment moved away takes its
+// .txnindex along.
 // Missing offsets (a segment file gone) become a gap or the new start; a stray
 // segment file is moved away. New records never reuse an offset: after a cut, the
 // log continues at the greatest offset it had reached, or that its recovery point
@@ -293,7 +297,7 @@ func (r *repair) apply() error {
 	}
 	for _, i := range sortedKeys(r.remove) {
 		s := sv.segments[i]
-		for _, suffix := range []string{segment.LogSuffix, segment.IndexSuffix, segment.TimeIndexSuffix} {
+		for _, suffix := range []string{segment.LogSuffix, segment.IndexSuffix, segment.TimeIndexSuffix, segment.TxnIndexSuffix} {
 			name := segment.FileName(s.base, suffix)
 			err := r.fsys.Rename(filepath.Join(r.dir, name), filepath.Join(r.keep, name))
 			if errors.Is(err, os.ErrNotExist) && suffix != segment.LogSuffix {
@@ -393,8 +397,11 @@ func (r *repair) manifest(newest int64) []manifestEntry {
 
 // rewriteEnd cuts the .log of s at size and appends its empty batch over lost
 // offsets, if it has one, fsynced; its indexes are removed, for the next Open to
-// rebuild.
+// rebuild, and the entries of its .txnindex above what it keeps dropped first.
 func (r *repair) rewriteEnd(i int, size int64) error {
+	if err := r.cutAbortedTxns(i); err != nil {
+		return err
+	}
 	s := r.sv.segments[i]
 	name := segment.FileName(s.base, segment.LogSuffix)
 	f, err := r.fsys.OpenFile(segment.LogPath(r.dir, s.base), os.O_RDWR, 0)

@@ -91,7 +91,7 @@ func TestTxnRepairDropsAbortsOfMarkersGivenUp(t *testing.T) {
 			p, err := openAt(fsys, damageOptions())
 			require.NoError(t, err)
 			defer p.Close()
-			var want []partition.AbortedTxn
+			want := []partition.AbortedTxn{}
 			if keepLater {
 				want = []partition.AbortedTxn{l.second}
 			} else {
