@@ -103,10 +103,11 @@ func (e *producerEntry) duplicateOf(h *segment.BatchHeader) (producerBatch, bool
 // producerStates maps producer ids to their state.
 type producerStates struct {
 	producers map[int64]*producerEntry
+	ongoing   ongoingTxns // the open transactions by first offset (txn_ongoing.go)
 }
 
 func newProducerStates() producerStates {
-	return producerStates{producers: map[int64]*producerEntry{}}
+	return producerStates{producers: map[int64]*producerEntry{}, ongoing: ongoingTxns{known: true}}
 }
 
 // check decides whether the leader may append the batch h of a producer (h.ProducerID
@@ -174,6 +175,7 @@ func (s *producerStates) apply(h *segment.BatchHeader) {
 	// gone too (txn_compact.go).
 	if h.IsTransactional() && e.txnFirstOffset < 0 && h.RecordCount > 0 {
 		e.txnFirstOffset = h.BaseOffset
+		s.opened(h.ProducerID, h.BaseOffset)
 	}
 }
 
@@ -203,6 +205,7 @@ func (s *producerStates) entry(producerID int64) *producerEntry {
 // transaction is open as the rebuild found it, unless before knew it open from
 // below end.
 func (s *producerStates) keepBelow(before producerStates, end int64) {
+	s.forgetOngoing()
 	for id, e := range before.producers {
 		n := 0
 		for n < len(e.batches) && e.batches[n].lastOffset < end {

@@ -36,7 +36,7 @@ func (p *Partition) upgradeProducersLocked() error {
 			return err
 		}
 	}
-	if first := p.producers.firstOngoing(NoProducerID); first >= 0 {
+	if first := p.producers.firstOngoing(); first >= 0 {
 		p.logger.Info("an open transaction may have begun before the last two segments: rebuilding the producer state from the first segment", "first", first)
 		return p.loadProducersLocked(true)
 	}

@@ -133,7 +133,7 @@ func (p *Partition) knowTransactions() bool {
 // publishTransactionsLocked recomputes the open transactions from the producer
 // state after it was loaded, read or rebuilt. The caller holds appendMu.
 func (p *Partition) publishTransactionsLocked() {
-	first := p.producers.firstOngoing(NoProducerID)
+	first := p.producers.firstOngoing()
 	p.mu.Lock()
 	p.mu.txns.firstOngoing, p.mu.txns.unknown = first, p.producersUnread
 	p.mu.Unlock()
@@ -157,18 +157,6 @@ func (p *Partition) forgetDecidedFromLocked(offset int64) {
 	p.mu.txns.decided = kept
 }
 
-// firstOngoing returns the first offset of the earliest open transaction of a
-// producer other than except, or -1.
-func (s *producerStates) firstOngoing(except int64) int64 {
-	first := int64(-1)
-	for id, e := range s.producers {
-		if id != except && e.txnFirstOffset >= 0 && (first < 0 || e.txnFirstOffset < first) {
-			first = e.txnFirstOffset
-		}
-	}
-	return first
-}
-
 // transactionOpenedLocked records that a producer's transaction began at first.
 // The caller holds appendMu.
 func (p *Partition) transactionOpenedLocked(first int64) {
@@ -185,7 +173,7 @@ func (p *Partition) transactionOpenedLocked(first int64) {
 // first offset of the earliest other open transaction, or the offset after the
 // marker. The caller holds appendMu.
 func (p *Partition) transactionCompletedLocked(c completedTxn, s *segment.Segment) int64 {
-	first := p.producers.firstOngoing(NoProducerID)
+	first := p.producers.firstOngoing()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.mu.txns.firstOngoing = first
