@@ -289,8 +289,9 @@ func (p *Partition) waitUntil(ctx context.Context, offset int64, endLocked func(
 	}
 }
 
-// Close flushes and fsyncs everything, records a clean shutdown and closes every
-// file. Appends waiting for an fsync are acknowledged by Close's own fsync. Close is
+// Close flushes and fsyncs everything, writes the producer snapshot at the log end,
+// records a clean shutdown (not if the snapshot could not be written: the next Open
+// then replays the log) and closes every file. Appends waiting for an fsync are acknowledged by Close's own fsync. Close is
 // idempotent; after it every call returns ErrClosed.
 func (p *Partition) Close() error {
 	var err error
