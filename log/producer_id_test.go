@@ -3,6 +3,8 @@ package log_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -116,4 +118,26 @@ func TestIdempotentProducerIDsOfSeveralBrokers(t *testing.T) {
 	defer s.Close()
 	_, err = s.NextProducerIDForTest(ctx)
 	require.ErrorIs(t, err, log.ErrCorrupt)
+}
+
+// TestIdempotentProducerIDsTempFileRemovedAtOpen: a producer-ids.json.tmp that a
+// crash left behind is removed by the next Open, as topics.json.tmp is.
+func TestIdempotentProducerIDsTempFileRemovedAtOpen(t *testing.T) {
+	ctx := context.Background()
+	fsys := vfs.NewMem()
+	s := openStore(t, fsys, nil)
+	_, err := s.NextProducerIDForTest(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	f, err := fsys.OpenFile("/data/producer-ids.json.tmp", os.O_CREATE|os.O_RDWR, 0o644)
+	require.NoError(t, err)
+	_, err = f.WriteAt([]byte(`{"version":1,"blo`), 0)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	s = openStore(t, fsys, nil)
+	_, err = fsys.Stat("/data/producer-ids.json.tmp")
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	id, err := s.NextProducerIDForTest(ctx)
+	require.NoError(t, err)
+	require.Positive(t, id)
 }
