@@ -224,7 +224,7 @@ func checkInitRoot(fsys vfs.FS, root string) error {
 	}
 	for _, name := range names {
 		switch name {
-		case metadataFileName, metadataFileName + ".tmp", recoveryPointsFileName, metaPropertiesFileName:
+		case metadataFileName, metadataFileName + ".tmp", recoveryPointsFileName, metaPropertiesFileName, producerIDFileName:
 			return fmt.Errorf("%w: %s holds %s", ErrStoreExists, root, name)
 		case brokerListFileName:
 			if !leftBrokerList(fsys, root, root) {

@@ -245,11 +245,12 @@ func (s *Store) load() (topicSet, error) {
 	return set, nil
 }
 
-// removeMetadataTemp removes topics.json.tmp and recovery-points.checkpoint.tmp,
-// the temporary files of replacements that a crash interrupted.
+// removeMetadataTemp removes topics.json.tmp, recovery-points.checkpoint.tmp and
+// producer-ids.json.tmp, the temporary files of replacements that a crash
+// interrupted.
 func (s *Store) removeMetadataTemp(names []string) error {
 	removed := false
-	for _, name := range []string{metadataFileName + ".tmp", recoveryPointsFileName + ".tmp"} {
+	for _, name := range []string{metadataFileName + ".tmp", recoveryPointsFileName + ".tmp", producerIDFileName + ".tmp"} {
 		if !slices.Contains(names, name) {
 			continue
 		}
