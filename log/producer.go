@@ -656,7 +656,12 @@ func (p *Producer) write(b *batcher, batches []*producerBatch, buf []partition.R
 	}
 	target.sequence = b.sequence
 	if p.txn != nil {
-		if err := p.txn.addPartition(context.Background(), tp); err != nil {
+		// Bounded: the coordinator answers ErrConcurrentTransactions, retried,
+		// while it has not written every marker of the previous transaction.
+		ctx, cancel := context.WithTimeout(context.Background(), p.txn.timeout)
+		err := p.txn.addPartition(ctx, tp)
+		cancel()
+		if err != nil {
 			return buf, err
 		}
 	}
