@@ -255,6 +255,9 @@ func (p *Producer) BeginTransaction() error {
 // returns an error matching ErrTransactionAborted and the record's failure; the
 // producer may begin the next transaction. ErrProducerFenced means the producer is
 // done for. Any other error leaves the transaction in progress: abort it.
+//
+// Produce must not be called while CommitTransaction or AbortTransaction runs, as
+// with Kafka's producer: such a record may belong to neither transaction and fail.
 func (p *Producer) CommitTransaction(ctx context.Context) error {
 	return p.endTransaction(ctx, true)
 }
