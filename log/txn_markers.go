@@ -48,19 +48,19 @@ func (w txnMarkers) WriteMarker(ctx context.Context, m txn.Marker) error {
 }
 
 // replicatedMarker writes marker to rp through its leader and returns once every
-// in-sync replica holds it, following the leadership as produces do.
+// in-sync replica holds it, following the leadership as produces do. A marker
+// whose outcome was unknown is written again: a repeated marker ends nothing.
 func (g *brokerGroup) replicatedMarker(ctx context.Context, rp *replica.Partition, marker partition.TxnMarker) error {
 	for attempt := 0; ; attempt++ {
 		changed := g.cluster.StateApplied()
-		leader, err := rp.Leader()
-		if err == nil {
-			// TODO(txnreplica14): leader.AppendTxnMarker, acknowledged at the HW.
-			_, err = leader.Log().AppendTxnMarker(ctx, marker)
-		}
-		retriable := errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrNoLeader) ||
-			(errors.Is(err, replica.ErrClosed) && !g.cluster.Closed())
+		leader, _ := rp.Leader()
+		_, err := rp.AppendTxnMarker(ctx, marker)
+		failedLeader := leader != nil && leader.Log().Err() != nil
+		closedLeader := errors.Is(err, replica.ErrClosed) && !g.cluster.Closed()
+		retriable := errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrNoLeader) || closedLeader ||
+			errors.Is(err, replica.ErrOutcomeUnknown) || (err != nil && failedLeader)
 		if err != nil && g.deleted(rp) {
-			return nil
+			return nil // nothing left to end
 		}
 		if !retriable || attempt == produceRetries {
 			return err
