@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stratalog/strata/group"
+	"github.com/stratalog/strata/partition"
 )
 
 // OffsetsTopic is the internal topic holding consumer groups' committed offsets and
@@ -128,6 +129,11 @@ func (s *Store) coordinatorFor(create bool) (*group.Coordinator, error) {
 	if t, lookupErr := s.lookupTopic(OffsetsTopic); err == nil && lookupErr == nil && t.replicas != nil {
 		// Commits go through the leader, acknowledged by every in-sync replica.
 		offsets.SetAppend(s.brokers.replicatedAppender(t.replicas[0], AcksAll))
+		offsets.SetProducerAppend(s.brokers.replicatedProducerAppender(t.replicas[0], AcksAll))
+		rp := t.replicas[0]
+		offsets.SetMarkerAppend(func(ctx context.Context, m partition.TxnMarker) (int64, error) {
+			return 0, s.brokers.replicatedMarker(ctx, rp, m)
+		})
 	}
 	if err != nil {
 		// The log does not replay (a batch fails its checks): the partition is
@@ -149,6 +155,7 @@ func (s *Store) coordinatorFor(create bool) (*group.Coordinator, error) {
 		return nil, err
 	}
 	coordinator.Start()
+	s.offsetStore.Store(offsets)
 	s.coordinator.Store(coordinator)
 	return coordinator, nil
 }

@@ -2,7 +2,6 @@ package log
 
 import (
 	"context"
-	"errors"
 
 	"github.com/stratalog/strata/group"
 	"github.com/stratalog/strata/txn"
@@ -55,7 +54,11 @@ func (t *transactional) sendOffsets(ctx context.Context, offsets map[TopicPartit
 	return err
 }
 
-// txnCommitOffsets is TEMPORARY until group's TxnOffsetCommit lands.
+// txnCommitOffsets stores offsets as pending in the producer's transaction
+// (Kafka's TxnOffsetCommit), with the member's identity for KIP-447's checks.
 func txnCommitOffsets(ctx context.Context, c *group.Coordinator, gm GroupMetadata, offsets map[TopicPartition]OffsetAndMetadata, pe txn.ProducerIDAndEpoch) error {
-	return errors.New("not yet")
+	return c.TxnCommitOffsets(ctx, group.TxnCommitRequest{
+		Group: gm.Group, ProducerID: pe.ProducerID, ProducerEpoch: pe.ProducerEpoch,
+		MemberID: gm.MemberID, InstanceID: gm.InstanceID, Generation: gm.Generation, Offsets: offsets,
+	})
 }

@@ -64,6 +64,9 @@ type Store struct {
 	groupsMu     sync.Mutex
 	groupsClosed bool // set by Close under groupsMu
 	coordinator  atomic.Pointer[group.Coordinator]
+	// offsetStore is the coordinator's offsets log, set before coordinator: the
+	// transaction coordinator writes its markers through it.
+	offsetStore atomic.Pointer[group.PartitionOffsetStore]
 	// skippedOffsetsRecords counts the records of OffsetsTopic that the
 	// coordinator's replay skipped (Stats.SkippedOffsetsRecords).
 	skippedOffsetsRecords atomic.Int64

@@ -28,6 +28,17 @@ func (w txnMarkers) WriteMarker(ctx context.Context, m txn.Marker) error {
 		marker.Type = partition.MarkerCommit
 	}
 	s := w.s
+	if m.Partition.Topic == OffsetsTopic {
+		// Through the group coordinator's offsets log, which makes the
+		// transaction's offsets visible (COMMIT) or drops them (ABORT) once the
+		// marker is durable.
+		if _, err := s.coordinatorFor(false); err != nil {
+			return err
+		}
+		if offsets := s.offsetStore.Load(); offsets != nil {
+			return offsets.WriteTxnMarker(ctx, marker)
+		}
+	}
 	t, p, err := s.lookupTopicPartition(m.Partition)
 	if errors.Is(err, ErrUnknownTopic) || errors.Is(err, ErrUnknownPartition) {
 		s.logger.Warn("transaction marker for a partition that no longer exists: dropped",
