@@ -61,6 +61,12 @@ type ConsumerOptions struct {
 	// SkipCRCChecks reads batches without verifying their CRC-32C (Kafka's
 	// check.crcs=false): faster, but corruption inside records goes unnoticed.
 	SkipCRCChecks bool
+	// IsolationLevel says which records of transactions the consumer reads
+	// (Kafka's isolation.level). Default ReadUncommitted, as Kafka's; with
+	// ReadCommitted the consumer reads up to the last stable offset and skips
+	// aborted transactions, and SeekToEnd, ResetLatest, Lag and CaughtUp take the
+	// last stable offset as the end.
+	IsolationLevel IsolationLevel
 }
 
 // Consumer reads the partitions assigned to it, without a consumer group: the
@@ -136,6 +142,9 @@ func (s *Store) NewConsumer(opts ConsumerOptions) (*Consumer, error) {
 	if opts.Reset < ResetEarliest || opts.Reset > ResetNone {
 		problems = append(problems, fmt.Sprintf("Reset: %v is not a reset policy", opts.Reset))
 	}
+	if problem := checkIsolationLevel(opts.IsolationLevel); problem != "" {
+		problems = append(problems, problem)
+	}
 	if err := checkConfig("ConsumerOptions", problems); err != nil {
 		return nil, err
 	}
@@ -198,6 +207,13 @@ func (c *Consumer) Assign(tps ...TopicPartition) error {
 func (c *Consumer) bind(a *assignment, p *partition.Partition, offset int64) {
 	a.p, a.reader, a.pending = p, p.NewReader(offset, c.fetchBytes), nil
 	a.reader.SetCheckCRCs(!c.opts.SkipCRCChecks)
+	_ = a.reader.SetIsolationLevel(c.opts.IsolationLevel) // checked by NewConsumer
+}
+
+// endOffset returns where the consumer finds the end of p: its last stable offset
+// in ReadCommitted, its end offset otherwise.
+func (c *Consumer) endOffset(p *partition.Partition) int64 {
+	return endOffsetFor(p, c.opts.IsolationLevel)
 }
 
 // Assignment returns the assigned partitions, in Assign order.
@@ -272,9 +288,10 @@ func (c *Consumer) SeekToBeginning(tps ...TopicPartition) error {
 }
 
 // SeekToEnd moves each of tps (every assigned partition if none is given) to its end
-// offset: the next Poll returns only records produced after this call.
+// offset (in ReadCommitted, its last stable offset, as Kafka's seekToEnd): the next
+// Poll returns only records produced (in ReadCommitted, decided) after this call.
 func (c *Consumer) SeekToEnd(tps ...TopicPartition) error {
-	return c.seekEach(tps, (*partition.Partition).EndOffset)
+	return c.seekEach(tps, c.endOffset)
 }
 
 func (c *Consumer) seekEach(tps []TopicPartition, offset func(*partition.Partition) int64) error {
@@ -328,7 +345,7 @@ func (c *Consumer) reset(a *assignment, cause error) error {
 	case ResetEarliest:
 		a.seek(a.p.StartOffset())
 	case ResetLatest:
-		a.seek(a.p.EndOffset())
+		a.seek(c.endOffset(a.p))
 	default:
 		return cause
 	}

@@ -2,7 +2,9 @@ package log
 
 // Lag returns how many offsets of tp lie between where the consumer reads tp next
 // and the partition's end offset (Kafka's records-lag, the Java consumer's
-// currentLag): 0 once the consumer has read everything produced so far. A
+// currentLag): 0 once the consumer has read everything produced so far. In
+// ReadCommitted the end is the last stable offset, as for Kafka's read_committed
+// consumers: records of a transaction still open do not count. A
 // partition without a position gets one from the Reset policy first, as Position
 // does. A position outside the partition's records (sought past the end, or below
 // the start after retention or DeleteRecords) is counted from where the Reset
@@ -11,8 +13,9 @@ package log
 // assigned (ErrUnknownPartition).
 //
 // The lag counts offsets, not records: offsets without a record (removed by
-// compaction, or given up by RepairPartition) count until the consumer's position
-// passes them, which reading does at once.
+// compaction, given up by RepairPartition, transaction markers, and in
+// ReadCommitted aborted transactions) count until the consumer's position passes
+// them, which reading does at once.
 func (c *Consumer) Lag(tp TopicPartition) (int64, error) {
 	a, err := c.lookup(tp)
 	if err != nil {
@@ -41,7 +44,7 @@ func (c *Consumer) CaughtUp() (bool, error) {
 }
 
 // lag returns how many offsets lie between where the next read of a starts and
-// a's end offset.
+// a's end offset (last stable offset in ReadCommitted).
 func (c *Consumer) lag(a *assignment) (int64, error) {
 	if !a.positioned {
 		if err := c.reset(a, errorf("strata/log: lag of %s: no position and Reset is %v: %w", a.tp, c.opts.Reset, ErrOffsetOutOfRange)); err != nil {
@@ -49,6 +52,10 @@ func (c *Consumer) lag(a *assignment) (int64, error) {
 		}
 	}
 	position, start, end := a.position(), a.p.StartOffset(), a.p.EndOffset()
+	stop := end
+	if c.opts.IsolationLevel == ReadCommitted {
+		stop = a.p.LastStableOffset()
+	}
 	if a.pending == nil && (position < start || position > end) {
 		// Out of range: the next read moves it by the Reset policy (a record held
 		// back by Poll is returned as it is).
@@ -56,10 +63,10 @@ func (c *Consumer) lag(a *assignment) (int64, error) {
 		case ResetEarliest:
 			position = start
 		case ResetLatest:
-			position = end
+			position = stop
 		default:
 			return 0, errorf("strata/log: lag of %s: position %d is outside the records (start offset %d, end offset %d) and Reset is %v: %w", a.tp, position, start, end, c.opts.Reset, ErrOffsetOutOfRange)
 		}
 	}
-	return max(end-position, 0), nil
+	return max(stop-position, 0), nil
 }

@@ -86,6 +86,10 @@ type GroupConsumerOptions struct {
 	MaxPollBytes   int
 	// SkipCRCChecks reads without verifying batch CRCs (see ConsumerOptions).
 	SkipCRCChecks bool
+	// IsolationLevel says which records of transactions the consumer reads
+	// (Kafka's isolation.level; see ConsumerOptions). Default ReadUncommitted;
+	// with ReadCommitted, Lag and CaughtUp count to the last stable offset.
+	IsolationLevel IsolationLevel
 
 	// OnAssigned is called with the partitions the consumer gains, once it owns
 	// them and its positions are set from the committed offsets.
@@ -219,7 +223,7 @@ func (s *Store) NewGroupConsumer(opts GroupConsumerOptions) (*GroupConsumer, err
 	if err != nil {
 		return nil, errorf("strata/log: group consumer: %w", err)
 	}
-	inner, err := s.NewConsumer(ConsumerOptions{MaxPollRecords: opts.MaxPollRecords, MaxPollBytes: opts.MaxPollBytes, Reset: opts.Reset, SkipCRCChecks: opts.SkipCRCChecks})
+	inner, err := s.NewConsumer(ConsumerOptions{MaxPollRecords: opts.MaxPollRecords, MaxPollBytes: opts.MaxPollBytes, Reset: opts.Reset, SkipCRCChecks: opts.SkipCRCChecks, IsolationLevel: opts.IsolationLevel})
 	if err != nil {
 		return nil, err
 	}

@@ -92,6 +92,9 @@ func (o *GroupConsumerOptions) check() error {
 	if o.MaxPollRecords < 0 || o.MaxPollBytes < 0 {
 		bad("MaxPollRecords, MaxPollBytes: negative")
 	}
+	if problem := checkIsolationLevel(o.IsolationLevel); problem != "" {
+		bad("%s", problem)
+	}
 	if len(problems) > 0 {
 		return checkConfig("GroupConsumerOptions", problems)
 	}

@@ -53,7 +53,8 @@ func (g *GroupConsumer) seekOwned(tps []TopicPartition, seek func() error) error
 
 // Lag returns how many offsets of tp, a partition the consumer owns and reads now,
 // lie between its position and the partition's end offset (Kafka's records-lag):
-// 0 once it has read everything produced so far. A partition it does not own, or
+// 0 once it has read everything produced so far. In ReadCommitted the end is the
+// last stable offset, as for Kafka's read_committed consumers. A partition it does not own, or
 // is giving up (being revoked), is ErrUnknownPartition; an offline partition, which
 // it does not read, is its *PartitionOfflineError (ErrPartitionOffline). On a compacted
 // topic, or after DeleteRecords, it counts offsets, not records.
@@ -75,12 +76,12 @@ func (g *GroupConsumer) lagLocked(tp TopicPartition) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return max(p.EndOffset()-position, 0), nil
+	return max(endOffsetFor(p, g.opts.IsolationLevel)-position, 0), nil
 }
 
 // CaughtUp reports whether the consumer has joined its group and read every record
 // produced before the call in every partition it owns and reads: each position is
-// at its partition's end offset. It is false until the consumer received its first
+// at its partition's end offset (in ReadCommitted, its last stable offset). It is false until the consumer received its first
 // assignment and started reading every partition of it (from the committed
 // offsets, which may take a moment to fetch), and true for a member that owns no
 // partition (the group has more members than partitions). An application that

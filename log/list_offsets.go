@@ -30,6 +30,20 @@ func (s *Store) ListEndOffsets(topics ...string) (map[TopicPartition]int64, erro
 	return s.listOffsets(topics, func(p *partition.Partition) (int64, error) { return p.EndOffset(), nil })
 }
 
+// ListEndOffsetsFor returns the end offsets of ListEndOffsets as a consumer in
+// level sees them: Kafka's ListOffsets with the latest timestamp and an isolation
+// level. For ReadCommitted that is each partition's last stable offset, where a
+// read_committed consumer that has read everything stands (in a store of several
+// brokers, the leader's, which is at most its high watermark); for
+// ReadUncommitted it is ListEndOffsets. An unknown level is ErrInvalidArgument;
+// other errors are as for ListStartOffsets.
+func (s *Store) ListEndOffsetsFor(level IsolationLevel, topics ...string) (map[TopicPartition]int64, error) {
+	if problem := checkIsolationLevel(level); problem != "" {
+		return nil, errorf("strata/log: list end offsets: %s: %w", problem, ErrInvalidArgument)
+	}
+	return s.listOffsets(topics, func(p *partition.Partition) (int64, error) { return endOffsetFor(p, level), nil })
+}
+
 // ListOffsetsForTime returns, for every partition of the named topics (every topic
 // but the internal ones if none is named), the offset of the first record whose
 // timestamp is at or after t: Kafka's ListOffsets by timestamp, the Java consumer's

@@ -157,9 +157,10 @@ func (c *Consumer) wait(ctx context.Context) error {
 
 // waitTarget is a partition and the offset a consumer waits for in it.
 type waitTarget struct {
-	p        *partition.Partition
-	position int64
-	replaced <-chan struct{} // non-nil: p is being opened again; wait for that instead
+	p         *partition.Partition
+	position  int64
+	isolation IsolationLevel  // ReadCommitted: wait for the last stable offset to pass position
+	replaced  <-chan struct{} // non-nil: p is being opened again; wait for that instead
 }
 
 // readable returns the channel that is closed when the target may have a record.
@@ -167,7 +168,7 @@ func (t waitTarget) readable() <-chan struct{} {
 	if t.replaced != nil {
 		return t.replaced
 	}
-	return t.p.Readable(t.position)
+	return readableFor(t.p, t.position, t.isolation)
 }
 
 // waitTargets returns the assigned partitions that are not paused, and their
@@ -176,7 +177,7 @@ func (c *Consumer) waitTargets() []waitTarget {
 	targets := make([]waitTarget, 0, len(c.assigned))
 	for _, a := range c.assigned {
 		if !a.paused {
-			targets = append(targets, waitTarget{p: a.p, position: a.position(), replaced: c.s.reopeningOf(a.p)})
+			targets = append(targets, waitTarget{p: a.p, position: a.position(), isolation: c.opts.IsolationLevel, replaced: c.s.reopeningOf(a.p)})
 		}
 	}
 	return targets
