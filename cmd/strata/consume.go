@@ -25,9 +25,17 @@ Where to start (at most one of):
                      an offset such as +02:00)
 --partition P alone reads only partition P.
 
+Transactions: --isolation-level read_uncommitted (the default, as Kafka's) prints
+every record, those of open and aborted transactions too; read_committed prints
+only the records of committed transactions (and those outside transactions),
+stopping at each partition's last stable offset, before the first transaction
+still open. Transaction markers are never printed. "The end" below is then the
+last stable offset, and a consume that starts at the end starts there.
+
 When to stop: a consume that reads history (--from-beginning, --offset,
 --from-time, or --group) stops once every partition has been read up to the end
-offset it had when consume started (as kcat -e does), or after --max-messages
+offset it had when consume started (as kcat -e does; partitions whose records
+up to it are all transaction markers, or aborted, count as read), or after --max-messages
 records. With --follow, or with no start flag (it starts at the end, so it can
 only wait, as Kafka's console consumer does), consume waits for new records until
 --max-messages, --timeout-ms without a record, or SIGINT/SIGTERM (exit status 0
@@ -77,6 +85,7 @@ type consumeOptions struct {
 	fromTime       time.Time // with hasFromTime
 	hasFromTime    bool
 	group          string
+	isolation      log.IsolationLevel
 	maxMessages    int           // 0: no limit
 	timeout        time.Duration // 0: none; else stop after this long without a record
 	follow         bool
@@ -94,6 +103,7 @@ type consumeOptions struct {
 func runConsume(e *cli, command string, args []string) (err error) {
 	c := newCommandFlags(e, command, "TOPIC [--from-beginning | --offset N --partition P | --from-time RFC3339]\n"+
 		"                      [--group G] [--max-messages N] [--follow]\n"+
+		"                      [--isolation-level read_committed|read_uncommitted]\n"+
 		"                      [--print-key] [--print-offset] [--print-timestamp] [--print-headers]\n"+
 		"                      [--property key=value]...", consumeAbout)
 	var o consumeOptions
@@ -103,6 +113,7 @@ func runConsume(e *cli, command string, args []string) (err error) {
 	fromTime := c.String("from-time", "", "start at the first record at or after `RFC3339` time")
 	c.StringVar(&o.group, "group", "", "consume as a member of consumer group `G`, committing what was printed")
 	c.IntVar(&o.maxMessages, "max-messages", 0, "exit after printing `N` records")
+	isolation := c.String("isolation-level", "read_uncommitted", "`LEVEL` read_committed prints only committed transactions' records, up to the last stable offset")
 	c.BoolVar(&o.follow, "follow", false, "wait for new records instead of exiting at the end (the default without a start flag)")
 	timeoutMs := c.Int64("timeout-ms", 0, "exit once no record came for `N` ms")
 	c.BoolVar(&o.printKey, "print-key", false, "print each record's key before its value")
@@ -121,6 +132,9 @@ func runConsume(e *cli, command string, args []string) (err error) {
 	o.topic = positional[0]
 	o.hasOffset, o.hasPartition, o.hasFromTime = c.isSet("offset"), c.isSet("partition"), c.isSet("from-time")
 	if err := o.check(c, *partition, *fromTime); err != nil {
+		return err
+	}
+	if o.isolation, err = parseIsolationLevel(c, *isolation); err != nil {
 		return err
 	}
 	if err := o.applyProperties(properties); err != nil {
@@ -193,8 +207,13 @@ func consume(e *cli, store *log.Store, o *consumeOptions) error {
 	if o.hasPartition && int(o.partition) >= len(d.Partitions) {
 		return fmt.Errorf("topic %s has %d partitions (0 to %d), no partition %d", o.topic, len(d.Partitions), len(d.Partitions)-1, o.partition)
 	}
-	// The end offsets at the start: where consume stops without --follow. (While
-	// consume holds the store nothing else writes to it, so they are also the end.)
+	// The end offsets at the start (last stable offsets in read_committed): where
+	// consume stops without --follow. (While consume holds the store nothing else
+	// writes to it, so they are also the end.)
+	ends, err := endOffsets(store, o.topic, o.isolation)
+	if err != nil {
+		return err
+	}
 	var tps []log.TopicPartition
 	end := map[int32]int64{}
 	for _, p := range d.Partitions {
@@ -202,12 +221,17 @@ func consume(e *cli, store *log.Store, o *consumeOptions) error {
 			continue
 		}
 		tps = append(tps, log.TopicPartition{Topic: o.topic, Partition: p.Partition})
-		end[p.Partition] = p.EndOffset
+		end[p.Partition] = ends[p.Partition]
 		if o.hasOffset && o.offset > p.EndOffset {
 			return fmt.Errorf("--offset %d is beyond the end of partition %d (end offset %d)", o.offset, p.Partition, p.EndOffset)
 		}
 	}
-	consumer, err := store.NewConsumer(log.ConsumerOptions{})
+	probe, err := newEndProbe(store, o.isolation)
+	if err != nil {
+		return err
+	}
+	defer probe.close()
+	consumer, err := store.NewConsumer(log.ConsumerOptions{IsolationLevel: o.isolation})
 	if err != nil {
 		return err
 	}
@@ -226,7 +250,7 @@ func consume(e *cli, store *log.Store, o *consumeOptions) error {
 	remaining := tps
 	for {
 		if !o.follow {
-			if remaining, err = unfinished(consumer, remaining, end); err != nil {
+			if remaining, err = unfinished(consumer, probe, remaining, end); err != nil {
 				return err
 			}
 			if len(remaining) == 0 {
@@ -301,16 +325,21 @@ func (o *consumeOptions) seek(consumer *log.Consumer, d log.TopicDescription, tp
 	return consumer.SeekToEnd()
 }
 
-// unfinished returns the partitions of tps whose position is below their end, and
-// makes them the consumer's assignment if that changes it.
-func unfinished(consumer *log.Consumer, tps []log.TopicPartition, end map[int32]int64) ([]log.TopicPartition, error) {
+// unfinished returns the partitions of tps that hold a record to print between
+// their position and their end, and makes them the consumer's assignment if that
+// changes it.
+func unfinished(consumer *log.Consumer, probe *endProbe, tps []log.TopicPartition, end map[int32]int64) ([]log.TopicPartition, error) {
 	var left []log.TopicPartition
 	for _, tp := range tps {
 		position, err := consumer.Position(tp)
 		if err != nil {
 			return nil, err
 		}
-		if position < end[tp.Partition] {
+		found, err := probe.recordBelow(tp, position, end[tp.Partition])
+		if err != nil {
+			return nil, err
+		}
+		if found {
 			left = append(left, tp)
 		}
 	}

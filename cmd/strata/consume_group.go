@@ -32,7 +32,9 @@ const (
 // Where each partition starts is decided before joining (see groupStart), so that
 // consume knows when it has caught up without asking the consumer for positions:
 // nothing but this process writes to the store while it runs, so a partition's
-// position is its start advanced past each printed record.
+// position is its start advanced past each printed record, and an endProbe tells
+// whether records remain between it and the end (markers and aborted transactions
+// are offsets without one).
 func consumeGroup(e *cli, store *log.Store, o *consumeOptions) (err error) {
 	d, err := describe(store, o.topic)
 	if err != nil {
@@ -43,16 +45,22 @@ func consumeGroup(e *cli, store *log.Store, o *consumeOptions) (err error) {
 		// assigned a partition of it, and would wait forever.
 		return fmt.Errorf("%s is an internal topic: consume it without --group", o.topic)
 	}
-	end := make(map[int32]int64, len(d.Partitions)) // where consume stops without --follow
-	for _, p := range d.Partitions {
-		end[p.Partition] = p.EndOffset
-	}
-	position, err := o.groupStart(e.ctx, store, d)
+	end, err := endOffsets(store, o.topic, o.isolation) // where consume stops without --follow
 	if err != nil {
 		return err
 	}
-	if !o.follow && caughtUp(position, end) {
-		return nil // nothing to print: no need to join
+	position, err := o.groupStart(e.ctx, store, d, end)
+	if err != nil {
+		return err
+	}
+	probe, err := newEndProbe(store, o.isolation)
+	if err != nil {
+		return err
+	}
+	defer probe.close()
+	done := func() (bool, error) { return caughtUp(probe, o.topic, position, end) }
+	if finished, err := done(); err != nil || (!o.follow && finished) {
+		return err // nothing to print: no need to join
 	}
 
 	reset := log.ResetLatest
@@ -69,6 +77,7 @@ func consumeGroup(e *cli, store *log.Store, o *consumeOptions) (err error) {
 		// committed offset fell out of the partition's records meanwhile.
 		Reset:             reset,
 		DisableAutoCommit: true, // commit exactly what was printed, below
+		IsolationLevel:    o.isolation,
 	})
 	if err != nil {
 		return err
@@ -88,7 +97,12 @@ func consumeGroup(e *cli, store *log.Store, o *consumeOptions) (err error) {
 		printed int
 		batch   []*log.Record // the records of one Poll that were printed
 	)
-	for o.follow || !caughtUp(position, end) {
+	for {
+		if !o.follow {
+			if finished, err := done(); err != nil || finished {
+				return err
+			}
+		}
 		records, err := e.poll(store, consumer.Poll, o.timeout) // waits until the member owns partitions with records
 		if interrupted(e.ctx, err) || errors.Is(err, errPollTimeout) {
 			return nil
@@ -125,19 +139,18 @@ func consumeGroup(e *cli, store *log.Store, o *consumeOptions) (err error) {
 			return nil
 		}
 	}
-	return nil
 }
 
 // groupStart returns the offset where consume --group starts in each partition of
 // the topic d: the group's committed offset where it has one within the
 // partition's records, else where --from-beginning, --from-time or (without them)
-// the end of the partition says. It commits the latter for the group before the
+// the end of the partition (end: the last stable offset in read_committed) says. It commits the latter for the group before the
 // consumer joins, so that the consumer starts exactly there (a GroupConsumer starts
 // at committed offsets and cannot seek), and so that a later run continues from
 // there even if this one prints nothing, as Kafka's console consumer commits its
 // positions. The group has no members while the CLI holds the store, so the commit
 // is one from outside the group (Store.CommitGroupOffsets).
-func (o *consumeOptions) groupStart(ctx context.Context, store *log.Store, d log.TopicDescription) (map[int32]int64, error) {
+func (o *consumeOptions) groupStart(ctx context.Context, store *log.Store, d log.TopicDescription, end map[int32]int64) (map[int32]int64, error) {
 	tps := make([]log.TopicPartition, len(d.Partitions))
 	for i, p := range d.Partitions {
 		tps[i] = log.TopicPartition{Topic: d.Name, Partition: p.Partition}
@@ -164,7 +177,7 @@ func (o *consumeOptions) groupStart(ctx context.Context, store *log.Store, d log
 			position[p.Partition] = c.Offset
 			continue
 		}
-		start := p.EndOffset
+		start := end[p.Partition]
 		switch {
 		case o.fromBeginning:
 			start = p.StartOffset
@@ -187,14 +200,16 @@ func (o *consumeOptions) groupStart(ctx context.Context, store *log.Store, d log
 	return position, nil
 }
 
-// caughtUp reports whether every partition's position reached its end.
-func caughtUp(position, end map[int32]int64) bool {
+// caughtUp reports whether no partition of topic holds a record to print between
+// its position and its end.
+func caughtUp(probe *endProbe, topic string, position, end map[int32]int64) (bool, error) {
 	for p, e := range end {
-		if position[p] < e {
-			return false
+		found, err := probe.recordBelow(log.TopicPartition{Topic: topic, Partition: p}, position[p], e)
+		if err != nil || found {
+			return false, err
 		}
 	}
-	return true
+	return true, nil
 }
 
 // commitPrinted commits, for each partition of records, the offset after the last
