@@ -36,8 +36,15 @@ and with --print-data one line per record after its batch:
     headers: [h=x] key: abc payload: hello
 
 (key and payload are left out when null; bytes that are not printable UTF-8 are
-printed Go-quoted). With --offsets-decoder (Kafka's), the records of a segment of
-__consumer_offsets are decoded, key and payload:
+printed Go-quoted). A control batch (isControl: true, a transaction's COMMIT or
+ABORT marker, with the producer's producerId and producerEpoch) holds one record,
+printed decoded in place of its key and payload:
+
+  | offset: 7 CreateTime: 1700000000000 keySize: 4 valueSize: 6 sequence: -1
+    headers: [] endTxnMarker: COMMIT coordinatorEpoch: 0
+
+With --offsets-decoder (Kafka's), the records of a segment of __consumer_offsets
+are decoded, key and payload:
 
   key: offset_commit::group=billing,partition=orders-0
     payload: offset=42,metadata=,commitTimestamp=1700000000123
@@ -49,19 +56,27 @@ as it is, with decodeError: WHY. dump stops at the first invalid batch (bad head
 length, offsets that do not rise, undecodable records) and reports it.
 
 A .index file: "offset: O position: P" per entry; a .timeindex file: "timestamp: T
-offset: O" per entry. A producer snapshot (00000000000000000042.snapshot, the state
-of idempotent and transactional producers): one line per producer,
+offset: O" per entry; a .txnindex file (the segment's aborted transactions, whose
+records read_committed consumers skip): one line per transaction,
+
+  version: 0 producerId: 7 firstOffset: 2 lastOffset: 4 lastStableOffset: 5
+
+(lastOffset is its ABORT marker's offset). A producer snapshot
+(00000000000000000042.snapshot, the state of idempotent and transactional
+producers): one line per producer,
 
   producerId: 7 producerEpoch: 0 coordinatorEpoch: -1 currentTxnFirstOffset: None
   lastTimestamp: ... firstSequence: 0 lastSequence: 9 lastOffset: 41 offsetDelta: 9
 
-(on one line: the producer's newest batch, as kafka-dump-log prints it). Files with a further suffix (00000000000000000042.log.swap,
-.index.cleaned, .log.deleted) are read as their kind.
+(on one line: the producer's newest batch, as kafka-dump-log prints it). Files
+with a further suffix (00000000000000000042.log.swap, .index.cleaned,
+.log.deleted) are read as their kind.
 
---verify-index checks every index entry against the segment's .log: an offset
-entry must point at the start of a batch holding its offset; a time entry's offset
-must lie in a batch, and its timestamp must be the greatest timestamp up to that
-batch. Given a .log, it checks the segment's .index and .timeindex.
+--verify-index checks every .index and .timeindex entry against the segment's
+.log: an offset entry must point at the start of a batch holding its offset; a
+time entry's offset must lie in a batch, and its timestamp must be the greatest
+timestamp up to that batch. Given a .log, it checks the segment's .index and
+.timeindex. A .txnindex is checked on its own (as Open checks it).
 
 Exit status 1 when a file is corrupt, an index does not match, or a file cannot be
 read.`
@@ -112,7 +127,7 @@ type dumper struct {
 // dumpFile dumps one file. It returns an error if the file cannot be read, is
 // corrupt or does not match its index: the dump shows where.
 //
-// Besides .log, .index and .timeindex it reads the files compaction and deletion
+// Besides .log, .index, .timeindex and .txnindex it reads the files compaction and deletion
 // leave with a further suffix (00000000000000368769.log.swap, .index.cleaned,
 // .log.deleted, ...); their siblings are the files with the same further suffix.
 func (d *dumper) dumpFile(path string) error {
@@ -127,18 +142,20 @@ func (d *dumper) dumpFile(path string) error {
 		return d.dumpOffsetIndex(path, base)
 	case named && kind == segment.TimeIndexSuffix:
 		return d.dumpTimeIndex(path, base)
+	case named && kind == segment.TxnIndexSuffix:
+		return d.dumpTxnIndex(path, base)
 	case named && kind == partition.SnapshotSuffix:
 		return d.dumpSnapshot(path)
-	case strings.Contains(path, segment.IndexSuffix) || strings.Contains(path, segment.TimeIndexSuffix):
+	case strings.Contains(path, segment.IndexSuffix) || strings.Contains(path, segment.TimeIndexSuffix) || strings.Contains(path, segment.TxnIndexSuffix):
 		return errors.New("an index file must be named by its segment's base offset (20 digits)")
 	}
-	return errors.New("not a segment file: want a .log, .index, .timeindex or .snapshot file")
+	return errors.New("not a segment file: want a .log, .index, .timeindex, .txnindex or .snapshot file")
 }
 
 // splitSuffix splits a segment file suffix into its kind (.log, .index,
-// .timeindex) and what follows (".swap", or "").
+// .timeindex, .txnindex) and what follows (".swap", or "").
 func splitSuffix(suffix string) (kind, extra string) {
-	for _, kind := range []string{segment.TimeIndexSuffix, segment.IndexSuffix, segment.LogSuffix} {
+	for _, kind := range []string{segment.TimeIndexSuffix, segment.IndexSuffix, segment.TxnIndexSuffix, segment.LogSuffix} {
 		if rest, ok := strings.CutPrefix(suffix, kind); ok {
 			return kind, rest
 		}
@@ -280,9 +297,12 @@ func (d *dumper) printRecords(pos int64, h *segment.BatchHeader) error {
 			}
 		}
 		d.out.WriteByte(']')
-		if d.offsetsDecoder {
+		switch {
+		case h.IsControl():
+			d.out.WriteString(controlRecord(r.Key, r.Value))
+		case d.offsetsDecoder:
 			d.out.WriteString(decodeOffsetsRecord(r.Key, r.Value))
-		} else {
+		default:
 			if r.Key != nil {
 				d.out.WriteString(" key: " + printable(r.Key))
 			}
@@ -292,6 +312,30 @@ func (d *dumper) printRecords(pos int64, h *segment.BatchHeader) error {
 		}
 		d.out.WriteByte('\n')
 	}
+}
+
+// controlRecord returns what kafka-dump-log prints of the record of a control
+// batch: " endTxnMarker: COMMIT coordinatorEpoch: 5" for a transaction marker,
+// " controlType: UNKNOWN(3)" for another control record, and the record with
+// decodeError: WHY if it does not decode.
+func controlRecord(key, value []byte) string {
+	typ, coordinatorEpoch, err := partition.DecodeTxnMarker(key, value)
+	switch {
+	case err != nil:
+		out := ""
+		if key != nil {
+			out += " key: " + printable(key)
+		}
+		if value != nil {
+			out += " payload: " + printable(value)
+		}
+		return out + " decodeError: " + cleanMessage(err.Error())
+	case typ == partition.MarkerCommit:
+		return fmt.Sprintf(" endTxnMarker: COMMIT coordinatorEpoch: %d", coordinatorEpoch)
+	case typ == partition.MarkerAbort:
+		return fmt.Sprintf(" endTxnMarker: ABORT coordinatorEpoch: %d", coordinatorEpoch)
+	}
+	return fmt.Sprintf(" controlType: UNKNOWN(%d)", typ)
 }
 
 // timestampType names the batch's timestamp type as Kafka does.
