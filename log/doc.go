@@ -52,6 +52,20 @@
 // DescribeGroup (with lag), CommittedOffsets, CommitGroupOffsets and DeleteGroup
 // manage groups from outside.
 //
+// # Isolation levels
+//
+// ConsumerOptions.IsolationLevel and GroupConsumerOptions.IsolationLevel are
+// Kafka's isolation.level. ReadUncommitted, the default as in Kafka, reads every
+// record, those of open and aborted transactions included. ReadCommitted reads up
+// to each partition's last stable offset (the first offset of the earliest
+// transaction not yet decided, at most the high watermark; in a store of several
+// brokers, the leader's), waits there until the transaction is decided, and skips
+// the records of aborted transactions (found in the segments' .txnindex, without
+// a scan). At that level SeekToEnd, ResetLatest, Lag and CaughtUp take the last
+// stable offset as the end, as do Store.ListEndOffsetsFor(ReadCommitted, ...) and
+// the strata CLI's consume --isolation-level read_committed. Transaction markers
+// are returned at neither level.
+//
 // # Topics and configuration
 //
 // A topic has a TopicConfig: partitions, sync policy, segment size and age,

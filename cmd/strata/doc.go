@@ -31,6 +31,7 @@
 //	                     [--property parse.headers=true|parse.key=true|...]...
 //	strata consume TOPIC [--from-beginning | --offset N --partition P | --from-time RFC3339]
 //	                     [--group G] [--max-messages N] [--follow] [--timeout-ms N]
+//	                     [--isolation-level read_committed|read_uncommitted]
 //	                     [--print-key] [--print-offset] [--print-timestamp] [--print-headers]
 //	                     [--property print.headers=true|key.separator=SEP|...]...
 //	strata groups list
@@ -96,7 +97,20 @@
 // history (--from-beginning, --offset, --from-time, --group) stops at the end
 // offsets it found at its start unless --follow, as kcat -e does. topics describe and
 // dump print in the style of kafka-topics --describe and kafka-dump-log; dump
-// --offsets-decoder decodes the records of __consumer_offsets segments. topics list
+// --offsets-decoder decodes the records of __consumer_offsets segments.
+//
+// # Transactions
+//
+// consume --isolation-level read_committed (Kafka's console consumer flag) prints
+// only the records of committed transactions, and those outside transactions, up
+// to each partition's last stable offset: the end it stops at, and where it starts
+// without a start flag. read_uncommitted, the default as in Kafka, prints every
+// record, of open and aborted transactions too. Neither prints transaction markers.
+// dump shows each batch's producerId, producerEpoch, baseSequence and
+// isTransactional, a marker's control batch as isControl: true with its record
+// (--print-data) decoded as endTxnMarker: COMMIT coordinatorEpoch: N, a segment's
+// aborted transactions (its .txnindex file) one a line, and a producer snapshot
+// (.snapshot). topics list
 // prints the names alone, one a line; topics describe prints Kafka's fields, then
 // strata's: a topic's key partitioner (murmur2, Kafka's; xxhash for a topic created
 // before strata used it), a partition's offsets, size and segments.
