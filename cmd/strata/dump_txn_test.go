@@ -86,7 +86,7 @@ func TestDumpTxnIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	damaged := append(append([]byte(nil), b[34:]...), b[:34]...) // markers out of order
-	damaged = append(damaged, 0, 0, 0)                          // and a torn entry
+	damaged = append(damaged, 0, 0, 0)                           // and a torn entry
 	if err := os.WriteFile(path, damaged, 0o644); err != nil {
 		t.Fatal(err)
 	}
