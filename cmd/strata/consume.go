@@ -226,10 +226,7 @@ func consume(e *cli, store *log.Store, o *consumeOptions) error {
 			return fmt.Errorf("--offset %d is beyond the end of partition %d (end offset %d)", o.offset, p.Partition, p.EndOffset)
 		}
 	}
-	probe, err := newEndProbe(store, o.isolation)
-	if err != nil {
-		return err
-	}
+	probe := newEndProbe(store, o.isolation)
 	defer probe.close()
 	consumer, err := store.NewConsumer(log.ConsumerOptions{IsolationLevel: o.isolation})
 	if err != nil {

@@ -54,19 +54,16 @@ func onlyOffline(err error) bool {
 // below the offset where it stops: offsets without one (transaction markers,
 // aborted transactions in read_committed, records compaction removed) may lie
 // between a position and the end, and a Poll there would wait forever. It reads
-// with a consumer of its own, at consume's isolation level.
+// with consumers of its own, one per partition (each keeps its reader and
+// buffer from one probe to the next), at consume's isolation level.
 type endProbe struct {
-	consumer *log.Consumer
+	store     *log.Store
+	level     log.IsolationLevel
+	consumers map[log.TopicPartition]*log.Consumer
 }
 
-func newEndProbe(store *log.Store, level log.IsolationLevel) (*endProbe, error) {
-	// One record at a time, fetched a batch at a time: a probe reads the batch at
-	// the position, rarely more.
-	c, err := store.NewConsumer(log.ConsumerOptions{MaxPollRecords: 1, MaxPollBytes: 1, IsolationLevel: level})
-	if err != nil {
-		return nil, err
-	}
-	return &endProbe{consumer: c}, nil
+func newEndProbe(store *log.Store, level log.IsolationLevel) *endProbe {
+	return &endProbe{store: store, level: level, consumers: map[log.TopicPartition]*log.Consumer{}}
 }
 
 // recordBelow reports whether tp holds a record at from or later and below end.
@@ -74,14 +71,28 @@ func (p *endProbe) recordBelow(tp log.TopicPartition, from, end int64) (bool, er
 	if from >= end {
 		return false, nil
 	}
-	if err := p.consumer.Assign(tp); err != nil {
+	c := p.consumers[tp]
+	if c == nil {
+		// One record at a time, fetched a batch at a time: a probe reads the
+		// batch at the position, rarely more.
+		var err error
+		if c, err = p.store.NewConsumer(log.ConsumerOptions{MaxPollRecords: 1, MaxPollBytes: 1, IsolationLevel: p.level}); err != nil {
+			return false, err
+		}
+		p.consumers[tp] = c
+		if err := c.Assign(tp); err != nil {
+			return false, err
+		}
+	}
+	if err := c.Seek(tp, from); err != nil {
 		return false, err
 	}
-	if err := p.consumer.Seek(tp, from); err != nil {
-		return false, err
-	}
-	r, err := p.consumer.TryNext()
+	r, err := c.TryNext()
 	return r != nil && r.Offset < end, err
 }
 
-func (p *endProbe) close() { p.consumer.Close() }
+func (p *endProbe) close() {
+	for _, c := range p.consumers {
+		c.Close()
+	}
+}

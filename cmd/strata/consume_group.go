@@ -53,10 +53,7 @@ func consumeGroup(e *cli, store *log.Store, o *consumeOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	probe, err := newEndProbe(store, o.isolation)
-	if err != nil {
-		return err
-	}
+	probe := newEndProbe(store, o.isolation)
 	defer probe.close()
 	done := func() (bool, error) { return caughtUp(probe, o.topic, position, end) }
 	if finished, err := done(); err != nil || (!o.follow && finished) {
