@@ -300,3 +300,24 @@ func TestConsumerReadCommittedBrokers(t *testing.T) {
 	_, offsets = readAll(t, c)
 	require.Equal(t, []int64{2, 3, 5}, offsets)
 }
+
+// A GroupTransactSession's consumer reads in read_committed, whatever its options
+// say: it polls no record of an open or aborted transaction.
+func TestGroupTransactSessionReadsCommitted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := openStore(t, vfs.NewMem(), nil)
+		createTopic(t, s, "t", log.TopicConfig{})
+		writeTransactions(t, s)
+		session, err := s.NewGroupTransactSession(log.GroupConsumerOptions{Group: "g", Topics: []string{"t"}}, log.ProducerOptions{TransactionalID: "copier"})
+		require.NoError(t, err)
+		defer session.Close()
+		require.NoError(t, session.Begin())
+		records, err := session.Poll(context.Background())
+		require.NoError(t, err)
+		var values []string
+		for _, r := range records {
+			values = append(values, string(r.Value))
+		}
+		require.Equal(t, []string{"a1", "a2"}, values)
+	})
+}
