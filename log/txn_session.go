@@ -42,13 +42,14 @@ type GroupTransactSession struct {
 // NewGroupTransactSession returns a session consuming as consumer says and
 // producing as producer says. producer.TransactionalID is required (and should
 // be stable across restarts of the same application instance, so that a
-// restart fences its predecessor); consumer.DisableAutoCommit is forced on.
+// restart fences its predecessor); consumer.DisableAutoCommit is forced on, and
+// consumer.IsolationLevel to ReadCommitted.
 func (s *Store) NewGroupTransactSession(consumer GroupConsumerOptions, producer ProducerOptions) (*GroupTransactSession, error) {
 	if producer.TransactionalID == "" {
 		return nil, errorf("strata/log: group transact session: ProducerOptions.TransactionalID is required: %w", ErrInvalidConfig)
 	}
 	consumer.DisableAutoCommit = true
-	// TODO(isolation14): consumer.IsolationLevel = ReadCommitted
+	consumer.IsolationLevel = ReadCommitted
 	p, err := s.NewProducer(producer)
 	if err != nil {
 		return nil, err
