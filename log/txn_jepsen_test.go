@@ -3,7 +3,9 @@ package log_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/stratalog/strata/log"
 	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/replica"
 	"github.com/stratalog/strata/txn"
 	"github.com/stratalog/strata/vfs"
 )
@@ -299,6 +302,8 @@ func TestTxnNoTornTransactionAtEveryCrashPoint(t *testing.T) {
 //
 //   - idempotent: in a store of two brokers the producer retries it through the
 //     new leader, which recognises its sequence: the record is in the log once.
+//   - transactional, three brokers: the same, inside a transaction, which
+//     then commits: each record once, at both isolation levels.
 //   - transactional, one broker: the transaction cannot commit (it aborts); the
 //     store crashes, and the application's next instance produces the same
 //     records again in a new transaction: read_committed readers see each once,
@@ -309,6 +314,7 @@ func TestTxnNoDuplicateFromRetriedProduce(t *testing.T) {
 		require.NoError(t, err, "retried through the new leader")
 		require.Equal(t, []string{"first", "second"}, values, "written once")
 	})
+	t.Run("transactional-new-leader", txnRetryThroughANewLeader)
 	for _, mode := range []vfs.CrashMode{vfs.DropUnsynced, vfs.KeepPrefix} {
 		t.Run("transactional-"+mode.String(), func(t *testing.T) {
 			ctx := testContext(t)
@@ -340,6 +346,76 @@ func TestTxnNoDuplicateFromRetriedProduce(t *testing.T) {
 			require.NoError(t, retry.CommitTransaction(ctx))
 			require.Equal(t, []string{"first", "second"}, readTxnValues(t, s2, tp("out", 0), partition.ReadCommitted), "each once")
 		})
+	}
+}
+
+// txnRetryThroughANewLeader produces "first" then "second" in a transaction to
+// a topic of two replicas in a store of three brokers (so that the transaction
+// state topic keeps two in-sync replicas when one broker's disk fails), whose
+// leader fails the fsync of "second" once its follower has copied it: the
+// producer retries through the new leader, which recognises the batch.
+func txnRetryThroughANewLeader(t *testing.T) {
+	ctx := testContext(t)
+	var faults vfs.Switch
+	fsys := vfs.NewFaulty(vfs.NewMem(), faults.Inject)
+	var (
+		copiedOnce sync.Once
+		copied     = make(chan struct{})
+		armed      = make(chan struct{})
+	)
+	opts := &log.Options{TransactionCheckInterval: -1, Hooks: log.Hooks{OnFsync: func(e log.FsyncEvent) {
+		select {
+		case <-armed:
+			// The leader's fsync is held below: this one is the follower's,
+			// which has copied the batch.
+			if e.TopicPartition == tp("orders", 0) {
+				copiedOnce.Do(func() { close(copied) })
+			}
+		default:
+		}
+	}}}
+	require.NoError(t, vfs.MkdirAllSync(fsys, "/data"))
+	require.NoError(t, log.InitBrokers(fsys, "/data", map[replica.BrokerID]string{0: "", 1: "", 2: ""}))
+	s := openStore(t, fsys, opts)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 2, MinInsyncReplicas: 1})
+	p := newTxnProducer(t, s, "retry")
+	require.NoError(t, p.BeginTransaction())
+	require.NoError(t, p.ProduceSync(ctx, &log.Record{Topic: "orders", Value: []byte("first"), ExplicitPartition: true}).FirstErr())
+
+	leader := describe(t, s, "orders").Partitions[0].Leader
+	infos, err := s.Brokers()
+	require.NoError(t, err)
+	leaderDir := filepath.Join(infos[leader].Dir, "orders-0")
+	var failOnce sync.Once
+	faults.Set(func(op vfs.Op, path string) *vfs.Fault {
+		if op != vfs.OpSync || !strings.HasPrefix(path, leaderDir+"/") || !strings.HasSuffix(path, ".log") {
+			return nil
+		}
+		var fault *vfs.Fault
+		failOnce.Do(func() {
+			<-copied // the follower holds the batch
+			fault = &vfs.Fault{Err: syscall.EIO}
+		})
+		return fault
+	})
+	close(armed)
+	require.NoError(t, p.ProduceSync(ctx, &log.Record{Topic: "orders", Value: []byte("second"), ExplicitPartition: true}).FirstErr(),
+		"retried through the new leader")
+	require.NotEqual(t, leader, describe(t, s, "orders").Partitions[0].Leader, "acknowledged by a new leader")
+	require.NoError(t, p.CommitTransaction(ctx))
+	// The COMMIT marker is stable once the follower holds it too (the high
+	// watermark passes it): a read_committed reader waits for it.
+	pp, err := log.TxnPartition(s, tp("orders", 0))
+	require.NoError(t, err)
+	r := pp.NewReader(pp.StartOffset(), 0)
+	require.NoError(t, r.SetIsolationLevel(partition.ReadCommitted))
+	for _, want := range []string{"first", "second"} {
+		rec, err := r.Next(ctx)
+		require.NoError(t, err)
+		require.Equal(t, want, string(rec.Value))
+	}
+	for _, level := range []partition.IsolationLevel{partition.ReadUncommitted, partition.ReadCommitted} {
+		require.Equal(t, []string{"first", "second"}, readTxnValues(t, s, tp("orders", 0), level), "written once, %v", level)
 	}
 }
 
