@@ -349,6 +349,45 @@ func TestTxnNoDuplicateFromRetriedProduce(t *testing.T) {
 	}
 }
 
+// TestIdempotentProducerGoesOnAfterFsyncFailureAndRepair: in a store of one
+// broker a batch whose fsync failed has an unknown outcome, and its partition
+// fails closed (a sticky error: it refuses everything until reopened).
+// RepairPartition reopens it from its files, and the same idempotent producer
+// goes on: the failed record is in the log at most once, the next one once.
+func TestIdempotentProducerGoesOnAfterFsyncFailureAndRepair(t *testing.T) {
+	ctx := testContext(t)
+	var faults vfs.Switch
+	s := openStore(t, vfs.NewFaulty(vfs.NewMem(), faults.Inject), nil)
+	createTopic(t, s, "out", log.TopicConfig{})
+	p, err := s.NewProducer(log.ProducerOptions{Linger: -1})
+	require.NoError(t, err)
+	defer p.Close()
+	require.NoError(t, p.ProduceSync(ctx, &log.Record{Topic: "out", Value: []byte("first")}).FirstErr())
+	var syncs atomic.Int32
+	faults.Set(func(op vfs.Op, path string) *vfs.Fault {
+		if op == vfs.OpSync && strings.Contains(path, "/out-0/") && strings.HasSuffix(path, ".log") && syncs.Add(1) == 1 {
+			return &vfs.Fault{Err: syscall.EIO}
+		}
+		return nil
+	})
+	err = p.ProduceSync(ctx, &log.Record{Topic: "out", Value: []byte("second")}).FirstErr()
+	require.ErrorIs(t, err, log.ErrOutcomeUnknown)
+	faults.Set(nil)
+
+	_, err = s.RepairPartition(ctx, tp("out", 0), nil)
+	require.NoError(t, err)
+	require.NoError(t, p.ProduceSync(ctx, &log.Record{Topic: "out", Value: []byte("third")}).FirstErr(),
+		"the repaired partition takes writes again")
+	values := readTxnValues(t, s, tp("out", 0), partition.ReadUncommitted)
+	count := map[string]int{}
+	for _, v := range values {
+		count[v]++
+	}
+	require.Equal(t, 1, count["first"], "%q", values)
+	require.LessOrEqual(t, count["second"], 1, "%q", values)
+	require.Equal(t, 1, count["third"], "%q", values)
+}
+
 // txnRetryThroughANewLeader produces "first" then "second" in a transaction to
 // a topic of two replicas in a store of three brokers (so that the transaction
 // state topic keeps two in-sync replicas when one broker's disk fails), whose
