@@ -69,7 +69,10 @@ func (s *Store) repairPartition(tp TopicPartition, config TopicConfig, repair *p
 // repaired, and its readers and writers get ErrPartitionOffline meanwhile), repaired
 // as partition.Repair says (copies of everything removed are kept, the offsets given
 // up are reported), and opened again. A partition that still does not open stays
-// offline, with the error returned.
+// offline, with the error returned. An online partition that reads whole is left
+// alone, unless it failed closed (a failed fsync or write, after which it refuses
+// appends): it is then recovered from its files as after a crash, which keeps or
+// cuts the records whose outcome was unknown, and takes appends again.
 func (s *Store) RepairPartition(ctx context.Context, tp TopicPartition, repair *partition.RepairOptions) (partition.RepairReport, error) {
 	if err := ctx.Err(); err != nil {
 		return partition.RepairReport{}, err
@@ -112,11 +115,17 @@ func (s *Store) repairOpenPartition(ctx context.Context, tp TopicPartition, repa
 		return partition.RepairReport{}, false, errorf("strata/log: repair %s: topic has %d partitions: %w", tp, len(t.partitions), ErrUnknownPartition)
 	}
 	if p := t.partitions[tp.Partition]; p != nil {
-		// An online partition that reads whole is left alone (its readers and
-		// writers undisturbed): Open checked its segments, Verify its every batch.
+		// An online partition that reads whole and has not failed is left alone
+		// (its readers and writers undisturbed): Open checked its segments,
+		// Verify its every batch. One that failed closed (an fsync or a write
+		// failed: what it holds past its last fsync is unknown) is closed,
+		// recovered from its files as after a crash, and opened again.
 		verifyErr := p.Verify(ctx)
 		if ctx.Err() != nil {
 			return partition.RepairReport{}, false, ctx.Err()
+		}
+		if failed := p.Err(); verifyErr == nil && failed != nil {
+			verifyErr = failed
 		}
 		if verifyErr == nil {
 			return partition.RepairReport{StartOffset: p.StartOffset(), EndOffset: p.EndOffset()}, false, nil
