@@ -55,12 +55,18 @@ func (c *Coordinator) CommitOffsets(ctx context.Context, req CommitRequest) erro
 	if err != nil {
 		return err
 	}
+	return c.store.Write(ctx, req.Group, Write{Commits: committedAt(req.Offsets, now)})
+}
+
+// committedAt returns offsets as committed at now, in the log's millisecond
+// precision.
+func committedAt(offsets map[TopicPartition]OffsetAndMetadata, now time.Time) map[TopicPartition]CommittedOffset {
 	commitTime := time.UnixMilli(now.UnixMilli()) // what the log stores
-	w := Write{Commits: make(map[TopicPartition]CommittedOffset, len(req.Offsets))}
-	for tp, o := range req.Offsets {
-		w.Commits[tp] = CommittedOffset{Offset: o.Offset, Metadata: o.Metadata, CommitTime: commitTime}
+	commits := make(map[TopicPartition]CommittedOffset, len(offsets))
+	for tp, o := range offsets {
+		commits[tp] = CommittedOffset{Offset: o.Offset, Metadata: o.Metadata, CommitTime: commitTime}
 	}
-	return c.store.Write(ctx, req.Group, w)
+	return commits
 }
 
 // validateCommit checks the request's shape.

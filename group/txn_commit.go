@@ -68,11 +68,7 @@ func (c *Coordinator) TxnCommitOffsets(ctx context.Context, req TxnCommitRequest
 	if err != nil {
 		return err
 	}
-	commitTime := time.UnixMilli(now.UnixMilli()) // what the log stores
-	commits := make(map[TopicPartition]CommittedOffset, len(req.Offsets))
-	for tp, o := range req.Offsets {
-		commits[tp] = CommittedOffset{Offset: o.Offset, Metadata: o.Metadata, CommitTime: commitTime}
-	}
+	commits := committedAt(req.Offsets, now)
 	return c.store.WriteTxn(ctx, req.Group, req.ProducerID, req.ProducerEpoch, commits)
 }
 

@@ -322,14 +322,7 @@ func controlRecord(key, value []byte) string {
 	typ, coordinatorEpoch, err := partition.DecodeTxnMarker(key, value)
 	switch {
 	case err != nil:
-		out := ""
-		if key != nil {
-			out += " key: " + printable(key)
-		}
-		if value != nil {
-			out += " payload: " + printable(value)
-		}
-		return out + " decodeError: " + cleanMessage(err.Error())
+		return undecodable(key, value, err)
 	case typ == partition.MarkerCommit:
 		return fmt.Sprintf(" endTxnMarker: COMMIT coordinatorEpoch: %d", coordinatorEpoch)
 	case typ == partition.MarkerAbort:
@@ -376,14 +369,7 @@ func printable(b []byte) string {
 func decodeOffsetsRecord(key, value []byte) string {
 	r, err := group.DecodeOffsetsRecord(key, value)
 	if err != nil {
-		out := ""
-		if key != nil {
-			out += " key: " + printable(key)
-		}
-		if value != nil {
-			out += " payload: " + printable(value)
-		}
-		return out + " decodeError: " + cleanMessage(err.Error())
+		return undecodable(key, value, err)
 	}
 	var b strings.Builder
 	if r.IsOffset {
@@ -406,4 +392,17 @@ func decodeOffsetsRecord(key, value []byte) string {
 			printable([]byte(m.ProtocolType)), printable([]byte(m.Protocol)), m.Generation, printable([]byte(m.Leader)), strings.Join(members, ","))
 	}
 	return b.String()
+}
+
+// undecodable prints a record that does not decode as kafka-dump-log does: its
+// key and payload as they are, and why.
+func undecodable(key, value []byte, err error) string {
+	out := ""
+	if key != nil {
+		out += " key: " + printable(key)
+	}
+	if value != nil {
+		out += " payload: " + printable(value)
+	}
+	return out + " decodeError: " + cleanMessage(err.Error())
 }
