@@ -108,6 +108,13 @@ var groupCommands = []groupCommand{
 		{name: "reset-offsets", summary: "move a group's committed offsets", run: runGroupsResetOffsets},
 		{name: "delete", summary: "delete a group and its committed offsets", run: runGroupsDelete},
 	}},
+	{name: "transactions", summary: "list, describe and abort transactions, find hanging ones", subcommands: []command{
+		{name: "list", summary: "list the transactional ids and their states", run: runTransactionsList},
+		{name: "describe", summary: "show a transactional id's producer, state and partitions", run: runTransactionsDescribe},
+		{name: "describe-producers", summary: "show a partition's producers and open transactions", run: runTransactionsDescribeProducers},
+		{name: "abort", summary: "abort a hanging transaction in a partition", run: runTransactionsAbort},
+		{name: "find-hanging", summary: "find open transactions no coordinator will end", run: runTransactionsFindHanging},
+	}},
 }
 
 const topUsage = `strata works on a strata data directory: topics of partitioned commit logs.
@@ -141,6 +148,12 @@ Commands:
   groups delete GROUP
   groups reset-offsets GROUP --topic T (--to-earliest|--to-latest|--to-current|
                        --to-offset N|--shift-by N|--to-datetime T) [--execute|--dry-run]
+  transactions list
+  transactions describe --transactional-id ID
+  transactions describe-producers --topic T --partition P
+  transactions abort --topic T --partition P (--start-offset O |
+                     --producer-id ID --producer-epoch E --coordinator-epoch C)
+  transactions find-hanging [--topic T [--partition P]] [--max-transaction-timeout MIN]
   dump FILE... [--print-data] [--offsets-decoder] [--verify-index]
   verify
   repair TOPIC --partition P [--keep-later] [--keep-dir DIR]
@@ -273,8 +286,12 @@ func (g groupCommand) subcommandNames() string {
 func (g groupCommand) usage() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "strata %s: %s\n\nUsage:\n", g.name, g.summary)
+	width := 14
 	for _, c := range g.subcommands {
-		fmt.Fprintf(&b, "  strata %s %-14s %s\n", g.name, c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range g.subcommands {
+		fmt.Fprintf(&b, "  strata %s %-*s %s\n", g.name, width, c.name, c.summary)
 	}
 	fmt.Fprintf(&b, "\nRun 'strata %s SUBCOMMAND --help' for a subcommand's arguments and flags.\n", g.name)
 	return b.String()
