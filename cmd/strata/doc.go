@@ -1,7 +1,7 @@
 // Command strata works on a strata data directory from the shell: the seeds'
 // deployment commands (create, list, describe and delete topics, produce from and
 // consume to the console) and the tools Kafka users reach for when something is
-// wrong (kafka-dump-log, kafka-consumer-groups).
+// wrong (kafka-dump-log, kafka-consumer-groups, kafka-transactions).
 //
 //	go install github.com/stratalog/strata/cmd/strata@latest
 //
@@ -39,6 +39,12 @@
 //	strata groups reset-offsets GROUP --topic T (--to-earliest|--to-latest|--to-current|
 //	                     --to-offset N|--shift-by N|--to-datetime T) [--execute|--dry-run]
 //	strata groups delete GROUP
+//	strata transactions list
+//	strata transactions describe --transactional-id ID
+//	strata transactions describe-producers --topic T --partition P
+//	strata transactions abort --topic T --partition P (--start-offset O |
+//	                     --producer-id ID --producer-epoch E --coordinator-epoch C)
+//	strata transactions find-hanging [--topic T [--partition P]] [--max-transaction-timeout MIN]
 //	strata dump FILE... [--print-data] [--offsets-decoder] [--verify-index]
 //
 // Topic configs take Kafka's names (cleanup.policy, retention.ms, retention.bytes,
@@ -78,6 +84,28 @@
 // current offset, an offset, a shift, or a time), prints them as GROUP TOPIC
 // PARTITION NEW-OFFSET, and commits them only with --execute (Kafka's dry-run
 // default), only for a group without members.
+//
+// # Transactions
+//
+// The transactions commands are kafka-transactions.sh's, with its column names:
+// list prints every transactional id the transaction coordinator knows with its
+// producer id and state (Kafka's: Ongoing, CompleteCommit, ...); describe one id's
+// producer epoch, timeout, the start and duration of the transaction in progress
+// and its partitions; describe-producers what a partition remembers of each
+// producer, the first offset of its open transaction among it. A hanging
+// transaction is one open in a partition that no coordinator will end (its marker
+// was lost, or a client wrote it without the coordinator): it holds the
+// partition's last stable offset back, and read_committed readers with it.
+// find-hanging reports those whose producer's last batch is older than
+// --max-transaction-timeout minutes (15 by default, Kafka's) and whose partition
+// the coordinator does not have in a transaction of that producer in progress;
+// abort writes an ABORT marker to the partition to end one.
+//
+//	strata transactions find-hanging
+//	strata transactions abort --topic out --partition 1 --start-offset 120
+//
+// The commands open the store without its background check of transaction
+// timeouts: only abort changes anything.
 //
 // # Output
 //
