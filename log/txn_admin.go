@@ -167,6 +167,10 @@ func (s *Store) DescribeProducers(tp TopicPartition) ([]ProducerState, error) {
 // with this partition aborts this partition's share only, and the coordinator's
 // later COMMIT marker here ends nothing, so the transaction is torn. Use it only
 // for the transactions FindHangingTransactions reports.
+//
+// TODO(txncli14): in OffsetsTopic the marker is written as in any partition; the
+// group coordinator is not told of it (Kafka's WriteTxnMarkers handler tells it),
+// which matters once it keeps transactional offsets pending (TxnOffsetCommit).
 func (s *Store) AbortTransaction(ctx context.Context, tp TopicPartition, producerID int64, producerEpoch int16, coordinatorEpoch int32) error {
 	marker := partition.TxnMarker{
 		ProducerID: producerID, ProducerEpoch: producerEpoch, CoordinatorEpoch: coordinatorEpoch,
