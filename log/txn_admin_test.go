@@ -127,6 +127,17 @@ func TestTransactionAdminListDescribe(t *testing.T) {
 	for _, p := range producers {
 		require.EqualValues(t, -1, p.CurrentTxnFirstOffset, "producer %d", p.ProducerID)
 	}
+
+	require.NoError(t, s.Close())
+	_, err = s.ListTransactions()
+	require.ErrorIs(t, err, log.ErrClosed)
+	_, err = s.DescribeTransaction("open")
+	require.ErrorIs(t, err, log.ErrClosed)
+	_, err = s.DescribeProducers(tp("out", 0))
+	require.ErrorIs(t, err, log.ErrClosed)
+	_, err = s.FindHangingTransactions(0)
+	require.ErrorIs(t, err, log.ErrClosed)
+	require.ErrorIs(t, s.AbortTransaction(ctx, tp("out", 0), 1, 0, 0), log.ErrClosed)
 }
 
 // TestTxnFindAndAbortHangingTransaction: an open transaction the coordinator will
