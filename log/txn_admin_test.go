@@ -155,7 +155,7 @@ func TestTxnFindAndAbortHangingTransaction(t *testing.T) {
 	produceTxn(t, live, "out", 1, "live")
 
 	// A producer id the coordinator never handed out, in out-1.
-	const stranger = 1 << 40
+	const stranger int64 = 1 << 40
 	hangingStart := appendUnknownTxn(t, s, tp("out", 1), stranger, 3, "h0", "h1")
 	// A known producer whose transaction completed, in out-2, which that
 	// transaction did not include (its marker there was lost).

@@ -16,7 +16,7 @@ import (
 )
 
 // hangingProducerID is a producer id the store's coordinator never hands out.
-const hangingProducerID = 1 << 40
+const hangingProducerID int64 = 1 << 40
 
 // transactionsStore returns a store with topic "out" of two partitions and a
 // committed ("committed", out-0 and out-1), an aborted ("aborted", out-0) and an
@@ -164,7 +164,7 @@ func TestTransactionsDescribeProducers(t *testing.T) {
 
 	rows = table(t, ok(t, dir, "", "transactions", "describe-producers", "--topic", "out", "--partition", "1"))
 	hanging := rows[len(rows)-1]
-	if hanging[0] != strconv.Itoa(hangingProducerID) || hanging[2] != "-1" || hanging[3] != "1" || hanging[5] != "2" {
+	if hanging[0] != strconv.FormatInt(hangingProducerID, 10) || hanging[2] != "-1" || hanging[3] != "1" || hanging[5] != "2" {
 		t.Fatalf("the hanging producer: %q", hanging)
 	}
 
@@ -183,7 +183,7 @@ func TestTransactionsFindHangingAndAbort(t *testing.T) {
 	if !slices.Equal(rows[0], want) || len(rows) != 2 {
 		t.Fatalf("find-hanging: %q", rows)
 	}
-	if r := rows[1]; !slices.Equal(r[:6], []string{"out", "1", strconv.Itoa(hangingProducerID), "0", "-1", "2"}) || (r[7] != "60" && r[7] != "61") {
+	if r := rows[1]; !slices.Equal(r[:6], []string{"out", "1", strconv.FormatInt(hangingProducerID, 10), "0", "-1", "2"}) || (r[7] != "60" && r[7] != "61") {
 		t.Fatalf("hanging: %q", r)
 	}
 	if rows := table(t, ok(t, dir, "", "transactions", "find-hanging", "--max-transaction-timeout", "90")); len(rows) != 1 {
@@ -199,7 +199,7 @@ func TestTransactionsFindHangingAndAbort(t *testing.T) {
 	fails(t, dir, exitUsage, "--producer-id needs --coordinator-epoch", "transactions", "abort", "--topic", "out", "--partition", "1",
 		"--producer-id", "7", "--producer-epoch", "0")
 	out := ok(t, dir, "", "transactions", "abort", "--topic", "out", "--partition", "1", "--start-offset", "2")
-	if want := "Aborted the transaction of producer " + strconv.Itoa(hangingProducerID) + " (epoch 0) in out-1.\n"; out != want {
+	if want := "Aborted the transaction of producer " + strconv.FormatInt(hangingProducerID, 10) + " (epoch 0) in out-1.\n"; out != want {
 		t.Fatalf("abort: %q, want %q", out, want)
 	}
 	if rows := table(t, ok(t, dir, "", "transactions", "find-hanging")); len(rows) != 1 {
@@ -220,7 +220,7 @@ func TestTransactionsFindHangingAndAbort(t *testing.T) {
 // epoch and coordinator epoch (-1 counting as 0), as for Kafka's older brokers.
 func TestTransactionsAbortByProducer(t *testing.T) {
 	dir := transactionsStore(t)
-	id := strconv.Itoa(hangingProducerID)
+	id := strconv.FormatInt(hangingProducerID, 10)
 	fails(t, dir, exitUsage, "--producer-epoch 40000: want 0 to 32767", "transactions", "abort", "--topic", "out", "--partition", "1",
 		"--producer-id", id, "--producer-epoch", "40000", "--coordinator-epoch", "-1")
 	ok(t, dir, "", "transactions", "abort", "--topic", "out", "--partition", "1", "--producer-id", id, "--producer-epoch", "0", "--coordinator-epoch", "-1")
