@@ -169,8 +169,10 @@ func (s *Store) DescribeProducers(tp TopicPartition) ([]ProducerState, error) {
 // for the transactions FindHangingTransactions reports.
 //
 // TODO(txncli14): in OffsetsTopic the marker is written as in any partition; the
-// group coordinator is not told of it (Kafka's WriteTxnMarkers handler tells it),
-// which matters once it keeps transactional offsets pending (TxnOffsetCommit).
+// group coordinator is not told of it (Kafka's WriteTxnMarkers handler tells it).
+// Once the store writes its offsets markers through the group's offset store
+// (group.PartitionOffsetStore.WriteTxnMarker), this should too, so that the
+// aborted transaction's pending offsets are dropped.
 func (s *Store) AbortTransaction(ctx context.Context, tp TopicPartition, producerID int64, producerEpoch int16, coordinatorEpoch int32) error {
 	marker := partition.TxnMarker{
 		ProducerID: producerID, ProducerEpoch: producerEpoch, CoordinatorEpoch: coordinatorEpoch,
