@@ -100,3 +100,25 @@ func TestTxnSendOffsetsOfAFencedMemberRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(1), offsets[tp("in", 0)].Offset)
 }
+
+// TestTxnAdminAbortInOffsetsTopicDropsPendingOffsets: an ABORT marker an
+// operator writes to __consumer_offsets (Store.AbortTransaction) drops the
+// transaction's pending offsets, so that its later COMMIT marker there commits
+// nothing.
+func TestTxnAdminAbortInOffsetsTopicDropsPendingOffsets(t *testing.T) {
+	ctx := testContext(t)
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "in", log.TopicConfig{Partitions: 1})
+	p := newTxnProducer(t, s, "t")
+	require.NoError(t, p.BeginTransaction())
+	require.NoError(t, p.SendOffsetsToTransaction(ctx, map[log.TopicPartition]log.OffsetAndMetadata{tp("in", 0): {Offset: 1}}, log.GroupMetadata{Group: "g", Generation: -1}))
+	offsetsTP := tp(log.OffsetsTopic, 0)
+	producers, err := s.DescribeProducers(offsetsTP)
+	require.NoError(t, err)
+	require.Len(t, producers, 1)
+	require.NoError(t, s.AbortTransaction(ctx, offsetsTP, producers[0].ProducerID, producers[0].ProducerEpoch, 0))
+	require.NoError(t, p.CommitTransaction(ctx))
+	offsets, err := s.CommittedOffsets(ctx, "g", tp("in", 0))
+	require.NoError(t, err)
+	require.Empty(t, offsets)
+}
