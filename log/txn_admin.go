@@ -168,11 +168,9 @@ func (s *Store) DescribeProducers(tp TopicPartition) ([]ProducerState, error) {
 // later COMMIT marker here ends nothing, so the transaction is torn. Use it only
 // for the transactions FindHangingTransactions reports.
 //
-// TODO(txncli14): in OffsetsTopic the marker is written as in any partition; the
-// group coordinator is not told of it (Kafka's WriteTxnMarkers handler tells it).
-// Once the store writes its offsets markers through the group's offset store
-// (group.PartitionOffsetStore.WriteTxnMarker), this should too, so that the
-// aborted transaction's pending offsets are dropped.
+// In OffsetsTopic the marker goes through the group coordinator's offsets log,
+// which drops the transaction's pending offsets, as Kafka's WriteTxnMarkers
+// handler tells its group coordinator.
 func (s *Store) AbortTransaction(ctx context.Context, tp TopicPartition, producerID int64, producerEpoch int16, coordinatorEpoch int32) error {
 	marker := partition.TxnMarker{
 		ProducerID: producerID, ProducerEpoch: producerEpoch, CoordinatorEpoch: coordinatorEpoch,
@@ -185,7 +183,14 @@ func (s *Store) AbortTransaction(ctx context.Context, tp TopicPartition, produce
 	if err != nil {
 		return s.partitionError("abort transaction in", tp, p, err)
 	}
-	if t.replicas != nil {
+	if tp.Topic == OffsetsTopic {
+		if _, err := s.coordinatorFor(false); err != nil {
+			return s.partitionError("abort transaction in", tp, p, err)
+		}
+	}
+	if offsets := s.offsetStore.Load(); tp.Topic == OffsetsTopic && offsets != nil {
+		err = offsets.WriteTxnMarker(ctx, marker)
+	} else if t.replicas != nil {
 		err = s.brokers.replicatedMarker(ctx, t.replicas[tp.Partition], marker)
 	} else {
 		_, err = p.AppendTxnMarker(ctx, marker)
