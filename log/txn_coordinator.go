@@ -52,10 +52,12 @@ func (s *Store) txnCoordinatorFor(create bool) (*txn.Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	state := &txnStateLog{p: p, append: p.Append}
+	state := &txnStateLog{p: p, append: p.Append, appendUnsynced: p.Write}
 	if t, err := s.lookupTopic(TransactionStateTopic); err == nil && t.replicas != nil {
-		// Through the leader, acknowledged by every in-sync replica.
+		// Through the leader, acknowledged by every in-sync replica (unsynced:
+		// by the leader).
 		state.append = s.brokers.replicatedAppender(t.replicas[0], AcksAll)
+		state.appendUnsynced = s.brokers.replicatedAppender(t.replicas[0], AcksLeader)
 	}
 	c, err := txn.Open(context.Background(), &txn.Options{
 		Log:                       state,
@@ -135,19 +137,31 @@ func (s *Store) txnStateTopicConfig() TopicConfig {
 
 // txnStateLog is the txn.Log of a store: partition 0 of TransactionStateTopic.
 type txnStateLog struct {
-	p      *partition.Partition
-	append appendFunc
+	p                      *partition.Partition
+	append, appendUnsynced appendFunc
 }
 
 // Append implements txn.Log: one batch, acknowledged once durable (fsynced, and
 // in a store of several brokers held by every in-sync replica).
 func (l *txnStateLog) Append(ctx context.Context, records []txn.Record) error {
+	_, err := l.append(ctx, stateRecords(records))
+	return err
+}
+
+// AppendUnsynced implements txn.UnsyncedLog: one batch, acknowledged once
+// written (by the leader), fsynced in the background or by the next Append.
+func (l *txnStateLog) AppendUnsynced(ctx context.Context, records []txn.Record) error {
+	_, err := l.appendUnsynced(ctx, stateRecords(records))
+	return err
+}
+
+// stateRecords converts the coordinator's records for the partition.
+func stateRecords(records []txn.Record) []partition.Record {
 	batch := make([]partition.Record, len(records))
 	for i, r := range records {
 		batch[i] = partition.Record{Key: r.Key, Value: r.Value}
 	}
-	_, err := l.append(ctx, batch)
-	return err
+	return batch
 }
 
 // Replay implements txn.Log: every record from the partition's start to its end.

@@ -43,7 +43,7 @@ func (c *Coordinator) complete(ctx context.Context, e *entry) EndTxnResult {
 		next.PreviousProducerID, next.ProducerID, next.ProducerEpoch = md.ProducerID, md.NextProducerID, 0
 		next.NextProducerID = NoProducerID
 	}
-	if err := c.store(ctx, e, next); err != nil {
+	if err := c.storeUnsynced(ctx, e, next); err != nil {
 		c.logger.Warn("strata/txn: writing a transaction's completion; will retry", slog.String("transactional_id", md.TransactionalID), slog.Any("error", err))
 		return decided
 	}

@@ -292,7 +292,23 @@ func (c *Coordinator) store(ctx context.Context, e *entry, next Metadata) error 
 
 // storeKeeping is store, leaving e pending after a successful write if keep.
 func (c *Coordinator) storeKeeping(ctx context.Context, e *entry, next Metadata, keep bool) error {
-	err := c.log.Append(ctx, []Record{{Key: EncodeKey(next.TransactionalID), Value: EncodeValue(next)}})
+	return c.write(ctx, e, next, keep, c.log.Append)
+}
+
+// storeUnsynced is store through the log's AppendUnsynced if it has one: for a
+// transaction's completion, whose loss in a crash only leaves the transaction
+// decided, which the next Open finishes again (its markers are written again,
+// which ends nothing more, and the completion).
+func (c *Coordinator) storeUnsynced(ctx context.Context, e *entry, next Metadata) error {
+	if l, ok := c.log.(UnsyncedLog); ok {
+		return c.write(ctx, e, next, false, l.AppendUnsynced)
+	}
+	return c.store(ctx, e, next)
+}
+
+// write writes next with appendFn: see storeKeeping.
+func (c *Coordinator) write(ctx context.Context, e *entry, next Metadata, keep bool, appendFn func(context.Context, []Record) error) error {
+	err := appendFn(ctx, []Record{{Key: EncodeKey(next.TransactionalID), Value: EncodeValue(next)}})
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e.pending = keep && err == nil

@@ -3,22 +3,43 @@ package txn_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/stratalog/strata/txn"
 )
 
-// printMarkers is a MarkerWriter that prints the markers.
-type printMarkers struct{}
+// printMarkers is a MarkerWriter that keeps the markers to print. The
+// coordinator writes a transaction's markers concurrently, so they come in no
+// particular order.
+type printMarkers struct {
+	mu    sync.Mutex
+	lines []string
+}
 
-func (printMarkers) WriteMarker(ctx context.Context, m txn.Marker) error {
-	fmt.Printf("marker %s producer %d epoch %d commit %v\n", m.Partition, m.ProducerID, m.ProducerEpoch, m.Commit)
+func (w *printMarkers) WriteMarker(ctx context.Context, m txn.Marker) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.lines = append(w.lines, fmt.Sprintf("marker %s producer %d epoch %d commit %v", m.Partition, m.ProducerID, m.ProducerEpoch, m.Commit))
 	return nil
+}
+
+// print prints the markers written so far, sorted, and forgets them.
+func (w *printMarkers) print() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	slices.Sort(w.lines)
+	for _, line := range w.lines {
+		fmt.Println(line)
+	}
+	w.lines = nil
 }
 
 func Example() {
 	ctx := context.Background()
-	coord, err := txn.Open(ctx, &txn.Options{Markers: printMarkers{}})
+	markers := &printMarkers{}
+	coord, err := txn.Open(ctx, &txn.Options{Markers: markers})
 	if err != nil {
 		panic(err)
 	}
@@ -29,6 +50,7 @@ func Example() {
 	_ = coord.AddPartitionsToTxn(ctx, "copier", p, []txn.TopicPartition{{Topic: "out", Partition: 0}})
 	_ = coord.AddOffsetsToTxn(ctx, "copier", p, "copier-group")
 	r, _ := coord.EndTxn(ctx, "copier", p, true)
+	markers.print()
 	fmt.Printf("next transaction: epoch %d\n", r.ProducerEpoch)
 
 	// A second instance fences the first: its requests are refused.

@@ -27,6 +27,19 @@ type Log interface {
 	Replay(ctx context.Context, fn func(Record) error) error
 }
 
+// UnsyncedLog is a Log that can also append without waiting for the records to
+// be durable (written to the OS, their fsync to come): the coordinator writes a
+// transaction's completion (CompleteCommit, CompleteAbort) that way, as nothing
+// depends on it being durable: lost in a crash, the transaction is found decided
+// at the next Open, which writes its markers again (a repeated marker ends
+// nothing) and its completion. It saves a transaction one fsync of the state log.
+// Records appended later with Append must not become durable before these (one
+// file written in order, as a partition is, keeps that).
+type UnsyncedLog interface {
+	Log
+	AppendUnsynced(ctx context.Context, records []Record) error
+}
+
 // MemoryLog is a Log in memory: nothing survives the process, but a Coordinator
 // opened again on the same MemoryLog replays it, which is how tests restart one.
 // Safe for concurrent use.
