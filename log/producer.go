@@ -182,6 +182,9 @@ type batcher struct {
 	// sequence numbers the partition's batches of an idempotent producer (nil if
 	// not); only the sender uses it.
 	sequence *partitionSequence
+	// txnGeneration is the transaction of a transactional producer that the
+	// batcher last told about its partition (transactional.want).
+	txnGeneration uint64
 }
 
 // producerBatch is a batch of records as Produce accepted them. It holds only what
@@ -452,6 +455,9 @@ func (p *Producer) add(ctx context.Context, t *topic, r *Record, promise func(*R
 		p.mu.last = b
 	}
 	b.roundBytes = roundBytes(t, p.opts.Acks)
+	if p.txn != nil {
+		p.txn.want(b)
+	}
 	if b.open != nil && segment.BatchHeaderSize+b.openBytes+size > t.config.MaxBatchBytes {
 		// r would take the batch past what one append may hold (the sender would
 		// write it as two): it opens the next batch.

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratalog/strata/internal/topicpartition"
@@ -25,7 +26,10 @@ type transactional struct {
 	// addMu serializes the producer's requests to the coordinator, which refuses
 	// a request on an id while another is in flight.
 	addMu sync.Mutex
-	mu    struct {
+	// generation counts the transactions begun: a batcher tells wanted about its
+	// partition once per transaction (want).
+	generation atomic.Uint64
+	mu         struct {
 		sync.Mutex
 		inTxn bool
 		// added are the partitions the coordinator knows are in the transaction;
@@ -101,7 +105,25 @@ func (t *transactional) begin() error {
 	}
 	t.mu.inTxn, t.mu.failed = true, nil
 	t.mu.added, t.mu.wanted = map[TopicPartition]bool{}, map[TopicPartition]bool{}
+	t.generation.Add(1)
 	return nil
+}
+
+// want notes that records for tp are buffered in the transaction: the first
+// sender's AddPartitionsToTxn adds it too, so that a transaction over several
+// partitions usually takes one request (one write of the state log) to add them
+// all. b is tp's batcher; it notes this once per transaction.
+func (t *transactional) want(b *batcher) {
+	generation := t.generation.Load()
+	if b.txnGeneration == generation {
+		return
+	}
+	b.txnGeneration = generation
+	t.mu.Lock()
+	if t.mu.inTxn && !t.mu.added[b.tp] {
+		t.mu.wanted[b.tp] = true
+	}
+	t.mu.Unlock()
 }
 
 // check returns why the producer cannot add to a transaction now, or nil.

@@ -150,3 +150,35 @@ func TestTxnTimeoutAbortsAndReopenKeepsCommits(t *testing.T) {
 	s2 := openStore(t, fsys, opts)
 	require.Equal(t, []string{"committed"}, readTxnValues(t, s2, tp("out", 0), partition.ReadCommitted))
 }
+
+// TestTxnPartitionsAddedInOneRequest: the partitions a transaction's records
+// were buffered for are added to it together, in one write of the transaction
+// state log: a transaction over four partitions writes three records there
+// (Ongoing with the four, PrepareCommit, CompleteCommit).
+func TestTxnPartitionsAddedInOneRequest(t *testing.T) {
+	ctx := testContext(t)
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "out", log.TopicConfig{Partitions: 4})
+	p, err := s.NewProducer(log.ProducerOptions{TransactionalID: "x", Linger: time.Hour})
+	require.NoError(t, err)
+	defer p.Close()
+	state := tp(log.TransactionStateTopic, 0)
+	before := endOffsetOf(t, s, state)
+	require.NoError(t, p.BeginTransaction())
+	for i := range int32(4) {
+		p.Produce(ctx, &log.Record{Topic: "out", Partition: i, ExplicitPartition: true, Value: []byte("v")}, nil)
+	}
+	require.NoError(t, p.CommitTransaction(ctx))
+	require.NoError(t, s.Sync(ctx)) // the completion is written unsynced
+	require.Equal(t, before+3, endOffsetOf(t, s, state))
+	for i := range int32(4) {
+		require.Equal(t, []string{"v"}, readTxnValues(t, s, tp("out", i), partition.ReadCommitted))
+	}
+}
+
+func endOffsetOf(t testing.TB, s *log.Store, tp log.TopicPartition) int64 {
+	t.Helper()
+	p, err := log.TxnPartition(s, tp)
+	require.NoError(t, err)
+	return p.EndOffset()
+}
