@@ -2,6 +2,7 @@ package group
 
 import (
 	"fmt"
+	"github.com/stratalog/strata/internal/kafkawire"
 	"slices"
 )
 
@@ -41,43 +42,43 @@ type MemberAssignment struct {
 //	ownedPartitions [topic string, partitions [int32]]   (v1+)
 //	generationId int32                                   (v2+)
 func EncodeSubscription(s Subscription) []byte {
-	w := writer{buf: make([]byte, 0, 64)}
-	w.int16(subscriptionVersion)
-	w.arrayLength(len(s.Topics))
+	w := kafkawire.Writer{Buf: make([]byte, 0, 64)}
+	w.Int16(subscriptionVersion)
+	w.ArrayLength(len(s.Topics))
 	for _, topic := range s.Topics {
-		w.string(topic)
+		w.String(topic)
 	}
-	w.bytes(s.UserData)
+	w.Bytes(s.UserData)
 	writeTopicPartitions(&w, s.Owned)
-	w.int32(s.Generation)
-	return w.buf
+	w.Int32(s.Generation)
+	return w.Buf
 }
 
 // DecodeSubscription decodes a ConsumerProtocolSubscription of any version: fields
 // of versions above 3 are ignored, as Kafka's readers do. Owned comes back sorted.
 func DecodeSubscription(b []byte) (Subscription, error) {
-	r := reader{buf: b}
+	r := kafkawire.NewReader(b)
 	s := Subscription{Generation: noGeneration}
-	version := r.int16()
-	if r.err == nil && version < 0 {
+	version := r.Int16()
+	if r.Err() == nil && version < 0 {
 		return Subscription{}, fmt.Errorf("%w: consumer subscription version %d", ErrInvalidArgument, version)
 	}
-	n := r.arrayLength(2)
+	n, _ := r.ArrayLength(2)
 	for range n {
-		s.Topics = append(s.Topics, r.string())
+		s.Topics = append(s.Topics, r.String())
 	}
-	s.UserData = r.bytes()
+	s.UserData = r.Bytes()
 	if version >= 1 {
-		s.Owned = readTopicPartitions(&r)
+		s.Owned = readTopicPartitions(r)
 	}
 	if version >= 2 {
-		s.Generation = r.int32()
+		s.Generation = r.Int32()
 	}
 	if version >= 3 {
-		r.nullableString() // rackId
+		r.NullableString() // rackId
 	}
-	if r.err != nil {
-		return Subscription{}, fmt.Errorf("%w: consumer subscription: %w", ErrInvalidArgument, r.err)
+	if r.Err() != nil {
+		return Subscription{}, fmt.Errorf("%w: consumer subscription: %w", ErrInvalidArgument, r.Err())
 	}
 	return s, nil
 }
@@ -88,11 +89,11 @@ func DecodeSubscription(b []byte) (Subscription, error) {
 //	assignedPartitions [topic string, partitions [int32]]
 //	userData bytes (nullable)
 func EncodeAssignment(a MemberAssignment) []byte {
-	w := writer{buf: make([]byte, 0, 32)}
-	w.int16(assignmentVersion)
+	w := kafkawire.Writer{Buf: make([]byte, 0, 32)}
+	w.Int16(assignmentVersion)
 	writeTopicPartitions(&w, a.Partitions)
-	w.bytes(a.UserData)
-	return w.buf
+	w.Bytes(a.UserData)
+	return w.Buf
 }
 
 // DecodeAssignment decodes a ConsumerProtocolAssignment of any version. An empty
@@ -102,22 +103,22 @@ func DecodeAssignment(b []byte) (MemberAssignment, error) {
 	if len(b) == 0 {
 		return MemberAssignment{}, nil
 	}
-	r := reader{buf: b}
-	version := r.int16()
-	if r.err == nil && version < 0 {
+	r := kafkawire.NewReader(b)
+	version := r.Int16()
+	if r.Err() == nil && version < 0 {
 		return MemberAssignment{}, fmt.Errorf("%w: consumer assignment version %d", ErrInvalidArgument, version)
 	}
-	a := MemberAssignment{Partitions: readTopicPartitions(&r)}
-	a.UserData = r.bytes()
-	if r.err != nil {
-		return MemberAssignment{}, fmt.Errorf("%w: consumer assignment: %w", ErrInvalidArgument, r.err)
+	a := MemberAssignment{Partitions: readTopicPartitions(r)}
+	a.UserData = r.Bytes()
+	if r.Err() != nil {
+		return MemberAssignment{}, fmt.Errorf("%w: consumer assignment: %w", ErrInvalidArgument, r.Err())
 	}
 	return a, nil
 }
 
 // writeTopicPartitions writes partitions grouped by topic, topics and partitions in
 // order: [topic string, partitions [int32]].
-func writeTopicPartitions(w *writer, tps []TopicPartition) {
+func writeTopicPartitions(w *kafkawire.Writer, tps []TopicPartition) {
 	sorted := slices.SortedFunc(slices.Values(tps), compareTopicPartitions)
 	topics := 0
 	for i := range sorted {
@@ -125,33 +126,33 @@ func writeTopicPartitions(w *writer, tps []TopicPartition) {
 			topics++
 		}
 	}
-	w.arrayLength(topics)
+	w.ArrayLength(topics)
 	for i := 0; i < len(sorted); {
 		j := i
 		for j < len(sorted) && sorted[j].Topic == sorted[i].Topic {
 			j++
 		}
-		w.string(sorted[i].Topic)
-		w.arrayLength(j - i)
+		w.String(sorted[i].Topic)
+		w.ArrayLength(j - i)
 		for _, tp := range sorted[i:j] {
-			w.int32(tp.Partition)
+			w.Int32(tp.Partition)
 		}
 		i = j
 	}
 }
 
 // readTopicPartitions reads what writeTopicPartitions writes, sorted.
-func readTopicPartitions(r *reader) []TopicPartition {
+func readTopicPartitions(r *kafkawire.Reader) []TopicPartition {
 	var out []TopicPartition
-	topics := r.arrayLength(6) // a topic: 2-byte name length + 4-byte count, at least
+	topics, _ := r.ArrayLength(6) // a topic: 2-byte name length + 4-byte count, at least
 	for range topics {
-		topic := r.string()
-		n := r.arrayLength(4)
+		topic := r.String()
+		n, _ := r.ArrayLength(4)
 		for range n {
-			out = append(out, TopicPartition{Topic: topic, Partition: r.int32()})
+			out = append(out, TopicPartition{Topic: topic, Partition: r.Int32()})
 		}
 	}
-	if r.err != nil {
+	if r.Err() != nil {
 		return nil
 	}
 	slices.SortFunc(out, compareTopicPartitions)
@@ -164,10 +165,10 @@ func readTopicPartitions(r *reader) []TopicPartition {
 //	previousAssignment [topic string, partitions [int32]]
 //	generation int32
 func encodeStickyUserData(previous []TopicPartition, generation int32) []byte {
-	w := writer{}
+	w := kafkawire.Writer{}
 	writeTopicPartitions(&w, previous)
-	w.int32(generation)
-	return w.buf
+	w.Int32(generation)
+	return w.Buf
 }
 
 // decodeStickyUserData decodes the sticky assignor's user data; v0, without the
@@ -176,13 +177,13 @@ func decodeStickyUserData(b []byte) (previous []TopicPartition, generation int32
 	if len(b) == 0 {
 		return nil, noGeneration, false
 	}
-	r := reader{buf: b}
-	previous = readTopicPartitions(&r)
+	r := kafkawire.NewReader(b)
+	previous = readTopicPartitions(r)
 	generation = noGeneration
-	if r.remaining() >= 4 {
-		generation = r.int32()
+	if r.Remaining() >= 4 {
+		generation = r.Int32()
 	}
-	if r.err != nil {
+	if r.Err() != nil {
 		return nil, noGeneration, false
 	}
 	return previous, generation, true

@@ -2,6 +2,7 @@ package group
 
 import (
 	"fmt"
+	"github.com/stratalog/strata/internal/kafkawire"
 	"time"
 )
 
@@ -27,140 +28,140 @@ type recordKey struct {
 
 // encodeOffsetKey encodes the key of group's committed offset for tp.
 func encodeOffsetKey(group string, tp TopicPartition) []byte {
-	w := writer{buf: make([]byte, 0, 2+2+len(group)+2+len(tp.Topic)+4)}
-	w.int16(offsetCommitKeyVersion)
-	w.string(group)
-	w.string(tp.Topic)
-	w.int32(tp.Partition)
-	return w.buf
+	w := kafkawire.Writer{Buf: make([]byte, 0, 2+2+len(group)+2+len(tp.Topic)+4)}
+	w.Int16(offsetCommitKeyVersion)
+	w.String(group)
+	w.String(tp.Topic)
+	w.Int32(tp.Partition)
+	return w.Buf
 }
 
 // encodeGroupKey encodes the key of group's metadata record.
 func encodeGroupKey(group string) []byte {
-	w := writer{buf: make([]byte, 0, 2+2+len(group))}
-	w.int16(groupMetadataKeyVersion)
-	w.string(group)
-	return w.buf
+	w := kafkawire.Writer{Buf: make([]byte, 0, 2+2+len(group))}
+	w.Int16(groupMetadataKeyVersion)
+	w.String(group)
+	return w.Buf
 }
 
 // decodeKey decodes a key of the offsets log.
 func decodeKey(b []byte) (recordKey, error) {
-	r := reader{buf: b}
-	version := r.int16()
+	r := kafkawire.NewReader(b)
+	version := r.Int16()
 	var k recordKey
 	switch {
-	case r.err != nil:
+	case r.Err() != nil:
 	case version == 0 || version == 1:
-		k = recordKey{kind: offsetRecord, group: r.string()}
-		k.partition.Topic = r.string()
-		k.partition.Partition = r.int32()
+		k = recordKey{kind: offsetRecord, group: r.String()}
+		k.partition.Topic = r.String()
+		k.partition.Partition = r.Int32()
 	case version == groupMetadataKeyVersion:
-		k = recordKey{kind: groupRecord, group: r.string()}
+		k = recordKey{kind: groupRecord, group: r.String()}
 	default:
 		return recordKey{}, fmt.Errorf("unknown key version %d", version)
 	}
-	if r.err != nil {
-		return recordKey{}, fmt.Errorf("key: %w", r.err)
+	if r.Err() != nil {
+		return recordKey{}, fmt.Errorf("key: %w", r.Err())
 	}
 	return k, nil
 }
 
 // encodeOffsetValue encodes a committed offset as OffsetCommitValue v3.
 func encodeOffsetValue(o CommittedOffset) []byte {
-	w := writer{buf: make([]byte, 0, 2+8+4+2+len(o.Metadata)+8)}
-	w.int16(offsetCommitValueVersion)
-	w.int64(o.Offset)
-	w.int32(noLeaderEpoch)
-	w.string(o.Metadata)
-	w.int64(o.CommitTime.UnixMilli())
-	return w.buf
+	w := kafkawire.Writer{Buf: make([]byte, 0, 2+8+4+2+len(o.Metadata)+8)}
+	w.Int16(offsetCommitValueVersion)
+	w.Int64(o.Offset)
+	w.Int32(noLeaderEpoch)
+	w.String(o.Metadata)
+	w.Int64(o.CommitTime.UnixMilli())
+	return w.Buf
 }
 
 // decodeOffsetValue decodes an OffsetCommitValue of versions 0 to 3.
 func decodeOffsetValue(b []byte) (CommittedOffset, error) {
-	r := reader{buf: b}
-	version := r.int16()
-	if r.err == nil && (version < 0 || version > 3) {
+	r := kafkawire.NewReader(b)
+	version := r.Int16()
+	if r.Err() == nil && (version < 0 || version > 3) {
 		return CommittedOffset{}, fmt.Errorf("unknown offset value version %d", version)
 	}
 	var o CommittedOffset
-	o.Offset = r.int64()
+	o.Offset = r.Int64()
 	if version >= 3 {
-		r.int32() // leader epoch
+		r.Int32() // leader epoch
 	}
-	o.Metadata = r.string()
-	o.CommitTime = time.UnixMilli(r.int64())
+	o.Metadata = r.String()
+	o.CommitTime = time.UnixMilli(r.Int64())
 	if version == 1 {
-		r.int64() // expire timestamp
+		r.Int64() // expire timestamp
 	}
-	if r.err != nil {
-		return CommittedOffset{}, fmt.Errorf("offset value: %w", r.err)
+	if r.Err() != nil {
+		return CommittedOffset{}, fmt.Errorf("offset value: %w", r.Err())
 	}
 	return o, nil
 }
 
 // encodeGroupValue encodes a group record as GroupMetadataValue v3.
 func encodeGroupValue(g GroupRecord) []byte {
-	w := writer{buf: make([]byte, 0, 64)}
-	w.int16(groupMetadataValueVersion)
-	w.string(g.ProtocolType)
-	w.int32(g.Generation)
-	w.nullableString(g.Protocol, g.Protocol == "")
-	w.nullableString(g.Leader, g.Leader == "")
-	w.int64(millisOrMinusOne(g.StateTime))
-	w.arrayLength(len(g.Members))
+	w := kafkawire.Writer{Buf: make([]byte, 0, 64)}
+	w.Int16(groupMetadataValueVersion)
+	w.String(g.ProtocolType)
+	w.Int32(g.Generation)
+	w.NullableString(g.Protocol, g.Protocol == "")
+	w.NullableString(g.Leader, g.Leader == "")
+	w.Int64(millisOrMinusOne(g.StateTime))
+	w.ArrayLength(len(g.Members))
 	for _, m := range g.Members {
-		w.string(m.MemberID)
-		w.nullableString(m.InstanceID, m.InstanceID == "")
-		w.string(m.ClientID)
-		w.string(m.ClientHost)
-		w.int32(durationMillis(m.RebalanceTimeout))
-		w.int32(durationMillis(m.SessionTimeout))
-		w.bytes(nonNil(m.Subscription))
-		w.bytes(nonNil(m.Assignment))
+		w.String(m.MemberID)
+		w.NullableString(m.InstanceID, m.InstanceID == "")
+		w.String(m.ClientID)
+		w.String(m.ClientHost)
+		w.Int32(durationMillis(m.RebalanceTimeout))
+		w.Int32(durationMillis(m.SessionTimeout))
+		w.Bytes(nonNil(m.Subscription))
+		w.Bytes(nonNil(m.Assignment))
 	}
-	return w.buf
+	return w.Buf
 }
 
 // decodeGroupValue decodes a GroupMetadataValue of versions 0 to 3.
 func decodeGroupValue(b []byte) (GroupRecord, error) {
-	r := reader{buf: b}
-	version := r.int16()
-	if r.err == nil && (version < 0 || version > 3) {
+	r := kafkawire.NewReader(b)
+	version := r.Int16()
+	if r.Err() == nil && (version < 0 || version > 3) {
 		return GroupRecord{}, fmt.Errorf("unknown group value version %d", version)
 	}
 	var g GroupRecord
-	g.ProtocolType = r.string()
-	g.Generation = r.int32()
-	g.Protocol, _ = r.nullableString()
-	g.Leader, _ = r.nullableString()
+	g.ProtocolType = r.String()
+	g.Generation = r.Int32()
+	g.Protocol, _ = r.NullableString()
+	g.Leader, _ = r.NullableString()
 	if version >= 2 {
-		if ms := r.int64(); ms >= 0 {
+		if ms := r.Int64(); ms >= 0 {
 			g.StateTime = time.UnixMilli(ms)
 		}
 	}
-	n := r.arrayLength(2 + 2 + 2 + 4 + 4 + 4)
+	n, _ := r.ArrayLength(2 + 2 + 2 + 4 + 4 + 4)
 	for range n {
 		var m MemberRecord
-		m.MemberID = r.string()
+		m.MemberID = r.String()
 		if version >= 3 {
-			m.InstanceID, _ = r.nullableString()
+			m.InstanceID, _ = r.NullableString()
 		}
-		m.ClientID = r.string()
-		m.ClientHost = r.string()
+		m.ClientID = r.String()
+		m.ClientHost = r.String()
 		if version >= 1 {
-			m.RebalanceTimeout = time.Duration(r.int32()) * time.Millisecond
+			m.RebalanceTimeout = time.Duration(r.Int32()) * time.Millisecond
 		}
-		m.SessionTimeout = time.Duration(r.int32()) * time.Millisecond
+		m.SessionTimeout = time.Duration(r.Int32()) * time.Millisecond
 		if version == 0 {
 			m.RebalanceTimeout = m.SessionTimeout
 		}
-		m.Subscription = r.bytes()
-		m.Assignment = r.bytes()
+		m.Subscription = r.Bytes()
+		m.Assignment = r.Bytes()
 		g.Members = append(g.Members, m)
 	}
-	if r.err != nil {
-		return GroupRecord{}, fmt.Errorf("group value: %w", r.err)
+	if r.Err() != nil {
+		return GroupRecord{}, fmt.Errorf("group value: %w", r.Err())
 	}
 	return g, nil
 }

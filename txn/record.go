@@ -3,6 +3,7 @@ package txn
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/stratalog/strata/internal/kafkawire"
 	"slices"
 	"time"
 
@@ -52,25 +53,25 @@ func (m Metadata) clone() Metadata {
 
 // EncodeKey returns the key of id's records (TransactionLogKey v0).
 func EncodeKey(id string) []byte {
-	w := writer{buf: make([]byte, 0, 2+2+len(id))}
-	w.int16(keyVersion)
-	w.string(id)
-	return w.buf
+	w := kafkawire.Writer{Buf: make([]byte, 0, 2+2+len(id))}
+	w.Int16(keyVersion)
+	w.String(id)
+	return w.Buf
 }
 
 // DecodeKey returns the transactional id of a record's key.
 func DecodeKey(b []byte) (string, error) {
-	r := reader{buf: b}
-	version := r.int16()
-	if r.err == nil && version != keyVersion {
+	r := kafkawire.NewReader(b)
+	version := r.Int16()
+	if r.Err() == nil && version != keyVersion {
 		return "", fmt.Errorf("unknown key version %d", version)
 	}
-	id := r.string()
-	if r.err == nil && r.remaining() != 0 {
-		r.fail(fmt.Errorf("%d bytes after the key", r.remaining()))
+	id := r.String()
+	if r.Err() == nil && r.Remaining() != 0 {
+		r.Fail(fmt.Errorf("%d bytes after the key", r.Remaining()))
 	}
-	if r.err != nil {
-		return "", fmt.Errorf("key: %w", r.err)
+	if r.Err() != nil {
+		return "", fmt.Errorf("key: %w", r.Err())
 	}
 	return id, nil
 }
@@ -79,28 +80,28 @@ func DecodeKey(b []byte) (string, error) {
 // transaction version 2 writes). An Empty transaction's partitions are written as
 // null, as Kafka does.
 func EncodeValue(m Metadata) []byte {
-	w := writer{buf: make([]byte, 0, 64)}
-	w.int16(valueVersion)
-	w.int64(m.ProducerID)
-	w.int16(m.ProducerEpoch)
-	w.int32(durationMillis(m.Timeout))
-	w.int8(int8(m.State))
+	w := kafkawire.Writer{Buf: make([]byte, 0, 64)}
+	w.Int16(valueVersion)
+	w.Int64(m.ProducerID)
+	w.Int16(m.ProducerEpoch)
+	w.Int32(durationMillis(m.Timeout))
+	w.Int8(int8(m.State))
 	if m.State == Empty {
-		w.uvarint(0) // null
+		w.Uvarint(0) // null
 	} else {
 		topics := groupByTopic(m.Partitions)
-		w.uvarint(uint64(len(topics)) + 1)
+		w.Uvarint(uint64(len(topics)) + 1)
 		for _, t := range topics {
-			w.compactString(t.topic)
-			w.uvarint(uint64(len(t.partitions)) + 1)
+			w.CompactString(t.topic)
+			w.Uvarint(uint64(len(t.partitions)) + 1)
 			for _, p := range t.partitions {
-				w.int32(p)
+				w.Int32(p)
 			}
-			w.uvarint(0) // the element's tagged fields: none
+			w.Uvarint(0) // the element's tagged fields: none
 		}
 	}
-	w.int64(millisOrMinusOne(m.LastUpdateTime))
-	w.int64(millisOrMinusOne(m.StartTime))
+	w.Int64(millisOrMinusOne(m.LastUpdateTime))
+	w.Int64(millisOrMinusOne(m.StartTime))
 	// Tagged fields, in tag order, each only when it differs from its default
 	// (ClientTransactionVersion's default is 0: it is always written).
 	count := 1
@@ -109,26 +110,26 @@ func EncodeValue(m Metadata) []byte {
 			count++
 		}
 	}
-	w.uvarint(uint64(count))
+	w.Uvarint(uint64(count))
 	if m.PreviousProducerID != NoProducerID {
-		w.int64Field(tagPreviousProducerID, m.PreviousProducerID)
+		w.Int64Field(tagPreviousProducerID, m.PreviousProducerID)
 	}
 	if m.NextProducerID != NoProducerID {
-		w.int64Field(tagNextProducerID, m.NextProducerID)
+		w.Int64Field(tagNextProducerID, m.NextProducerID)
 	}
-	w.uvarint(tagClientTransactionVersion)
-	w.uvarint(2)
-	w.int16(clientTransactionVersion)
-	return w.buf
+	w.Uvarint(tagClientTransactionVersion)
+	w.Uvarint(2)
+	w.Int16(clientTransactionVersion)
+	return w.Buf
 }
 
 // DecodeValue decodes a TransactionLogValue of version 0 or 1 into id's
 // Metadata. Unknown tagged fields are skipped, as Kafka's readers do; a state id
 // outside Kafka's, a Dead state (never stored) or a negative timeout is an error.
 func DecodeValue(id string, b []byte) (Metadata, error) {
-	r := reader{buf: b}
-	version := r.int16()
-	if r.err == nil && (version < 0 || version > maxValueVersion) {
+	r := kafkawire.NewReader(b)
+	version := r.Int16()
+	if r.Err() == nil && (version < 0 || version > maxValueVersion) {
 		return Metadata{}, fmt.Errorf("unknown value version %d", version)
 	}
 	flexible := version >= 1
@@ -138,62 +139,62 @@ func DecodeValue(id string, b []byte) (Metadata, error) {
 		NextProducerID:     NoProducerID,
 		LastProducerEpoch:  NoProducerEpoch,
 	}
-	m.ProducerID = r.int64()
-	m.ProducerEpoch = r.int16()
-	m.Timeout = time.Duration(r.int32()) * time.Millisecond
-	m.State = State(r.int8())
+	m.ProducerID = r.Int64()
+	m.ProducerEpoch = r.Int16()
+	m.Timeout = time.Duration(r.Int32()) * time.Millisecond
+	m.State = State(r.Int8())
 	var topics int
 	var null bool
 	if flexible {
-		topics, null = r.compactArrayLength(1 + 1 + 1)
+		topics, null = r.CompactArrayLength(1 + 1 + 1)
 	} else {
-		topics, null = r.arrayLength(2 + 4)
+		topics, null = r.ArrayLength(2 + 4)
 	}
 	for range topics {
 		var topic string
 		var n int
 		if flexible {
-			topic = r.compactString()
-			n, null = r.compactArrayLength(4)
+			topic = r.CompactString()
+			n, null = r.CompactArrayLength(4)
 		} else {
-			topic = r.string()
-			n, null = r.arrayLength(4)
+			topic = r.String()
+			n, null = r.ArrayLength(4)
 		}
 		if null {
-			r.fail(fmt.Errorf("%w: null partition list", errInvalid))
+			r.Fail(fmt.Errorf("%w: null partition list", kafkawire.ErrInvalid))
 		}
 		for range n {
-			m.Partitions = append(m.Partitions, TopicPartition{Topic: topic, Partition: r.int32()})
+			m.Partitions = append(m.Partitions, TopicPartition{Topic: topic, Partition: r.Int32()})
 		}
 		if flexible {
-			r.taggedFields(func(uint64, []byte) {})
+			r.TaggedFields(func(uint64, []byte) {})
 		}
 	}
-	m.LastUpdateTime = timeOrZero(r.int64())
-	m.StartTime = timeOrZero(r.int64())
+	m.LastUpdateTime = timeOrZero(r.Int64())
+	m.StartTime = timeOrZero(r.Int64())
 	if flexible {
-		r.taggedFields(func(tag uint64, data []byte) {
+		r.TaggedFields(func(tag uint64, data []byte) {
 			switch {
 			case tag == tagPreviousProducerID && len(data) == 8:
 				m.PreviousProducerID = int64(binary.BigEndian.Uint64(data))
 			case tag == tagNextProducerID && len(data) == 8:
 				m.NextProducerID = int64(binary.BigEndian.Uint64(data))
 			case tag == tagPreviousProducerID || tag == tagNextProducerID:
-				r.fail(fmt.Errorf("%w: tagged field %d of %d bytes", errInvalid, tag, len(data)))
+				r.Fail(fmt.Errorf("%w: tagged field %d of %d bytes", kafkawire.ErrInvalid, tag, len(data)))
 			}
 		})
 	}
-	if r.err == nil && r.remaining() != 0 {
-		r.fail(fmt.Errorf("%d bytes after the value", r.remaining()))
+	if r.Err() == nil && r.Remaining() != 0 {
+		r.Fail(fmt.Errorf("%d bytes after the value", r.Remaining()))
 	}
-	if r.err == nil && m.Timeout < 0 {
-		r.fail(fmt.Errorf("negative timeout %v", m.Timeout))
+	if r.Err() == nil && m.Timeout < 0 {
+		r.Fail(fmt.Errorf("negative timeout %v", m.Timeout))
 	}
-	if r.err == nil && (!m.State.valid() || m.State == Dead) {
-		r.fail(fmt.Errorf("state %d", int8(m.State)))
+	if r.Err() == nil && (!m.State.valid() || m.State == Dead) {
+		r.Fail(fmt.Errorf("state %d", int8(m.State)))
 	}
-	if r.err != nil {
-		return Metadata{}, fmt.Errorf("value of %q: %w", id, r.err)
+	if r.Err() != nil {
+		return Metadata{}, fmt.Errorf("value of %q: %w", id, r.Err())
 	}
 	if m.State == Empty {
 		m.Partitions = nil // Kafka ignores them
