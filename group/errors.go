@@ -50,18 +50,18 @@ var (
 	// ErrCoordinatorClosed is returned by every call on a closed Coordinator, and to
 	// every join or sync still waiting when it closed. It matches ErrClosed too.
 	// (COORDINATOR_NOT_AVAILABLE)
-	ErrCoordinatorClosed error = &wrapped{msg: "strata/group: coordinator closed", is: errs.ErrClosed}
+	ErrCoordinatorClosed error = errs.Also("strata/group: coordinator closed", errs.ErrClosed)
 	// ErrInvalidGroupID is returned for an empty group id or one longer than
 	// MaxNameBytes. It matches ErrInvalidArgument too. (INVALID_GROUP_ID)
-	ErrInvalidGroupID error = &wrapped{msg: "strata/group: invalid group id", is: errs.ErrInvalidArgument}
+	ErrInvalidGroupID error = errs.Also("strata/group: invalid group id", errs.ErrInvalidArgument)
 	// ErrInvalidSessionTimeout is returned by JoinGroup for a session timeout outside
 	// [Options.MinSessionTimeout, Options.MaxSessionTimeout]. It matches
 	// ErrInvalidArgument too. (INVALID_SESSION_TIMEOUT)
-	ErrInvalidSessionTimeout error = &wrapped{msg: "strata/group: invalid session timeout", is: errs.ErrInvalidArgument}
+	ErrInvalidSessionTimeout error = errs.Also("strata/group: invalid session timeout", errs.ErrInvalidArgument)
 	// ErrOffsetMetadataTooLarge is returned by CommitOffsets when a metadata string
 	// exceeds Options.MaxOffsetMetadataBytes; nothing is committed. It matches
 	// ErrInvalidArgument too. (OFFSET_METADATA_TOO_LARGE)
-	ErrOffsetMetadataTooLarge error = &wrapped{msg: "strata/group: offset metadata too large", is: errs.ErrInvalidArgument}
+	ErrOffsetMetadataTooLarge error = errs.Also("strata/group: offset metadata too large", errs.ErrInvalidArgument)
 	// ErrUnstableOffsetCommit is returned by FetchStableOffsets for partitions
 	// whose offsets a transaction has committed but not ended yet (KIP-447): the
 	// consumer retries. (UNSTABLE_OFFSET_COMMIT)
@@ -81,16 +81,6 @@ var (
 
 // CorruptError reports invalid bytes on disk: the file, the position and why.
 type CorruptError = errs.CorruptError
-
-// wrapped is a sentinel that also matches a more general one, so that for example
-// errors.Is(ErrCoordinatorClosed, ErrClosed) holds.
-type wrapped struct {
-	msg string
-	is  error
-}
-
-func (e *wrapped) Error() string { return e.msg }
-func (e *wrapped) Unwrap() error { return e.is }
 
 // errorf is fmt.Errorf for the package's errors: their text says "strata/group: "
 // once, however many of the package's own errors it wraps (see errs.Errorf).

@@ -35,7 +35,7 @@ var (
 	// DeleteTopic (which also matches ErrInvalidTopicName, as it did before).
 	// Only the store writes its internal topics. It also matches
 	// ErrInvalidArgument; nothing is written.
-	ErrInternalTopic error = &alsoMatches{msg: "strata/log: internal topics are written only by the store", also: partition.ErrInvalidArgument}
+	ErrInternalTopic error = errs.Also("strata/log: internal topics are written only by the store", partition.ErrInvalidArgument)
 	// ErrPartitionOffline is matched by the errors of every call on an offline
 	// partition: one that Open could not open (corrupt, its directory missing or a
 	// symlink, an I/O error) while the rest of the store opened. The error is a
@@ -104,16 +104,6 @@ var (
 	// copy that made it with the original's offset.
 	ErrOutcomeUnknown = partition.ErrOutcomeUnknown
 )
-
-// alsoMatches is a sentinel that also matches a more general one, so that for
-// example errors.Is(ErrInternalTopic, ErrInvalidArgument) holds.
-type alsoMatches struct {
-	msg  string
-	also error
-}
-
-func (e *alsoMatches) Error() string { return e.msg }
-func (e *alsoMatches) Unwrap() error { return e.also }
 
 // errorf is fmt.Errorf for the package's errors: their text says "strata/log: "
 // once, however many of the package's own errors it wraps (see errs.Errorf).

@@ -33,15 +33,15 @@ var (
 	ErrTransactionalIDNotFound = errors.New("strata/txn: transactional id not found")
 	// ErrCoordinatorClosed is returned by every call on a closed Coordinator. It
 	// matches ErrClosed too. (COORDINATOR_NOT_AVAILABLE)
-	ErrCoordinatorClosed error = &wrapped{msg: "strata/txn: coordinator closed", is: errs.ErrClosed}
+	ErrCoordinatorClosed error = errs.Also("strata/txn: coordinator closed", errs.ErrClosed)
 	// ErrInvalidTransactionTimeout: a timeout not above zero or above
 	// Options.MaxTransactionTimeout. It matches ErrInvalidArgument too.
 	// (INVALID_TRANSACTION_TIMEOUT)
-	ErrInvalidTransactionTimeout error = &wrapped{msg: "strata/txn: invalid transaction timeout", is: errs.ErrInvalidArgument}
+	ErrInvalidTransactionTimeout error = errs.Also("strata/txn: invalid transaction timeout", errs.ErrInvalidArgument)
 	// ErrInvalidTransactionalID: an empty id or one longer than
 	// MaxTransactionalIDBytes; also an empty topic or group. It matches
 	// ErrInvalidArgument too. (INVALID_REQUEST)
-	ErrInvalidTransactionalID error = &wrapped{msg: "strata/txn: invalid transactional id", is: errs.ErrInvalidArgument}
+	ErrInvalidTransactionalID error = errs.Also("strata/txn: invalid transactional id", errs.ErrInvalidArgument)
 	// ErrProducerIDsExhausted: the allocator has handed out every producer id.
 	ErrProducerIDsExhausted = errors.New("strata/txn: producer ids exhausted")
 
@@ -53,15 +53,6 @@ var (
 	// ErrCorrupt is wrapped by every error about an undecodable stored record.
 	ErrCorrupt = errs.ErrCorrupt
 )
-
-// wrapped is a sentinel that also matches a more general one.
-type wrapped struct {
-	msg string
-	is  error
-}
-
-func (e *wrapped) Error() string { return e.msg }
-func (e *wrapped) Unwrap() error { return e.is }
 
 // errorf is fmt.Errorf for the package's errors: their text says "strata/txn: "
 // once, however many of the package's own errors it wraps (see errs.Errorf).

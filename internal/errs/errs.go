@@ -36,6 +36,18 @@ var (
 	ErrInvalidTxnState = errors.New("strata: invalid transaction state")
 )
 
+// Also returns a sentinel error with text msg that also matches the more general
+// also, so that for example errors.Is(ErrCoordinatorClosed, ErrClosed) holds.
+func Also(msg string, also error) error { return &alsoMatches{msg: msg, also: also} }
+
+type alsoMatches struct {
+	msg  string
+	also error
+}
+
+func (e *alsoMatches) Error() string { return e.msg }
+func (e *alsoMatches) Unwrap() error { return e.also }
+
 // CorruptError reports invalid bytes on disk: which file, at which byte position, and
 // why. errors.Is(err, ErrCorrupt) is true for every CorruptError.
 type CorruptError struct {
