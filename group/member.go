@@ -302,6 +302,13 @@ func (m *Member) Fetch(ctx context.Context, partitions []TopicPartition) (map[To
 	return m.c.FetchOffsets(ctx, m.cfg.Group, partitions)
 }
 
+// FetchStable is Fetch for a read_committed consumer (see
+// Coordinator.FetchStableOffsets): ErrUnstableOffsetCommit while a transaction
+// holds offsets of partitions pending.
+func (m *Member) FetchStable(ctx context.Context, partitions []TopicPartition) (map[TopicPartition]CommittedOffset, error) {
+	return m.c.FetchStableOffsets(ctx, m.cfg.Group, partitions)
+}
+
 // Subscribe replaces the member's subscription; the next Heartbeat asks for a Join,
 // which makes the group rebalance. Run heartbeats at once.
 func (m *Member) Subscribe(topics []string) error {

@@ -584,7 +584,7 @@ func (g *GroupConsumer) read(tps []TopicPartition) {
 	g.mu.Lock()
 	g.mu.starting++
 	g.mu.Unlock()
-	committed, err := g.member.Fetch(context.Background(), tps)
+	committed, err := g.fetchCommitted(tps)
 	if err != nil {
 		g.s.logger.Error("fetch committed offsets", "group", g.opts.Group, "err", err)
 	}
