@@ -33,10 +33,17 @@ type GroupTransactSession struct {
 	consumer *GroupConsumer
 	producer *Producer
 
-	mu sync.Mutex
+	// endMu is held by End, and by the consumer's OnRevoked and OnLost: a
+	// partition is not given up while its transaction ends (as kgo's failMu).
+	endMu sync.Mutex
+	mu    sync.Mutex
 	// first is, per partition, the offset of the first record Poll returned in
 	// the transaction in progress; next the offset after the last.
 	first, next map[TopicPartition]int64
+	// given up is set once a partition polled in the transaction in progress is
+	// revoked or lost: another member reads it from the group's committed offset,
+	// so the transaction must not commit its output.
+	givenUp bool
 }
 
 // NewGroupTransactSession returns a session consuming as consumer says and
@@ -54,11 +61,39 @@ func (s *Store) NewGroupTransactSession(consumer GroupConsumerOptions, producer 
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.NewGroupConsumer(consumer)
-	if err != nil {
+	gs := &GroupTransactSession{producer: p}
+	onRevoked, onLost := consumer.OnRevoked, consumer.OnLost
+	consumer.OnRevoked = func(tps []TopicPartition) {
+		gs.giveUp(tps)
+		if onRevoked != nil {
+			onRevoked(tps)
+		}
+	}
+	consumer.OnLost = func(tps []TopicPartition) {
+		gs.giveUp(tps)
+		if onLost != nil {
+			onLost(tps)
+		}
+	}
+	if gs.consumer, err = s.NewGroupConsumer(consumer); err != nil {
 		return nil, errors.Join(err, p.Close())
 	}
-	return &GroupTransactSession{consumer: c, producer: p}, nil
+	return gs, nil
+}
+
+// giveUp notes that the consumer gives tps up (OnRevoked, OnLost): if records of
+// one were polled in the transaction in progress, End aborts it. It waits for an
+// End in progress.
+func (gs *GroupTransactSession) giveUp(tps []TopicPartition) {
+	gs.endMu.Lock()
+	defer gs.endMu.Unlock()
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	for _, tp := range tps {
+		if _, polled := gs.first[tp]; polled {
+			gs.givenUp = true
+		}
+	}
 }
 
 // Consumer returns the session's consumer (to seek, pause, or read its
@@ -75,6 +110,7 @@ func (gs *GroupTransactSession) Begin() error {
 	}
 	gs.mu.Lock()
 	gs.first, gs.next = map[TopicPartition]int64{}, map[TopicPartition]int64{}
+	gs.givenUp = false
 	gs.mu.Unlock()
 	return nil
 }
@@ -113,18 +149,23 @@ func (gs *GroupTransactSession) ProduceSync(ctx context.Context, records ...*Rec
 
 // End ends the transaction in progress: with commit, it commits the records
 // produced and the offsets after the records polled, and returns true; if the
-// offsets or a record cannot be committed, or commit is false, it aborts, moves
-// the consumer back to the first record polled in the transaction, and returns
-// false. An error with committed false and ErrProducerFenced means another
+// offsets or a record cannot be committed, a partition polled in the transaction
+// was revoked or lost meanwhile (its new owner reads it from the group's
+// committed offset: committed false, and no error, as kgo's), or commit is false,
+// it aborts, moves the consumer back to the first record polled in the
+// transaction, and returns false. An error with committed false and ErrProducerFenced means another
 // instance took the transactional id over: close the session. An error of the
 // commit itself that leaves the transaction in progress (ctx ended) is returned
 // as is; call End again.
 func (gs *GroupTransactSession) End(ctx context.Context, commit bool) (committed bool, err error) {
+	gs.endMu.Lock()
+	defer gs.endMu.Unlock()
 	gs.mu.Lock()
 	offsets := make(map[TopicPartition]OffsetAndMetadata, len(gs.next))
 	for tp, next := range gs.next {
 		offsets[tp] = OffsetAndMetadata{Offset: next}
 	}
+	commit = commit && !gs.givenUp
 	gs.mu.Unlock()
 	var cause error
 	if commit && len(offsets) > 0 {
