@@ -23,7 +23,12 @@ func (c *Coordinator) end(ctx context.Context, e *entry, decided Metadata) (EndT
 // marker or the completion fails, e stays decided, for a later retry.
 func (c *Coordinator) complete(ctx context.Context, e *entry) EndTxnResult {
 	md := e.md // the owner may read it without the lock: nobody else writes it
+	// If the markers fail, the identity the id will have once complete: the
+	// producer's next transaction waits for it (ErrConcurrentTransactions).
 	decided := EndTxnResult{ProducerIDAndEpoch: ProducerIDAndEpoch{md.ProducerID, md.ProducerEpoch}}
+	if md.NextProducerID != NoProducerID {
+		decided.ProducerIDAndEpoch = ProducerIDAndEpoch{md.NextProducerID, 0}
+	}
 	commit := md.State == PrepareCommit
 	if !c.writeMarkers(ctx, md, commit) {
 		c.mu.Lock()

@@ -74,6 +74,11 @@ func (c *Coordinator) checkProducerLocked(transactionalID string, producer Produ
 	}
 	e := c.mu.entries[transactionalID]
 	switch {
+	case e != nil && e.stored && (e.md.State == PrepareCommit || e.md.State == PrepareAbort) &&
+		e.md.NextProducerID == producer.ProducerID && producer.ProducerEpoch == 0:
+		// The producer id the decided end moves to (its epochs exhausted),
+		// handed out by EndTxn before the markers were all written.
+		return nil, ErrConcurrentTransactions
 	case e == nil || !e.stored || e.md.ProducerID != producer.ProducerID:
 		return nil, ErrInvalidProducerIDMapping
 	case producer.ProducerEpoch < e.md.ProducerEpoch:
