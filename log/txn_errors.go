@@ -16,8 +16,9 @@ var (
 	// AbortTransaction when no transaction was begun.
 	ErrNotInTransaction = errors.New("strata/log: no transaction in progress")
 	// ErrTransactionAborted is returned by CommitTransaction when the transaction
-	// could not commit (a record of it failed, or the coordinator timed it out)
-	// and was aborted instead: none of its records or offsets are visible to
+	// could not commit (a record of it failed) and was aborted instead (a
+	// transaction the coordinator aborted at its timeout fences its producer
+	// instead: ErrProducerFenced): none of its records or offsets are visible to
 	// read_committed readers. The producer may begin the next transaction. The
 	// error also wraps the cause.
 	ErrTransactionAborted = errors.New("strata/log: transaction aborted")
