@@ -309,7 +309,9 @@ func (p *Producer) endTransaction(ctx context.Context, commit bool) error {
 // the transaction commits. group is the consuming member's GroupConsumer.Metadata
 // (KIP-447: a member fenced by a rebalance is refused with ErrIllegalGeneration or
 // ErrUnknownMemberID, so that a zombie cannot commit); a group without members
-// may be given by name alone (GroupMetadata{Group: name}).
+// may be given by name alone (GroupMetadata{Group: name}). If the offsets cannot
+// be sent, the transaction can only abort: CommitTransaction aborts it and
+// returns ErrTransactionAborted, as Kafka's producer makes the failure abortable.
 func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets map[TopicPartition]OffsetAndMetadata, group GroupMetadata) error {
 	if p.txn == nil {
 		return ErrNotTransactional

@@ -46,10 +46,12 @@ func (t *transactional) sendOffsets(ctx context.Context, offsets map[TopicPartit
 	pe := t.current()
 	err = txnCommitOffsets(ctx, c, gm, offsets, pe)
 	if err != nil {
+		// The transaction can only abort, as Kafka's producer makes a refused
+		// TxnOffsetCommit an abortable error: committed without its offsets,
+		// its output would be produced again from the old ones (by a zombie's
+		// successor, KIP-447).
 		err = errorf("strata/log: send offsets of group %q to the transaction of %q: %w", gm.Group, t.id, err)
-		if isFenced(err) {
-			t.fail(err)
-		}
+		t.fail(err)
 	}
 	return err
 }

@@ -91,6 +91,8 @@ func TestTxnSendOffsetsOfAFencedMemberRefused(t *testing.T) {
 	require.NoError(t, p.BeginTransaction())
 	err = p.SendOffsetsToTransaction(ctx, map[log.TopicPartition]log.OffsetAndMetadata{tp("in", 0): {Offset: 1}}, stale)
 	require.ErrorIs(t, err, log.ErrIllegalGeneration)
+	require.ErrorIs(t, p.CommitTransaction(ctx), log.ErrTransactionAborted, "a refused send can only abort")
+	require.NoError(t, p.BeginTransaction())
 	require.NoError(t, p.SendOffsetsToTransaction(ctx, map[log.TopicPartition]log.OffsetAndMetadata{tp("in", 0): {Offset: 1}}, c.GroupMetadata()))
 	offsets, err := s.CommittedOffsets(ctx, "g", tp("in", 0))
 	require.NoError(t, err)
