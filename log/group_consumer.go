@@ -567,11 +567,15 @@ func (g *GroupConsumer) autoCommitLoop(ctx context.Context) {
 // assigned adds partitions to the consumer, positioned at their committed offsets
 // (heartbeat goroutine).
 func (g *GroupConsumer) assigned(tps []TopicPartition) {
+	g.mu.Lock()
+	g.mu.starting++
+	g.mu.Unlock()
+	committed, err := g.fetchCommitted(tps) // may wait: outside onlineMu
 	g.onlineMu.Lock()
 	for _, tp := range tps {
 		delete(g.revoking, tp)
 	}
-	g.read(tps)
+	g.read(tps, committed, err)
 	g.onlineMu.Unlock()
 	if g.opts.OnAssigned != nil {
 		g.heartbeating(func() { g.opts.OnAssigned(tps) })
@@ -579,12 +583,10 @@ func (g *GroupConsumer) assigned(tps []TopicPartition) {
 }
 
 // read starts reading tps, partitions the consumer owns, from their committed
-// offsets. An offline one is not read: the next Poll returns its error, once.
-func (g *GroupConsumer) read(tps []TopicPartition) {
-	g.mu.Lock()
-	g.mu.starting++
-	g.mu.Unlock()
-	committed, err := g.fetchCommitted(tps)
+// offsets, which the caller fetched (fetchCommitted, err its failure) after
+// counting itself in starting. An offline one is not read: the next Poll returns
+// its error, once.
+func (g *GroupConsumer) read(tps []TopicPartition, committed map[TopicPartition]CommittedOffset, err error) {
 	if err != nil {
 		g.s.logger.Error("fetch committed offsets", "group", g.opts.Group, "err", err)
 	}
@@ -625,11 +627,22 @@ func (g *GroupConsumer) read(tps []TopicPartition) {
 // partitionOnline starts reading tp, back online after Store.ReopenPartition, if
 // the consumer owns it.
 func (g *GroupConsumer) partitionOnline(tp TopicPartition) {
+	if !slices.Contains(g.member.Assignment().Partitions, tp) {
+		return
+	}
+	g.mu.Lock()
+	g.mu.starting++
+	g.mu.Unlock()
+	committed, err := g.fetchCommitted([]TopicPartition{tp}) // may wait: outside onlineMu
 	g.onlineMu.Lock()
 	defer g.onlineMu.Unlock()
 	if !g.revoking[tp] && slices.Contains(g.member.Assignment().Partitions, tp) && !slices.Contains(g.Assignment(), tp) {
-		g.read([]TopicPartition{tp})
+		g.read([]TopicPartition{tp}, committed, err)
+		return
 	}
+	g.mu.Lock()
+	g.mu.starting--
+	g.mu.Unlock()
 }
 
 // partitionOffline stops reading tp, which went offline while the consumer reads
