@@ -182,3 +182,24 @@ func endOffsetOf(t testing.TB, s *log.Store, tp log.TopicPartition) int64 {
 	require.NoError(t, err)
 	return p.EndOffset()
 }
+
+// TestTxnProduceAfterAFailedRecordFails: once a record of a transaction failed,
+// the transaction can only abort, and later records fail at once rather than be
+// written into it.
+func TestTxnProduceAfterAFailedRecordFails(t *testing.T) {
+	ctx := testContext(t)
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "out", log.TopicConfig{Partitions: 1, MaxBatchBytes: 1024})
+	p := newTxnProducer(t, s, "x")
+	require.NoError(t, p.BeginTransaction())
+	tooLarge := &log.Record{Topic: "out", Value: make([]byte, 4096)}
+	require.ErrorIs(t, p.ProduceSync(ctx, tooLarge).FirstErr(), log.ErrRecordTooLarge)
+	err := p.ProduceSync(ctx, &log.Record{Topic: "out", Value: []byte("after")}).FirstErr()
+	require.ErrorIs(t, err, log.ErrRecordTooLarge, "the failure that makes the transaction abort-only")
+	require.ErrorIs(t, p.CommitTransaction(ctx), log.ErrTransactionAborted)
+	require.Empty(t, readTxnValues(t, s, tp("out", 0), partition.ReadUncommitted))
+	require.NoError(t, p.BeginTransaction())
+	produceTxn(t, p, "out", 1, "next")
+	require.NoError(t, p.CommitTransaction(ctx))
+	require.Equal(t, []string{"next"}, readTxnValues(t, s, tp("out", 0), partition.ReadCommitted))
+}
