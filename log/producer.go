@@ -362,7 +362,7 @@ func (p *Producer) Produce(ctx context.Context, r *Record, promise func(*Record,
 	}
 	t, err := p.admit(r)
 	if err == nil && p.txn != nil {
-		err = p.txn.check()
+		err = p.txn.checkProduce()
 	}
 	if err != nil {
 		promise(r, errorf("strata/log: produce: %w", err))

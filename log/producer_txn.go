@@ -139,6 +139,21 @@ func (t *transactional) check() error {
 	return nil
 }
 
+// checkProduce is check for a record to produce: once a record of the
+// transaction failed, later ones fail at once (the transaction can only abort),
+// as Kafka's producer fails sends in its abortable error state.
+func (t *transactional) checkProduce() error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.mu.failed != nil {
+		return errorf("strata/log: transaction of %q can only abort, a record or offsets of it failed: %w", t.id, t.mu.failed)
+	}
+	return nil
+}
+
 // fail records the failure of a record of the transaction: the transaction can
 // only abort. A fenced producer is fenced for good.
 func (t *transactional) fail(err error) {
