@@ -28,6 +28,9 @@ func (p *Partition) upgradeProducersLocked() error {
 	p.mu.RUnlock()
 	tail := segments[max(len(segments)-2, 0):]
 	p.producers, p.producersUnread = newProducerStates(), false
+	// The markers below the tail ended transactions unknown here: the decided
+	// transactions are known from the tail on, as from a snapshot at its base.
+	p.forgetDecidedFromLocked(tail[0].Base())
 	states := make([][]byte, len(tail)) // the snapshot at each tail segment's base
 	var r replay
 	for i, s := range tail {
