@@ -2,7 +2,6 @@ package partition_test
 
 import (
 	"syscall"
-
 	"testing"
 
 	"github.com/stretchr/testify/require"

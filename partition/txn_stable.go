@@ -47,11 +47,14 @@ type completedTxn struct {
 
 // lastStableLocked is the last stable offset: the high watermark, or below it the
 // first offset of the earliest transaction open or decided by a marker at or above
-// the high watermark, never below the log start offset. The caller holds mu.
+// the high watermark, never below the log start offset; the log start offset while
+// the transactions are unknown. The caller holds mu.
 func (p *Partition) lastStableLocked() int64 {
 	hw := p.mu.committed.offset
-	if p.decidedUnknownLocked() {
-		// A marker in [hw, knownFrom) may have ended a transaction begun anywhere.
+	if p.mu.txns.unknown || p.decidedUnknownLocked() {
+		// The producer state is unread (knowTransactions could not read it): a
+		// transaction may be open anywhere. Or a marker in [hw, knownFrom) may
+		// have ended a transaction begun anywhere.
 		return p.mu.start
 	}
 	lso := hw
@@ -91,7 +94,7 @@ func (p *Partition) decidedUnknownLocked() bool {
 // the high watermark if the transactions that markers above the high watermark
 // ended are unknown (decidedUnknownLocked). Should reading it fail, the partition's
 // sticky error or the failed read is logged and the transactions stay unknown:
-// lastStableLocked then knows only those written since Open. Should the reload
+// the last stable offset then stays at the log start offset. Should the reload
 // fail, the partition fails (its producer state is then partial) and the last
 // stable offset stays at the log start offset. It returns whether the
 // transactions are known.
