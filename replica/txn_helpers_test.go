@@ -48,11 +48,27 @@ func (sc *scenario) leaderCall(p *Partition, call func(ctx context.Context, r *R
 		}
 	}
 	sc.replicate()
-	if r.log.HighWatermark() < r.log.WrittenOffset() {
-		cancel()
+	if !sc.isrHolds(p, r.log.WrittenOffset()) {
+		cancel() // the high watermark cannot reach it: the call would wait forever
 	}
 	res := <-done
+	// The leader may raise its high watermark in the call itself, after the
+	// followers' last fetch: once more, so that they learn it.
+	sc.replicate()
 	return res.offset, res.err
+}
+
+// isrHolds reports whether every in-sync replica of p has written up to
+// offset, so that the leader's high watermark reaches it (the leader raises it
+// in the produce call itself, which may not have happened yet).
+func (sc *scenario) isrHolds(p *Partition, offset int64) bool {
+	for _, b := range p.State().ISR {
+		r := p.Replica(b)
+		if r == nil || r.log.WrittenOffset() < offset {
+			return false
+		}
+	}
+	return true
 }
 
 // marker appends a transaction marker through the leader, acks=all, and fails the
