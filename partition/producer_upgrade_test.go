@@ -205,3 +205,28 @@ func TestTxnUpgradeOpenWithOpenTransactionReplaysAll(t *testing.T) {
 	require.Equal(t, first, p.LastStableOffset())
 	u.old.requireDuplicate(t, p, u.old.batches[len(u.old.batches)-1])
 }
+
+// TestTxnUpgradeProducerWithOnlyMarkerInTailIsUnknown: after the upgrade Open, a
+// producer whose batches all lie below the last two segments, and only its
+// marker in them, is unknown (as every producer below the tail), not an entry
+// with an epoch and no sequence that refuses its next batch as out of order.
+func TestTxnUpgradeProducerWithOnlyMarkerInTailIsUnknown(t *testing.T) {
+	fsys := vfs.NewMem()
+	p := openDir(t, fsys, upgradeDir, upgradeOptions())
+	rs := records(0, 3, 1<<30)
+	for i := range rs {
+		rs[i].Timestamp = 0
+	}
+	_, err := p.AppendWith(t.Context(), rs, &partition.AppendOptions{Producer: &partition.Producer{ID: 5, Transactional: true}})
+	require.NoError(t, err)
+	for range 40 {
+		appendBatches(t, p, 2)
+	}
+	endTxn(t, p, 5, 0, partition.MarkerCommit) // in the last segment
+	require.NoError(t, p.Close())
+	removeSnapshots(t, fsys, upgradeDir)
+	p = openDir(t, fsys, upgradeDir, upgradeOptions())
+	defer p.Close()
+	_, err = p.AppendWith(t.Context(), rs, &partition.AppendOptions{Producer: &partition.Producer{ID: 5, BaseSequence: 3, Transactional: true}})
+	require.NoError(t, err)
+}
