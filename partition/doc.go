@@ -115,7 +115,8 @@
 // written). As Kafka's upgrade rule, a clean shutdown without any snapshot (a
 // partition written before they existed) replays only the last two segments, unless
 // a transaction is found open there, and writes snapshots at their bases and the log
-// end: producers known only from older segments are forgotten. The state survives
+// end: producers known only from older segments are forgotten, and so are those
+// whose only record there is a marker. The state survives
 // retention and compaction of the batches that made it, follows TruncateTo, and
 // expires ProducerIDExpiration (Kafka's producer.id.expiration.ms, 24 hours) after
 // the producer's newest batch timestamp.

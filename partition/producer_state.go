@@ -229,6 +229,16 @@ func (s *producerStates) keepBelow(before producerStates, end int64) {
 	}
 }
 
+// dropWithoutBatches forgets the producers of which no batch is kept and no
+// transaction is open (those known from markers only).
+func (s *producerStates) dropWithoutBatches() {
+	for id, e := range s.producers {
+		if len(e.batches) == 0 && e.txnFirstOffset < 0 {
+			delete(s.producers, id)
+		}
+	}
+}
+
 // expire forgets the producers idle since before nowMs-expiration (ms) with no open
 // transaction (Kafka's isProducerExpired) and returns how many.
 func (s *producerStates) expire(nowMs, expirationMs int64) int {

@@ -34,11 +34,16 @@ func (p *Partition) upgradeProducersLocked() error {
 	states := make([][]byte, len(tail)) // the snapshot at each tail segment's base
 	var r replay
 	for i, s := range tail {
+		// A producer known only from a marker (its batches below) is unknown, as
+		// every producer below the tail: an entry with an epoch and no sequence
+		// would refuse its next batch as out of order.
+		p.producers.dropWithoutBatches()
 		states[i] = encodeSnapshot(&p.producers)
 		if err := p.replaySegmentLocked(&r, s, s.Base()); err != nil {
 			return err
 		}
 	}
+	p.producers.dropWithoutBatches()
 	if first := p.producers.firstOngoing(); first >= 0 {
 		p.logger.Info("an open transaction may have begun before the last two segments: rebuilding the producer state from the first segment", "first", first)
 		return p.loadProducersLocked(true)
