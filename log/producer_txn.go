@@ -35,6 +35,10 @@ type transactional struct {
 		// added are the partitions the coordinator knows are in the transaction;
 		// wanted those senders wait to add (added in one request).
 		added, wanted map[TopicPartition]bool
+		// addFailed is set when an AddPartitionsToTxn failed: the coordinator
+		// may have stored it all the same (an outcome unknown), so the end asks
+		// it even if no partition is known to be added.
+		addFailed bool
 		// failed is the first failure of a record of the transaction: it can only
 		// abort.
 		failed error
@@ -104,7 +108,7 @@ func (t *transactional) begin() error {
 		return errorf("strata/log: begin transaction: one is in progress: %w", ErrInvalidTxnState)
 	}
 	t.mu.inTxn, t.mu.failed = true, nil
-	t.mu.added, t.mu.wanted = map[TopicPartition]bool{}, map[TopicPartition]bool{}
+	t.mu.added, t.mu.wanted, t.mu.addFailed = map[TopicPartition]bool{}, map[TopicPartition]bool{}, false
 	t.generation.Add(1)
 	return nil
 }
@@ -207,6 +211,9 @@ func (t *transactional) addPartition(ctx context.Context, tp TopicPartition) err
 	if err != nil {
 		err = errorf("strata/log: add %s to the transaction of %q: %w", tp, t.id, err)
 		t.fail(err)
+		t.mu.Lock()
+		t.mu.addFailed = true
+		t.mu.Unlock()
 		return err
 	}
 	t.mu.Lock()
@@ -230,11 +237,11 @@ func (t *transactional) end(ctx context.Context, commit bool) error {
 		t.mu.Unlock()
 		return ErrNotInTransaction
 	}
-	failed, touched := t.mu.failed, len(t.mu.added) > 0
+	failed, touched, uncertain := t.mu.failed, len(t.mu.added) > 0, t.mu.addFailed
 	t.mu.Unlock()
 	commit = commit && failed == nil
 	var err error
-	if touched {
+	if touched || uncertain {
 		t.addMu.Lock()
 		var result txn.EndTxnResult
 		err = retryConcurrent(ctx, func() error {
@@ -244,6 +251,9 @@ func (t *transactional) end(ctx context.Context, commit bool) error {
 		})
 		if err == nil {
 			t.identity.set(producerIdentity{id: result.ProducerID, epoch: result.ProducerEpoch})
+		}
+		if !touched && errors.Is(err, txn.ErrInvalidTxnState) {
+			err = nil // the failed add stored nothing: no transaction to end
 		}
 		t.addMu.Unlock()
 	}
