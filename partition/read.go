@@ -170,8 +170,10 @@ func (p *Partition) outOfRangeLocked(offset int64) error {
 
 // Read returns up to maxRecords records (0: no limit) starting at offset, from at
 // most maxBytes of batches (at least one batch; more only while compaction left the
-// batches fetched without a record at or after offset, so that Read returns no records
-// only at the end offset). The records are copies the caller owns. It does not wait.
+// batches fetched without a record at or after offset, or they held only control
+// batches, so that Read returns no records only when none is left at or after
+// offset: at the end offset, or where only transaction markers lie before it).
+// The records are copies the caller owns. It does not wait.
 // Reading below the start offset or above the end offset is ErrOffsetOutOfRange.
 func (p *Partition) Read(offset int64, maxRecords, maxBytes int) ([]Record, error) {
 	r := p.NewReader(offset, maxBytes)
