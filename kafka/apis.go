@@ -1,0 +1,86 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/stratalog/strata/log"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// api is one Kafka API the server serves: its key, the versions it serves (the
+// floor is Kafka 2.1's, which Kafka 4 keeps after KIP-896; the ceiling what kmsg
+// knows and the handler implements) and its handler. ApiVersions advertises
+// exactly this table.
+type api struct {
+	key        kmsg.Key
+	minVersion int16
+	maxVersion int16
+	handle     func(*request, kmsg.Request) (kmsg.Response, error)
+}
+
+// apis is every API served, by key. It is set in init, as ApiVersions' handler
+// reads it.
+var apis []api
+
+func init() {
+	apis = []api{
+		{kmsg.ListOffsets, 1, 10, handleListOffsets},
+		{kmsg.Metadata, 0, 13, handleMetadata},
+		{kmsg.ApiVersions, 0, 4, handleApiVersions},
+		{kmsg.CreateTopics, 2, 7, handleCreateTopics},
+		{kmsg.DeleteTopics, 1, 6, handleDeleteTopics},
+		{kmsg.DeleteRecords, 0, 2, handleDeleteRecords},
+		{kmsg.DescribeConfigs, 1, 4, handleDescribeConfigs},
+		{kmsg.CreatePartitions, 0, 3, handleCreatePartitions},
+	}
+}
+
+// lookupAPI returns the served API of key, or nil.
+func lookupAPI(key int16) *api {
+	for i := range apis {
+		if apis[i].key.Int16() == key {
+			return &apis[i]
+		}
+	}
+	return nil
+}
+
+// request is what a handler gets besides the decoded request: the server, the
+// header and a context that ends when the server is closed.
+type request struct {
+	ctx    context.Context
+	server *Server
+	store  *log.Store
+	header requestHeader
+	// advertisedHost and advertisedPort are the address Metadata gives for every
+	// broker.
+	advertisedHost string
+	advertisedPort int32
+	logger         *slog.Logger
+}
+
+// decodeRequest decodes the body of h into the request of its API, checking that
+// the server serves its version. ApiVersions of a version above the served ones
+// is not decoded (its body is of a version the server does not know): it returns
+// a nil request, which handleApiVersions answers.
+func decodeRequest(h requestHeader) (*api, kmsg.Request, error) {
+	a := lookupAPI(h.key)
+	if a == nil {
+		return nil, nil, fmt.Errorf("%w: api key %d (%s) is not served", ErrMalformedRequest, h.key, kmsg.NameForKey(h.key))
+	}
+	if h.key == kmsg.ApiVersions.Int16() && h.version > a.maxVersion {
+		return a, nil, nil
+	}
+	if h.version < a.minVersion || h.version > a.maxVersion {
+		return nil, nil, fmt.Errorf("%w: %s version %d is not served (versions %d to %d are)",
+			ErrMalformedRequest, kmsg.NameForKey(h.key), h.version, a.minVersion, a.maxVersion)
+	}
+	req := kmsg.RequestForKey(h.key)
+	req.SetVersion(h.version)
+	if err := req.ReadFrom(h.body); err != nil {
+		return nil, nil, fmt.Errorf("%w: %s v%d: %v", ErrMalformedRequest, kmsg.NameForKey(h.key), h.version, err)
+	}
+	return a, req, nil
+}

@@ -1,0 +1,98 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime/debug"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// conn is one client connection. Its goroutine reads a request, handles it,
+// writes the response and only then reads the next, so that responses go out in
+// request order (Kafka mutes a connection the same way while a request is in
+// flight).
+type conn struct {
+	nc             net.Conn
+	advertisedHost string
+	advertisedPort int32
+	out            []byte // the response buffer, reused while small
+}
+
+// maxKeptResponseBuffer is the largest response buffer a connection keeps for
+// the next response; a larger one is left to the garbage collector.
+const maxKeptResponseBuffer = 64 << 10
+
+func (s *Server) newConn(nc net.Conn) *conn {
+	c := &conn{nc: nc}
+	addr := s.opts.AdvertisedAddr
+	if addr == "" {
+		addr = nc.LocalAddr().String() // the address this client reached
+	}
+	if host, port, err := splitHostPort(addr); err == nil {
+		c.advertisedHost, c.advertisedPort = host, port
+	}
+	return c
+}
+
+// serveConn serves c until the client closes it, it breaks the protocol, or the
+// server shuts down.
+func (s *Server) serveConn(c *conn) {
+	defer s.conns.Done()
+	defer s.removeConn(c)
+	defer c.nc.Close()
+	logger := s.opts.Logger.With("remote", c.nc.RemoteAddr().String())
+	for !s.closing.Load() {
+		if err := s.serveRequest(c); err != nil {
+			switch {
+			case errors.Is(err, io.EOF), errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, net.ErrClosed):
+			case errors.Is(err, ErrRequestTooLarge):
+				logger.Warn("closing connection: " + err.Error())
+			default:
+				logger.Warn("closing connection", "err", err)
+			}
+			return
+		}
+	}
+}
+
+// serveRequest reads, handles and answers one request of c. Any error closes c.
+func (s *Server) serveRequest(c *conn) (err error) {
+	frame, err := readFrame(c.nc, s.opts.MaxRequestBytes)
+	if err != nil {
+		return err
+	}
+	h, err := parseHeader(frame)
+	if err != nil {
+		return err
+	}
+	a, req, err := decodeRequest(h)
+	if err != nil {
+		return err
+	}
+	if s.beforeHandle != nil {
+		s.beforeHandle(h.key)
+	}
+	defer func() { // a handler's panic closes this connection, not the server
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handling %s v%d: panic: %v\n%s", kmsg.NameForKey(h.key), h.version, r, debug.Stack())
+		}
+	}()
+	resp, err := a.handle(&request{
+		ctx: s.ctx, server: s, store: s.store, header: h,
+		advertisedHost: c.advertisedHost, advertisedPort: c.advertisedPort,
+		logger: s.opts.Logger,
+	}, req)
+	if err != nil {
+		return err
+	}
+	c.out = appendResponse(c.out[:0], h.correlationID, resp)
+	_, err = c.nc.Write(c.out)
+	if cap(c.out) > maxKeptResponseBuffer {
+		c.out = nil
+	}
+	return err
+}

@@ -1,0 +1,47 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+
+	"github.com/stratalog/strata/log"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// errorCode returns the Kafka error code for an error of the store, and the
+// message to send with it (the error's text; empty for no error).
+func errorCode(err error) (int16, *string) {
+	if err == nil {
+		return 0, nil
+	}
+	message := err.Error()
+	return errorKind(err).Code, &message
+}
+
+// errorKind maps the store's sentinels to Kafka's errors.
+func errorKind(err error) *kerr.Error {
+	switch {
+	case errors.Is(err, log.ErrUnknownTopic), errors.Is(err, log.ErrUnknownPartition):
+		return kerr.UnknownTopicOrPartition
+	case errors.Is(err, log.ErrTopicExists):
+		return kerr.TopicAlreadyExists
+	case errors.Is(err, log.ErrInvalidTopicName), errors.Is(err, log.ErrTopicCollision):
+		return kerr.InvalidTopicException
+	case errors.Is(err, log.ErrInvalidConfig):
+		return kerr.InvalidConfig
+	case errors.Is(err, log.ErrOffsetOutOfRange):
+		return kerr.OffsetOutOfRange
+	case errors.Is(err, log.ErrPartitionOffline), errors.Is(err, log.ErrBrokerOffline):
+		return kerr.KafkaStorageError
+	case errors.Is(err, log.ErrRecordTooLarge):
+		return kerr.MessageTooLarge
+	case errors.Is(err, log.ErrInternalTopic), errors.Is(err, log.ErrInvalidArgument):
+		return kerr.InvalidRequest
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return kerr.RequestTimedOut
+	}
+	return kerr.UnknownServerError
+}
+
+// message returns a pointer to text, for the nullable ErrorMessage fields.
+func message(text string) *string { return &text }

@@ -1,0 +1,175 @@
+package kafka
+
+import (
+	"time"
+
+	"github.com/stratalog/strata/log"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// The special timestamps of ListOffsets.
+const (
+	latestTimestamp        = -1 // the end offset (high watermark or, read_committed, last stable offset)
+	earliestTimestamp      = -2 // the start offset
+	maxTimestamp           = -3 // the record of the largest timestamp (KIP-734): not served yet
+	earliestLocalTimestamp = -4 // the local start offset (KIP-405): the start offset, all is local
+	latestTieredTimestamp  = -5 // the last offset in tiered storage (KIP-1005): none, -1
+)
+
+// handleListOffsets answers ListOffsets: for each partition, the offset of its
+// start (earliest), its end (latest; read_committed: the last stable offset), or
+// the first record at or after a timestamp, with that record's timestamp (-1 and
+// -1 where there is none, as Kafka answers). The max-timestamp query (-3) is not
+// served yet: it answers INVALID_REQUEST for the partition, since the store's API
+// does not tell the record of the largest timestamp.
+func handleListOffsets(r *request, kreq kmsg.Request) (kmsg.Response, error) {
+	req := kreq.(*kmsg.ListOffsetsRequest)
+	resp := kmsg.NewPtrListOffsetsResponse()
+	resp.Version = req.Version
+	level := log.ReadUncommitted
+	if req.IsolationLevel == 1 {
+		level = log.ReadCommitted
+	}
+	for _, t := range req.Topics {
+		topic := kmsg.NewListOffsetsResponseTopic()
+		topic.Topic = t.Topic
+		lister := offsetLister{store: r.store, topic: t.Topic, level: level}
+		for _, p := range t.Partitions {
+			topic.Partitions = append(topic.Partitions, lister.listOffset(p))
+		}
+		resp.Topics = append(resp.Topics, topic)
+	}
+	return resp, nil
+}
+
+// offsetLister answers the partitions of one topic of a ListOffsets request,
+// asking the store once per kind of offset for the whole topic.
+type offsetLister struct {
+	store       *log.Store
+	topic       string
+	level       log.IsolationLevel
+	described   bool
+	description log.TopicDescription
+	describeErr error
+	starts      map[log.TopicPartition]int64
+	ends        map[log.TopicPartition]int64
+	byTime      map[int64]map[log.TopicPartition]int64
+}
+
+func (l *offsetLister) listOffset(p kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
+	out := kmsg.NewListOffsetsResponseTopicPartition()
+	out.Partition, out.Timestamp, out.Offset = p.Partition, -1, -1
+	if !l.described {
+		l.described = true
+		l.description, l.describeErr = l.store.DescribeTopic(l.topic)
+	}
+	if l.describeErr != nil {
+		out.ErrorCode, _ = errorCode(l.describeErr)
+		return out
+	}
+	if p.Partition < 0 || int(p.Partition) >= len(l.description.Partitions) {
+		out.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return out
+	}
+	info := l.description.Partitions[p.Partition]
+	if info.Offline != nil {
+		out.ErrorCode = kerr.KafkaStorageError.Code
+		return out
+	}
+	switch {
+	case p.CurrentLeaderEpoch == -1:
+	case p.CurrentLeaderEpoch < info.LeaderEpoch:
+		out.ErrorCode = kerr.FencedLeaderEpoch.Code
+		return out
+	case p.CurrentLeaderEpoch > info.LeaderEpoch:
+		out.ErrorCode = kerr.UnknownLeaderEpoch.Code
+		return out
+	}
+	out.LeaderEpoch = info.LeaderEpoch
+	tp := log.TopicPartition{Topic: l.topic, Partition: p.Partition}
+	var offsets map[log.TopicPartition]int64
+	var err error
+	switch p.Timestamp {
+	case earliestTimestamp, earliestLocalTimestamp:
+		if l.starts == nil {
+			l.starts, err = l.store.ListStartOffsets(l.topic)
+		}
+		offsets = l.starts
+	case latestTimestamp:
+		if l.ends == nil {
+			l.ends, err = l.store.ListEndOffsetsFor(l.level, l.topic)
+		}
+		offsets = l.ends
+	case latestTieredTimestamp:
+		return out // no tiered storage: -1, as Kafka without it answers
+	case maxTimestamp:
+		out.ErrorCode = kerr.InvalidRequest.Code
+		return out
+	default:
+		if p.Timestamp < 0 {
+			out.ErrorCode = kerr.InvalidRequest.Code
+			return out
+		}
+		return l.listOffsetForTime(tp, p.Timestamp, out)
+	}
+	offset, ok := offsets[tp]
+	if !ok {
+		out.ErrorCode, _ = errorCode(err)
+		if err == nil {
+			out.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		}
+		return out
+	}
+	out.Offset = offset
+	return out
+}
+
+// listOffsetForTime fills out with the offset and timestamp of tp's first record
+// at or after the timestamp ms, or -1 and -1 if there is none.
+func (l *offsetLister) listOffsetForTime(tp log.TopicPartition, ms int64, out kmsg.ListOffsetsResponseTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
+	if l.byTime == nil {
+		l.byTime = map[int64]map[log.TopicPartition]int64{}
+	}
+	offsets, ok := l.byTime[ms]
+	if !ok {
+		var err error
+		if offsets, err = l.store.ListOffsetsForTime(time.UnixMilli(ms), l.topic); offsets == nil {
+			out.ErrorCode, _ = errorCode(err)
+			return out
+		}
+		l.byTime[ms] = offsets
+	}
+	if l.ends == nil { // the store answers the end offset where Kafka answers -1
+		l.ends, _ = l.store.ListEndOffsetsFor(l.level, l.topic)
+	}
+	offset, ok := offsets[tp]
+	if !ok {
+		out.ErrorCode = kerr.KafkaStorageError.Code
+		return out
+	}
+	if end, ok := l.ends[tp]; ok && offset >= end {
+		return out
+	}
+	out.Offset = offset
+	out.Timestamp = recordTimestamp(l.store, tp, offset)
+	return out
+}
+
+// recordTimestamp returns the timestamp in milliseconds of the first record of tp
+// at or after offset, or -1 if it cannot be read.
+func recordTimestamp(store *log.Store, tp log.TopicPartition, offset int64) int64 {
+	c, err := store.NewConsumer(log.ConsumerOptions{MaxPollRecords: 1})
+	if err != nil {
+		return -1
+	}
+	defer c.Close()
+	if c.Assign(tp) != nil || c.Seek(tp, offset) != nil {
+		return -1
+	}
+	record, err := c.TryNext()
+	if err != nil || record == nil {
+		return -1
+	}
+	return record.Timestamp.UnixMilli()
+}

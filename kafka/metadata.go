@@ -1,0 +1,104 @@
+package kafka
+
+import (
+	"errors"
+
+	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/replica"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// handleMetadata answers Metadata: the brokers, all at the advertised address
+// (one listener serves the whole store for now, so a store of several brokers
+// lists each of its brokers there), and the topics asked for with their
+// partitions' leaders, replicas and ISR as the store reports them. Topics are
+// never created by Metadata (auto-create is off): an unknown one is
+// UNKNOWN_TOPIC_OR_PARTITION.
+func handleMetadata(r *request, kreq kmsg.Request) (kmsg.Response, error) {
+	req := kreq.(*kmsg.MetadataRequest)
+	resp := kmsg.NewPtrMetadataResponse()
+	resp.Version = req.Version
+	resp.ClusterID = &r.server.opts.ClusterID
+	brokers, err := r.store.Brokers()
+	if err != nil {
+		return nil, err
+	}
+	resp.ControllerID = int32(brokers[0].ID)
+	for _, b := range brokers {
+		resp.Brokers = append(resp.Brokers, kmsg.MetadataResponseBroker{
+			NodeID: int32(b.ID), Host: r.advertisedHost, Port: r.advertisedPort,
+		})
+	}
+
+	// v0: an empty list asks for every topic; v1+: a null one does.
+	if req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0) {
+		names, err := r.store.ListTopics()
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range names {
+			resp.Topics = append(resp.Topics, describeTopicMetadata(r.store, name))
+		}
+		return resp, nil
+	}
+	for _, t := range req.Topics {
+		if t.Topic == nil { // v10+: asked by topic ID; strata's topics have none on the wire yet
+			topic := kmsg.NewMetadataResponseTopic()
+			topic.TopicID = t.TopicID
+			topic.ErrorCode = kerr.UnknownTopicID.Code
+			resp.Topics = append(resp.Topics, topic)
+			continue
+		}
+		resp.Topics = append(resp.Topics, describeTopicMetadata(r.store, *t.Topic))
+	}
+	return resp, nil
+}
+
+// describeTopicMetadata returns the Metadata of the named topic.
+func describeTopicMetadata(store *log.Store, name string) kmsg.MetadataResponseTopic {
+	topic := kmsg.NewMetadataResponseTopic()
+	topic.Topic = &name
+	if err := log.ValidateTopicName(name); err != nil {
+		topic.ErrorCode = kerr.InvalidTopicException.Code
+		return topic
+	}
+	d, err := store.DescribeTopic(name)
+	if err != nil {
+		if errors.Is(err, log.ErrUnknownTopic) {
+			topic.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		} else {
+			topic.ErrorCode, _ = errorCode(err)
+		}
+		return topic
+	}
+	topic.IsInternal = d.Internal
+	for _, p := range d.Partitions {
+		partition := kmsg.NewMetadataResponseTopicPartition()
+		partition.Partition = p.Partition
+		partition.Leader = int32(p.Leader)
+		partition.LeaderEpoch = p.LeaderEpoch
+		partition.Replicas = brokerIDs(p.Replicas)
+		partition.ISR = brokerIDs(p.ISR)
+		partition.OfflineReplicas = []int32{}
+		if p.Offline != nil || p.Leader == replica.NoBroker {
+			partition.ErrorCode = kerr.LeaderNotAvailable.Code
+			partition.Leader = -1
+			partition.LeaderEpoch = -1
+		}
+		if p.Offline != nil {
+			partition.OfflineReplicas = brokerIDs(p.Replicas)
+		}
+		topic.Partitions = append(topic.Partitions, partition)
+	}
+	return topic
+}
+
+// brokerIDs converts the store's broker IDs to Kafka's node IDs.
+func brokerIDs(ids []replica.BrokerID) []int32 {
+	out := make([]int32, len(ids))
+	for i, id := range ids {
+		out[i] = int32(id)
+	}
+	return out
+}

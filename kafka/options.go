@@ -1,0 +1,89 @@
+package kafka
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// DefaultMaxRequestBytes is the largest request a connection may send by default:
+// Kafka's socket.request.max.bytes, 100 MiB.
+const DefaultMaxRequestBytes = 100 << 20
+
+// DefaultClusterID is the cluster ID Metadata reports when Options.ClusterID is empty.
+const DefaultClusterID = "strata"
+
+// Options configure a Server. The zero value is valid and means the defaults;
+// NewServer takes a copy.
+type Options struct {
+	// MaxRequestBytes bounds the size of one request (Kafka's
+	// socket.request.max.bytes): a length prefix above it closes the connection
+	// before anything is allocated for the request. Default DefaultMaxRequestBytes.
+	MaxRequestBytes int
+	// AdvertisedAddr is the host:port that Metadata gives clients as the address
+	// of every broker (Kafka's advertised.listeners). Default: the address the
+	// listener is bound to.
+	AdvertisedAddr string
+	// ClusterID is the cluster ID Metadata reports. Default DefaultClusterID.
+	ClusterID string
+	// Logger receives connection errors and rejected requests. Default: discard.
+	Logger *slog.Logger
+}
+
+// withDefaults returns a copy of o (nil: the zero Options) with defaults filled in,
+// or an *OptionsError naming every invalid field.
+func (o *Options) withDefaults() (Options, error) {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	var problems []string
+	switch {
+	case c.MaxRequestBytes == 0:
+		c.MaxRequestBytes = DefaultMaxRequestBytes
+	case c.MaxRequestBytes < 0:
+		problems = append(problems, fmt.Sprintf("MaxRequestBytes: %d: must not be negative", c.MaxRequestBytes))
+	}
+	if c.AdvertisedAddr != "" {
+		if _, _, err := splitHostPort(c.AdvertisedAddr); err != nil {
+			problems = append(problems, fmt.Sprintf("AdvertisedAddr: %q: %v", c.AdvertisedAddr, err))
+		}
+	}
+	if c.ClusterID == "" {
+		c.ClusterID = DefaultClusterID
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(problems) > 0 {
+		return Options{}, &OptionsError{Problems: problems}
+	}
+	return c, nil
+}
+
+// splitHostPort splits a host:port address into a host and a port in 1..65535.
+func splitHostPort(addr string) (string, int32, error) {
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil || port == 0 {
+		return "", 0, fmt.Errorf("port %q: want a number in 1..65535", portText)
+	}
+	return host, int32(port), nil
+}
+
+// OptionsError reports every invalid field of an Options.
+type OptionsError struct {
+	Problems []string
+}
+
+func (e *OptionsError) Error() string {
+	return "strata/kafka: invalid options: " + strings.Join(e.Problems, "; ")
+}
+
+// Unwrap makes an *OptionsError match ErrInvalidOptions.
+func (e *OptionsError) Unwrap() error { return ErrInvalidOptions }
