@@ -58,7 +58,7 @@ func readFrame(r io.Reader, max int) ([]byte, error) {
 // parseHeader decodes the request header at the start of frame. Whether the
 // header carries tagged fields depends on the API and version: flexible versions
 // (as kmsg knows them) do. An unknown API key is an error; an unknown version is
-// not (ApiVersions must answer one), and its header is read as flexible.
+// not (ApiVersions must answer one).
 func parseHeader(frame []byte) (requestHeader, error) {
 	r := reader{b: frame}
 	h := requestHeader{key: r.int16(), version: r.int16(), correlationID: r.int32()}
@@ -70,8 +70,16 @@ func parseHeader(frame []byte) (requestHeader, error) {
 	if req == nil {
 		return h, fmt.Errorf("%w: unknown api key %d", ErrMalformedRequest, h.key)
 	}
+	if h.version > req.MaxVersion() {
+		// A version from the future (ApiVersions must answer one): its header is
+		// flexible as every recent version's, but nothing after the client ID is
+		// needed, so a section that does not parse is no error.
+		r.skipTags()
+		h.body = r.b
+		return h, nil
+	}
 	req.SetVersion(h.version)
-	if req.IsFlexible() || h.version > req.MaxVersion() {
+	if req.IsFlexible() {
 		r.skipTags()
 		if r.err != nil {
 			return h, fmt.Errorf("%w: request header: %v", ErrMalformedRequest, r.err)
