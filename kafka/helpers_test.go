@@ -54,6 +54,13 @@ func startServer(t testing.TB, opts *Options, setup func(*Server)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveStore(t, store, opts, setup)
+}
+
+// serveStore is startServer of an open store, which the cleanup closes.
+func serveStore(t testing.TB, store *log.Store, opts *Options, setup func(*Server)) *testServer {
+	t.Helper()
+	var err error
 	ts := &testServer{store: store, logs: &syncBuffer{}, served: make(chan error, 1)}
 	var o Options
 	if opts != nil {

@@ -49,7 +49,7 @@ func TestApiVersionsUnknownVersionDowngrades(t *testing.T) {
 	v4 := kmsg.NewPtrApiVersionsRequest()
 	v4.Version = 4
 	v4.ClientSoftwareName, v4.ClientSoftwareVersion = "strata-test", "1.0"
-	future := frame(v4, 5) // a flexible header, as a client of a newer version sends
+	future := frame(v4, 5)                     // a flexible header, as a client of a newer version sends
 	binary.BigEndian.PutUint16(future[6:], 99) // the version
 	future = append(future, 0xde, 0xad, 0xbe, 0xef)
 	binary.BigEndian.PutUint32(future, uint32(len(future)-4))

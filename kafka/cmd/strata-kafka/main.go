@@ -28,12 +28,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Stderr, nil))
 }
 
 // run is the whole command: it serves until ctx ends and returns the exit code
-// (0, 1 on failure, 2 for a wrong command line).
-func run(ctx context.Context, args []string, stderr io.Writer) int {
+// (0, 1 on failure, 2 for a wrong command line). listening, if not nil, is told
+// the address once the listener is open.
+func run(ctx context.Context, args []string, stderr io.Writer, listening func(net.Addr)) int {
 	flags := flag.NewFlagSet("strata-kafka", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	dir := flags.String("dir", "", "the store's data directory, created if it does not exist (required)")
@@ -47,7 +48,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := serve(ctx, *dir, *listen, *advertised, logger); err != nil {
+	if err := serve(ctx, *dir, *listen, *advertised, logger, listening); err != nil {
 		fmt.Fprintln(stderr, "strata-kafka:", err)
 		return 1
 	}
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 }
 
 // serve opens the store in dir and serves it on listen until ctx ends.
-func serve(ctx context.Context, dir, listen, advertised string, logger *slog.Logger) (err error) {
+func serve(ctx context.Context, dir, listen, advertised string, logger *slog.Logger, listening func(net.Addr)) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -69,5 +70,8 @@ func serve(ctx context.Context, dir, listen, advertised string, logger *slog.Log
 		return err
 	}
 	logger.Info("serving Kafka's protocol", "dir", dir, "listen", ln.Addr().String())
+	if listening != nil {
+		listening(ln.Addr())
+	}
 	return kafka.Serve(ctx, ln, store, &kafka.Options{AdvertisedAddr: advertised, Logger: logger})
 }

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestServeUntilCanceled starts the command on a directory that does not exist
+// yet, advertising another address, asks it for Metadata through a Kafka client,
+// and stops it as SIGINT would: it exits 0, and the store is in the directory.
+func TestServeUntilCanceled(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "data")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrs := make(chan net.Addr, 1)
+	exit := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		exit <- run(ctx, []string{"--dir", dir, "--listen", "127.0.0.1:0", "--advertised-listener", "localhost:19092"},
+			&stderr, func(a net.Addr) { addrs <- a })
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-addrs:
+	case code := <-exit:
+		t.Fatalf("exit %d before listening: %s", code, stderr.String())
+	}
+
+	// Metadata advertises the other address: a client that followed it would
+	// reach nothing here, so ask one request on the seed connection only.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	meta, err := adm.BrokerMetadata(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(meta.Brokers) != 1 || meta.Brokers[0].Host != "localhost" || meta.Brokers[0].Port != 19092 {
+		t.Errorf("brokers %+v, want node 0 at localhost:19092", meta.Brokers)
+	}
+	cl.Close()
+
+	cancel()
+	if code := <-exit; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		t.Errorf("the store's directory: %v, %d entries", err, len(entries))
+	}
+}
+
+// TestUsage checks that a missing --dir is a usage error.
+func TestUsage(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(context.Background(), nil, &stderr, nil); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+}

@@ -1,0 +1,52 @@
+// Package kafka serves a strata store (log.Store) over Kafka's wire protocol, so
+// that unmodified Kafka clients and tools can use a store that a Go program
+// embeds. franz-go's kmsg is the codec.
+//
+// # Usage
+//
+//	store, err := log.Open("data", nil)
+//	...
+//	defer store.Close()
+//	ln, err := net.Listen("tcp", "127.0.0.1:9092")
+//	...
+//	err = kafka.Serve(ctx, ln, store, &kafka.Options{AdvertisedAddr: "kafka.internal:9092"})
+//
+// Serve returns when ctx ends, after a graceful shutdown. For more control, a
+// Server (NewServer) serves any number of listeners (Server.Serve) until
+// Server.Shutdown (graceful) or Server.Close (at once).
+//
+// # What is served
+//
+// This first slice serves the APIs an admin client needs: ApiVersions, Metadata,
+// CreateTopics, DeleteTopics, CreatePartitions, DeleteRecords, ListOffsets and
+// DescribeConfigs, at every version from Kafka 2.1's (the floor Kafka 4 keeps,
+// KIP-896) to what kmsg knows; ApiVersions advertises exactly those (the apis
+// table). Produce, Fetch, groups and transactions come next (see README.md).
+//
+// # Connections
+//
+// Each connection has one goroutine, which reads a request, handles it, writes
+// the response and only then reads the next: pipelined requests are answered in
+// order, as by a Kafka broker, which mutes a connection while a request is in
+// flight. On the wire (big-endian):
+//
+//	request:  size int32 | api key int16 | version int16 | correlation id int32 |
+//	          client id (int16 length, -1 null) | [tagged fields] | body
+//	response: size int32 | correlation id int32 | [tagged fields] | body
+//
+// The tagged fields are there for flexible versions, except in ApiVersions'
+// response header. A size above Options.MaxRequestBytes (Kafka's
+// socket.request.max.bytes) is refused from the 4-byte prefix alone, before
+// anything is allocated, with Kafka's log line ("Invalid receive (size = N
+// larger than M)"). A request that does not decode, of an API or version not
+// served, closes its connection and nothing else; so does a handler's panic. An
+// ApiVersions request of a version above the served ones gets, as from Kafka, a
+// version 0 response with UNSUPPORTED_VERSION and the served versions, so that a
+// newer client downgrades.
+//
+// # Ownership and concurrency
+//
+// The caller owns the store: the server never closes it, and it must stay open
+// until Shutdown or Close has returned. Serve, Shutdown and Close may be called
+// from any goroutine; Shutdown and Close wait for every connection goroutine.
+package kafka
