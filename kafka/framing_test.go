@@ -186,3 +186,31 @@ func TestShutdownAnswersInFlightRequest(t *testing.T) {
 		t.Errorf("Shutdown: %v", err)
 	}
 }
+
+// TestShutdownDeadlineClosesInFlight holds a request in its handler past
+// Shutdown's context: Shutdown closes the connection, ending the handler's
+// context, and returns the context's error once the handler has returned.
+func TestShutdownDeadlineClosesInFlight(t *testing.T) {
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	ts := startServer(t, nil, func(s *Server) {
+		s.beforeHandle = func(key int16) {
+			if key == kmsg.Metadata.Int16() {
+				close(entered)
+				<-release
+			}
+		}
+	})
+	busy := ts.dial(t)
+	busy.send(frame(kmsg.NewPtrMetadataRequest(), 1))
+	<-entered
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- ts.server.Shutdown(ctx) }()
+	busy.expectClosed() // closed under the handler's feet
+	close(release)
+	if err := <-shutdown; !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown: %v, want context.Canceled", err)
+	}
+}
