@@ -106,7 +106,24 @@ func (b *encodeBuffer) withTimestamps(records []Record, now func() time.Time) []
 // negative) and is checked as AppendWith checks its producer: see AppendOptions. A
 // control batch (a transaction marker) is ErrInvalidArgument, as in Kafka, where
 // only the transaction coordinator writes them.
+//
+// AppendBatch does not decode the records: an owner taking batches from clients
+// checks them first as Kafka's LogValidator does (records that decode, a codec
+// strata reads), as the log package's Store.AppendBatch does.
 func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error) {
+	return p.appendEncodedBatch(ctx, batch, true)
+}
+
+// WriteBatch appends an encoded batch as AppendBatch does but returns as soon as it
+// is written to the OS, as Write does for Append (Kafka's acks=1): under
+// SyncEveryAppend its fsync runs in the background.
+func (p *Partition) WriteBatch(ctx context.Context, batch []byte) (int64, error) {
+	return p.appendEncodedBatch(ctx, batch, false)
+}
+
+// appendEncodedBatch checks and appends an encoded batch: see AppendBatch; wait
+// says whether to wait for the sync policy's acknowledgement.
+func (p *Partition) appendEncodedBatch(ctx context.Context, batch []byte, wait bool) (int64, error) {
 	if len(batch) > p.opts.MaxBatchBytes {
 		return 0, errorf("strata/partition: batch of %d bytes exceeds MaxBatchBytes %d: %w", len(batch), p.opts.MaxBatchBytes, errs.ErrRecordTooLarge)
 	}
@@ -129,7 +146,7 @@ func (p *Partition) AppendBatch(ctx context.Context, batch []byte) (int64, error
 		return 0, errorf("strata/partition: batch of producer %d with epoch %d and base sequence %d: %w",
 			h.ProducerID, h.ProducerEpoch, h.BaseSequence, errs.ErrInvalidArgument)
 	}
-	return p.appendBatch(ctx, batch, &h, true, false)
+	return p.appendBatch(ctx, batch, &h, wait, false)
 }
 
 // appendBatch writes batch and, if wait, returns once the sync policy acknowledges

@@ -27,6 +27,20 @@ func (p *Partition) ReadBatches(dst []byte, offset int64, maxBytes int) ([]byte,
 	return p.readWhole(dst, s, pos, n, first, offset)
 }
 
+// ReadBatchesView is ReadBatches without a copy where the segment can be mapped
+// (the OS filesystem on Linux): the batches are a view of the segment's read-only
+// memory mapping, valid while the caller keeps keep reachable (retention,
+// truncation or Close cannot unmap it meanwhile: see vfs.Mapping). Where it cannot
+// map, it returns a copy and keep is nil. The caller must not modify the bytes. A
+// Kafka fetch handler writes them to its socket as they are.
+func (p *Partition) ReadBatchesView(offset int64, maxBytes int) (batches []byte, keep any, err error) {
+	b, m, err := p.fetchBatches(nil, offset, maxBytes)
+	if m == nil {
+		return b, nil, err
+	}
+	return b, m, err
+}
+
 // fetchBatches returns what ReadBatches would append to dst, as a slice of the
 // segment's memory mapping when it can be mapped, together with that mapping, which
 // keeps the slice valid; otherwise (m nil) it appends a copy to dst and returns it,
