@@ -5,6 +5,8 @@ import (
 
 	"github.com/stratalog/strata/internal/errs"
 	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/replica"
+	"github.com/stratalog/strata/segment"
 )
 
 // Errors returned by the store. Check them with errors.Is: the returned errors wrap
@@ -80,6 +82,28 @@ var (
 	// than the root that holds anything but lost+found and what an interrupted
 	// InitBrokers of the same root left. Nothing is written.
 	ErrBrokerDirNotEmpty = errors.New("strata/log: broker directory not empty")
+
+	// ErrNotLeader is matched by a *NotLeaderError: a broker asked to serve a
+	// partition it does not lead (Kafka's NOT_LEADER_OR_FOLLOWER): see
+	// Store.Broker.
+	ErrNotLeader = replica.ErrNotLeader
+	// ErrUnsupportedCompression refuses a client's batch compressed with a codec
+	// that Kafka defines and strata cannot read (lz4): Kafka's
+	// UNSUPPORTED_COMPRESSION_TYPE. Nothing is written. It also matches
+	// ErrInvalidArgument.
+	ErrUnsupportedCompression error = errs.Also("strata/log: unsupported compression codec", errors.Join(segment.ErrUnsupportedCompression, partition.ErrInvalidArgument))
+	// ErrInvalidBatch refuses a client's batch that Kafka's LogValidator refuses
+	// (Kafka's INVALID_RECORD): a header that does not parse or is not magic 2, a
+	// record count that does not fill its offset range, records that do not decode
+	// (a compressed payload that does not decompress, offset deltas out of order),
+	// a control batch, a record without a key for a compacted topic. Nothing is
+	// written. It also matches ErrInvalidArgument, never ErrCorrupt (which is about
+	// the store's own bytes).
+	ErrInvalidBatch error = errs.Also("strata/log: invalid record batch", partition.ErrInvalidArgument)
+	// ErrBatchChecksum refuses a client's batch whose CRC-32C does not match its
+	// bytes (Kafka's CORRUPT_MESSAGE). Nothing is written. It also matches
+	// ErrInvalidArgument, never ErrCorrupt.
+	ErrBatchChecksum error = errs.Also("strata/log: record batch fails its checksum", partition.ErrInvalidArgument)
 
 	// ErrClosed is returned by every call on a closed Store, Producer or Consumer.
 	ErrClosed = partition.ErrClosed

@@ -594,29 +594,38 @@ func (g *brokerGroup) replicatedAppender(rp *replica.Partition, acks Acks) appen
 func (g *brokerGroup) replicatedProducerAppender(rp *replica.Partition, acks Acks) producerAppendFunc {
 	level := replicaAcks(acks)
 	return func(ctx context.Context, records []partition.Record, producer *partition.Producer) (int64, error) {
-		for attempt := 0; ; attempt++ {
-			changed := g.cluster.StateApplied()
-			leader, _ := rp.Leader()
-			offset, err := rp.ProduceWith(ctx, records, level, producer)
-			failedLeader := leader != nil && leader.Log().Err() != nil
-			// A leader closed under the produce: its broker stopped, or a
-			// reassignment took it away.
-			closedLeader := errors.Is(err, replica.ErrClosed) && !g.cluster.Closed()
-			retriable := (errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrNoLeader) || closedLeader || (err != nil && failedLeader)) &&
-				(producer != nil || !errors.Is(err, replica.ErrOutcomeUnknown)) // written: without an identity, a retry could write it twice
-			if err != nil && g.deleted(rp) {
-				return offset, fmt.Errorf("%w (%w)", ErrUnknownTopic, err)
-			}
-			if !retriable || attempt == produceRetries {
-				return offset, err
-			}
-			select {
-			case <-changed:
-			case <-ctx.Done():
-				return offset, err
-			case <-g.closing:
-				return offset, err
-			}
+		return g.throughLeader(ctx, rp, producer != nil, func() (int64, error) {
+			return rp.ProduceWith(ctx, records, level, producer)
+		})
+	}
+}
+
+// throughLeader calls produce, which writes to rp through its leader, and retries it
+// as replicatedAppender says; identity says that the batch carries an idempotent
+// producer's identity, so that a batch whose outcome is unknown may be retried too.
+func (g *brokerGroup) throughLeader(ctx context.Context, rp *replica.Partition, identity bool, produce func() (int64, error)) (int64, error) {
+	for attempt := 0; ; attempt++ {
+		changed := g.cluster.StateApplied()
+		leader, _ := rp.Leader()
+		offset, err := produce()
+		failedLeader := leader != nil && leader.Log().Err() != nil
+		// A leader closed under the produce: its broker stopped, or a
+		// reassignment took it away.
+		closedLeader := errors.Is(err, replica.ErrClosed) && !g.cluster.Closed()
+		retriable := (errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrNoLeader) || closedLeader || (err != nil && failedLeader)) &&
+			(identity || !errors.Is(err, replica.ErrOutcomeUnknown)) // written: without an identity, a retry could write it twice
+		if err != nil && g.deleted(rp) {
+			return offset, fmt.Errorf("%w (%w)", ErrUnknownTopic, err)
+		}
+		if !retriable || attempt == produceRetries {
+			return offset, err
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return offset, err
+		case <-g.closing:
+			return offset, err
 		}
 	}
 }

@@ -1,0 +1,151 @@
+package log
+
+import (
+	"context"
+	"runtime"
+
+	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/replica"
+	"github.com/stratalog/strata/segment"
+)
+
+// FetchResult is what a Kafka FetchResponse says of one partition.
+type FetchResult struct {
+	// Batches are whole record batches exactly as they lie in the segment (RecordBatch
+	// v2, CRCs included, never re-encoded), the first holding the fetch offset (it may
+	// begin below it: a client skips the records before), transaction markers
+	// included as Kafka serves them. Empty at the end of what the level may read. The
+	// caller must not modify them; they stay valid until Release.
+	Batches []byte
+	// HighWatermark, LastStableOffset and LogStartOffset are the partition's, as
+	// the leader saw them at the fetch.
+	HighWatermark    int64
+	LastStableOffset int64
+	LogStartOffset   int64
+	// AbortedTransactions, for ReadCommitted only, are the aborted transactions
+	// whose records lie among Batches' offsets (Kafka's AbortedTransactions: a
+	// client drops a producer's records from FirstOffset until that producer's
+	// ABORT marker).
+	AbortedTransactions []AbortedTransaction
+	// keep keeps the memory mapping Batches may be a view of.
+	keep any
+}
+
+// AbortedTransaction is one entry of a FetchResponse's AbortedTransactions.
+type AbortedTransaction struct {
+	ProducerID  int64
+	FirstOffset int64
+}
+
+// Release ends the use of Batches, which may be a view of a segment's memory
+// mapping rather than a copy (the OS filesystem on Linux): the mapping stays
+// mapped, whatever retention, truncation or Close do meanwhile, until Release is
+// called (and the FetchResult is unreachable), so that a server writes Batches to
+// its socket without copying them. Call it once the bytes are written; Batches must
+// not be used after. Release may be called more than once.
+func (r *FetchResult) Release() {
+	runtime.KeepAlive(r.keep)
+	r.keep, r.Batches = nil, nil
+}
+
+// FetchBatches returns the record batches of partition tp from offset, as a Kafka
+// broker answers a fetch: whole batches starting with the one holding offset, at
+// most maxBytes of them but at least one batch (a batch larger than maxBytes comes
+// whole, as Kafka's fetch does), from one segment, up to the high watermark
+// (ReadUncommitted) or the last stable offset (ReadCommitted, with the aborted
+// transactions among them), all from the partition's leader. It does not wait:
+// see WaitForData. Call Release on the result once Batches are written.
+//
+// Errors: ErrUnknownTopic, ErrUnknownPartition, ErrOffsetOutOfRange (offset below
+// the log start offset or above the high watermark; the result then holds the
+// offsets, for Kafka's OFFSET_OUT_OF_RANGE answer), a *PartitionOfflineError,
+// ErrInvalidArgument for an unknown level, ErrCorrupt for damaged segment bytes.
+func (s *Store) FetchBatches(ctx context.Context, tp TopicPartition, offset int64, maxBytes int, level IsolationLevel) (FetchResult, error) {
+	return s.fetchBatches(ctx, nil, tp, offset, maxBytes, level)
+}
+
+// fetchBatches is FetchBatches from broker, which must lead tp (nil: whichever
+// leads).
+func (s *Store) fetchBatches(ctx context.Context, broker *replica.BrokerID, tp TopicPartition, offset int64, maxBytes int, level IsolationLevel) (FetchResult, error) {
+	if problem := checkIsolationLevel(level); problem != "" {
+		return FetchResult{}, errorf("strata/log: fetch %s: %s: %w", tp, problem, ErrInvalidArgument)
+	}
+	if err := ctx.Err(); err != nil {
+		return FetchResult{}, err
+	}
+	p, err := s.servedLog(broker, tp)
+	if err != nil {
+		return FetchResult{}, err
+	}
+	// The last stable offset bounds what ReadCommitted reads: read it first. The
+	// high watermark, read after the batches, is at or above their end.
+	lastStable := p.LastStableOffset()
+	var r FetchResult
+	if level == ReadUncommitted || offset < lastStable {
+		r.Batches, r.keep, err = p.ReadBatchesView(offset, maxBytes)
+	} else if offset > p.HighWatermark() || offset < p.StartOffset() {
+		err = errorf("strata/log: offset %d not in [%d, %d]: %w", offset, p.StartOffset(), p.HighWatermark(), ErrOffsetOutOfRange)
+	}
+	r.HighWatermark, r.LogStartOffset = p.HighWatermark(), p.StartOffset()
+	r.LastStableOffset = max(lastStable, p.LastStableOffset())
+	if err != nil {
+		r.Release()
+		return r, s.partitionError("fetch", tp, p, err)
+	}
+	if level == ReadCommitted {
+		r.Batches = r.Batches[:batchesBelow(r.Batches, lastStable)]
+		if len(r.Batches) > 0 {
+			for _, t := range p.AbortedTxns(offset, min(lastStable, batchesEnd(r.Batches))) {
+				r.AbortedTransactions = append(r.AbortedTransactions, AbortedTransaction{ProducerID: t.ProducerID, FirstOffset: t.FirstOffset})
+			}
+		}
+	}
+	return r, nil
+}
+
+// servedLog returns the log serving tp: broker's replica if it leads tp (else a
+// *NotLeaderError), or with broker nil the leader's.
+func (s *Store) servedLog(broker *replica.BrokerID, tp TopicPartition) (*partition.Partition, error) {
+	t, err := s.servedTopic(tp)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case t.replicas != nil && broker != nil:
+		r, err := leadingReplica(tp, t.replicas[tp.Partition], *broker)
+		if err != nil {
+			return nil, err
+		}
+		return r.Log(), nil
+	case broker != nil && *broker != 0:
+		return nil, &NotLeaderError{TopicPartition: tp, Broker: *broker, Leader: 0}
+	}
+	return t.partitionAt(tp.Partition)
+}
+
+// batchesBelow returns the length of the whole batches at the start of b (checked
+// by the read) that begin below offset.
+func batchesBelow(b []byte, offset int64) int {
+	n := 0
+	for n+segment.BatchHeaderSize <= len(b) {
+		h, err := segment.ParseBatchHeader(b[n:], len(b)-n)
+		if err != nil || h.BaseOffset >= offset {
+			break
+		}
+		n += h.Size()
+	}
+	return n
+}
+
+// batchesEnd returns the offset after the last of the whole batches b holds.
+func batchesEnd(b []byte) int64 {
+	var end int64
+	for n := 0; n+segment.BatchHeaderSize <= len(b); {
+		h, err := segment.ParseBatchHeader(b[n:], len(b)-n)
+		if err != nil {
+			break
+		}
+		end, n = h.NextOffset(), n+h.Size()
+	}
+	return end
+}
