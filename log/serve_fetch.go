@@ -22,6 +22,9 @@ type FetchResult struct {
 	HighWatermark    int64
 	LastStableOffset int64
 	LogStartOffset   int64
+	// LeaderEpoch is the leader's epoch (Kafka's CurrentLeader.LeaderEpoch); 0 in
+	// a one-broker store.
+	LeaderEpoch int32
 	// AbortedTransactions, for ReadCommitted only, are the aborted transactions
 	// whose records lie among Batches' offsets (Kafka's AbortedTransactions: a
 	// client drops a producer's records from FirstOffset until that producer's
@@ -73,14 +76,14 @@ func (s *Store) fetchBatches(ctx context.Context, broker *replica.BrokerID, tp T
 	if err := ctx.Err(); err != nil {
 		return FetchResult{}, err
 	}
-	p, err := s.servedLog(broker, tp)
+	p, epoch, err := s.servedLog(broker, tp)
 	if err != nil {
 		return FetchResult{}, err
 	}
 	// The last stable offset bounds what ReadCommitted reads: read it first. The
 	// high watermark, read after the batches, is at or above their end.
 	lastStable := p.LastStableOffset()
-	var r FetchResult
+	r := FetchResult{LeaderEpoch: epoch}
 	if level == ReadUncommitted || offset < lastStable {
 		r.Batches, r.keep, err = p.ReadBatchesView(offset, maxBytes)
 	} else if offset > p.HighWatermark() || offset < p.StartOffset() {
@@ -103,24 +106,32 @@ func (s *Store) fetchBatches(ctx context.Context, broker *replica.BrokerID, tp T
 	return r, nil
 }
 
-// servedLog returns the log serving tp: broker's replica if it leads tp (else a
-// *NotLeaderError), or with broker nil the leader's.
-func (s *Store) servedLog(broker *replica.BrokerID, tp TopicPartition) (*partition.Partition, error) {
+// servedLog returns the log serving tp and its leader epoch: broker's replica if
+// it leads tp (else a *NotLeaderError), or with broker nil the leader's. A
+// one-broker store's partitions are at epoch 0.
+func (s *Store) servedLog(broker *replica.BrokerID, tp TopicPartition) (*partition.Partition, int32, error) {
 	t, err := s.servedTopic(tp)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	switch {
-	case t.replicas != nil && broker != nil:
-		r, err := leadingReplica(tp, t.replicas[tp.Partition], *broker)
-		if err != nil {
-			return nil, err
+	case t.replicas != nil:
+		rp := t.replicas[tp.Partition]
+		var r *replica.Replica
+		if broker != nil {
+			r, err = leadingReplica(tp, rp, *broker)
+		} else if r, err = rp.Leader(); err != nil {
+			err = &PartitionOfflineError{TopicPartition: tp, Err: err}
 		}
-		return r.Log(), nil
+		if err != nil {
+			return nil, 0, err
+		}
+		return r.Log(), r.State().LeaderEpoch, nil
 	case broker != nil && *broker != 0:
-		return nil, &NotLeaderError{TopicPartition: tp, Broker: *broker, Leader: 0}
+		return nil, 0, &NotLeaderError{TopicPartition: tp, Broker: *broker, Leader: 0}
 	}
-	return t.partitionAt(tp.Partition)
+	p, err := t.partitionAt(tp.Partition)
+	return p, 0, err
 }
 
 // batchesBelow returns the length of the whole batches at the start of b (checked

@@ -271,6 +271,7 @@ func TestServeBrokersRouteToTheLeader(t *testing.T) {
 	require.ErrorIs(t, err, log.ErrNotLeader)
 	require.NoError(t, follower.WaitForData(ctx, log.ReadUncommitted, map[log.TopicPartition]int64{tp("t", 0): 5}), "returns at once: the fetch reports it")
 
+	firstEpoch := describe(t, s, "t").Partitions[0].LeaderEpoch
 	require.NoError(t, s.StopBroker(leader))
 	next := describe(t, s, "t").Partitions[0].Leader
 	require.NotEqual(t, leader, next)
@@ -285,6 +286,13 @@ func TestServeBrokersRouteToTheLeader(t *testing.T) {
 	defer r.Release()
 	requireSameBatch(t, want, 0, r.Batches)
 	require.Equal(t, int64(2), r.HighWatermark)
+	require.Greater(t, r.LeaderEpoch, firstEpoch, "the new leader's epoch")
+	epoch, end, err := serving.EndOffsetForEpoch(ctx, tp("t", 0), firstEpoch)
+	require.NoError(t, err)
+	require.Equal(t, firstEpoch, epoch)
+	require.Equal(t, int64(2), end, "the first leader's epoch ended after its batch")
+	_, _, err = leading.EndOffsetForEpoch(ctx, tp("t", 0), firstEpoch)
+	require.ErrorIs(t, err, log.ErrNotLeader)
 	base, err = serving.AppendBatch(ctx, tp("t", 0), clientBatch(t, nil, "c"), log.AppendBatchOptions{})
 	require.NoError(t, err)
 	require.Equal(t, int64(2), base)
@@ -322,4 +330,42 @@ func TestServeWaitForDataWakesOnAppendAndOnContextEnd(t *testing.T) {
 		synctest.Wait()
 		require.True(t, errors.Is(<-woke, context.Canceled))
 	})
+}
+
+func TestServeIdempotentDuplicateThroughTheLeaderOfSeveralBrokers(t *testing.T) {
+	s := openBrokers(t, vfs.NewMem(), 3)
+	createTopic(t, s, "t", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	ctx := testContext(t)
+	leader, err := s.Broker(describe(t, s, "t").Partitions[0].Leader)
+	require.NoError(t, err)
+	o := &segment.BatchOptions{Idempotent: true, ProducerID: 42, ProducerEpoch: 0, BaseSequence: 0}
+	sent := clientBatch(t, o, "a", "b")
+	retry := append([]byte(nil), sent...)
+	base, err := leader.AppendBatch(ctx, tp("t", 0), sent, log.AppendBatchOptions{})
+	require.NoError(t, err)
+	require.Equal(t, int64(0), base)
+	base, err = leader.AppendBatch(ctx, tp("t", 0), retry, log.AppendBatchOptions{Acks: log.AcksLeader})
+	require.NoError(t, err)
+	require.Equal(t, int64(0), base, "the original's offset")
+	require.Equal(t, int64(2), describe(t, s, "t").Partitions[0].EndOffset, "written once")
+}
+
+// On the OS filesystem the batches are a view of the segment's memory mapping,
+// valid until Release even if the store closes meanwhile.
+func TestServeFetchedBatchesOutliveCloseUntilRelease(t *testing.T) {
+	s, err := log.Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	createTopic(t, s, "t", log.TopicConfig{})
+	ctx := testContext(t)
+	sent := clientBatch(t, nil, "a", "b", "c")
+	want := append([]byte(nil), sent...)
+	_, err = s.AppendBatch(ctx, tp("t", 0), sent, log.AppendBatchOptions{})
+	require.NoError(t, err)
+	r, err := s.FetchBatches(ctx, tp("t", 0), 0, 1<<20, log.ReadUncommitted)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	requireSameBatch(t, want, 0, r.Batches)
+	r.Release()
+	require.Nil(t, r.Batches)
+	r.Release()
 }

@@ -35,7 +35,7 @@ func (s *Store) waitForData(ctx context.Context, broker *replica.BrokerID, level
 		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(s.brokers.cluster.StateApplied())})
 	}
 	for tp, offset := range positions {
-		p, err := s.servedLog(broker, tp)
+		p, _, err := s.servedLog(broker, tp)
 		if err != nil {
 			return nil
 		}
