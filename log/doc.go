@@ -194,6 +194,22 @@
 // was never fsynced. Store.Sync also fsyncs what SyncPeriodic and SyncNone topics
 // hold.
 //
+// # Serving Kafka's protocol
+//
+// A server speaking Kafka's protocol over a Store (the kafka module) uses the
+// serving API: Store.Broker(id) is one broker as a client sees it, whose
+// AppendBatch, FetchBatches, WaitForData and EndOffsetForEpoch serve only the
+// partitions it leads and refuse the others with a *NotLeaderError naming the
+// leader (NOT_LEADER_OR_FOLLOWER); the Store's own methods of those names go to
+// whichever broker leads. AppendBatch checks a producer's batch as Kafka's
+// LogValidator does and writes it as it came (lz4 is ErrUnsupportedCompression),
+// adding a transactional batch's partition to its transaction (KIP-890);
+// FetchBatches returns whole batches as they lie on disk, a view of the segment's
+// memory mapping valid until FetchResult.Release, with the aborted transactions a
+// read_committed fetch needs. GroupCoordinator and TxnCoordinator are the
+// coordinators GroupConsumers and transactional Producers use, so that a Kafka
+// client and an in-process GroupConsumer can share a group.
+//
 // # On disk
 //
 //	dir/
