@@ -26,6 +26,8 @@ var apis []api
 
 func init() {
 	apis = []api{
+		{kmsg.Produce, 3, 12, handleProduce},
+		{kmsg.Fetch, 4, 12, handleFetch},
 		{kmsg.ListOffsets, 1, 10, handleListOffsets},
 		{kmsg.Metadata, 0, 13, handleMetadata},
 		{kmsg.ApiVersions, 0, 4, handleApiVersions},
@@ -34,6 +36,8 @@ func init() {
 		{kmsg.DeleteRecords, 0, 2, handleDeleteRecords},
 		{kmsg.DescribeConfigs, 1, 4, handleDescribeConfigs},
 		{kmsg.CreatePartitions, 0, 3, handleCreatePartitions},
+		{kmsg.InitProducerID, 0, 5, handleInitProducerID},
+		{kmsg.OffsetForLeaderEpoch, 2, 4, handleOffsetForLeaderEpoch},
 	}
 }
 

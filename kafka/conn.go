@@ -89,6 +89,9 @@ func (s *Server) serveRequest(c *conn) (err error) {
 	if err != nil {
 		return err
 	}
+	if resp == nil {
+		return nil // a Produce with acks=0: Kafka sends no response
+	}
 	c.out = appendResponse(c.out[:0], h.correlationID, resp)
 	_, err = c.nc.Write(c.out)
 	if cap(c.out) > maxKeptResponseBuffer {

@@ -5,6 +5,9 @@ import (
 	"errors"
 
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/partition"
+	"github.com/stratalog/strata/replica"
+	"github.com/stratalog/strata/txn"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -21,6 +24,38 @@ func errorCode(err error) (int16, *string) {
 // errorKind maps the store's sentinels to Kafka's errors.
 func errorKind(err error) *kerr.Error {
 	switch {
+	case errors.Is(err, log.ErrNotLeader), errors.Is(err, replica.ErrNoLeader):
+		return kerr.NotLeaderForPartition
+	case errors.Is(err, log.ErrUnsupportedCompression):
+		return kerr.UnsupportedCompressionType
+	case errors.Is(err, log.ErrBatchChecksum):
+		return kerr.CorruptMessage
+	case errors.Is(err, log.ErrInvalidBatch):
+		return kerr.InvalidRecord
+	case errors.Is(err, partition.ErrOutOfOrderSequence):
+		return kerr.OutOfOrderSequenceNumber
+	case errors.Is(err, txn.ErrProducerFenced):
+		return kerr.ProducerFenced
+	case errors.Is(err, partition.ErrInvalidProducerEpoch):
+		return kerr.InvalidProducerEpoch
+	case errors.Is(err, partition.ErrInvalidTxnState):
+		return kerr.InvalidTxnState
+	case errors.Is(err, partition.ErrTransactionCoordinatorFenced):
+		return kerr.TransactionCoordinatorFenced
+	case errors.Is(err, txn.ErrConcurrentTransactions):
+		return kerr.ConcurrentTransactions
+	case errors.Is(err, txn.ErrInvalidProducerIDMapping):
+		return kerr.InvalidProducerIDMapping
+	case errors.Is(err, txn.ErrInvalidTransactionTimeout):
+		return kerr.InvalidTransactionTimeout
+	case errors.Is(err, txn.ErrCoordinatorClosed):
+		return kerr.CoordinatorNotAvailable
+	case errors.Is(err, replica.ErrNotEnoughReplicasAfterAppend):
+		return kerr.NotEnoughReplicasAfterAppend
+	case errors.Is(err, replica.ErrNotEnoughReplicas):
+		return kerr.NotEnoughReplicas
+	case errors.Is(err, log.ErrOutcomeUnknown):
+		return kerr.RequestTimedOut
 	case errors.Is(err, log.ErrUnknownTopic), errors.Is(err, log.ErrUnknownPartition):
 		return kerr.UnknownTopicOrPartition
 	case errors.Is(err, log.ErrTopicExists):

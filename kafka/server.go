@@ -24,7 +24,11 @@ type Server struct {
 	// closing is set by Shutdown and Close: connections finish the request they
 	// are handling and end, Serve returns ErrServerClosed.
 	closing atomic.Bool
-	conns   sync.WaitGroup // one per connection goroutine
+	// draining is closed by Shutdown and Close: long polls (Fetch waiting for
+	// MinBytes) answer at once with what there is.
+	draining  chan struct{}
+	drainOnce sync.Once
+	conns     sync.WaitGroup // one per connection goroutine
 
 	mu struct {
 		sync.Mutex
@@ -49,6 +53,7 @@ func NewServer(store *log.Store, opts *Options) (*Server, error) {
 	}
 	s := &Server{store: store, opts: o}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.draining = make(chan struct{})
 	s.mu.listeners = map[net.Listener]struct{}{}
 	s.mu.conns = map[*conn]struct{}{}
 	return s, nil
@@ -155,6 +160,7 @@ func (s *Server) Close() error {
 // once it has written the response.
 func (s *Server) stop() {
 	s.closing.Store(true)
+	s.drainOnce.Do(func() { close(s.draining) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for ln := range s.mu.listeners {

@@ -1,0 +1,140 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/stratalog/strata/log"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// handleFetch answers Fetch (by topic name: versions up to 12, before topic ids):
+// per partition the record batches from the fetch offset as the segments hold
+// them (the whole batch holding the offset first, at least one batch, up to the
+// partition's and then the request's byte limits), below the high watermark or,
+// read_committed, the last stable offset, with the aborted transactions among
+// them. It waits up to MaxWaitMillis for MinBytes (a long poll), woken by appends,
+// never polling. Fetch sessions (KIP-227) are not kept: the answer's session id is
+// 0, which tells the client to send full fetches; a request naming a session gets
+// FETCH_SESSION_ID_NOT_FOUND, after which clients start over without one.
+//
+// The batches are copied into the response for now; serving them from the page
+// cache without a copy (sendfile) is to come.
+func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
+	req := kreq.(*kmsg.FetchRequest)
+	resp := kmsg.NewPtrFetchResponse()
+	resp.Version = req.Version
+	if req.Version >= 7 && req.SessionID != 0 {
+		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+		return resp, nil
+	}
+	level := log.ReadUncommitted
+	if req.IsolationLevel == 1 {
+		level = log.ReadCommitted
+	}
+	ctx := r.ctx
+	var deadline time.Time
+	if req.MaxWaitMillis > 0 {
+		deadline = time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+	}
+	for {
+		total := fillFetch(ctx, r.store, req, level, resp)
+		if total >= int(req.MinBytes) || deadline.IsZero() || !time.Now().Before(deadline) {
+			return resp, nil
+		}
+		waitCtx, cancel := context.WithDeadline(ctx, deadline)
+		go func() { // ends with waitCtx, which cancel below ends at the latest
+			select {
+			case <-r.server.draining: // shutting down: answer with what there is
+				cancel()
+			case <-waitCtx.Done():
+			}
+		}()
+		err := r.store.WaitForData(waitCtx, level, fetchPositions(req))
+		cancel()
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			fillFetch(ctx, r.store, req, level, resp)
+			return resp, nil
+		case err != nil && (ctx.Err() != nil || r.server.closing.Load()):
+			return resp, nil
+		}
+	}
+}
+
+// fetchPositions returns the fetch offset of every partition of req.
+func fetchPositions(req *kmsg.FetchRequest) map[log.TopicPartition]int64 {
+	positions := map[log.TopicPartition]int64{}
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			positions[log.TopicPartition{Topic: t.Topic, Partition: p.Partition}] = p.FetchOffset
+		}
+	}
+	return positions
+}
+
+// fillFetch sets resp's topics to what the store holds now for req, and returns
+// the bytes of batches it holds.
+func fillFetch(ctx context.Context, store *log.Store, req *kmsg.FetchRequest, level log.IsolationLevel, resp *kmsg.FetchResponse) int {
+	budget := int(req.MaxBytes)
+	if req.Version < 3 || budget <= 0 {
+		budget = int(^uint(0) >> 1)
+	}
+	total := 0
+	resp.Topics = resp.Topics[:0]
+	for _, t := range req.Topics {
+		topic := kmsg.NewFetchResponseTopic()
+		topic.Topic = t.Topic
+		for _, p := range t.Partitions {
+			part := kmsg.NewFetchResponseTopicPartition()
+			part.Partition = p.Partition
+			part.HighWatermark, part.LastStableOffset, part.LogStartOffset = -1, -1, -1
+			part.PreferredReadReplica = -1
+			maxBytes := int(p.PartitionMaxBytes)
+			if remaining := budget - total; remaining < maxBytes {
+				maxBytes = remaining
+			}
+			fetchPartition(ctx, store, log.TopicPartition{Topic: t.Topic, Partition: p.Partition}, p, max(maxBytes, 1), level, &part)
+			if total > 0 && total+len(part.RecordBatches) > budget {
+				part.RecordBatches = nil // past the request's limit: the next fetch
+			}
+			total += len(part.RecordBatches)
+			topic.Partitions = append(topic.Partitions, part)
+		}
+		resp.Topics = append(resp.Topics, topic)
+	}
+	return total
+}
+
+// fetchPartition fills out with one partition's batches and offsets.
+func fetchPartition(ctx context.Context, store *log.Store, tp log.TopicPartition, p kmsg.FetchRequestTopicPartition, maxBytes int, level log.IsolationLevel, out *kmsg.FetchResponseTopicPartition) {
+	result, err := store.FetchBatches(ctx, tp, p.FetchOffset, maxBytes, level)
+	if err != nil {
+		out.ErrorCode, _ = errorCode(err)
+		return
+	}
+	defer result.Release()
+	switch {
+	case p.CurrentLeaderEpoch < 0:
+	case p.CurrentLeaderEpoch < result.LeaderEpoch:
+		out.ErrorCode = kerr.FencedLeaderEpoch.Code
+		return
+	case p.CurrentLeaderEpoch > result.LeaderEpoch:
+		out.ErrorCode = kerr.UnknownLeaderEpoch.Code
+		return
+	}
+	out.HighWatermark, out.LastStableOffset, out.LogStartOffset = result.HighWatermark, result.LastStableOffset, result.LogStartOffset
+	for _, a := range result.AbortedTransactions {
+		aborted := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+		aborted.ProducerID, aborted.FirstOffset = a.ProducerID, a.FirstOffset
+		out.AbortedTransactions = append(out.AbortedTransactions, aborted)
+	}
+	if level == log.ReadCommitted && out.AbortedTransactions == nil {
+		out.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+	}
+	if len(result.Batches) > 0 {
+		out.RecordBatches = append([]byte(nil), result.Batches...)
+	}
+}

@@ -1,0 +1,44 @@
+package kafka
+
+import (
+	"time"
+
+	"github.com/stratalog/strata/txn"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// handleInitProducerID answers InitProducerId through the store's transaction
+// coordinator: without a transactional id, an idempotent producer's new producer
+// id at epoch 0; with one, the id's producer id and bumped epoch, fencing the
+// previous instance (and aborting its open transaction); with the producer's
+// current id and epoch (v3+, KIP-360), a re-initialization after an error.
+func handleInitProducerID(r *request, kreq kmsg.Request) (kmsg.Response, error) {
+	req := kreq.(*kmsg.InitProducerIDRequest)
+	resp := kmsg.NewPtrInitProducerIDResponse()
+	resp.Version = req.Version
+	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	coordinator, err := r.store.TxnCoordinator()
+	if err != nil {
+		resp.ErrorCode, _ = errorCode(err)
+		return resp, nil
+	}
+	id := ""
+	if req.TransactionalID != nil {
+		id = *req.TransactionalID
+	}
+	var expected *txn.ProducerIDAndEpoch
+	if req.Version >= 3 && req.ProducerID >= 0 {
+		expected = &txn.ProducerIDAndEpoch{ProducerID: req.ProducerID, ProducerEpoch: req.ProducerEpoch}
+	}
+	timeout := time.Duration(req.TransactionTimeoutMillis) * time.Millisecond
+	if id != "" && timeout <= 0 {
+		timeout = -1 // refused by the coordinator as Kafka refuses it
+	}
+	pe, err := coordinator.InitProducerID(r.ctx, id, timeout, expected)
+	if err != nil {
+		resp.ErrorCode, _ = errorCode(err)
+		return resp, nil
+	}
+	resp.ProducerID, resp.ProducerEpoch = pe.ProducerID, pe.ProducerEpoch
+	return resp, nil
+}

@@ -1,0 +1,84 @@
+package kafka
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/stratalog/strata/log"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// maxConcurrentAppends bounds how many partitions of one Produce request are
+// appended at once: each append may wait for an fsync or for replicas, which
+// the partitions of a request then share, as a Kafka broker's do.
+const maxConcurrentAppends = 16
+
+// handleProduce answers Produce: each partition's record batch is appended as the
+// client encoded it (the store checks it as Kafka's LogValidator does, and
+// assigns its offsets), acknowledged per the request's acks, within its timeout.
+// With acks=0 Kafka sends no response: neither does the server (nil).
+func handleProduce(r *request, kreq kmsg.Request) (kmsg.Response, error) {
+	req := kreq.(*kmsg.ProduceRequest)
+	opts := log.AppendBatchOptions{Acks: log.AcksAll}
+	switch req.Acks {
+	case 0:
+		opts.Acks = log.AcksNone
+	case 1:
+		opts.Acks = log.AcksLeader
+	}
+	if req.TransactionID != nil {
+		opts.TransactionalID = *req.TransactionID
+	}
+	ctx := r.ctx
+	if req.TimeoutMillis > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond)
+		defer cancel()
+	}
+	resp := kmsg.NewPtrProduceResponse()
+	resp.Version = req.Version
+	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxConcurrentAppends)
+	for i, t := range req.Topics {
+		out := &resp.Topics[i]
+		*out = kmsg.NewProduceResponseTopic()
+		out.Topic = t.Topic
+		out.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(t.Partitions))
+		for j, p := range t.Partitions {
+			part := &out.Partitions[j]
+			*part = kmsg.NewProduceResponseTopicPartition()
+			part.Partition, part.BaseOffset, part.LogAppendTime, part.LogStartOffset = p.Partition, -1, -1, -1
+			tp := log.TopicPartition{Topic: t.Topic, Partition: p.Partition}
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				appendPartition(ctx, r.store, tp, p.Records, opts, part)
+			}()
+		}
+	}
+	wg.Wait()
+	if req.Acks == 0 {
+		return nil, nil
+	}
+	return resp, nil
+}
+
+// appendPartition appends one partition's records of a Produce request and fills
+// its answer.
+func appendPartition(ctx context.Context, store *log.Store, tp log.TopicPartition, records []byte, opts log.AppendBatchOptions, out *kmsg.ProduceResponseTopicPartition) {
+	if len(records) == 0 {
+		out.ErrorCode = kerr.InvalidRecord.Code
+		out.ErrorMessage = message("no record batch")
+		return
+	}
+	base, err := store.AppendBatch(ctx, tp, records, opts)
+	if err != nil {
+		out.ErrorCode, out.ErrorMessage = errorCode(err)
+		return
+	}
+	out.BaseOffset = base
+}
