@@ -31,6 +31,18 @@ func handleApiVersions(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		return resp, nil
 	}
 	resp.ApiKeys = servedAPIs()
+	if req.Version >= 3 {
+		// transaction.version 2 (KIP-890 part 2): strata's coordinator bumps the
+		// epoch at every transaction's end, and a transactional produce adds its
+		// partition to the transaction. Clients read it here to speak it.
+		feature := kmsg.NewApiVersionsResponseSupportedFeature()
+		feature.Name, feature.MinVersion, feature.MaxVersion = "transaction.version", 2, 2
+		resp.SupportedFeatures = append(resp.SupportedFeatures, feature)
+		finalized := kmsg.NewApiVersionsResponseFinalizedFeature()
+		finalized.Name, finalized.MinVersionLevel, finalized.MaxVersionLevel = "transaction.version", 2, 2
+		resp.FinalizedFeatures = append(resp.FinalizedFeatures, finalized)
+		resp.FinalizedFeaturesEpoch = 1
+	}
 	return resp, nil
 }
 

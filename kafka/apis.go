@@ -38,6 +38,12 @@ func init() {
 		{kmsg.CreatePartitions, 0, 3, handleCreatePartitions},
 		{kmsg.InitProducerID, 0, 5, handleInitProducerID},
 		{kmsg.OffsetForLeaderEpoch, 2, 4, handleOffsetForLeaderEpoch},
+		{kmsg.AddPartitionsToTxn, 0, 3, handleAddPartitionsToTxn},
+		{kmsg.AddOffsetsToTxn, 0, 4, handleAddOffsetsToTxn},
+		{kmsg.EndTxn, 0, 5, handleEndTxn},
+		{kmsg.TxnOffsetCommit, 0, 5, handleTxnOffsetCommit},
+		{kmsg.DescribeTransactions, 0, 0, handleDescribeTransactions},
+		{kmsg.ListTransactions, 0, 2, handleListTransactions},
 	}
 }
 

@@ -48,6 +48,10 @@ func errorKind(err error) *kerr.Error {
 		return kerr.InvalidProducerIDMapping
 	case errors.Is(err, txn.ErrInvalidTransactionTimeout):
 		return kerr.InvalidTransactionTimeout
+	case errors.Is(err, txn.ErrTransactionalIDNotFound):
+		return kerr.TransactionalIDNotFound
+	case errors.Is(err, txn.ErrInvalidTransactionalID):
+		return kerr.InvalidRequest
 	case errors.Is(err, txn.ErrCoordinatorClosed):
 		return kerr.CoordinatorNotAvailable
 	case errors.Is(err, replica.ErrNotEnoughReplicasAfterAppend):
