@@ -92,13 +92,16 @@ func fillFetch(ctx context.Context, store *log.Store, req *kmsg.FetchRequest, le
 			part.Partition = p.Partition
 			part.HighWatermark, part.LastStableOffset, part.LogStartOffset = -1, -1, -1
 			part.PreferredReadReplica = -1
+			// Empty, not null: kmsg writes a nil slice as a null record set
+			// (size -1), which Kafka never sends and librdkafka refuses.
+			part.RecordBatches = []byte{}
 			maxBytes := int(p.PartitionMaxBytes)
 			if remaining := budget - total; remaining < maxBytes {
 				maxBytes = remaining
 			}
 			fetchPartition(ctx, store, log.TopicPartition{Topic: t.Topic, Partition: p.Partition}, p, max(maxBytes, 1), level, &part)
 			if total > 0 && total+len(part.RecordBatches) > budget {
-				part.RecordBatches = nil // past the request's limit: the next fetch
+				part.RecordBatches = []byte{} // past the request's limit: the next fetch
 			}
 			total += len(part.RecordBatches)
 			topic.Partitions = append(topic.Partitions, part)
