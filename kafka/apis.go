@@ -44,6 +44,19 @@ func init() {
 		{kmsg.TxnOffsetCommit, 0, 5, handleTxnOffsetCommit},
 		{kmsg.DescribeTransactions, 0, 0, handleDescribeTransactions},
 		{kmsg.ListTransactions, 0, 2, handleListTransactions},
+		// Groups, through the store's group coordinator. OffsetCommit and
+		// OffsetFetch stop at v9: v10 names topics by topic ID, which strata's
+		// topics do not have on the wire yet.
+		{kmsg.OffsetCommit, 2, 9, handleOffsetCommit},
+		{kmsg.OffsetFetch, 1, 9, handleOffsetFetch},
+		{kmsg.FindCoordinator, 0, 6, handleFindCoordinator},
+		{kmsg.JoinGroup, 2, 9, handleJoinGroup},
+		{kmsg.Heartbeat, 0, 4, handleHeartbeat},
+		{kmsg.LeaveGroup, 0, 5, handleLeaveGroup},
+		{kmsg.SyncGroup, 0, 5, handleSyncGroup},
+		{kmsg.DescribeGroups, 0, 6, handleDescribeGroups},
+		{kmsg.ListGroups, 0, 5, handleListGroups},
+		{kmsg.DeleteGroups, 0, 3, handleDeleteGroups},
 	}
 }
 
