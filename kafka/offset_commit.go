@@ -23,19 +23,19 @@ func handleOffsetCommit(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	resp.Version = req.Version
 	offsets := make(map[log.TopicPartition]group.OffsetAndMetadata)
 	codes := make(map[log.TopicPartition]int16)
-	partitionCounts := topicPartitionCounts{store: r.store}
-	for _, t := range req.Topics {
-		for _, p := range t.Partitions {
-			tp := log.TopicPartition{Topic: t.Topic, Partition: p.Partition}
-			if !partitionCounts.exists(tp) {
-				codes[tp] = kerr.UnknownTopicOrPartition.Code
-				continue
-			}
-			offsets[tp] = group.OffsetAndMetadata{Offset: p.Offset, Metadata: stringValue(p.Metadata)}
-		}
-	}
 	c, err := r.groupCoordinator()
-	if err == nil {
+	if err == nil { // without a coordinator, its error is every partition's
+		partitionCounts := topicPartitionCounts{store: r.store}
+		for _, t := range req.Topics {
+			for _, p := range t.Partitions {
+				tp := log.TopicPartition{Topic: t.Topic, Partition: p.Partition}
+				if !partitionCounts.exists(tp) {
+					codes[tp] = kerr.UnknownTopicOrPartition.Code
+					continue
+				}
+				offsets[tp] = group.OffsetAndMetadata{Offset: p.Offset, Metadata: stringValue(p.Metadata)}
+			}
+		}
 		err = c.CommitOffsets(r.ctx, group.CommitRequest{
 			Group:      req.Group,
 			MemberID:   req.MemberID,
