@@ -11,8 +11,9 @@ import (
 // coordinator: each group's state, protocol type, protocol and members, with
 // each member's metadata and assignment as the members sent them. A group the
 // store does not know is Dead without error before v6, as Kafka answers, and
-// GROUP_ID_NOT_FOUND from v6. Members' client hosts are not known (the
-// coordinator does not keep them): empty.
+// GROUP_ID_NOT_FOUND from v6. As Kafka, the protocol and the members' metadata
+// and assignments are given for a Stable group only. Members' client hosts are
+// not known (the coordinator does not keep them): empty.
 func handleDescribeGroups(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.DescribeGroupsRequest)
 	resp := kmsg.NewPtrDescribeGroupsResponse()
@@ -35,11 +36,20 @@ func handleDescribeGroups(r *request, kreq kmsg.Request) (kmsg.Response, error) 
 				out.State = group.Dead.String()
 			}
 		default:
-			out.State, out.ProtocolType, out.Protocol = d.State.String(), d.ProtocolType, d.Protocol
+			// As Kafka: the protocol, metadata and assignments only of a stable
+			// group (a rebalancing one's are about to change).
+			stable := d.State == group.Stable
+			out.State, out.ProtocolType = d.State.String(), d.ProtocolType
+			if stable {
+				out.Protocol = d.Protocol
+			}
 			for _, m := range d.Members {
 				member := kmsg.NewDescribeGroupsResponseGroupMember()
 				member.MemberID, member.InstanceID, member.ClientID = m.MemberID, optionalString(m.InstanceID), m.ClientID
-				member.ProtocolMetadata, member.MemberAssignment = nonNil(m.Metadata), nonNil(m.AssignmentBytes)
+				member.ProtocolMetadata, member.MemberAssignment = []byte{}, []byte{}
+				if stable {
+					member.ProtocolMetadata, member.MemberAssignment = nonNil(m.Metadata), nonNil(m.AssignmentBytes)
+				}
 				out.Members = append(out.Members, member)
 			}
 		}

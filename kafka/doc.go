@@ -17,11 +17,27 @@
 //
 // # What is served
 //
-// This first slice serves the APIs an admin client needs: ApiVersions, Metadata,
-// CreateTopics, DeleteTopics, CreatePartitions, DeleteRecords, ListOffsets and
-// DescribeConfigs, at every version from Kafka 2.1's (the floor Kafka 4 keeps,
-// KIP-896) to what kmsg knows; ApiVersions advertises exactly those (the apis
-// table). Produce, Fetch, groups and transactions come next (see README.md).
+// The server serves Produce, Fetch, InitProducerId and OffsetForLeaderEpoch;
+// the APIs an admin client needs: ApiVersions, Metadata, CreateTopics,
+// DeleteTopics, CreatePartitions, DeleteRecords, ListOffsets and
+// DescribeConfigs; and consumer groups: FindCoordinator, JoinGroup, SyncGroup,
+// Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, ListGroups, DescribeGroups
+// and DeleteGroups; and transactions: AddPartitionsToTxn, AddOffsetsToTxn,
+// EndTxn, TxnOffsetCommit, DescribeTransactions and ListTransactions; at every
+// version from Kafka 2.1's (the floor Kafka 4 keeps, KIP-896) to what kmsg
+// knows; ApiVersions advertises exactly those (the apis table). README.md lists
+// them with their versions and what comes next.
+//
+// # Groups
+//
+// Groups are the store's own group coordinator (log.Store.GroupCoordinator), so
+// that a Kafka client and an in-process log.GroupConsumer can be members of one
+// group. Each group request is one call of the coordinator; its errors map one to
+// one to Kafka's codes (group.ErrUnknownMemberID is UNKNOWN_MEMBER_ID, and so on;
+// a closed store is COORDINATOR_NOT_AVAILABLE). A JoinGroup or SyncGroup that
+// must wait for the rest of its group blocks its connection until the
+// coordinator answers, as on Kafka, where a connection's requests are answered in
+// order; a shutdown ends the wait with NOT_COORDINATOR.
 //
 // # Connections
 //

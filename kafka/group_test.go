@@ -119,6 +119,13 @@ func TestGroupJoinSyncHeartbeatRebalance(t *testing.T) {
 			t.Errorf("commit of a %s: %s, want %s", tc.name, kerr.ErrorForCode(code), tc.want.Message)
 		}
 	}
+	describe := kmsg.NewPtrDescribeGroupsRequest()
+	describe.Version = 5
+	describe.Groups = []string{g}
+	d := a.roundTrip(describe).(*kmsg.DescribeGroupsResponse).Groups[0]
+	if d.State != "CompletingRebalance" || d.Protocol != "" || len(d.Members) != 1 || len(d.Members[0].ProtocolMetadata) != 0 {
+		t.Errorf("described while completing a rebalance: %+v; want no protocol nor metadata, as Kafka", d)
+	}
 	synced = a.roundTrip(syncGroupRequest(g, idA, gen3, "orders", map[string][]int32{idA: {0, 1, 2, 3}})).(*kmsg.SyncGroupResponse)
 	if got := assignedPartitions(t, synced, "orders"); !slices.Equal(got, []int32{0, 1, 2, 3}) {
 		t.Errorf("A's assignment in generation 3: %v", got)
