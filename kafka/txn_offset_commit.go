@@ -37,7 +37,7 @@ func handleTxnOffsetCommit(r *request, kreq kmsg.Request) (kmsg.Response, error)
 		}
 	}
 	err := txnCommitOffsets(r, req.TransactionalID, commit)
-	code, _ := errorCode(err)
+	code := groupErrorCode(err) // the group coordinator's errors, then the store's
 	for _, t := range req.Topics {
 		topic := kmsg.NewTxnOffsetCommitResponseTopic()
 		topic.Topic = t.Topic
