@@ -15,9 +15,10 @@ const (
 // transactional ID is coordinated by the store's one coordinator, answered as
 // the store's first broker (the controller Metadata reports) at the advertised
 // address. A group key starts the group coordinator (creating the offsets topic,
-// as Kafka creates __consumer_offsets); if the store cannot (it is closed, its
-// offsets topic offline), the key gets COORDINATOR_NOT_AVAILABLE. v4+ asks for
-// several keys at once.
+// as Kafka creates __consumer_offsets), a transactional ID the transaction
+// coordinator (creating its state topic); if the store cannot (it is closed, the
+// topic offline), the key gets COORDINATOR_NOT_AVAILABLE. v4+ asks for several
+// keys at once.
 func handleFindCoordinator(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.FindCoordinatorRequest)
 	resp := kmsg.NewPtrFindCoordinatorResponse()
@@ -60,6 +61,9 @@ func findCoordinator(r *request, keyType int8, key string) kmsg.FindCoordinatorR
 	case coordinatorTypeTransaction:
 		if key == "" {
 			return fail(kerr.InvalidRequest, nil)
+		}
+		if _, err := r.store.TxnCoordinator(); err != nil {
+			return fail(groupErrorKind(err), err)
 		}
 	default:
 		return fail(kerr.InvalidRequest, nil)

@@ -195,8 +195,11 @@ func TestGroupErrorsMapToKafkaCodes(t *testing.T) {
 	find := kmsg.NewPtrFindCoordinatorRequest()
 	find.Version = 6
 	find.CoordinatorKeys = []string{"errors"}
-	if found := c.roundTrip(find).(*kmsg.FindCoordinatorResponse); found.Coordinators[0].ErrorCode != kerr.CoordinatorNotAvailable.Code {
-		t.Errorf("FindCoordinator of a closed store: %+v, want COORDINATOR_NOT_AVAILABLE", found.Coordinators[0])
+	for _, keyType := range []int8{0, 1} { // a group, a transactional ID
+		find.CoordinatorType = keyType
+		if found := c.roundTrip(find).(*kmsg.FindCoordinatorResponse); found.Coordinators[0].ErrorCode != kerr.CoordinatorNotAvailable.Code {
+			t.Errorf("FindCoordinator (key type %d) of a closed store: %+v, want COORDINATOR_NOT_AVAILABLE", keyType, found.Coordinators[0])
+		}
 	}
 	if code := heartbeat(c, "errors", id, joined.Generation); code != kerr.CoordinatorNotAvailable.Code {
 		t.Errorf("Heartbeat to a closed store: %s, want COORDINATOR_NOT_AVAILABLE", kerr.ErrorForCode(code))
