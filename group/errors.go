@@ -45,8 +45,13 @@ var (
 	// between leaves nothing in the group. (MEMBER_ID_REQUIRED)
 	ErrMemberIDRequired = errors.New("strata/group: member id required")
 	// ErrNonEmptyGroup is returned by DeleteGroup for a group that still has
-	// members. (NON_EMPTY_GROUP)
+	// members, and by DeleteOffsets for a group of a protocol type other than
+	// ProtocolTypeConsumer that has members. (NON_EMPTY_GROUP)
 	ErrNonEmptyGroup = errors.New("strata/group: group is not empty")
+	// ErrGroupSubscribedToTopic is DeleteOffsets' outcome for a partition of a
+	// topic that members of the group subscribe to: its offsets stay.
+	// (GROUP_SUBSCRIBED_TO_TOPIC)
+	ErrGroupSubscribedToTopic = errors.New("strata/group: group is subscribed to the topic")
 	// ErrCoordinatorClosed is returned by every call on a closed Coordinator, and to
 	// every join or sync still waiting when it closed. It matches ErrClosed too.
 	// (COORDINATOR_NOT_AVAILABLE)
