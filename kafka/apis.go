@@ -57,6 +57,7 @@ func init() {
 		{kmsg.DescribeGroups, 0, 6, handleDescribeGroups},
 		{kmsg.ListGroups, 0, 5, handleListGroups},
 		{kmsg.DeleteGroups, 0, 3, handleDeleteGroups},
+		{kmsg.OffsetDelete, 0, 0, handleOffsetDelete},
 	}
 }
 

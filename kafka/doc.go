@@ -21,12 +21,12 @@
 // the APIs an admin client needs: ApiVersions, Metadata, CreateTopics,
 // DeleteTopics, CreatePartitions, DeleteRecords, ListOffsets and
 // DescribeConfigs; and consumer groups: FindCoordinator, JoinGroup, SyncGroup,
-// Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, ListGroups, DescribeGroups
-// and DeleteGroups; and transactions: AddPartitionsToTxn, AddOffsetsToTxn,
-// EndTxn, TxnOffsetCommit, DescribeTransactions and ListTransactions; at every
-// version from Kafka 2.1's (the floor Kafka 4 keeps, KIP-896) to what kmsg
-// knows; ApiVersions advertises exactly those (the apis table). README.md lists
-// them with their versions and what comes next.
+// Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete, ListGroups,
+// DescribeGroups and DeleteGroups; and transactions: AddPartitionsToTxn,
+// AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions and
+// ListTransactions; at every version from Kafka 2.1's (the floor Kafka 4 keeps,
+// KIP-896) to what kmsg knows; ApiVersions advertises exactly those (the apis
+// table). README.md lists them with their versions and what comes next.
 //
 // # Groups
 //

@@ -23,6 +23,7 @@ var groupErrors = []struct {
 	{group.ErrFencedInstanceID, kerr.FencedInstanceID},
 	{group.ErrMemberIDRequired, kerr.MemberIDRequired},
 	{group.ErrNonEmptyGroup, kerr.NonEmptyGroup},
+	{group.ErrGroupSubscribedToTopic, kerr.GroupSubscribedToTopic},
 	{group.ErrCoordinatorClosed, kerr.CoordinatorNotAvailable},
 	{group.ErrInvalidGroupID, kerr.InvalidGroupID},
 	{group.ErrInvalidSessionTimeout, kerr.InvalidSessionTimeout},

@@ -126,3 +126,47 @@ func TestGroupOffsetsAndGroupsThroughKadm(t *testing.T) {
 		t.Errorf("groups after deleting reset: %v, want live only", listed.Groups())
 	}
 }
+
+// TestGroupOffsetDeleteThroughKadm deletes a group's offsets through kadm
+// (kafka-consumer-groups --delete-offsets): those of a topic the group's member
+// subscribes to stay (GROUP_SUBSCRIBED_TO_TOPIC), the others go; an unknown
+// group is GROUP_ID_NOT_FOUND.
+func TestGroupOffsetDeleteThroughKadm(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	createTestTopic(t, ts.store, "orders", 1)
+	createTestTopic(t, ts.store, "payments", 1)
+	c := ts.dial(t)
+	id := joinHandshake(t, c, "g", "orders")
+	joined := c.roundTrip(joinGroupRequest(9, "g", id, "orders")).(*kmsg.JoinGroupResponse)
+	c.roundTrip(syncGroupRequest("g", id, joined.Generation, "orders", map[string][]int32{id: {0}}))
+	for _, topic := range []string{"orders", "payments"} {
+		if code := commitOne(c, "g", id, joined.Generation, topic, 0, 9); code != 0 {
+			t.Fatalf("commit of %s: %s", topic, kerr.ErrorForCode(code))
+		}
+	}
+	adm := kadm.NewClient(ts.client(t))
+	ctx := context.Background()
+	deleted, err := adm.DeleteOffsets(ctx, "g", kadm.TopicsSet{"orders": {0: {}}, "payments": {0: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := deleted["orders"][0]; !errors.Is(err, kerr.GroupSubscribedToTopic) {
+		t.Errorf("orders-0: %v, want GROUP_SUBSCRIBED_TO_TOPIC", err)
+	}
+	if err := deleted["payments"][0]; err != nil {
+		t.Errorf("payments-0: %v", err)
+	}
+	fetched, err := adm.FetchOffsets(ctx, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fetched.Lookup("payments", 0); ok {
+		t.Error("payments-0's offset was deleted but is fetched")
+	}
+	if o, ok := fetched.Lookup("orders", 0); !ok || o.At != 9 {
+		t.Errorf("orders-0: %+v, want 9", o)
+	}
+	if _, err := adm.DeleteOffsets(ctx, "nobody", kadm.TopicsSet{"orders": {0: {}}}); !errors.Is(err, kerr.GroupIDNotFound) {
+		t.Errorf("an unknown group: %v, want GROUP_ID_NOT_FOUND", err)
+	}
+}

@@ -10,7 +10,7 @@ import (
 
 // TestGroupRequestsAtLowestAndHighestVersions runs a group's life (find its
 // coordinator, join, sync, heartbeat, commit and fetch offsets, describe, list,
-// leave, delete) with every group API at its lowest served version, then at its
+// delete offsets, leave, delete) with every group API at its lowest served version, then at its
 // highest, with raw requests.
 func TestGroupRequestsAtLowestAndHighestVersions(t *testing.T) {
 	ts := startServer(t, nil, nil)
@@ -127,6 +127,15 @@ func TestGroupRequestsAtLowestAndHighestVersions(t *testing.T) {
 		}
 		if listed.ErrorCode != 0 || !found2 {
 			fail(kmsg.ListGroups, "%+v", listed)
+		}
+
+		offsetDelete := kmsg.NewPtrOffsetDeleteRequest()
+		offsetDelete.Version = at(kmsg.OffsetDelete)
+		offsetDelete.Group = g
+		offsetDelete.Topics = []kmsg.OffsetDeleteRequestTopic{{Topic: "orders", Partitions: []kmsg.OffsetDeleteRequestTopicPartition{{Partition: 1}}}}
+		if resp := c.roundTrip(offsetDelete).(*kmsg.OffsetDeleteResponse); resp.ErrorCode != 0 ||
+			resp.Topics[0].Partitions[0].ErrorCode != kerr.GroupSubscribedToTopic.Code {
+			fail(kmsg.OffsetDelete, "%+v, want GROUP_SUBSCRIBED_TO_TOPIC for a subscribed topic", resp)
 		}
 
 		leave := kmsg.NewPtrLeaveGroupRequest()
