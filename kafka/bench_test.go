@@ -1,0 +1,166 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/stratalog/strata/log"
+)
+
+// benchServer starts a server for the benchmarks: strata's listener on a store
+// with topic "t" (one partition, sync as given), or franz-go's kfake with the
+// same topic, and returns its address.
+func benchServer(b *testing.B, server string, sync log.SyncMode) (addr string, store *log.Store) {
+	b.Helper()
+	if server == "kfake" {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(c.Close)
+		return c.ListenAddrs()[0], nil
+	}
+	store, err := log.Open(b.TempDir(), &log.Options{RetentionCheckInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := store.CreateTopic(context.Background(), "t", log.TopicConfig{Partitions: 1, Sync: log.SyncPolicy{Mode: sync}, SegmentBytes: 1 << 30}); err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := NewServer(store, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	go s.Serve(ln)
+	b.Cleanup(func() { s.Close(); store.Close() })
+	return ln.Addr().String(), store
+}
+
+// benchServers are the servers compared: kfake (franz-go's in-memory fake
+// broker, the baseline of issue 15) and strata's listener, its topic fsynced at
+// every append (the default) or not at all.
+var benchServers = []struct {
+	name, server string
+	sync         log.SyncMode
+}{
+	{"kfake", "kfake", 0},
+	{"strata-sync=none", "strata", log.SyncNone},
+	{"strata-sync=every-append", "strata", log.SyncEveryAppend},
+}
+
+// BenchmarkKgoProduce: kgo (idempotent, acks all, default batching) produces
+// b.N records of 100 B to one partition through each server; one op is one
+// record. BenchmarkStoreProduce is the in-process baseline.
+func BenchmarkKgoProduce(b *testing.B) {
+	value := make([]byte, 100)
+	for _, bs := range benchServers {
+		b.Run("server="+bs.name, func(b *testing.B) {
+			addr, _ := benchServer(b, bs.server, bs.sync)
+			cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("t"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cl.Close()
+			ctx := context.Background()
+			var failed atomic.Pointer[error]
+			promise := func(_ *kgo.Record, err error) {
+				if err != nil {
+					failed.CompareAndSwap(nil, &err)
+				}
+			}
+			b.SetBytes(100)
+			b.ResetTimer()
+			for range b.N {
+				cl.Produce(ctx, &kgo.Record{Value: value}, promise)
+			}
+			if err := cl.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if err := failed.Load(); err != nil {
+				b.Fatal(*err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkStoreProduce: the in-process baseline of BenchmarkKgoProduce, an async
+// log.Producer of the store (acks all) producing the same records.
+func BenchmarkStoreProduce(b *testing.B) {
+	value := make([]byte, 100)
+	for _, sync := range []log.SyncMode{log.SyncNone, log.SyncEveryAppend} {
+		b.Run(fmt.Sprintf("sync=%v", sync), func(b *testing.B) {
+			_, store := benchServer(b, "strata", sync)
+			p, err := store.NewProducer(log.ProducerOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			ctx := context.Background()
+			b.SetBytes(100)
+			b.ResetTimer()
+			for range b.N {
+				p.Produce(ctx, &log.Record{Topic: "t", Value: value}, nil)
+			}
+			if err := p.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkKgoConsume: kgo consumes 200,000 records of 100 B (produced by kgo
+// first) from one partition through each server; one op is one pass over them.
+func BenchmarkKgoConsume(b *testing.B) {
+	const records = 200_000
+	value := make([]byte, 100)
+	for _, bs := range benchServers[:2] {
+		b.Run("server="+bs.name, func(b *testing.B) {
+			addr, _ := benchServer(b, bs.server, bs.sync)
+			ctx := context.Background()
+			producer, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("t"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for range records {
+				producer.Produce(ctx, &kgo.Record{Value: value}, nil)
+			}
+			if err := producer.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			producer.Close()
+			b.SetBytes(records * 100)
+			b.ResetTimer()
+			for range b.N {
+				cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for n < records {
+					fetches := cl.PollFetches(ctx)
+					if errs := fetches.Errors(); len(errs) > 0 {
+						b.Fatal(errs[0].Err)
+					}
+					n += fetches.NumRecords()
+				}
+				cl.Close()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)*records/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
