@@ -192,3 +192,25 @@ func TestTransactionOptionsInvalid(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidArgument)
 	require.ErrorContains(t, err, "MaxTransactionTimeout")
 }
+
+// TestTransactionReinitWithThePreEndEpochKeepsTheCurrentOne: a producer that
+// ended a transaction (the epoch bumped, KIP-890) and then re-initializes with
+// the epoch it ended with, as kgo does when it opts into transaction version 2
+// mid-session, is answered as a retry of a successful call: the current epoch,
+// not fenced (Kafka's prepareIncrementProducerEpoch: the expected epoch matches
+// lastProducerEpoch, the epoch before EndTxn's bump).
+func TestTransactionReinitWithThePreEndEpochKeepsTheCurrentOne(t *testing.T) {
+	h := newHarness(t)
+	p := h.init("tx")
+	h.add("tx", p, tp("a", 0))
+	r, err := h.c.EndTxn(h.ctx, "tx", p, true)
+	require.NoError(t, err)
+	require.Equal(t, p.ProducerEpoch+1, r.ProducerEpoch)
+
+	again, err := h.c.InitProducerID(h.ctx, "tx", time.Minute, &p)
+	require.NoError(t, err)
+	require.Equal(t, r.ProducerIDAndEpoch, again)
+	h.add("tx", again, tp("a", 0))
+	_, err = h.c.EndTxn(h.ctx, "tx", again, true)
+	require.NoError(t, err)
+}
