@@ -41,8 +41,10 @@ func (c *Coordinator) complete(ctx context.Context, e *entry) EndTxnResult {
 	if commit {
 		next.State = CompleteCommit
 	}
+	// LastProducerEpoch stays the decision's: the epoch before the end's bump (or
+	// for a fence, the fence's own), as Kafka's completion keeps it, so that the
+	// producer re-initializing with the epoch it ended with is a retry.
 	next.Partitions, next.LastUpdateTime = nil, c.now()
-	next.LastProducerEpoch = md.ProducerEpoch
 	if md.NextProducerID != NoProducerID {
 		// The bump exhausted the epochs: the next transaction has a new producer id.
 		next.PreviousProducerID, next.ProducerID, next.ProducerEpoch = md.ProducerID, md.NextProducerID, 0
