@@ -14,7 +14,8 @@ import (
 
 // TestAdminIncrementalAlterConfigsThroughKadm alters a topic's configs with
 // kadm's IncrementalAlterConfigs: SET, DELETE (back to the default), APPEND and
-// SUBTRACT of cleanup.policy, validate-only, and the errors Kafka gives.
+// SUBTRACT of cleanup.policy, validate-only (with the store's own checks), and
+// the errors Kafka gives.
 func TestAdminIncrementalAlterConfigsThroughKadm(t *testing.T) {
 	ts := startServer(t, nil, nil)
 	adm := kadm.NewClient(ts.client(t))
@@ -39,6 +40,12 @@ func TestAdminIncrementalAlterConfigsThroughKadm(t *testing.T) {
 	}
 	if c := describeConfig(t, ts.store, "orders"); c.RetentionAge != time.Hour || c.SegmentBytes != 1<<20 {
 		t.Fatalf("validate-only changed the configs: %+v", c)
+	}
+	// Validate-only makes the store's own checks: min.insync.replicas above the
+	// replication factor is refused.
+	minInsync := []kadm.AlterConfig{{Op: kadm.SetConfig, Name: log.ConfigMinInsyncReplicas, Value: kmsg.StringPtr("2")}}
+	if validated, err := adm.ValidateAlterTopicConfigs(ctx, minInsync, "orders"); err != nil || !errors.Is(validated[0].Err, kerr.InvalidConfig) {
+		t.Fatalf("validate-only min.insync.replicas 2 of a one-broker store: %v %+v, want INVALID_CONFIG", err, validated)
 	}
 	altered, err := adm.AlterTopicConfigs(ctx, alter, "orders")
 	if err != nil || altered[0].Err != nil {

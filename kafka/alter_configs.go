@@ -92,9 +92,8 @@ func duplicateName(names []string) string {
 //   - a topic's configs by Kafka name (log.ParseTopicConfigs): an unknown name or
 //     an invalid value is INVALID_CONFIG, an unknown topic
 //     UNKNOWN_TOPIC_OR_PARTITION, an internal one INVALID_REQUEST (the store
-//     does not alter its own topics). validateOnly checks each value on its own
-//     and the topic, not the limits that involve several configs or the store
-//     (AlterTopicConfig's own checks).
+//     does not alter its own topics). validateOnly makes AlterTopicConfig's
+//     checks and changes nothing (log.Store.ValidateAlterTopicConfig).
 //   - a broker (its ID, or "" for the cluster's default): strata has no dynamic
 //     broker configs (the store's settings are log.Options, fixed at Open), so
 //     any config is refused with INVALID_CONFIG, as Kafka refuses a config that
@@ -172,7 +171,7 @@ func alterTopic(r *request, name string, change configChange, validateOnly bool)
 		return errorCode(err)
 	}
 	if validateOnly {
-		return 0, nil
+		return errorCode(r.store.ValidateAlterTopicConfig(name, parsed, reset...))
 	}
 	return errorCode(r.store.AlterTopicConfig(r.ctx, name, parsed, reset...))
 }

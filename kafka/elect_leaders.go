@@ -16,10 +16,9 @@ const (
 // handleElectLeaders answers ElectLeaders, per partition as Kafka's controller
 // does:
 //   - preferred: a partition led by its preferred replica is
-//     ELECTION_NOT_NEEDED; the others' topics go through
-//     log.Store.ElectPreferredLeaders (which moves every partition of those
-//     topics back to its preferred replica, not only the ones asked for); one
-//     still not led by it is PREFERRED_LEADER_NOT_AVAILABLE.
+//     ELECTION_NOT_NEEDED; the others go through
+//     log.Store.ElectPreferredLeadersOf; one still not led by it (its preferred
+//     replica offline or out of sync) is PREFERRED_LEADER_NOT_AVAILABLE.
 //   - unclean: a partition with a leader is ELECTION_NOT_NEEDED; one without is
 //     ELIGIBLE_LEADERS_NOT_AVAILABLE: strata's controller elects an out-of-sync
 //     replica on its own where the topic's unclean.leader.election.enable allows,
@@ -51,7 +50,7 @@ func handleElectLeaders(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	}
 
 	before := map[string]log.TopicDescription{}
-	var toElect []string
+	var toElect []log.TopicPartition
 	for _, t := range asked {
 		d, err := r.store.DescribeTopic(t.Topic)
 		if err != nil {
@@ -60,14 +59,13 @@ func handleElectLeaders(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		before[t.Topic] = d
 		for _, p := range t.Partitions {
 			if info, ok := partitionInfo(d, p); ok && info.Leader != preferredReplica(info) && req.ElectionType == electionPreferred {
-				toElect = append(toElect, t.Topic)
-				break
+				toElect = append(toElect, log.TopicPartition{Topic: t.Topic, Partition: p})
 			}
 		}
 	}
 	var electErr error
 	if len(toElect) > 0 {
-		_, electErr = r.store.ElectPreferredLeaders(toElect...)
+		_, electErr = r.store.ElectPreferredLeadersOf(toElect...)
 	}
 
 	for _, t := range asked {
