@@ -19,8 +19,11 @@
 //
 // The server serves Produce, Fetch, InitProducerId and OffsetForLeaderEpoch;
 // the APIs an admin client needs: ApiVersions, Metadata, CreateTopics,
-// DeleteTopics, CreatePartitions, DeleteRecords, ListOffsets and
-// DescribeConfigs; and consumer groups: FindCoordinator, JoinGroup, SyncGroup,
+// DeleteTopics, CreatePartitions, DeleteRecords, ListOffsets, DescribeConfigs,
+// AlterConfigs, IncrementalAlterConfigs, DescribeCluster, DescribeLogDirs and
+// ElectLeaders, and the ACL APIs (DescribeAcls, CreateAcls, DeleteAcls)
+// answered as a broker without an authorizer (SECURITY_DISABLED); consumer
+// groups: FindCoordinator, JoinGroup, SyncGroup,
 // Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete, ListGroups,
 // DescribeGroups and DeleteGroups; and transactions: AddPartitionsToTxn,
 // AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions and
