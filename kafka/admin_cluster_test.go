@@ -124,6 +124,12 @@ func TestAdminClusterLogDirsAndElectionsSeveralBrokers(t *testing.T) {
 			t.Errorf("preferred election of partition %d: %v, want %v", partition, got, want)
 		}
 	}
+	// Every partition (a null list): only partition 0 needed an election.
+	everyPartition, err := adm.ElectLeaders(ctx, kadm.ElectPreferredReplica, nil)
+	if err != nil || len(everyPartition) != 1 || len(everyPartition["orders"]) != 1 ||
+		!errors.Is(everyPartition["orders"][0].Err, kerr.PreferredLeaderNotAvailable) {
+		t.Errorf("preferred election of every partition with broker %d stopped: %v %+v, want partition 0 only, PREFERRED_LEADER_NOT_AVAILABLE", stopped, err, everyPartition)
+	}
 	unclean, err := adm.ElectLeaders(ctx, kadm.ElectLiveReplica, kadm.TopicsSet{"orders": {0: {}}})
 	if err != nil || !errors.Is(unclean["orders"][0].Err, kerr.ElectionNotNeeded) {
 		t.Errorf("unclean election of a led partition: %v %+v, want ELECTION_NOT_NEEDED", err, unclean)
