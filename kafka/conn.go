@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -20,6 +21,12 @@ type conn struct {
 	advertisedHost string
 	advertisedPort int32
 	out            []byte // the response buffer, reused while small
+	// lastActive is when the last request was answered (just before its
+	// response is written) or the connection accepted, in the server's clock's Unix nanoseconds; busy is set while a
+	// request is handled. Idle connections are closed from them (closeIdle).
+	lastActive atomic.Int64
+	busy       atomic.Bool
+	idleClosed atomic.Bool // closed for being idle
 }
 
 // maxKeptResponseBuffer is the largest response buffer a connection keeps for
@@ -28,6 +35,7 @@ const maxKeptResponseBuffer = 64 << 10
 
 func (s *Server) newConn(nc net.Conn) *conn {
 	c := &conn{nc: nc}
+	c.lastActive.Store(s.now().UnixNano())
 	addr := s.opts.AdvertisedAddr
 	if addr == "" {
 		addr = nc.LocalAddr().String() // the address this client reached
@@ -48,6 +56,8 @@ func (s *Server) serveConn(c *conn) {
 	for !s.closing.Load() {
 		if err := s.serveRequest(c); err != nil {
 			switch {
+			case c.idleClosed.Load():
+				logger.Debug("closed idle connection", "connections.max.idle", s.opts.ConnectionsMaxIdle)
 			case errors.Is(err, io.EOF), errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, net.ErrClosed):
 			case errors.Is(err, ErrRequestTooLarge):
 				logger.Warn("closing connection: " + err.Error())
@@ -65,6 +75,8 @@ func (s *Server) serveRequest(c *conn) (err error) {
 	if err != nil {
 		return err
 	}
+	c.busy.Store(true)
+	defer c.markIdle(s)
 	h, err := parseHeader(frame)
 	if err != nil {
 		return err
@@ -93,9 +105,16 @@ func (s *Server) serveRequest(c *conn) (err error) {
 		return nil // a Produce with acks=0: Kafka sends no response
 	}
 	c.out = appendResponse(c.out[:0], h.correlationID, resp)
+	c.markIdle(s) // before the write: once the client has its response, it is idle
 	_, err = c.nc.Write(c.out)
 	if cap(c.out) > maxKeptResponseBuffer {
 		c.out = nil
 	}
 	return err
+}
+
+// markIdle records that c has answered its request and is idle from now.
+func (c *conn) markIdle(s *Server) {
+	c.lastActive.Store(s.now().UnixNano())
+	c.busy.Store(false)
 }

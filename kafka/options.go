@@ -6,11 +6,16 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // DefaultMaxRequestBytes is the largest request a connection may send by default:
 // Kafka's socket.request.max.bytes, 100 MiB.
 const DefaultMaxRequestBytes = 100 << 20
+
+// DefaultConnectionsMaxIdle is how long a connection may stay idle by default
+// before the server closes it: Kafka's connections.max.idle.ms, 10 minutes.
+const DefaultConnectionsMaxIdle = 10 * time.Minute
 
 // DefaultClusterID is the cluster ID Metadata reports when Options.ClusterID is empty.
 const DefaultClusterID = "strata"
@@ -28,6 +33,13 @@ type Options struct {
 	AdvertisedAddr string
 	// ClusterID is the cluster ID Metadata reports. Default DefaultClusterID.
 	ClusterID string
+	// ConnectionsMaxIdle is how long a connection may go without a request
+	// before the server closes it (Kafka's connections.max.idle.ms): idle time is
+	// counted from the last response (or the accept), never while a request is
+	// being handled. Idle connections are looked for every tenth of it, so one is
+	// closed after between 1 and 1.1 times it. Default DefaultConnectionsMaxIdle;
+	// negative: never.
+	ConnectionsMaxIdle time.Duration
 	// Logger receives connection errors and rejected requests. Default: discard.
 	Logger *slog.Logger
 }
@@ -50,6 +62,9 @@ func (o *Options) withDefaults() (Options, error) {
 		if _, _, err := splitHostPort(c.AdvertisedAddr); err != nil {
 			problems = append(problems, fmt.Sprintf("AdvertisedAddr: %q: %v", c.AdvertisedAddr, err))
 		}
+	}
+	if c.ConnectionsMaxIdle == 0 {
+		c.ConnectionsMaxIdle = DefaultConnectionsMaxIdle
 	}
 	if c.ClusterID == "" {
 		c.ClusterID = DefaultClusterID

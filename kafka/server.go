@@ -29,12 +29,19 @@ type Server struct {
 	draining  chan struct{}
 	drainOnce sync.Once
 	conns     sync.WaitGroup // one per connection goroutine
+	// idleOnce starts the goroutine that closes idle connections (closeIdle), at
+	// the first Serve; idleDone is closed when it has ended.
+	idleOnce sync.Once
+	idleDone chan struct{}
 
 	mu struct {
 		sync.Mutex
 		listeners map[net.Listener]struct{}
 		conns     map[*conn]struct{}
 	}
+
+	// now is the clock of idle connections: time.Now, or a test's clock.
+	now func() time.Time
 
 	// Test hooks, nil outside tests: beforeHandle runs after a request is decoded
 	// and before it is handled; shutdownWaiting when Shutdown has stopped accepting
@@ -51,7 +58,7 @@ func NewServer(store *log.Store, opts *Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: store, opts: o}
+	s := &Server{store: store, opts: o, now: time.Now, idleDone: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.draining = make(chan struct{})
 	s.mu.listeners = map[net.Listener]struct{}{}
@@ -96,6 +103,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	defer s.untrack(ln)
+	s.idleOnce.Do(func() { go s.closeIdle() })
 	var delay time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -138,10 +146,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 		s.cancel()
+		s.waitIdle()
 		return nil
 	case <-ctx.Done():
 		s.closeConns()
 		<-done
+		s.waitIdle()
 		return ctx.Err()
 	}
 }
@@ -152,6 +162,7 @@ func (s *Server) Close() error {
 	s.stop()
 	s.closeConns()
 	s.conns.Wait()
+	s.waitIdle()
 	return nil
 }
 
