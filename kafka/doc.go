@@ -61,7 +61,9 @@
 // served, closes its connection and nothing else; so does a handler's panic. An
 // ApiVersions request of a version above the served ones gets, as from Kafka, a
 // version 0 response with UNSUPPORTED_VERSION and the served versions, so that a
-// newer client downgrades.
+// newer client downgrades. A connection idle for longer than
+// Options.ConnectionsMaxIdle (Kafka's connections.max.idle.ms, 10 minutes by
+// default) is closed; idle time starts at a response, never during a request.
 //
 // # Ownership and concurrency
 //

@@ -145,7 +145,7 @@ func (c *killChild) kill(t *testing.T) {
 	if err := c.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-c.drained // the pipe ends with the child
+	<-c.drained  // the pipe ends with the child
 	c.cmd.Wait() // "signal: killed"
 }
 

@@ -2,11 +2,14 @@
 // Kafka clients and tools can use it:
 //
 //	strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT]
+//	             [--connections-max-idle DURATION]
 //
 // It opens (creating it if needed) the store in DIR, listens on --listen (default
 // 127.0.0.1:9092) and serves until SIGINT or SIGTERM, then stops accepting,
 // answers the requests in flight, and closes the store. --advertised-listener is
 // the address clients are told to connect to (default: the address they reached).
+// --connections-max-idle closes connections idle for longer (Kafka's
+// connections.max.idle.ms; default 10m, 0 or negative: never).
 package main
 
 import (
@@ -40,15 +43,20 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	dir := flags.String("dir", "", "the store's data directory, created if it does not exist (required)")
 	listen := flags.String("listen", "127.0.0.1:9092", "the host:port to listen on")
 	advertised := flags.String("advertised-listener", "", "the host:port clients are told to connect to (default: the address they reached)")
+	maxIdle := flags.Duration("connections-max-idle", kafka.DefaultConnectionsMaxIdle, "close connections idle for longer than this (Kafka's connections.max.idle.ms; 0 or negative: never)")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
 	if *dir == "" || flags.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT]")
+		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT] [--connections-max-idle DURATION]")
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := serve(ctx, *dir, *listen, *advertised, logger, listening); err != nil {
+	if *maxIdle <= 0 {
+		*maxIdle = -1 // Options: negative is never, zero the default
+	}
+	opts := &kafka.Options{AdvertisedAddr: *advertised, ConnectionsMaxIdle: *maxIdle, Logger: logger}
+	if err := serve(ctx, *dir, *listen, opts, listening); err != nil {
 		fmt.Fprintln(stderr, "strata-kafka:", err)
 		return 1
 	}
@@ -56,7 +64,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 }
 
 // serve opens the store in dir and serves it on listen until ctx ends.
-func serve(ctx context.Context, dir, listen, advertised string, logger *slog.Logger, listening func(net.Addr)) (err error) {
+func serve(ctx context.Context, dir, listen string, opts *kafka.Options, listening func(net.Addr)) (err error) {
+	logger := opts.Logger
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -73,5 +82,5 @@ func serve(ctx context.Context, dir, listen, advertised string, logger *slog.Log
 	if listening != nil {
 		listening(ln.Addr())
 	}
-	return kafka.Serve(ctx, ln, store, &kafka.Options{AdvertisedAddr: advertised, Logger: logger})
+	return kafka.Serve(ctx, ln, store, opts)
 }
