@@ -90,7 +90,6 @@ func TestKillServerDuringAcksAllProduce(t *testing.T) {
 		produceUntilKilled(t, child, round, producers, target, acked)
 	}
 	child := startKillChild(t, dir)
-	defer child.kill(t)
 	readBack(t, child.addr, acked)
 }
 
@@ -99,6 +98,7 @@ type killChild struct {
 	cmd     *exec.Cmd
 	addr    string
 	drained chan struct{} // closed when the child's stdout has ended
+	killed  sync.Once
 }
 
 // startKillChild starts a child serving dir and waits for it to print its
@@ -131,6 +131,7 @@ func startKillChild(t *testing.T, dir string) *killChild {
 					t.Log("child:", lines.Text())
 				}
 			}()
+			t.Cleanup(func() { c.kill(t) }) // after a failure too
 			return c
 		}
 	}
@@ -139,14 +140,16 @@ func startKillChild(t *testing.T, dir string) *killChild {
 	return nil
 }
 
-// kill kills the child with SIGKILL and waits for it to end.
+// kill kills the child with SIGKILL, once, and waits for it to end.
 func (c *killChild) kill(t *testing.T) {
 	t.Helper()
-	if err := c.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-c.drained  // the pipe ends with the child
-	c.cmd.Wait() // "signal: killed"
+	c.killed.Do(func() {
+		if err := c.cmd.Process.Kill(); err != nil {
+			t.Error(err)
+		}
+		<-c.drained  // the pipe ends with the child
+		c.cmd.Wait() // "signal: killed"
+	})
 }
 
 func newKillClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
@@ -182,6 +185,7 @@ func (a *ackedRecords) add(session string, n int) {
 func produceUntilKilled(t *testing.T, child *killChild, round, producers, target int, acked *ackedRecords) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // after a failure too
 	var roundAcks atomic.Int64
 	reached := make(chan struct{})
 	var reachedOnce sync.Once
