@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -86,6 +87,56 @@ func BenchmarkKgoProduce(b *testing.B) {
 			if err := cl.Flush(ctx); err != nil {
 				b.Fatal(err)
 			}
+			b.StopTimer()
+			if err := failed.Load(); err != nil {
+				b.Fatal(*err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkKgoProduceClients: as BenchmarkKgoProduce, with 4 kgo clients
+// producing at once (b.N records in all, a quarter each) to the one partition:
+// whether one client bounds the servers' throughput.
+func BenchmarkKgoProduceClients(b *testing.B) {
+	const clients = 4
+	value := make([]byte, 100)
+	for _, bs := range benchServers {
+		b.Run("server="+bs.name, func(b *testing.B) {
+			addr, _ := benchServer(b, bs.server, bs.sync)
+			var cls []*kgo.Client
+			for range clients {
+				cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("t"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer cl.Close()
+				cls = append(cls, cl)
+			}
+			ctx := context.Background()
+			var failed atomic.Pointer[error]
+			promise := func(_ *kgo.Record, err error) {
+				if err != nil {
+					failed.CompareAndSwap(nil, &err)
+				}
+			}
+			b.SetBytes(100)
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for _, cl := range cls {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range b.N / clients {
+						cl.Produce(ctx, &kgo.Record{Value: value}, promise)
+					}
+					if err := cl.Flush(ctx); err != nil {
+						failed.CompareAndSwap(nil, &err)
+					}
+				}()
+			}
+			wg.Wait()
 			b.StopTimer()
 			if err := failed.Load(); err != nil {
 				b.Fatal(*err)
