@@ -214,3 +214,30 @@ func TestTransactionReinitWithThePreEndEpochKeepsTheCurrentOne(t *testing.T) {
 	_, err = h.c.EndTxn(h.ctx, "tx", again, true)
 	require.NoError(t, err)
 }
+
+// TestTransactionEmptyAbortBumpsTheEpoch: under transaction version 2 an abort
+// of a transaction to which nothing was added (a consumer that quit before
+// producing) succeeds and bumps the epoch, as Kafka's coordinator and kgo expect;
+// its retry gets the same answer. A commit of nothing stays INVALID_TXN_STATE.
+func TestTransactionEmptyAbortBumpsTheEpoch(t *testing.T) {
+	h := newHarness(t)
+	p := h.init("tx")
+	_, err := h.c.EndTxn(h.ctx, "tx", p, true)
+	require.ErrorIs(t, err, ErrInvalidTxnState)
+
+	r, err := h.c.EndTxn(h.ctx, "tx", p, false)
+	require.NoError(t, err)
+	require.Equal(t, p.ProducerEpoch+1, r.ProducerEpoch)
+	again, err := h.c.EndTxn(h.ctx, "tx", p, false)
+	require.NoError(t, err, "a retry")
+	require.Equal(t, r, again)
+
+	// After a completed transaction too.
+	h.add("tx", r.ProducerIDAndEpoch, tp("a", 0))
+	done, err := h.c.EndTxn(h.ctx, "tx", r.ProducerIDAndEpoch, true)
+	require.NoError(t, err)
+	empty, err := h.c.EndTxn(h.ctx, "tx", done.ProducerIDAndEpoch, false)
+	require.NoError(t, err)
+	require.Equal(t, done.ProducerEpoch+1, empty.ProducerEpoch)
+	require.Equal(t, CompleteAbort, h.state("tx").State)
+}
