@@ -54,10 +54,12 @@ func (s State) valid() bool { return s >= 0 && int(s) < len(stateNames) }
 // validPreviousStates is Kafka's state machine: the states each state may be
 // entered from.
 var validPreviousStates = map[State][]State{
-	Empty:             {Empty, CompleteCommit, CompleteAbort},
-	Ongoing:           {Ongoing, Empty, CompleteCommit, CompleteAbort},
-	PrepareCommit:     {Ongoing},
-	PrepareAbort:      {Ongoing, PrepareEpochFence},
+	Empty:         {Empty, CompleteCommit, CompleteAbort},
+	Ongoing:       {Ongoing, Empty, CompleteCommit, CompleteAbort},
+	PrepareCommit: {Ongoing},
+	// Empty and Complete*: an abort with nothing added, which transaction
+	// version 2 allows (KIP-890, Kafka 4.0's TransactionState).
+	PrepareAbort:      {Ongoing, PrepareEpochFence, Empty, CompleteCommit, CompleteAbort},
 	CompleteCommit:    {PrepareCommit},
 	CompleteAbort:     {PrepareAbort},
 	Dead:              {Empty, CompleteAbort, CompleteCommit},

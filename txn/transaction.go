@@ -143,12 +143,17 @@ func (c *Coordinator) EndTxn(ctx context.Context, transactionalID string, produc
 	// A retry of an end that rotated the producer id (its epoch overflowed).
 	retryOnOverflow := md.PreviousProducerID == producer.ProducerID && producer.ProducerEpoch == 1<<15-2 && md.ProducerEpoch == 0
 	retryOnBump := md.ProducerEpoch == producer.ProducerEpoch+1
+	// An abort with nothing added (transaction version 2): Kafka bumps the epoch
+	// and answers success, so that a client whose transaction produced nothing
+	// can end it like any other.
+	emptyAbort := !commit && producer.ProducerEpoch == md.ProducerEpoch &&
+		(md.State == Empty || md.State == CompleteCommit || md.State == CompleteAbort)
 	var validEpoch bool
 	switch md.State {
 	case PrepareCommit, PrepareAbort:
 		validEpoch = retryOnBump
 	case CompleteCommit, CompleteAbort:
-		validEpoch = retryOnBump || retryOnOverflow
+		validEpoch = retryOnBump || retryOnOverflow || emptyAbort
 	default:
 		validEpoch = producer.ProducerEpoch == md.ProducerEpoch
 	}
@@ -175,6 +180,7 @@ func (c *Coordinator) EndTxn(ctx context.Context, transactionalID string, produc
 			return fail(ErrConcurrentTransactions)
 		}
 		return fail(errorf("strata/txn: %w: %s while %s", ErrInvalidTxnState, decisionName(commit), md.State))
+	case emptyAbort: // decided below, with no partition to write a marker to
 	case md.State == CompleteCommit || md.State == CompleteAbort:
 		c.mu.Unlock()
 		if (md.State == CompleteCommit) == commit {
