@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -198,5 +199,28 @@ func TestMetadataAllTopics(t *testing.T) {
 		if got := len(c.roundTrip(req).(*kmsg.MetadataResponse).Topics); got != tc.want {
 			t.Errorf("v%d with topics %v: %d topics, want %d", tc.version, tc.topics, got, tc.want)
 		}
+	}
+}
+
+// TestMetadataAllTopicsListsInternalTopics: a Metadata request for every topic
+// lists the internal ones too, marked IsInternal, as Kafka does (clients such as
+// kgo's regex consumers skip them by that flag).
+func TestMetadataAllTopicsListsInternalTopics(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	if err := ts.store.CreateTopic(context.Background(), "orders", log.TopicConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.store.GroupCoordinator(); err != nil { // creates __consumer_offsets
+		t.Fatal(err)
+	}
+	req := kmsg.NewPtrMetadataRequest()
+	req.Version = 12
+	resp := ts.dial(t).roundTrip(req).(*kmsg.MetadataResponse)
+	internal := map[string]bool{}
+	for _, topic := range resp.Topics {
+		internal[*topic.Topic] = topic.IsInternal
+	}
+	if want := map[string]bool{"orders": false, log.OffsetsTopic: true}; !maps.Equal(internal, want) {
+		t.Fatalf("topics %v, want %v", internal, want)
 	}
 }
