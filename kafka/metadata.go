@@ -40,6 +40,13 @@ func handleMetadata(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		for _, name := range names {
 			resp.Topics = append(resp.Topics, describeTopicMetadata(r.store, name))
 		}
+		// The internal topics too, marked IsInternal, as Kafka lists them (the
+		// store's ListTopics leaves them out).
+		for _, name := range []string{log.OffsetsTopic, log.TransactionStateTopic} {
+			if _, err := r.store.DescribeTopic(name); err == nil {
+				resp.Topics = append(resp.Topics, describeTopicMetadata(r.store, name))
+			}
+		}
 		return resp, nil
 	}
 	for _, t := range req.Topics {
