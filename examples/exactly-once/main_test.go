@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestExactlyOnceExample runs the example as `go run ./examples/exactly-once`
+// TestTxnExactlyOnceExample runs the example as `go run ./examples/exactly-once`
 // does: it seeds, copies (with transactions aborted on purpose) and checks.
-func TestExactlyOnceExample(t *testing.T) {
+func TestTxnExactlyOnceExample(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), t.TempDir(), "all", &out), out.String())
 	text := out.String()
@@ -24,16 +24,16 @@ func TestExactlyOnceExample(t *testing.T) {
 	require.Contains(t, text, "checked: payments-audited holds each of the 3000 input records exactly once")
 }
 
-// childEnv names the data directory of TestExactlyOnceChild.
+// childEnv names the data directory of TestTxnExactlyOnceChild.
 const childEnv = "STRATA_EXACTLY_ONCE_CHILD"
 
-// TestExactlyOnceChild is the child process of TestExactlyOnceKillLoop: the
+// TestTxnExactlyOnceChild is the child process of TestTxnExactlyOnceKillLoop: the
 // example's copy mode. Skipped unless STRATA_EXACTLY_ONCE_CHILD names a
 // directory.
-func TestExactlyOnceChild(t *testing.T) {
+func TestTxnExactlyOnceChild(t *testing.T) {
 	dir := os.Getenv(childEnv)
 	if dir == "" {
-		t.Skip("the child of TestExactlyOnceKillLoop")
+		t.Skip("the child of TestTxnExactlyOnceKillLoop")
 	}
 	pollRecords = 20
 	if err := run(context.Background(), dir, "copy", os.Stdout); err != nil {
@@ -42,12 +42,12 @@ func TestExactlyOnceChild(t *testing.T) {
 	}
 }
 
-// TestExactlyOnceKillLoop kills the copier with SIGKILL again and again while it
+// TestTxnExactlyOnceKillLoop kills the copier with SIGKILL again and again while it
 // copies (after a random number of its transactions, so at a random point of
 // the next one), restarts it each time on the same directory, and at the end
 // checks that the output holds every input record exactly once, in order per
 // key. STRATA_LONG=1 kills it more times.
-func TestExactlyOnceKillLoop(t *testing.T) {
+func TestTxnExactlyOnceKillLoop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs child processes")
 	}
@@ -86,7 +86,7 @@ func TestExactlyOnceKillLoop(t *testing.T) {
 // child finished the copy.
 func runChild(t *testing.T, dir string, killAfter int, whileEnding bool) bool {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestExactlyOnceChild$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestTxnExactlyOnceChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"="+dir)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
