@@ -60,6 +60,13 @@ func startServer(t testing.TB, opts *Options, setup func(*Server)) *testServer {
 // serveStore is startServer of an open store, which the cleanup closes.
 func serveStore(t testing.TB, store *log.Store, opts *Options, setup func(*Server)) *testServer {
 	t.Helper()
+	return serveStoreOn(t, store, opts, setup, nil)
+}
+
+// serveStoreOn is serveStore on a listener that wrapListener (if not nil) makes
+// of the loopback one, a TLS listener for example.
+func serveStoreOn(t testing.TB, store *log.Store, opts *Options, setup func(*Server), wrapListener func(net.Listener) net.Listener) *testServer {
+	t.Helper()
 	var err error
 	ts := &testServer{store: store, logs: &syncBuffer{}, served: make(chan error, 1)}
 	var o Options
@@ -77,6 +84,9 @@ func serveStore(t testing.TB, store *log.Store, opts *Options, setup func(*Serve
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wrapListener != nil {
+		ln = wrapListener(ln)
 	}
 	ts.addr = ln.Addr().String()
 	go func() { ts.served <- ts.server.Serve(ln) }()

@@ -2,18 +2,21 @@
 // Kafka clients and tools can use it:
 //
 //	strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT]
-//	             [--connections-max-idle DURATION]
+//	             [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE]
 //
 // It opens (creating it if needed) the store in DIR, listens on --listen (default
 // 127.0.0.1:9092) and serves until SIGINT or SIGTERM, then stops accepting,
 // answers the requests in flight, and closes the store. --advertised-listener is
 // the address clients are told to connect to (default: the address they reached).
 // --connections-max-idle closes connections idle for longer (Kafka's
-// connections.max.idle.ms; default 10m, 0 or negative: never).
+// connections.max.idle.ms; default 10m, 0 or negative: never). --tls-cert and
+// --tls-key, given together, serve TLS only (Kafka's SSL listener): the PEM
+// certificate chain and its private key, as crypto/tls.LoadX509KeyPair reads them.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,27 +47,39 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	listen := flags.String("listen", "127.0.0.1:9092", "the host:port to listen on")
 	advertised := flags.String("advertised-listener", "", "the host:port clients are told to connect to (default: the address they reached)")
 	maxIdle := flags.Duration("connections-max-idle", kafka.DefaultConnectionsMaxIdle, "close connections idle for longer than this (Kafka's connections.max.idle.ms; 0 or negative: never)")
+	tlsCert := flags.String("tls-cert", "", "serve TLS with this PEM certificate (chain); needs --tls-key")
+	tlsKey := flags.String("tls-key", "", "the PEM private key of --tls-cert")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
-	if *dir == "" || flags.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT] [--connections-max-idle DURATION]")
+	if *dir == "" || flags.NArg() > 0 || (*tlsCert == "") != (*tlsKey == "") {
+		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT] [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE]")
 		return 2
+	}
+	var tlsConfig *tls.Config
+	if *tlsCert != "" {
+		pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			fmt.Fprintln(stderr, "strata-kafka:", err)
+			return 1
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if *maxIdle <= 0 {
 		*maxIdle = -1 // Options: negative is never, zero the default
 	}
 	opts := &kafka.Options{AdvertisedAddr: *advertised, ConnectionsMaxIdle: *maxIdle, Logger: logger}
-	if err := serve(ctx, *dir, *listen, opts, listening); err != nil {
+	if err := serve(ctx, *dir, *listen, tlsConfig, opts, listening); err != nil {
 		fmt.Fprintln(stderr, "strata-kafka:", err)
 		return 1
 	}
 	return 0
 }
 
-// serve opens the store in dir and serves it on listen until ctx ends.
-func serve(ctx context.Context, dir, listen string, opts *kafka.Options, listening func(net.Addr)) (err error) {
+// serve opens the store in dir and serves it on listen until ctx ends, over TLS
+// if tlsConfig is not nil.
+func serve(ctx context.Context, dir, listen string, tlsConfig *tls.Config, opts *kafka.Options, listening func(net.Addr)) (err error) {
 	logger := opts.Logger
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -78,7 +93,10 @@ func serve(ctx context.Context, dir, listen string, opts *kafka.Options, listeni
 	if err != nil {
 		return err
 	}
-	logger.Info("serving Kafka's protocol", "dir", dir, "listen", ln.Addr().String())
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	logger.Info("serving Kafka's protocol", "dir", dir, "listen", ln.Addr().String(), "tls", tlsConfig != nil)
 	if listening != nil {
 		listening(ln.Addr())
 	}

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/stratalog/strata/kafka/internal/testcert"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -65,5 +68,60 @@ func TestUsage(t *testing.T) {
 	var stderr bytes.Buffer
 	if code := run(context.Background(), nil, &stderr, nil); code != 2 {
 		t.Errorf("exit %d, want 2", code)
+	}
+}
+
+// TestServeTLS starts the command with a certificate and key made by the test,
+// and reaches it with a kgo client over TLS.
+func TestServeTLS(t *testing.T) {
+	files := t.TempDir()
+	certPEM, keyPEM := testcert.New(t)
+	certFile, keyFile := filepath.Join(files, "cert.pem"), filepath.Join(files, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrs := make(chan net.Addr, 1)
+	exit := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		exit <- run(ctx, []string{"--dir", t.TempDir(), "--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile},
+			&stderr, func(a net.Addr) { addrs <- a })
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-addrs:
+	case code := <-exit:
+		t.Fatalf("exit %d before listening: %s", code, stderr.String())
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr.String()), kgo.DialTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).BrokerMetadata(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	cancel()
+	if code := <-exit; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// TestTLSFlagsTogether checks that --tls-cert without --tls-key (or the other
+// way round) is a usage error.
+func TestTLSFlagsTogether(t *testing.T) {
+	for _, args := range [][]string{{"--tls-cert", "c.pem"}, {"--tls-key", "k.pem"}} {
+		var stderr bytes.Buffer
+		if code := run(context.Background(), append([]string{"--dir", t.TempDir()}, args...), &stderr, nil); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
 	}
 }
