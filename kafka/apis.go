@@ -45,6 +45,8 @@ func init() {
 		{kmsg.DescribeACLs, 1, 3, handleDescribeAcls},
 		{kmsg.CreateACLs, 1, 3, handleCreateAcls},
 		{kmsg.DeleteACLs, 1, 3, handleDeleteAcls},
+		{kmsg.SASLHandshake, 0, 1, handleSaslHandshake},
+		{kmsg.SASLAuthenticate, 0, 2, handleSaslAuthenticate},
 		{kmsg.InitProducerID, 0, 5, handleInitProducerID},
 		{kmsg.OffsetForLeaderEpoch, 2, 4, handleOffsetForLeaderEpoch},
 		{kmsg.AddPartitionsToTxn, 0, 3, handleAddPartitionsToTxn},
@@ -92,6 +94,9 @@ type request struct {
 	advertisedHost string
 	advertisedPort int32
 	logger         *slog.Logger
+	// conn is the connection the request came on, for the state it keeps
+	// (authentication). Only the connection's goroutine runs handlers.
+	conn *conn
 }
 
 // decodeRequest decodes the body of h into the request of its API, checking that

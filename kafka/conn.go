@@ -27,7 +27,17 @@ type conn struct {
 	lastActive atomic.Int64
 	busy       atomic.Bool
 	idleClosed atomic.Bool // closed for being idle
+	// sasl is the connection's authentication, when Options.SASL asks for one.
+	sasl saslState
+	// closeAfterResponse, set by a handler, closes the connection once the
+	// response is written (a failed authentication, as Kafka does); it is what
+	// the connection's end is logged with.
+	closeAfterResponse error
 }
+
+// maxUnauthenticatedRequestBytes bounds a request before the connection has
+// authenticated, when SASL is on: Kafka's sasl.server.max.receive.size, 512 KiB.
+const maxUnauthenticatedRequestBytes = 512 << 10
 
 // maxKeptResponseBuffer is the largest response buffer a connection keeps for
 // the next response; a larger one is left to the garbage collector.
@@ -71,14 +81,24 @@ func (s *Server) serveConn(c *conn) {
 
 // serveRequest reads, handles and answers one request of c. Any error closes c.
 func (s *Server) serveRequest(c *conn) (err error) {
-	frame, err := readFrame(c.nc, s.opts.MaxRequestBytes)
+	maxBytes := s.opts.MaxRequestBytes
+	if s.opts.SASL != nil && !c.sasl.authenticated {
+		maxBytes = min(maxBytes, maxUnauthenticatedRequestBytes)
+	}
+	frame, err := readFrame(c.nc, maxBytes)
 	if err != nil {
 		return err
 	}
 	c.busy.Store(true)
 	defer c.markIdle(s)
+	if c.sasl.raw && c.sasl.session != nil {
+		return s.serveRawSASL(c, frame)
+	}
 	h, err := parseHeader(frame)
 	if err != nil {
+		return err
+	}
+	if err := c.checkAuthenticated(s, h.key); err != nil {
 		return err
 	}
 	a, req, err := decodeRequest(h)
@@ -96,7 +116,7 @@ func (s *Server) serveRequest(c *conn) (err error) {
 	resp, err := a.handle(&request{
 		ctx: s.ctx, server: s, store: s.store, header: h,
 		advertisedHost: c.advertisedHost, advertisedPort: c.advertisedPort,
-		logger: s.opts.Logger,
+		logger: s.opts.Logger, conn: c,
 	}, req)
 	if err != nil {
 		return err
@@ -109,6 +129,9 @@ func (s *Server) serveRequest(c *conn) (err error) {
 	_, err = c.nc.Write(c.out)
 	if cap(c.out) > maxKeptResponseBuffer {
 		c.out = nil
+	}
+	if err == nil {
+		err = c.closeAfterResponse
 	}
 	return err
 }

@@ -27,7 +27,7 @@
 // Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete, ListGroups,
 // DescribeGroups and DeleteGroups; and transactions: AddPartitionsToTxn,
 // AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions and
-// ListTransactions; at every version from Kafka 2.1's (the floor Kafka 4 keeps,
+// ListTransactions; SaslHandshake and SaslAuthenticate; at every version from Kafka 2.1's (the floor Kafka 4 keeps,
 // KIP-896) to what kmsg knows; ApiVersions advertises exactly those (the apis
 // table). README.md lists them with their versions and what comes next.
 //
@@ -64,6 +64,18 @@
 // newer client downgrades. A connection idle for longer than
 // Options.ConnectionsMaxIdle (Kafka's connections.max.idle.ms, 10 minutes by
 // default) is closed; idle time starts at a response, never during a request.
+//
+// # TLS and SASL
+//
+// Serve takes any net.Listener: a tls.NewListener serves TLS (Kafka's SSL
+// listener). Options.SASL makes every connection authenticate before any request
+// but ApiVersions, SaslHandshake and SaslAuthenticate (Kafka's SASL_PLAINTEXT,
+// or SASL_SSL on a TLS listener), with the PLAIN mechanism against a user table
+// or a password lookup. As on Kafka, another request before authentication, a
+// mechanism not served (UNSUPPORTED_SASL_MECHANISM) and refused credentials
+// (SASL_AUTHENTICATION_FAILED) close the connection once answered; a request is
+// limited to 512 KiB until the connection has authenticated (Kafka's
+// sasl.server.max.receive.size). Sessions do not expire (no re-authentication).
 //
 // # Ownership and concurrency
 //

@@ -42,6 +42,10 @@ type Options struct {
 	ConnectionsMaxIdle time.Duration
 	// Logger receives connection errors and rejected requests. Default: discard.
 	Logger *slog.Logger
+	// SASL, if not nil, requires every connection to authenticate with SASL
+	// before any request other than ApiVersions (see SASL). Default: none, as on
+	// Kafka's PLAINTEXT and SSL listeners.
+	SASL *SASL
 }
 
 // withDefaults returns a copy of o (nil: the zero Options) with defaults filled in,
@@ -69,6 +73,9 @@ func (o *Options) withDefaults() (Options, error) {
 	if c.ClusterID == "" {
 		c.ClusterID = DefaultClusterID
 	}
+	sasl, saslProblems := c.SASL.clone()
+	c.SASL = sasl
+	problems = append(problems, saslProblems...)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

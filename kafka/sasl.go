@@ -1,0 +1,121 @@
+package kafka
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"maps"
+)
+
+// SASL configures SASL authentication (Kafka's SASL_PLAINTEXT or, on a TLS
+// listener, SASL_SSL): with it, every connection must authenticate (SaslHandshake,
+// then SaslAuthenticate) before any request other than ApiVersions. The
+// mechanism served is PLAIN, whose password travels in the clear: use it on a TLS
+// listener unless the network is trusted.
+type SASL struct {
+	// Users maps each user's name to its password.
+	Users map[string]string
+	// Password, if not nil, is asked for a user's password instead of Users: ok
+	// is false for a user that does not exist. It is called from the
+	// connections' goroutines, concurrently.
+	Password func(user string) (password string, ok bool)
+}
+
+// SASL mechanisms by their names on the wire.
+const saslPlain = "PLAIN"
+
+// saslMechanisms is what SaslHandshake offers, in order of preference.
+var saslMechanisms = []string{saslPlain}
+
+// authenticationFailed is the message of a SaslAuthenticate refused, Kafka's.
+const authenticationFailed = "Authentication failed: Invalid username or password"
+
+// errAuthenticationFailed is a mechanism's refusal of the client's credentials.
+var errAuthenticationFailed = errors.New(authenticationFailed)
+
+// clone returns a copy of s that its caller cannot change afterwards, or
+// problems found in it.
+func (s *SASL) clone() (*SASL, []string) {
+	if s == nil {
+		return nil, nil
+	}
+	if s.Users == nil && s.Password == nil {
+		return nil, []string{"SASL: neither Users nor Password is set"}
+	}
+	c := *s
+	c.Users = maps.Clone(s.Users)
+	return &c, nil
+}
+
+// password returns user's password, as Password or Users tell it.
+func (s *SASL) password(user string) (string, bool) {
+	if s.Password != nil {
+		return s.Password(user)
+	}
+	password, ok := s.Users[user]
+	return password, ok
+}
+
+// saslState is a connection's progress through authentication. Only the
+// connection's goroutine touches it.
+type saslState struct {
+	// session is the exchange a SaslHandshake started; nil before one.
+	session saslSession
+	// raw is set by a SaslHandshake v0: the exchange's tokens then come as bare
+	// length-prefixed frames rather than in SaslAuthenticate requests.
+	raw bool
+	// authenticated is set once the exchange has succeeded; user is then who.
+	authenticated bool
+	user          string
+}
+
+// saslSession is the server's side of one mechanism's exchange: step takes the
+// client's next token and returns the server's answer, done once the client is
+// authenticated, or an error that ends the exchange (errAuthenticationFailed
+// for credentials refused).
+type saslSession interface {
+	step(token []byte) (challenge []byte, done bool, err error)
+	user() string
+}
+
+// newSASLSession starts an exchange of mechanism, or returns nil for a mechanism
+// not served.
+func newSASLSession(config *SASL, mechanism string) saslSession {
+	switch mechanism {
+	case saslPlain:
+		return &plainSession{config: config}
+	}
+	return nil
+}
+
+// plainSession is PLAIN (RFC 4616): one message from the client,
+// "authzid NUL authcid NUL password", and an empty answer.
+type plainSession struct {
+	config   *SASL
+	username string
+}
+
+func (p *plainSession) user() string { return p.username }
+
+func (p *plainSession) step(token []byte) ([]byte, bool, error) {
+	parts := bytes.Split(token, []byte{0})
+	if len(parts) != 3 {
+		return nil, false, fmt.Errorf("%w: PLAIN message of %d fields, want 3", ErrMalformedRequest, len(parts))
+	}
+	authorizationID, user, password := string(parts[0]), string(parts[1]), parts[2]
+	if user == "" || len(password) == 0 {
+		return nil, false, errAuthenticationFailed
+	}
+	if authorizationID != "" && authorizationID != user {
+		return nil, false, errors.New("Authentication failed: Client requested an authorization id that is different from username")
+	}
+	want, ok := p.config.password(user)
+	// Compare even for an unknown user, so that timing does not tell users apart
+	// as much.
+	if subtle.ConstantTimeCompare([]byte(want), password) != 1 || !ok {
+		return nil, false, errAuthenticationFailed
+	}
+	p.username = user
+	return []byte{}, true, nil
+}
