@@ -70,8 +70,10 @@
 // Serve takes any net.Listener: a tls.NewListener serves TLS (Kafka's SSL
 // listener). Options.SASL makes every connection authenticate before any request
 // but ApiVersions, SaslHandshake and SaslAuthenticate (Kafka's SASL_PLAINTEXT,
-// or SASL_SSL on a TLS listener), with the PLAIN mechanism against a user table
-// or a password lookup. As on Kafka, another request before authentication, a
+// or SASL_SSL on a TLS listener), with SCRAM-SHA-512 and SCRAM-SHA-256 (RFC
+// 5802, RFC 7677: against salted credentials, SCRAMCredential, never
+// passwords) and PLAIN, against a user table (Users, salted by NewServer for
+// SCRAM) or lookups (Password, SCRAMCredentials). As on Kafka, another request before authentication, a
 // mechanism not served (UNSUPPORTED_SASL_MECHANISM) and refused credentials
 // (SASL_AUTHENTICATION_FAILED) close the connection once answered; a request is
 // limited to 512 KiB until the connection has authenticated (Kafka's

@@ -11,22 +11,49 @@ import (
 // SASL configures SASL authentication (Kafka's SASL_PLAINTEXT or, on a TLS
 // listener, SASL_SSL): with it, every connection must authenticate (SaslHandshake,
 // then SaslAuthenticate) before any request other than ApiVersions. The
-// mechanism served is PLAIN, whose password travels in the clear: use it on a TLS
-// listener unless the network is trusted.
+// mechanisms served are SCRAM-SHA-512 and SCRAM-SHA-256 (with Users or
+// SCRAMCredentials) and PLAIN (with Users or Password), whose password travels
+// in the clear: use PLAIN on a TLS listener unless the network is trusted.
 type SASL struct {
-	// Users maps each user's name to its password.
+	// Users maps each user's name to its password. NewServer salts each
+	// password for SCRAM (NewSCRAMCredential) and keeps the passwords for PLAIN.
 	Users map[string]string
-	// Password, if not nil, is asked for a user's password instead of Users: ok
-	// is false for a user that does not exist. It is called from the
+	// Password, if not nil, is asked for a user's password for PLAIN instead of
+	// Users: ok is false for a user that does not exist. It is called from the
 	// connections' goroutines, concurrently.
 	Password func(user string) (password string, ok bool)
+	// SCRAMCredentials, if not nil, is asked for a user's stored credential for
+	// a SCRAM mechanism (SCRAMSHA256 or SCRAMSHA512) instead of Users: ok is
+	// false for a user without one. It is called concurrently, as Password.
+	SCRAMCredentials func(mechanism, user string) (credential SCRAMCredential, ok bool)
+
+	// scram is Users' passwords salted, by mechanism then user.
+	scram map[string]map[string]SCRAMCredential
 }
 
-// SASL mechanisms by their names on the wire.
+// saslPlain is PLAIN's name on the wire.
 const saslPlain = "PLAIN"
 
-// saslMechanisms is what SaslHandshake offers, in order of preference.
-var saslMechanisms = []string{saslPlain}
+// mechanisms is what SaslHandshake offers, in order of preference.
+func (s *SASL) mechanisms() []string {
+	var names []string
+	if s.Users != nil || s.SCRAMCredentials != nil {
+		names = append(names, SCRAMSHA512, SCRAMSHA256)
+	}
+	if s.Users != nil || s.Password != nil {
+		names = append(names, saslPlain)
+	}
+	return names
+}
+
+// scramCredential returns user's credential for mechanism.
+func (s *SASL) scramCredential(mechanism, user string) (SCRAMCredential, bool) {
+	if s.SCRAMCredentials != nil {
+		return s.SCRAMCredentials(mechanism, user)
+	}
+	credential, ok := s.scram[mechanism][user]
+	return credential, ok
+}
 
 // authenticationFailed is the message of a SaslAuthenticate refused, Kafka's.
 const authenticationFailed = "Authentication failed: Invalid username or password"
@@ -40,11 +67,28 @@ func (s *SASL) clone() (*SASL, []string) {
 	if s == nil {
 		return nil, nil
 	}
-	if s.Users == nil && s.Password == nil {
-		return nil, []string{"SASL: neither Users nor Password is set"}
+	if s.Users == nil && s.Password == nil && s.SCRAMCredentials == nil {
+		return nil, []string{"SASL: none of Users, Password and SCRAMCredentials is set"}
 	}
 	c := *s
 	c.Users = maps.Clone(s.Users)
+	if c.Users != nil && c.SCRAMCredentials == nil {
+		var problems []string
+		c.scram = map[string]map[string]SCRAMCredential{}
+		for _, mechanism := range []string{SCRAMSHA256, SCRAMSHA512} {
+			c.scram[mechanism] = map[string]SCRAMCredential{}
+			for user, password := range c.Users {
+				credential, err := NewSCRAMCredential(mechanism, password, 0)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("SASL: Users[%q]: %v", user, err))
+				}
+				c.scram[mechanism][user] = credential
+			}
+		}
+		if problems != nil {
+			return nil, problems
+		}
+	}
 	return &c, nil
 }
 
@@ -84,7 +128,13 @@ type saslSession interface {
 func newSASLSession(config *SASL, mechanism string) saslSession {
 	switch mechanism {
 	case saslPlain:
-		return &plainSession{config: config}
+		if config.Users != nil || config.Password != nil {
+			return &plainSession{config: config}
+		}
+	case SCRAMSHA256, SCRAMSHA512:
+		if config.Users != nil || config.SCRAMCredentials != nil {
+			return &scramSession{config: config, mechanism: mechanism, newHash: scramHash(mechanism)}
+		}
 	}
 	return nil
 }

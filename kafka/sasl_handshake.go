@@ -2,7 +2,6 @@ package kafka
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -25,7 +24,7 @@ func handleSaslHandshake(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		resp.ErrorCode = kerr.IllegalSaslState.Code
 		return resp, nil
 	}
-	resp.SupportedMechanisms = slices.Clone(saslMechanisms)
+	resp.SupportedMechanisms = config.mechanisms()
 	session := newSASLSession(config, req.Mechanism)
 	if session == nil {
 		resp.ErrorCode = kerr.UnsupportedSaslMechanism.Code
