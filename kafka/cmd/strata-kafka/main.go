@@ -3,6 +3,7 @@
 //
 //	strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT]
 //	             [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE]
+//	             [--sasl-users FILE]
 //
 // It opens (creating it if needed) the store in DIR, listens on --listen (default
 // 127.0.0.1:9092) and serves until SIGINT or SIGTERM, then stops accepting,
@@ -12,6 +13,9 @@
 // connections.max.idle.ms; default 10m, 0 or negative: never). --tls-cert and
 // --tls-key, given together, serve TLS only (Kafka's SSL listener): the PEM
 // certificate chain and its private key, as crypto/tls.LoadX509KeyPair reads them.
+// --sasl-users makes every connection authenticate with SASL (SCRAM-SHA-512,
+// SCRAM-SHA-256 or PLAIN) as one of the users of FILE, one "user:password" a
+// line (# starts a comment line); the passwords are salted at start for SCRAM.
 package main
 
 import (
@@ -49,11 +53,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	maxIdle := flags.Duration("connections-max-idle", kafka.DefaultConnectionsMaxIdle, "close connections idle for longer than this (Kafka's connections.max.idle.ms; 0 or negative: never)")
 	tlsCert := flags.String("tls-cert", "", "serve TLS with this PEM certificate (chain); needs --tls-key")
 	tlsKey := flags.String("tls-key", "", "the PEM private key of --tls-cert")
+	saslUsers := flags.String("sasl-users", "", "require SASL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) as one of the users of this file, one user:password a line")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
 	if *dir == "" || flags.NArg() > 0 || (*tlsCert == "") != (*tlsKey == "") {
-		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT] [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE]")
+		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT] [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE] [--sasl-users FILE]")
 		return 2
 	}
 	var tlsConfig *tls.Config
@@ -70,6 +75,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		*maxIdle = -1 // Options: negative is never, zero the default
 	}
 	opts := &kafka.Options{AdvertisedAddr: *advertised, ConnectionsMaxIdle: *maxIdle, Logger: logger}
+	if *saslUsers != "" {
+		users, err := readUsers(*saslUsers)
+		if err != nil {
+			fmt.Fprintln(stderr, "strata-kafka: --sasl-users:", err)
+			return 1
+		}
+		opts.SASL = &kafka.SASL{Users: users}
+	}
 	if err := serve(ctx, *dir, *listen, tlsConfig, opts, listening); err != nil {
 		fmt.Fprintln(stderr, "strata-kafka:", err)
 		return 1
@@ -96,7 +109,7 @@ func serve(ctx context.Context, dir, listen string, tlsConfig *tls.Config, opts 
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
 	}
-	logger.Info("serving Kafka's protocol", "dir", dir, "listen", ln.Addr().String(), "tls", tlsConfig != nil)
+	logger.Info("serving Kafka's protocol", "dir", dir, "listen", ln.Addr().String(), "tls", tlsConfig != nil, "sasl", opts.SASL != nil)
 	if listening != nil {
 		listening(ln.Addr())
 	}
