@@ -107,6 +107,13 @@ func produceThroughALeaderFsyncFailure(t *testing.T, popts log.ProducerOptions) 
 	if err == nil {
 		require.NotEqual(t, leader, describe(t, s, "orders").Partitions[0].Leader, "acknowledged by a new leader")
 	}
+	// The new leader's high watermark may lag its election for a moment (until
+	// the ISR drops the failed leader): wait until readers see "first".
+	c, cerr := s.NewConsumer(log.ConsumerOptions{})
+	require.NoError(t, cerr)
+	require.NoError(t, c.Assign(tp("orders", 0)))
+	pollN(t, c, 1)
+	c.Close()
 	return second, err, consumeValues(t, s, "orders", 0)
 }
 
