@@ -2,17 +2,13 @@ package log_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/stratalog/strata/log"
-	"github.com/stratalog/strata/replica"
 	"github.com/stratalog/strata/vfs"
 )
 
@@ -55,53 +51,14 @@ func TestNonIdempotentProducerUnknownOutcomeIsNotRetried(t *testing.T) {
 // disk fails, leadership moves. It returns "second", its produce's error and the
 // values of the partition after.
 func produceThroughALeaderFsyncFailure(t *testing.T, popts log.ProducerOptions) (*log.Record, error, []string) {
-	var faults vfs.Switch
-	fsys := vfs.NewFaulty(vfs.NewMem(), faults.Inject)
-	var (
-		copiedOnce sync.Once
-		copied     = make(chan struct{})
-		armed      = make(chan struct{})
-	)
-	opts := &log.Options{Hooks: log.Hooks{OnFsync: func(e log.FsyncEvent) {
-		select {
-		case <-armed:
-			// The leader's fsync is held below: this one is the follower's,
-			// which has copied the batch.
-			if e.TopicPartition == tp("orders", 0) {
-				copiedOnce.Do(func() { close(copied) })
-			}
-		default:
-		}
-	}}}
-	brokers := map[replica.BrokerID]string{0: "", 1: ""}
-	require.NoError(t, vfs.MkdirAllSync(fsys, "/data"))
-	require.NoError(t, log.InitBrokers(fsys, "/data", brokers))
-	s := openStore(t, fsys, opts)
+	fault, s := openLeaderFsyncFault(t, 2, log.Options{})
 	defer s.Close()
-	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 2, MinInsyncReplicas: 1})
 	p, err := s.NewProducer(popts)
 	require.NoError(t, err)
 	defer p.Close()
 	first := &log.Record{Topic: "orders", Value: []byte("first"), ExplicitPartition: true}
 	require.NoError(t, produceOne(t, p, first))
-
-	leader := describe(t, s, "orders").Partitions[0].Leader
-	infos, err := s.Brokers()
-	require.NoError(t, err)
-	leaderDir := filepath.Join(infos[leader].Dir, "orders-0")
-	var failOnce sync.Once
-	faults.Set(func(op vfs.Op, path string) *vfs.Fault {
-		if op != vfs.OpSync || !strings.HasPrefix(path, leaderDir+"/") || !strings.HasSuffix(path, ".log") {
-			return nil
-		}
-		var fault *vfs.Fault
-		failOnce.Do(func() {
-			<-copied // the follower holds the batch
-			fault = &vfs.Fault{Err: syscall.EIO}
-		})
-		return fault
-	})
-	close(armed)
+	leader := fault.arm(t, s)
 	second := &log.Record{Topic: "orders", Value: []byte("second"), ExplicitPartition: true}
 	err = produceOne(t, p, second)
 	if err == nil {

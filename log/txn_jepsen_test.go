@@ -3,9 +3,7 @@ package log_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/stratalog/strata/log"
 	"github.com/stratalog/strata/partition"
-	"github.com/stratalog/strata/replica"
 	"github.com/stratalog/strata/txn"
 	"github.com/stratalog/strata/vfs"
 )
@@ -392,49 +389,11 @@ func TestIdempotentProducerGoesOnAfterFsyncFailureAndRepair(t *testing.T) {
 // producer retries through the new leader, which recognises the batch.
 func txnRetryThroughANewLeader(t *testing.T) {
 	ctx := testContext(t)
-	var faults vfs.Switch
-	fsys := vfs.NewFaulty(vfs.NewMem(), faults.Inject)
-	var (
-		copiedOnce sync.Once
-		copied     = make(chan struct{})
-		armed      = make(chan struct{})
-	)
-	opts := &log.Options{TransactionCheckInterval: -1, Hooks: log.Hooks{OnFsync: func(e log.FsyncEvent) {
-		select {
-		case <-armed:
-			// The leader's fsync is held below: this one is the follower's,
-			// which has copied the batch.
-			if e.TopicPartition == tp("orders", 0) {
-				copiedOnce.Do(func() { close(copied) })
-			}
-		default:
-		}
-	}}}
-	require.NoError(t, vfs.MkdirAllSync(fsys, "/data"))
-	require.NoError(t, log.InitBrokers(fsys, "/data", map[replica.BrokerID]string{0: "", 1: "", 2: ""}))
-	s := openStore(t, fsys, opts)
-	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 2, MinInsyncReplicas: 1})
+	fault, s := openLeaderFsyncFault(t, 3, log.Options{TransactionCheckInterval: -1})
 	p := newTxnProducer(t, s, "retry")
 	require.NoError(t, p.BeginTransaction())
 	require.NoError(t, p.ProduceSync(ctx, &log.Record{Topic: "orders", Value: []byte("first"), ExplicitPartition: true}).FirstErr())
-
-	leader := describe(t, s, "orders").Partitions[0].Leader
-	infos, err := s.Brokers()
-	require.NoError(t, err)
-	leaderDir := filepath.Join(infos[leader].Dir, "orders-0")
-	var failOnce sync.Once
-	faults.Set(func(op vfs.Op, path string) *vfs.Fault {
-		if op != vfs.OpSync || !strings.HasPrefix(path, leaderDir+"/") || !strings.HasSuffix(path, ".log") {
-			return nil
-		}
-		var fault *vfs.Fault
-		failOnce.Do(func() {
-			<-copied // the follower holds the batch
-			fault = &vfs.Fault{Err: syscall.EIO}
-		})
-		return fault
-	})
-	close(armed)
+	leader := fault.arm(t, s)
 	require.NoError(t, p.ProduceSync(ctx, &log.Record{Topic: "orders", Value: []byte("second"), ExplicitPartition: true}).FirstErr(),
 		"retried through the new leader")
 	require.NotEqual(t, leader, describe(t, s, "orders").Partitions[0].Leader, "acknowledged by a new leader")
