@@ -99,10 +99,11 @@ type Cluster struct {
 
 	// lifeMu serializes the changes of a broker's life (StartBroker, StopBroker,
 	// the handling of a disk failure, the check of a joining follower's broker
-	// epoch), CreatePartitions, DeletePartitions and the start of Close: one
-	// incarnation's failure is never applied to the next, a partition created while
-	// a broker starts has its replica opened there, one deleted meanwhile none left
-	// open, and nothing is opened once Close has begun.
+	// epoch), CreatePartitions, DeletePartitions, the placing of replicas (place)
+	// and the start of Close: one incarnation's failure is never applied to the
+	// next, a partition created while a broker starts has its replica opened
+	// there, one deleted meanwhile none left open, a replica is never opened on a
+	// broker stopping, and nothing is opened once Close has begun.
 	lifeMu sync.Mutex
 	// applyMu serializes the application of controller decisions, so that replicas
 	// see the states of a partition in order.
@@ -426,8 +427,16 @@ func (c *Cluster) openReplica(p *Partition, id BrokerID, brokerEpoch int64, s St
 	r := newReplica(p.name, id, log, c.env)
 	r.brokerEpoch = brokerEpoch
 	p.mu.Lock()
-	p.mu.replicas[id] = r
+	open := p.mu.replicas[id]
+	if open == nil {
+		p.mu.replicas[id] = r
+	}
 	p.mu.Unlock()
+	if open != nil {
+		// Never two replicas of one broker on the same files: a caller that did
+		// not serialize with the broker's life (lifeMu) is a bug.
+		return nil, errors.Join(errorf("strata/replica: %s: broker %d already has its replica open (broker epoch %d): %w", p.name, id, open.brokerEpoch, ErrInvalidArgument), log.Close())
+	}
 	return r, nil
 }
 
@@ -718,6 +727,12 @@ func (c *Cluster) Reassign(name string, target []BrokerID) (State, error) {
 // none, closes and removes those it no longer gives, and tells each replica whether
 // it has others (partition.SetReplicated).
 func (c *Cluster) place(name string) {
+	// Under lifeMu, so that the brokers seen online stay online until their
+	// replicas are placed: a StopBroker in between would close the broker's
+	// replicas before place opens one of them, left open on a stopped broker
+	// (and a second one opened by the next StartBroker on the same files).
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
 	p := c.Partition(name)
 	if p == nil {
 		return
