@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,8 +17,20 @@ import (
 
 // benchServer starts a server for the benchmarks: strata's listener on a store
 // with topic "t" (one partition, sync as given), or franz-go's kfake with the
-// same topic, and returns its address.
+// same topic, and returns its address. Every goroutine the server starts carries
+// the profiler label side=server (goroutines inherit their creator's labels), so
+// that a CPU profile of a benchmark (-cpuprofile; `go tool pprof -tags`) tells
+// the server's share of the CPU from the client's.
 func benchServer(b *testing.B, server string, sync log.SyncMode) (addr string, store *log.Store) {
+	b.Helper()
+	pprof.Do(context.Background(), pprof.Labels("side", "server"), func(context.Context) {
+		addr, store = startBenchServer(b, server, sync)
+	})
+	return addr, store
+}
+
+// startBenchServer is benchServer without the labels.
+func startBenchServer(b *testing.B, server string, sync log.SyncMode) (addr string, store *log.Store) {
 	b.Helper()
 	if server == "kfake" {
 		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"))
