@@ -125,6 +125,25 @@ type EndTxnResult struct {
 // ErrConcurrentTransactions, ErrInvalidTxnState (no transaction, or the opposite
 // decision of one already taken).
 func (c *Coordinator) EndTxn(ctx context.Context, transactionalID string, producer ProducerIDAndEpoch, commit bool) (EndTxnResult, error) {
+	return c.endTxn(ctx, transactionalID, producer, commit, true)
+}
+
+// EndTxnVersion1 is EndTxn under transaction version 1 (KIP-98, before KIP-890),
+// for Kafka clients that end their transactions with EndTxn v4 or below (Kafka
+// takes the request's version as the client's transaction version): the epoch is
+// not bumped, the markers carry the transaction's own epoch, and the producer
+// goes on with the same epoch, its sequences continuing, in its next
+// transaction. The answer carries that same identity. A retry, with the same
+// epoch, gets the same answer (ErrConcurrentTransactions while the markers are
+// being written); ending with no transaction begun is ErrInvalidTxnState, as on
+// Kafka. A transaction aborted for its timeout is fenced with a bumped epoch, as
+// under version 2.
+func (c *Coordinator) EndTxnVersion1(ctx context.Context, transactionalID string, producer ProducerIDAndEpoch, commit bool) (EndTxnResult, error) {
+	return c.endTxn(ctx, transactionalID, producer, commit, false)
+}
+
+// endTxn is EndTxn (bump: transaction version 2) and EndTxnVersion1.
+func (c *Coordinator) endTxn(ctx context.Context, transactionalID string, producer ProducerIDAndEpoch, commit, bump bool) (EndTxnResult, error) {
 	if err := validateID(transactionalID); err != nil {
 		return EndTxnResult{ProducerIDAndEpoch: noProducer}, err
 	}
@@ -141,12 +160,17 @@ func (c *Coordinator) EndTxn(ctx context.Context, transactionalID string, produc
 	}
 	md := e.md
 	// A retry of an end that rotated the producer id (its epoch overflowed).
-	retryOnOverflow := md.PreviousProducerID == producer.ProducerID && producer.ProducerEpoch == 1<<15-2 && md.ProducerEpoch == 0
+	retryOnOverflow := bump && md.PreviousProducerID == producer.ProducerID && producer.ProducerEpoch == 1<<15-2 && md.ProducerEpoch == 0
+	// A retry of a version 2 end presents the epoch before the bump; one of
+	// version 1 the epoch the transaction kept.
 	retryOnBump := md.ProducerEpoch == producer.ProducerEpoch+1
+	if !bump {
+		retryOnBump = md.ProducerEpoch == producer.ProducerEpoch
+	}
 	// An abort with nothing added (transaction version 2): Kafka bumps the epoch
 	// and answers success, so that a client whose transaction produced nothing
 	// can end it like any other.
-	emptyAbort := !commit && producer.ProducerEpoch == md.ProducerEpoch &&
+	emptyAbort := bump && !commit && producer.ProducerEpoch == md.ProducerEpoch &&
 		(md.State == Empty || md.State == CompleteCommit || md.State == CompleteAbort)
 	var validEpoch bool
 	switch md.State {
@@ -195,8 +219,11 @@ func (c *Coordinator) EndTxn(ctx context.Context, transactionalID string, produc
 	c.mu.Unlock()
 	next := md.clone()
 	next.State, next.LastUpdateTime = decided, c.now()
-	next.ProducerEpoch, next.LastProducerEpoch = md.ProducerEpoch+1, md.ProducerEpoch
 	next.NextProducerID = NoProducerID
+	if !bump {
+		return c.end(ctx, e, next)
+	}
+	next.ProducerEpoch, next.LastProducerEpoch = md.ProducerEpoch+1, md.ProducerEpoch
 	if epochExhausted(md.ProducerEpoch) {
 		id, err := c.ids.NextProducerID(ctx)
 		if err != nil {
