@@ -5,12 +5,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// handleEndTxn answers EndTxn: the store's coordinator stores the decision with
-// the producer's epoch bumped (transaction version 2, KIP-890), writes the
-// markers and the completion, and v5+ answers the producer id and epoch of the
-// next transaction. strata's coordinator speaks transaction version 2 only
-// (ApiVersions finalizes transaction.version 2): a client that ends with EndTxn
-// v4 or below expects no bump, and finds itself fenced at its next transaction.
+// handleEndTxn answers EndTxn: the store's coordinator stores the decision, writes
+// the markers and the completion. As on Kafka, the request's version tells the
+// client's transaction version: v5+ is version 2 (KIP-890: the epoch is bumped
+// at every end and the answer carries the producer id and epoch of the next
+// transaction), v4 and below version 1 (no bump: the client goes on with its
+// epoch; librdkafka, sarama, older Java clients).
 func handleEndTxn(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.EndTxnRequest)
 	resp := kmsg.NewPtrEndTxnResponse()
@@ -22,7 +22,11 @@ func handleEndTxn(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		return resp, nil
 	}
 	pe := txn.ProducerIDAndEpoch{ProducerID: req.ProducerID, ProducerEpoch: req.ProducerEpoch}
-	result, err := coordinator.EndTxn(r.ctx, req.TransactionalID, pe, req.Commit)
+	end := coordinator.EndTxn
+	if req.Version < 5 {
+		end = coordinator.EndTxnVersion1
+	}
+	result, err := end(r.ctx, req.TransactionalID, pe, req.Commit)
 	if err != nil {
 		resp.ErrorCode, _ = errorCode(err)
 		return resp, nil

@@ -22,7 +22,7 @@ type txnMarkers struct{ s *Store }
 func (w txnMarkers) WriteMarker(ctx context.Context, m txn.Marker) error {
 	marker := partition.TxnMarker{
 		ProducerID: m.ProducerID, ProducerEpoch: m.ProducerEpoch, Type: partition.MarkerAbort,
-		TransactionVersion: 2,
+		TransactionVersion: m.TransactionVersion,
 	}
 	if m.Commit {
 		marker.Type = partition.MarkerCommit

@@ -66,7 +66,8 @@ const maxMarkerWriters = 16
 // whether they were all written; failures are logged.
 func (c *Coordinator) writeMarkers(ctx context.Context, md Metadata, commit bool) bool {
 	write := func(tp TopicPartition) bool {
-		err := c.markers.WriteMarker(ctx, Marker{Partition: tp, ProducerID: md.ProducerID, ProducerEpoch: md.ProducerEpoch, Commit: commit})
+		err := c.markers.WriteMarker(ctx, Marker{Partition: tp, ProducerID: md.ProducerID, ProducerEpoch: md.ProducerEpoch, Commit: commit,
+			TransactionVersion: max(md.ClientTransactionVersion, 1)})
 		if err != nil {
 			c.logger.Warn("strata/txn: writing a transaction marker; will retry", slog.String("transactional_id", md.TransactionalID),
 				slog.String("partition", tp.String()), slog.Any("error", err))

@@ -183,6 +183,7 @@ func (c *Coordinator) initOnce(ctx context.Context, transactionalID string, time
 				TransactionalID: transactionalID, ProducerID: id, ProducerEpoch: NoProducerEpoch,
 				LastProducerEpoch: NoProducerEpoch, PreviousProducerID: NoProducerID, NextProducerID: NoProducerID,
 				Timeout: timeout, State: Empty, LastUpdateTime: c.now(),
+				ClientTransactionVersion: clientTransactionVersion,
 			}}
 			c.mu.entries[transactionalID] = e
 		}

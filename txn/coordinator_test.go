@@ -28,7 +28,7 @@ func TestTransactionCommitWritesMarkersEverywhere(t *testing.T) {
 	for _, part := range md.Partitions {
 		m, ok := h.markers.last(part)
 		require.True(t, ok, part)
-		require.Equal(t, Marker{Partition: part, ProducerID: 0, ProducerEpoch: 1, Commit: true}, m)
+		require.Equal(t, Marker{Partition: part, ProducerID: 0, ProducerEpoch: 1, Commit: true, TransactionVersion: 2}, m)
 	}
 	md = h.state("tx")
 	require.Equal(t, CompleteCommit, md.State)

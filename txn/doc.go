@@ -70,7 +70,7 @@
 //	       | [topic compact str, [int32] compact, tags=0]  | int64        | int64   |
 //	       +-----------------------------------------------+--------------+---------+
 //	       | tagged fields: 0 PreviousProducerId int64, 1 NextProducerId int64,      |
-//	       |                2 ClientTransactionVersion int16 = 2                     |
+//	       |                2 ClientTransactionVersion int16 (2, or 1: EndTxnVersion1)|
 //	       +-------------------------------------------------------------------------+
 //	nil value: tombstone of an expired transactional id
 //

@@ -25,8 +25,10 @@ const (
 	tagNextProducerID           = 1
 	tagClientTransactionVersion = 2
 
-	// clientTransactionVersion is the transaction version strata's coordinator
-	// runs and records: 2, KIP-890's epoch bump at every commit and abort.
+	// clientTransactionVersion is the newest transaction version strata's
+	// coordinator runs, and the one a new id records: 2, KIP-890's epoch bump at
+	// every commit and abort. Version 1 (EndTxnVersion1) is run for the clients
+	// that ask for it.
 	clientTransactionVersion int16 = 2
 
 	// NoProducerID and NoProducerEpoch are Kafka's "none" values

@@ -92,6 +92,10 @@ type Marker struct {
 	ProducerID    int64
 	ProducerEpoch int16 // the epoch after the end's bump, which fences older ones
 	Commit        bool
+	// TransactionVersion is the transaction's (Metadata.ClientTransactionVersion):
+	// 2, the marker's epoch was bumped and is above the transaction's batches'; 1,
+	// it is theirs (EndTxnVersion1).
+	TransactionVersion int16
 }
 
 // MarkerWriter writes transaction markers: the log package implements it by

@@ -43,6 +43,11 @@ type Metadata struct {
 	StartTime time.Time
 	// LastUpdateTime is when the id's metadata last changed (for expiration).
 	LastUpdateTime time.Time
+	// ClientTransactionVersion is the transaction version of the client's last
+	// end (Kafka's transaction.version): 2 (KIP-890: the end bumped the epoch,
+	// EndTxn), or 1 (no bump, EndTxnVersion1); 0 in records of a coordinator that
+	// did not record it, read as 1. The markers of a decided transaction carry it.
+	ClientTransactionVersion int16
 }
 
 // clone returns a copy of m that shares nothing with it.
@@ -103,12 +108,15 @@ func EncodeValue(m Metadata) []byte {
 	w.Int64(millisOrMinusOne(m.LastUpdateTime))
 	w.Int64(millisOrMinusOne(m.StartTime))
 	// Tagged fields, in tag order, each only when it differs from its default
-	// (ClientTransactionVersion's default is 0: it is always written).
-	count := 1
+	// (ClientTransactionVersion's is 0).
+	count := 0
 	for _, id := range []int64{m.PreviousProducerID, m.NextProducerID} {
 		if id != NoProducerID {
 			count++
 		}
+	}
+	if m.ClientTransactionVersion != 0 {
+		count++
 	}
 	w.Uvarint(uint64(count))
 	if m.PreviousProducerID != NoProducerID {
@@ -117,9 +125,11 @@ func EncodeValue(m Metadata) []byte {
 	if m.NextProducerID != NoProducerID {
 		w.Int64Field(tagNextProducerID, m.NextProducerID)
 	}
-	w.Uvarint(tagClientTransactionVersion)
-	w.Uvarint(2)
-	w.Int16(clientTransactionVersion)
+	if m.ClientTransactionVersion != 0 {
+		w.Uvarint(tagClientTransactionVersion)
+		w.Uvarint(2)
+		w.Int16(m.ClientTransactionVersion)
+	}
 	return w.Buf
 }
 
@@ -179,13 +189,18 @@ func DecodeValue(id string, b []byte) (Metadata, error) {
 				m.PreviousProducerID = int64(binary.BigEndian.Uint64(data))
 			case tag == tagNextProducerID && len(data) == 8:
 				m.NextProducerID = int64(binary.BigEndian.Uint64(data))
-			case tag == tagPreviousProducerID || tag == tagNextProducerID:
+			case tag == tagClientTransactionVersion && len(data) == 2:
+				m.ClientTransactionVersion = int16(binary.BigEndian.Uint16(data))
+			case tag == tagPreviousProducerID || tag == tagNextProducerID || tag == tagClientTransactionVersion:
 				r.Fail(fmt.Errorf("%w: tagged field %d of %d bytes", kafkawire.ErrInvalid, tag, len(data)))
 			}
 		})
 	}
 	if r.Err() == nil && r.Remaining() != 0 {
 		r.Fail(fmt.Errorf("%d bytes after the value", r.Remaining()))
+	}
+	if r.Err() == nil && (m.ClientTransactionVersion < 0 || m.ClientTransactionVersion > clientTransactionVersion) {
+		r.Fail(fmt.Errorf("client transaction version %d", m.ClientTransactionVersion))
 	}
 	if r.Err() == nil && m.Timeout < 0 {
 		r.Fail(fmt.Errorf("negative timeout %v", m.Timeout))

@@ -42,6 +42,8 @@ func TestTransactionLogValueIsKafkas(t *testing.T) {
 		Partitions:         []TopicPartition{{Topic: "a", Partition: 0}, {Topic: "a", Partition: 2}, {Topic: "b", Partition: 1}},
 		StartTime:          time.UnixMilli(1000),
 		LastUpdateTime:     time.UnixMilli(2000),
+
+		ClientTransactionVersion: 2,
 	}
 	want := hexBytes(t, ""+
 		"0001"+ // version 1
@@ -69,7 +71,7 @@ func TestTransactionLogValueEmptyHasNullPartitions(t *testing.T) {
 	m := Metadata{
 		TransactionalID: "x", ProducerID: 1, ProducerEpoch: 0, LastProducerEpoch: NoProducerEpoch,
 		PreviousProducerID: 4, NextProducerID: NoProducerID, Timeout: time.Second, State: Empty,
-		LastUpdateTime: time.UnixMilli(5),
+		LastUpdateTime: time.UnixMilli(5), ClientTransactionVersion: 2,
 	}
 	want := hexBytes(t, "0001 0000000000000001 0000 000003e8 00 00 0000000000000005 ffffffffffffffff 02 00 08 0000000000000004 02 02 0002")
 	require.Equal(t, want, EncodeValue(m))
@@ -135,4 +137,31 @@ func TestTransactionLogValueSkipsUnknownTags(t *testing.T) {
 	m, err := DecodeValue("x", b)
 	require.NoError(t, err)
 	require.Equal(t, int64(1), m.ProducerID)
+}
+
+// TestTransactionLogValueClientTransactionVersion: the version is tag 2, left out
+// at its default 0 (a record of a coordinator that did not write it), and read
+// back as written; one Kafka does not have is an error.
+func TestTransactionLogValueClientTransactionVersion(t *testing.T) {
+	m := Metadata{
+		TransactionalID: "x", ProducerID: 1, ProducerEpoch: 0, LastProducerEpoch: NoProducerEpoch,
+		PreviousProducerID: NoProducerID, NextProducerID: NoProducerID, Timeout: time.Second, State: Empty,
+		LastUpdateTime: time.UnixMilli(5),
+	}
+	for _, tc := range []struct {
+		version int16
+		want    string
+	}{
+		{0, "0001 0000000000000001 0000 000003e8 00 00 0000000000000005 ffffffffffffffff 00"},
+		{1, "0001 0000000000000001 0000 000003e8 00 00 0000000000000005 ffffffffffffffff 01 02 02 0001"},
+	} {
+		m.ClientTransactionVersion = tc.version
+		want := hexBytes(t, tc.want)
+		require.Equal(t, want, EncodeValue(m))
+		got, err := DecodeValue("x", want)
+		require.NoError(t, err)
+		require.Equal(t, m, got)
+	}
+	_, err := DecodeValue("x", hexBytes(t, "0001 0000000000000001 0000 000003e8 00 00 0000000000000005 ffffffffffffffff 01 02 02 0003"))
+	require.Error(t, err)
 }

@@ -63,7 +63,7 @@ func TestTransactionRecoveryFromPrepare(t *testing.T) {
 				for _, part := range partitions {
 					m, ok := h.markers.last(part)
 					require.True(t, ok, part)
-					require.Equal(t, Marker{Partition: part, ProducerID: p.ProducerID, ProducerEpoch: r.ProducerEpoch, Commit: commit}, m)
+					require.Equal(t, Marker{Partition: part, ProducerID: p.ProducerID, ProducerEpoch: r.ProducerEpoch, Commit: commit, TransactionVersion: 2}, m)
 				}
 				h.add("tx", r.ProducerIDAndEpoch, tp("c", 0))
 			})

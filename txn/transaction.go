@@ -220,7 +220,9 @@ func (c *Coordinator) endTxn(ctx context.Context, transactionalID string, produc
 	next := md.clone()
 	next.State, next.LastUpdateTime = decided, c.now()
 	next.NextProducerID = NoProducerID
+	next.ClientTransactionVersion = clientTransactionVersion
 	if !bump {
+		next.ClientTransactionVersion = 1
 		return c.end(ctx, e, next)
 	}
 	next.ProducerEpoch, next.LastProducerEpoch = md.ProducerEpoch+1, md.ProducerEpoch

@@ -26,7 +26,7 @@ func TestEndTxnVersion1KeepsTheEpoch(t *testing.T) {
 		require.Equal(t, EndTxnResult{p, true}, r, "transaction %d: the same epoch", i)
 		m, ok := h.markers.last(tp("a", 0))
 		require.True(t, ok)
-		require.Equal(t, Marker{Partition: tp("a", 0), ProducerID: 0, ProducerEpoch: 0, Commit: commit}, m)
+		require.Equal(t, Marker{Partition: tp("a", 0), ProducerID: 0, ProducerEpoch: 0, Commit: commit, TransactionVersion: 1}, m)
 		md := h.state("tx")
 		require.Equal(t, int16(0), md.ProducerEpoch)
 		// A retry of the end is answered as the first; the other decision is refused.
@@ -58,7 +58,10 @@ func TestEndTxnVersion1KeepsTheEpoch(t *testing.T) {
 	_, err = h.c.EndTxnVersion1(h.ctx, "tx", p2, false)
 	require.ErrorIs(t, err, ErrConcurrentTransactions)
 	h.markers.setFailAfter(-1)
+	h.restart() // the decision, read back, keeps its version
 	require.NoError(t, h.c.Tick(h.ctx))
+	m, _ := h.markers.last(tp("a", 0))
+	require.Equal(t, Marker{Partition: tp("a", 0), ProducerID: 0, ProducerEpoch: 1, Commit: false, TransactionVersion: 1}, m)
 	md := h.state("tx")
 	require.Equal(t, CompleteAbort, md.State)
 	require.Equal(t, int16(1), md.ProducerEpoch)
