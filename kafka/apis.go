@@ -47,6 +47,8 @@ func init() {
 		{kmsg.DeleteACLs, 1, 3, handleDeleteAcls},
 		{kmsg.SASLHandshake, 0, 1, handleSaslHandshake},
 		{kmsg.SASLAuthenticate, 0, 2, handleSaslAuthenticate},
+		{kmsg.DescribeUserSCRAMCredentials, 0, 0, handleDescribeUserScramCredentials},
+		{kmsg.AlterUserSCRAMCredentials, 0, 0, handleAlterUserScramCredentials},
 		{kmsg.InitProducerID, 0, 5, handleInitProducerID},
 		{kmsg.OffsetForLeaderEpoch, 2, 4, handleOffsetForLeaderEpoch},
 		{kmsg.AddPartitionsToTxn, 0, 3, handleAddPartitionsToTxn},

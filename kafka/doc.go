@@ -27,7 +27,8 @@
 // Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete, ListGroups,
 // DescribeGroups and DeleteGroups; and transactions: AddPartitionsToTxn,
 // AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions and
-// ListTransactions; SaslHandshake and SaslAuthenticate; at every version from Kafka 2.1's (the floor Kafka 4 keeps,
+// ListTransactions; SaslHandshake and SaslAuthenticate, and the SCRAM user
+// APIs DescribeUserScramCredentials and AlterUserScramCredentials; at every version from Kafka 2.1's (the floor Kafka 4 keeps,
 // KIP-896) to what kmsg knows; ApiVersions advertises exactly those (the apis
 // table). README.md lists them with their versions and what comes next.
 //
@@ -73,7 +74,11 @@
 // or SASL_SSL on a TLS listener), with SCRAM-SHA-512 and SCRAM-SHA-256 (RFC
 // 5802, RFC 7677: against salted credentials, SCRAMCredential, never
 // passwords) and PLAIN, against a user table (Users, salted by NewServer for
-// SCRAM) or lookups (Password, SCRAMCredentials). As on Kafka, another request before authentication, a
+// SCRAM), lookups (Password, SCRAMCredentials), or a credential store
+// (Options.Credentials, OpenCredentials: a checksummed file, changed while
+// serving by AlterUserScramCredentials or by another process such as
+// `strata-kafka users`, each change seen at the next authentication; PLAIN is
+// then checked against the user's SCRAM credential). As on Kafka, another request before authentication, a
 // mechanism not served (UNSUPPORTED_SASL_MECHANISM) and refused credentials
 // (SASL_AUTHENTICATION_FAILED) close the connection once answered; a request is
 // limited to 512 KiB until the connection has authenticated (Kafka's

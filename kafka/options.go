@@ -46,6 +46,13 @@ type Options struct {
 	// before any request other than ApiVersions (see SASL). Default: none, as on
 	// Kafka's PLAINTEXT and SSL listeners.
 	SASL *SASL
+	// Credentials, if not nil, is the SCRAM credential store (OpenCredentials)
+	// that DescribeUserScramCredentials and AlterUserScramCredentials read and
+	// change, on every connection, as Kafka keeps its users' SCRAM credentials
+	// whatever its listeners' security. A SASL with none of Users, Password and
+	// SCRAMCredentials authenticates against it. The caller owns it; the server
+	// only reads and changes it. Default: none (see the two APIs).
+	Credentials *Credentials
 }
 
 // withDefaults returns a copy of o (nil: the zero Options) with defaults filled in,
@@ -73,7 +80,7 @@ func (o *Options) withDefaults() (Options, error) {
 	if c.ClusterID == "" {
 		c.ClusterID = DefaultClusterID
 	}
-	sasl, saslProblems := c.SASL.clone()
+	sasl, saslProblems := c.SASL.clone(c.Credentials)
 	c.SASL = sasl
 	problems = append(problems, saslProblems...)
 	if c.Logger == nil {

@@ -11,9 +11,17 @@ import (
 // SASL configures SASL authentication (Kafka's SASL_PLAINTEXT or, on a TLS
 // listener, SASL_SSL): with it, every connection must authenticate (SaslHandshake,
 // then SaslAuthenticate) before any request other than ApiVersions. The
-// mechanisms served are SCRAM-SHA-512 and SCRAM-SHA-256 (with Users or
-// SCRAMCredentials) and PLAIN (with Users or Password), whose password travels
-// in the clear: use PLAIN on a TLS listener unless the network is trusted.
+// mechanisms served are SCRAM-SHA-512 and SCRAM-SHA-256 (with Users,
+// SCRAMCredentials or Options.Credentials) and PLAIN, whose password travels in
+// the clear: use PLAIN on a TLS listener unless the network is trusted. PLAIN
+// checks the password against Password or Users if either is set, else
+// against the user's SCRAM credential (SCRAM-SHA-512's, or else
+// SCRAM-SHA-256's: the password salted with its salt and iterations must give
+// its StoredKey).
+//
+// Users, Password and SCRAMCredentials are the users when any of them is set;
+// a SASL with none of them set authenticates against Options.Credentials, the
+// credential store that AlterUserScramCredentials changes.
 type SASL struct {
 	// Users maps each user's name to its password. NewServer salts each
 	// password for SCRAM (NewSCRAMCredential) and keeps the passwords for PLAIN.
@@ -29,6 +37,9 @@ type SASL struct {
 
 	// scram is Users' passwords salted, by mechanism then user.
 	scram map[string]map[string]SCRAMCredential
+	// credentials is Options.Credentials when none of Users, Password and
+	// SCRAMCredentials is set.
+	credentials *Credentials
 }
 
 // saslPlain is PLAIN's name on the wire.
@@ -37,19 +48,24 @@ const saslPlain = "PLAIN"
 // mechanisms is what SaslHandshake offers, in order of preference.
 func (s *SASL) mechanisms() []string {
 	var names []string
-	if s.Users != nil || s.SCRAMCredentials != nil {
+	if s.servesSCRAM() {
 		names = append(names, SCRAMSHA512, SCRAMSHA256)
 	}
-	if s.Users != nil || s.Password != nil {
-		names = append(names, saslPlain)
-	}
-	return names
+	return append(names, saslPlain)
+}
+
+// servesSCRAM reports whether s has SCRAM credentials to check.
+func (s *SASL) servesSCRAM() bool {
+	return s.Users != nil || s.SCRAMCredentials != nil || s.credentials != nil
 }
 
 // scramCredential returns user's credential for mechanism.
 func (s *SASL) scramCredential(mechanism, user string) (SCRAMCredential, bool) {
-	if s.SCRAMCredentials != nil {
+	switch {
+	case s.SCRAMCredentials != nil:
 		return s.SCRAMCredentials(mechanism, user)
+	case s.credentials != nil:
+		return s.credentials.Lookup(mechanism, user)
 	}
 	credential, ok := s.scram[mechanism][user]
 	return credential, ok
@@ -63,14 +79,18 @@ var errAuthenticationFailed = errors.New(authenticationFailed)
 
 // clone returns a copy of s that its caller cannot change afterwards, or
 // problems found in it.
-func (s *SASL) clone() (*SASL, []string) {
+func (s *SASL) clone(credentials *Credentials) (*SASL, []string) {
 	if s == nil {
 		return nil, nil
 	}
-	if s.Users == nil && s.Password == nil && s.SCRAMCredentials == nil {
-		return nil, []string{"SASL: none of Users, Password and SCRAMCredentials is set"}
-	}
 	c := *s
+	c.credentials = nil
+	if s.Users == nil && s.Password == nil && s.SCRAMCredentials == nil {
+		if credentials == nil {
+			return nil, []string{"SASL: none of Users, Password and SCRAMCredentials is set, and there is no Options.Credentials"}
+		}
+		c.credentials = credentials
+	}
 	c.Users = maps.Clone(s.Users)
 	if c.Users != nil && c.SCRAMCredentials == nil {
 		var problems []string
@@ -92,14 +112,33 @@ func (s *SASL) clone() (*SASL, []string) {
 	return &c, nil
 }
 
-// password returns user's password, as Password or Users tell it.
-func (s *SASL) password(user string) (string, bool) {
-	if s.Password != nil {
-		return s.Password(user)
+// checkPassword reports whether password is user's, for PLAIN: against
+// Password or Users if either is set, else against the user's SCRAM credential.
+// Timing tells an unknown user from a wrong password as little as it can: the
+// comparison, or a derivation of the same cost, is made for both.
+func (s *SASL) checkPassword(user string, password []byte) bool {
+	if s.Password != nil || s.Users != nil {
+		var want string
+		var ok bool
+		if s.Password != nil {
+			want, ok = s.Password(user)
+		} else {
+			want, ok = s.Users[user]
+		}
+		return subtle.ConstantTimeCompare([]byte(want), password) == 1 && ok
 	}
-	password, ok := s.Users[user]
-	return password, ok
+	for _, mechanism := range []string{SCRAMSHA512, SCRAMSHA256} {
+		if credential, ok := s.scramCredential(mechanism, user); ok {
+			return credential.verifyPassword(mechanism, string(password))
+		}
+	}
+	unknownUserCredential.verifyPassword(SCRAMSHA512, string(password))
+	return false
 }
+
+// unknownUserCredential is what PLAIN checks the password of an unknown user
+// against, to spend the time a known user's check does.
+var unknownUserCredential = SCRAMCredential{Salt: make([]byte, 32), Iterations: DefaultSCRAMIterations, StoredKey: make([]byte, 64)}
 
 // saslState is a connection's progress through authentication. Only the
 // connection's goroutine touches it.
@@ -128,11 +167,9 @@ type saslSession interface {
 func newSASLSession(config *SASL, mechanism string) saslSession {
 	switch mechanism {
 	case saslPlain:
-		if config.Users != nil || config.Password != nil {
-			return &plainSession{config: config}
-		}
+		return &plainSession{config: config}
 	case SCRAMSHA256, SCRAMSHA512:
-		if config.Users != nil || config.SCRAMCredentials != nil {
+		if config.servesSCRAM() {
 			return &scramSession{config: config, mechanism: mechanism, newHash: scramHash(mechanism)}
 		}
 	}
@@ -160,10 +197,7 @@ func (p *plainSession) step(token []byte) ([]byte, bool, error) {
 	if authorizationID != "" && authorizationID != user {
 		return nil, false, errors.New("Authentication failed: Client requested an authorization id that is different from username")
 	}
-	want, ok := p.config.password(user)
-	// Compare even for an unknown user, so that timing does not tell users apart
-	// as much.
-	if subtle.ConstantTimeCompare([]byte(want), password) != 1 || !ok {
+	if !p.config.checkPassword(user, password) {
 		return nil, false, errAuthenticationFailed
 	}
 	p.username = user

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -35,19 +36,26 @@ type SCRAMCredential struct {
 	ServerKey  []byte // HMAC(SaltedPassword, "Server Key")
 }
 
+// The iteration counts Kafka accepts for a SCRAM credential
+// (ScramMechanism.minIterations, ScramControlManager.MAX_ITERATIONS).
+const (
+	minSCRAMIterations = 4096
+	maxSCRAMIterations = 16384
+)
+
 // NewSCRAMCredential salts password for mechanism (SCRAMSHA256 or SCRAMSHA512)
 // with a new random salt, iterations times (0: DefaultSCRAMIterations; Kafka
 // accepts 4096 to 16384).
 func NewSCRAMCredential(mechanism, password string, iterations int) (SCRAMCredential, error) {
 	newHash := scramHash(mechanism)
 	if newHash == nil {
-		return SCRAMCredential{}, fmt.Errorf("strata/kafka: %q is not a SCRAM mechanism", mechanism)
+		return SCRAMCredential{}, fmt.Errorf("%w: %q is not a SCRAM mechanism", ErrInvalidCredential, mechanism)
 	}
 	if iterations == 0 {
 		iterations = DefaultSCRAMIterations
 	}
-	if iterations < 4096 || iterations > 16384 {
-		return SCRAMCredential{}, fmt.Errorf("strata/kafka: %d SCRAM iterations: want 4096 to 16384", iterations)
+	if iterations < minSCRAMIterations || iterations > maxSCRAMIterations {
+		return SCRAMCredential{}, fmt.Errorf("%w: %d SCRAM iterations: want %d to %d", ErrInvalidCredential, iterations, minSCRAMIterations, maxSCRAMIterations)
 	}
 	salt := make([]byte, 32)
 	rand.Read(salt)
@@ -55,13 +63,45 @@ func NewSCRAMCredential(mechanism, password string, iterations int) (SCRAMCreden
 	if err != nil {
 		return SCRAMCredential{}, err
 	}
-	clientKey := hmacOf(newHash, saltedPassword, []byte("Client Key"))
-	storedKey := newHash()
-	storedKey.Write(clientKey)
+	return scramCredentialFromSaltedPassword(newHash, salt, saltedPassword, iterations), nil
+}
+
+// scramCredentialFromSaltedPassword derives the stored credential from a salted
+// password (Hi(password, salt, iterations)), as Kafka's ScramFormatter does for
+// AlterUserScramCredentials, whose clients send the salted password.
+func scramCredentialFromSaltedPassword(newHash func() hash.Hash, salt, saltedPassword []byte, iterations int) SCRAMCredential {
 	return SCRAMCredential{
-		Salt: salt, Iterations: iterations,
-		StoredKey: storedKey.Sum(nil), ServerKey: hmacOf(newHash, saltedPassword, []byte("Server Key")),
-	}, nil
+		Salt: slices.Clone(salt), Iterations: iterations,
+		StoredKey: storedKeyOf(newHash, saltedPassword), ServerKey: hmacOf(newHash, saltedPassword, []byte("Server Key")),
+	}
+}
+
+// storedKeyOf returns H(HMAC(saltedPassword, "Client Key")).
+func storedKeyOf(newHash func() hash.Hash, saltedPassword []byte) []byte {
+	storedKey := newHash()
+	storedKey.Write(hmacOf(newHash, saltedPassword, []byte("Client Key")))
+	return storedKey.Sum(nil)
+}
+
+// clone returns a copy of c that shares no bytes with it.
+func (c SCRAMCredential) clone() SCRAMCredential {
+	return SCRAMCredential{Salt: slices.Clone(c.Salt), Iterations: c.Iterations, StoredKey: slices.Clone(c.StoredKey), ServerKey: slices.Clone(c.ServerKey)}
+}
+
+// verifyPassword reports whether password is the one c was made from for
+// mechanism: the password salted with c's salt and iterations gives c's
+// StoredKey (compared in constant time). This is how PLAIN is checked against
+// SCRAM credentials.
+func (c SCRAMCredential) verifyPassword(mechanism, password string) bool {
+	newHash := scramHash(mechanism)
+	if newHash == nil || c.Iterations < 1 || c.Iterations > maxSCRAMIterations {
+		return false
+	}
+	saltedPassword, err := pbkdf2.Key(newHash, password, c.Salt, c.Iterations, newHash().Size())
+	if err != nil {
+		return false
+	}
+	return hmac.Equal(storedKeyOf(newHash, saltedPassword), c.StoredKey)
 }
 
 // scramHash returns the hash of a SCRAM mechanism, or nil.

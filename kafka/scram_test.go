@@ -43,7 +43,7 @@ func TestSASLSCRAM(t *testing.T) {
 
 // TestSASLSCRAMCredentials authenticates against stored credentials
 // (SASL.SCRAMCredentials, made by NewSCRAMCredential), a user name that needs
-// escaping included; PLAIN is then not offered, there being no passwords.
+// escaping included; PLAIN is checked against them too.
 func TestSASLSCRAMCredentials(t *testing.T) {
 	const user = "team=a,b"
 	stored := map[string]SCRAMCredential{}
@@ -72,12 +72,19 @@ func TestSASLSCRAMCredentials(t *testing.T) {
 	handshake := kmsg.NewPtrSASLHandshakeRequest()
 	handshake.Version, handshake.Mechanism = 1, "PLAIN"
 	resp := c.roundTrip(handshake).(*kmsg.SASLHandshakeResponse)
-	if want := []string{"SCRAM-SHA-512", "SCRAM-SHA-256"}; resp.ErrorCode != kerr.UnsupportedSaslMechanism.Code || !slices.Equal(resp.SupportedMechanisms, want) {
-		t.Errorf("PLAIN without passwords: error %d, mechanisms %v; want UNSUPPORTED_SASL_MECHANISM, %v", resp.ErrorCode, resp.SupportedMechanisms, want)
+	if resp.ErrorCode != 0 || !slices.Equal(resp.SupportedMechanisms, allMechanisms) {
+		t.Errorf("PLAIN: error %d, mechanisms %v; want none, %v", resp.ErrorCode, resp.SupportedMechanisms, allMechanisms)
 	}
-	err := ts.client(t, kgo.SASL(plain.Auth{User: user, Pass: "pa,ss=word"}.AsMechanism())).Ping(context.Background())
-	if !errors.Is(err, kerr.UnsupportedSaslMechanism) {
-		t.Errorf("kgo with PLAIN: %v, want UNSUPPORTED_SASL_MECHANISM", err)
+	// PLAIN is checked against the SCRAM credentials: the password salted
+	// with their salt and iterations must give their StoredKey.
+	if err := ts.client(t, kgo.SASL(plain.Auth{User: user, Pass: "pa,ss=word"}.AsMechanism())).Ping(context.Background()); err != nil {
+		t.Errorf("kgo with PLAIN and the right password: %v", err)
+	}
+	for _, auth := range []plain.Auth{{User: user, Pass: "pa,ss=wore"}, {User: "nobody", Pass: "pa,ss=word"}} {
+		err := ts.client(t, kgo.SASL(auth.AsMechanism())).Ping(context.Background())
+		if !errors.Is(err, kerr.SaslAuthenticationFailed) {
+			t.Errorf("kgo with PLAIN as %q/%q: %v, want SASL_AUTHENTICATION_FAILED", auth.User, auth.Pass, err)
+		}
 	}
 }
 
