@@ -3,7 +3,8 @@
 //
 //	strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT]
 //	             [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE]
-//	             [--sasl-users FILE]
+//	             [--sasl]
+//	strata-kafka users add|delete|list --dir DIR [--user USER] [--mechanism M] [--iterations N]
 //
 // It opens (creating it if needed) the store in DIR, listens on --listen (default
 // 127.0.0.1:9092) and serves until SIGINT or SIGTERM, then stops accepting,
@@ -13,9 +14,15 @@
 // connections.max.idle.ms; default 10m, 0 or negative: never). --tls-cert and
 // --tls-key, given together, serve TLS only (Kafka's SSL listener): the PEM
 // certificate chain and its private key, as crypto/tls.LoadX509KeyPair reads them.
-// --sasl-users makes every connection authenticate with SASL (SCRAM-SHA-512,
-// SCRAM-SHA-256 or PLAIN) as one of the users of FILE, one "user:password" a
-// line (# starts a comment line); the passwords are salted at start for SCRAM.
+// --sasl makes every connection authenticate with SASL (SCRAM-SHA-512,
+// SCRAM-SHA-256 or PLAIN) as one of the store's SCRAM users.
+//
+// The store's SCRAM users are kept salted in DIR/kafka-scram-users.json
+// (kafka.Credentials): `strata-kafka users` adds (the password read from
+// stdin), deletes and lists them, whether or not the server is running, and
+// Kafka's AlterUserScramCredentials (kafka-configs.sh --alter --add-config
+// 'SCRAM-SHA-512=[password=...]', kadm's AlterUserSCRAMs) changes them on any
+// listener; a running server sees each change at the next authentication.
 package main
 
 import (
@@ -29,6 +36,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/stratalog/strata/kafka"
@@ -36,6 +44,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "users" {
+		os.Exit(runUsers(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stderr, nil))
@@ -53,12 +64,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	maxIdle := flags.Duration("connections-max-idle", kafka.DefaultConnectionsMaxIdle, "close connections idle for longer than this (Kafka's connections.max.idle.ms; 0 or negative: never)")
 	tlsCert := flags.String("tls-cert", "", "serve TLS with this PEM certificate (chain); needs --tls-key")
 	tlsKey := flags.String("tls-key", "", "the PEM private key of --tls-cert")
-	saslUsers := flags.String("sasl-users", "", "require SASL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) as one of the users of this file, one user:password a line")
+	requireSASL := flags.Bool("sasl", false, "require SASL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) as one of the store's SCRAM users (strata-kafka users)")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
 	if *dir == "" || flags.NArg() > 0 || (*tlsCert == "") != (*tlsKey == "") {
-		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT] [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE] [--sasl-users FILE]")
+		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT] [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE] [--sasl]\n       strata-kafka users add|delete|list --dir DIR ...")
 		return 2
 	}
 	var tlsConfig *tls.Config
@@ -75,13 +86,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		*maxIdle = -1 // Options: negative is never, zero the default
 	}
 	opts := &kafka.Options{AdvertisedAddr: *advertised, ConnectionsMaxIdle: *maxIdle, Logger: logger}
-	if *saslUsers != "" {
-		users, err := readUsers(*saslUsers)
-		if err != nil {
-			fmt.Fprintln(stderr, "strata-kafka: --sasl-users:", err)
-			return 1
-		}
-		opts.SASL = &kafka.SASL{Users: users}
+	if *requireSASL {
+		opts.SASL = &kafka.SASL{} // the store's credential file: see serve
 	}
 	if err := serve(ctx, *dir, *listen, tlsConfig, opts, listening); err != nil {
 		fmt.Fprintln(stderr, "strata-kafka:", err)
@@ -96,6 +102,16 @@ func serve(ctx context.Context, dir, listen string, tlsConfig *tls.Config, opts 
 	logger := opts.Logger
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	// The SCRAM users, managed by AlterUserScramCredentials on any listener and
+	// by `strata-kafka users`; with --sasl, authenticated against.
+	credentials, err := kafka.OpenCredentials(filepath.Join(dir, kafka.CredentialsFile))
+	if err != nil {
+		return err
+	}
+	opts.Credentials = credentials
+	if users, err := credentials.Describe(); err == nil && len(users) == 0 && opts.SASL != nil {
+		logger.Warn("SASL is required but the store has no SCRAM user yet: add one with strata-kafka users add", "dir", dir)
 	}
 	store, err := log.Open(dir, &log.Options{Logger: logger})
 	if err != nil {

@@ -6,17 +6,19 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"maps"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stratalog/strata/kafka"
 	"github.com/stratalog/strata/kafka/internal/testcert"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
@@ -131,74 +133,170 @@ func TestTLSFlagsTogether(t *testing.T) {
 	}
 }
 
-// TestServeSASLUsers starts the command with --sasl-users: a kgo client
-// authenticates with SCRAM-SHA-512 as a user of the file; a wrong password is
-// SASL_AUTHENTICATION_FAILED.
-func TestServeSASLUsers(t *testing.T) {
-	usersFile := filepath.Join(t.TempDir(), "users")
-	if err := os.WriteFile(usersFile, []byte("# users\nalice:s3cret: with colon\n\nbob:pw\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+// startCommand runs the command with args until the returned stop is called,
+// and returns the address it listens on.
+func startCommand(t *testing.T, args ...string) (addr string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	addrs := make(chan net.Addr, 1)
 	exit := make(chan int, 1)
 	var stderr bytes.Buffer
 	go func() {
-		exit <- run(ctx, []string{"--dir", t.TempDir(), "--listen", "127.0.0.1:0", "--sasl-users", usersFile},
-			&stderr, func(a net.Addr) { addrs <- a })
+		exit <- run(ctx, append(args, "--listen", "127.0.0.1:0"), &stderr, func(a net.Addr) { addrs <- a })
 	}()
-	var addr net.Addr
 	select {
-	case addr = <-addrs:
+	case a := <-addrs:
+		addr = a.String()
 	case code := <-exit:
+		cancel()
 		t.Fatalf("exit %d before listening: %s", code, stderr.String())
 	}
-	for _, test := range []struct {
-		auth scram.Auth
-		want error
-	}{
-		{scram.Auth{User: "alice", Pass: "s3cret: with colon"}, nil},
-		{scram.Auth{User: "bob", Pass: "wrong"}, kerr.SaslAuthenticationFailed},
-	} {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(addr.String()), kgo.SASL(test.auth.AsSha512Mechanism()))
-		if err != nil {
-			t.Fatal(err)
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
 		}
-		if err := cl.Ping(ctx); !errors.Is(err, test.want) {
-			t.Errorf("%s/%s: %v, want %v", test.auth.User, test.auth.Pass, err, test.want)
+		stopped = true
+		cancel()
+		if code := <-exit; code != 0 {
+			t.Errorf("exit %d: %s", code, stderr.String())
 		}
-		cl.Close()
 	}
-	cancel()
-	if code := <-exit; code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	t.Cleanup(stop)
+	return addr, stop
+}
+
+// users runs `strata-kafka users args...` with stdin and returns its exit code
+// and output.
+func users(stdin string, args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := runUsers(args, strings.NewReader(stdin), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// pingAs returns the error of a Ping by a new client authenticating with
+// mechanism.
+func pingAs(t *testing.T, addr string, mechanism sasl.Mechanism) error {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.SASL(mechanism))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	return cl.Ping(context.Background())
+}
+
+// TestServeSASL adds a user with `users add` before starting the command with
+// --sasl: it authenticates with SCRAM and PLAIN, a wrong password does not.
+// While the server runs, a user added by `users add` authenticates at once, one
+// deleted by `users delete` no longer does, and a user added through the
+// server (kadm's AlterUserSCRAMs) is listed by `users list`; a restart keeps
+// them.
+func TestServeSASL(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := users("s3cret: with colon\n", "add", "--dir", dir, "--user", "alice"); code != 0 {
+		t.Fatalf("users add alice: exit %d: %s", code, stderr)
+	}
+	addr, stop := startCommand(t, "--dir", dir, "--sasl")
+	for _, test := range []struct {
+		mechanism sasl.Mechanism
+		want      error
+	}{
+		{scram.Auth{User: "alice", Pass: "s3cret: with colon"}.AsSha512Mechanism(), nil},
+		{scram.Auth{User: "alice", Pass: "s3cret: with colon"}.AsSha256Mechanism(), nil},
+		{plain.Auth{User: "alice", Pass: "s3cret: with colon"}.AsMechanism(), nil},
+		{scram.Auth{User: "alice", Pass: "wrong"}.AsSha512Mechanism(), kerr.SaslAuthenticationFailed},
+		{scram.Auth{User: "bob", Pass: "pw"}.AsSha512Mechanism(), kerr.SaslAuthenticationFailed},
+	} {
+		if err := pingAs(t, addr, test.mechanism); !errors.Is(err, test.want) {
+			t.Errorf("%s: %v, want %v", test.mechanism.Name(), err, test.want)
+		}
+	}
+
+	bob := scram.Auth{User: "bob", Pass: "bobs pw"}.AsSha256Mechanism()
+	if code, _, stderr := users("bobs pw\r\n", "add", "--dir", dir, "--user", "bob", "--mechanism", "SCRAM-SHA-256", "--iterations", "5000"); code != 0 {
+		t.Fatalf("users add bob: exit %d: %s", code, stderr)
+	}
+	if err := pingAs(t, addr, bob); err != nil {
+		t.Errorf("bob, added while the server runs: %v", err)
+	}
+	if code, _, stderr := users("", "delete", "--dir", dir, "--user", "alice"); code != 0 {
+		t.Fatalf("users delete alice: exit %d: %s", code, stderr)
+	}
+	if err := pingAs(t, addr, scram.Auth{User: "alice", Pass: "s3cret: with colon"}.AsSha512Mechanism()); !errors.Is(err, kerr.SaslAuthenticationFailed) {
+		t.Errorf("alice, deleted while the server runs: %v, want SASL_AUTHENTICATION_FAILED", err)
+	}
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.SASL(bob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	altered, err := kadm.NewClient(cl).AlterUserSCRAMs(context.Background(), nil, []kadm.UpsertSCRAM{{User: "carol", Mechanism: kadm.ScramSha512, Password: "carols"}})
+	cl.Close()
+	if err != nil || !altered.Ok() {
+		t.Fatalf("AlterUserSCRAMs: %v, %v", altered, err)
+	}
+	want := "bob\tSCRAM-SHA-256\titerations=5000\ncarol\tSCRAM-SHA-512\titerations=4096\n"
+	if code, stdout, stderr := users("", "list", "--dir", dir); code != 0 || stdout != want {
+		t.Errorf("users list: exit %d %q %s; want %q", code, stdout, stderr, want)
+	}
+
+	stop()
+	addr, _ = startCommand(t, "--dir", dir, "--sasl")
+	if err := pingAs(t, addr, scram.Auth{User: "carol", Pass: "carols"}.AsSha512Mechanism()); err != nil {
+		t.Errorf("carol after a restart: %v", err)
+	}
+	if err := pingAs(t, addr, bob); err != nil {
+		t.Errorf("bob after a restart: %v", err)
 	}
 }
 
-// TestParseUsers is a table of --sasl-users files.
-func TestParseUsers(t *testing.T) {
-	for _, test := range []struct {
-		text string
-		want map[string]string // nil: an error
+// TestUsersCommand is a table of `strata-kafka users` command lines: what they
+// print, their exit codes, and that the file never holds the password.
+func TestUsersCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new")
+	for _, step := range []struct {
+		stdin  string
+		args   []string
+		code   int
+		stdout string
 	}{
-		{"alice:pw\n", map[string]string{"alice": "pw"}},
-		{"# comment\n\nalice:a:b c\r\nbob:x", map[string]string{"alice": "a:b c", "bob": "x"}},
-		{"alice\n", nil},
-		{":pw\n", nil},
-		{"alice:\n", nil},
-		{"alice:1\nalice:2\n", nil},
-		{"# nobody\n", nil},
+		{"", []string{"list", "--dir", dir}, 0, ""},
+		{"pw-of-alice\nignored\n", []string{"add", "--dir", dir, "--user", "alice"}, 0,
+			"alice\tSCRAM-SHA-512\titerations=4096\tset\nalice\tSCRAM-SHA-256\titerations=4096\tset\n"},
+		{"pw-of-bob", []string{"add", "--dir", dir, "--user", "bob", "--mechanism", "SCRAM-SHA-512", "--iterations", "16384"}, 0,
+			"bob\tSCRAM-SHA-512\titerations=16384\tset\n"},
+		{"", []string{"list", "--dir", dir}, 0,
+			"alice\tSCRAM-SHA-256\titerations=4096\nalice\tSCRAM-SHA-512\titerations=4096\nbob\tSCRAM-SHA-512\titerations=16384\n"},
+		{"", []string{"delete", "--dir", dir, "--user", "alice", "--mechanism", "SCRAM-SHA-256"}, 0, "alice\tSCRAM-SHA-256\tdeleted\n"},
+		{"", []string{"delete", "--dir", dir, "--user", "alice", "--mechanism", "SCRAM-SHA-256"}, 1, ""},
+		{"", []string{"delete", "--dir", dir, "--user", "nobody"}, 1, ""},
+		{"", []string{"delete", "--dir", dir, "--user", "alice"}, 0, "alice\tSCRAM-SHA-512\tdeleted\n"},
+		{"", []string{"list", "--dir", dir}, 0, "bob\tSCRAM-SHA-512\titerations=16384\n"},
+		// Failures that change nothing.
+		{"", []string{"add", "--dir", dir, "--user", "carol"}, 1, ""},
+		{"\n", []string{"add", "--dir", dir, "--user", "carol"}, 1, ""},
+		{"pw\n", []string{"add", "--dir", dir, "--user", "carol", "--iterations", "4095"}, 1, ""},
+		// Usage errors.
+		{"", nil, 2, ""},
+		{"", []string{"rename", "--dir", dir}, 2, ""},
+		{"", []string{"list"}, 2, ""},
+		{"", []string{"list", "--dir", dir, "--user", "bob"}, 2, ""},
+		{"pw\n", []string{"add", "--dir", dir}, 2, ""},
+		{"pw\n", []string{"add", "--dir", dir, "--user", "carol", "--mechanism", "PLAIN"}, 2, ""},
+		{"", []string{"delete", "--dir", dir, "--user", "bob", "extra"}, 2, ""},
 	} {
-		got, err := parseUsers(strings.NewReader(test.text))
-		if test.want == nil {
-			if err == nil {
-				t.Errorf("%q: %v, want an error", test.text, got)
-			}
-			continue
+		code, stdout, stderr := users(step.stdin, step.args...)
+		if code != step.code || stdout != step.stdout {
+			t.Errorf("users %v: exit %d, %q (stderr %q); want %d, %q", step.args, code, stdout, stderr, step.code, step.stdout)
 		}
-		if err != nil || !maps.Equal(got, test.want) {
-			t.Errorf("%q: %v, %v; want %v", test.text, got, err, test.want)
-		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, kafka.CredentialsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// '-' is not in base64's alphabet: the passwords cannot appear by chance.
+	if bytes.Contains(data, []byte("pw-of-")) || bytes.Contains(data, []byte("carol")) {
+		t.Errorf("the credential file holds a password or a user never added:\n%s", data)
 	}
 }
