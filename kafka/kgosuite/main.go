@@ -7,7 +7,11 @@
 // It opens a store in a fresh temporary directory, serves it on a loopback port,
 // and runs `go test` on the kgo package from the module cache with KGO_SEEDS
 // pointing at the listener, KGO_TEST_RF=1 (one broker) and a small
-// KGO_TEST_RECORDS (default 2000; set it to change). The tests run are the
+// KGO_TEST_RECORDS (default 2000; set it to change). A second listener on the
+// same store requires SASL against the store's SCRAM credentials
+// (kafka.Options.Credentials), which hold one user for SCRAM-SHA-256 and
+// SCRAM-SHA-512: KGO_TEST_SCRAM_SEEDS and KGO_TEST_SCRAM point kgo's SCRAM
+// tests at it. The tests run are the
 // "run" lines of allowlist.txt; with STRATA_LONG=1, every test of the package.
 // Before running, it checks that allowlist.txt names every test the package
 // has, as run or skip with a reason, so a new kgo version cannot add tests
@@ -27,6 +31,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -73,28 +78,33 @@ func run(goTestArgs []string) int {
 		return 1
 	}
 	defer store.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kgosuite:", err)
-		return 1
-	}
 	var logger *slog.Logger
 	if os.Getenv("KGOSUITE_SERVER_LOG") == "1" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	server, err := kafka.NewServer(store, &kafka.Options{Logger: logger})
+	credentials, err := kafka.OpenCredentials(filepath.Join(dir, kafka.CredentialsFile))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kgosuite:", err)
 		return 1
 	}
-	served := make(chan error, 1)
-	go func() { served <- server.Serve(ln) }()
-	defer func() {
-		server.Close()
-		if err := <-served; err != nil && !errors.Is(err, kafka.ErrServerClosed) {
-			fmt.Fprintln(os.Stderr, "kgosuite: serve:", err)
+	for _, mechanism := range []string{kafka.SCRAMSHA256, kafka.SCRAMSHA512} {
+		if err := credentials.SetPassword(mechanism, scramUser, scramPassword, 0); err != nil {
+			fmt.Fprintln(os.Stderr, "kgosuite:", err)
+			return 1
 		}
-	}()
+	}
+	addr, stop, err := serve(store, &kafka.Options{Logger: logger, Credentials: credentials})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kgosuite:", err)
+		return 1
+	}
+	defer stop()
+	scramAddr, stopSCRAM, err := serve(store, &kafka.Options{Logger: logger, Credentials: credentials, SASL: &kafka.SASL{}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kgosuite:", err)
+		return 1
+	}
+	defer stopSCRAM()
 
 	// -count=1: a cached result would not have run against this listener.
 	args := []string{"test", "-count=1"}
@@ -107,11 +117,12 @@ func run(goTestArgs []string) int {
 	args = append(args, kgoPackage)
 	cmd := exec.Command("go", args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), "KGO_SEEDS="+ln.Addr().String(), "KGO_TEST_RF=1")
+	cmd.Env = append(os.Environ(), "KGO_SEEDS="+addr, "KGO_TEST_RF=1",
+		"KGO_TEST_SCRAM_SEEDS="+scramAddr, "KGO_TEST_SCRAM="+scramUser+":"+scramPassword)
 	if os.Getenv("KGO_TEST_RECORDS") == "" {
 		cmd.Env = append(cmd.Env, "KGO_TEST_RECORDS=2000")
 	}
-	fmt.Fprintf(os.Stderr, "kgosuite: %s against %s\n", strings.Join(cmd.Args, " "), ln.Addr())
+	fmt.Fprintf(os.Stderr, "kgosuite: %s against %s (SCRAM: %s)\n", strings.Join(cmd.Args, " "), addr, scramAddr)
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
@@ -121,6 +132,35 @@ func run(goTestArgs []string) int {
 		return 1
 	}
 	return 0
+}
+
+// The SCRAM user of the second listener (KGO_TEST_SCRAM: user:password, no
+// colon in either).
+const (
+	scramUser     = "kgo-suite"
+	scramPassword = "kgo-suite-password"
+)
+
+// serve serves store with opts on a new loopback listener, and returns its
+// address and a function that closes the server.
+func serve(store *log.Store, opts *kafka.Options) (string, func(), error) {
+	server, err := kafka.NewServer(store, opts)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(ln) }()
+	stop := func() {
+		server.Close()
+		if err := <-served; err != nil && !errors.Is(err, kafka.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, "kgosuite: serve:", err)
+		}
+	}
+	return ln.Addr().String(), stop, nil
 }
 
 // listTests returns the names of the kgo package's tests (go test -list).

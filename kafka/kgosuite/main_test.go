@@ -6,7 +6,8 @@ import (
 )
 
 // TestAllowlistParsesAndRunsItsTests checks that the checked-in allowlist
-// parses, runs the group ETL test, and gives every skipped test a reason.
+// parses, runs the group ETL test and the SCRAM tests, and gives every
+// skipped test a reason.
 func TestAllowlistParsesAndRunsItsTests(t *testing.T) {
 	a, err := parseAllowlist(allowlistText)
 	if err != nil {
@@ -15,6 +16,11 @@ func TestAllowlistParsesAndRunsItsTests(t *testing.T) {
 	pattern := a.runPattern()
 	if !strings.Contains(pattern, "|TestGroupETL|") && !strings.HasPrefix(pattern, "^(TestGroupETL|") {
 		t.Errorf("the run pattern %s lacks TestGroupETL", pattern)
+	}
+	for _, name := range []string{"TestSCRAMAuth", "TestSCRAMAuthBadCredentials"} {
+		if !strings.Contains(pattern, "|"+name+"|") && !strings.Contains(pattern, "|"+name+")$") {
+			t.Errorf("the run pattern %s lacks %s (the SCRAM listener)", pattern, name)
+		}
 	}
 	for name, reason := range a.skip {
 		if reason == "" {
