@@ -82,7 +82,11 @@
 // mechanism not served (UNSUPPORTED_SASL_MECHANISM) and refused credentials
 // (SASL_AUTHENTICATION_FAILED) close the connection once answered; a request is
 // limited to 512 KiB until the connection has authenticated (Kafka's
-// sasl.server.max.receive.size). Sessions do not expire (no re-authentication).
+// sasl.server.max.receive.size). With Options.ConnectionsMaxReauth (Kafka's
+// connections.max.reauth.ms, KIP-368), a session ends after that long: the
+// client re-authenticates on the connection (SaslHandshake and
+// SaslAuthenticate, as the same user with the same mechanism), and a request
+// after the end closes the connection. Without it, sessions do not end.
 //
 // # Ownership and concurrency
 //

@@ -53,6 +53,16 @@ type Options struct {
 	// SCRAMCredentials authenticates against it. The caller owns it; the server
 	// only reads and changes it. Default: none (see the two APIs).
 	Credentials *Credentials
+	// ConnectionsMaxReauth is the lifetime of an authenticated SASL session
+	// (Kafka's connections.max.reauth.ms, KIP-368): SaslAuthenticate (v1+)
+	// tells the client, which re-authenticates on the same connection
+	// (SaslHandshake, SaslAuthenticate, as the same user with the same
+	// mechanism) before it ends; a request other than that SaslHandshake after
+	// the session ended closes the connection, as on Kafka (clients of
+	// SaslAuthenticate v0 cannot re-authenticate, and are disconnected so). As
+	// on Kafka, a connection re-authenticates at most once a second. Default 0:
+	// sessions do not end; otherwise at least a millisecond.
+	ConnectionsMaxReauth time.Duration
 }
 
 // withDefaults returns a copy of o (nil: the zero Options) with defaults filled in,
@@ -76,6 +86,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if c.ConnectionsMaxIdle == 0 {
 		c.ConnectionsMaxIdle = DefaultConnectionsMaxIdle
+	}
+	if c.ConnectionsMaxReauth < 0 || (c.ConnectionsMaxReauth > 0 && c.ConnectionsMaxReauth < time.Millisecond) {
+		problems = append(problems, fmt.Sprintf("ConnectionsMaxReauth: %v: want 0 or at least 1ms", c.ConnectionsMaxReauth))
 	}
 	if c.ClusterID == "" {
 		c.ClusterID = DefaultClusterID

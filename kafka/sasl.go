@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"time"
 )
 
 // SASL configures SASL authentication (Kafka's SASL_PLAINTEXT or, on a TLS
@@ -148,9 +149,49 @@ type saslState struct {
 	// raw is set by a SaslHandshake v0: the exchange's tokens then come as bare
 	// length-prefixed frames rather than in SaslAuthenticate requests.
 	raw bool
-	// authenticated is set once the exchange has succeeded; user is then who.
+	// authenticated is set once the exchange has succeeded; user is then who,
+	// and mechanism how. It stays set while the connection re-authenticates
+	// (session not nil again).
 	authenticated bool
 	user          string
+	mechanism     string
+	// sessionMechanism is the mechanism of session.
+	sessionMechanism string
+	// expiry is when the authenticated session ends (Options.ConnectionsMaxReauth
+	// after it began); zero: never. reauthenticated is when the last
+	// re-authentication began.
+	expiry          time.Time
+	reauthenticated time.Time
+}
+
+// minReauthInterval is how often a connection may re-authenticate at most:
+// Kafka's KafkaChannel.MIN_REAUTH_INTERVAL_ONE_SECOND_NANOS.
+const minReauthInterval = time.Second
+
+// mayReauthenticate reports whether a SaslHandshake on an authenticated
+// connection at now begins a re-authentication, as Kafka's
+// KafkaChannel.maybeBeginServerReauthentication decides: the session has an
+// expiry, and the last re-authentication began at least a second ago.
+func (st *saslState) mayReauthenticate(now time.Time) bool {
+	return st.authenticated && st.session == nil && !st.expiry.IsZero() &&
+		(st.reauthenticated.IsZero() || now.Sub(st.reauthenticated) >= minReauthInterval)
+}
+
+// expired reports whether the authenticated session has ended at now.
+func (st *saslState) expired(now time.Time) bool {
+	return st.authenticated && !st.expiry.IsZero() && now.After(st.expiry)
+}
+
+// reauthBadMechanismSession is a re-authentication that asked for another
+// mechanism than the connection authenticated with: Kafka answers the
+// handshake, then closes the connection at the next token, unanswered
+// (SaslServerAuthenticator's REAUTH_BAD_MECHANISM).
+type reauthBadMechanismSession struct{ message string }
+
+func (r reauthBadMechanismSession) user() string { return "" }
+
+func (r reauthBadMechanismSession) step([]byte) ([]byte, bool, error) {
+	return nil, false, fmt.Errorf("%w: %s", ErrMalformedRequest, r.message)
 }
 
 // saslSession is the server's side of one mechanism's exchange: step takes the

@@ -12,14 +12,16 @@ import (
 // the exchange the connection's SaslHandshake started, and its answer back.
 // Credentials refused are SASL_AUTHENTICATION_FAILED, and the connection is
 // closed once answered, as by Kafka. On a server without SASL, or a connection
-// already authenticated, it is ILLEGAL_SASL_STATE (Kafka's KafkaApis answer).
-// Sessions do not expire (lifetime 0: no re-authentication, KIP-368).
+// already authenticated and not re-authenticating, it is ILLEGAL_SASL_STATE
+// (Kafka's KafkaApis answer). The answer that completes the exchange carries
+// the session's lifetime (v1+), Options.ConnectionsMaxReauth (0: the session
+// does not expire, no re-authentication, KIP-368).
 func handleSaslAuthenticate(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.SASLAuthenticateRequest)
 	resp := kmsg.NewPtrSASLAuthenticateResponse()
 	resp.Version = req.Version
 	state := &r.conn.sasl
-	if r.server.opts.SASL == nil || state.authenticated {
+	if r.server.opts.SASL == nil || state.session == nil {
 		resp.ErrorCode = kerr.IllegalSaslState.Code
 		resp.ErrorMessage = message("SaslAuthenticate request received after successful authentication")
 		if r.server.opts.SASL == nil {
@@ -27,7 +29,7 @@ func handleSaslAuthenticate(r *request, kreq kmsg.Request) (kmsg.Response, error
 		}
 		return resp, nil
 	}
-	challenge, err := r.conn.saslStep(req.SASLAuthBytes)
+	challenge, err := r.conn.saslStep(r.server, req.SASLAuthBytes)
 	if err != nil {
 		if errors.Is(err, ErrMalformedRequest) {
 			return nil, err
@@ -38,5 +40,8 @@ func handleSaslAuthenticate(r *request, kreq kmsg.Request) (kmsg.Response, error
 		return resp, nil
 	}
 	resp.SASLAuthBytes = challenge
+	if state.session == nil { // done
+		resp.SessionLifetimeMillis = r.server.opts.ConnectionsMaxReauth.Milliseconds()
+	}
 	return resp, nil
 }

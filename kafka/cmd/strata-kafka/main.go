@@ -3,7 +3,7 @@
 //
 //	strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT]
 //	             [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE]
-//	             [--sasl]
+//	             [--sasl [--connections-max-reauth DURATION]]
 //	strata-kafka users add|delete|list --dir DIR [--user USER] [--mechanism M] [--iterations N]
 //
 // It opens (creating it if needed) the store in DIR, listens on --listen (default
@@ -15,7 +15,10 @@
 // --tls-key, given together, serve TLS only (Kafka's SSL listener): the PEM
 // certificate chain and its private key, as crypto/tls.LoadX509KeyPair reads them.
 // --sasl makes every connection authenticate with SASL (SCRAM-SHA-512,
-// SCRAM-SHA-256 or PLAIN) as one of the store's SCRAM users.
+// SCRAM-SHA-256 or PLAIN) as one of the store's SCRAM users;
+// --connections-max-reauth ends each authenticated session after DURATION
+// (Kafka's connections.max.reauth.ms, KIP-368): clients re-authenticate on the
+// connection, others are disconnected at their next request.
 //
 // The store's SCRAM users are kept salted in DIR/kafka-scram-users.json
 // (kafka.Credentials): `strata-kafka users` adds (the password read from
@@ -64,12 +67,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	maxIdle := flags.Duration("connections-max-idle", kafka.DefaultConnectionsMaxIdle, "close connections idle for longer than this (Kafka's connections.max.idle.ms; 0 or negative: never)")
 	tlsCert := flags.String("tls-cert", "", "serve TLS with this PEM certificate (chain); needs --tls-key")
 	tlsKey := flags.String("tls-key", "", "the PEM private key of --tls-cert")
+	maxReauth := flags.Duration("connections-max-reauth", 0, "with --sasl: the lifetime of an authenticated session, after which clients re-authenticate (Kafka's connections.max.reauth.ms; 0: never)")
 	requireSASL := flags.Bool("sasl", false, "require SASL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) as one of the store's SCRAM users (strata-kafka users)")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
 	if *dir == "" || flags.NArg() > 0 || (*tlsCert == "") != (*tlsKey == "") {
-		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT] [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE] [--sasl]\n       strata-kafka users add|delete|list --dir DIR ...")
+		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT] [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE] [--sasl [--connections-max-reauth DURATION]]\n       strata-kafka users add|delete|list --dir DIR ...")
 		return 2
 	}
 	var tlsConfig *tls.Config
@@ -86,8 +90,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		*maxIdle = -1 // Options: negative is never, zero the default
 	}
 	opts := &kafka.Options{AdvertisedAddr: *advertised, ConnectionsMaxIdle: *maxIdle, Logger: logger}
+	if *maxReauth != 0 && !*requireSASL {
+		fmt.Fprintln(stderr, "strata-kafka: --connections-max-reauth needs --sasl")
+		return 2
+	}
 	if *requireSASL {
 		opts.SASL = &kafka.SASL{} // the store's credential file: see serve
+		opts.ConnectionsMaxReauth = *maxReauth
 	}
 	if err := serve(ctx, *dir, *listen, tlsConfig, opts, listening); err != nil {
 		fmt.Fprintln(stderr, "strata-kafka:", err)

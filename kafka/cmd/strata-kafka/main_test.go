@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
@@ -299,4 +302,64 @@ func TestUsersCommand(t *testing.T) {
 	if bytes.Contains(data, []byte("pw-of-")) || bytes.Contains(data, []byte("carol")) {
 		t.Errorf("the credential file holds a password or a user never added:\n%s", data)
 	}
+}
+
+// TestReauthNeedsSASL checks that --connections-max-reauth without --sasl is a
+// usage error.
+func TestReauthNeedsSASL(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--dir", t.TempDir(), "--connections-max-reauth", "1m"}, &stderr, nil); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+}
+
+// TestServeSASLReauth starts the command with --sasl and
+// --connections-max-reauth: SaslAuthenticate tells the session's lifetime.
+func TestServeSASLReauth(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := users("pw\n", "add", "--dir", dir, "--user", "alice"); code != 0 {
+		t.Fatalf("users add: exit %d: %s", code, stderr)
+	}
+	addr, _ := startCommand(t, "--dir", dir, "--sasl", "--connections-max-reauth", "90s")
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	handshake := kmsg.NewPtrSASLHandshakeRequest()
+	handshake.Version, handshake.Mechanism = 1, "PLAIN"
+	roundTrip(t, nc, handshake, 1)
+	authenticate := kmsg.NewPtrSASLAuthenticateRequest()
+	authenticate.Version, authenticate.SASLAuthBytes = 1, []byte("\x00alice\x00pw")
+	resp := roundTrip(t, nc, authenticate, 2).(*kmsg.SASLAuthenticateResponse)
+	if resp.ErrorCode != 0 || resp.SessionLifetimeMillis != 90000 {
+		t.Errorf("SaslAuthenticate: error %d, lifetime %d ms; want none, 90000", resp.ErrorCode, resp.SessionLifetimeMillis)
+	}
+}
+
+// roundTrip sends req on nc and reads its response.
+func roundTrip(t *testing.T, nc net.Conn, req kmsg.Request, correlationID int32) kmsg.Response {
+	t.Helper()
+	formatter := kmsg.NewRequestFormatter()
+	if _, err := nc.Write(formatter.AppendRequest(nil, req, correlationID)); err != nil {
+		t.Fatal(err)
+	}
+	var size [4]byte
+	if _, err := io.ReadFull(nc, size[:]); err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, binary.BigEndian.Uint32(size[:]))
+	if _, err := io.ReadFull(nc, body); err != nil {
+		t.Fatal(err)
+	}
+	resp := req.ResponseKind()
+	resp.SetVersion(req.GetVersion())
+	skip := 4 // correlation id
+	if resp.IsFlexible() {
+		skip++ // empty tagged fields
+	}
+	if err := resp.ReadFrom(body[skip:]); err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
