@@ -60,8 +60,11 @@ type Options struct {
 	// mechanism) before it ends; a request other than that SaslHandshake after
 	// the session ended closes the connection, as on Kafka (clients of
 	// SaslAuthenticate v0 cannot re-authenticate, and are disconnected so). As
-	// on Kafka, a connection re-authenticates at most once a second. Default 0:
-	// sessions do not end; otherwise at least a millisecond.
+	// on Kafka, a connection re-authenticates at most once a second: clients
+	// re-authenticate a margin before the end (kgo: at least a second), so a
+	// lifetime of a few seconds or less makes them re-authenticate before
+	// every request, and fail when that is twice in a second. Kafka's
+	// default is 0: sessions do not end; otherwise at least a millisecond.
 	ConnectionsMaxReauth time.Duration
 }
 
