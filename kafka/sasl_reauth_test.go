@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"net"
 	"sync/atomic"
@@ -118,6 +119,26 @@ func TestSASLReauthenticate(t *testing.T) {
 		if resp := c.roundTrip(authenticate("alice", "secret")).(*kmsg.SASLAuthenticateResponse); resp.ErrorCode != 0 {
 			t.Fatalf("re-authentication after the session ended: error %d", resp.ErrorCode)
 		}
+		metadataOK(t, c)
+	})
+	t.Run("handshake v0", func(t *testing.T) {
+		// A client of SaslAuthenticate v0 (or none) is disconnected at the end
+		// of its session, or re-authenticates with bare tokens.
+		c := ts.dial(t)
+		authenticatePlain(t, c, "alice", "secret")
+		clock.advance(2 * time.Second)
+		v0 := handshake("PLAIN")
+		v0.Version = 0
+		if resp := c.roundTrip(v0).(*kmsg.SASLHandshakeResponse); resp.ErrorCode != 0 {
+			t.Fatalf("handshake v0: error %d", resp.ErrorCode)
+		}
+		token := plainToken("alice", "secret")
+		c.send(binary.BigEndian.AppendUint32(nil, uint32(len(token))))
+		c.send(token)
+		if answer, err := c.readFrame(); err != nil || len(answer) != 0 {
+			t.Fatalf("raw answer %q, %v; want an empty frame", answer, err)
+		}
+		clock.advance(59 * time.Second) // within the new session
 		metadataOK(t, c)
 	})
 	t.Run("another user", func(t *testing.T) {

@@ -363,3 +363,26 @@ func roundTrip(t *testing.T, nc net.Conn, req kmsg.Request, correlationID int32)
 	}
 	return resp
 }
+
+// TestServeDamagedCredentials checks that the command does not serve a store
+// whose credential file is damaged (nobody could authenticate, and changes
+// would be refused): it exits 1 naming the file, and so does `users`, leaving
+// the file as it is.
+func TestServeDamagedCredentials(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, kafka.CredentialsFile)
+	if err := os.WriteFile(path, []byte("not a credential file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--dir", dir, "--listen", "127.0.0.1:0", "--sasl"}, &stderr, nil); code != 1 ||
+		!strings.Contains(stderr.String(), "corrupt SCRAM credential file") {
+		t.Errorf("serving: exit %d, %s; want 1 and the damage", code, stderr.String())
+	}
+	if code, _, stderr := users("pw\n", "add", "--dir", dir, "--user", "alice"); code != 1 || !strings.Contains(stderr, "corrupt") {
+		t.Errorf("users add: exit %d, %s; want 1 and the damage", code, stderr)
+	}
+	if data, err := os.ReadFile(path); err != nil || string(data) != "not a credential file\n" {
+		t.Errorf("the file: %q, %v; want it as it was", data, err)
+	}
+}
