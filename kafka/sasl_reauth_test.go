@@ -241,3 +241,34 @@ func TestSASLReauthOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestSASLReauthenticateDeletedUser deletes a user from the credential store
+// while it has a connection: the connection works until its session ends, and
+// its re-authentication is refused.
+func TestSASLReauthenticateDeletedUser(t *testing.T) {
+	clock := newTestClock()
+	opts := credentialServerOptions(t, t.TempDir())
+	opts.ConnectionsMaxReauth = time.Minute
+	if err := opts.Credentials.SetPassword(SCRAMSHA512, "alice", "secret", 0); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, opts, clock.install())
+	c := ts.dial(t)
+	if resp := authenticatePlain(t, c, "alice", "secret"); resp.ErrorCode != 0 {
+		t.Fatalf("authenticate: error %d", resp.ErrorCode)
+	}
+	if err := opts.Credentials.Delete(SCRAMSHA512, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(30 * time.Second)
+	metadataOK(t, c)
+	handshake := kmsg.NewPtrSASLHandshakeRequest()
+	handshake.Version, handshake.Mechanism = 1, "PLAIN"
+	c.roundTrip(handshake)
+	authenticate := kmsg.NewPtrSASLAuthenticateRequest()
+	authenticate.Version, authenticate.SASLAuthBytes = 2, plainToken("alice", "secret")
+	if resp := c.roundTrip(authenticate).(*kmsg.SASLAuthenticateResponse); resp.ErrorCode != kerr.SaslAuthenticationFailed.Code {
+		t.Errorf("re-authenticating a deleted user: error %d, want SASL_AUTHENTICATION_FAILED", resp.ErrorCode)
+	}
+	c.expectClosed()
+}
