@@ -64,7 +64,7 @@ func (s *Store) createTopic(ctx context.Context, name string, config TopicConfig
 	}
 	own := config
 	own.Partitions = 0
-	t := &topic{name: name, internal: internal, keyHash: newTopicKeyHash(internal), own: own, config: effective, incarnation: s.newIncarnation()}
+	t := &topic{name: name, id: newTopicID(), internal: internal, keyHash: newTopicKeyHash(internal), own: own, config: effective, incarnation: s.newIncarnation()}
 	next := set.with(t) // t.partitions is filled below; metadata needs only the count
 	if s.brokers != nil {
 		replicas, err := s.createReplicatedPartitions(name, effective, 0, effective.Partitions, next)

@@ -31,6 +31,9 @@ func (t *topic) keyPartitioner() string {
 // partitions.
 type TopicDescription struct {
 	Name string
+	// ID is the topic's ID (Kafka's topic ID, KIP-516): given at its creation,
+	// the same after every Open, new for a topic created again under the name.
+	ID TopicID
 	// Internal is true for the store's own topics (names starting with "__").
 	Internal bool
 	// KeyPartitioner is how the default partitioner maps the topic's keys to
@@ -75,7 +78,7 @@ func (s *Store) DescribeTopic(name string) (TopicDescription, error) {
 		return TopicDescription{}, err
 	}
 	d := TopicDescription{
-		Name: name, Internal: t.internal, KeyPartitioner: t.keyPartitioner(), Config: t.config,
+		Name: name, ID: t.id, Internal: t.internal, KeyPartitioner: t.keyPartitioner(), Config: t.config,
 		Partitions: make([]PartitionInfo, len(t.partitions)),
 	}
 	if t.replicas != nil {

@@ -115,6 +115,14 @@
 // recorded in topics.json, so its keys stay in the partitions holding their records;
 // DescribeTopic says which a topic uses (TopicDescription.KeyPartitioner).
 //
+// # Topic IDs
+//
+// Every topic has an ID (TopicID, Kafka's topic ID of KIP-516): 16 random bytes
+// drawn at its creation and kept in topics.json, the same after every Open and on
+// every broker; a topic deleted and created again under its name gets a new one.
+// Store.TopicID and DescribeTopic report it, Store.TopicByID finds a topic by it.
+// A store made before topic IDs gets them at its first Open.
+//
 // # Acknowledgements and durability
 //
 // Store.Produce and a Producer with AcksAll (the default) report success once
@@ -214,7 +222,7 @@
 //
 //	dir/
 //	  .lock                       held by the open Store (flock): a second Open fails with ErrLocked
-//	  topics.json                 topic metadata: names, partition counts, each topic's own settings (Kafka's config names)
+//	  topics.json                 topic metadata: names, IDs, partition counts, each topic's own settings (Kafka's config names)
 //	  recovery-points.checkpoint  how far each partition was fsynced (a hint, checksummed)
 //	  orders-0/                   partition 0 of topic "orders" (see package partition)
 //	  orders-1/

@@ -19,6 +19,9 @@ var (
 	// ErrUnknownTopic is returned for a topic that does not exist, or that was
 	// deleted while a producer or consumer was using it.
 	ErrUnknownTopic = errors.New("strata/log: unknown topic")
+	// ErrUnknownTopicID is returned by TopicByID for an ID no topic of the store has
+	// (Kafka's UNKNOWN_TOPIC_ID). It also matches ErrUnknownTopic.
+	ErrUnknownTopicID error = errs.Also("strata/log: unknown topic ID", ErrUnknownTopic)
 	// ErrUnknownPartition is returned for a partition number outside the topic's
 	// partitions (an explicit partition, a partitioner's answer, an assignment), and
 	// for a consumer call on a partition it is not assigned.

@@ -21,26 +21,32 @@ const (
 	// lockFileName is the file Open locks for as long as the store is open.
 	lockFileName = ".lock"
 	// metadataVersion is the version of topics.json this code writes: JSON, a
-	// topic's own settings under Kafka's config names, and a last line with its
-	// CRC-32C. It also reads the two versions before (metadata_legacy.go).
-	metadataVersion = 3
+	// topic's ID and own settings under Kafka's config names, and a last line with
+	// its CRC-32C. It also reads version 3 (the same without topic IDs, which Open
+	// then assigns) and the two versions before (metadata_legacy.go).
+	metadataVersion = 4
+	// unidentifiedMetadataVersion is version 4 without topic IDs: read, never
+	// written.
+	unidentifiedMetadataVersion = 3
 	// maxMetadataBytes bounds the size of topics.json that Open believes.
 	maxMetadataBytes = 64 << 20
 )
 
-// metadataFile is topics.json. Format, version 3 (see metadata_checksum.go for
+// metadataFile is topics.json. Format, version 4 (see metadata_checksum.go for
 // the last line, metadata_legacy.go for versions 1 and 2):
 //
 //	{
-//	  "version": 3,
+//	  "version": 4,
 //	  "topics": [
-//	    {"name": "orders", "partitions": 3, "partitioner": "murmur2", "config": {"retention.ms": "604800000"}},
-//	    {"name": "__consumer_offsets", "partitions": 1, "internal": true, "config": {"cleanup.policy": "compact"}}
+//	    {"name": "orders", "topicId": "kPFzwh1hS6O9GiWlFPgaTw", "partitions": 3, "partitioner": "murmur2", "config": {"retention.ms": "604800000"}},
+//	    {"name": "__consumer_offsets", "topicId": "3sQy8uYrQzK2tXz1uVwW5g", "partitions": 1, "internal": true, "config": {"cleanup.policy": "compact"}}
 //	  ]
 //	}
 //	crc32c 5e1f0a3b
 //
-// Topics are sorted by name. "config" holds only the topic's own settings: the
+// Topics are sorted by name. "topicId" is the topic's TopicID in Kafka's text form,
+// present for every topic and unique; version 3 is the same file without it (Open
+// assigns the IDs and writes version 4 before it opens anything). "config" holds only the topic's own settings: the
 // non-zero fields of its TopicConfig, as TopicConfig.Configs writes them (Kafka's
 // config names, string values) and ParseTopicConfigs reads them, so that the API,
 // the CLI's --config and the file share one mapping; the others are inherited from
@@ -73,7 +79,10 @@ type deletedReplicas struct {
 
 // topicMetadata is one topic in topics.json.
 type topicMetadata struct {
-	Name              string `json:"name"`
+	Name string `json:"name"`
+	// TopicID is the topic's TopicID in Kafka's text form (version 4; absent
+	// before).
+	TopicID           string `json:"topicId,omitempty"`
 	Partitions        int    `json:"partitions"`
 	ReplicationFactor int    `json:"replicationFactor,omitempty"`
 	Internal          bool   `json:"internal,omitempty"`
@@ -88,9 +97,9 @@ type topicMetadata struct {
 
 // newTopicMetadata returns the entry in topics.json of a topic whose own settings
 // are own.
-func newTopicMetadata(name string, partitions int, internal bool, keys keyHash, own TopicConfig) topicMetadata {
+func newTopicMetadata(name string, id TopicID, partitions int, internal bool, keys keyHash, own TopicConfig) topicMetadata {
 	return topicMetadata{
-		Name: name, Partitions: partitions, ReplicationFactor: own.ReplicationFactor, Internal: internal,
+		Name: name, TopicID: id.String(), Partitions: partitions, ReplicationFactor: own.ReplicationFactor, Internal: internal,
 		Partitioner: keyHashNames[keys], Config: own.Configs(),
 	}
 }
@@ -127,6 +136,7 @@ func readMetadata(fsys vfs.FS, dir string) (meta metadataFile, found bool, err e
 // counts, and valid configs.
 func (m *metadataFile) check() error {
 	seen := map[string]bool{}
+	ids := map[TopicID]string{}
 	for _, t := range m.Topics {
 		if err := ValidateTopicName(t.Name); err != nil {
 			return err
@@ -135,6 +145,17 @@ func (m *metadataFile) check() error {
 			return fmt.Errorf("topic %q listed twice", t.Name)
 		}
 		seen[t.Name] = true
+		switch id, ok := parseTopicID(t.TopicID); {
+		case m.Version < metadataVersion && t.TopicID != "":
+			return fmt.Errorf("topic %q: a topic ID in version %d, which has none", t.Name, m.Version)
+		case m.Version < metadataVersion:
+		case !ok:
+			return fmt.Errorf("topic %q: topic ID %q is not a topic ID (22 characters of unpadded URL-safe base64, not a reserved ID)", t.Name, t.TopicID)
+		case ids[id] != "":
+			return fmt.Errorf("topics %q and %q have the same topic ID %s", ids[id], t.Name, t.TopicID)
+		default:
+			ids[id] = t.Name
+		}
 		if t.Partitions < 1 || t.Partitions > MaxPartitions {
 			return fmt.Errorf("topic %q has %d partitions", t.Name, t.Partitions)
 		}

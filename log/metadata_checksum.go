@@ -10,7 +10,7 @@ import (
 	"github.com/stratalog/strata/internal/errs"
 )
 
-// Format: topics.json, versions 2 and 3, is the JSON of metadataFile (indented,
+// Format: topics.json, versions 2, 3 and 4, is the JSON of metadataFile (indented,
 // ending in a newline) followed by one last line,
 //
 //	crc32c xxxxxxxx\n
@@ -38,9 +38,9 @@ func encodeMetadata(m metadataFile) ([]byte, error) {
 }
 
 // decodeMetadata decodes and checks the bytes of topics.json (read from path, for
-// errors): version 3 or 2 with its checksum, or version 1 without; versions 1 and
-// 2 come back in version 3's shape, their Version kept. Any failure is a
-// *CorruptError.
+// errors): version 4, 3 or 2 with its checksum, or version 1 without; versions 1,
+// 2 and 3 come back in version 4's shape, their Version kept (and no topic IDs).
+// Any failure is a *CorruptError.
 func decodeMetadata(path string, data []byte) (metadataFile, error) {
 	body, sealed, err := crcline.Split(path, data)
 	if err != nil {
@@ -64,9 +64,9 @@ func decodeMetadata(path string, data []byte) (metadataFile, error) {
 	}
 	switch {
 	case !sealed && meta.Version != legacyMetadataVersion:
-		return metadataFile{}, errs.Corruptf(path, 0, "version %d without a checksum line: this code reads versions %d and %d with one, or version %d", meta.Version, metadataVersion, checkedLegacyMetadataVersion, legacyMetadataVersion)
-	case sealed && meta.Version != metadataVersion && meta.Version != checkedLegacyMetadataVersion:
-		return metadataFile{}, errs.Corruptf(path, 0, "version %d, this code reads version %d (and %d, %d)", meta.Version, metadataVersion, checkedLegacyMetadataVersion, legacyMetadataVersion)
+		return metadataFile{}, errs.Corruptf(path, 0, "version %d without a checksum line: this code reads versions %d, %d and %d with one, or version %d", meta.Version, metadataVersion, unidentifiedMetadataVersion, checkedLegacyMetadataVersion, legacyMetadataVersion)
+	case sealed && meta.Version != metadataVersion && meta.Version != unidentifiedMetadataVersion && meta.Version != checkedLegacyMetadataVersion:
+		return metadataFile{}, errs.Corruptf(path, 0, "version %d, this code reads version %d (and %d, %d, %d)", meta.Version, metadataVersion, unidentifiedMetadataVersion, checkedLegacyMetadataVersion, legacyMetadataVersion)
 	}
 	if err := meta.check(); err != nil {
 		return metadataFile{}, errs.Corruptf(path, 0, "%v", err)

@@ -59,19 +59,19 @@ func TestMetadataBitFlipsAreDetected(t *testing.T) {
 	require.ErrorContains(t, err, "checksum mismatch")
 }
 
-// A version-3 file that lost its checksum line is corrupt, not read as version 1.
+// A version-4 file that lost its checksum line is corrupt, not read as version 1.
 func TestMetadataWithoutChecksumLineIsCorrupt(t *testing.T) {
 	fsys, data := metadataStore(t)
 	body, _ := splitChecksumLine(t, data)
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", body))
 	_, err := log.Open("/data", &log.Options{FS: fsys})
 	require.ErrorIs(t, err, log.ErrCorrupt)
-	require.ErrorContains(t, err, "version 3 without a checksum line")
+	require.ErrorContains(t, err, "version 4 without a checksum line")
 }
 
-// A version-1 topics.json (no checksum), as earlier code wrote it, opens; a
-// read-only Open leaves it byte for byte, and the next change of topics rewrites it
-// as version 3.
+// A version-1 topics.json (no checksum), as earlier code wrote it, opens; Open
+// gives its topics their IDs and rewrites it as version 4, which opens with the
+// same topics, IDs and records.
 func TestMetadataVersion1StillOpens(t *testing.T) {
 	fsys := vfs.NewMem()
 	v1 := []byte(`{
@@ -96,17 +96,17 @@ func TestMetadataVersion1StillOpens(t *testing.T) {
 	require.Len(t, d.Partitions, 2)
 	require.Equal(t, 168*time.Hour, d.Config.RetentionAge)
 	produce(t, s, "orders", 1, 3)
+	ids := topicIDs(t, s, "orders")
 	require.NoError(t, s.Close())
-	data, err := vfs.ReadFile(fsys, "/data/topics.json")
-	require.NoError(t, err)
-	require.Equal(t, v1, data, "not rewritten without a change of topics")
 
 	s = openStore(t, fsys, nil)
+	require.Equal(t, ids, topicIDs(t, s, "orders"))
 	createTopic(t, s, "audit", log.TopicConfig{})
-	data, err = vfs.ReadFile(fsys, "/data/topics.json")
+	data, err := vfs.ReadFile(fsys, "/data/topics.json")
 	require.NoError(t, err)
 	body, sumLine := splitChecksumLine(t, data)
-	require.Contains(t, string(body), `"version": 3`)
+	require.Contains(t, string(body), `"version": 4`)
+	require.Contains(t, string(body), `"topicId": "`+ids["orders"].String()+`"`)
 	require.Contains(t, string(body), `"retention.ms": "604800000"`)
 	require.Contains(t, sumLine, "crc32c ")
 	require.NoError(t, s.Close())

@@ -78,6 +78,7 @@ type topicsFile struct {
 	Version int `json:"version"`
 	Topics  []struct {
 		Name              string            `json:"name"`
+		TopicID           string            `json:"topicId"`
 		ReplicationFactor int               `json:"replicationFactor"`
 		Config            map[string]string `json:"config"`
 	} `json:"topics"`
@@ -96,16 +97,18 @@ func readTopicsFile(t *testing.T, fsys vfs.FS, path string) topicsFile {
 	return f
 }
 
-// requireRewrittenLegacy checks that the topics.json at path is version 3, holding
-// the settings of legacyOwnConfig(rf, isr) under Kafka's config names, and none
-// for "plain" but rf.
+// requireRewrittenLegacy checks that the topics.json at path is version 4, holding
+// a topic ID for every topic and the settings of legacyOwnConfig(rf, isr) under
+// Kafka's config names, and none for "plain" but rf.
 func requireRewrittenLegacy(t *testing.T, fsys vfs.FS, path string, rf, isr int, plainRF int) {
 	t.Helper()
 	f := readTopicsFile(t, fsys, path)
-	require.Equal(t, 3, f.Version, path)
+	require.Equal(t, 4, f.Version, path)
 	byName := map[string]int{}
 	for i, tm := range f.Topics {
 		byName[tm.Name] = i
+		_, err := log.ParseTopicID(tm.TopicID)
+		require.NoError(t, err, "%s: topic %q", path, tm.Name)
 	}
 	orders, plain := f.Topics[byName["orders"]], f.Topics[byName["plain"]]
 	require.Equal(t, map[string]string{
@@ -122,9 +125,9 @@ func requireRewrittenLegacy(t *testing.T, fsys vfs.FS, path string, rf, isr int,
 
 // A one-broker store whose topics.json is version 2 (or 1, without the checksum)
 // opens with every setting of its topics: a topic's own settings as they were, and
-// a topic without any inheriting the store's defaults. A read-only Open leaves the
-// file byte for byte; the next change of topics writes version 3, every setting
-// under Kafka's config names, which opens with the same settings.
+// a topic without any inheriting the store's defaults. Open gives the topics their
+// IDs and writes version 4, every setting under Kafka's config names, which opens
+// with the same settings and IDs.
 func TestMetadataOldVersionsKeepEverySetting(t *testing.T) {
 	for _, version := range []int{1, 2} {
 		t.Run(fmt.Sprintf("version=%d", version), func(t *testing.T) {
@@ -157,25 +160,26 @@ func TestMetadataOldVersionsKeepEverySetting(t *testing.T) {
 
 			s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
 			requireLegacyConfigs(t, s, 1, 1)
+			ids := topicIDs(t, s, "orders", "plain")
 			require.NoError(t, s.Close())
-			data, err := vfs.ReadFile(fsys, "/data/topics.json")
-			require.NoError(t, err)
-			require.Equal(t, string(old), string(data), "not rewritten without a change of topics")
+			requireRewrittenLegacy(t, fsys, "/data/topics.json", 1, 1, 0)
 
 			s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
+			require.Equal(t, ids, topicIDs(t, s, "orders", "plain"))
 			createTopic(t, s, "audit", log.TopicConfig{})
 			require.NoError(t, s.Close())
 			requireRewrittenLegacy(t, fsys, "/data/topics.json", 1, 1, 0)
 			s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
 			requireLegacyConfigs(t, s, 1, 1)
+			require.Equal(t, ids, topicIDs(t, s, "orders", "plain"))
 		})
 	}
 }
 
 // A store of three brokers whose copies of topics.json are version 2 opens with
-// every setting of its topics, replication's included; the next change writes
-// version 3 into every broker directory (the sequence going on from the old one's),
-// which opens with the same settings.
+// every setting of its topics, replication's included; Open gives the topics their
+// IDs and writes version 4 into every broker directory (the sequence going on from
+// the old one's), which opens with the same settings and IDs.
 func TestReplicatedMetadataVersion2KeepsEverySetting(t *testing.T) {
 	fsys := vfs.NewMem()
 	s := openBrokers(t, fsys, 3)
@@ -210,14 +214,18 @@ func TestReplicatedMetadataVersion2KeepsEverySetting(t *testing.T) {
 
 	s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
 	requireLegacyConfigs(t, s, 3, 2)
+	ids := topicIDs(t, s, "orders", "plain")
 	require.NoError(t, s.Close())
 	for _, dir := range dirs {
+		requireRewrittenLegacy(t, fsys, dir+"/topics.json", 3, 2, 3)
 		data, err := vfs.ReadFile(fsys, dir+"/topics.json")
 		require.NoError(t, err)
-		require.Equal(t, string(old), string(data), "%s: not rewritten without a change of topics", dir)
+		require.Contains(t, string(data), `"sequence": 1001,`, dir)
 	}
+	old, err := vfs.ReadFile(fsys, dirs[2]+"/topics.json")
+	require.NoError(t, err)
 
-	// Broker 2's disk is away at the first change: its copy stays version 2, and
+	// Broker 2's disk is away at the next change: its copy stays as it was, and
 	// loses to the others' at the next Open, which has it back.
 	require.NoError(t, fsys.Rename("/data/broker.2", "/away"))
 	s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
@@ -228,7 +236,7 @@ func TestReplicatedMetadataVersion2KeepsEverySetting(t *testing.T) {
 		requireRewrittenLegacy(t, fsys, dir+"/topics.json", 3, 2, 3)
 		data, err := vfs.ReadFile(fsys, dir+"/topics.json")
 		require.NoError(t, err)
-		require.Contains(t, string(data), `"sequence": 1001,`, dir)
+		require.Contains(t, string(data), `"sequence": 1002,`, dir)
 	}
 	data, err := vfs.ReadFile(fsys, dirs[2]+"/topics.json")
 	require.NoError(t, err)
@@ -236,6 +244,7 @@ func TestReplicatedMetadataVersion2KeepsEverySetting(t *testing.T) {
 
 	s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
 	requireLegacyConfigs(t, s, 3, 2)
+	require.Equal(t, ids, topicIDs(t, s, "orders", "plain"))
 	requireTopic(t, s, "audit")
 	createTopic(t, s, "audit2", log.TopicConfig{ReplicationFactor: 3})
 	require.NoError(t, s.Close())

@@ -135,6 +135,12 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 	if err := s.removePendingReplicas(meta); err != nil {
 		return nil, errors.Join(err, g.unlock())
 	}
+	if assignMissingTopicIDs(&meta) {
+		if err := g.writeMetadata(s, meta); err != nil {
+			return nil, errors.Join(fmt.Errorf("record the topic IDs given to the topics of a store made before topic IDs: %w", err), g.unlock())
+		}
+		s.logger.Info("gave topic IDs to the topics of a store made before topic IDs", "topics", len(meta.Topics))
+	}
 	// The controller's state lives in the online broker directories only, as
 	// topics.json does: an offline broker's directory may be another store's, or a
 	// new disk, neither to be read nor written. Each save must still reach a
@@ -151,7 +157,8 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 		config := own.inherit(s.opts.TopicDefaults)
 		config.Partitions = tm.Partitions
 		keys, _ := parseKeyHash(tm.Partitioner) // checked by readMetadata
-		t := &topic{name: tm.Name, internal: tm.Internal, keyHash: keys, own: own, config: config, incarnation: s.newIncarnation()}
+		id, _ := parseTopicID(tm.TopicID)       // checked by readMetadata, given by assignMissingTopicIDs
+		t := &topic{name: tm.Name, id: id, internal: tm.Internal, keyHash: keys, own: own, config: config, incarnation: s.newIncarnation()}
 		set2[tm.Name] = t
 		for i := range tm.Partitions {
 			g.configs[partitionDirName(tm.Name, i)] = config

@@ -3,10 +3,12 @@ package log_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stratalog/strata/internal/crcline"
 	"github.com/stratalog/strata/log"
 	"github.com/stratalog/strata/vfs"
 )
@@ -52,13 +54,15 @@ func storeWithOrdersAndOffsets(t *testing.T) vfs.FS {
 }
 
 // currentTopicsJSON is legacyTopicsJSON as a one-broker store writes it now: in
-// version 3 (the offsets topic's settings under Kafka's config names), and with
-// the partitioner of the topics it creates.
+// version 4 (the offsets topic's settings under Kafka's config names, a topic ID
+// for each topic, here masked by maskedTopicsJSON), and with the partitioner of
+// the topics it creates; without its checksum line.
 const currentTopicsJSON = `{
-  "version": 3,
+  "version": 4,
   "topics": [
     {
       "name": "__consumer_offsets",
+      "topicId": "ID",
       "partitions": 1,
       "internal": true,
       "config": {
@@ -72,17 +76,26 @@ const currentTopicsJSON = `{
     },
     {
       "name": "orders",
+      "topicId": "ID",
       "partitions": 2,
       "partitioner": "murmur2",
       "config": {}
     }
   ]
 }
-crc32c 8f5d8414
 `
 
+// maskedTopicsJSON returns the topics.json data without its checksum line (checked)
+// and with every topic ID replaced by "ID".
+func maskedTopicsJSON(t *testing.T, data []byte) string {
+	t.Helper()
+	body, _, err := crcline.Split("topics.json", data)
+	require.NoError(t, err)
+	return regexp.MustCompile(`"topicId": "[A-Za-z0-9_-]{22}"`).ReplaceAllString(string(body), `"topicId": "ID"`)
+}
+
 // A one-broker store writes the topics.json it wrote before stores of several
-// brokers existed, but for the version (3, Kafka's config names) and the
+// brokers existed, but for the version (4, Kafka's config names, topic IDs) and the
 // partitioner of the topics it creates: the offsets topic, made at the first group
 // commit, carries no replication settings (they would be the defaults anyway) and
 // no partitioner (strata places its records).
@@ -90,13 +103,14 @@ func TestOneBrokerStoreOffsetsTopicMetadataUnchanged(t *testing.T) {
 	fsys := storeWithOrdersAndOffsets(t)
 	data, err := vfs.ReadFile(fsys, "/data/topics.json")
 	require.NoError(t, err)
-	require.Equal(t, currentTopicsJSON, string(data))
+	require.Equal(t, currentTopicsJSON, maskedTopicsJSON(t, data))
 }
 
 // A store written before strata partitioned keys as Kafka does keeps its topics'
-// partitioner: opened, produced to, committed to and closed, its topics.json is
-// unchanged byte for byte, and a keyed record goes where the old code put it
-// (LegacyKeyPartition). A topic created then partitions as Kafka does.
+// partitioner: opened (which gives its topics IDs and writes its topics.json in the
+// current version, "orders" still without a partitioner), produced to, committed to
+// and closed, a keyed record goes where the old code put it (LegacyKeyPartition). A
+// topic created then partitions as Kafka does.
 func TestOldStoreKeepsItsPartitioner(t *testing.T) {
 	fsys := storeWithOrdersAndOffsets(t)
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", []byte(legacyTopicsJSON)))
@@ -122,7 +136,10 @@ func TestOldStoreKeepsItsPartitioner(t *testing.T) {
 	require.NoError(t, s.Close())
 	data, err := vfs.ReadFile(fsys, "/data/topics.json")
 	require.NoError(t, err)
-	require.Equal(t, legacyTopicsJSON, string(data))
+	require.Contains(t, maskedTopicsJSON(t, data), `"name": "orders",
+      "topicId": "ID",
+      "partitions": 2,
+      "config": {}`)
 
 	s = openStore(t, fsys, nil)
 	createTopic(t, s, "payments", log.TopicConfig{Partitions: 2})
@@ -135,10 +152,12 @@ func TestOldStoreKeepsItsPartitioner(t *testing.T) {
 	require.NoError(t, s.Close())
 	data, err = vfs.ReadFile(fsys, "/data/topics.json")
 	require.NoError(t, err)
-	require.Contains(t, string(data), `"name": "orders",
+	require.Contains(t, maskedTopicsJSON(t, data), `"name": "orders",
+      "topicId": "ID",
       "partitions": 2,
       "config": {}`)
-	require.Contains(t, string(data), `"name": "payments",
+	require.Contains(t, maskedTopicsJSON(t, data), `"name": "payments",
+      "topicId": "ID",
       "partitions": 2,
       "partitioner": "murmur2",`)
 }

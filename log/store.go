@@ -2,6 +2,7 @@ package log
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -36,6 +37,9 @@ type Store struct {
 	topics atomic.Pointer[topicSet]
 	// closed is set by Close once producers are flushed: every call fails after it.
 	closed atomic.Bool
+	// topicIDs maps the topic IDs of a topics snapshot to their names, built for
+	// the snapshot that TopicByID last met (topic_id.go).
+	topicIDs atomic.Pointer[topicIDIndex]
 	// incarnations numbers the topics this Store made or loaded (topic.incarnation).
 	incarnations atomic.Uint64
 	// retired holds the partitions closed because they went offline (a repair, a
@@ -220,6 +224,12 @@ func (s *Store) load() (topicSet, error) {
 	if err := s.removeMetadataTemp(names); err != nil {
 		return nil, err
 	}
+	if assignMissingTopicIDs(&meta) {
+		if err := writeMetadata(s.fsys, s.dir, meta); err != nil {
+			return nil, fmt.Errorf("record the topic IDs given to the topics of a store made before topic IDs: %w", err)
+		}
+		s.logger.Info("gave topic IDs to the topics of a store made before topic IDs", "topics", len(meta.Topics))
+	}
 	s.warnUnlisted(meta, names)
 	m, err := s.scanMarks()
 	if err != nil {
@@ -231,7 +241,8 @@ func (s *Store) load() (topicSet, error) {
 		config := own.inherit(s.opts.TopicDefaults)
 		config.Partitions = tm.Partitions
 		keys, _ := parseKeyHash(tm.Partitioner) // checked by readMetadata
-		t := &topic{name: tm.Name, internal: tm.Internal, keyHash: keys, own: own, config: config, incarnation: s.newIncarnation()}
+		id, _ := parseTopicID(tm.TopicID)       // checked by readMetadata, given by assignMissingTopicIDs
+		t := &topic{name: tm.Name, id: id, internal: tm.Internal, keyHash: keys, own: own, config: config, incarnation: s.newIncarnation()}
 		parts, openErrs := s.openPartitions(tm.Name, config, 0, tm.Partitions, m)
 		t.partitions = parts
 		for i, err := range openErrs {

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -199,8 +200,8 @@ func TestOpenRefusesCorruptMetadata(t *testing.T) {
 	}
 }
 
-// The metadata file is readable JSON in the documented format: version 3, a
-// topic's own settings under Kafka's config names, then a last line with the
+// The metadata file is readable JSON in the documented format: version 4, a
+// topic's ID and own settings under Kafka's config names, then a last line with the
 // CRC-32C of every byte before it.
 func TestMetadataFormat(t *testing.T) {
 	dir := t.TempDir()
@@ -212,10 +213,12 @@ func TestMetadataFormat(t *testing.T) {
 	require.NoError(t, err)
 	body, sumLine := splitChecksumLine(t, data)
 	require.Equal(t, fmt.Sprintf("crc32c %08x", crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli))), sumLine)
+	id, err := log.ParseTopicID(regexp.MustCompile(`"topicId": "([^"]*)"`).FindStringSubmatch(string(body))[1])
+	require.NoError(t, err)
 	require.JSONEq(t, `{
-		"version": 3,
+		"version": 4,
 		"topics": [
-			{"name": "orders", "partitions": 2, "partitioner": "murmur2", "config": {"retention.bytes": "-1", "retention.ms": "604800000"}}
+			{"name": "orders", "topicId": "`+id.String()+`", "partitions": 2, "partitioner": "murmur2", "config": {"retention.bytes": "-1", "retention.ms": "604800000"}}
 		]
 	}`, string(body))
 }

@@ -18,6 +18,10 @@ import (
 type topic struct {
 	name     string
 	internal bool
+	// id is the topic's ID (TopicID), given at its creation and kept in
+	// topics.json: copies of the topic keep it, a topic made again under the name
+	// gets a new one.
+	id TopicID
 	// keyHash is how the default partitioner maps the topic's keys to partitions.
 	keyHash keyHash
 	// incarnation tells this topic from another of the same name (deleted and made
@@ -89,7 +93,7 @@ func (t *topic) logs(i int) []*partition.Partition {
 
 // metadata returns the topic's entry in topics.json.
 func (t *topic) metadata() topicMetadata {
-	return newTopicMetadata(t.name, t.config.Partitions, t.internal, t.keyHash, t.own)
+	return newTopicMetadata(t.name, t.id, t.config.Partitions, t.internal, t.keyHash, t.own)
 }
 
 // topicSet is an immutable snapshot of the store's topics, read without locks by

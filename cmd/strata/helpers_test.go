@@ -4,10 +4,31 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 )
+
+// topicIDField matches the TopicId field of topics describe: a topic ID in Kafka's
+// text form.
+var topicIDField = regexp.MustCompile(`\tTopicId: [A-Za-z0-9_-]{22}\t`)
+
+// maskTopicIDs replaces every topic ID in topics describe's output by "ID", after
+// checking that the topic lines have one: tests compare the rest.
+func maskTopicIDs(t testing.TB, out []string) []string {
+	t.Helper()
+	masked := slices.Clone(out)
+	for i, line := range masked {
+		if strings.HasPrefix(line, "Topic: ") {
+			if !topicIDField.MatchString(line) {
+				t.Fatalf("topic line without a topic ID: %q", line)
+			}
+			masked[i] = topicIDField.ReplaceAllString(line, "\tTopicId: ID\t")
+		}
+	}
+	return masked
+}
 
 // result is what one run of the CLI produced.
 type result struct {

@@ -24,8 +24,13 @@ func TestSession(t *testing.T) {
 	if got := ok(t, dir, "", "topics", "list"); got != "orders\n" {
 		t.Fatalf("list: %q", got)
 	}
-	describe := lines(ok(t, dir, "", "topics", "describe", "orders"))
-	if len(describe) != 4 || !strings.HasPrefix(describe[0], "Topic: orders\tTopicId: -\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: cleanup.policy=delete,") {
+	described := lines(ok(t, dir, "", "topics", "describe", "orders"))
+	// The topic's ID, as kafka-topics prints it, is the same at every Open.
+	if again := lines(ok(t, dir, "", "topics", "describe", "orders")); again[0] != described[0] {
+		t.Fatalf("describe again: %q, first %q: the topic ID changed", again[0], described[0])
+	}
+	describe := maskTopicIDs(t, described)
+	if len(describe) != 4 || !strings.HasPrefix(describe[0], "Topic: orders\tTopicId: ID\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: cleanup.policy=delete,") {
 		t.Fatalf("describe: %q", describe)
 	}
 	for i, line := range describe[1:] {
@@ -242,8 +247,8 @@ func TestTopicConfig(t *testing.T) {
 		"--config", "segment.bytes=65536", "--config", "segment.ms=3600000", "--config", "compression.type=zstd",
 		"--config", "max.message.bytes=2048", "--config", "sync=periodic", "--config", "sync.interval.ms=250",
 		"--config", "sync.records=100", "--config", "cleanup.policy=delete")
-	got := lines(ok(t, dir, "", "topics", "describe", "c"))[0]
-	want := "Topic: c\tTopicId: -\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: cleanup.policy=delete,compression.type=zstd,max.message.bytes=2048," +
+	got := maskTopicIDs(t, lines(ok(t, dir, "", "topics", "describe", "c")))[0]
+	want := "Topic: c\tTopicId: ID\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: cleanup.policy=delete,compression.type=zstd,max.message.bytes=2048," +
 		"min.insync.replicas=1,retention.bytes=1000000,retention.ms=60000,segment.bytes=65536,segment.ms=3600000,sync.interval.ms=250,sync.records=100,sync=periodic," +
 		"unclean.leader.election.enable=false\tPartitioner: murmur2"
 	if got != want {

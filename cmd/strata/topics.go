@@ -90,8 +90,11 @@ defaults, every setting in --config's names and units) then strata's, then one l
 per partition, Kafka's fields, then strata's offsets, each field "Name: value" and
 the fields separated by tabs:
 
-  Topic: orders	TopicId: -	PartitionCount: 3	ReplicationFactor: 3	Configs: cleanup.policy=delete,...	Partitioner: murmur2
+  Topic: orders	TopicId: kPFzwh1hS6O9GiWlFPgaTw	PartitionCount: 3	ReplicationFactor: 3	Configs: cleanup.policy=delete,...	Partitioner: murmur2
   	Topic: orders	Partition: 0	Leader: 1	Replicas: 1,2,0	Isr: 1,2,0	Elr: 	LeaderEpoch: 0	StartOffset: 0	EndOffset: 42	Size: 4096	Segments: 1
+
+TopicId is the topic's ID (Kafka's topic ID, KIP-516), given at its creation;
+a topic deleted and created again under its name has a new one.
 
 Partitioner is how a keyed record finds its partition when the producer names
 none: murmur2, Kafka's (a Kafka client puts the key in the same partition), or
@@ -140,8 +143,8 @@ func runTopicsDescribe(e *cli, command string, args []string) (err error) {
 			return err
 		}
 		if !*underReplicated {
-			fmt.Fprintf(e.stdout, "Topic: %s\tTopicId: -\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: %s\tPartitioner: %s\n",
-				d.Name, len(d.Partitions), d.Config.ReplicationFactor, strings.Join(configPairs(d.Config), ","), orDash(d.KeyPartitioner))
+			fmt.Fprintf(e.stdout, "Topic: %s\tTopicId: %s\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: %s\tPartitioner: %s\n",
+				d.Name, d.ID, len(d.Partitions), d.Config.ReplicationFactor, strings.Join(configPairs(d.Config), ","), orDash(d.KeyPartitioner))
 		}
 		for _, p := range d.Partitions {
 			if *underReplicated && len(p.ISR) >= len(p.Replicas) {

@@ -1,0 +1,251 @@
+package log_test
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stratalog/strata/internal/crcline"
+	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/vfs"
+)
+
+// topicIDs returns the IDs of the named topics, checking that each is a valid one
+// that DescribeTopic reports and TopicByID maps back to its name.
+func topicIDs(t testing.TB, s *log.Store, names ...string) map[string]log.TopicID {
+	t.Helper()
+	ids := map[string]log.TopicID{}
+	for _, name := range names {
+		id, err := s.TopicID(name)
+		require.NoError(t, err, name)
+		parsed, err := log.ParseTopicID(id.String())
+		require.NoError(t, err, "topic %q: ID %s", name, id)
+		require.Equal(t, id, parsed)
+		require.Equal(t, id, describe(t, s, name).ID, name)
+		byID, err := s.TopicByID(id)
+		require.NoError(t, err)
+		require.Equal(t, name, byID)
+		ids[name] = id
+	}
+	return ids
+}
+
+// Every topic, an internal one too, gets its own ID at creation; it stays the same
+// through AddPartitions, AlterTopicConfig and every Open.
+func TestTopicIDGivenAtCreationAndKept(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openStore(t, fsys, nil)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
+	createTopic(t, s, "payments", log.TopicConfig{})
+	_, err := s.GroupCoordinator() // creates __consumer_offsets
+	require.NoError(t, err)
+	ids := topicIDs(t, s, "orders", "payments", log.OffsetsTopic)
+	require.NotEqual(t, ids["orders"], ids["payments"])
+	require.NotEqual(t, ids["orders"], ids[log.OffsetsTopic])
+
+	require.NoError(t, s.AddPartitions(context.Background(), "orders", 3))
+	require.NoError(t, s.AlterTopicConfig(context.Background(), "payments", log.TopicConfig{RetentionBytes: 1 << 20}))
+	require.Equal(t, ids, topicIDs(t, s, "orders", "payments", log.OffsetsTopic))
+	require.NoError(t, s.Close())
+
+	s = openStore(t, fsys, nil)
+	require.Equal(t, ids, topicIDs(t, s, "orders", "payments", log.OffsetsTopic))
+	require.Len(t, describe(t, s, "orders").Partitions, 3)
+}
+
+// A topic deleted and created again under its name has a new ID; the old one names
+// no topic any more.
+func TestTopicIDNewForATopicCreatedAgain(t *testing.T) {
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "orders", log.TopicConfig{})
+	old := topicIDs(t, s, "orders")["orders"]
+	require.NoError(t, s.DeleteTopic(context.Background(), "orders"))
+	_, err := s.TopicID("orders")
+	require.ErrorIs(t, err, log.ErrUnknownTopic)
+	_, err = s.TopicByID(old)
+	require.ErrorIs(t, err, log.ErrUnknownTopicID)
+	require.ErrorIs(t, err, log.ErrUnknownTopic)
+
+	createTopic(t, s, "orders", log.TopicConfig{})
+	again := topicIDs(t, s, "orders")["orders"]
+	require.NotEqual(t, old, again)
+	_, err = s.TopicByID(old)
+	require.ErrorIs(t, err, log.ErrUnknownTopicID)
+}
+
+// TopicByID of an ID no topic has (the zero ID included) is ErrUnknownTopicID; after
+// Close, both lookups are ErrClosed.
+func TestTopicIDLookups(t *testing.T) {
+	s := openStore(t, vfs.NewMem(), nil)
+	_, err := s.TopicByID(log.TopicID{})
+	require.ErrorIs(t, err, log.ErrUnknownTopicID)
+	createTopic(t, s, "orders", log.TopicConfig{})
+	_, err = s.TopicByID(log.TopicID{})
+	require.ErrorIs(t, err, log.ErrUnknownTopicID)
+	_, err = s.TopicByID(log.TopicID{1})
+	require.ErrorIs(t, err, log.ErrUnknownTopicID)
+	_, err = s.TopicID("nope")
+	require.ErrorIs(t, err, log.ErrUnknownTopic)
+	id := topicIDs(t, s, "orders")["orders"]
+	require.NoError(t, s.Close())
+	_, err = s.TopicByID(id)
+	require.ErrorIs(t, err, log.ErrClosed)
+	_, err = s.TopicID("orders")
+	require.ErrorIs(t, err, log.ErrClosed)
+}
+
+// ParseTopicID reads Kafka's text form and refuses anything else, the zero ID and
+// Kafka's reserved IDs: ErrInvalidArgument.
+func TestParseTopicID(t *testing.T) {
+	id, err := log.ParseTopicID("kPFzwh1hS6O9GiWlFPgaTw")
+	require.NoError(t, err)
+	require.Equal(t, "kPFzwh1hS6O9GiWlFPgaTw", id.String())
+	require.False(t, id.IsZero())
+	require.True(t, log.TopicID{}.IsZero())
+	require.Equal(t, "AAAAAAAAAAAAAAAAAAAAAA", log.TopicID{}.String())
+	for _, bad := range []string{
+		"",
+		"AAAAAAAAAAAAAAAAAAAAAA",    // zero
+		"AAAAAAAAAAAAAAAAAAAAAQ",    // Kafka's metadata topic (0, 1)
+		"AAAAAAAAAAAAAAAAAAAAYw",    // (0, 99): reserved
+		"kPFzwh1hS6O9GiWlFPgaT",     // 21 characters
+		"kPFzwh1hS6O9GiWlFPgaTw==",  // padded
+		"kPFzwh1hS6O9GiWlFPgaTx",    // last character's unused bits set: not how the ID is spelled
+		"kPFzwh1hS6O9GiWlFPga+w",    // standard base64
+		"kPFzwh1hS6O9GiWlFPgaTwAAA", // too long
+	} {
+		_, err := log.ParseTopicID(bad)
+		require.ErrorIs(t, err, log.ErrInvalidArgument, "%q", bad)
+	}
+	id, err = log.ParseTopicID("AAAAAAAAAAAAAAAAAAAAZA") // (0, 100): not reserved
+	require.NoError(t, err)
+	require.Equal(t, "AAAAAAAAAAAAAAAAAAAAZA", id.String())
+}
+
+// In a store of several brokers, every broker directory's copy of topics.json holds
+// the same IDs, which the store reports after every Open.
+func TestTopicIDSameOnEveryBroker(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 3, ReplicationFactor: 3})
+	createTopic(t, s, "payments", log.TopicConfig{ReplicationFactor: 2})
+	ids := topicIDs(t, s, "orders", "payments")
+	require.NoError(t, s.Close())
+	for _, dir := range []string{"/data", "/data/broker.1", "/data/broker.2"} {
+		f := readTopicsFile(t, fsys, dir+"/topics.json")
+		require.Equal(t, 4, f.Version, dir)
+		for _, tm := range f.Topics {
+			require.Equal(t, ids[tm.Name].String(), tm.TopicID, "%s: topic %q", dir, tm.Name)
+		}
+	}
+	s = openStore(t, fsys, nil)
+	require.Equal(t, ids, topicIDs(t, s, "orders", "payments"))
+}
+
+// topicIDLine matches a topic's ID in topics.json as strata writes it.
+var topicIDLine = regexp.MustCompile(`\n\s*"topicId": "[^"]*",`)
+
+// asVersion3 returns the topics.json data without its topic IDs, as version 3
+// (checksummed): the file of a store made before topic IDs.
+func asVersion3(t testing.TB, data []byte) []byte {
+	t.Helper()
+	body, _, err := crcline.Split("topics.json", data)
+	require.NoError(t, err)
+	require.Contains(t, string(body), `"version": 4,`)
+	body = bytes.Replace(body, []byte(`"version": 4,`), []byte(`"version": 3,`), 1)
+	body = topicIDLine.ReplaceAll(body, nil)
+	require.NotContains(t, string(body), "topicId")
+	return crcline.Append(body)
+}
+
+// A store made before topic IDs (topics.json version 3) gets them at Open, written
+// and fsynced before Open returns: a power loss right after it keeps them, and every
+// later Open reports the same. The records are untouched.
+func TestTopicIDGivenToAnOlderStoreAtOpen(t *testing.T) {
+	fsys := vfs.NewCrashable()
+	s := openStore(t, fsys, nil)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
+	createTopic(t, s, "payments", log.TopicConfig{})
+	produce(t, s, "orders", 1, 3)
+	require.NoError(t, s.Close())
+	data, err := vfs.ReadFile(fsys, "/data/topics.json")
+	require.NoError(t, err)
+	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", asVersion3(t, data)))
+
+	var buf logBuffer
+	s = openStore(t, fsys, &log.Options{Logger: buf.logger()})
+	ids := topicIDs(t, s, "orders", "payments")
+	require.NotEqual(t, ids["orders"], ids["payments"])
+	require.Contains(t, buf.String(), "gave topic IDs")
+	after := fsys.Crash(vfs.DropUnsynced, 1) // the power goes while the store is open
+	require.NoError(t, s.Close())
+
+	s = openStore(t, after, nil)
+	require.Equal(t, ids, topicIDs(t, s, "orders", "payments"))
+	require.Equal(t, int64(3), describe(t, s, "orders").Partitions[1].EndOffset)
+	f := readTopicsFile(t, after, "/data/topics.json")
+	require.Equal(t, 4, f.Version)
+	require.NoError(t, s.Close())
+
+	s = openStore(t, fsys, nil)
+	require.Equal(t, ids, topicIDs(t, s, "orders", "payments"))
+}
+
+// The same for a store of several brokers: Open writes the IDs into every broker
+// directory's copy.
+func TestTopicIDGivenToAnOlderReplicatedStoreAtOpen(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2, ReplicationFactor: 3})
+	require.NoError(t, s.Close())
+	dirs := []string{"/data", "/data/broker.1", "/data/broker.2"}
+	for _, dir := range dirs {
+		data, err := vfs.ReadFile(fsys, dir+"/topics.json")
+		require.NoError(t, err)
+		require.NoError(t, vfs.WriteFileAtomic(fsys, dir+"/topics.json", asVersion3(t, data)))
+	}
+	s = openStore(t, fsys, nil)
+	ids := topicIDs(t, s, "orders")
+	for _, dir := range dirs {
+		f := readTopicsFile(t, fsys, dir+"/topics.json")
+		require.Equal(t, 4, f.Version, dir)
+		require.Equal(t, ids["orders"].String(), f.Topics[0].TopicID, dir)
+	}
+	require.NoError(t, s.Close())
+	s = openStore(t, fsys, nil)
+	require.Equal(t, ids, topicIDs(t, s, "orders"))
+}
+
+// A topics.json whose topic IDs are damaged, missing, duplicated or in a version
+// that has none is corrupt: Open fails with ErrCorrupt naming the topic, and never
+// panics.
+func TestTopicIDDamagedInTopicsJSONIsCorrupt(t *testing.T) {
+	for name, tc := range map[string]struct {
+		version int
+		topics  string
+		message string
+	}{
+		"missing":         {4, `{"name": "a", "partitions": 1, "config": {}}`, `topic "a": topic ID ""`},
+		"zero":            {4, `{"name": "a", "topicId": "AAAAAAAAAAAAAAAAAAAAAA", "partitions": 1, "config": {}}`, "is not a topic ID"},
+		"reserved":        {4, `{"name": "a", "topicId": "AAAAAAAAAAAAAAAAAAAAAQ", "partitions": 1, "config": {}}`, "is not a topic ID"},
+		"short":           {4, `{"name": "a", "topicId": "kPFzwh1hS6O9GiWlFPga", "partitions": 1, "config": {}}`, "is not a topic ID"},
+		"not base64":      {4, `{"name": "a", "topicId": "kPFzwh1hS6O9GiWlFPga!!", "partitions": 1, "config": {}}`, "is not a topic ID"},
+		"not a string":    {4, `{"name": "a", "topicId": 7, "partitions": 1, "config": {}}`, "topicId"},
+		"duplicate":       {4, `{"name": "a", "topicId": "kPFzwh1hS6O9GiWlFPgaTw", "partitions": 1, "config": {}}, {"name": "b", "topicId": "kPFzwh1hS6O9GiWlFPgaTw", "partitions": 1, "config": {}}`, "the same topic ID"},
+		"in version 3":    {3, `{"name": "a", "topicId": "kPFzwh1hS6O9GiWlFPgaTw", "partitions": 1, "config": {}}`, "a topic ID in version 3"},
+		"binary in an ID": {4, "{\"name\": \"a\", \"topicId\": \"kPFzwh1hS6O9GiWlFPg\\u0000Tw\", \"partitions\": 1, \"config\": {}}", "is not a topic ID"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fsys := vfs.NewMem()
+			require.NoError(t, fsys.MkdirAll("/data", 0o755))
+			content := crcline.Append([]byte(`{"version": ` + itoa(int64(tc.version)) + `, "topics": [` + tc.topics + "]}\n"))
+			require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", content))
+			_, err := log.Open("/data", &log.Options{FS: fsys})
+			require.ErrorIs(t, err, log.ErrCorrupt)
+			require.ErrorContains(t, err, tc.message)
+		})
+	}
+}
