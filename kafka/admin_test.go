@@ -34,8 +34,8 @@ func TestKadmAdminRoundTrip(t *testing.T) {
 		if max, ok := v.KeyMaxVersion(3); !ok || max != 13 {
 			t.Errorf("Metadata max version %d (%v), want 13", max, ok)
 		}
-		if max, ok := v.KeyMaxVersion(0); !ok || max != 12 {
-			t.Errorf("Produce max version %d (%v), want 12 (13 names topics by id)", max, ok)
+		if max, ok := v.KeyMaxVersion(0); !ok || max != 13 {
+			t.Errorf("Produce max version %d (%v), want 13 (which names topics by ID)", max, ok)
 		}
 	})
 

@@ -14,7 +14,11 @@ var clientSoftwarePattern = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a
 // handleApiVersions answers ApiVersions with the apis table. A request of a
 // version the server does not serve (decoded as nil) gets, as from Kafka, a
 // version 0 response with UNSUPPORTED_VERSION and the served APIs, from which the
-// client picks a version it shares and asks again.
+// client picks a version it shares and asks again. v5 (KIP-1242) names the
+// cluster and node the client believes it reached: REBOOTSTRAP_REQUIRED if the
+// cluster is not this one (Options.ClusterID) or the node not one of the store's
+// brokers (one listener serves every broker), INVALID_REQUEST if only one of the
+// two is set.
 func handleApiVersions(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	if kreq == nil {
@@ -29,6 +33,12 @@ func handleApiVersions(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		!clientSoftwarePattern.MatchString(req.ClientSoftwareVersion)) {
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		return resp, nil
+	}
+	if req.Version >= 5 {
+		if code := checkExpectedNode(r, req); code != 0 {
+			resp.ErrorCode = code
+			return resp, nil
+		}
 	}
 	resp.ApiKeys = servedAPIs()
 	if req.Version >= 3 {
@@ -53,4 +63,28 @@ func servedAPIs() []kmsg.ApiVersionsResponseApiKey {
 		keys[i] = kmsg.ApiVersionsResponseApiKey{ApiKey: a.key.Int16(), MinVersion: a.minVersion, MaxVersion: a.maxVersion}
 	}
 	return keys
+}
+
+// checkExpectedNode checks the cluster and node an ApiVersions v5+ request
+// expects to reach, returning the error code of a mismatch (0 if none, or if the
+// client names neither, as while it bootstraps).
+func checkExpectedNode(r *request, req *kmsg.ApiVersionsRequest) int16 {
+	switch {
+	case req.ClusterID == nil && req.NodeID < 0:
+		return 0
+	case req.ClusterID == nil || req.NodeID < 0:
+		return kerr.InvalidRequest.Code
+	case *req.ClusterID != r.server.opts.ClusterID:
+		return kerr.RebootstrapRequired.Code
+	}
+	brokers, err := r.store.Brokers()
+	if err != nil {
+		return kerr.RebootstrapRequired.Code // a closed store: no broker here
+	}
+	for _, b := range brokers {
+		if int32(b.ID) == req.NodeID {
+			return 0
+		}
+	}
+	return kerr.RebootstrapRequired.Code
 }

@@ -26,11 +26,11 @@ var apis []api
 
 func init() {
 	apis = []api{
-		{kmsg.Produce, 3, 12, handleProduce},
-		{kmsg.Fetch, 4, 12, handleFetch},
+		{kmsg.Produce, 3, 13, handleProduce},
+		{kmsg.Fetch, 4, 18, handleFetch},
 		{kmsg.ListOffsets, 1, 10, handleListOffsets},
 		{kmsg.Metadata, 0, 13, handleMetadata},
-		{kmsg.ApiVersions, 0, 4, handleApiVersions},
+		{kmsg.ApiVersions, 0, 5, handleApiVersions},
 		{kmsg.CreateTopics, 2, 7, handleCreateTopics},
 		{kmsg.DeleteTopics, 1, 6, handleDeleteTopics},
 		{kmsg.DeleteRecords, 0, 2, handleDeleteRecords},
@@ -57,11 +57,9 @@ func init() {
 		{kmsg.TxnOffsetCommit, 0, 5, handleTxnOffsetCommit},
 		{kmsg.DescribeTransactions, 0, 0, handleDescribeTransactions},
 		{kmsg.ListTransactions, 0, 2, handleListTransactions},
-		// Groups, through the store's group coordinator. OffsetCommit and
-		// OffsetFetch stop at v9: v10 names topics by topic ID, which strata's
-		// topics do not have on the wire yet.
-		{kmsg.OffsetCommit, 2, 9, handleOffsetCommit},
-		{kmsg.OffsetFetch, 1, 9, handleOffsetFetch},
+		// Groups, through the store's group coordinator.
+		{kmsg.OffsetCommit, 2, 10, handleOffsetCommit},
+		{kmsg.OffsetFetch, 1, 10, handleOffsetFetch},
 		{kmsg.FindCoordinator, 0, 6, handleFindCoordinator},
 		{kmsg.JoinGroup, 2, 9, handleJoinGroup},
 		{kmsg.Heartbeat, 0, 4, handleHeartbeat},

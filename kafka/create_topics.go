@@ -119,7 +119,7 @@ func validateCreateTopic(store *log.Store, name string, config log.TopicConfig) 
 }
 
 // describeCreatedTopic fills the v5+ fields of a created topic's response: its
-// partition count, replication factor and configs. Of a validate-only request it
+// partition count, replication factor, configs and (v7+) topic ID. Of a validate-only request it
 // reports what was asked for, -1 standing for a default.
 func describeCreatedTopic(store *log.Store, topic *kmsg.CreateTopicsResponseTopic, t kmsg.CreateTopicsRequestTopic, validateOnly bool) {
 	topic.NumPartitions, topic.ReplicationFactor = t.NumPartitions, t.ReplicationFactor
@@ -130,6 +130,7 @@ func describeCreatedTopic(store *log.Store, topic *kmsg.CreateTopicsResponseTopi
 	if err != nil { // deleted since: report it as asked
 		return
 	}
+	topic.TopicID = d.ID
 	topic.NumPartitions = int32(len(d.Partitions))
 	if len(d.Partitions) > 0 {
 		topic.ReplicationFactor = int16(len(d.Partitions[0].Replicas))

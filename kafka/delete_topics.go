@@ -5,9 +5,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// handleDeleteTopics answers DeleteTopics: each named topic is deleted. Topics
-// asked by ID (v6+) are UNKNOWN_TOPIC_ID: strata's topics have no ID on the wire
-// yet.
+// handleDeleteTopics answers DeleteTopics: each topic named, or asked by topic
+// ID (v6+), is deleted; the answer names it both ways (v6+). An ID no topic has
+// is UNKNOWN_TOPIC_ID.
 func handleDeleteTopics(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.DeleteTopicsRequest)
 	resp := kmsg.NewPtrDeleteTopicsResponse()
@@ -22,9 +22,18 @@ func handleDeleteTopics(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	for _, t := range topics {
 		topic := kmsg.NewDeleteTopicsResponseTopic()
 		topic.Topic, topic.TopicID = t.Topic, t.TopicID
-		if t.Topic == nil {
-			topic.ErrorCode = kerr.UnknownTopicID.Code
-		} else if err := r.store.DeleteTopic(r.ctx, *t.Topic); err != nil {
+		if t.Topic == nil { // v6+: asked by topic ID
+			name, ok := topicNameOf(r.store, t.TopicID)
+			if !ok {
+				topic.ErrorCode = kerr.UnknownTopicID.Code
+				resp.Topics = append(resp.Topics, topic)
+				continue
+			}
+			topic.Topic = &name
+		} else {
+			topic.TopicID = topicIDOf(r.store, *t.Topic)
+		}
+		if err := r.store.DeleteTopic(r.ctx, *topic.Topic); err != nil {
 			topic.ErrorCode, topic.ErrorMessage = errorCode(err)
 		}
 		resp.Topics = append(resp.Topics, topic)

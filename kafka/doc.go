@@ -30,7 +30,10 @@
 // ListTransactions; SaslHandshake and SaslAuthenticate, and the SCRAM user
 // APIs DescribeUserScramCredentials and AlterUserScramCredentials; at every version from Kafka 2.1's (the floor Kafka 4 keeps,
 // KIP-896) to what kmsg knows; ApiVersions advertises exactly those (the apis
-// table). README.md lists them with their versions and what comes next.
+// table). README.md lists them with their versions and what comes next. The
+// versions that name topics by topic ID (Metadata v10+, DeleteTopics v6,
+// Produce v13, Fetch v13+, OffsetCommit and OffsetFetch v10) use the store's
+// topic IDs (log.TopicID); an ID no topic has is UNKNOWN_TOPIC_ID.
 //
 // # Groups
 //

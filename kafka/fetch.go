@@ -10,8 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// handleFetch answers Fetch (by topic name: versions up to 12, before topic ids):
-// per partition the record batches from the fetch offset as the segments hold
+// handleFetch answers Fetch (v13+ names topics by topic ID: see
+// resolveFetchTopicIDs): per partition the record batches from the fetch offset as the segments hold
 // them (the whole batch holding the offset first, at least one batch, up to the
 // partition's and then the request's byte limits), below the high watermark or,
 // read_committed, the last stable offset, with the aborted transactions among
@@ -30,6 +30,7 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 		return resp, nil
 	}
+	defer answerUnknownTopicIDs(resp, resolveFetchTopicIDs(r.store, req))
 	level := log.ReadUncommitted
 	if req.IsolationLevel == 1 {
 		level = log.ReadCommitted
@@ -86,7 +87,7 @@ func fillFetch(ctx context.Context, store *log.Store, req *kmsg.FetchRequest, le
 	resp.Topics = resp.Topics[:0]
 	for _, t := range req.Topics {
 		topic := kmsg.NewFetchResponseTopic()
-		topic.Topic = t.Topic
+		topic.Topic, topic.TopicID = t.Topic, t.TopicID
 		for _, p := range t.Partitions {
 			part := kmsg.NewFetchResponseTopicPartition()
 			part.Partition = p.Partition

@@ -15,6 +15,10 @@ import (
 func TestGroupRequestsAtLowestAndHighestVersions(t *testing.T) {
 	ts := startServer(t, nil, nil)
 	createTestTopic(t, ts.store, "orders", 2)
+	ordersID, err := ts.store.TopicID("orders") // OffsetCommit and OffsetFetch v10 name topics by ID
+	if err != nil {
+		t.Fatal(err)
+	}
 	host, port := splitTestAddr(t, ts.addr)
 	for _, lowest := range []bool{true, false} {
 		at := func(key kmsg.Key) int16 {
@@ -71,11 +75,12 @@ func TestGroupRequestsAtLowestAndHighestVersions(t *testing.T) {
 		commit.Version = at(kmsg.OffsetCommit)
 		commit.Group, commit.MemberID, commit.Generation = g, id, generation
 		commit.RetentionTimeMillis = -1
-		commit.Topics = []kmsg.OffsetCommitRequestTopic{{Topic: "orders", Partitions: []kmsg.OffsetCommitRequestTopicPartition{
+		commit.Topics = []kmsg.OffsetCommitRequestTopic{{Topic: "orders", TopicID: ordersID, Partitions: []kmsg.OffsetCommitRequestTopicPartition{
 			{Partition: 1, Offset: 42, LeaderEpoch: -1, Metadata: message("meta")},
 		}}}
 		committed := c.roundTrip(commit).(*kmsg.OffsetCommitResponse)
-		if len(committed.Topics) != 1 || committed.Topics[0].Partitions[0].ErrorCode != 0 {
+		if len(committed.Topics) != 1 || committed.Topics[0].Partitions[0].ErrorCode != 0 ||
+			commit.Version >= 10 && committed.Topics[0].TopicID != ordersID {
 			fail(kmsg.OffsetCommit, "%+v", committed)
 		}
 
@@ -83,7 +88,7 @@ func TestGroupRequestsAtLowestAndHighestVersions(t *testing.T) {
 		fetch.Version = at(kmsg.OffsetFetch)
 		fetch.Group = g
 		fetch.Topics = []kmsg.OffsetFetchRequestTopic{{Topic: "orders", Partitions: []int32{0, 1}}}
-		fetch.Groups = []kmsg.OffsetFetchRequestGroup{{Group: g, MemberEpoch: -1, Topics: []kmsg.OffsetFetchRequestGroupTopic{{Topic: "orders", Partitions: []int32{0, 1}}}}}
+		fetch.Groups = []kmsg.OffsetFetchRequestGroup{{Group: g, MemberEpoch: -1, Topics: []kmsg.OffsetFetchRequestGroupTopic{{Topic: "orders", TopicID: ordersID, Partitions: []int32{0, 1}}}}}
 		fetched := c.roundTrip(fetch).(*kmsg.OffsetFetchResponse)
 		var offsets []int64
 		var metadata string
@@ -93,6 +98,9 @@ func TestGroupRequestsAtLowestAndHighestVersions(t *testing.T) {
 				metadata += stringValue(p.Metadata)
 			}
 		} else {
+			if fetch.Version >= 10 && fetched.Groups[0].Topics[0].TopicID != ordersID {
+				fail(kmsg.OffsetFetch, "topic ID %x, want %x", fetched.Groups[0].Topics[0].TopicID, ordersID)
+			}
 			for _, p := range fetched.Groups[0].Topics[0].Partitions {
 				offsets = append(offsets, p.Offset)
 				metadata += stringValue(p.Metadata)

@@ -12,9 +12,10 @@ import (
 // handleMetadata answers Metadata: the brokers, all at the advertised address
 // (one listener serves the whole store for now, so a store of several brokers
 // lists each of its brokers there), and the topics asked for with their
-// partitions' leaders, replicas and ISR as the store reports them. Topics are
-// never created by Metadata (auto-create is off): an unknown one is
-// UNKNOWN_TOPIC_OR_PARTITION.
+// partitions' leaders, replicas and ISR as the store reports them, and their
+// topic IDs (v10+). Topics are never created by Metadata (auto-create is off):
+// an unknown one is UNKNOWN_TOPIC_OR_PARTITION, an unknown topic ID (a topic
+// asked by ID, v10+) UNKNOWN_TOPIC_ID.
 func handleMetadata(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.MetadataRequest)
 	resp := kmsg.NewPtrMetadataResponse()
@@ -50,12 +51,16 @@ func handleMetadata(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		return resp, nil
 	}
 	for _, t := range req.Topics {
-		if t.Topic == nil { // v10+: asked by topic ID; strata's topics have none on the wire yet
-			topic := kmsg.NewMetadataResponseTopic()
-			topic.TopicID = t.TopicID
-			topic.ErrorCode = kerr.UnknownTopicID.Code
-			resp.Topics = append(resp.Topics, topic)
-			continue
+		if t.Topic == nil { // v10+: asked by topic ID
+			name, ok := topicNameOf(r.store, t.TopicID)
+			if !ok {
+				topic := kmsg.NewMetadataResponseTopic()
+				topic.TopicID = t.TopicID
+				topic.ErrorCode = kerr.UnknownTopicID.Code
+				resp.Topics = append(resp.Topics, topic)
+				continue
+			}
+			t.Topic = &name
 		}
 		resp.Topics = append(resp.Topics, describeTopicMetadata(r.store, *t.Topic))
 	}
@@ -80,6 +85,7 @@ func describeTopicMetadata(store *log.Store, name string) kmsg.MetadataResponseT
 		return topic
 	}
 	topic.IsInternal = d.Internal
+	topic.TopicID = d.ID
 	for _, p := range d.Partitions {
 		partition := kmsg.NewMetadataResponseTopicPartition()
 		partition.Partition = p.Partition

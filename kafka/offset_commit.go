@@ -16,17 +16,30 @@ import (
 // ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, OFFSET_METADATA_TOO_LARGE...) is
 // every partition's error. The commit's leader epoch (v6+), timestamp (v1) and
 // retention (v2-v4) are not stored: offsets live as long as
-// log.Options.OffsetsRetention says.
+// log.Options.OffsetsRetention says. v10 names topics by topic ID: an ID no
+// topic has is UNKNOWN_TOPIC_ID for each of its partitions.
 func handleOffsetCommit(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.OffsetCommitRequest)
 	resp := kmsg.NewPtrOffsetCommitResponse()
 	resp.Version = req.Version
 	offsets := make(map[log.TopicPartition]group.OffsetAndMetadata)
 	codes := make(map[log.TopicPartition]int16)
+	unknownIDs := make([]bool, len(req.Topics))
+	if req.Version >= 10 {
+		for i := range req.Topics {
+			t := &req.Topics[i]
+			var known bool
+			t.Topic, known = topicNameOf(r.store, t.TopicID)
+			unknownIDs[i] = !known
+		}
+	}
 	c, err := r.groupCoordinator()
 	if err == nil { // without a coordinator, its error is every partition's
 		partitionCounts := topicPartitionCounts{store: r.store}
-		for _, t := range req.Topics {
+		for i, t := range req.Topics {
+			if unknownIDs[i] {
+				continue
+			}
 			for _, p := range t.Partitions {
 				tp := log.TopicPartition{Topic: t.Topic, Partition: p.Partition}
 				if !partitionCounts.exists(tp) {
@@ -45,14 +58,17 @@ func handleOffsetCommit(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		})
 	}
 	committed := groupErrorCode(err)
-	for _, t := range req.Topics {
+	for i, t := range req.Topics {
 		topic := kmsg.NewOffsetCommitResponseTopic()
-		topic.Topic = t.Topic
+		topic.Topic, topic.TopicID = t.Topic, t.TopicID
 		for _, p := range t.Partitions {
 			partition := kmsg.NewOffsetCommitResponseTopicPartition()
 			partition.Partition = p.Partition
 			code, ok := codes[log.TopicPartition{Topic: t.Topic, Partition: p.Partition}]
-			if !ok {
+			switch {
+			case unknownIDs[i]:
+				code = kerr.UnknownTopicID.Code
+			case !ok:
 				code = committed
 			}
 			partition.ErrorCode = code

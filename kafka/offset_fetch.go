@@ -20,7 +20,10 @@ import (
 // consumer retries (the coordinator's FetchStableOffsets). Before v8 one group is
 // asked; from v8 several. The leader epoch is -1: commits do not store it. The
 // member ID and epoch of v9+ are those of KIP-848 groups, which the store does
-// not have: they are not checked.
+// not have: they are not checked. v10 names topics by topic ID: an ID no topic
+// has is UNKNOWN_TOPIC_ID for each of its partitions, and of a group's every
+// offset (a null topic list) those of deleted topics, which have no ID, are left
+// out.
 func handleOffsetFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.OffsetFetchRequest)
 	resp := kmsg.NewPtrOffsetFetchResponse()
@@ -46,11 +49,20 @@ func handleOffsetFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		return resp, nil
 	}
 	for _, g := range req.Groups {
-		var asked []fetchTopic
+		var asked, unknownIDs []fetchTopic
 		if g.Topics != nil {
 			asked = []fetchTopic{}
 			for _, t := range g.Topics {
-				asked = append(asked, fetchTopic{t.Topic, t.Partitions})
+				if req.Version < 10 {
+					asked = append(asked, fetchTopic{topic: t.Topic, partitions: t.Partitions})
+					continue
+				}
+				name, ok := topicNameOf(r.store, t.TopicID)
+				if !ok {
+					unknownIDs = append(unknownIDs, fetchTopic{id: t.TopicID, partitions: t.Partitions})
+					continue
+				}
+				asked = append(asked, fetchTopic{topic: name, id: t.TopicID, partitions: t.Partitions})
 			}
 		}
 		topics, offsets, err := answerOffsetFetch(r.ctx, c, coordinatorErr, g.Group, asked, req.RequireStable)
@@ -59,12 +71,28 @@ func handleOffsetFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		out.ErrorCode = groupErrorCode(err)
 		for _, t := range topics {
 			topic := kmsg.NewOffsetFetchResponseGroupTopic()
-			topic.Topic = t.topic
+			topic.Topic, topic.TopicID = t.topic, t.id
+			if req.Version >= 10 && t.id == ([16]byte{}) {
+				if topic.TopicID = topicIDOf(r.store, t.topic); topic.TopicID == ([16]byte{}) {
+					continue // a deleted topic's offsets: no ID to name them by
+				}
+			}
 			for _, p := range t.partitions {
 				o := offsetOf(offsets, log.TopicPartition{Topic: t.topic, Partition: p}, err)
 				partition := kmsg.NewOffsetFetchResponseGroupTopicPartition()
 				partition.Partition, partition.Offset, partition.LeaderEpoch = p, o.offset, -1
 				partition.Metadata, partition.ErrorCode = o.metadata, o.code
+				topic.Partitions = append(topic.Partitions, partition)
+			}
+			out.Topics = append(out.Topics, topic)
+		}
+		for _, t := range unknownIDs {
+			topic := kmsg.NewOffsetFetchResponseGroupTopic()
+			topic.TopicID = t.id
+			for _, p := range t.partitions {
+				partition := kmsg.NewOffsetFetchResponseGroupTopicPartition()
+				partition.Partition, partition.Offset, partition.LeaderEpoch = p, -1, -1
+				partition.ErrorCode = kerr.UnknownTopicID.Code
 				topic.Partitions = append(topic.Partitions, partition)
 			}
 			out.Topics = append(out.Topics, topic)
@@ -82,7 +110,7 @@ func askedTopics(topics []kmsg.OffsetFetchRequestTopic) []fetchTopic {
 	}
 	asked := make([]fetchTopic, 0, len(topics))
 	for _, t := range topics {
-		asked = append(asked, fetchTopic{t.Topic, t.Partitions})
+		asked = append(asked, fetchTopic{topic: t.Topic, partitions: t.Partitions})
 	}
 	return asked
 }
@@ -102,9 +130,11 @@ func answerOffsetFetch(ctx context.Context, c *group.Coordinator, coordinatorErr
 	return fetched, offsets, err
 }
 
-// fetchTopic is a topic's partitions, asked for or answered.
+// fetchTopic is a topic's partitions, asked for or answered; id is the topic ID
+// it was asked by (v10+), zero if it was asked by name or not asked.
 type fetchTopic struct {
 	topic      string
+	id         [16]byte
 	partitions []int32
 }
 

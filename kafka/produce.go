@@ -18,7 +18,9 @@ const maxConcurrentAppends = 16
 // handleProduce answers Produce: each partition's record batch is appended as the
 // client encoded it (the store checks it as Kafka's LogValidator does, and
 // assigns its offsets), acknowledged per the request's acks, within its timeout.
-// With acks=0 Kafka sends no response: neither does the server (nil).
+// With acks=0 Kafka sends no response: neither does the server (nil). v13 names
+// topics by ID: an ID no topic has is UNKNOWN_TOPIC_ID for each of its
+// partitions.
 func handleProduce(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.ProduceRequest)
 	opts := log.AppendBatchOptions{Acks: log.AcksAll}
@@ -45,12 +47,20 @@ func handleProduce(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	for i, t := range req.Topics {
 		out := &resp.Topics[i]
 		*out = kmsg.NewProduceResponseTopic()
-		out.Topic = t.Topic
+		out.Topic, out.TopicID = t.Topic, t.TopicID
+		known := true
+		if req.Version >= 13 {
+			t.Topic, known = topicNameOf(r.store, t.TopicID)
+		}
 		out.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(t.Partitions))
 		for j, p := range t.Partitions {
 			part := &out.Partitions[j]
 			*part = kmsg.NewProduceResponseTopicPartition()
 			part.Partition, part.BaseOffset, part.LogAppendTime, part.LogStartOffset = p.Partition, -1, -1, -1
+			if !known {
+				part.ErrorCode = kerr.UnknownTopicID.Code
+				continue
+			}
 			tp := log.TopicPartition{Topic: t.Topic, Partition: p.Partition}
 			slots <- struct{}{}
 			wg.Add(1)

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -18,7 +19,7 @@ import (
 func TestApiVersionsAdvertisesServedVersions(t *testing.T) {
 	ts := startServer(t, nil, nil)
 	c := ts.dial(t)
-	for _, version := range []int16{0, 4} {
+	for _, version := range []int16{0, 4, 5} {
 		req := kmsg.NewPtrApiVersionsRequest()
 		req.Version = version
 		req.ClientSoftwareName, req.ClientSoftwareVersion = "strata-test", "1.0"
@@ -94,13 +95,51 @@ func TestRawRequestsAtLowestAndHighestVersions(t *testing.T) {
 			if code := created.Topics[0].ErrorCode; code != 0 {
 				t.Fatalf("CreateTopics v%d: error %d", create.Version, code)
 			}
+			topicID, err := ts.store.TopicID(topicName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if create.Version >= 7 && created.Topics[0].TopicID != topicID {
+				t.Errorf("CreateTopics v%d: topic ID %x, want %x", create.Version, created.Topics[0].TopicID, topicID)
+			}
 
 			metadata := kmsg.NewPtrMetadataRequest()
 			metadata.Version = at(kmsg.Metadata)
 			metadata.Topics = []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr(topicName)}}
+			if metadata.Version >= 10 {
+				metadata.Topics = append(metadata.Topics, kmsg.MetadataRequestTopic{TopicID: topicID})
+			}
 			meta := c.roundTrip(metadata).(*kmsg.MetadataResponse)
-			if len(meta.Brokers) != 1 || len(meta.Topics) != 1 || len(meta.Topics[0].Partitions) != 2 || meta.Topics[0].ErrorCode != 0 {
+			if len(meta.Brokers) != 1 || len(meta.Topics) != len(metadata.Topics) || len(meta.Topics[0].Partitions) != 2 || meta.Topics[0].ErrorCode != 0 {
 				t.Fatalf("Metadata v%d: %+v", metadata.Version, meta)
+			}
+			for _, topic := range meta.Topics[1:] { // asked by ID
+				if topic.ErrorCode != 0 || topic.Topic == nil || *topic.Topic != topicName || topic.TopicID != topicID || len(topic.Partitions) != 2 {
+					t.Errorf("Metadata v%d by topic ID: %+v", metadata.Version, topic)
+				}
+			}
+			if metadata.Version >= 10 && meta.Topics[0].TopicID != topicID {
+				t.Errorf("Metadata v%d: topic ID %x, want %x", metadata.Version, meta.Topics[0].TopicID, topicID)
+			}
+
+			// Produce and Fetch, on partition 1 (by topic ID from Produce v13 and Fetch v13).
+			produce := kmsg.NewPtrProduceRequest()
+			produce.Version, produce.Acks, produce.TimeoutMillis = at(kmsg.Produce), -1, 30_000
+			produce.Topics = []kmsg.ProduceRequestTopic{{Topic: topicName, TopicID: topicID,
+				Partitions: []kmsg.ProduceRequestTopicPartition{{Partition: 1, Records: testBatch(t, "p0", "p1")}}}}
+			produced := c.roundTrip(produce).(*kmsg.ProduceResponse)
+			if p := produced.Topics[0].Partitions[0]; p.ErrorCode != 0 || p.BaseOffset != 0 {
+				t.Errorf("Produce v%d: %+v", produce.Version, p)
+			}
+			fetch := kmsg.NewPtrFetchRequest()
+			fetch.Version = at(kmsg.Fetch)
+			fetchPartition := kmsg.NewFetchRequestTopicPartition()
+			fetchPartition.Partition, fetchPartition.PartitionMaxBytes = 1, 1<<20
+			fetch.Topics = []kmsg.FetchRequestTopic{{Topic: topicName, TopicID: topicID, Partitions: []kmsg.FetchRequestTopicPartition{fetchPartition}}}
+			fetched := c.roundTrip(fetch).(*kmsg.FetchResponse)
+			if p := fetched.Topics[0].Partitions[0]; p.ErrorCode != 0 || p.HighWatermark != 2 || !bytes.Contains(p.RecordBatches, []byte("p1")) ||
+				fetch.Version >= 13 && fetched.Topics[0].TopicID != topicID {
+				t.Errorf("Fetch v%d: %+v", fetch.Version, fetched.Topics[0])
 			}
 
 			for i := range 3 {
@@ -161,13 +200,16 @@ func TestRawRequestsAtLowestAndHighestVersions(t *testing.T) {
 			drop := kmsg.NewPtrDeleteTopicsRequest()
 			drop.Version = at(kmsg.DeleteTopics)
 			if drop.Version >= 6 {
-				drop.Topics = []kmsg.DeleteTopicsRequestTopic{{Topic: kmsg.StringPtr(topicName)}, {TopicID: [16]byte{1}}}
+				drop.Topics = []kmsg.DeleteTopicsRequestTopic{{TopicID: topicID}, {TopicID: [16]byte{1}}}
 			} else {
 				drop.TopicNames = []string{topicName}
 			}
 			dropped := c.roundTrip(drop).(*kmsg.DeleteTopicsResponse)
 			if code := dropped.Topics[0].ErrorCode; code != 0 {
 				t.Errorf("DeleteTopics v%d: error %d", drop.Version, code)
+			}
+			if names, _ := ts.store.ListTopics(); len(names) != 0 {
+				t.Errorf("DeleteTopics v%d: topics %v left", drop.Version, names)
 			}
 			if drop.Version >= 6 && dropped.Topics[1].ErrorCode != kerr.UnknownTopicID.Code {
 				t.Errorf("DeleteTopics v%d by ID: error %d, want UNKNOWN_TOPIC_ID", drop.Version, dropped.Topics[1].ErrorCode)
