@@ -145,7 +145,7 @@ func (s *Store) createPartitions(name string, c TopicConfig, from, to int, set, 
 	if err != nil {
 		return nil, errors.Join(err, s.undoCreate(name, from, to, id, set))
 	}
-	parts, openErrs := s.openPartitions(name, c, from, to, m)
+	parts, openErrs := s.openPartitions(name, next[name].id, c, from, to, m)
 	parts, err = openedOrNone(from, parts, openErrs)
 	if err != nil {
 		return nil, errors.Join(err, s.undoCreate(name, from, to, id, set))
@@ -315,7 +315,7 @@ func (s *Store) reopenTopic(t *topic) *topic {
 	if err != nil {
 		m = &marks{}
 	}
-	parts, errs := s.openPartitions(t.name, t.config, 0, len(t.partitions), m)
+	parts, errs := s.openPartitions(t.name, t.id, t.config, 0, len(t.partitions), m)
 	out.partitions = parts
 	reopened := &out
 	for i, err := range errs {

@@ -274,7 +274,7 @@ func (s *Store) reopenLocked(tp TopicPartition, p *partition.Partition) error {
 	m, err := s.scanMarks()
 	var opened *partition.Partition
 	if err == nil {
-		opened, err = s.openPartition(tp, t.config, m)
+		opened, err = s.openPartition(tp, t.id, t.config, m)
 	}
 	next := topics.with(t.withPartition(int(tp.Partition), opened, err))
 	s.topics.Store(&next)

@@ -22,6 +22,7 @@ func TestDescribeTopicKeyPartitioner(t *testing.T) {
 	require.NoError(t, s.Close())
 
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", []byte(legacyTopicsJSON)))
+	asOlderStore(t, fsys, "/data")
 	s = openStore(t, fsys, nil)
 	require.Equal(t, log.KeyPartitionerXXHash, describe(t, s, "orders").KeyPartitioner)
 	createTopic(t, s, "payments", log.TopicConfig{})

@@ -121,7 +121,9 @@
 // drawn at its creation and kept in topics.json, the same after every Open and on
 // every broker; a topic deleted and created again under its name gets a new one.
 // Store.TopicID and DescribeTopic report it, Store.TopicByID finds a topic by it.
-// A store made before topic IDs gets them at its first Open.
+// As on Kafka, each partition directory holds a partition.metadata naming it,
+// checked at every open (another topic's ID: the partition is offline). A store
+// made before topic IDs gets them at its first Open.
 //
 // # Acknowledgements and durability
 //

@@ -157,6 +157,7 @@ func TestMetadataOldVersionsKeepEverySetting(t *testing.T) {
 				old = crcline.Append(old)
 			}
 			require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", old))
+			require.Equal(t, 3, asOlderStore(t, fsys, "/data"))
 
 			s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
 			requireLegacyConfigs(t, s, 1, 1)
@@ -211,6 +212,7 @@ func TestReplicatedMetadataVersion2KeepsEverySetting(t *testing.T) {
 	for _, dir := range dirs {
 		require.NoError(t, vfs.WriteFileAtomic(fsys, dir+"/topics.json", old))
 	}
+	require.Equal(t, 9, asOlderStore(t, fsys, "/data"))
 
 	s = openStore(t, fsys, &log.Options{TopicDefaults: legacyDefaults})
 	requireLegacyConfigs(t, s, 3, 2)

@@ -135,7 +135,7 @@ func (s *Store) reopenPartitionLocked(tp TopicPartition) (reopened bool, err err
 	if err != nil {
 		return false, errorf("strata/log: reopen %s: %w", tp, err)
 	}
-	p, openErr := s.openPartition(tp, t.config, m)
+	p, openErr := s.openPartition(tp, t.id, t.config, m)
 	next := set.with(t.withPartition(int(tp.Partition), p, openErr))
 	s.topics.Store(&next)
 	if openErr != nil {

@@ -45,10 +45,11 @@ type brokerGroup struct {
 	// pending are the replicas of deleted partitions left on brokers that were
 	// offline (topics.json's "deleted", written with every copy); under adminMu.
 	pending []deletedReplicas
-	// configs maps a partition name to its topic's effective config, for OpenLog;
-	// guarded by configsMu.
+	// configs maps a partition name to its topic's effective config, and topicIDs
+	// to its topic's ID, for OpenLog; guarded by configsMu.
 	configsMu sync.Mutex
 	configs   map[string]TopicConfig
+	topicIDs  map[string]TopicID
 	// closing is closed when the store's Close begins: a produce waiting for a
 	// partition's leader stops waiting (see replicatedAppender).
 	closing     chan struct{}
@@ -108,7 +109,7 @@ func (g *brokerGroup) brokerIDs() []replica.BrokerID {
 // cluster, settles what a crash left between the two, opens every broker and waits
 // for the followers to report to their leaders.
 func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
-	g := &brokerGroup{set: set, configs: map[string]TopicConfig{}, closing: make(chan struct{})}
+	g := &brokerGroup{set: set, configs: map[string]TopicConfig{}, topicIDs: map[string]TopicID{}, closing: make(chan struct{})}
 	s.brokers = g
 	root, err := filepath.Abs(s.dir)
 	if err != nil {
@@ -162,6 +163,7 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 		set2[tm.Name] = t
 		for i := range tm.Partitions {
 			g.configs[partitionDirName(tm.Name, i)] = config
+			g.topicIDs[partitionDirName(tm.Name, i)] = id
 		}
 	}
 	s.loadBrokerPoints()
@@ -436,6 +438,7 @@ func (s *Store) openReplicaLog(id replica.BrokerID, name string, replicated bool
 	}
 	g.configsMu.Lock()
 	config, ok := g.configs[name]
+	topicID := g.topicIDs[name]
 	g.configsMu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("partition %s: no topic lists it: %w", name, ErrUnknownTopic)
@@ -466,11 +469,26 @@ func (s *Store) openReplicaLog(id replica.BrokerID, name string, replicated bool
 	o := s.partitionOptions(config, TopicPartition{Topic: topicName, Partition: int32(index)})
 	o.FS, o.Replicated = s.fsys, replicated
 	o.RecoveryPoint, o.RecoveryPointSegment = g.pointHint(id, name)
-	p, err := partition.Open(dir, o)
-	if err == nil || !errors.Is(err, ErrCorrupt) {
-		return p, err
+	// A partition.metadata naming another topic, or damaged, is damage as a
+	// corrupt segment is: the replica is rebuilt from an in-sync one.
+	damage := checkPartitionMetadata(s.fsys, dir, topicID)
+	if damage == nil {
+		p, err := partition.Open(dir, o)
+		if err == nil || !errors.Is(err, ErrCorrupt) {
+			return p, err
+		}
+		damage = err
+	} else if !errors.Is(damage, ErrCorrupt) {
+		return nil, damage
 	}
-	return s.rebuildReplica(id, name, dir, o, err)
+	p, err := s.rebuildReplica(id, name, dir, o, damage)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPartitionMetadata(s.fsys, dir, topicID); err != nil { // the new, empty directory's
+		return nil, errors.Join(err, p.Close())
+	}
+	return p, nil
 }
 
 // rebuildReplica handles a replica found corrupt at open: if another replica is in

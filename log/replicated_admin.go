@@ -76,6 +76,7 @@ func (s *Store) createReplicatedPartitions(name string, c TopicConfig, from, to 
 	g.configsMu.Lock()
 	for i := from; i < to; i++ {
 		g.configs[partitionDirName(name, i)] = c
+		g.topicIDs[partitionDirName(name, i)] = next[name].id
 	}
 	g.configsMu.Unlock()
 	created, err := g.cluster.CreatePartitions(specs)
@@ -164,6 +165,7 @@ func (s *Store) deleteReplicatedTopic(t *topic, next topicSet) error {
 	g.configsMu.Lock()
 	for _, name := range names {
 		delete(g.configs, name)
+		delete(g.topicIDs, name)
 	}
 	g.configsMu.Unlock()
 	return nil

@@ -114,6 +114,7 @@ func TestOneBrokerStoreOffsetsTopicMetadataUnchanged(t *testing.T) {
 func TestOldStoreKeepsItsPartitioner(t *testing.T) {
 	fsys := storeWithOrdersAndOffsets(t)
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", []byte(legacyTopicsJSON)))
+	asOlderStore(t, fsys, "/data")
 
 	// A key whose two partitions differ.
 	key := []byte("k0")

@@ -243,7 +243,7 @@ func (s *Store) load() (topicSet, error) {
 		keys, _ := parseKeyHash(tm.Partitioner) // checked by readMetadata
 		id, _ := parseTopicID(tm.TopicID)       // checked by readMetadata, given by assignMissingTopicIDs
 		t := &topic{name: tm.Name, id: id, internal: tm.Internal, keyHash: keys, own: own, config: config, incarnation: s.newIncarnation()}
-		parts, openErrs := s.openPartitions(tm.Name, config, 0, tm.Partitions, m)
+		parts, openErrs := s.openPartitions(tm.Name, id, config, 0, tm.Partitions, m)
 		t.partitions = parts
 		for i, err := range openErrs {
 			if err != nil {

@@ -183,7 +183,7 @@ func (s *Store) partitionDir(topic string, partition int) string {
 // openPartitions opens partitions [from, to) of a topic with effective config c,
 // settling their directories first (see settleDir). It never fails as a whole:
 // parts[i] is nil for a partition that could not be opened, and errs[i] says why.
-func (s *Store) openPartitions(name string, c TopicConfig, from, to int, m *marks) (parts []*partition.Partition, errs []error) {
+func (s *Store) openPartitions(name string, id TopicID, c TopicConfig, from, to int, m *marks) (parts []*partition.Partition, errs []error) {
 	parts = make([]*partition.Partition, to-from)
 	errs = make([]error, to-from)
 	// Open (and recover) partitions on a few goroutines: a clean open reads a
@@ -199,7 +199,7 @@ func (s *Store) openPartitions(name string, c TopicConfig, from, to int, m *mark
 					return
 				}
 				tp := TopicPartition{Topic: name, Partition: int32(i)}
-				parts[i-from], errs[i-from] = s.openPartition(tp, c, m)
+				parts[i-from], errs[i-from] = s.openPartition(tp, id, c, m)
 			}
 		})
 	}
@@ -216,13 +216,19 @@ func (s *Store) openPartitions(name string, c TopicConfig, from, to int, m *mark
 	return parts, errs
 }
 
-// openPartition settles the directory of tp (see settleDir) and opens it. The
-// directory must exist: a listed partition is never silently made again, empty.
-func (s *Store) openPartition(tp TopicPartition, c TopicConfig, m *marks) (*partition.Partition, error) {
+// openPartition settles the directory of tp (see settleDir), checks that its
+// partition.metadata names id, the topic's ID (writing it if there is none: see
+// checkPartitionMetadata), and opens it. The directory must exist: a listed
+// partition is never silently made again, empty.
+func (s *Store) openPartition(tp TopicPartition, id TopicID, c TopicConfig, m *marks) (*partition.Partition, error) {
 	if err := s.settleDir(tp.Topic, int(tp.Partition), m); err != nil {
 		return nil, err
 	}
-	return partition.Open(s.partitionDir(tp.Topic, int(tp.Partition)), s.partitionOptions(c, tp))
+	dir := s.partitionDir(tp.Topic, int(tp.Partition))
+	if err := checkPartitionMetadata(s.fsys, dir, id); err != nil {
+		return nil, err
+	}
+	return partition.Open(dir, s.partitionOptions(c, tp))
 }
 
 // openedOrNone returns what openPartitions(..., from, ...) returned if every

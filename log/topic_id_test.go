@@ -145,6 +145,29 @@ func TestTopicIDSameOnEveryBroker(t *testing.T) {
 	require.Equal(t, ids, topicIDs(t, s, "orders", "payments"))
 }
 
+// asOlderStore removes every partition.metadata under dir (broker directories
+// included), which a store made before topic IDs does not have, and returns how
+// many it removed.
+func asOlderStore(t testing.TB, fsys vfs.FS, dir string) int {
+	t.Helper()
+	names, err := fsys.ReadDir(dir)
+	require.NoError(t, err)
+	removed := 0
+	for _, name := range names {
+		path := dir + "/" + name
+		info, err := fsys.Stat(path)
+		require.NoError(t, err)
+		switch {
+		case info.IsDir():
+			removed += asOlderStore(t, fsys, path)
+		case name == "partition.metadata":
+			require.NoError(t, fsys.Remove(path))
+			removed++
+		}
+	}
+	return removed
+}
+
 // topicIDLine matches a topic's ID in topics.json as strata writes it.
 var topicIDLine = regexp.MustCompile(`\n\s*"topicId": "[^"]*",`)
 
@@ -174,6 +197,7 @@ func TestTopicIDGivenToAnOlderStoreAtOpen(t *testing.T) {
 	data, err := vfs.ReadFile(fsys, "/data/topics.json")
 	require.NoError(t, err)
 	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", asVersion3(t, data)))
+	require.Equal(t, 3, asOlderStore(t, fsys, "/data"))
 
 	var buf logBuffer
 	s = openStore(t, fsys, &log.Options{Logger: buf.logger()})
@@ -207,6 +231,7 @@ func TestTopicIDGivenToAnOlderReplicatedStoreAtOpen(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, vfs.WriteFileAtomic(fsys, dir+"/topics.json", asVersion3(t, data)))
 	}
+	require.Equal(t, 6, asOlderStore(t, fsys, "/data"))
 	s = openStore(t, fsys, nil)
 	ids := topicIDs(t, s, "orders")
 	for _, dir := range dirs {
@@ -248,4 +273,133 @@ func TestTopicIDDamagedInTopicsJSONIsCorrupt(t *testing.T) {
 			require.ErrorContains(t, err, tc.message)
 		})
 	}
+}
+
+// requirePartitionMetadata checks that the partition directory dir holds Kafka's
+// partition.metadata naming id.
+func requirePartitionMetadata(t testing.TB, fsys vfs.FS, dir string, id log.TopicID) {
+	t.Helper()
+	data, err := vfs.ReadFile(fsys, dir+"/partition.metadata")
+	require.NoError(t, err, dir)
+	require.Equal(t, "version: 0\ntopic_id: "+id.String()+"\n", string(data), dir)
+}
+
+// Every partition directory, every replica's in a store of several brokers, holds
+// Kafka's partition.metadata naming its topic's ID, partitions added later too.
+func TestPartitionMetadataInEveryPartitionDirectory(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openStore(t, fsys, nil)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
+	require.NoError(t, s.AddPartitions(context.Background(), "orders", 3))
+	id := topicIDs(t, s, "orders")["orders"]
+	for _, dir := range []string{"/data/orders-0", "/data/orders-1", "/data/orders-2"} {
+		requirePartitionMetadata(t, fsys, dir, id)
+	}
+
+	fsys = vfs.NewMem()
+	s = openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2, ReplicationFactor: 3})
+	id = topicIDs(t, s, "orders")["orders"]
+	for _, broker := range []string{"/data", "/data/broker.1", "/data/broker.2"} {
+		for _, p := range []string{"orders-0", "orders-1"} {
+			requirePartitionMetadata(t, fsys, broker+"/"+p, id)
+		}
+	}
+}
+
+// A store made before topic IDs gets partition.metadata in its partition
+// directories at Open, durable before Open returns.
+func TestPartitionMetadataWrittenForAnOlderStore(t *testing.T) {
+	fsys := vfs.NewCrashable()
+	s := openStore(t, fsys, nil)
+	createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
+	require.NoError(t, s.Close())
+	data, err := vfs.ReadFile(fsys, "/data/topics.json")
+	require.NoError(t, err)
+	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/topics.json", asVersion3(t, data)))
+	require.Equal(t, 2, asOlderStore(t, fsys, "/data"))
+
+	s = openStore(t, fsys, nil)
+	id := topicIDs(t, s, "orders")["orders"]
+	after := fsys.Crash(vfs.DropUnsynced, 2)
+	for _, dir := range []string{"/data/orders-0", "/data/orders-1"} {
+		requirePartitionMetadata(t, after, dir, id)
+	}
+}
+
+// A partition directory whose partition.metadata names another topic ID (another
+// topic's partition), or is not the file, does not open: its partition is offline
+// with ErrCorrupt naming the file, the rest of the store opens, nothing panics.
+// Removing the file lets ReopenPartition write it again and open the partition.
+func TestPartitionMetadataForeignOrDamaged(t *testing.T) {
+	for name, content := range map[string]string{
+		"another topic's":   "version: 0\ntopic_id: kPFzwh1hS6O9GiWlFPgaTw\n",
+		"empty":             "",
+		"another version":   "version: 1\ntopic_id: kPFzwh1hS6O9GiWlFPgaTw\n",
+		"no last newline":   "version: 0\ntopic_id: kPFzwh1hS6O9GiWlFPgaTw",
+		"a third line":      "version: 0\ntopic_id: kPFzwh1hS6O9GiWlFPgaTw\nmore\n",
+		"no topic_id":       "version: 0\ntopicid: kPFzwh1hS6O9GiWlFPgaTw\n",
+		"zero ID":           "version: 0\ntopic_id: AAAAAAAAAAAAAAAAAAAAAA\n",
+		"not base64":        "version: 0\ntopic_id: kPFzwh1hS6O9GiWlFPga\x00\xff\n",
+		"larger than 1 KiB": "version: 0\ntopic_id: " + string(bytes.Repeat([]byte("A"), 2000)) + "\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			fsys := vfs.NewMem()
+			s := openStore(t, fsys, nil)
+			createTopic(t, s, "orders", log.TopicConfig{Partitions: 2})
+			produce(t, s, "orders", 1, 3)
+			id := topicIDs(t, s, "orders")["orders"]
+			require.NoError(t, s.Close())
+			require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/orders-1/partition.metadata", []byte(content)))
+
+			s = openStore(t, fsys, nil)
+			offline := s.OfflinePartitions()
+			require.Len(t, offline, 1)
+			require.Equal(t, tp("orders", 1), offline[0].TopicPartition)
+			require.ErrorIs(t, offline[0], log.ErrCorrupt)
+			require.ErrorContains(t, offline[0], "partition.metadata")
+			produce(t, s, "orders", 0, 1) // the other partition works
+
+			require.NoError(t, fsys.Remove("/data/orders-1/partition.metadata"))
+			require.NoError(t, s.ReopenPartition(context.Background(), tp("orders", 1)))
+			require.Empty(t, s.OfflinePartitions())
+			require.Equal(t, int64(3), describe(t, s, "orders").Partitions[1].EndOffset)
+			requirePartitionMetadata(t, fsys, "/data/orders-1", id)
+		})
+	}
+}
+
+// In a store of several brokers, a replica whose partition.metadata names another
+// topic is set aside (kept, renamed -damaged) and rebuilt from an in-sync replica,
+// as a corrupt one is; the broker stays online.
+func TestPartitionMetadataForeignReplicaRebuilt(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	produce(t, s, "orders", 0, 20)
+	id := topicIDs(t, s, "orders")["orders"]
+	require.NoError(t, s.Close())
+	require.NoError(t, vfs.WriteFileAtomic(fsys, "/data/broker.1/orders-0/partition.metadata",
+		[]byte("version: 0\ntopic_id: kPFzwh1hS6O9GiWlFPgaTw\n")))
+
+	s = openStore(t, fsys, nil)
+	brokers, err := s.Brokers()
+	require.NoError(t, err)
+	require.True(t, brokers[1].Online, "the broker stays online: only the replica is rebuilt")
+	names, err := fsys.ReadDir("/data/broker.1")
+	require.NoError(t, err)
+	aside := ""
+	for _, name := range names {
+		if bytes.HasSuffix([]byte(name), []byte("-damaged")) {
+			aside = name
+		}
+	}
+	require.NotEmpty(t, aside, "the foreign copy is kept aside: %v", names)
+	data, err := vfs.ReadFile(fsys, "/data/broker.1/"+aside+"/partition.metadata")
+	require.NoError(t, err)
+	require.Contains(t, string(data), "kPFzwh1hS6O9GiWlFPgaTw")
+	requirePartitionMetadata(t, fsys, "/data/broker.1/orders-0", id)
+	require.Len(t, consumeValues(t, s, "orders", 0), 20)
+	require.NoError(t, s.AwaitInSync(testContext(t)))
+	require.Len(t, describe(t, s, "orders").Partitions[0].ISR, 3)
 }
