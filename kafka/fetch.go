@@ -10,8 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// handleFetch answers Fetch (v13+ names topics by topic ID: see
-// resolveFetchTopicIDs): per partition the record batches from the fetch offset as the segments hold
+// handleFetch answers Fetch (v13+ names topics by ID: resolveFetchTopicIDs):
+// per partition the record batches from the fetch offset as the segments hold
 // them (the whole batch holding the offset first, at least one batch, up to the
 // partition's and then the request's byte limits), below the high watermark or,
 // read_committed, the last stable offset, with the aborted transactions among
