@@ -8,8 +8,9 @@ import (
 
 // Format: the versions of topics.json before version 3, read and never written.
 // They are metadataFile with a topic's own settings under strata's former keys
-// (legacyConfig); version 1 has no checksum line, version 2 has one. The next
-// change of topics writes version 3.
+// (legacyConfig); version 1 has no checksum line, version 2 has one. Open gives
+// their topics IDs and writes the current version at once (see
+// assignMissingTopicIDs).
 const (
 	// legacyMetadataVersion is the version written before topics.json had a
 	// checksum: JSON alone.
@@ -60,9 +61,10 @@ type legacyConfig struct {
 	UncleanLeaderElection bool `json:"unclean.leader.election.enable,omitempty"`
 }
 
-// current returns m in the shape of version 3, each topic's settings under
-// Kafka's config names: an error if a sync mode or duration does not parse (the
-// other values are checked as version 3's are, by metadataFile.check).
+// current returns m in the shape of version 3 (the current version without
+// topic IDs), each topic's settings under Kafka's config names: an error if a
+// sync mode or duration does not parse (the other values are checked as version
+// 3's are, by metadataFile.check).
 func (m legacyMetadataFile) current() (metadataFile, error) {
 	out := metadataFile{Version: m.Version, Sequence: m.Sequence, Deleted: m.Deleted}
 	for _, t := range m.Topics {
