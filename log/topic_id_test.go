@@ -3,6 +3,8 @@ package log_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"regexp"
 	"testing"
 
@@ -402,4 +404,43 @@ func TestPartitionMetadataForeignReplicaRebuilt(t *testing.T) {
 	require.Len(t, consumeValues(t, s, "orders", 0), 20)
 	require.NoError(t, s.AwaitInSync(testContext(t)))
 	require.Len(t, describe(t, s, "orders").Partitions[0].ISR, 3)
+}
+
+// In a store of several brokers, Open may write topics.json before it gives the
+// topics of an older store their IDs (to record that the replicas of deleted
+// partitions left on a broker that was offline are gone): that write holds the IDs
+// already, so that a failure of the next write, or a crash, never leaves a
+// topics.json of the current version without them, which Open would refuse.
+func TestTopicIDGivenBeforeAnyWriteAtOpen(t *testing.T) {
+	fsys := vfs.NewMem()
+	s := openBrokers(t, fsys, 3)
+	createTopic(t, s, "orders", log.TopicConfig{ReplicationFactor: 3})
+	require.NoError(t, s.Close())
+	require.NoError(t, fsys.MkdirAll("/data/broker.1/gone-0", 0o755)) // a deleted partition's replica, left
+	dirs := []string{"/data", "/data/broker.1", "/data/broker.2"}
+	for _, dir := range dirs {
+		data, err := vfs.ReadFile(fsys, dir+"/topics.json")
+		require.NoError(t, err)
+		body, _, err := crcline.Split("topics.json", asVersion3(t, data))
+		require.NoError(t, err)
+		body = bytes.Replace(body, []byte(`"version": 3,`), []byte(`"version": 3, "deleted": [{"name": "gone-0", "brokers": [1]}],`), 1)
+		require.NoError(t, vfs.WriteFileAtomic(fsys, dir+"/topics.json", crcline.Append(body)))
+	}
+	require.Equal(t, 3, asOlderStore(t, fsys, "/data"))
+
+	// The first write of topics.json (into the 3 broker directories) succeeds, the
+	// next fails.
+	faulty := vfs.NewFaulty(fsys, vfs.Match("topics.json", vfs.FailAfter(vfs.OpRename, 3, errors.New("injected failure"))))
+	_, err := log.Open("/data", &log.Options{FS: faulty})
+	require.ErrorContains(t, err, "injected failure")
+
+	s = openStore(t, fsys, nil)
+	ids := topicIDs(t, s, "orders")
+	for _, dir := range dirs {
+		f := readTopicsFile(t, fsys, dir+"/topics.json")
+		require.Equal(t, 4, f.Version, dir)
+		require.Equal(t, ids["orders"].String(), f.Topics[0].TopicID, dir)
+	}
+	_, err = fsys.Stat("/data/broker.1/gone-0")
+	require.ErrorIs(t, err, fs.ErrNotExist)
 }
