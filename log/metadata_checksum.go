@@ -3,6 +3,7 @@ package log
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -22,8 +23,15 @@ import (
 // existed, and must say "version": 1: a later file whose last line was cut off or
 // damaged is corrupt, never mistaken for an unchecked version 1.
 
-// encodeMetadata returns the bytes of topics.json for m, in the current version.
+// encodeMetadata returns the bytes of topics.json for m, in the current version,
+// which gives every topic an ID: a topic without a valid one is an error (a file
+// that Open would refuse is never written).
 func encodeMetadata(m metadataFile) ([]byte, error) {
+	for _, t := range m.Topics {
+		if _, ok := parseTopicID(t.TopicID); !ok {
+			return nil, fmt.Errorf("topic %q: no valid topic ID (%q) to write", t.Name, t.TopicID)
+		}
+	}
 	m.Version = metadataVersion
 	m.Topics = slices.Clone(m.Topics)
 	slices.SortFunc(m.Topics, func(a, b topicMetadata) int { return strings.Compare(a.Name, b.Name) })

@@ -133,10 +133,13 @@ func (s *Store) loadBrokerGroup(set brokerSet) (topicSet, error) {
 	if err != nil {
 		return nil, errors.Join(err, g.unlock())
 	}
+	// Before any write of meta (removePendingReplicas may write it): the current
+	// version has every topic's ID.
+	assigned := assignMissingTopicIDs(&meta)
 	if err := s.removePendingReplicas(meta); err != nil {
 		return nil, errors.Join(err, g.unlock())
 	}
-	if assignMissingTopicIDs(&meta) {
+	if assigned {
 		if err := g.writeMetadata(s, meta); err != nil {
 			return nil, errors.Join(fmt.Errorf("record the topic IDs given to the topics of a store made before topic IDs: %w", err), g.unlock())
 		}
