@@ -40,6 +40,21 @@ func (s *Store) Broker(id replica.BrokerID) (*ServingBroker, error) {
 // ID returns the broker's id.
 func (b *ServingBroker) ID() replica.BrokerID { return b.id }
 
+// Online reports whether the broker is online: false once StopBroker stopped it
+// or its disk failed (until StartBroker), or once the store is closed. A server
+// answers nothing for a broker that is not online, as nothing answers for a
+// Kafka broker that is down. A one-broker store's broker is online while the
+// store is open.
+func (b *ServingBroker) Online() bool {
+	if b.s.closed.Load() {
+		return false
+	}
+	if b.s.brokers == nil {
+		return true
+	}
+	return b.s.brokers.cluster.Online(b.id)
+}
+
 // AppendBatch is Store.AppendBatch on this broker: a partition it does not lead
 // (or no longer leads when the append reaches its replica) is a *NotLeaderError,
 // and nothing is written; it does not follow the leader.

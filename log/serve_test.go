@@ -369,3 +369,24 @@ func TestServeFetchedBatchesOutliveCloseUntilRelease(t *testing.T) {
 	require.Nil(t, r.Batches)
 	r.Release()
 }
+
+func TestServingBrokerOnlineFollowsStopAndStart(t *testing.T) {
+	s := openBrokers(t, vfs.NewMem(), 3)
+	b, err := s.Broker(1)
+	require.NoError(t, err)
+	require.True(t, b.Online())
+	require.NoError(t, s.StopBroker(1))
+	require.False(t, b.Online(), "stopped")
+	other, err := s.Broker(2)
+	require.NoError(t, err)
+	require.True(t, other.Online(), "the others stay online")
+	require.NoError(t, s.StartBroker(1))
+	require.True(t, b.Online(), "started again")
+	require.NoError(t, s.Close())
+	require.False(t, b.Online(), "the store is closed")
+
+	one := openStore(t, vfs.NewMem(), nil)
+	only, err := one.Broker(0)
+	require.NoError(t, err)
+	require.True(t, only.Online(), "a one-broker store's broker")
+}
