@@ -42,7 +42,7 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	}
 	for {
 		total := fillFetch(ctx, r.store, req, level, resp)
-		if total >= int(req.MinBytes) || deadline.IsZero() || !time.Now().Before(deadline) {
+		if total >= int(req.MinBytes) || deadline.IsZero() || !time.Now().Before(deadline) || fetchFailed(resp) {
 			return resp, nil
 		}
 		waitCtx, cancel := context.WithDeadline(ctx, deadline)
@@ -63,6 +63,21 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 			return resp, nil
 		}
 	}
+}
+
+// fetchFailed reports whether a partition of resp has an error: the fetch is
+// answered at once, as Kafka answers a fetch that met an error, rather than
+// waiting for data that the partition cannot give (WaitForData returns at once
+// for it).
+func fetchFailed(resp *kmsg.FetchResponse) bool {
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fetchPositions returns the fetch offset of every partition of req.
