@@ -12,7 +12,7 @@ func handleAddOffsetsToTxn(r *request, kreq kmsg.Request) (kmsg.Response, error)
 	req := kreq.(*kmsg.AddOffsetsToTxnRequest)
 	resp := kmsg.NewPtrAddOffsetsToTxnResponse()
 	resp.Version = req.Version
-	coordinator, err := r.store.TxnCoordinator()
+	coordinator, err := r.txnCoordinator()
 	if err == nil {
 		pe := txn.ProducerIDAndEpoch{ProducerID: req.ProducerID, ProducerEpoch: req.ProducerEpoch}
 		err = coordinator.AddOffsetsToTxn(r.ctx, req.TransactionalID, pe, req.Group)

@@ -22,7 +22,7 @@ func handleAddPartitionsToTxn(r *request, kreq kmsg.Request) (kmsg.Response, err
 		}
 	}
 	code := int16(0)
-	coordinator, err := r.store.TxnCoordinator()
+	coordinator, err := r.txnCoordinator()
 	if err == nil {
 		err = unknownPartitions(r.store, tps)
 	}

@@ -88,6 +88,9 @@ type request struct {
 	ctx    context.Context
 	server *Server
 	store  *log.Store
+	// broker is the broker the request's listener serves (ServeBroker), nil for
+	// the whole store (Serve): see broker.go.
+	broker *log.ServingBroker
 	header requestHeader
 	// advertisedHost and advertisedPort are the address Metadata gives for every
 	// broker.

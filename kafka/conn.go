@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sync/atomic"
 
+	"github.com/stratalog/strata/log"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -17,7 +18,10 @@ import (
 // request order (Kafka mutes a connection the same way while a request is in
 // flight).
 type conn struct {
-	nc             net.Conn
+	nc net.Conn
+	// broker is the broker the connection's listener serves (ServeBroker), nil
+	// for the whole store (Serve).
+	broker         *log.ServingBroker
 	advertisedHost string
 	advertisedPort int32
 	out            []byte // the response buffer, reused while small
@@ -43,9 +47,13 @@ const maxUnauthenticatedRequestBytes = 512 << 10
 // the next response; a larger one is left to the garbage collector.
 const maxKeptResponseBuffer = 64 << 10
 
-func (s *Server) newConn(nc net.Conn) *conn {
-	c := &conn{nc: nc}
+func (s *Server) newConn(nc net.Conn, broker *log.ServingBroker) *conn {
+	c := &conn{nc: nc, broker: broker}
 	c.lastActive.Store(s.now().UnixNano())
+	if broker != nil {
+		c.advertisedHost, c.advertisedPort, _ = s.brokerEndpoint(broker.ID(), nc)
+		return c
+	}
 	addr := s.opts.AdvertisedAddr
 	if addr == "" {
 		addr = nc.LocalAddr().String() // the address this client reached
@@ -69,6 +77,8 @@ func (s *Server) serveConn(c *conn) {
 			case c.idleClosed.Load():
 				logger.Debug("closed idle connection", "connections.max.idle", s.opts.ConnectionsMaxIdle)
 			case errors.Is(err, io.EOF), errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, net.ErrClosed):
+			case errors.Is(err, errBrokerStopped):
+				logger.Debug("closing connection: " + err.Error())
 			case errors.Is(err, ErrRequestTooLarge):
 				logger.Warn("closing connection: " + err.Error())
 			default:
@@ -105,6 +115,9 @@ func (s *Server) serveRequest(c *conn) (err error) {
 	if err != nil {
 		return err
 	}
+	if c.broker != nil && !c.broker.Online() {
+		return errBrokerStopped // a stopped broker answers nothing
+	}
 	if s.beforeHandle != nil {
 		s.beforeHandle(h.key)
 	}
@@ -114,7 +127,7 @@ func (s *Server) serveRequest(c *conn) (err error) {
 		}
 	}()
 	resp, err := a.handle(&request{
-		ctx: s.ctx, server: s, store: s.store, header: h,
+		ctx: s.ctx, server: s, store: s.store, broker: c.broker, header: h,
 		advertisedHost: c.advertisedHost, advertisedPort: c.advertisedPort,
 		logger: s.opts.Logger, conn: c,
 	}, req)
@@ -123,6 +136,9 @@ func (s *Server) serveRequest(c *conn) (err error) {
 	}
 	if resp == nil {
 		return nil // a Produce with acks=0: Kafka sends no response
+	}
+	if c.broker != nil && !c.broker.Online() {
+		return errBrokerStopped // stopped while handling: no answer, as from a broker that died
 	}
 	c.out = appendResponse(c.out[:0], h.correlationID, resp)
 	c.markIdle(s) // before the write: once the client has its response, it is idle

@@ -12,8 +12,9 @@ import (
 const clusterOperations = 1<<5 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12
 
 // handleDescribeCluster answers DescribeCluster: the store's brokers at the
-// address Metadata gives them, the controller Metadata names (the first
-// broker), and the cluster ID of Options.ClusterID. A broker that is offline is
+// addresses Metadata gives them (brokerNodes), the controller Metadata names
+// (the first online broker: controllerID), and the cluster ID of
+// Options.ClusterID. A broker that is offline is
 // fenced: listed only when IncludeFencedBrokers (v2+) asks. Controllers (an
 // EndpointType of 2, v1+) are UNSUPPORTED_ENDPOINT_TYPE, as a Kafka broker
 // answers: strata has no separate controller endpoints.
@@ -28,17 +29,17 @@ func handleDescribeCluster(r *request, kreq kmsg.Request) (kmsg.Response, error)
 		resp.ErrorMessage = message("only brokers are described: strata has no controller endpoints")
 		return resp, nil
 	}
-	brokers, err := r.store.Brokers()
+	nodes, err := r.brokerNodes()
 	if err != nil {
 		return nil, err
 	}
-	resp.ControllerID = int32(brokers[0].ID)
-	for _, b := range brokers {
-		if !b.Online && !req.IncludeFencedBrokers {
+	resp.ControllerID = controllerID(nodes)
+	for _, n := range nodes {
+		if !n.online && !req.IncludeFencedBrokers {
 			continue
 		}
 		broker := kmsg.NewDescribeClusterResponseBroker()
-		broker.NodeID, broker.Host, broker.Port, broker.IsFenced = int32(b.ID), r.advertisedHost, r.advertisedPort, !b.Online
+		broker.NodeID, broker.Host, broker.Port, broker.IsFenced = int32(n.id), n.host, n.port, !n.online
 		resp.Brokers = append(resp.Brokers, broker)
 	}
 	if req.IncludeClusterAuthorizedOperations {

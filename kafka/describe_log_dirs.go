@@ -17,7 +17,9 @@ import (
 // (strata does not move replicas between directories). The volume's total and
 // usable bytes (v4+) are -1, unknown.
 //
-// As one listener serves every broker, each answer describes all of them.
+// On a listener of Serve (the whole store) each answer describes every broker's
+// directory; on ServeBroker's, the broker's own only, as a Kafka broker
+// describes its own log directories.
 func handleDescribeLogDirs(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.DescribeLogDirsRequest)
 	resp := kmsg.NewPtrDescribeLogDirsResponse()
@@ -46,6 +48,9 @@ func handleDescribeLogDirs(r *request, kreq kmsg.Request) (kmsg.Response, error)
 		}
 	}
 	for _, b := range brokers {
+		if r.broker != nil && b.ID != r.broker.ID() {
+			continue
+		}
 		dir := kmsg.NewDescribeLogDirsResponseDir()
 		dir.Dir = b.Dir
 		if !b.Online {

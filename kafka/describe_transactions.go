@@ -11,7 +11,7 @@ func handleDescribeTransactions(r *request, kreq kmsg.Request) (kmsg.Response, e
 	req := kreq.(*kmsg.DescribeTransactionsRequest)
 	resp := kmsg.NewPtrDescribeTransactionsResponse()
 	resp.Version = req.Version
-	coordinator, err := r.store.TxnCoordinator()
+	coordinator, err := r.txnCoordinator()
 	for _, id := range req.TransactionalIDs {
 		state := kmsg.NewDescribeTransactionsResponseTransactionState()
 		state.TransactionalID, state.ProducerID, state.ProducerEpoch, state.StartTimestamp = id, -1, -1, -1

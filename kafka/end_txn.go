@@ -16,7 +16,7 @@ func handleEndTxn(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	resp := kmsg.NewPtrEndTxnResponse()
 	resp.Version = req.Version
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
-	coordinator, err := r.store.TxnCoordinator()
+	coordinator, err := r.txnCoordinator()
 	if err != nil {
 		resp.ErrorCode, _ = errorCode(err)
 		return resp, nil

@@ -24,6 +24,8 @@ func errorCode(err error) (int16, *string) {
 // errorKind maps the store's sentinels to Kafka's errors.
 func errorKind(err error) *kerr.Error {
 	switch {
+	case errors.Is(err, errNotCoordinator):
+		return kerr.NotCoordinator
 	case errors.Is(err, log.ErrNotLeader), errors.Is(err, replica.ErrNoLeader):
 		return kerr.NotLeaderForPartition
 	case errors.Is(err, log.ErrUnsupportedCompression):

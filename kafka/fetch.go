@@ -41,7 +41,7 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		deadline = time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
 	}
 	for {
-		total := fillFetch(ctx, r.store, req, level, resp)
+		total := fillFetch(ctx, r.partitions(), req, level, resp)
 		if total >= int(req.MinBytes) || deadline.IsZero() || !time.Now().Before(deadline) || fetchFailed(resp) {
 			return resp, nil
 		}
@@ -53,11 +53,11 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 			case <-waitCtx.Done():
 			}
 		}()
-		err := r.store.WaitForData(waitCtx, level, fetchPositions(req))
+		err := r.partitions().WaitForData(waitCtx, level, fetchPositions(req))
 		cancel()
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
-			fillFetch(ctx, r.store, req, level, resp)
+			fillFetch(ctx, r.partitions(), req, level, resp)
 			return resp, nil
 		case err != nil && (ctx.Err() != nil || r.server.closing.Load()):
 			return resp, nil
@@ -93,7 +93,7 @@ func fetchPositions(req *kmsg.FetchRequest) map[log.TopicPartition]int64 {
 
 // fillFetch sets resp's topics to what the store holds now for req, and returns
 // the bytes of batches it holds.
-func fillFetch(ctx context.Context, store *log.Store, req *kmsg.FetchRequest, level log.IsolationLevel, resp *kmsg.FetchResponse) int {
+func fillFetch(ctx context.Context, store partitionServer, req *kmsg.FetchRequest, level log.IsolationLevel, resp *kmsg.FetchResponse) int {
 	budget := int(req.MaxBytes)
 	if req.Version < 3 || budget <= 0 {
 		budget = int(^uint(0) >> 1)
@@ -128,7 +128,7 @@ func fillFetch(ctx context.Context, store *log.Store, req *kmsg.FetchRequest, le
 }
 
 // fetchPartition fills out with one partition's batches and offsets.
-func fetchPartition(ctx context.Context, store *log.Store, tp log.TopicPartition, p kmsg.FetchRequestTopicPartition, maxBytes int, level log.IsolationLevel, out *kmsg.FetchResponseTopicPartition) {
+func fetchPartition(ctx context.Context, store partitionServer, tp log.TopicPartition, p kmsg.FetchRequestTopicPartition, maxBytes int, level log.IsolationLevel, out *kmsg.FetchResponseTopicPartition) {
 	result, err := store.FetchBatches(ctx, tp, p.FetchOffset, maxBytes, level)
 	if err != nil {
 		out.ErrorCode, _ = errorCode(err)

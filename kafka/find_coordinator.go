@@ -1,6 +1,10 @@
 package kafka
 
 import (
+	"fmt"
+
+	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/replica"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -13,8 +17,10 @@ const (
 
 // handleFindCoordinator answers FindCoordinator: every group and every
 // transactional ID is coordinated by the store's one coordinator, answered as
-// the store's first broker (the controller Metadata reports) at the advertised
-// address. A group key starts the group coordinator (creating the offsets topic,
+// the broker leading the partition it keeps its state in (partition 0 of
+// log.OffsetsTopic, of log.TransactionStateTopic: see checkCoordinator) at the
+// address Metadata gives it; with no leader (or a leader without an address),
+// COORDINATOR_NOT_AVAILABLE, after which clients ask again. A group key starts the group coordinator (creating the offsets topic,
 // as Kafka creates __consumer_offsets), a transactional ID the transaction
 // coordinator (creating its state topic); if the store cannot (it is closed, the
 // topic offline), the key gets COORDINATOR_NOT_AVAILABLE. v4+ asks for several
@@ -50,6 +56,7 @@ func findCoordinator(r *request, keyType int8, key string) kmsg.FindCoordinatorR
 		}
 		return out
 	}
+	stateTopic := log.OffsetsTopic
 	switch keyType {
 	case coordinatorTypeGroup:
 		if key == "" {
@@ -65,14 +72,21 @@ func findCoordinator(r *request, keyType int8, key string) kmsg.FindCoordinatorR
 		if _, err := r.store.TxnCoordinator(); err != nil {
 			return fail(groupErrorKind(err), err)
 		}
+		stateTopic = log.TransactionStateTopic
 	default:
 		return fail(kerr.InvalidRequest, nil)
 	}
-	brokers, err := r.store.Brokers()
-	if err != nil || len(brokers) == 0 {
-		return fail(kerr.CoordinatorNotAvailable, err)
+	leader := coordinatorLeader(r.store, stateTopic)
+	if leader == replica.NoBroker {
+		return fail(kerr.CoordinatorNotAvailable, fmt.Errorf("%s-0 has no leader", stateTopic))
 	}
-	out.NodeID = int32(brokers[0].ID)
-	out.Host, out.Port = r.advertisedHost, r.advertisedPort
+	host, port := r.advertisedHost, r.advertisedPort
+	if r.broker != nil {
+		var ok bool
+		if host, port, ok = r.server.brokerEndpoint(leader, r.conn.nc); !ok {
+			return fail(kerr.CoordinatorNotAvailable, fmt.Errorf("broker %d, the leader of %s-0, has no address", leader, stateTopic))
+		}
+	}
+	out.NodeID, out.Host, out.Port = int32(leader), host, port
 	return out
 }

@@ -34,6 +34,7 @@ var groupErrors = []struct {
 	{log.ErrClosed, kerr.CoordinatorNotAvailable},
 	{log.ErrPartitionOffline, kerr.CoordinatorNotAvailable},
 	{errShuttingDown, kerr.NotCoordinator},
+	{errNotCoordinator, kerr.NotCoordinator},
 }
 
 // groupErrorKind maps an error of the group coordinator (or of getting it from

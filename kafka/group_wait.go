@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/stratalog/strata/group"
+	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/txn"
 )
 
 // errShuttingDown answers a JoinGroup or SyncGroup that was still waiting for
@@ -42,9 +44,29 @@ func waitForGroup[T any](r *request, start func(respond func(T, error))) (T, err
 }
 
 // groupCoordinator returns the store's group coordinator, started (and its
-// offsets topic created) if it was not yet.
+// offsets topic created) if it was not yet; on a listener of one broker that is
+// not the coordinator (checkCoordinator), an error matching errNotCoordinator.
 func (r *request) groupCoordinator() (*group.Coordinator, error) {
-	return r.store.GroupCoordinator()
+	c, err := r.store.GroupCoordinator()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.checkCoordinator(log.OffsetsTopic); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// txnCoordinator is groupCoordinator of the store's transaction coordinator.
+func (r *request) txnCoordinator() (*txn.Coordinator, error) {
+	c, err := r.store.TxnCoordinator()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.checkCoordinator(log.TransactionStateTopic); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // optionalString returns s, or nil if it is empty: the nullable fields (an

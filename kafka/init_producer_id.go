@@ -17,14 +17,19 @@ func handleInitProducerID(r *request, kreq kmsg.Request) (kmsg.Response, error) 
 	resp := kmsg.NewPtrInitProducerIDResponse()
 	resp.Version = req.Version
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
-	coordinator, err := r.store.TxnCoordinator()
-	if err != nil {
-		resp.ErrorCode, _ = errorCode(err)
-		return resp, nil
-	}
 	id := ""
 	if req.TransactionalID != nil {
 		id = *req.TransactionalID
+	}
+	// A transactional id is the coordinator's (NOT_COORDINATOR from another
+	// broker); an idempotent producer's id comes from any broker, as on Kafka.
+	coordinator, err := r.store.TxnCoordinator()
+	if id != "" {
+		coordinator, err = r.txnCoordinator()
+	}
+	if err != nil {
+		resp.ErrorCode, _ = errorCode(err)
+		return resp, nil
 	}
 	var expected *txn.ProducerIDAndEpoch
 	if req.Version >= 3 && req.ProducerID >= 0 {

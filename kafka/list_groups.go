@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"errors"
 	"slices"
 	"strings"
 
@@ -21,6 +22,9 @@ func handleListGroups(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	resp.Version = req.Version
 	resp.Groups = []kmsg.ListGroupsResponseGroup{}
 	c, err := r.groupCoordinator()
+	if errors.Is(err, errNotCoordinator) {
+		return resp, nil // another broker coordinates them all, as Kafka's lists its own
+	}
 	if err != nil {
 		resp.ErrorCode = groupErrorCode(err)
 		return resp, nil

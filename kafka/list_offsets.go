@@ -34,7 +34,7 @@ func handleListOffsets(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	for _, t := range req.Topics {
 		topic := kmsg.NewListOffsetsResponseTopic()
 		topic.Topic = t.Topic
-		lister := offsetLister{store: r.store, topic: t.Topic, level: level}
+		lister := offsetLister{request: r, store: r.store, topic: t.Topic, level: level}
 		for _, p := range t.Partitions {
 			topic.Partitions = append(topic.Partitions, lister.listOffset(p))
 		}
@@ -46,6 +46,7 @@ func handleListOffsets(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 // offsetLister answers the partitions of one topic of a ListOffsets request,
 // asking the store once per kind of offset for the whole topic.
 type offsetLister struct {
+	request     *request
 	store       *log.Store
 	topic       string
 	level       log.IsolationLevel
@@ -75,6 +76,10 @@ func (l *offsetLister) listOffset(p kmsg.ListOffsetsRequestTopicPartition) kmsg.
 	info := l.description.Partitions[p.Partition]
 	if info.Offline != nil {
 		out.ErrorCode = kerr.KafkaStorageError.Code
+		return out
+	}
+	if err := l.request.notLeader(log.TopicPartition{Topic: l.topic, Partition: p.Partition}, info.Leader); err != nil {
+		out.ErrorCode, _ = errorCode(err)
 		return out
 	}
 	switch {

@@ -1,10 +1,12 @@
 package kafka
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/stratalog/strata/log"
 	"github.com/stratalog/strata/txn"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -26,6 +28,9 @@ func handleListTransactions(r *request, kreq kmsg.Request) (kmsg.Response, error
 		if !slices.Contains(txnStates, s) {
 			resp.UnknownStateFilters = append(resp.UnknownStateFilters, s)
 		}
+	}
+	if errors.Is(r.checkCoordinator(log.TransactionStateTopic), errNotCoordinator) {
+		return resp, nil // another broker coordinates them all, as Kafka's lists its own
 	}
 	listings, err := r.store.ListTransactions()
 	if err != nil || len(listings) == 0 {

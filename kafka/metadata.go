@@ -9,27 +9,31 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// handleMetadata answers Metadata: the brokers, all at the advertised address
-// (one listener serves the whole store for now, so a store of several brokers
-// lists each of its brokers there), and the topics asked for with their
-// partitions' leaders, replicas and ISR as the store reports them, and their
-// topic IDs (v10+). Topics are never created by Metadata (auto-create is off):
-// an unknown one is UNKNOWN_TOPIC_OR_PARTITION, an unknown topic ID (a topic
-// asked by ID, v10+) UNKNOWN_TOPIC_ID.
+// handleMetadata answers Metadata: the online brokers (a stopped one is left
+// out, as Kafka leaves out a fenced broker), each at its address (brokerNodes:
+// on a listener of Serve all at its advertised address, on ServeBroker's each at
+// its own), and the topics asked for with their partitions' leaders, replicas,
+// ISR and leader epochs as the store reports them, and their topic IDs (v10+);
+// the replicas on brokers not listed are offline replicas, as Kafka reports
+// them. Topics are never created by Metadata (auto-create is off): an unknown
+// one is UNKNOWN_TOPIC_OR_PARTITION, an unknown topic ID (a topic asked by ID,
+// v10+) UNKNOWN_TOPIC_ID.
 func handleMetadata(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.MetadataRequest)
 	resp := kmsg.NewPtrMetadataResponse()
 	resp.Version = req.Version
 	resp.ClusterID = &r.server.opts.ClusterID
-	brokers, err := r.store.Brokers()
+	nodes, err := r.brokerNodes()
 	if err != nil {
 		return nil, err
 	}
-	resp.ControllerID = int32(brokers[0].ID)
-	for _, b := range brokers {
-		resp.Brokers = append(resp.Brokers, kmsg.MetadataResponseBroker{
-			NodeID: int32(b.ID), Host: r.advertisedHost, Port: r.advertisedPort,
-		})
+	resp.ControllerID = controllerID(nodes)
+	listed := map[replica.BrokerID]bool{}
+	for _, n := range nodes {
+		if n.online {
+			resp.Brokers = append(resp.Brokers, kmsg.MetadataResponseBroker{NodeID: int32(n.id), Host: n.host, Port: n.port})
+			listed[n.id] = true
+		}
 	}
 
 	// v0: an empty list asks for every topic; v1+: a null one does.
@@ -39,13 +43,13 @@ func handleMetadata(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 			return nil, err
 		}
 		for _, name := range names {
-			resp.Topics = append(resp.Topics, describeTopicMetadata(r.store, name))
+			resp.Topics = append(resp.Topics, describeTopicMetadata(r.store, name, listed))
 		}
 		// The internal topics too, marked IsInternal, as Kafka lists them (the
 		// store's ListTopics leaves them out).
 		for _, name := range []string{log.OffsetsTopic, log.TransactionStateTopic} {
 			if _, err := r.store.DescribeTopic(name); err == nil {
-				resp.Topics = append(resp.Topics, describeTopicMetadata(r.store, name))
+				resp.Topics = append(resp.Topics, describeTopicMetadata(r.store, name, listed))
 			}
 		}
 		return resp, nil
@@ -62,13 +66,14 @@ func handleMetadata(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 			}
 			t.Topic = &name
 		}
-		resp.Topics = append(resp.Topics, describeTopicMetadata(r.store, *t.Topic))
+		resp.Topics = append(resp.Topics, describeTopicMetadata(r.store, *t.Topic, listed))
 	}
 	return resp, nil
 }
 
-// describeTopicMetadata returns the Metadata of the named topic.
-func describeTopicMetadata(store *log.Store, name string) kmsg.MetadataResponseTopic {
+// describeTopicMetadata returns the Metadata of the named topic; listed are the
+// brokers the response lists.
+func describeTopicMetadata(store *log.Store, name string, listed map[replica.BrokerID]bool) kmsg.MetadataResponseTopic {
 	topic := kmsg.NewMetadataResponseTopic()
 	topic.Topic = &name
 	if err := log.ValidateTopicName(name); err != nil {
@@ -94,13 +99,24 @@ func describeTopicMetadata(store *log.Store, name string) kmsg.MetadataResponseT
 		partition.Replicas = brokerIDs(p.Replicas)
 		partition.ISR = brokerIDs(p.ISR)
 		partition.OfflineReplicas = []int32{}
-		if p.Offline != nil || p.Leader == replica.NoBroker {
+		switch {
+		case p.Offline != nil || p.Leader == replica.NoBroker:
 			partition.ErrorCode = kerr.LeaderNotAvailable.Code
+			partition.Leader = -1
+			partition.LeaderEpoch = -1
+		case !listed[p.Leader]: // led by a broker without an address: Kafka's answer for a leader without the listener
+			partition.ErrorCode = kerr.ListenerNotFound.Code
 			partition.Leader = -1
 			partition.LeaderEpoch = -1
 		}
 		if p.Offline != nil {
 			partition.OfflineReplicas = brokerIDs(p.Replicas)
+		} else {
+			for _, id := range p.Replicas {
+				if !listed[id] { // stopped, or without an address
+					partition.OfflineReplicas = append(partition.OfflineReplicas, int32(id))
+				}
+			}
 		}
 		topic.Partitions = append(topic.Partitions, partition)
 	}

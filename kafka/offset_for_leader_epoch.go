@@ -21,7 +21,7 @@ func handleOffsetForLeaderEpoch(r *request, kreq kmsg.Request) (kmsg.Response, e
 			part := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			part.Partition, part.LeaderEpoch, part.EndOffset = p.Partition, -1, -1
 			tp := log.TopicPartition{Topic: t.Topic, Partition: p.Partition}
-			epoch, end, err := r.store.EndOffsetForEpoch(r.ctx, tp, p.LeaderEpoch)
+			epoch, end, err := r.partitions().EndOffsetForEpoch(r.ctx, tp, p.LeaderEpoch)
 			switch {
 			case err != nil:
 				part.ErrorCode, _ = errorCode(err)

@@ -3,10 +3,14 @@ package kafka
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stratalog/strata/replica"
 )
 
 // DefaultMaxRequestBytes is the largest request a connection may send by default:
@@ -27,10 +31,19 @@ type Options struct {
 	// socket.request.max.bytes): a length prefix above it closes the connection
 	// before anything is allocated for the request. Default DefaultMaxRequestBytes.
 	MaxRequestBytes int
-	// AdvertisedAddr is the host:port that Metadata gives clients as the address
-	// of every broker (Kafka's advertised.listeners). Default: the address the
-	// listener is bound to.
+	// AdvertisedAddr is the host:port that Metadata gives clients, on a listener
+	// of Serve (the whole store at one address), as the address of every broker
+	// (Kafka's advertised.listeners). Default: the address the client connected
+	// to. Listeners of ServeBroker use BrokerAddrs instead.
 	AdvertisedAddr string
+	// BrokerAddrs is the host:port that Metadata, FindCoordinator and
+	// DescribeCluster give clients as the address of each broker served on its
+	// own listener (ServeBroker, ServeBrokers): each broker's
+	// advertised.listeners. A broker not in it is advertised at the address its
+	// listener is bound to (with the host the client connected to if the
+	// listener is bound to every interface, 0.0.0.0 or [::]); a broker with
+	// neither is not listed.
+	BrokerAddrs map[replica.BrokerID]string
 	// ClusterID is the cluster ID Metadata reports. Default DefaultClusterID.
 	ClusterID string
 	// ConnectionsMaxIdle is how long a connection may go without a request
@@ -86,6 +99,17 @@ func (o *Options) withDefaults() (Options, error) {
 		if _, _, err := splitHostPort(c.AdvertisedAddr); err != nil {
 			problems = append(problems, fmt.Sprintf("AdvertisedAddr: %q: %v", c.AdvertisedAddr, err))
 		}
+	}
+	if c.BrokerAddrs != nil {
+		addrs := make(map[replica.BrokerID]string, len(c.BrokerAddrs))
+		for _, id := range slices.Sorted(maps.Keys(c.BrokerAddrs)) {
+			addr := c.BrokerAddrs[id]
+			if _, _, err := splitHostPort(addr); err != nil {
+				problems = append(problems, fmt.Sprintf("BrokerAddrs[%d]: %q: %v", id, addr, err))
+			}
+			addrs[id] = addr
+		}
+		c.BrokerAddrs = addrs
 	}
 	if c.ConnectionsMaxIdle == 0 {
 		c.ConnectionsMaxIdle = DefaultConnectionsMaxIdle

@@ -66,7 +66,7 @@ func handleProduce(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 			wg.Add(1)
 			go func() {
 				defer func() { <-slots; wg.Done() }()
-				appendPartition(ctx, r.store, tp, p.Records, opts, part)
+				appendPartition(ctx, r.partitions(), tp, p.Records, opts, part)
 			}()
 		}
 	}
@@ -79,7 +79,7 @@ func handleProduce(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 
 // appendPartition appends one partition's records of a Produce request and fills
 // its answer.
-func appendPartition(ctx context.Context, store *log.Store, tp log.TopicPartition, records []byte, opts log.AppendBatchOptions, out *kmsg.ProduceResponseTopicPartition) {
+func appendPartition(ctx context.Context, store partitionServer, tp log.TopicPartition, records []byte, opts log.AppendBatchOptions, out *kmsg.ProduceResponseTopicPartition) {
 	if len(records) == 0 {
 		out.ErrorCode = kerr.InvalidRecord.Code
 		out.ErrorMessage = message("no record batch")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/replica"
 )
 
 // Server serves a log.Store over Kafka's wire protocol on any number of
@@ -38,6 +39,9 @@ type Server struct {
 		sync.Mutex
 		listeners map[net.Listener]struct{}
 		conns     map[*conn]struct{}
+		// brokers is the listener of each broker served by ServeBroker, for
+		// the addresses other brokers advertise it at.
+		brokers map[replica.BrokerID]brokerListener
 	}
 
 	// now is the clock of idle connections: time.Now, or a test's clock.
@@ -63,6 +67,7 @@ func NewServer(store *log.Store, opts *Options) (*Server, error) {
 	s.draining = make(chan struct{})
 	s.mu.listeners = map[net.Listener]struct{}{}
 	s.mu.conns = map[*conn]struct{}{}
+	s.mu.brokers = map[replica.BrokerID]brokerListener{}
 	return s, nil
 }
 
@@ -98,6 +103,11 @@ func Serve(ctx context.Context, ln net.Listener, store *log.Store, opts *Options
 // server is shut down, when it returns ErrServerClosed; it returns any other
 // error of ln.Accept. ln is closed on return.
 func (s *Server) Serve(ln net.Listener) error {
+	return s.serveListener(ln, nil)
+}
+
+// serveListener is Serve of the whole store (broker nil) or of one broker.
+func (s *Server) serveListener(ln net.Listener, broker *log.ServingBroker) error {
 	if !s.track(ln) {
 		ln.Close()
 		return ErrServerClosed
@@ -120,7 +130,11 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		delay = 0
-		c := s.newConn(nc)
+		if broker != nil && !broker.Online() { // a stopped broker answers nothing
+			nc.Close()
+			continue
+		}
+		c := s.newConn(nc, broker)
 		if !s.addConn(c) {
 			nc.Close()
 			return ErrServerClosed

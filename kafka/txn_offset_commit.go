@@ -54,6 +54,11 @@ func handleTxnOffsetCommit(r *request, kreq kmsg.Request) (kmsg.Response, error)
 // txnCommitOffsets adds the group's offsets partition to the transaction, then
 // commits the offsets in it.
 func txnCommitOffsets(r *request, transactionalID string, commit group.TxnCommitRequest) error {
+	// Sent to the group's coordinator, as on Kafka; the store's transaction
+	// coordinator is in process, wherever its partition's leader is.
+	if err := r.checkCoordinator(log.OffsetsTopic); err != nil {
+		return err
+	}
 	tc, err := r.store.TxnCoordinator()
 	if err != nil {
 		return err

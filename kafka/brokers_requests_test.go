@@ -1,0 +1,204 @@
+package kafka
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/replica"
+	"github.com/stratalog/strata/segment"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// rawBatch returns a record batch of values as a client encodes it.
+func rawBatch(t testing.TB, values ...string) []byte {
+	t.Helper()
+	records := make([]segment.Record, len(values))
+	for i, v := range values {
+		records[i] = segment.Record{Timestamp: time.Now().UnixMilli(), Value: []byte(v)}
+	}
+	b, err := segment.AppendBatch(nil, records, &segment.BatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// partitionRequests returns a request of each API that goes to a partition's
+// leader, for partition 0 of topic, at version lowest or highest, with the code
+// of their answer for it.
+func partitionRequests(t testing.TB, topic string, version string) map[string]struct {
+	req  kmsg.Request
+	code func(kmsg.Response) int16
+} {
+	at := func(key kmsg.Key) int16 {
+		a := lookupAPI(key.Int16())
+		if version == "lowest" {
+			return a.minVersion
+		}
+		return a.maxVersion
+	}
+	type entry = struct {
+		req  kmsg.Request
+		code func(kmsg.Response) int16
+	}
+	out := map[string]entry{}
+
+	produce := kmsg.NewPtrProduceRequest()
+	produce.Version, produce.Acks, produce.TimeoutMillis = at(kmsg.Produce), -1, 60_000
+	pt := kmsg.NewProduceRequestTopic()
+	pt.Topic = topic
+	pp := kmsg.NewProduceRequestTopicPartition()
+	pp.Records = rawBatch(t, "raw")
+	pt.Partitions = append(pt.Partitions, pp)
+	produce.Topics = append(produce.Topics, pt)
+	out["Produce"] = entry{produce, func(r kmsg.Response) int16 {
+		return r.(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode
+	}}
+
+	fetch := kmsg.NewPtrFetchRequest()
+	// A ten-minute long poll: a partition this broker does not lead answers at once.
+	fetch.Version, fetch.ReplicaID, fetch.MaxWaitMillis, fetch.MinBytes, fetch.MaxBytes = at(kmsg.Fetch), -1, 600_000, 1, 1<<20
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic = topic
+	fp := kmsg.NewFetchRequestTopicPartition()
+	fp.PartitionMaxBytes, fp.CurrentLeaderEpoch = 1<<20, -1
+	ft.Partitions = append(ft.Partitions, fp)
+	fetch.Topics = append(fetch.Topics, ft)
+	out["Fetch"] = entry{fetch, func(r kmsg.Response) int16 {
+		return r.(*kmsg.FetchResponse).Topics[0].Partitions[0].ErrorCode
+	}}
+
+	list := kmsg.NewPtrListOffsetsRequest()
+	list.Version, list.ReplicaID = at(kmsg.ListOffsets), -1
+	lt := kmsg.NewListOffsetsRequestTopic()
+	lt.Topic = topic
+	lp := kmsg.NewListOffsetsRequestTopicPartition()
+	lp.Timestamp = -1
+	lt.Partitions = append(lt.Partitions, lp)
+	list.Topics = append(list.Topics, lt)
+	out["ListOffsets"] = entry{list, func(r kmsg.Response) int16 {
+		return r.(*kmsg.ListOffsetsResponse).Topics[0].Partitions[0].ErrorCode
+	}}
+
+	epoch := kmsg.NewPtrOffsetForLeaderEpochRequest()
+	epoch.Version, epoch.ReplicaID = at(kmsg.OffsetForLeaderEpoch), -1
+	et := kmsg.NewOffsetForLeaderEpochRequestTopic()
+	et.Topic = topic
+	ep := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+	ep.CurrentLeaderEpoch, ep.LeaderEpoch = -1, 0
+	et.Partitions = append(et.Partitions, ep)
+	epoch.Topics = append(epoch.Topics, et)
+	out["OffsetForLeaderEpoch"] = entry{epoch, func(r kmsg.Response) int16 {
+		return r.(*kmsg.OffsetForLeaderEpochResponse).Topics[0].Partitions[0].ErrorCode
+	}}
+
+	del := kmsg.NewPtrDeleteRecordsRequest()
+	del.Version, del.TimeoutMillis = at(kmsg.DeleteRecords), 60_000
+	dt := kmsg.NewDeleteRecordsRequestTopic()
+	dt.Topic = topic
+	dt.Partitions = []kmsg.DeleteRecordsRequestTopicPartition{{Partition: 0, Offset: 0}}
+	del.Topics = append(del.Topics, dt)
+	out["DeleteRecords"] = entry{del, func(r kmsg.Response) int16 {
+		return r.(*kmsg.DeleteRecordsResponse).Topics[0].Partitions[0].ErrorCode
+	}}
+	return out
+}
+
+// TestBrokersNonLeaderAnswersNotLeader sends Produce, Fetch (a ten-minute long
+// poll), ListOffsets, OffsetForLeaderEpoch and DeleteRecords of a partition, at
+// their lowest and highest versions, to each broker of a store of three: the
+// two that do not lead it answer NOT_LEADER_OR_FOLLOWER, at once, and write
+// nothing; the leader answers. After a failover (the leader's broker stopped),
+// the new leader answers and the others, the old leader back again included,
+// answer NOT_LEADER_OR_FOLLOWER.
+func TestBrokersNonLeaderAnswersNotLeader(t *testing.T) {
+	store := openThreeBrokers(t)
+	bs := serveEachBroker(t, store, nil)
+	ctx := context.Background()
+	if err := store.CreateTopic(ctx, "orders", log.TopicConfig{Partitions: 1, ReplicationFactor: 3, MinInsyncReplicas: 2}); err != nil {
+		t.Fatal(err)
+	}
+	dial := func(id replica.BrokerID) *rawConn {
+		c := bs.dial(t, id)
+		c.nc.SetReadDeadline(time.Now().Add(2 * time.Minute)) // a bound on a hang, not a wait
+		return c
+	}
+	names := []string{"Produce", "Fetch", "ListOffsets", "OffsetForLeaderEpoch", "DeleteRecords"}
+	produced := int64(0)
+	check := func(conns map[replica.BrokerID]*rawConn) {
+		t.Helper()
+		leader := describePartition(t, store, "orders", 0).Leader
+		for _, version := range []string{"lowest", "highest"} {
+			requests := partitionRequests(t, "orders", version)
+			for id, c := range conns {
+				want := kerr.NotLeaderForPartition.Code
+				if id == leader {
+					want = 0
+					produced++
+				}
+				for _, name := range names {
+					e := requests[name]
+					if code := e.code(c.roundTrip(e.req)); code != want {
+						t.Errorf("%s v%d to broker %d (leader %d): error %d, want %d", name, e.req.GetVersion(), id, leader, code, want)
+					}
+				}
+			}
+		}
+		if end := describePartition(t, store, "orders", 0).EndOffset; end != produced {
+			t.Errorf("end offset %d, want %d: only the leader writes", end, produced)
+		}
+	}
+	conns := map[replica.BrokerID]*rawConn{}
+	for id := range bs.addrs {
+		conns[id] = dial(id)
+	}
+	check(conns)
+
+	old := describePartition(t, store, "orders", 0).Leader
+	if err := store.StopBroker(old); err != nil {
+		t.Fatal(err)
+	}
+	delete(conns, old)
+	check(conns)
+	if err := store.StartBroker(old); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.AwaitInSync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if describePartition(t, store, "orders", 0).Leader == old {
+		t.Fatalf("broker %d leads again once started: no failover to check", old)
+	}
+	conns[old] = dial(old)
+	check(conns)
+}
+
+// TestBrokersStoppedBrokerAnswersNothing stops a broker of three: its listener
+// answers nothing, as a Kafka broker that is down (a connection open before is
+// closed at its next request, a new one as soon as it is accepted), while the
+// other brokers answer; once the broker is started again, it answers.
+func TestBrokersStoppedBrokerAnswersNothing(t *testing.T) {
+	store := openThreeBrokers(t)
+	bs := serveEachBroker(t, store, nil)
+	before := bs.dial(t, 1)
+	apiVersions := kmsg.NewPtrApiVersionsRequest()
+	before.roundTrip(apiVersions)
+	if err := store.StopBroker(1); err != nil {
+		t.Fatal(err)
+	}
+	before.send(frame(apiVersions, 1))
+	before.expectClosed()
+	bs.dial(t, 1).expectClosed()
+	bs.dial(t, 2).roundTrip(apiVersions)
+	if err := store.StartBroker(1); err != nil {
+		t.Fatal(err)
+	}
+	bs.dial(t, 1).roundTrip(apiVersions)
+	if !strings.Contains(bs.logs.String(), "the broker is stopped") {
+		t.Errorf("the closed connection is not logged: %s", bs.logs.String())
+	}
+}
