@@ -62,7 +62,7 @@ func findCoordinator(r *request, keyType int8, key string) kmsg.FindCoordinatorR
 		if key == "" {
 			return fail(kerr.InvalidRequest, nil)
 		}
-		if _, err := r.groupCoordinator(); err != nil {
+		if _, err := r.store.GroupCoordinator(); err != nil {
 			return fail(groupErrorKind(err), err)
 		}
 	case coordinatorTypeTransaction:
