@@ -22,6 +22,15 @@ var errBrokerStopped = errors.New("strata/kafka: the broker is stopped: its conn
 // which the client finds the coordinator again (FindCoordinator).
 var errNotCoordinator = errors.New("strata/kafka: this broker is not the coordinator")
 
+// resetConn makes the close of a TCP connection reset it (SO_LINGER 0): the
+// client of a stopped broker reads "connection reset", the nearest a listener
+// that stays open comes to the refused connection of a broker that is down.
+func resetConn(nc net.Conn) {
+	if tcp, ok := nc.(*net.TCPConn); ok {
+		tcp.SetLinger(0)
+	}
+}
+
 // brokerListener is the listener ServeBroker serves a broker on.
 type brokerListener struct {
 	ln   net.Listener

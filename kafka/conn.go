@@ -78,6 +78,7 @@ func (s *Server) serveConn(c *conn) {
 				logger.Debug("closed idle connection", "connections.max.idle", s.opts.ConnectionsMaxIdle)
 			case errors.Is(err, io.EOF), errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, net.ErrClosed):
 			case errors.Is(err, errBrokerStopped):
+				resetConn(c.nc)
 				logger.Debug("closing connection: " + err.Error())
 			case errors.Is(err, ErrRequestTooLarge):
 				logger.Warn("closing connection: " + err.Error())

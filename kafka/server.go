@@ -131,6 +131,7 @@ func (s *Server) serveListener(ln net.Listener, broker *log.ServingBroker) error
 		}
 		delay = 0
 		if broker != nil && !broker.Online() { // a stopped broker answers nothing
+			resetConn(nc)
 			nc.Close()
 			continue
 		}
