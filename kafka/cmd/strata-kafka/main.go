@@ -10,6 +10,14 @@
 // 127.0.0.1:9092) and serves until SIGINT or SIGTERM, then stops accepting,
 // answers the requests in flight, and closes the store. --advertised-listener is
 // the address clients are told to connect to (default: the address they reached).
+//
+// A store of several brokers (log.InitBrokers) is served as a Kafka cluster: one
+// listener per broker (kafka.ServeBrokers), each answering for the partitions its
+// broker leads. --listen then names each broker's address, in the order of the
+// broker ids ("127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094"), or is one
+// HOST:PORT that each broker offsets by its id (broker 2 of 127.0.0.1:9092
+// listens on 127.0.0.1:9094; port 0: each broker on a port of the system's
+// choice); --advertised-listener likewise (default: each listener's address).
 // --connections-max-idle closes connections idle for longer (Kafka's
 // connections.max.idle.ms; default 10m, 0 or negative: never). --tls-cert and
 // --tls-key, given together, serve TLS only (Kafka's SSL listener): the PEM
@@ -62,8 +70,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	flags := flag.NewFlagSet("strata-kafka", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	dir := flags.String("dir", "", "the store's data directory, created if it does not exist (required)")
-	listen := flags.String("listen", "127.0.0.1:9092", "the host:port to listen on")
-	advertised := flags.String("advertised-listener", "", "the host:port clients are told to connect to (default: the address they reached)")
+	listen := flags.String("listen", "127.0.0.1:9092", "the host:port to listen on; with several brokers, one per broker (comma-separated, in id order) or a base port each broker offsets by its id")
+	advertised := flags.String("advertised-listener", "", "the host:port clients are told to connect to (default: the address they reached); with several brokers, as --listen")
 	maxIdle := flags.Duration("connections-max-idle", kafka.DefaultConnectionsMaxIdle, "close connections idle for longer than this (Kafka's connections.max.idle.ms; 0 or negative: never)")
 	tlsCert := flags.String("tls-cert", "", "serve TLS with this PEM certificate (chain); needs --tls-key")
 	tlsKey := flags.String("tls-key", "", "the PEM private key of --tls-cert")
@@ -89,7 +97,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	if *maxIdle <= 0 {
 		*maxIdle = -1 // Options: negative is never, zero the default
 	}
-	opts := &kafka.Options{AdvertisedAddr: *advertised, ConnectionsMaxIdle: *maxIdle, Logger: logger}
+	opts := &kafka.Options{ConnectionsMaxIdle: *maxIdle, Logger: logger}
 	if *maxReauth != 0 && !*requireSASL {
 		fmt.Fprintln(stderr, "strata-kafka: --connections-max-reauth needs --sasl")
 		return 2
@@ -98,16 +106,18 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		opts.SASL = &kafka.SASL{} // the store's credential file: see serve
 		opts.ConnectionsMaxReauth = *maxReauth
 	}
-	if err := serve(ctx, *dir, *listen, tlsConfig, opts, listening); err != nil {
+	if err := serve(ctx, *dir, *listen, *advertised, tlsConfig, opts, listening); err != nil {
 		fmt.Fprintln(stderr, "strata-kafka:", err)
 		return 1
 	}
 	return 0
 }
 
-// serve opens the store in dir and serves it on listen until ctx ends, over TLS
-// if tlsConfig is not nil.
-func serve(ctx context.Context, dir, listen string, tlsConfig *tls.Config, opts *kafka.Options, listening func(net.Addr)) (err error) {
+// serve opens the store in dir and serves it on listen, advertised at
+// advertised, until ctx ends, over TLS if tlsConfig is not nil; a store of
+// several brokers with a listener per broker (serveBrokers). listening is told
+// each listener's address, in the order of the broker ids.
+func serve(ctx context.Context, dir, listen, advertised string, tlsConfig *tls.Config, opts *kafka.Options, listening func(net.Addr)) (err error) {
 	logger := opts.Logger
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -127,6 +137,14 @@ func serve(ctx context.Context, dir, listen string, tlsConfig *tls.Config, opts 
 		return err
 	}
 	defer func() { err = errors.Join(err, store.Close()) }()
+	brokers, err := store.Brokers()
+	if err != nil {
+		return err
+	}
+	if len(brokers) > 1 {
+		return serveBrokers(ctx, store, brokers, listen, advertised, tlsConfig, opts, listening)
+	}
+	opts.AdvertisedAddr = advertised
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
