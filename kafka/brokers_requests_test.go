@@ -207,3 +207,45 @@ func TestBrokersStoppedBrokerAnswersNothing(t *testing.T) {
 		t.Errorf("the closed connection is not logged: %s", bs.logs.String())
 	}
 }
+
+// TestBrokersNotLeaderCarriesLeaderHints sends Produce and Fetch of a partition
+// to a broker that does not lead it: from Produce v10 and Fetch v12, the
+// NOT_LEADER_OR_FOLLOWER answer names the current leader and its epoch, and
+// the response gives the leader's address (KIP-951); Produce v9 has no hints.
+func TestBrokersNotLeaderCarriesLeaderHints(t *testing.T) {
+	store := openThreeBrokers(t)
+	bs := serveEachBroker(t, store, nil)
+	if err := store.CreateTopic(context.Background(), "orders", log.TopicConfig{Partitions: 1, ReplicationFactor: 3}); err != nil {
+		t.Fatal(err)
+	}
+	p := describePartition(t, store, "orders", 0)
+	c := bs.dial(t, (p.Leader+1)%3)
+	c.nc.SetReadDeadline(time.Now().Add(2 * time.Minute)) // a bound on a hang, not a wait
+	wantHost, wantPort := hostPort(t, bs.addrs[p.Leader])
+	requests := partitionRequests(t, "orders", "highest")
+
+	produce := requests["Produce"].req.(*kmsg.ProduceRequest)
+	produced := c.roundTrip(produce).(*kmsg.ProduceResponse)
+	part := produced.Topics[0].Partitions[0]
+	if part.ErrorCode != kerr.NotLeaderForPartition.Code || part.CurrentLeader.LeaderID != int32(p.Leader) || part.CurrentLeader.LeaderEpoch != p.LeaderEpoch {
+		t.Errorf("Produce v%d: %+v, want NOT_LEADER_OR_FOLLOWER naming leader %d epoch %d", produce.Version, part, p.Leader, p.LeaderEpoch)
+	}
+	if len(produced.Brokers) != 1 || produced.Brokers[0].NodeID != int32(p.Leader) || produced.Brokers[0].Host != wantHost || produced.Brokers[0].Port != wantPort {
+		t.Errorf("Produce v%d: brokers %+v, want the leader %d at %s:%d", produce.Version, produced.Brokers, p.Leader, wantHost, wantPort)
+	}
+	produce.Version = 9
+	produced = c.roundTrip(produce).(*kmsg.ProduceResponse)
+	if part := produced.Topics[0].Partitions[0]; part.ErrorCode != kerr.NotLeaderForPartition.Code || part.CurrentLeader.LeaderID != -1 || len(produced.Brokers) != 0 {
+		t.Errorf("Produce v9: %+v, brokers %+v; want NOT_LEADER_OR_FOLLOWER without hints", part, produced.Brokers)
+	}
+
+	fetch := requests["Fetch"].req.(*kmsg.FetchRequest)
+	fetched := c.roundTrip(fetch).(*kmsg.FetchResponse)
+	fp := fetched.Topics[0].Partitions[0]
+	if fp.ErrorCode != kerr.NotLeaderForPartition.Code || fp.CurrentLeader.LeaderID != int32(p.Leader) || fp.CurrentLeader.LeaderEpoch != p.LeaderEpoch {
+		t.Errorf("Fetch v%d: %+v, want NOT_LEADER_OR_FOLLOWER naming leader %d epoch %d", fetch.Version, fp, p.Leader, p.LeaderEpoch)
+	}
+	if len(fetched.Brokers) != 1 || fetched.Brokers[0].NodeID != int32(p.Leader) || fetched.Brokers[0].Host != wantHost || fetched.Brokers[0].Port != wantPort {
+		t.Errorf("Fetch v%d: brokers %+v, want the leader %d at %s:%d", fetch.Version, fetched.Brokers, p.Leader, wantHost, wantPort)
+	}
+}

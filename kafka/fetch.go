@@ -26,6 +26,7 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.FetchRequest)
 	resp := kmsg.NewPtrFetchResponse()
 	resp.Version = req.Version
+	defer r.addFetchLeaderHints(resp) // KIP-951, on a listener of one broker
 	if req.Version >= 7 && req.SessionID != 0 {
 		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 		return resp, nil

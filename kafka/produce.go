@@ -74,6 +74,7 @@ func handleProduce(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	if req.Acks == 0 {
 		return nil, nil
 	}
+	r.addProduceLeaderHints(resp) // KIP-951, on a listener of one broker
 	return resp, nil
 }
 
