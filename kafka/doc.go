@@ -15,6 +15,53 @@
 // Server (NewServer) serves any number of listeners (Server.Serve) until
 // Server.Shutdown (graceful) or Server.Close (at once).
 //
+// # Several brokers
+//
+// Serve serves the whole store at one address: a store of several in-process
+// brokers (log.InitBrokers, the replica layer) is then reported with its real
+// leaders, replicas and ISR, but every broker at that address. To serve it as a
+// Kafka cluster, give each broker its own listener:
+//
+//	listeners := map[replica.BrokerID]net.Listener{0: ln0, 1: ln1, 2: ln2}
+//	err = kafka.ServeBrokers(ctx, listeners, store, &kafka.Options{
+//		BrokerAddrs: map[replica.BrokerID]string{0: "kafka-0:9092", 1: "kafka-1:9092", 2: "kafka-2:9092"},
+//	})
+//
+// or Server.ServeBroker(id, ln) for each. A broker's listener serves its view
+// of the store (log.Store.Broker, a *log.ServingBroker), as a Kafka broker:
+//
+//   - Metadata (every version), DescribeCluster and FindCoordinator give each
+//     broker at its own address: Options.BrokerAddrs' (its
+//     advertised.listeners), else the address its listener is bound to (the
+//     host the client reached if bound to every interface); a broker with
+//     neither is not listed. A stopped broker is left out of Metadata (listed
+//     as fenced by DescribeCluster when asked), its replicas are offline
+//     replicas, and the partitions it led have the leaders the store elected.
+//     The controller named is the first online broker: strata's controller is
+//     in process, not a broker, and every broker takes admin requests.
+//   - Produce, Fetch, ListOffsets, OffsetForLeaderEpoch and DeleteRecords of a
+//     partition the broker does not lead answer NOT_LEADER_OR_FOLLOWER, at once
+//     (a long-poll Fetch too), and write nothing; Produce v10+ and Fetch v12+
+//     carry KIP-951's hints (the current leader, its epoch and address).
+//   - The store has one group coordinator and one transaction coordinator, in
+//     process, which keep their state in partition 0 of log.OffsetsTopic and of
+//     log.TransactionStateTopic and write it through that partition's leader,
+//     wherever it moves. The broker leading that partition is the coordinator:
+//     FindCoordinator answers it, and group and transaction requests sent to
+//     another broker answer NOT_COORDINATOR (ListGroups and ListTransactions
+//     there: an empty list, as a Kafka broker lists the groups it coordinates).
+//     After a failover the new leader answers for the same groups, with their
+//     members and generations kept: members find it again and carry on. An
+//     idempotent producer's InitProducerId is answered by every broker.
+//   - DescribeLogDirs describes the broker's own directory only.
+//   - A broker that is not online (log.Store.StopBroker) answers nothing, as a
+//     Kafka broker that is down: its listener stays open (to answer again after
+//     StartBroker) but resets each connection it accepts, and a connection is
+//     reset instead of answering a request, one in flight when the broker
+//     stopped included (its outcome is then unknown to the client, as when a
+//     Kafka broker dies). Clients see a reset connection, refresh their
+//     metadata, and move to the new leaders.
+//
 // # What is served
 //
 // The server serves Produce, Fetch, InitProducerId and OffsetForLeaderEpoch;

@@ -13,7 +13,8 @@ import (
 const classicGroupType = "classic"
 
 // handleListGroups answers ListGroups from the store's group coordinator: every
-// group with members or committed offsets, with its protocol type, state (v4+)
+// group with members or committed offsets (on a listener of a broker that is
+// not the coordinator, none: see checkCoordinator), with its protocol type, state (v4+)
 // and type (v5+), filtered by state (v4+, case-insensitive, as Kafka) and type
 // (v5+).
 func handleListGroups(r *request, kreq kmsg.Request) (kmsg.Response, error) {

@@ -20,7 +20,8 @@ const (
 // handleListOffsets answers ListOffsets: for each partition, the offset of its
 // start (earliest), its end (latest; read_committed: the last stable offset), or
 // the first record at or after a timestamp, with that record's timestamp (-1 and
-// -1 where there is none, as Kafka answers). The max-timestamp query (-3) is not
+// -1 where there is none, as Kafka answers); on a listener of one broker, a
+// partition it does not lead is NOT_LEADER_OR_FOLLOWER. The max-timestamp query (-3) is not
 // served yet: it answers INVALID_REQUEST for the partition, since the store's API
 // does not tell the record of the largest timestamp.
 func handleListOffsets(r *request, kreq kmsg.Request) (kmsg.Response, error) {
