@@ -55,6 +55,20 @@ func (b *ServingBroker) Online() bool {
 	return b.s.brokers.cluster.Online(b.id)
 }
 
+// Changed returns a channel closed at the store's next change of a partition's
+// state (a leader elected, an ISR changed: what StopBroker and StartBroker do to
+// a broker that holds replicas), or, in a one-broker store, when the store
+// closes: for a server to act on Online at once (closing a stopped broker's
+// connections) rather than at its next request. It may be closed for a change
+// that does not concern this broker: check Online again, then wait on a new
+// channel.
+func (b *ServingBroker) Changed() <-chan struct{} {
+	if b.s.brokers == nil {
+		return b.s.stop
+	}
+	return b.s.brokers.cluster.StateApplied()
+}
+
 // AppendBatch is Store.AppendBatch on this broker: a partition it does not lead
 // (or no longer leads when the append reaches its replica) is a *NotLeaderError,
 // and nothing is written; it does not follow the leader.

@@ -390,3 +390,31 @@ func TestServingBrokerOnlineFollowsStopAndStart(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, only.Online(), "a one-broker store's broker")
 }
+
+func TestServingBrokerChangedAtStopAndStart(t *testing.T) {
+	s := openBrokers(t, vfs.NewMem(), 3)
+	createTopic(t, s, "t", log.TopicConfig{ReplicationFactor: 3})
+	b, err := s.Broker(1)
+	require.NoError(t, err)
+	changed := b.Changed()
+	select {
+	case <-changed:
+		t.Fatal("closed before any change")
+	default:
+	}
+	require.NoError(t, s.StopBroker(1))
+	<-changed // StopBroker changed the ISR of t-0: closed, or this hangs
+	require.False(t, b.Online(), "offline once the change is seen")
+	changed = b.Changed()
+	require.NoError(t, s.StartBroker(1))
+	require.NoError(t, s.AwaitInSync(testContext(t)))
+	<-changed
+	require.True(t, b.Online())
+
+	one := openStore(t, vfs.NewMem(), nil)
+	only, err := one.Broker(0)
+	require.NoError(t, err)
+	closed := only.Changed()
+	require.NoError(t, one.Close())
+	<-closed // the store's close
+}
