@@ -47,9 +47,10 @@ type brokerListener struct {
 // address (Options.BrokerAddrs, or the address of its ServeBroker listener);
 // DescribeLogDirs describes the broker's own directory. While the broker is not
 // online (log.Store.StopBroker) its listener answers nothing, as a Kafka broker
-// that is down: connections are closed as they are accepted, and a connection
-// is closed instead of answering a request (one in flight when the broker
-// stopped included). It answers again once the broker is back (StartBroker).
+// that is down: its connections are reset when it stops (those with a request in
+// flight included), new ones as they are accepted, and a connection is reset
+// instead of answering a request. It answers again once the broker is back
+// (StartBroker).
 //
 // It returns as Serve does: ErrServerClosed after Shutdown or Close, another
 // error of ln.Accept. An id that is not one of the store's brokers is an error
@@ -66,7 +67,56 @@ func (s *Server) ServeBroker(id replica.BrokerID, ln net.Listener) error {
 // serveBroker serves broker, registered on ln, until the server closes.
 func (s *Server) serveBroker(id replica.BrokerID, ln net.Listener, broker *log.ServingBroker) error {
 	defer s.unregisterBroker(id, ln)
+	served := make(chan struct{})
+	defer close(served)
+	if s.startGoroutine() {
+		go s.resetWhenStopped(broker, served)
+	}
 	return s.serveListener(ln, broker)
+}
+
+// startGoroutine counts a goroutine of the server that Shutdown and Close wait
+// for, unless the server is closing (false).
+func (s *Server) startGoroutine() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	s.conns.Add(1)
+	return true
+}
+
+// resetWhenStopped resets the connections of broker whenever it is not online,
+// as its partitions' states change (StopBroker), until served is closed: a
+// stopped broker's connections end at once, those waiting for a request and
+// those with one in flight (a long poll, a JoinGroup waiting for its group),
+// as a Kafka broker's that died.
+func (s *Server) resetWhenStopped(broker *log.ServingBroker, served <-chan struct{}) {
+	defer s.conns.Done()
+	for {
+		changed := broker.Changed()
+		if !broker.Online() {
+			s.resetConns(broker)
+		}
+		select {
+		case <-changed:
+		case <-served:
+			return
+		}
+	}
+}
+
+// resetConns resets every connection of broker's listeners.
+func (s *Server) resetConns(broker *log.ServingBroker) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.mu.conns {
+		if c.broker == broker {
+			resetConn(c.nc)
+			c.nc.Close()
+		}
+	}
 }
 
 // ServeBrokers serves each broker of store on its listener (ServeBroker) until

@@ -179,20 +179,39 @@ func TestBrokersNonLeaderAnswersNotLeader(t *testing.T) {
 }
 
 // TestBrokersStoppedBrokerAnswersNothing stops a broker of three: its listener
-// answers nothing, as a Kafka broker that is down (a connection open before is
-// reset at its next request, a new one as soon as it is accepted), while the
-// other brokers answer; once the broker is started again, it answers.
+// answers nothing, as a Kafka broker that is down (the connections open before
+// are reset at once, an idle one and one with a long-poll Fetch in flight, a new
+// one as soon as it is accepted), while the other brokers answer; once the
+// broker is started again, it answers.
 func TestBrokersStoppedBrokerAnswersNothing(t *testing.T) {
 	store := openThreeBrokers(t)
 	bs := serveEachBroker(t, store, nil)
-	before := bs.dial(t, 1)
+	if err := store.CreateTopic(context.Background(), "orders", log.TopicConfig{Partitions: 3, ReplicationFactor: 3}); err != nil {
+		t.Fatal(err)
+	}
+	led := int32(-1) // a partition broker 1 leads
+	for p := range int32(3) {
+		if describePartition(t, store, "orders", p).Leader == 1 {
+			led = p
+		}
+	}
+	if led < 0 {
+		t.Fatal("broker 1 leads no partition")
+	}
+	idle := bs.dial(t, 1)
 	apiVersions := kmsg.NewPtrApiVersionsRequest()
-	before.roundTrip(apiVersions)
+	idle.roundTrip(apiVersions)
+	polling := bs.dial(t, 1)
+	fetch := partitionRequests(t, "orders", "highest")["Fetch"].req.(*kmsg.FetchRequest)
+	fetch.Topics[0].Partitions[0].Partition = led
+	fetch.Topics[0].Partitions[0].FetchOffset = 0 // nothing yet: waits ten minutes for a record
+	polling.roundTrip(apiVersions)
+	polling.send(frame(fetch, 3))
 	if err := store.StopBroker(1); err != nil {
 		t.Fatal(err)
 	}
-	before.send(frame(apiVersions, 1))
-	before.expectClosed()
+	idle.expectClosed()
+	polling.expectClosed()
 	// A new connection is reset once accepted: the dial itself may see it.
 	if nc, err := net.Dial("tcp", bs.addrs[1]); err == nil {
 		(&rawConn{t: t, nc: nc}).expectClosed()

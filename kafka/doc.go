@@ -55,12 +55,12 @@
 //     idempotent producer's InitProducerId is answered by every broker.
 //   - DescribeLogDirs describes the broker's own directory only.
 //   - A broker that is not online (log.Store.StopBroker) answers nothing, as a
-//     Kafka broker that is down: its listener stays open (to answer again after
-//     StartBroker) but resets each connection it accepts, and a connection is
-//     reset instead of answering a request, one in flight when the broker
-//     stopped included (its outcome is then unknown to the client, as when a
-//     Kafka broker dies). Clients see a reset connection, refresh their
-//     metadata, and move to the new leaders.
+//     Kafka broker that is down: its connections are reset as it stops, those
+//     with a request in flight included (whose outcome is then unknown to the
+//     client, as when a Kafka broker dies); its listener stays open (to answer
+//     again after StartBroker) but resets each connection it accepts, and a
+//     connection is reset instead of answering a request. Clients see a reset
+//     connection, refresh their metadata, and move to the new leaders.
 //
 // # What is served
 //
