@@ -26,8 +26,11 @@ var errNotCoordinator = errors.New("strata/kafka: this broker is not the coordin
 // client of a stopped broker reads "connection reset", the nearest a listener
 // that stays open comes to the refused connection of a broker that is down.
 func resetConn(nc net.Conn) {
-	if tcp, ok := nc.(*net.TCPConn); ok {
-		tcp.SetLinger(0)
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		c.SetLinger(0)
+	case interface{ NetConn() net.Conn }: // a *tls.Conn: its TCP connection
+		resetConn(c.NetConn())
 	}
 }
 

@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/stratalog/strata/kafka/internal/testcert"
 	"github.com/stratalog/strata/log"
 	"github.com/stratalog/strata/replica"
 	"github.com/stratalog/strata/vfs"
@@ -178,3 +182,36 @@ func TestBrokerAddrs(t *testing.T) {
 }
 
 func itoa(i int32) string { return strconv.Itoa(int(i)) }
+
+// TestServeSeveralBrokersTLS starts the command on a store of three brokers
+// with a certificate: every broker's listener serves TLS, and a kgo client over
+// TLS produces to a partition each broker leads.
+func TestServeSeveralBrokersTLS(t *testing.T) {
+	files := t.TempDir()
+	certPEM, keyPEM := testcert.New(t)
+	certFile, keyFile := filepath.Join(files, "cert.pem"), filepath.Join(files, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addrs := startCommand(t, []string{"--dir", initThreeBrokers(t), "--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile}, 3)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs[0].String()), kgo.DialTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}),
+		kgo.DefaultProduceTopic("orders"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 3, nil, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	for p := range int32(3) {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Partition: p, Value: []byte("x")}).FirstErr(); err != nil {
+			t.Fatalf("partition %d: %v", p, err)
+		}
+	}
+}
