@@ -14,8 +14,8 @@ import (
 )
 
 // errBrokerStopped ends a connection of a broker that is not online: it is
-// closed instead of answering, as nothing answers for a Kafka broker that is down.
-var errBrokerStopped = errors.New("strata/kafka: the broker is stopped: its connection closed unanswered")
+// reset instead of answering, as nothing answers for a Kafka broker that is down.
+var errBrokerStopped = errors.New("strata/kafka: the broker is stopped: its connection reset unanswered")
 
 // errNotCoordinator refuses a group or transaction request sent to a broker that
 // does not lead the coordinator's partition: Kafka's NOT_COORDINATOR, after

@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"errors"
+	"net"
 	"slices"
 	"testing"
 
@@ -158,5 +159,38 @@ func TestBrokersMetadataLeaderWithoutAddress(t *testing.T) {
 	}
 	if err := s.ServeBroker(7, listenLoopback(t, 1)[0]); !errors.Is(err, replica.ErrUnknownBroker) {
 		t.Errorf("ServeBroker of broker 7: %v, want replica.ErrUnknownBroker", err)
+	}
+}
+
+// TestBrokersListenerOnEveryInterface serves broker 0 on a listener bound to
+// every interface (0.0.0.0): Metadata gives it at the host the client reached
+// (127.0.0.1 here), with its listener's port, rather than at 0.0.0.0.
+func TestBrokersListenerOnEveryInterface(t *testing.T) {
+	store := openThreeBrokers(t)
+	every, err := net.Listen("tcp4", "0.0.0.0:0")
+	if err != nil {
+		t.Skipf("cannot listen on every interface: %v", err)
+	}
+	loopback := listenLoopback(t, 2)
+	listeners := map[replica.BrokerID]net.Listener{0: every, 1: loopback[0], 2: loopback[1]}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- ServeBrokers(ctx, listeners, store, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("ServeBrokers: %v", err)
+		}
+		store.Close()
+	})
+	nc, err := net.Dial("tcp", loopback[0].Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	resp := metadataOf(&rawConn{t: t, nc: nc}, 12)
+	_, port := hostPort(t, every.Addr().String())
+	if len(resp.Brokers) != 3 || resp.Brokers[0].Host != "127.0.0.1" || resp.Brokers[0].Port != port {
+		t.Errorf("brokers %+v, want broker 0 at 127.0.0.1:%d", resp.Brokers, port)
 	}
 }
