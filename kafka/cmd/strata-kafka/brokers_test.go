@@ -34,9 +34,9 @@ func initThreeBrokers(t *testing.T) string {
 	return dir
 }
 
-// startCommand runs the command with args until the test ends and returns the
+// startBrokersCommand runs the command with args until the test ends and returns the
 // addresses it listens on, in order.
-func startCommand(t *testing.T, args []string, listeners int) []net.Addr {
+func startBrokersCommand(t *testing.T, args []string, listeners int) []net.Addr {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs := make(chan net.Addr, listeners)
@@ -68,7 +68,7 @@ func startCommand(t *testing.T, args []string, listeners int) []net.Addr {
 // kgo client seeded with one of them produces to and consumes from a
 // replicated topic whose partitions the three brokers lead.
 func TestServeSeveralBrokers(t *testing.T) {
-	addrs := startCommand(t, []string{"--dir", initThreeBrokers(t), "--listen", "127.0.0.1:0"}, 3)
+	addrs := startBrokersCommand(t, []string{"--dir", initThreeBrokers(t), "--listen", "127.0.0.1:0"}, 3)
 	ctx := context.Background()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs[1].String()), kgo.DefaultProduceTopic("orders"),
 		kgo.ConsumeTopics("orders"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
@@ -120,7 +120,7 @@ func TestServeSeveralBrokers(t *testing.T) {
 // brokers with a list of listeners and a base advertised port: Metadata gives
 // broker i at the advertised host and the base port + i.
 func TestServeSeveralBrokersAdvertised(t *testing.T) {
-	addrs := startCommand(t, []string{"--dir", initThreeBrokers(t), "--listen", "127.0.0.1:0, 127.0.0.1:0,127.0.0.1:0",
+	addrs := startBrokersCommand(t, []string{"--dir", initThreeBrokers(t), "--listen", "127.0.0.1:0, 127.0.0.1:0,127.0.0.1:0",
 		"--advertised-listener", "kafka.example:19092"}, 3)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs[2].String()))
 	if err != nil {
@@ -196,7 +196,7 @@ func TestServeSeveralBrokersTLS(t *testing.T) {
 	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addrs := startCommand(t, []string{"--dir", initThreeBrokers(t), "--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile}, 3)
+	addrs := startBrokersCommand(t, []string{"--dir", initThreeBrokers(t), "--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile}, 3)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(certPEM)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs[0].String()), kgo.DialTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}),
