@@ -29,9 +29,10 @@ func rawBatch(t testing.TB, values ...string) []byte {
 }
 
 // partitionRequests returns a request of each API that goes to a partition's
-// leader, for partition 0 of topic, at version lowest or highest, with the code
-// of their answer for it.
-func partitionRequests(t testing.TB, topic string, version string) map[string]struct {
+// leader, for partition 0 of topic (of store: the versions that name topics by
+// ID name it by its ID), at version lowest or highest, with the code of their
+// answer for it.
+func partitionRequests(t testing.TB, store *log.Store, topic string, version string) map[string]struct {
 	req  kmsg.Request
 	code func(kmsg.Response) int16
 } {
@@ -47,11 +48,15 @@ func partitionRequests(t testing.TB, topic string, version string) map[string]st
 		code func(kmsg.Response) int16
 	}
 	out := map[string]entry{}
+	id, err := store.TopicID(topic)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	produce := kmsg.NewPtrProduceRequest()
 	produce.Version, produce.Acks, produce.TimeoutMillis = at(kmsg.Produce), -1, 60_000
 	pt := kmsg.NewProduceRequestTopic()
-	pt.Topic = topic
+	pt.Topic, pt.TopicID = topic, id
 	pp := kmsg.NewProduceRequestTopicPartition()
 	pp.Records = rawBatch(t, "raw")
 	pt.Partitions = append(pt.Partitions, pp)
@@ -64,7 +69,7 @@ func partitionRequests(t testing.TB, topic string, version string) map[string]st
 	// A ten-minute long poll: a partition this broker does not lead answers at once.
 	fetch.Version, fetch.ReplicaID, fetch.MaxWaitMillis, fetch.MinBytes, fetch.MaxBytes = at(kmsg.Fetch), -1, 600_000, 1, 1<<20
 	ft := kmsg.NewFetchRequestTopic()
-	ft.Topic = topic
+	ft.Topic, ft.TopicID = topic, id
 	fp := kmsg.NewFetchRequestTopicPartition()
 	fp.PartitionMaxBytes, fp.CurrentLeaderEpoch = 1<<20, -1
 	ft.Partitions = append(ft.Partitions, fp)
@@ -134,7 +139,7 @@ func TestBrokersNonLeaderAnswersNotLeader(t *testing.T) {
 		t.Helper()
 		leader := describePartition(t, store, "orders", 0).Leader
 		for _, version := range []string{"lowest", "highest"} {
-			requests := partitionRequests(t, "orders", version)
+			requests := partitionRequests(t, store, "orders", version)
 			for id, c := range conns {
 				want := kerr.NotLeaderForPartition.Code
 				if id == leader {
@@ -202,7 +207,7 @@ func TestBrokersStoppedBrokerAnswersNothing(t *testing.T) {
 	apiVersions := kmsg.NewPtrApiVersionsRequest()
 	idle.roundTrip(apiVersions)
 	polling := bs.dial(t, 1)
-	fetch := partitionRequests(t, "orders", "highest")["Fetch"].req.(*kmsg.FetchRequest)
+	fetch := partitionRequests(t, store, "orders", "highest")["Fetch"].req.(*kmsg.FetchRequest)
 	fetch.Topics[0].Partitions[0].Partition = led
 	fetch.Topics[0].Partitions[0].FetchOffset = 0 // nothing yet: waits ten minutes for a record
 	polling.roundTrip(apiVersions)
@@ -241,7 +246,7 @@ func TestBrokersNotLeaderCarriesLeaderHints(t *testing.T) {
 	c := bs.dial(t, (p.Leader+1)%3)
 	c.nc.SetReadDeadline(time.Now().Add(2 * time.Minute)) // a bound on a hang, not a wait
 	wantHost, wantPort := hostPort(t, bs.addrs[p.Leader])
-	requests := partitionRequests(t, "orders", "highest")
+	requests := partitionRequests(t, store, "orders", "highest")
 
 	produce := requests["Produce"].req.(*kmsg.ProduceRequest)
 	produced := c.roundTrip(produce).(*kmsg.ProduceResponse)

@@ -75,12 +75,16 @@ func (r *request) addProduceLeaderHints(resp *kmsg.ProduceResponse) {
 	h := leaderHints{r: r}
 	for i := range resp.Topics {
 		t := &resp.Topics[i]
+		name := t.Topic
+		if resp.Version >= 13 { // by topic ID
+			name, _ = topicNameOf(r.store, t.TopicID)
+		}
 		for j := range t.Partitions {
 			p := &t.Partitions[j]
 			if p.ErrorCode != kerr.NotLeaderForPartition.Code {
 				continue
 			}
-			if hint, ok := h.hint(log.TopicPartition{Topic: t.Topic, Partition: p.Partition}); ok {
+			if hint, ok := h.hint(log.TopicPartition{Topic: name, Partition: p.Partition}); ok {
 				p.CurrentLeader.LeaderID, p.CurrentLeader.LeaderEpoch = hint.leader, hint.epoch
 			}
 		}
@@ -100,12 +104,16 @@ func (r *request) addFetchLeaderHints(resp *kmsg.FetchResponse) {
 	h := leaderHints{r: r}
 	for i := range resp.Topics {
 		t := &resp.Topics[i]
+		name := t.Topic
+		if resp.Version >= 13 { // by topic ID
+			name, _ = topicNameOf(r.store, t.TopicID)
+		}
 		for j := range t.Partitions {
 			p := &t.Partitions[j]
 			if p.ErrorCode != kerr.NotLeaderForPartition.Code {
 				continue
 			}
-			if hint, ok := h.hint(log.TopicPartition{Topic: t.Topic, Partition: p.Partition}); ok {
+			if hint, ok := h.hint(log.TopicPartition{Topic: name, Partition: p.Partition}); ok {
 				p.CurrentLeader.LeaderID, p.CurrentLeader.LeaderEpoch = hint.leader, hint.epoch
 			}
 		}
