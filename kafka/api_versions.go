@@ -16,9 +16,9 @@ var clientSoftwarePattern = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a
 // version 0 response with UNSUPPORTED_VERSION and the served APIs, from which the
 // client picks a version it shares and asks again. v5 (KIP-1242) names the
 // cluster and node the client believes it reached: REBOOTSTRAP_REQUIRED if the
-// cluster is not this one (Options.ClusterID) or the node not one of the store's
-// brokers (one listener serves every broker), INVALID_REQUEST if only one of the
-// two is set.
+// cluster is not this one (Options.ClusterID) or the node not the listener's
+// broker (ServeBroker; on Serve's listener, which serves every broker, not one of
+// the store's), INVALID_REQUEST if only one of the two is set.
 func handleApiVersions(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	if kreq == nil {
@@ -76,6 +76,12 @@ func checkExpectedNode(r *request, req *kmsg.ApiVersionsRequest) int16 {
 		return kerr.InvalidRequest.Code
 	case *req.ClusterID != r.server.opts.ClusterID:
 		return kerr.RebootstrapRequired.Code
+	}
+	if r.broker != nil { // a listener of one broker (ServeBroker): that one
+		if int32(r.broker.ID()) != req.NodeID {
+			return kerr.RebootstrapRequired.Code
+		}
+		return 0
 	}
 	brokers, err := r.store.Brokers()
 	if err != nil {

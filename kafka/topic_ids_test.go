@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/replica"
 	"github.com/stratalog/strata/segment"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -365,4 +366,28 @@ func TestTopicIDsWithKgoAndKadm(t *testing.T) {
 	require.Equal(t, int16(13), sniffer.highest(kmsg.Produce), "kgo produced by topic ID")
 	require.Equal(t, lookupAPI(kmsg.Fetch.Int16()).maxVersion, sniffer.highest(kmsg.Fetch), "kgo fetched by topic ID")
 	require.GreaterOrEqual(t, sniffer.highest(kmsg.Fetch), int16(13))
+}
+
+// TestApiVersionsV5ChecksTheListenersBroker: on a broker's own listener
+// (ServeBroker) the node an ApiVersions v5 client expects must be that broker:
+// another broker of the store is REBOOTSTRAP_REQUIRED, as a Kafka broker answers
+// a client that reached it under another node's address.
+func TestApiVersionsV5ChecksTheListenersBroker(t *testing.T) {
+	store := openThreeBrokers(t)
+	bs := serveEachBroker(t, store, nil)
+	for listener := range int32(3) {
+		c := bs.dial(t, replica.BrokerID(listener))
+		for node := range int32(3) {
+			req := kmsg.NewPtrApiVersionsRequest()
+			req.Version = 5
+			req.ClientSoftwareName, req.ClientSoftwareVersion = "strata-test", "1.0"
+			req.ClusterID, req.NodeID = kmsg.StringPtr(DefaultClusterID), node
+			resp := c.roundTrip(req).(*kmsg.ApiVersionsResponse)
+			want := kerr.RebootstrapRequired.Code
+			if node == listener {
+				want = 0
+			}
+			require.Equal(t, want, resp.ErrorCode, "node %d on broker %d's listener", node, listener)
+		}
+	}
 }
