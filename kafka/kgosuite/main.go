@@ -13,6 +13,9 @@
 // SCRAM-SHA-512: KGO_TEST_SCRAM_SEEDS and KGO_TEST_SCRAM point kgo's SCRAM
 // tests at it. The tests run are the
 // "run" lines of allowlist.txt; with STRATA_LONG=1, every test of the package.
+// KGOSUITE_BROKERS=N (default 1) makes the store one of N brokers, each served on
+// its own loopback listener (kafka.ServeBrokers; the SCRAM server likewise),
+// KGO_SEEDS naming them all, and KGO_TEST_RF=min(N, 3).
 // Before running, it checks that allowlist.txt names every test the package
 // has, as run or skip with a reason, so a new kgo version cannot add tests
 // silently. Never with -race: the suite is external and its timing is tuned
@@ -24,6 +27,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -33,10 +37,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/stratalog/strata/kafka"
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/replica"
+	"github.com/stratalog/strata/vfs"
 )
 
 // kgoPackage is the package whose tests run; go test resolves it through
@@ -72,6 +79,21 @@ func run(goTestArgs []string) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	brokers, err := brokerCount()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kgosuite:", err)
+		return 1
+	}
+	if brokers > 1 {
+		ids := map[replica.BrokerID]string{}
+		for id := range brokers {
+			ids[replica.BrokerID(id)] = ""
+		}
+		if err := log.InitBrokers(vfs.OS, dir, ids); err != nil {
+			fmt.Fprintln(os.Stderr, "kgosuite:", err)
+			return 1
+		}
+	}
 	store, err := log.Open(dir, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kgosuite:", err)
@@ -93,13 +115,13 @@ func run(goTestArgs []string) int {
 			return 1
 		}
 	}
-	addr, stop, err := serve(store, &kafka.Options{Logger: logger, Credentials: credentials})
+	addr, stop, err := serve(store, brokers, &kafka.Options{Logger: logger, Credentials: credentials})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kgosuite:", err)
 		return 1
 	}
 	defer stop()
-	scramAddr, stopSCRAM, err := serve(store, &kafka.Options{Logger: logger, Credentials: credentials, SASL: &kafka.SASL{}})
+	scramAddr, stopSCRAM, err := serve(store, brokers, &kafka.Options{Logger: logger, Credentials: credentials, SASL: &kafka.SASL{}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kgosuite:", err)
 		return 1
@@ -117,7 +139,7 @@ func run(goTestArgs []string) int {
 	args = append(args, kgoPackage)
 	cmd := exec.Command("go", args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), "KGO_SEEDS="+addr, "KGO_TEST_RF=1",
+	cmd.Env = append(os.Environ(), "KGO_SEEDS="+addr, fmt.Sprintf("KGO_TEST_RF=%d", min(brokers, 3)),
 		"KGO_TEST_SCRAM_SEEDS="+scramAddr, "KGO_TEST_SCRAM="+scramUser+":"+scramPassword)
 	if os.Getenv("KGO_TEST_RECORDS") == "" {
 		cmd.Env = append(cmd.Env, "KGO_TEST_RECORDS=2000")
@@ -141,9 +163,26 @@ const (
 	scramPassword = "kgo-suite-password"
 )
 
-// serve serves store with opts on a new loopback listener, and returns its
-// address and a function that closes the server.
-func serve(store *log.Store, opts *kafka.Options) (string, func(), error) {
+// brokerCount is KGOSUITE_BROKERS: how many brokers the store has (default 1).
+func brokerCount() (int, error) {
+	text := os.Getenv("KGOSUITE_BROKERS")
+	if text == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil || n < 1 || n > 16 {
+		return 0, fmt.Errorf("KGOSUITE_BROKERS=%q: want a number of brokers in 1..16", text)
+	}
+	return n, nil
+}
+
+// serve serves store with opts, on a new loopback listener for one broker, or
+// on one per broker (kafka.ServeBrokers) for several, and returns the addresses
+// (comma-separated: the seeds) and a function that closes the server.
+func serve(store *log.Store, brokers int, opts *kafka.Options) (string, func(), error) {
+	if brokers > 1 {
+		return serveBrokers(store, brokers, opts)
+	}
 	server, err := kafka.NewServer(store, opts)
 	if err != nil {
 		return "", nil, err
@@ -257,4 +296,31 @@ func (a allowlist) runPattern() string {
 		return "^$"
 	}
 	return "^(" + strings.Join(a.run, "|") + ")$"
+}
+
+// serveBrokers serves each of the store's brokers on its own loopback listener.
+func serveBrokers(store *log.Store, brokers int, opts *kafka.Options) (string, func(), error) {
+	listeners := map[replica.BrokerID]net.Listener{}
+	var addrs []string
+	for id := range brokers {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			for _, ln := range listeners {
+				ln.Close()
+			}
+			return "", nil, err
+		}
+		listeners[replica.BrokerID(id)] = ln
+		addrs = append(addrs, ln.Addr().String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- kafka.ServeBrokers(ctx, listeners, store, opts) }()
+	stop := func() {
+		cancel()
+		if err := <-served; err != nil {
+			fmt.Fprintln(os.Stderr, "kgosuite: serve:", err)
+		}
+	}
+	return strings.Join(addrs, ","), stop, nil
 }
