@@ -39,6 +39,7 @@ func init() {
 		{kmsg.AlterConfigs, 0, 2, handleAlterConfigs},
 		{kmsg.IncrementalAlterConfigs, 0, 1, handleIncrementalAlterConfigs},
 		{kmsg.DescribeCluster, 0, 2, handleDescribeCluster},
+		{kmsg.DescribeTopicPartitions, 0, 0, handleDescribeTopicPartitions},
 		{kmsg.DescribeLogDirs, 1, 5, handleDescribeLogDirs},
 		{kmsg.ElectLeaders, 0, 2, handleElectLeaders},
 		// ACLs, answered as a broker without an authorizer.

@@ -92,35 +92,43 @@ func describeTopicMetadata(store *log.Store, name string, listed map[replica.Bro
 	topic.IsInternal = d.Internal
 	topic.TopicID = d.ID
 	for _, p := range d.Partitions {
-		partition := kmsg.NewMetadataResponseTopicPartition()
-		partition.Partition = p.Partition
-		partition.Leader = int32(p.Leader)
-		partition.LeaderEpoch = p.LeaderEpoch
-		partition.Replicas = brokerIDs(p.Replicas)
-		partition.ISR = brokerIDs(p.ISR)
-		partition.OfflineReplicas = []int32{}
-		switch {
-		case p.Offline != nil || p.Leader == replica.NoBroker:
-			partition.ErrorCode = kerr.LeaderNotAvailable.Code
-			partition.Leader = -1
-			partition.LeaderEpoch = -1
-		case !listed[p.Leader]: // led by a broker without an address: Kafka's answer for a leader without the listener
-			partition.ErrorCode = kerr.ListenerNotFound.Code
-			partition.Leader = -1
-			partition.LeaderEpoch = -1
-		}
-		if p.Offline != nil {
-			partition.OfflineReplicas = brokerIDs(p.Replicas)
-		} else {
-			for _, id := range p.Replicas {
-				if !listed[id] { // stopped, or without an address
-					partition.OfflineReplicas = append(partition.OfflineReplicas, int32(id))
-				}
-			}
-		}
-		topic.Partitions = append(topic.Partitions, partition)
+		topic.Partitions = append(topic.Partitions, partitionMetadata(p, listed))
 	}
 	return topic
+}
+
+// partitionMetadata returns a partition's Metadata: its leader (-1 with
+// LEADER_NOT_AVAILABLE if it has none, LISTENER_NOT_FOUND if the leader is not
+// listed), epoch, replicas, ISR and offline replicas; listed are the brokers the
+// response lists.
+func partitionMetadata(p log.PartitionInfo, listed map[replica.BrokerID]bool) kmsg.MetadataResponseTopicPartition {
+	partition := kmsg.NewMetadataResponseTopicPartition()
+	partition.Partition = p.Partition
+	partition.Leader = int32(p.Leader)
+	partition.LeaderEpoch = p.LeaderEpoch
+	partition.Replicas = brokerIDs(p.Replicas)
+	partition.ISR = brokerIDs(p.ISR)
+	partition.OfflineReplicas = []int32{}
+	switch {
+	case p.Offline != nil || p.Leader == replica.NoBroker:
+		partition.ErrorCode = kerr.LeaderNotAvailable.Code
+		partition.Leader = -1
+		partition.LeaderEpoch = -1
+	case !listed[p.Leader]: // led by a broker without an address: Kafka's answer for a leader without the listener
+		partition.ErrorCode = kerr.ListenerNotFound.Code
+		partition.Leader = -1
+		partition.LeaderEpoch = -1
+	}
+	if p.Offline != nil {
+		partition.OfflineReplicas = brokerIDs(p.Replicas)
+	} else {
+		for _, id := range p.Replicas {
+			if !listed[id] { // stopped, or without an address
+				partition.OfflineReplicas = append(partition.OfflineReplicas, int32(id))
+			}
+		}
+	}
+	return partition
 }
 
 // brokerIDs converts the store's broker IDs to Kafka's node IDs.
