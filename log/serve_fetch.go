@@ -30,6 +30,16 @@ type FetchResult struct {
 	// client drops a producer's records from FirstOffset until that producer's
 	// ABORT marker).
 	AbortedTransactions []AbortedTransaction
+	// File, when not nil, names Batches' bytes as a range of the segment file that
+	// holds them, for a server that sends them to a socket with sendfile(2) instead
+	// of copying them (FileRange.SendTo; where it refuses, ErrFileChanged after a
+	// truncation, the server sends the rest from Batches, which stay valid). It is
+	// set where the filesystem lends descriptors (the OS filesystem on Linux) and
+	// Batches are a view of a segment's mapping; nil otherwise, and when Batches are
+	// empty. It names exactly Batches, transaction markers and the ReadCommitted cut
+	// included. Its descriptor keeps the file's bytes whatever retention,
+	// compaction, deletion or Close do meanwhile, until Release.
+	File *segment.FileRange
 	// keep keeps the memory mapping Batches may be a view of.
 	keep any
 }
@@ -40,15 +50,18 @@ type AbortedTransaction struct {
 	FirstOffset int64
 }
 
-// Release ends the use of Batches, which may be a view of a segment's memory
-// mapping rather than a copy (the OS filesystem on Linux): the mapping stays
+// Release ends the use of Batches and File. Batches may be a view of a segment's
+// memory mapping rather than a copy (the OS filesystem on Linux): the mapping stays
 // mapped, whatever retention, truncation or Close do meanwhile, until Release is
 // called (and the FetchResult is unreachable), so that a server writes Batches to
 // its socket without copying them. Call it once the bytes are written; Batches must
 // not be used after. Release may be called more than once.
 func (r *FetchResult) Release() {
 	runtime.KeepAlive(r.keep)
-	r.keep, r.Batches = nil, nil
+	if r.File != nil {
+		_ = r.File.Close() // a duplicate descriptor, read only: nothing to lose
+	}
+	r.keep, r.Batches, r.File = nil, nil, nil
 }
 
 // FetchBatches returns the record batches of partition tp from offset, as a Kafka
@@ -57,7 +70,9 @@ func (r *FetchResult) Release() {
 // whole, as Kafka's fetch does), from one segment, up to the high watermark
 // (ReadUncommitted) or the last stable offset (ReadCommitted, with the aborted
 // transactions among them), all from the partition's leader. It does not wait:
-// see WaitForData. Call Release on the result once Batches are written.
+// see WaitForData. Where it can, the result also names the batches as a range of
+// the segment file (File), for sendfile(2). Call Release on the result once
+// Batches (or File) are written.
 //
 // Errors: ErrUnknownTopic, ErrUnknownPartition, ErrOffsetOutOfRange (offset below
 // the log start offset or above the high watermark; the result then holds the
@@ -85,7 +100,7 @@ func (s *Store) fetchBatches(ctx context.Context, broker *replica.BrokerID, tp T
 	lastStable := p.LastStableOffset()
 	r := FetchResult{LeaderEpoch: epoch}
 	if level == ReadUncommitted || offset < lastStable {
-		r.Batches, r.keep, err = p.ReadBatchesView(offset, maxBytes)
+		r.Batches, r.keep, r.File, err = p.ReadBatchesFile(offset, maxBytes)
 	} else if offset > p.HighWatermark() || offset < p.StartOffset() {
 		err = errorf("strata/log: offset %d not in [%d, %d]: %w", offset, p.StartOffset(), p.HighWatermark(), ErrOffsetOutOfRange)
 	}
@@ -97,11 +112,18 @@ func (s *Store) fetchBatches(ctx context.Context, broker *replica.BrokerID, tp T
 	}
 	if level == ReadCommitted {
 		r.Batches = r.Batches[:batchesBelow(r.Batches, lastStable)]
+		if r.File != nil {
+			r.File.Limit(len(r.Batches))
+		}
 		if len(r.Batches) > 0 {
 			for _, t := range p.AbortedTxns(offset, min(lastStable, batchesEnd(r.Batches))) {
 				r.AbortedTransactions = append(r.AbortedTransactions, AbortedTransaction{ProducerID: t.ProducerID, FirstOffset: t.FirstOffset})
 			}
 		}
+	}
+	if r.File != nil && r.File.Len() == 0 {
+		_ = r.File.Close()
+		r.File = nil
 	}
 	return r, nil
 }

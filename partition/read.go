@@ -51,25 +51,61 @@ func (p *Partition) fetchBatches(dst []byte, offset int64, maxBytes int) (b []by
 	return p.fetchBatchesBelowLocked(dst, offset, maxBytes, p.mu.committed)
 }
 
+// ReadBatchesFile is ReadBatchesView that also names the batches as a range of the
+// segment's .log (file), for a server that sends them to a socket with sendfile(2)
+// rather than copying them: where the filesystem lends descriptors
+// (vfs.Duplicator: the OS filesystem on Linux) and the batches are a view of the
+// mapping; file is nil otherwise. file names exactly batches' bytes, which stay
+// valid as ReadBatchesView's do; the caller may Limit it to a prefix of whole
+// batches, and closes it once sent.
+//
+// The range may lie in the segment being appended to: it ends at the committed
+// position, and every byte below it was written to the file (Append writes with
+// WriteAt before it indexes the batch; there is no buffer in user space), which the
+// view read through the same page cache. Appends only write past the end; the one
+// change of bytes in place is TruncateTo, which FileRange.SendTo is ordered against.
+// Retention and compaction remove or replace whole files, whose bytes the range's
+// descriptor keeps.
+func (p *Partition) ReadBatchesFile(offset int64, maxBytes int) (batches []byte, keep any, file *segment.FileRange, err error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	b, m, s, pos, err := p.viewBatchesBelowLocked(nil, offset, maxBytes, p.mu.committed)
+	if m == nil {
+		return b, nil, nil, err
+	}
+	if len(b) > 0 {
+		file, _ = s.FileRange(pos, len(b))
+	}
+	return b, m, file, err
+}
+
 // fetchBatchesBelowLocked is fetchBatches up to limit rather than the committed
 // mark. The caller holds mu.
 func (p *Partition) fetchBatchesBelowLocked(dst []byte, offset int64, maxBytes int, limit mark) (b []byte, m *vfs.Mapping, err error) {
+	b, m, _, _, err = p.viewBatchesBelowLocked(dst, offset, maxBytes, limit)
+	return b, m, err
+}
+
+// viewBatchesBelowLocked is fetchBatchesBelowLocked that also returns the segment
+// and the position the batches were read from (when m is not nil). The caller holds
+// mu.
+func (p *Partition) viewBatchesBelowLocked(dst []byte, offset int64, maxBytes int, limit mark) (b []byte, m *vfs.Mapping, s *segment.Segment, pos int64, err error) {
 	s, pos, n, first, err := p.findBatchesBelowLocked(offset, maxBytes, limit)
 	if err != nil || s == nil {
-		return dst, nil, err
+		return dst, nil, nil, 0, err
 	}
 	view, m, ok := s.View(pos, n)
 	if !ok {
 		p.reportMapError(s)
 		b, err := p.readWhole(dst, s, pos, n, first, offset)
-		return b, nil, err
+		return b, nil, nil, 0, err
 	}
 	keep, err := p.wholeBatches(view, first, s, pos, offset)
 	if err != nil {
-		return dst, nil, err
+		return dst, nil, nil, 0, err
 	}
 	p.stats.bytesRead.Add(uint64(keep))
-	return view[:keep:keep], m, nil
+	return view[:keep:keep], m, s, pos, nil
 }
 
 // findBatchesLocked finds where ReadBatches reads: n bytes at pos of segment s, whose

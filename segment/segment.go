@@ -42,6 +42,13 @@ type Segment struct {
 	log    vfs.File
 	// gapped is set by AllowGaps: the segment is no longer Dense.
 	gapped atomic.Bool
+	// send orders sendfile(2) calls of FileRanges (readers) against TruncateTo
+	// (writer), which counts its truncations under it before it cuts the file
+	// (file_range.go).
+	send struct {
+		sync.RWMutex
+		truncations uint64
+	}
 
 	mu struct {
 		sync.RWMutex

@@ -7,7 +7,7 @@ import "math"
 // whole) and fsynced, and index entries at or past the cut are dropped.
 //
 // Bytes that View handed out stay valid for their holders (they are preserved
-// first); Find, ReadAt and FindTimestamp must not run concurrently with it on the
+// first), and FileRanges made before stop sending from the file (SendTo); Find, ReadAt and FindTimestamp must not run concurrently with it on the
 // bytes it removes. After an error the segment is read through the file only.
 func (s *Segment) TruncateTo(offset int64) (err error) {
 	pos, h, found, err := s.find(offset, s.Size())
@@ -28,6 +28,7 @@ func (s *Segment) TruncateTo(offset int64) (err error) {
 	if err := s.preserveMappedLocked(pos); err != nil { // before the file shrinks
 		return err
 	}
+	s.countTruncation() // before the file shrinks: FileRanges stop sending from it
 	if err := s.log.Truncate(pos); err != nil {
 		return err
 	}
