@@ -138,12 +138,20 @@ func (s *Server) serveRequest(c *conn) (err error) {
 	if resp == nil {
 		return nil // a Produce with acks=0: Kafka sends no response
 	}
+	fetch, isFetch := resp.(*fetchResponse)
+	if isFetch {
+		defer fetch.release() // once written (or not: a stopped broker)
+	}
 	if c.broker != nil && !c.broker.Online() {
 		return errBrokerStopped // stopped while handling: no answer, as from a broker that died
 	}
-	c.out = appendResponse(c.out[:0], h.correlationID, resp)
 	c.markIdle(s) // before the write: once the client has its response, it is idle
-	_, err = c.nc.Write(c.out)
+	if isFetch {
+		err = s.writeFetchResponse(c, h.correlationID, fetch)
+	} else {
+		c.out = appendResponse(c.out[:0], h.correlationID, resp)
+		_, err = c.nc.Write(c.out)
+	}
 	if cap(c.out) > maxKeptResponseBuffer {
 		c.out = nil
 	}

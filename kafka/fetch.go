@@ -20,18 +20,19 @@ import (
 // 0, which tells the client to send full fetches; a request naming a session gets
 // FETCH_SESSION_ID_NOT_FOUND, after which clients start over without one.
 //
-// The batches are copied into the response for now; serving them from the page
-// cache without a copy (sendfile) is to come.
+// The batches are never copied into the response: it holds the store's results
+// (a fetchResponse) until the connection has written it, sending each batch range
+// straight from its segment file with sendfile where it can (fetch_write.go).
 func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.FetchRequest)
-	resp := kmsg.NewPtrFetchResponse()
+	resp := &fetchResponse{FetchResponse: kmsg.NewPtrFetchResponse()}
 	resp.Version = req.Version
-	defer r.addFetchLeaderHints(resp) // KIP-951, on a listener of one broker
+	defer r.addFetchLeaderHints(resp.FetchResponse) // KIP-951, on a listener of one broker
 	if req.Version >= 7 && req.SessionID != 0 {
 		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 		return resp, nil
 	}
-	defer answerUnknownTopicIDs(resp, resolveFetchTopicIDs(r.store, req))
+	defer answerUnknownTopicIDs(resp.FetchResponse, resolveFetchTopicIDs(r.store, req))
 	level := log.ReadUncommitted
 	if req.IsolationLevel == 1 {
 		level = log.ReadCommitted
@@ -43,7 +44,7 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	}
 	for {
 		total := fillFetch(ctx, r.partitions(), req, level, resp)
-		if total >= int(req.MinBytes) || deadline.IsZero() || !time.Now().Before(deadline) || fetchFailed(resp) {
+		if total >= int(req.MinBytes) || deadline.IsZero() || !time.Now().Before(deadline) || fetchFailed(resp.FetchResponse) {
 			return resp, nil
 		}
 		waitCtx, cancel := context.WithDeadline(ctx, deadline)
@@ -92,9 +93,11 @@ func fetchPositions(req *kmsg.FetchRequest) map[log.TopicPartition]int64 {
 	return positions
 }
 
-// fillFetch sets resp's topics to what the store holds now for req, and returns
-// the bytes of batches it holds.
-func fillFetch(ctx context.Context, store partitionServer, req *kmsg.FetchRequest, level log.IsolationLevel, resp *kmsg.FetchResponse) int {
+// fillFetch sets resp's topics to what the store holds now for req, holding the
+// store's results (those of an earlier fill released), and returns the bytes of
+// batches it holds.
+func fillFetch(ctx context.Context, store partitionServer, req *kmsg.FetchRequest, level log.IsolationLevel, resp *fetchResponse) int {
+	resp.release()
 	budget := int(req.MaxBytes)
 	if req.Version < 3 || budget <= 0 {
 		budget = int(^uint(0) >> 1)
@@ -116,34 +119,40 @@ func fillFetch(ctx context.Context, store partitionServer, req *kmsg.FetchReques
 			if remaining := budget - total; remaining < maxBytes {
 				maxBytes = remaining
 			}
-			fetchPartition(ctx, store, log.TopicPartition{Topic: t.Topic, Partition: p.Partition}, p, max(maxBytes, 1), level, &part)
+			held := fetchPartition(ctx, store, log.TopicPartition{Topic: t.Topic, Partition: p.Partition}, p, max(maxBytes, 1), level, &part)
 			if total > 0 && total+len(part.RecordBatches) > budget {
 				part.RecordBatches = []byte{} // past the request's limit: the next fetch
+				held.Release()
 			}
 			total += len(part.RecordBatches)
 			topic.Partitions = append(topic.Partitions, part)
+			resp.held = append(resp.held, heldBatches{result: held})
 		}
 		resp.Topics = append(resp.Topics, topic)
 	}
 	return total
 }
 
-// fetchPartition fills out with one partition's batches and offsets.
-func fetchPartition(ctx context.Context, store partitionServer, tp log.TopicPartition, p kmsg.FetchRequestTopicPartition, maxBytes int, level log.IsolationLevel, out *kmsg.FetchResponseTopicPartition) {
+// fetchPartition fills out with one partition's batches and offsets, and returns
+// the store's result, which out's batches are a view of (and, with a File, sent
+// from), for the response to hold until written; nothing to hold on an error.
+func fetchPartition(ctx context.Context, store partitionServer, tp log.TopicPartition, p kmsg.FetchRequestTopicPartition, maxBytes int, level log.IsolationLevel, out *kmsg.FetchResponseTopicPartition) log.FetchResult {
 	result, err := store.FetchBatches(ctx, tp, p.FetchOffset, maxBytes, level)
 	if err != nil {
+		result.Release()
 		out.ErrorCode, _ = errorCode(err)
-		return
+		return log.FetchResult{}
 	}
-	defer result.Release()
 	switch {
 	case p.CurrentLeaderEpoch < 0:
 	case p.CurrentLeaderEpoch < result.LeaderEpoch:
+		result.Release()
 		out.ErrorCode = kerr.FencedLeaderEpoch.Code
-		return
+		return log.FetchResult{}
 	case p.CurrentLeaderEpoch > result.LeaderEpoch:
+		result.Release()
 		out.ErrorCode = kerr.UnknownLeaderEpoch.Code
-		return
+		return log.FetchResult{}
 	}
 	out.HighWatermark, out.LastStableOffset, out.LogStartOffset = result.HighWatermark, result.LastStableOffset, result.LogStartOffset
 	for _, a := range result.AbortedTransactions {
@@ -155,6 +164,7 @@ func fetchPartition(ctx context.Context, store partitionServer, tp log.TopicPart
 		out.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
 	}
 	if len(result.Batches) > 0 {
-		out.RecordBatches = append([]byte(nil), result.Batches...)
+		out.RecordBatches = result.Batches // a view, not a copy: held until written
 	}
+	return result
 }

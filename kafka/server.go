@@ -47,11 +47,16 @@ type Server struct {
 	// now is the clock of idle connections: time.Now, or a test's clock.
 	now func() time.Time
 
+	// fetchStats counts how Fetch responses' batches were written (fetch_write.go).
+	fetchStats fetchCounters
+
 	// Test hooks, nil outside tests: beforeHandle runs after a request is decoded
 	// and before it is handled; shutdownWaiting when Shutdown has stopped accepting
-	// and starts waiting for connections.
-	beforeHandle    func(key int16)
-	shutdownWaiting func()
+	// and starts waiting for connections; beforeSendBatches before a Fetch
+	// response's batches of a partition are written, its fields before them sent.
+	beforeHandle      func(key int16)
+	shutdownWaiting   func()
+	beforeSendBatches func()
 }
 
 // NewServer returns a server of store configured by opts (nil: defaults). The

@@ -1,0 +1,56 @@
+//go:build linux
+
+package kafka
+
+import (
+	"syscall"
+
+	"github.com/stratalog/strata/segment"
+)
+
+// sendfileSupported: Linux's sendfile(2) takes an explicit file offset, which
+// FileRange.SendTo uses.
+const sendfileSupported = true
+
+// send sends all of r with sendfile calls (FileRange.SendTo), waiting for the
+// socket to be writable as the runtime's poller says, never holding anything
+// while it waits: each call is ordered against a truncation of the segment, so
+// a truncation waits for one call at most. It returns the bytes sent; after
+// segment.ErrFileChanged the caller sends the rest from memory.
+func (f *fileSender) send(r *segment.FileRange) (sent int, err error) {
+	var sendErr error
+	err = f.raw.Write(func(fd uintptr) bool {
+		for sent < r.Len() {
+			n, err := r.SendTo(int(fd), sent)
+			sent += n
+			switch err {
+			case nil:
+			case syscall.EAGAIN:
+				return false // the poller waits until the socket is writable
+			case syscall.EINTR:
+			default:
+				sendErr = err
+				return true
+			}
+		}
+		return true
+	})
+	if err == nil {
+		err = sendErr
+	}
+	return sent, err
+}
+
+// cork holds the socket's partial frames while on (TCP_CORK), so that the
+// fields written between batches leave in full packets with the batches rather
+// than each in a small one; off sends what is held. Best effort: a failure only
+// costs packets.
+func (f *fileSender) cork(on bool) {
+	v := 0
+	if on {
+		v = 1
+	}
+	_ = f.raw.Control(func(fd uintptr) {
+		_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_CORK, v)
+	})
+}

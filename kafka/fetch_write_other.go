@@ -1,0 +1,17 @@
+//go:build !linux
+
+package kafka
+
+import (
+	"errors"
+
+	"github.com/stratalog/strata/segment"
+)
+
+// sendfileSupported: off Linux the store makes no file ranges (no filesystem
+// lends descriptors), and batches are written from memory.
+const sendfileSupported = false
+
+func (f *fileSender) send(r *segment.FileRange) (int, error) { return 0, errors.ErrUnsupported }
+
+func (f *fileSender) cork(on bool) {}
