@@ -116,6 +116,17 @@
 // Options.ConnectionsMaxIdle (Kafka's connections.max.idle.ms, 10 minutes by
 // default) is closed; idle time starts at a response, never during a request.
 //
+// # Fetch
+//
+// A Fetch response's record batches are never copied into it: on Linux, over a
+// plain TCP connection, from a store on the OS filesystem, they go from the
+// segment files to the socket with sendfile(2) (log.FetchResult.File), the
+// fields around them encoded by the server (versions 4 to 12, byte for byte as
+// kmsg encodes them); otherwise (TLS, other platforms, a memory filesystem) they
+// are written from the segments' memory mappings. Server.FetchStats counts both.
+// The bytes sent are those fetched whatever retention, compaction or a
+// truncation do to the segment meanwhile.
+//
 // # TLS and SASL
 //
 // Serve takes any net.Listener: a tls.NewListener serves TLS (Kafka's SSL

@@ -38,6 +38,9 @@ func (s *Server) FetchStats() FetchStats {
 // from c.out, each partition's batches from their segment file with sendfile
 // where c is a plain TCP connection on Linux (fileSender), else from memory.
 func (s *Server) writeFetchResponse(c *conn, correlationID int32, resp *fetchResponse) error {
+	if s.fetchWrite == fetchWriteCopied {
+		return s.writeFetchResponseCopied(c, correlationID, resp)
+	}
 	var splices []fetchSplice
 	c.out, splices = appendFetchResponse(c.out[:0], correlationID, resp.FetchResponse, resp.files(), nil)
 	inline := 0
@@ -53,9 +56,8 @@ func (s *Server) writeFetchResponse(c *conn, correlationID int32, resp *fetchRes
 		return err
 	}
 	sender := newFileSender(c.nc)
-	if sender != nil {
-		sender.cork(true)
-		defer sender.cork(false)
+	if s.fetchWrite == fetchWriteFromMemory {
+		sender = nil
 	}
 	written := 0
 	for _, sp := range splices {
@@ -119,4 +121,39 @@ func newFileSender(nc net.Conn) *fileSender {
 		return nil
 	}
 	return &fileSender{raw: raw}
+}
+
+// fetchWriteMode is how a server writes Fetch responses: the benchmarks compare
+// them (BenchmarkKgoConsumeSealedSegments).
+type fetchWriteMode int
+
+const (
+	// fetchWriteSendfile is the server's way: batches from their files with
+	// sendfile where it can, else from memory.
+	fetchWriteSendfile fetchWriteMode = iota
+	// fetchWriteFromMemory writes the batches from the segments' mappings,
+	// never with sendfile (as through TLS).
+	fetchWriteFromMemory
+	// fetchWriteCopied is how strata wrote Fetch responses before sendfile:
+	// the batches copied into the response, which kmsg encodes (a second copy),
+	// then written.
+	fetchWriteCopied
+)
+
+// writeFetchResponseCopied writes resp as fetchWriteCopied says.
+func (s *Server) writeFetchResponseCopied(c *conn, correlationID int32, resp *fetchResponse) error {
+	copied := 0
+	for i := range resp.Topics {
+		for j := range resp.Topics[i].Partitions {
+			p := &resp.Topics[i].Partitions[j]
+			if len(p.RecordBatches) > 0 {
+				p.RecordBatches = append([]byte(nil), p.RecordBatches...)
+				copied += len(p.RecordBatches)
+			}
+		}
+	}
+	s.fetchStats.copied.Add(int64(copied))
+	c.out = appendResponse(c.out[:0], correlationID, resp.FetchResponse)
+	_, err := c.nc.Write(c.out)
+	return err
 }

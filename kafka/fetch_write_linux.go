@@ -40,17 +40,3 @@ func (f *fileSender) send(r *segment.FileRange) (sent int, err error) {
 	}
 	return sent, err
 }
-
-// cork holds the socket's partial frames while on (TCP_CORK), so that the
-// fields written between batches leave in full packets with the batches rather
-// than each in a small one; off sends what is held. Best effort: a failure only
-// costs packets.
-func (f *fileSender) cork(on bool) {
-	v := 0
-	if on {
-		v = 1
-	}
-	_ = f.raw.Control(func(fd uintptr) {
-		_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_CORK, v)
-	})
-}

@@ -13,5 +13,3 @@ import (
 const sendfileSupported = false
 
 func (f *fileSender) send(r *segment.FileRange) (int, error) { return 0, errors.ErrUnsupported }
-
-func (f *fileSender) cork(on bool) {}

@@ -57,6 +57,9 @@ type Server struct {
 	beforeHandle      func(key int16)
 	shutdownWaiting   func()
 	beforeSendBatches func()
+	// fetchWrite, set by benchmarks, writes Fetch responses another way
+	// (fetch_write.go): 0 is the server's.
+	fetchWrite fetchWriteMode
 }
 
 // NewServer returns a server of store configured by opts (nil: defaults). The

@@ -216,7 +216,9 @@
 // adding a transactional batch's partition to its transaction (KIP-890);
 // FetchBatches returns whole batches as they lie on disk, a view of the segment's
 // memory mapping valid until FetchResult.Release, with the aborted transactions a
-// read_committed fetch needs. GroupCoordinator and TxnCoordinator are the
+// read_committed fetch needs; on Linux, FetchResult.File also names them as a
+// range of the segment file (its own descriptor, which keeps the bytes through
+// retention, compaction and Close), which a server sends with sendfile(2). GroupCoordinator and TxnCoordinator are the
 // coordinators GroupConsumers and transactional Producers use, so that a Kafka
 // client and an in-process GroupConsumer can share a group.
 //
