@@ -74,9 +74,9 @@ func (s *Server) writeFetchResponse(c *conn, correlationID int32, resp *fetchRes
 }
 
 // writeBatches writes one partition's batches: from the file with sender when
-// there is one, the rest from memory (no sender, or the segment was truncated
-// since the fetch: the batches, a view the truncation preserved, still hold the
-// bytes fetched).
+// there is one, the rest from memory (no sender; the segment was truncated since
+// the fetch: the batches, a view the truncation preserved, still hold the bytes
+// fetched; or the kernel refused sendfile to this socket).
 func (s *Server) writeBatches(nc net.Conn, sender *fileSender, b *heldBatches) error {
 	if s.beforeSendBatches != nil {
 		s.beforeSendBatches()
@@ -86,7 +86,7 @@ func (s *Server) writeBatches(nc net.Conn, sender *fileSender, b *heldBatches) e
 		var err error
 		sent, err = sender.send(b.result.File)
 		s.fetchStats.sentFromFile.Add(int64(sent))
-		if err != nil && !errors.Is(err, segment.ErrFileChanged) {
+		if err != nil && !errors.Is(err, segment.ErrFileChanged) && !sendfileRefused(err) {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@
 package kafka
 
 import (
+	"errors"
 	"syscall"
 
 	"github.com/stratalog/strata/segment"
@@ -39,4 +40,11 @@ func (f *fileSender) send(r *segment.FileRange) (sent int, err error) {
 		err = sendErr
 	}
 	return sent, err
+}
+
+// sendfileRefused tells the errors with which the kernel refuses sendfile for
+// this file or socket, sending nothing (as Go's own sendfile falls back on): the
+// rest is then written from memory.
+func sendfileRefused(err error) bool {
+	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EOPNOTSUPP)
 }

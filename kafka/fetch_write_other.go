@@ -13,3 +13,6 @@ import (
 const sendfileSupported = false
 
 func (f *fileSender) send(r *segment.FileRange) (int, error) { return 0, errors.ErrUnsupported }
+
+// sendfileRefused is never asked off Linux.
+func sendfileRefused(err error) bool { return false }
