@@ -211,6 +211,15 @@
 // cannot be mapped (past vm.max_map_count) is logged once and read through the file,
 // as on other platforms.
 //
+// ReadBatchesFile also names the batches as a segment.FileRange, for a server that
+// sends them with sendfile(2): a duplicate of the .log's descriptor, which keeps the
+// bytes through retention, compaction's swap and Close as a mapping does (it costs a
+// descriptor per range until it is closed; where none can be had the range is
+// simply not made). TruncateTo, which changes a .log in place, waits for a sendfile
+// call under way and makes the ranges made before refuse to send (their holders send
+// the rest from the mapping). The case a mapping does not cover is not covered
+// either: a directory opened again in the same process and truncated there.
+//
 // A Reader verifies each batch's CRC-32C before decoding it; SetCheckCRCs(false)
 // skips that (Kafka's check.crcs=false), for about a third more speed on 100-byte
 // records, at the price of not noticing corrupted keys and values.

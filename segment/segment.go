@@ -44,7 +44,7 @@ type Segment struct {
 	gapped atomic.Bool
 	// send orders sendfile(2) calls of FileRanges (readers) against TruncateTo
 	// (writer), which counts its truncations under it before it cuts the file
-	// (file_range.go).
+	// (file_range.go). Taken after mu where both are held.
 	send struct {
 		sync.RWMutex
 		truncations uint64
