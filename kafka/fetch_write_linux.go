@@ -18,6 +18,14 @@ const sendfileSupported = true
 // while it waits: each call is ordered against a truncation of the segment, so
 // a truncation waits for one call at most. It returns the bytes sent; after
 // segment.ErrFileChanged the caller sends the rest from memory.
+//
+// Not net.TCPConn.ReadFrom, which also uses sendfile: it takes an *os.File (or an
+// io.LimitedReader of one; not an io.SectionReader, as of Go 1.26) and sends from
+// the file's current position, which every duplicate of a segment's descriptor
+// shares, so concurrent fetches of one segment would move it under each other;
+// and it waits for the socket inside one call, which could then not be ordered
+// against a truncation without holding the truncation up for as long as a client
+// is slow to read.
 func (f *fileSender) send(r *segment.FileRange) (sent int, err error) {
 	var sendErr error
 	err = f.raw.Write(func(fd uintptr) bool {
