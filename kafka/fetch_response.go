@@ -25,11 +25,13 @@ type heldBatches struct {
 func (b *heldBatches) len() int { return len(b.result.Batches) }
 
 // files returns, in the response's order, the held batches that have a file
-// range to send them from (nil for the others).
+// range to send them from (nil for the others). A range that would not name
+// exactly the batches (never, as the store makes them) is not used: the
+// response's sizes are the batches'.
 func (r *fetchResponse) files() []*heldBatches {
 	var files []*heldBatches
 	for i := range r.held {
-		if r.held[i].result.File != nil {
+		if f := r.held[i].result.File; f != nil && f.Len() == r.held[i].len() {
 			if files == nil {
 				files = make([]*heldBatches, len(r.held))
 			}
