@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stratalog/strata/log"
+	"github.com/stratalog/strata/replica"
 	"github.com/stratalog/strata/segment"
 	"github.com/stratalog/strata/vfs"
 )
@@ -204,4 +205,27 @@ func TestServeFetchFileOutlivesRetentionCompactionAndClose(t *testing.T) {
 	deleted.Release()
 	compacted.Release()
 	require.Nil(t, deleted.File)
+}
+
+// TestServeFetchFileFromTheLeaderOfSeveralBrokers checks that a store of
+// several brokers names its leader's batches as a file range too, through the
+// broker that leads.
+func TestServeFetchFileFromTheLeaderOfSeveralBrokers(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, log.InitBrokers(vfs.OS, dir, map[replica.BrokerID]string{0: "", 1: "", 2: ""}))
+	s, err := log.Open(dir, nil)
+	require.NoError(t, err)
+	defer s.Close()
+	createTopic(t, s, "t", log.TopicConfig{ReplicationFactor: 3, MinInsyncReplicas: 2})
+	ctx := testContext(t)
+	leading, err := s.Broker(describe(t, s, "t").Partitions[0].Leader)
+	require.NoError(t, err)
+	_, err = leading.AppendBatch(ctx, tp("t", 0), clientBatch(t, nil, "a", "b"), log.AppendBatchOptions{Acks: log.AcksAll})
+	require.NoError(t, err)
+	r, err := leading.FetchBatches(ctx, tp("t", 0), 0, 1<<20, log.ReadUncommitted)
+	require.NoError(t, err)
+	defer r.Release()
+	require.Equal(t, int64(1), batchCount(t, r.Batches))
+	require.NotNil(t, r.File)
+	require.Equal(t, r.Batches, fileBytes(t, r.File))
 }
