@@ -3,7 +3,7 @@
 //
 //	strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT]
 //	             [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE]
-//	             [--sasl [--connections-max-reauth DURATION]]
+//	             [--sasl [--connections-max-reauth DURATION]] [--allow-insecure-listener]
 //	strata-kafka users add|delete|list --dir DIR [--user USER] [--mechanism M] [--iterations N]
 //
 // It opens (creating it if needed) the store in DIR, listens on --listen (default
@@ -26,7 +26,10 @@
 // SCRAM-SHA-256 or PLAIN) as one of the store's SCRAM users;
 // --connections-max-reauth ends each authenticated session after DURATION
 // (Kafka's connections.max.reauth.ms, KIP-368): clients re-authenticate on the
-// connection, others are disconnected at their next request.
+// connection, others are disconnected at their next request. A --listen address
+// that is not loopback (0.0.0.0, a network interface, a host name) is refused
+// unless both TLS and --sasl are on, or --allow-insecure-listener says the
+// network is trusted.
 //
 // The store's SCRAM users are kept salted in DIR/kafka-scram-users.json
 // (kafka.Credentials): `strata-kafka users` adds (the password read from
@@ -77,11 +80,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	tlsKey := flags.String("tls-key", "", "the PEM private key of --tls-cert")
 	maxReauth := flags.Duration("connections-max-reauth", 0, "with --sasl: the lifetime of an authenticated session, after which clients re-authenticate (Kafka's connections.max.reauth.ms; 0: never)")
 	requireSASL := flags.Bool("sasl", false, "require SASL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) as one of the store's SCRAM users (strata-kafka users)")
+	allowInsecure := flags.Bool("allow-insecure-listener", false, "serve an address that is not loopback without TLS and SASL (a trusted network only)")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
 	if *dir == "" || flags.NArg() > 0 || (*tlsCert == "") != (*tlsKey == "") {
-		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT] [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE] [--sasl [--connections-max-reauth DURATION]]\n       strata-kafka users add|delete|list --dir DIR ...")
+		fmt.Fprintln(stderr, "usage: strata-kafka --dir DIR [--listen HOST:PORT] [--advertised-listener HOST:PORT] [--connections-max-idle DURATION] [--tls-cert FILE --tls-key FILE] [--sasl [--connections-max-reauth DURATION]] [--allow-insecure-listener]\n       strata-kafka users add|delete|list --dir DIR ...")
+		return 2
+	}
+	if err := checkExposure(*listen, *tlsCert != "", *requireSASL, *allowInsecure); err != nil {
+		fmt.Fprintln(stderr, "strata-kafka:", err)
 		return 2
 	}
 	var tlsConfig *tls.Config
