@@ -34,8 +34,9 @@ type conn struct {
 	// sasl is the connection's authentication, when Options.SASL asks for one.
 	sasl saslState
 	// closeAfterResponse, set by a handler, closes the connection once the
-	// response is written (a failed authentication, as Kafka does); it is what
-	// the connection's end is logged with.
+	// response is written, or at once for a request without a response (a
+	// failed authentication, a failed Produce with acks=0, as Kafka does); it
+	// is what the connection's end is logged with.
 	closeAfterResponse error
 }
 
@@ -136,7 +137,7 @@ func (s *Server) serveRequest(c *conn) (err error) {
 		return err
 	}
 	if resp == nil {
-		return nil // a Produce with acks=0: Kafka sends no response
+		return c.closeAfterResponse // a Produce with acks=0: Kafka sends no response
 	}
 	fetch, isFetch := resp.(*fetchResponse)
 	if isFetch {

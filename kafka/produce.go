@@ -2,6 +2,8 @@ package kafka
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,10 +74,37 @@ func handleProduce(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	}
 	wg.Wait()
 	if req.Acks == 0 {
+		if err := acksNoneError(resp); err != nil {
+			// As Kafka's KafkaApis: no response is expected, so the connection
+			// is closed for the producer to see that something failed and
+			// refresh its metadata (a leader that moved, a topic deleted).
+			r.conn.closeAfterResponse = err
+		}
 		return nil, nil
 	}
 	r.addProduceLeaderHints(resp) // KIP-951, on a listener of one broker
 	return resp, nil
+}
+
+// acksNoneError returns an error naming the partitions of an acks=0 Produce
+// that failed, nil if none did.
+func acksNoneError(resp *kmsg.ProduceResponse) error {
+	var failed []string
+	for _, t := range resp.Topics {
+		name := t.Topic
+		if name == "" {
+			name = log.TopicID(t.TopicID).String()
+		}
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 {
+				failed = append(failed, fmt.Sprintf("%s-%d: %s", name, p.Partition, kerr.ErrorForCode(p.ErrorCode)))
+			}
+		}
+	}
+	if failed == nil {
+		return nil
+	}
+	return fmt.Errorf("a Produce with acks=0 failed (%s): closing the connection so that the producer refreshes its metadata", strings.Join(failed, ", "))
 }
 
 // appendPartition appends one partition's records of a Produce request and fills
