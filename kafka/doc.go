@@ -108,7 +108,8 @@
 // response header. A size above Options.MaxRequestBytes (Kafka's
 // socket.request.max.bytes) is refused from the 4-byte prefix alone, before
 // anything is allocated, with Kafka's log line ("Invalid receive (size = N
-// larger than M)"). A request that does not decode, of an API or version not
+// larger than M)"); a smaller one is allocated as its bytes come, so that a
+// prefix alone costs what was sent. A request that does not decode, of an API or version not
 // served, closes its connection and nothing else; so does a handler's panic. An
 // ApiVersions request of a version above the served ones gets, as from Kafka, a
 // version 0 response with UNSUPPORTED_VERSION and the served versions, so that a

@@ -32,7 +32,8 @@ type requestHeader struct {
 }
 
 // readFrame reads one length-prefixed request from r. A size above max, or
-// negative, is ErrRequestTooLarge, found before anything is allocated for it.
+// negative, is ErrRequestTooLarge, found before anything is allocated for it;
+// a size within max is allocated as the request's bytes come.
 func readFrame(r io.Reader, max int) ([]byte, error) {
 	var prefix [4]byte
 	if _, err := io.ReadFull(r, prefix[:]); err != nil {
@@ -45,15 +46,32 @@ func readFrame(r io.Reader, max int) ([]byte, error) {
 	if size > int64(max) {
 		return nil, fmt.Errorf("%w: Invalid receive (size = %d larger than %d)", ErrRequestTooLarge, size, max)
 	}
-	frame := make([]byte, size)
-	if _, err := io.ReadFull(r, frame); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+	// The buffer grows with the bytes that come, doubling from
+	// frameChunkBytes: a prefix alone (a client that stalls, or lies) costs
+	// what it sent, not the size it claims.
+	frame := make([]byte, min(size, frameChunkBytes))
+	read := 0
+	for {
+		n, err := io.ReadFull(r, frame[read:])
+		read += n
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
 		}
-		return nil, err
+		if int64(read) == size {
+			return frame, nil
+		}
+		next := make([]byte, read+int(min(size-int64(read), int64(read))))
+		copy(next, frame)
+		frame = next
 	}
-	return frame, nil
 }
+
+// frameChunkBytes is what readFrame allocates for a request before its bytes
+// come; a larger request's buffer doubles as they come.
+const frameChunkBytes = 1 << 20
 
 // parseHeader decodes the request header at the start of frame. Whether the
 // header carries tagged fields depends on the API and version: flexible versions
