@@ -85,6 +85,12 @@ func (s *Store) appendClientBatch(ctx context.Context, broker *replica.BrokerID,
 		return 0, errorf("strata/log: append a batch to %s: %w", tp, err)
 	}
 	if h.IsTransactional() {
+		// A broker that does not lead tp refuses the batch before the
+		// transaction hears of it, as Kafka's follower answers before any
+		// verification (KIP-890); the append checks again.
+		if err := checkLeads(broker, t, tp); err != nil {
+			return 0, err
+		}
 		producer := txn.ProducerIDAndEpoch{ProducerID: h.ProducerID, ProducerEpoch: h.ProducerEpoch}
 		if err := s.addToTransaction(ctx, o.TransactionalID, producer, tp); err != nil {
 			return 0, err
@@ -94,10 +100,25 @@ func (s *Store) appendClientBatch(ctx context.Context, broker *replica.BrokerID,
 	if t.replicas != nil {
 		return s.appendReplicated(ctx, broker, t, tp, batch, o.Acks, identity)
 	}
-	if broker != nil && *broker != 0 {
-		return 0, &NotLeaderError{TopicPartition: tp, Broker: *broker, Leader: 0}
+	if err := checkLeads(broker, t, tp); err != nil {
+		return 0, err
 	}
 	return s.appendOneBroker(ctx, t, tp, batch, o.Acks, identity)
+}
+
+// checkLeads returns a *NotLeaderError if broker (nil: whichever leads) does not
+// lead tp of t now.
+func checkLeads(broker *replica.BrokerID, t *topic, tp TopicPartition) error {
+	switch {
+	case broker == nil:
+		return nil
+	case t.replicas != nil:
+		_, err := leadingReplica(tp, t.replicas[tp.Partition], *broker)
+		return err
+	case *broker != 0:
+		return &NotLeaderError{TopicPartition: tp, Broker: *broker, Leader: 0}
+	}
+	return nil
 }
 
 // addToTransaction adds tp to the transaction of transactionalID's producer, as

@@ -71,7 +71,8 @@ func (b *ServingBroker) Changed() <-chan struct{} {
 
 // AppendBatch is Store.AppendBatch on this broker: a partition it does not lead
 // (or no longer leads when the append reaches its replica) is a *NotLeaderError,
-// and nothing is written; it does not follow the leader.
+// and nothing is written (a transactional batch's partition is not added to its
+// transaction); it does not follow the leader.
 func (b *ServingBroker) AppendBatch(ctx context.Context, tp TopicPartition, batch []byte, o AppendBatchOptions) (int64, error) {
 	return b.s.appendClientBatch(ctx, &b.id, tp, batch, o)
 }
