@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"errors"
 	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -28,7 +29,8 @@ import (
 // credential store, every user is UNSUPPORTED_VERSION, Kafka's answer when its
 // metadata version cannot hold SCRAM credentials. A credential file that cannot
 // be read or written fails every alteration of the request that passed its
-// checks with UNKNOWN_SERVER_ERROR.
+// checks with UNKNOWN_SERVER_ERROR; alterations that would make the file larger
+// than it may be (64 MiB) fail together with UNACCEPTABLE_CREDENTIAL.
 func handleAlterUserScramCredentials(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.AlterUserSCRAMCredentialsRequest)
 	resp := kmsg.NewPtrAlterUserSCRAMCredentialsResponse()
@@ -52,8 +54,12 @@ func handleAlterUserScramCredentials(r *request, kreq kmsg.Request) (kmsg.Respon
 					outcome.note(user, scramFailure{kerr.UnknownServerError.Code, ""})
 				}
 			}
+			failure := scramFailure{kerr.UnknownServerError.Code, ""}
+			if errors.Is(err, ErrInvalidCredential) { // too large for the file
+				failure = scramFailure{kerr.UnacceptableCredential.Code, err.Error()}
+			}
 			for _, user := range outcome.done {
-				outcome.note(user, scramFailure{kerr.UnknownServerError.Code, ""})
+				outcome.note(user, failure)
 			}
 			outcome.done = nil
 			for user, failure := range outcome.failed {

@@ -148,8 +148,9 @@ func cmpOr(a, b int) int {
 // Upsert stores credential as user's for mechanism, replacing any it had. An
 // invalid one (a mechanism other than SCRAMSHA256 and SCRAMSHA512, an empty
 // user or one not UTF-8, iterations outside 4096 to 16384, an empty salt, keys
-// not of the mechanism's hash size) is an error wrapping ErrInvalidCredential,
-// and changes nothing. When Upsert returns nil, the change is durable.
+// not of the mechanism's hash size), or one that would make the file larger
+// than it may be (64 MiB: a huge salt), is an error wrapping
+// ErrInvalidCredential, and changes nothing. When Upsert returns nil, the change is durable.
 func (c *Credentials) Upsert(mechanism, user string, credential SCRAMCredential) error {
 	if err := validateCredential(mechanism, user, credential); err != nil {
 		return err
@@ -297,6 +298,10 @@ func (c *Credentials) update(change func(map[credentialKey]SCRAMCredential) (boo
 		return err
 	}
 	data := encodeCredentials(entries)
+	if len(data) > maxCredentialsFileBytes {
+		// A file the next read would refuse as corrupt: refuse the change.
+		return fmt.Errorf("%w: the credential file would be %d bytes, above the %d it may hold", ErrInvalidCredential, len(data), maxCredentialsFileBytes)
+	}
 	if err := c.writeLocked(data); err != nil {
 		return err
 	}
