@@ -97,11 +97,20 @@ func (s *Server) startGoroutine() bool {
 // as a Kafka broker's that died.
 func (s *Server) resetWhenStopped(broker *log.ServingBroker, served <-chan struct{}) {
 	defer s.conns.Done()
+	var last <-chan struct{}
 	for {
 		changed := broker.Changed()
 		if !broker.Online() {
 			s.resetConns(broker)
 		}
+		if changed == last {
+			// The same channel, closed, again: the store closed (it outlives the
+			// server by contract, but a program may close it first). Its broker
+			// stays offline for good: no more changes to wait for.
+			<-served
+			return
+		}
+		last = changed
 		select {
 		case <-changed:
 		case <-served:
