@@ -226,3 +226,31 @@ func TestSASLOptions(t *testing.T) {
 		t.Errorf("after the caller changed its map: %v", err)
 	}
 }
+
+// TestSASLMalformedTokenAnswered: a PLAIN token that is not three fields, and a
+// SCRAM client-first message that does not parse, are answered
+// SASL_AUTHENTICATION_FAILED (Kafka's SaslServerAuthenticator answers every
+// refused exchange, malformed ones included), then the connection is closed.
+func TestSASLMalformedTokenAnswered(t *testing.T) {
+	ts := startServer(t, saslOptions(), nil)
+	for _, tc := range []struct {
+		mechanism, token, message string
+	}{
+		{"PLAIN", "alice-without-separators", "Invalid SASL/PLAIN response: expected 3 tokens, got 1"},
+		{"SCRAM-SHA-256", "not a scram message", "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256"},
+	} {
+		c := ts.dial(t)
+		handshake := kmsg.NewPtrSASLHandshakeRequest()
+		handshake.Version, handshake.Mechanism = 1, tc.mechanism
+		if resp := c.roundTrip(handshake).(*kmsg.SASLHandshakeResponse); resp.ErrorCode != 0 {
+			t.Fatalf("%s handshake: error %d", tc.mechanism, resp.ErrorCode)
+		}
+		authenticate := kmsg.NewPtrSASLAuthenticateRequest()
+		authenticate.Version, authenticate.SASLAuthBytes = 2, []byte(tc.token)
+		resp := c.roundTrip(authenticate).(*kmsg.SASLAuthenticateResponse)
+		if resp.ErrorCode != kerr.SaslAuthenticationFailed.Code || resp.ErrorMessage == nil || *resp.ErrorMessage != tc.message {
+			t.Fatalf("%s: error %d %v, want SASL_AUTHENTICATION_FAILED %q", tc.mechanism, resp.ErrorCode, resp.ErrorMessage, tc.message)
+		}
+		c.expectClosed()
+	}
+}
