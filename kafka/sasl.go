@@ -229,7 +229,9 @@ func (p *plainSession) user() string { return p.username }
 func (p *plainSession) step(token []byte) ([]byte, bool, error) {
 	parts := bytes.Split(token, []byte{0})
 	if len(parts) != 3 {
-		return nil, false, fmt.Errorf("%w: PLAIN message of %d fields, want 3", ErrMalformedRequest, len(parts))
+		// Answered SASL_AUTHENTICATION_FAILED with Kafka's PlainSaslServer message,
+		// as every refused exchange (not ErrMalformedRequest, which closes unanswered).
+		return nil, false, fmt.Errorf("Invalid SASL/PLAIN response: expected 3 tokens, got %d", len(parts))
 	}
 	authorizationID, user, password := string(parts[0]), string(parts[1]), parts[2]
 	if user == "" || len(password) == 0 {
