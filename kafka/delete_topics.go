@@ -1,6 +1,9 @@
 package kafka
 
 import (
+	"errors"
+
+	"github.com/stratalog/strata/log"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -30,9 +33,19 @@ func handleDeleteTopics(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 				continue
 			}
 			topic.Topic = &name
-		} else {
-			topic.TopicID = topicIDOf(r.store, *t.Topic)
+			// By ID under the store's lock: a topic made again under the name
+			// since the lookup is not the one deleted.
+			err := r.store.DeleteTopicByID(r.ctx, log.TopicID(t.TopicID))
+			switch {
+			case errors.Is(err, log.ErrUnknownTopicID):
+				topic.ErrorCode = kerr.UnknownTopicID.Code
+			case err != nil:
+				topic.ErrorCode, topic.ErrorMessage = errorCode(err)
+			}
+			resp.Topics = append(resp.Topics, topic)
+			continue
 		}
+		topic.TopicID = topicIDOf(r.store, *t.Topic)
 		if err := r.store.DeleteTopic(r.ctx, *topic.Topic); err != nil {
 			topic.ErrorCode, topic.ErrorMessage = errorCode(err)
 		}

@@ -210,6 +210,34 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	return s.deleteTopicLocked(ctx, set, name)
+}
+
+// DeleteTopicByID is DeleteTopic of the topic whose ID is id (Kafka's
+// DeleteTopics v6 by topic ID). The ID is looked up under the lock that
+// deletes: a topic deleted and created again under the same name meanwhile has
+// another ID, and is not deleted (ErrUnknownTopicID).
+func (s *Store) DeleteTopicByID(ctx context.Context, id TopicID) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	set, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	for name, t := range set {
+		if t.id == id && !id.IsZero() {
+			return s.deleteTopicLocked(ctx, set, name)
+		}
+	}
+	return errorf("strata/log: delete topic ID %s: %w", id, ErrUnknownTopicID)
+}
+
+// deleteTopicLocked is DeleteTopic of name in set, the current topics, for a
+// caller holding adminMu.
+func (s *Store) deleteTopicLocked(ctx context.Context, set topicSet, name string) error {
 	t := set[name]
 	switch {
 	case t == nil:

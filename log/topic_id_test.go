@@ -444,3 +444,23 @@ func TestTopicIDGivenBeforeAnyWriteAtOpen(t *testing.T) {
 	_, err = fsys.Stat("/data/broker.1/gone-0")
 	require.ErrorIs(t, err, fs.ErrNotExist)
 }
+
+// DeleteTopicByID deletes the topic of that ID, internal ones refused; the ID
+// of a topic deleted and created again under its name deletes nothing (the
+// new topic has another ID).
+func TestDeleteTopicByID(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, vfs.NewMem(), nil)
+	createTopic(t, s, "orders", log.TopicConfig{})
+	old := topicIDs(t, s, "orders")["orders"]
+	require.NoError(t, s.DeleteTopicByID(ctx, old))
+	_, err := s.TopicID("orders")
+	require.ErrorIs(t, err, log.ErrUnknownTopic)
+
+	createTopic(t, s, "orders", log.TopicConfig{})
+	err = s.DeleteTopicByID(ctx, old)
+	require.ErrorIs(t, err, log.ErrUnknownTopicID)
+	_, err = s.TopicID("orders")
+	require.NoError(t, err, "the topic made again under the name stays")
+	require.ErrorIs(t, s.DeleteTopicByID(ctx, log.TopicID{}), log.ErrUnknownTopicID)
+}
