@@ -12,7 +12,7 @@ import (
 const (
 	latestTimestamp        = -1 // the end offset (high watermark or, read_committed, last stable offset)
 	earliestTimestamp      = -2 // the start offset
-	maxTimestamp           = -3 // the record of the largest timestamp (KIP-734): not served yet
+	maxTimestamp           = -3 // the record of the largest timestamp (KIP-734), from ListOffsets v7
 	earliestLocalTimestamp = -4 // the local start offset (KIP-405): the start offset, all is local
 	latestTieredTimestamp  = -5 // the last offset in tiered storage (KIP-1005): none, -1
 )
@@ -20,10 +20,12 @@ const (
 // handleListOffsets answers ListOffsets: for each partition, the offset of its
 // start (earliest), its end (latest; read_committed: the last stable offset), or
 // the first record at or after a timestamp, with that record's timestamp (-1 and
-// -1 where there is none, as Kafka answers); on a listener of one broker, a
-// partition it does not lead is NOT_LEADER_OR_FOLLOWER. The max-timestamp query (-3) is not
-// served yet: it answers INVALID_REQUEST for the partition, since the store's API
-// does not tell the record of the largest timestamp.
+// -1 where there is none, as Kafka answers), or (-3, v7+, KIP-734) the first
+// record of the largest timestamp with that timestamp and its batch's leader epoch
+// (Store.ListMaxTimestampOffsets; none in an empty partition, or read_committed
+// when it lies in an open transaction: -1 and -1, as Kafka); on a listener of one
+// broker, a partition it does not lead is NOT_LEADER_OR_FOLLOWER. Below v7 the
+// max-timestamp query answers UNSUPPORTED_VERSION, as Kafka does.
 func handleListOffsets(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.ListOffsetsRequest)
 	resp := kmsg.NewPtrListOffsetsResponse()
@@ -35,7 +37,7 @@ func handleListOffsets(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	for _, t := range req.Topics {
 		topic := kmsg.NewListOffsetsResponseTopic()
 		topic.Topic = t.Topic
-		lister := offsetLister{request: r, store: r.store, topic: t.Topic, level: level}
+		lister := offsetLister{request: r, store: r.store, topic: t.Topic, level: level, version: req.Version}
 		for _, p := range t.Partitions {
 			topic.Partitions = append(topic.Partitions, lister.listOffset(p))
 		}
@@ -51,12 +53,15 @@ type offsetLister struct {
 	store       *log.Store
 	topic       string
 	level       log.IsolationLevel
+	version     int16
 	described   bool
 	description log.TopicDescription
 	describeErr error
 	starts      map[log.TopicPartition]int64
 	ends        map[log.TopicPartition]int64
 	byTime      map[int64]map[log.TopicPartition]int64
+	maxes       map[log.TopicPartition]log.MaxTimestampOffset
+	maxesErr    error // why partitions are missing from maxes
 }
 
 func (l *offsetLister) listOffset(p kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
@@ -110,8 +115,7 @@ func (l *offsetLister) listOffset(p kmsg.ListOffsetsRequestTopicPartition) kmsg.
 	case latestTieredTimestamp:
 		return out // no tiered storage: -1, as Kafka without it answers
 	case maxTimestamp:
-		out.ErrorCode = kerr.InvalidRequest.Code
-		return out
+		return l.listMaxTimestamp(tp, out)
 	default:
 		if p.Timestamp < 0 {
 			out.ErrorCode = kerr.InvalidRequest.Code
@@ -128,6 +132,28 @@ func (l *offsetLister) listOffset(p kmsg.ListOffsetsRequestTopicPartition) kmsg.
 		return out
 	}
 	out.Offset = offset
+	return out
+}
+
+// listMaxTimestamp fills out with the offset, timestamp and batch leader epoch of
+// tp's first record of the largest timestamp, or -1, -1 and -1 if there is none.
+func (l *offsetLister) listMaxTimestamp(tp log.TopicPartition, out kmsg.ListOffsetsResponseTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
+	if l.version < 7 { // Kafka's ReplicaManager: the query is v7's
+		out.ErrorCode = kerr.UnsupportedVersion.Code
+		return out
+	}
+	if l.maxes == nil {
+		l.maxes, l.maxesErr = l.store.ListMaxTimestampOffsets(l.level, l.topic)
+	}
+	found, ok := l.maxes[tp]
+	if !ok {
+		out.ErrorCode, _ = errorCode(l.maxesErr)
+		if l.maxesErr == nil {
+			out.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		}
+		return out
+	}
+	out.Offset, out.Timestamp, out.LeaderEpoch = found.Offset, found.Timestamp, found.LeaderEpoch
 	return out
 }
 

@@ -17,7 +17,7 @@ import (
 // it (Store.Broker), refusing what the broker does not lead as a Kafka broker does.
 // Metadata, ListOffsets and DescribeConfigs answers come from Brokers,
 // DescribeTopic (leaders, replicas, ISR), ListStartOffsets, ListEndOffsetsFor,
-// ListOffsetsForTime and TopicConfig.Configs.
+// ListOffsetsForTime, ListMaxTimestampOffsets and TopicConfig.Configs.
 
 // AppendBatchOptions configure an AppendBatch. The zero value appends at AcksAll
 // with no transactional id.
