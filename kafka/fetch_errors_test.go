@@ -5,10 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/stratalog/strata/log"
 	"github.com/stratalog/strata/replica"
 	"github.com/stratalog/strata/vfs"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // openThreeBrokers opens a store of three brokers (0, 1, 2) in a temporary
@@ -59,4 +62,51 @@ func TestFetchPartitionErrorAnswersAtOnce(t *testing.T) {
 	if code := resp.Topics[0].Partitions[0].ErrorCode; code == 0 {
 		t.Fatalf("fetch of a partition without a leader: no error")
 	}
+}
+
+// fetchAt is one partition of a raw Fetch request.
+type fetchAt struct {
+	topic     string
+	partition int32
+	offset    int64
+}
+
+// newFetch returns a Fetch request at version for parts, in session sessionID at
+// epoch, waiting up to maxWait for minBytes.
+func newFetch(version int16, sessionID, epoch int32, maxWait time.Duration, minBytes int32, parts ...fetchAt) *kmsg.FetchRequest {
+	req := kmsg.NewPtrFetchRequest()
+	req.Version, req.SessionID, req.SessionEpoch = version, sessionID, epoch
+	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = int32(maxWait/time.Millisecond), minBytes, 50<<20
+	for _, p := range parts {
+		if n := len(req.Topics); n == 0 || req.Topics[n-1].Topic != p.topic {
+			topic := kmsg.NewFetchRequestTopic()
+			topic.Topic = p.topic
+			req.Topics = append(req.Topics, topic)
+		}
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = p.partition, p.offset, 1<<20
+		t := &req.Topics[len(req.Topics)-1]
+		t.Partitions = append(t.Partitions, rp)
+	}
+	return req
+}
+
+// TestFetchWithAnErrorAnswersAtOnce: a long poll answers at once when reading a
+// partition failed (an offset out of range), as Kafka's ReplicaManager does, or
+// when every partition is of an unknown topic (Kafka's KafkaApis leaves those out
+// of the wait: a deleted topic's partition still in a fetch session waits with the
+// others), rather than waiting out MaxWaitMillis.
+func TestFetchWithAnErrorAnswersAtOnce(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	require.NoError(t, ts.store.CreateTopic(context.Background(), "live", log.TopicConfig{}))
+	c := ts.dial(t)
+	c.nc.SetReadDeadline(time.Now().Add(time.Minute)) // a bound on a hang, not a wait
+	resp := c.roundTrip(newFetch(12, 0, -1, 2*time.Minute, 1, fetchAt{"gone", 0, 0})).(*kmsg.FetchResponse)
+	require.Len(t, resp.Topics, 1)
+	require.Equal(t, kerr.UnknownTopicOrPartition.Code, resp.Topics[0].Partitions[0].ErrorCode)
+
+	resp = c.roundTrip(newFetch(12, 0, -1, 2*time.Minute, 1, fetchAt{"live", 0, 100}, fetchAt{"gone", 0, 0})).(*kmsg.FetchResponse)
+	require.Len(t, resp.Topics, 2)
+	require.Equal(t, kerr.OffsetOutOfRange.Code, resp.Topics[0].Partitions[0].ErrorCode)
+	require.Equal(t, kerr.UnknownTopicOrPartition.Code, resp.Topics[1].Partitions[0].ErrorCode)
 }
