@@ -110,3 +110,24 @@ func TestFetchWithAnErrorAnswersAtOnce(t *testing.T) {
 	require.Equal(t, kerr.OffsetOutOfRange.Code, resp.Topics[0].Partitions[0].ErrorCode)
 	require.Equal(t, kerr.UnknownTopicOrPartition.Code, resp.Topics[1].Partitions[0].ErrorCode)
 }
+
+// TestFetchUnknownTopicWaitsWithTheOthers: a long poll of a known partition and
+// one of an unknown topic (deleted, as happens to a partition of a fetch session)
+// waits for the known one, as Kafka's KafkaApis leaves unknown topics out of the
+// fetch it hands the ReplicaManager, and answers the unknown one's error with the
+// data: a client that keeps such a partition in its fetches is not answered at
+// once again and again.
+func TestFetchUnknownTopicWaitsWithTheOthers(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	require.NoError(t, ts.store.CreateTopic(context.Background(), "live", log.TopicConfig{}))
+	c := ts.dial(t)
+	c.nc.SetReadDeadline(time.Now().Add(time.Minute)) // a bound on a hang, not a wait
+	req := newFetch(12, 0, -1, time.Minute, 1, fetchAt{"live", 0, 0}, fetchAt{"gone", 0, 0})
+	c.send(frame(req, 7))
+	require.NoError(t, ts.store.Produce(context.Background(), &log.Record{Topic: "live", Value: []byte("v")}))
+	answer, _ := c.readResponse(req)
+	resp := answer.(*kmsg.FetchResponse)
+	require.Len(t, resp.Topics, 2)
+	require.NotEmpty(t, resp.Topics[0].Partitions[0].RecordBatches, "the known partition's record, waited for")
+	require.Equal(t, kerr.UnknownTopicOrPartition.Code, resp.Topics[1].Partitions[0].ErrorCode)
+}
