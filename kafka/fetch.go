@@ -16,7 +16,8 @@ import (
 // partition's and then the request's byte limits), below the high watermark or,
 // read_committed, the last stable offset, with the aborted transactions among
 // them. It waits up to MaxWaitMillis for MinBytes (a long poll), woken by appends,
-// never polling. Fetch sessions (KIP-227) are not kept: the answer's session id is
+// never polling, and answers at once if reading a partition failed, as Kafka
+// (fetchWaitPositions). Fetch sessions (KIP-227) are not kept: the answer's session id is
 // 0, which tells the client to send full fetches; a request naming a session gets
 // FETCH_SESSION_ID_NOT_FOUND, after which clients start over without one.
 //
@@ -44,7 +45,8 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	}
 	for {
 		total := fillFetch(ctx, r.partitions(), req, level, resp)
-		if total >= int(req.MinBytes) || deadline.IsZero() || !time.Now().Before(deadline) || fetchFailed(resp.FetchResponse) {
+		positions, now := fetchWaitPositions(req, resp.FetchResponse)
+		if now || total >= int(req.MinBytes) || deadline.IsZero() || !time.Now().Before(deadline) {
 			return resp, nil
 		}
 		waitCtx, cancel := context.WithDeadline(ctx, deadline)
@@ -55,7 +57,7 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 			case <-waitCtx.Done():
 			}
 		}()
-		err := r.partitions().WaitForData(waitCtx, level, fetchPositions(req))
+		err := r.partitions().WaitForData(waitCtx, level, positions)
 		cancel()
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
@@ -65,32 +67,6 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 			return resp, nil
 		}
 	}
-}
-
-// fetchFailed reports whether a partition of resp has an error: the fetch is
-// answered at once, as Kafka answers a fetch that met an error, rather than
-// waiting for data that the partition cannot give (WaitForData returns at once
-// for it).
-func fetchFailed(resp *kmsg.FetchResponse) bool {
-	for _, t := range resp.Topics {
-		for _, p := range t.Partitions {
-			if p.ErrorCode != 0 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// fetchPositions returns the fetch offset of every partition of req.
-func fetchPositions(req *kmsg.FetchRequest) map[log.TopicPartition]int64 {
-	positions := map[log.TopicPartition]int64{}
-	for _, t := range req.Topics {
-		for _, p := range t.Partitions {
-			positions[log.TopicPartition{Topic: t.Topic, Partition: p.Partition}] = p.FetchOffset
-		}
-	}
-	return positions
 }
 
 // fillFetch sets resp's topics to what the store holds now for req, holding the
