@@ -82,6 +82,12 @@
 // Produce v13, Fetch v13+, OffsetCommit and OffsetFetch v10) use the store's
 // topic IDs (log.TopicID); an ID no topic has is UNKNOWN_TOPIC_ID.
 //
+// Fetch keeps Kafka's fetch sessions (KIP-227): a full fetch opens one, and the
+// client's incremental fetches then carry only the partitions whose position
+// changed and are answered only the partitions with news. Sessions belong to the
+// server, not to a connection; Options.FetchSessionCacheSlots bounds them (Kafka's
+// max.incremental.fetch.session.cache.slots).
+//
 // # Groups
 //
 // Groups are the store's own group coordinator (log.Store.GroupCoordinator), so

@@ -17,9 +17,9 @@ import (
 // read_committed, the last stable offset, with the aborted transactions among
 // them. It waits up to MaxWaitMillis for MinBytes (a long poll), woken by appends,
 // never polling, and answers at once if reading a partition failed, as Kafka
-// (fetchWaitPositions). Fetch sessions (KIP-227) are not kept: the answer's session id is
-// 0, which tells the client to send full fetches; a request naming a session gets
-// FETCH_SESSION_ID_NOT_FOUND, after which clients start over without one.
+// (fetchWaitPositions). Fetch sessions (KIP-227, v7+) are kept as Kafka keeps
+// them (fetch_session.go): an incremental fetch is turned into a fetch of every
+// partition of its session, and its answer keeps only the partitions with news.
 //
 // The batches are never copied into the response: it holds the store's results
 // (a fetchResponse) until the connection has written it, sending each batch range
@@ -29,10 +29,13 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	resp := &fetchResponse{FetchResponse: kmsg.NewPtrFetchResponse()}
 	resp.Version = req.Version
 	defer r.addFetchLeaderHints(resp.FetchResponse) // KIP-951, on a listener of one broker
-	if req.Version >= 7 && req.SessionID != 0 {
-		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+
+	session, code := r.server.beginFetchSession(req) // req: every partition of its session
+	if code != 0 {
+		resp.ErrorCode = code
 		return resp, nil
 	}
+	defer session.end(req, resp) // after answerUnknownTopicIDs: the session's id, the partitions with news
 	defer answerUnknownTopicIDs(resp.FetchResponse, resolveFetchTopicIDs(r.store, req))
 	level := log.ReadUncommitted
 	if req.IsolationLevel == 1 {

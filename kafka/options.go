@@ -53,6 +53,13 @@ type Options struct {
 	// closed after between 1 and 1.1 times it. Default DefaultConnectionsMaxIdle;
 	// negative: never.
 	ConnectionsMaxIdle time.Duration
+	// FetchSessionCacheSlots is how many fetch sessions (KIP-227: incremental
+	// fetches, which carry only what changed) the server keeps for its clients
+	// (Kafka's max.incremental.fetch.session.cache.slots); a full fetch beyond
+	// it gets no session unless an older or smaller one is evicted (see
+	// fetch_session.go). Default DefaultFetchSessionCacheSlots; negative: none,
+	// every fetch is sessionless.
+	FetchSessionCacheSlots int
 	// Logger receives connection errors and rejected requests. Default: discard.
 	Logger *slog.Logger
 	// SASL, if not nil, requires every connection to authenticate with SASL
@@ -116,6 +123,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if c.ConnectionsMaxReauth < 0 || (c.ConnectionsMaxReauth > 0 && c.ConnectionsMaxReauth < time.Millisecond) {
 		problems = append(problems, fmt.Sprintf("ConnectionsMaxReauth: %v: want 0 or at least 1ms", c.ConnectionsMaxReauth))
+	}
+	if c.FetchSessionCacheSlots == 0 {
+		c.FetchSessionCacheSlots = DefaultFetchSessionCacheSlots
 	}
 	if c.ClusterID == "" {
 		c.ClusterID = DefaultClusterID

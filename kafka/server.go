@@ -44,7 +44,12 @@ type Server struct {
 		brokers map[replica.BrokerID]brokerListener
 	}
 
-	// now is the clock of idle connections: time.Now, or a test's clock.
+	// fetchSessions are the fetch sessions (KIP-227) of every connection
+	// (fetch_session.go).
+	fetchSessions fetchSessionCache
+
+	// now is the clock of idle connections and fetch sessions: time.Now, or a
+	// test's clock.
 	now func() time.Time
 
 	// fetchStats counts how Fetch responses' batches were written (fetch_write.go).
