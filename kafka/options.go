@@ -55,10 +55,12 @@ type Options struct {
 	ConnectionsMaxIdle time.Duration
 	// FetchSessionCacheSlots is how many fetch sessions (KIP-227: incremental
 	// fetches, which carry only what changed) the server keeps for its clients
-	// (Kafka's max.incremental.fetch.session.cache.slots); a full fetch beyond
-	// it gets no session unless an older or smaller one is evicted (see
-	// fetch_session.go). Default DefaultFetchSessionCacheSlots; negative: none,
-	// every fetch is sessionless.
+	// (Kafka's max.incremental.fetch.session.cache.slots). When they are all
+	// taken, a full fetch gets a session only by evicting one, as on Kafka: the
+	// least recently used if unused for 2 minutes, else the smallest of those
+	// created over 2 minutes ago if it has fewer partitions; otherwise its answer
+	// has session id 0 and the client goes on with full fetches. Default
+	// DefaultFetchSessionCacheSlots; negative: none, every fetch is sessionless.
 	FetchSessionCacheSlots int
 	// Logger receives connection errors and rejected requests. Default: discard.
 	Logger *slog.Logger
