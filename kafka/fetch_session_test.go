@@ -23,14 +23,19 @@ func produceValues(t testing.TB, store *log.Store, topic string, p int32, values
 	}
 }
 
-// answered returns the partitions resp answers, as "topic-partition" sorted, each
+// answered returns the partitions resp answers, as "topic-partition" sorted (by
+// the name of the topic ID from v13), each
 // with its error code if any and how many records it carries.
-func answered(t testing.TB, resp *kmsg.FetchResponse) []string {
+func answered(t testing.TB, ts *testServer, resp *kmsg.FetchResponse) []string {
 	t.Helper()
 	var out []string
 	for _, topic := range resp.Topics {
+		name := topic.Topic
+		if resp.Version >= 13 { // topics by ID only
+			name, _ = topicNameOf(ts.store, topic.TopicID)
+		}
 		for _, p := range topic.Partitions {
-			s := fmt.Sprintf("%s-%d", topic.Topic, p.Partition)
+			s := fmt.Sprintf("%s-%d", name, p.Partition)
 			if p.ErrorCode != 0 {
 				s += ":" + kerr.ErrorForCode(p.ErrorCode).Error()
 			}
@@ -80,33 +85,33 @@ func TestFetchSessionFullThenIncremental(t *testing.T) {
 	full := c.roundTrip(newFetch(12, 0, 0, 0, 0, fetchAt{"s", 0, 0}, fetchAt{"s", 1, 0})).(*kmsg.FetchResponse)
 	require.Equal(t, int16(0), full.ErrorCode)
 	require.NotZero(t, full.SessionID, "a full fetch at epoch 0 creates a session")
-	require.Equal(t, []string{"s-0 records=2", "s-1"}, answered(t, full), "a full fetch answers every partition")
+	require.Equal(t, []string{"s-0 records=2", "s-1"}, answered(t, ts, full), "a full fetch answers every partition")
 	id := full.SessionID
 
 	resp := c.roundTrip(newFetch(12, id, 1, 0, 0)).(*kmsg.FetchResponse)
 	require.Equal(t, id, resp.SessionID)
-	require.Equal(t, []string{"s-0 records=2"}, answered(t, resp), "s-0's fetch offset is still 0 in the session: the records again")
+	require.Equal(t, []string{"s-0 records=2"}, answered(t, ts, resp), "s-0's fetch offset is still 0 in the session: the records again")
 	resp = c.roundTrip(newFetch(12, id, 2, 0, 0, fetchAt{"s", 0, 2})).(*kmsg.FetchResponse)
-	require.Empty(t, answered(t, resp), "nothing new")
+	require.Empty(t, answered(t, ts, resp), "nothing new")
 
 	produceValues(t, ts.store, "s", 1, "c")
 	resp = c.roundTrip(newFetch(12, id, 3, 0, 0)).(*kmsg.FetchResponse)
-	require.Equal(t, []string{"s-1 records=1"}, answered(t, resp), "s-1, not named, has a record")
+	require.Equal(t, []string{"s-1 records=1"}, answered(t, ts, resp), "s-1, not named, has a record")
 
 	resp = c.roundTrip(newFetch(12, id, 4, 0, 0, fetchAt{"s", 1, 1}, fetchAt{"s", 2, 0})).(*kmsg.FetchResponse)
-	require.Equal(t, []string{"s-2"}, answered(t, resp), "an added partition is answered once")
+	require.Equal(t, []string{"s-2"}, answered(t, ts, resp), "an added partition is answered once")
 	resp = c.roundTrip(newFetch(12, id, 5, 0, 0)).(*kmsg.FetchResponse)
-	require.Empty(t, answered(t, resp))
+	require.Empty(t, answered(t, ts, resp))
 
 	// Forgetting s-0: its new records are no longer answered.
 	forget := newFetch(12, id, 6, 0, 0)
 	forget.ForgottenTopics = []kmsg.FetchRequestForgottenTopic{{Topic: "s", Partitions: []int32{0}}}
 	resp = c.roundTrip(forget).(*kmsg.FetchResponse)
-	require.Empty(t, answered(t, resp))
+	require.Empty(t, answered(t, ts, resp))
 	produceValues(t, ts.store, "s", 0, "d")
 	produceValues(t, ts.store, "s", 2, "e")
 	resp = c.roundTrip(newFetch(12, id, 7, 0, 0)).(*kmsg.FetchResponse)
-	require.Equal(t, []string{"s-2 records=1"}, answered(t, resp))
+	require.Equal(t, []string{"s-2 records=1"}, answered(t, ts, resp))
 
 	// Forgetting the rest closes the session: the fetch is sessionless.
 	forget = newFetch(12, id, 8, 0, 0)
@@ -153,7 +158,7 @@ func TestFetchSessionEpochRules(t *testing.T) {
 	full = c.roundTrip(newFetch(12, id, 0, 0, 0, fetchAt{"e", 0, 0})).(*kmsg.FetchResponse)
 	require.NotZero(t, full.SessionID)
 	require.NotEqual(t, id, full.SessionID, "epoch 0 opens a new session")
-	require.Equal(t, []string{"e-0 records=1"}, answered(t, full))
+	require.Equal(t, []string{"e-0 records=1"}, answered(t, ts, full))
 	resp = c.roundTrip(newFetch(12, id, 2, 0, 0)).(*kmsg.FetchResponse)
 	require.Equal(t, kerr.FetchSessionIDNotFound.Code, resp.ErrorCode, "and closes the one named")
 
@@ -161,12 +166,12 @@ func TestFetchSessionEpochRules(t *testing.T) {
 	final := c.roundTrip(newFetch(12, id, -1, 0, 0, fetchAt{"e", 0, 0})).(*kmsg.FetchResponse)
 	require.Equal(t, int16(0), final.ErrorCode)
 	require.Zero(t, final.SessionID, "epoch -1: sessionless")
-	require.Equal(t, []string{"e-0 records=1"}, answered(t, final))
+	require.Equal(t, []string{"e-0 records=1"}, answered(t, ts, final))
 	resp = c.roundTrip(newFetch(12, id, 1, 0, 0)).(*kmsg.FetchResponse)
 	require.Equal(t, kerr.FetchSessionIDNotFound.Code, resp.ErrorCode, "epoch -1 closed the session")
 
 	old := c.roundTrip(newFetch(6, 0, 0, 0, 0, fetchAt{"e", 0, 0})).(*kmsg.FetchResponse)
-	require.Equal(t, []string{"e-0 records=1"}, answered(t, old), "v6: no session")
+	require.Equal(t, []string{"e-0 records=1"}, answered(t, ts, old), "v6: no session")
 	require.Empty(t, ts.server.fetchSessions.mu.sessions)
 }
 
@@ -183,7 +188,7 @@ func TestFetchSessionLongPollWaitsOnEverySessionPartition(t *testing.T) {
 	c.send(frame(req, 7))
 	produceValues(t, ts.store, "w", 1, "late")
 	resp, _ := c.readResponse(req)
-	require.Equal(t, []string{"w-1 records=1"}, answered(t, resp.(*kmsg.FetchResponse)))
+	require.Equal(t, []string{"w-1 records=1"}, answered(t, ts, resp.(*kmsg.FetchResponse)))
 }
 
 // TestFetchSessionDeletedTopic: a partition of a topic deleted while in a session
@@ -204,12 +209,12 @@ func TestFetchSessionDeletedTopic(t *testing.T) {
 		if epoch == 1 {
 			want = append(want, "keep-0 records=1")
 		}
-		require.Equal(t, want, answered(t, resp), "epoch %d", epoch)
+		require.Equal(t, want, answered(t, ts, resp), "epoch %d", epoch)
 	}
 	forget := newFetch(12, id, 3, 0, 0)
 	forget.ForgottenTopics = []kmsg.FetchRequestForgottenTopic{{Topic: "drop", Partitions: []int32{0}}}
 	resp := c.roundTrip(forget).(*kmsg.FetchResponse)
-	require.Empty(t, answered(t, resp))
+	require.Empty(t, answered(t, ts, resp))
 	require.Equal(t, id, resp.SessionID)
 
 	// A long poll waits on the partitions left (Kafka leaves an unknown topic out
@@ -219,7 +224,7 @@ func TestFetchSessionDeletedTopic(t *testing.T) {
 	c.send(frame(req, 7))
 	produceValues(t, ts.store, "keep", 0, "later")
 	answer, _ := c.readResponse(req)
-	require.Equal(t, []string{"drop-0:" + kerr.UnknownTopicOrPartition.Error(), "keep-0 records=1"}, answered(t, answer.(*kmsg.FetchResponse)))
+	require.Equal(t, []string{"drop-0:" + kerr.UnknownTopicOrPartition.Error(), "keep-0 records=1"}, answered(t, ts, answer.(*kmsg.FetchResponse)))
 }
 
 // TestFetchSessionCacheEviction: the cache holds FetchSessionCacheSlots sessions;
@@ -271,4 +276,62 @@ func TestFetchSessionCacheEviction(t *testing.T) {
 	resp := none.dial(t).roundTrip(newFetch(12, 0, 0, 0, 0, fetchAt{"v", 0, 0})).(*kmsg.FetchResponse)
 	require.Equal(t, int16(0), resp.ErrorCode)
 	require.Zero(t, resp.SessionID, "no slots: sessionless")
+}
+
+// newFetchByID is newFetch at v13+, naming topics by ID.
+func newFetchByID(t testing.TB, ts *testServer, version int16, sessionID, epoch int32, parts ...fetchAt) *kmsg.FetchRequest {
+	t.Helper()
+	req := newFetch(version, sessionID, epoch, 0, 0, parts...)
+	for i := range req.Topics {
+		id, err := ts.store.TopicID(req.Topics[i].Topic)
+		require.NoError(t, err)
+		req.Topics[i].Topic, req.Topics[i].TopicID = "", id
+	}
+	return req
+}
+
+// TestFetchSessionByTopicID: from v13 a session keys its partitions by topic ID:
+// incremental fetches and forgotten topics name them by ID, a deleted topic's
+// partitions answer UNKNOWN_TOPIC_ID until forgotten, and a session may not
+// change between names (v12) and IDs (v13+): FETCH_SESSION_TOPIC_ID_ERROR, as
+// Kafka.
+func TestFetchSessionByTopicID(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	createSessionTopic(t, ts, "byid", 2)
+	createSessionTopic(t, ts, "gone", 1)
+	goneID, err := ts.store.TopicID("gone")
+	require.NoError(t, err)
+	produceValues(t, ts.store, "byid", 0, "a")
+	c := ts.dial(t)
+	full := c.roundTrip(newFetchByID(t, ts, 18, 0, 0, fetchAt{"byid", 0, 0}, fetchAt{"gone", 0, 0})).(*kmsg.FetchResponse)
+	require.NotZero(t, full.SessionID)
+	require.Equal(t, []string{"byid-0 records=1", "gone-0"}, answered(t, ts, full))
+	id := full.SessionID
+
+	resp := c.roundTrip(newFetch(12, id, 1, 0, 0)).(*kmsg.FetchResponse)
+	require.Equal(t, kerr.FetchSessionTopicIDError.Code, resp.ErrorCode, "a session by ID continued by name")
+
+	produceValues(t, ts.store, "byid", 1, "b")
+	resp = c.roundTrip(newFetchByID(t, ts, 18, id, 1, fetchAt{"byid", 0, 1}, fetchAt{"byid", 1, 0})).(*kmsg.FetchResponse)
+	require.Equal(t, []string{"byid-1 records=1"}, answered(t, ts, resp))
+
+	resp = c.roundTrip(newFetchByID(t, ts, 18, id, 2, fetchAt{"byid", 1, 1})).(*kmsg.FetchResponse)
+	require.Empty(t, resp.Topics)
+	require.NoError(t, ts.store.DeleteTopic(context.Background(), "gone"))
+	for epoch := int32(3); epoch <= 4; epoch++ {
+		resp = c.roundTrip(newFetchByID(t, ts, 18, id, epoch)).(*kmsg.FetchResponse)
+		require.Len(t, resp.Topics, 1, "epoch %d", epoch)
+		require.Equal(t, goneID, log.TopicID(resp.Topics[0].TopicID))
+		require.Equal(t, kerr.UnknownTopicID.Code, resp.Topics[0].Partitions[0].ErrorCode, "epoch %d", epoch)
+	}
+	forget := newFetchByID(t, ts, 18, id, 5)
+	forget.ForgottenTopics = []kmsg.FetchRequestForgottenTopic{{TopicID: goneID, Partitions: []int32{0}}}
+	resp = c.roundTrip(forget).(*kmsg.FetchResponse)
+	require.Equal(t, int16(0), resp.ErrorCode)
+	require.Empty(t, resp.Topics)
+
+	byName := c.roundTrip(newFetch(12, 0, 0, 0, 0, fetchAt{"byid", 0, 0})).(*kmsg.FetchResponse)
+	require.NotZero(t, byName.SessionID)
+	resp = c.roundTrip(newFetchByID(t, ts, 13, byName.SessionID, 1)).(*kmsg.FetchResponse)
+	require.Equal(t, kerr.FetchSessionTopicIDError.Code, resp.ErrorCode, "a session by name continued by ID")
 }
