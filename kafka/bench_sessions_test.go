@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"net"
+	"sync/atomic"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -14,8 +15,9 @@ import (
 const sessionBenchPartitions = 64
 
 // sessionBenchServer serves a store with topic "t" of 64 partitions (not fsynced)
-// and returns its address.
-func sessionBenchServer(b *testing.B) string {
+// and returns its address and a counter of the bytes its connections read and
+// wrote.
+func sessionBenchServer(b *testing.B) (string, *atomic.Int64) {
 	b.Helper()
 	store, err := log.Open(b.TempDir(), &log.Options{RetentionCheckInterval: -1})
 	if err != nil {
@@ -33,9 +35,42 @@ func sessionBenchServer(b *testing.B) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	go s.Serve(ln)
+	counted := &countingListener{Listener: ln, bytes: new(atomic.Int64)}
+	go s.Serve(counted)
 	b.Cleanup(func() { s.Close(); store.Close() })
-	return ln.Addr().String()
+	return ln.Addr().String(), counted.bytes
+}
+
+// countingListener counts the bytes its connections read and write.
+type countingListener struct {
+	net.Listener
+	bytes *atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, bytes: l.bytes}, nil
+}
+
+// countingConn adds the bytes it reads and writes to bytes.
+type countingConn struct {
+	net.Conn
+	bytes *atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.bytes.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.bytes.Add(int64(n))
+	return n, err
 }
 
 // sessionModes are kgo with fetch sessions (its default: incremental fetches
@@ -58,7 +93,7 @@ func BenchmarkKgoConsumePartitions(b *testing.B) {
 	value := make([]byte, 100)
 	for _, mode := range sessionModes {
 		b.Run(mode.name, func(b *testing.B) {
-			addr := sessionBenchServer(b)
+			addr, _ := sessionBenchServer(b)
 			ctx := context.Background()
 			producer, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("t"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 			if err != nil {
@@ -99,11 +134,13 @@ func BenchmarkKgoConsumePartitions(b *testing.B) {
 // one record at a time, produced to the next partition in turn: one op is one
 // record produced (acks=1) and consumed, so most of each fetch's partitions have
 // nothing new, which is what fetch sessions leave out of requests and answers.
+// wire-B/op is the bytes the server's connections read and wrote per record
+// (produce and fetch requests and answers, both ways).
 func BenchmarkKgoConsumeTrickle(b *testing.B) {
 	value := make([]byte, 100)
 	for _, mode := range sessionModes {
 		b.Run(mode.name, func(b *testing.B) {
-			addr := sessionBenchServer(b)
+			addr, wire := sessionBenchServer(b)
 			ctx := context.Background()
 			producer, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("t"),
 				kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite())
@@ -136,6 +173,7 @@ func BenchmarkKgoConsumeTrickle(b *testing.B) {
 				b.Fatal(err)
 			}
 			consumeTo(sessionBenchPartitions)
+			wireBefore := wire.Load()
 			b.ResetTimer()
 			for i := range b.N {
 				if err := producer.ProduceSync(ctx, &kgo.Record{Value: value, Partition: int32(i % sessionBenchPartitions)}).FirstErr(); err != nil {
@@ -144,6 +182,7 @@ func BenchmarkKgoConsumeTrickle(b *testing.B) {
 				consumeTo(sessionBenchPartitions + i + 1)
 			}
 			b.StopTimer()
+			b.ReportMetric(float64(wire.Load()-wireBefore)/float64(b.N), "wire-B/op")
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		})
 	}
