@@ -31,10 +31,11 @@ import (
 //   - any other epoch: the session must exist (FETCH_SESSION_ID_NOT_FOUND),
 //     expect that epoch (INVALID_FETCH_SESSION_EPOCH) and name topics as the
 //     fetch that created it (by topic ID from v13, by name before:
-//     FETCH_SESSION_TOPIC_ID_ERROR); these answer no partition and session id 0. The request's partitions are added to or updated in the
-//     session, then its forgotten partitions removed; a session left empty is
-//     closed and the fetch answered as sessionless. The session then expects the
-//     next epoch (after 2^31-1 comes 1).
+//     FETCH_SESSION_TOPIC_ID_ERROR); these answer no partition and session id
+//     0. The request's partitions are added to or updated in the session, then
+//     its forgotten partitions removed; a session left empty is closed and the
+//     fetch answered as sessionless. The session then expects the next epoch
+//     (after 2^31-1 comes 1).
 //
 // Within a session, the partitions that returned records move to the end of its
 // order, so that under the request's byte limit every partition gets its turn.
@@ -89,10 +90,14 @@ type fetchSession struct {
 	id           int32
 	created      time.Time
 	usesTopicIDs bool // created by a fetch of v13+: partitions are keyed by topic ID
-	// Guarded by the cache's mu: when the session was last used, and how many
-	// partitions it held then (what eviction compares).
-	lastUsed time.Time
-	size     int
+	// Guarded by the cache's mu: when the session was last used, how many
+	// partitions it held then, and whether it was older than
+	// fetchSessionEvictionAge then (what eviction compares: Kafka's
+	// FetchSessionCache.touch files a session as evictable for a larger one only
+	// if it was that old when last used).
+	lastUsed  time.Time
+	size      int
+	evictable bool
 
 	mu struct {
 		sync.Mutex
@@ -176,6 +181,7 @@ func (s *Server) beginFetchSession(req *kmsg.FetchRequest) (fetchSessionStep, in
 		return step, 0 // sessionless: req names exactly what it fetches
 	}
 	session.lastUsed, session.size = s.now(), len(session.mu.partitions)
+	session.evictable = session.lastUsed.Sub(session.created) > fetchSessionEvictionAge
 	session.mu.epoch = nextSessionEpoch(session.mu.epoch)
 	step.session, step.epoch = session, session.mu.epoch
 	req.Topics = session.requestTopicsLocked()
@@ -302,16 +308,16 @@ func (s *Server) createFetchSession(version int16, topics []kmsg.FetchRequestTop
 
 // evictLocked makes room for a new session of size partitions, as Kafka's
 // FetchSessionCache.tryEvict: it evicts the session least recently used if that
-// was longer than fetchSessionEvictionAge ago; otherwise, among the sessions
-// created longer than that ago, the one with the fewest partitions (then the
-// lowest id) if it has fewer than size. It reports whether it evicted one.
+// was longer than fetchSessionEvictionAge ago; otherwise, among the sessions that
+// were older than that when last used, the one with the fewest partitions (then
+// the lowest id) if it has fewer than size. It reports whether it evicted one.
 func (c *fetchSessionCache) evictLocked(now time.Time, size int) bool {
 	var stalest, smallest *fetchSession
 	for _, f := range c.mu.sessions {
 		if stalest == nil || f.lastUsed.Before(stalest.lastUsed) || (f.lastUsed.Equal(stalest.lastUsed) && f.id < stalest.id) {
 			stalest = f
 		}
-		if now.Sub(f.created) > fetchSessionEvictionAge &&
+		if f.evictable &&
 			(smallest == nil || f.size < smallest.size || (f.size == smallest.size && f.id < smallest.id)) {
 			smallest = f
 		}

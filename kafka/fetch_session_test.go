@@ -230,7 +230,7 @@ func TestFetchSessionDeletedTopic(t *testing.T) {
 // TestFetchSessionCacheEviction: the cache holds FetchSessionCacheSlots sessions;
 // a new one evicts the least recently used if it has been unused for longer
 // than Kafka's min.incremental.fetch.session.eviction.ms (2 minutes), otherwise
-// the smallest of those created longer ago than that if it is smaller than the
+// the smallest of those older than that when last used if it is smaller than the
 // new one, otherwise it gets no session (id 0). Negative slots: no sessions.
 func TestFetchSessionCacheEviction(t *testing.T) {
 	var clock atomic.Int64
@@ -263,11 +263,13 @@ func TestFetchSessionCacheEviction(t *testing.T) {
 	cs := open(3)
 	require.NotZero(t, cs, "b was stale")
 	require.False(t, alive(b, 1), "b evicted")
-	advance(30 * time.Second) // a: created 151 s ago, used 91 s ago; c: 30 s old
+	advance(30 * time.Second) // a: created 151 s ago, last used 91 s ago (60 s old then); c: 30 s old
+	require.Zero(t, open(2), "a was young when last used: not evictable for a larger session")
+	require.True(t, alive(a, 2)) // now 151 s old when used
 	require.Zero(t, open(1), "a is not smaller than a session of one partition")
 	d := open(2)
 	require.NotZero(t, d, "a, old and smaller, is evicted for a session of two")
-	require.False(t, alive(a, 2))
+	require.False(t, alive(a, 3))
 	require.True(t, alive(cs, 1))
 	require.True(t, alive(d, 1))
 

@@ -58,8 +58,8 @@ type Options struct {
 	// (Kafka's max.incremental.fetch.session.cache.slots). When they are all
 	// taken, a full fetch gets a session only by evicting one, as on Kafka: the
 	// least recently used if unused for 2 minutes, else the smallest of those
-	// created over 2 minutes ago if it has fewer partitions; otherwise its answer
-	// has session id 0 and the client goes on with full fetches. Default
+	// over 2 minutes old when last used if it has fewer partitions; otherwise
+	// its answer has session id 0 and the client goes on with full fetches. Default
 	// DefaultFetchSessionCacheSlots; negative: none, every fetch is sessionless.
 	FetchSessionCacheSlots int
 	// Logger receives connection errors and rejected requests. Default: discard.
