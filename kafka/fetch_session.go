@@ -142,7 +142,8 @@ type fetchSessionStep struct {
 // session cache. For an incremental fetch it rewrites req.Topics to every
 // partition of the session, in the session's order, with the fetch offsets and
 // limits the session holds. A code other than 0 is the fetch's answer
-// (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH), with no partition.
+// (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH,
+// FETCH_SESSION_TOPIC_ID_ERROR), with no partition.
 func (s *Server) beginFetchSession(req *kmsg.FetchRequest) (fetchSessionStep, int16) {
 	step := fetchSessionStep{server: s}
 	if req.Version < 7 {
@@ -157,7 +158,7 @@ func (s *Server) beginFetchSession(req *kmsg.FetchRequest) (fetchSessionStep, in
 		}
 		step.create = req.SessionEpoch == initialSessionEpoch && s.opts.FetchSessionCacheSlots > 0
 		if step.create {
-			step.topics = cloneFetchTopics(req.Topics) // resolveFetchTopicIDs edits req.Topics in place
+			step.topics = slices.Clone(req.Topics) // resolveFetchTopicIDs edits req.Topics in place
 		}
 		return step, 0
 	}
@@ -219,11 +220,6 @@ func (f *fetchSession) updateLocked(req *kmsg.FetchRequest) {
 	if forgotten != nil {
 		f.mu.partitions = slices.DeleteFunc(f.mu.partitions, func(p *sessionPartition) bool { return forgotten[p] })
 	}
-}
-
-// cloneFetchTopics returns a copy of topics (their partitions shared).
-func cloneFetchTopics(topics []kmsg.FetchRequestTopic) []kmsg.FetchRequestTopic {
-	return slices.Clone(topics)
 }
 
 // requestTopicsLocked returns the session's partitions as a request's topics, in
