@@ -99,7 +99,7 @@ func TestFetchSessionKgoConsumesWhilePartitionsComeAndGo(t *testing.T) {
 	check.poll(ctx, consumer, want)
 	epochs, _ := sessionsState(ts.server)
 	require.NotEmpty(t, epochs, "kgo holds a session")
-	require.Greater(t, slices.Max(epochs), int32(2), "and fetched incrementally")
+	require.GreaterOrEqual(t, slices.Max(epochs), int32(2), "and fetched incrementally: the first round came after the full fetch")
 
 	createSessionTopic(t, ts, "second", 3)
 	want += produceRound(t, ctx, producer, "second", 3, 0, 20)
