@@ -48,6 +48,7 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 	}
 	for {
 		total := fillFetch(ctx, r.partitions(), req, level, resp)
+		total -= dropRecreatedTopics(r.store, req, resp)
 		positions, now := fetchWaitPositions(req, resp.FetchResponse)
 		if now || total >= int(req.MinBytes) || deadline.IsZero() || !time.Now().Before(deadline) {
 			return resp, nil
@@ -65,6 +66,7 @@ func handleFetch(r *request, kreq kmsg.Request) (kmsg.Response, error) {
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
 			fillFetch(ctx, r.partitions(), req, level, resp)
+			dropRecreatedTopics(r.store, req, resp)
 			return resp, nil
 		case err != nil && (ctx.Err() != nil || r.server.closing.Load()):
 			return resp, nil

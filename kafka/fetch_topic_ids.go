@@ -50,3 +50,32 @@ func answerUnknownTopicIDs(resp *kmsg.FetchResponse, unknown []kmsg.FetchRequest
 		resp.Topics = append(resp.Topics, topic)
 	}
 }
+
+// dropRecreatedTopics answers UNKNOWN_TOPIC_ID, without batches, for each topic
+// of a Fetch v13+ whose ID no longer names it: deleted (and maybe made again
+// under its name, with a new ID) between resolveFetchTopicIDs and the read,
+// which went by name; its batches would be another topic's under the ID the
+// client asked for. It releases their results and returns the bytes dropped.
+func dropRecreatedTopics(store *log.Store, req *kmsg.FetchRequest, resp *fetchResponse) int {
+	if req.Version < 13 {
+		return 0
+	}
+	dropped, k := 0, 0
+	for i := range resp.Topics {
+		t := &resp.Topics[i]
+		gone := topicIDOf(store, t.Topic) != t.TopicID
+		for j := range t.Partitions {
+			if gone {
+				p := &t.Partitions[j]
+				dropped += len(p.RecordBatches)
+				resp.held[k].result.Release()
+				resp.held[k] = heldBatches{}
+				p.ErrorCode = kerr.UnknownTopicID.Code
+				p.HighWatermark, p.LastStableOffset, p.LogStartOffset = -1, -1, -1
+				p.AbortedTransactions, p.RecordBatches = nil, []byte{}
+			}
+			k++
+		}
+	}
+	return dropped
+}

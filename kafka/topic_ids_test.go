@@ -391,3 +391,39 @@ func TestApiVersionsV5ChecksTheListenersBroker(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchByIDOfATopicMadeAgainMeanwhile: a Fetch v13+ names its topics by ID,
+// resolved to names before the read; a topic deleted and made again under its
+// name between the two (a new ID) is answered UNKNOWN_TOPIC_ID, not with the
+// new topic's records under the old ID.
+func TestFetchByIDOfATopicMadeAgainMeanwhile(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	ctx := context.Background()
+	require.NoError(t, ts.store.CreateTopic(ctx, "orders", log.TopicConfig{Partitions: 1}))
+	old := storeTopicID(t, ts.store, "orders")
+	req := kmsg.NewPtrFetchRequest()
+	req.Version, req.MaxBytes = 13, 1<<20
+	topic := kmsg.NewFetchRequestTopic()
+	topic.TopicID = old
+	partition := kmsg.NewFetchRequestTopicPartition()
+	partition.PartitionMaxBytes, partition.CurrentLeaderEpoch = 1<<20, -1
+	topic.Partitions = append(topic.Partitions, partition)
+	req.Topics = append(req.Topics, topic)
+	require.Empty(t, resolveFetchTopicIDs(ts.store, req))
+	require.Equal(t, "orders", req.Topics[0].Topic)
+
+	require.NoError(t, ts.store.DeleteTopic(ctx, "orders"))
+	require.NoError(t, ts.store.CreateTopic(ctx, "orders", log.TopicConfig{Partitions: 1}))
+	produceValues(t, ts.store, "orders", 0, "of the new topic")
+
+	resp := &fetchResponse{FetchResponse: kmsg.NewPtrFetchResponse()}
+	resp.Version = req.Version
+	defer resp.release()
+	total := fillFetch(ctx, ts.store, req, log.ReadUncommitted, resp)
+	require.Positive(t, total, "the read by name finds the new topic's record")
+	require.Equal(t, total, dropRecreatedTopics(ts.store, req, resp))
+	got := resp.Topics[0].Partitions[0]
+	require.Equal(t, kerr.UnknownTopicID.Code, got.ErrorCode)
+	require.Empty(t, got.RecordBatches)
+	require.Equal(t, [16]byte(old), resp.Topics[0].TopicID)
+}
