@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -330,26 +329,7 @@ func (c *Credentials) lockFile() (io.Closer, error) {
 // writeLocked replaces the file with data crash-atomically, readable by its
 // owner only (the keys let whoever reads them pose as the server).
 func (c *Credentials) writeLocked(data []byte) error {
-	tmp := c.path + ".tmp"
-	f, err := c.fsys.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteAt(data, 0)
-	if err == nil {
-		err = f.Sync()
-	}
-	if closeErr := f.Close(); err == nil {
-		err = closeErr
-	}
-	if err == nil {
-		err = c.fsys.Rename(tmp, c.path)
-	}
-	if err != nil {
-		_ = c.fsys.Remove(tmp)
-		return err
-	}
-	return c.fsys.SyncDir(filepath.Dir(c.path))
+	return vfs.WriteFileAtomicMode(c.fsys, c.path, data, 0o600)
 }
 
 // credentialsJSON is the file's JSON (format: FORMAT.md).

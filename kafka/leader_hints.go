@@ -75,25 +75,15 @@ func (r *request) addProduceLeaderHints(resp *kmsg.ProduceResponse) {
 	h := leaderHints{r: r}
 	for i := range resp.Topics {
 		t := &resp.Topics[i]
-		name := t.Topic
-		if resp.Version >= 13 { // by topic ID
-			name, _ = topicNameOf(r.store, t.TopicID)
-		}
+		name := h.topicName(resp.Version, t.Topic, t.TopicID)
 		for j := range t.Partitions {
 			p := &t.Partitions[j]
-			if p.ErrorCode != kerr.NotLeaderForPartition.Code {
-				continue
-			}
-			if hint, ok := h.hint(log.TopicPartition{Topic: name, Partition: p.Partition}); ok {
-				p.CurrentLeader.LeaderID, p.CurrentLeader.LeaderEpoch = hint.leader, hint.epoch
-			}
+			h.set(name, p.Partition, p.ErrorCode, &p.CurrentLeader.LeaderID, &p.CurrentLeader.LeaderEpoch)
 		}
 	}
-	for _, id := range slices.Sorted(slices.Values(h.nodes)) {
-		b := kmsg.NewProduceResponseBroker()
-		b.NodeID, b.Host, b.Port = id, h.hints[id].host, h.hints[id].port
-		resp.Brokers = append(resp.Brokers, b)
-	}
+	h.brokers(func(id int32, host string, port int32) {
+		resp.Brokers = append(resp.Brokers, kmsg.ProduceResponseBroker{NodeID: id, Host: host, Port: port})
+	})
 }
 
 // addFetchLeaderHints adds the KIP-951 hints to resp (v12+).
@@ -104,23 +94,40 @@ func (r *request) addFetchLeaderHints(resp *kmsg.FetchResponse) {
 	h := leaderHints{r: r}
 	for i := range resp.Topics {
 		t := &resp.Topics[i]
-		name := t.Topic
-		if resp.Version >= 13 { // by topic ID
-			name, _ = topicNameOf(r.store, t.TopicID)
-		}
+		name := h.topicName(resp.Version, t.Topic, t.TopicID)
 		for j := range t.Partitions {
 			p := &t.Partitions[j]
-			if p.ErrorCode != kerr.NotLeaderForPartition.Code {
-				continue
-			}
-			if hint, ok := h.hint(log.TopicPartition{Topic: name, Partition: p.Partition}); ok {
-				p.CurrentLeader.LeaderID, p.CurrentLeader.LeaderEpoch = hint.leader, hint.epoch
-			}
+			h.set(name, p.Partition, p.ErrorCode, &p.CurrentLeader.LeaderID, &p.CurrentLeader.LeaderEpoch)
 		}
 	}
+	h.brokers(func(id int32, host string, port int32) {
+		resp.Brokers = append(resp.Brokers, kmsg.FetchResponseBroker{NodeID: id, Host: host, Port: port})
+	})
+}
+
+// topicName is the name of a response's topic: name, or from v13 on (Produce
+// and Fetch name topics by ID) the topic of id.
+func (h *leaderHints) topicName(version int16, name string, id [16]byte) string {
+	if version >= 13 {
+		name, _ = topicNameOf(h.r.store, id)
+	}
+	return name
+}
+
+// set sets the current leader and epoch of a partition answered
+// NOT_LEADER_OR_FOLLOWER (code), where it has one with an address.
+func (h *leaderHints) set(topic string, partition int32, code int16, leader, epoch *int32) {
+	if code != kerr.NotLeaderForPartition.Code {
+		return
+	}
+	if hint, ok := h.hint(log.TopicPartition{Topic: topic, Partition: partition}); ok {
+		*leader, *epoch = hint.leader, hint.epoch
+	}
+}
+
+// brokers calls add with the address of each leader hinted, by node id.
+func (h *leaderHints) brokers(add func(id int32, host string, port int32)) {
 	for _, id := range slices.Sorted(slices.Values(h.nodes)) {
-		b := kmsg.NewFetchResponseBroker()
-		b.NodeID, b.Host, b.Port = id, h.hints[id].host, h.hints[id].port
-		resp.Brokers = append(resp.Brokers, b)
+		add(id, h.hints[id].host, h.hints[id].port)
 	}
 }

@@ -16,8 +16,14 @@ import (
 // content is durable. On error the temporary file is removed (best effort) and path is
 // untouched unless the rename itself happened.
 func WriteFileAtomic(fsys FS, path string, data []byte) error {
+	return WriteFileAtomicMode(fsys, path, data, 0o644)
+}
+
+// WriteFileAtomicMode is WriteFileAtomic of a file created with perm (before the
+// umask): 0o600 for a file only its owner may read.
+func WriteFileAtomicMode(fsys FS, path string, data []byte, perm fs.FileMode) error {
 	tmp := path + ".tmp"
-	f, err := fsys.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := fsys.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return err
 	}
