@@ -109,20 +109,7 @@ func BenchmarkKgoConsumePartitions(b *testing.B) {
 			b.SetBytes(records * 100)
 			b.ResetTimer()
 			for range b.N {
-				opts := append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, mode.opts...)
-				cl, err := kgo.NewClient(opts...)
-				if err != nil {
-					b.Fatal(err)
-				}
-				n := 0
-				for n < records {
-					fetches := cl.PollFetches(ctx)
-					if errs := fetches.Errors(); len(errs) > 0 {
-						b.Fatal(errs[0].Err)
-					}
-					n += fetches.NumRecords()
-				}
-				cl.Close()
+				consumePass(b, ctx, addr, records, mode.opts...)
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)*records/b.Elapsed().Seconds(), "records/s")

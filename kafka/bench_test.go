@@ -212,19 +212,7 @@ func BenchmarkKgoConsume(b *testing.B) {
 			b.SetBytes(records * 100)
 			b.ResetTimer()
 			for range b.N {
-				cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-				if err != nil {
-					b.Fatal(err)
-				}
-				n := 0
-				for n < records {
-					fetches := cl.PollFetches(ctx)
-					if errs := fetches.Errors(); len(errs) > 0 {
-						b.Fatal(errs[0].Err)
-					}
-					n += fetches.NumRecords()
-				}
-				cl.Close()
+				consumePass(b, ctx, addr, records)
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)*records/b.Elapsed().Seconds(), "records/s")
@@ -285,19 +273,7 @@ func BenchmarkKgoConsumeSealedSegments(b *testing.B) {
 			b.SetBytes(records * 100)
 			b.ResetTimer()
 			for range b.N {
-				cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-				if err != nil {
-					b.Fatal(err)
-				}
-				n := 0
-				for n < records {
-					fetches := cl.PollFetches(ctx)
-					if errs := fetches.Errors(); len(errs) > 0 {
-						b.Fatal(errs[0].Err)
-					}
-					n += fetches.NumRecords()
-				}
-				cl.Close()
+				consumePass(b, ctx, addr, records)
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
@@ -391,5 +367,23 @@ func BenchmarkFetchSealedSegmentRaw(b *testing.B) {
 			copied := after.CopiedBytes - before.CopiedBytes
 			b.ReportMetric(float64(copied)/float64(max(copied+after.SentFromFileBytes-before.SentFromFileBytes, 1)), "copied-bytes/served-byte")
 		})
+	}
+}
+
+// consumePass has a new kgo client (with opts) read records records of topic "t"
+// at addr from its start, failing b on an error.
+func consumePass(b *testing.B, ctx context.Context, addr string, records int, opts ...kgo.Opt) {
+	opts = append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, opts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	for n := 0; n < records; {
+		fetches := cl.PollFetches(ctx)
+		if errs := fetches.Errors(); len(errs) > 0 {
+			b.Fatal(errs[0].Err)
+		}
+		n += fetches.NumRecords()
 	}
 }
