@@ -201,16 +201,7 @@ func (s *Store) rollBack(set topicSet) error {
 // topics.json does not list, which Open ignores). If a step before the commit point
 // fails, the topic is restored and reopened.
 func (s *Store) DeleteTopic(ctx context.Context, name string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.adminMu.Lock()
-	defer s.adminMu.Unlock()
-	set, err := s.snapshot()
-	if err != nil {
-		return err
-	}
-	return s.deleteTopicLocked(ctx, set, name)
+	return s.deleteTopic(ctx, func(topicSet) (string, error) { return name, nil })
 }
 
 // DeleteTopicByID is DeleteTopic of the topic whose ID is id (Kafka's
@@ -218,6 +209,19 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) error {
 // deletes: a topic deleted and created again under the same name meanwhile has
 // another ID, and is not deleted (ErrUnknownTopicID).
 func (s *Store) DeleteTopicByID(ctx context.Context, id TopicID) error {
+	return s.deleteTopic(ctx, func(set topicSet) (string, error) {
+		for name, t := range set {
+			if t.id == id && !id.IsZero() {
+				return name, nil
+			}
+		}
+		return "", errorf("strata/log: delete topic ID %s: %w", id, ErrUnknownTopicID)
+	})
+}
+
+// deleteTopic deletes the topic that which names in the current topics, under
+// adminMu.
+func (s *Store) deleteTopic(ctx context.Context, which func(topicSet) (string, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -227,12 +231,11 @@ func (s *Store) DeleteTopicByID(ctx context.Context, id TopicID) error {
 	if err != nil {
 		return err
 	}
-	for name, t := range set {
-		if t.id == id && !id.IsZero() {
-			return s.deleteTopicLocked(ctx, set, name)
-		}
+	name, err := which(set)
+	if err != nil {
+		return err
 	}
-	return errorf("strata/log: delete topic ID %s: %w", id, ErrUnknownTopicID)
+	return s.deleteTopicLocked(ctx, set, name)
 }
 
 // deleteTopicLocked is DeleteTopic of name in set, the current topics, for a
