@@ -424,3 +424,190 @@ func TestSaramaOffsetsByTimeDeleteRecordsAndConfigs(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// saramaTransactionalConfig is a config of a sarama transactional producer
+// with transactional ID id, at Kafka 3.6.
+func saramaTransactionalConfig(id string) *sarama.Config {
+	config := saramaConfig(sarama.V3_6_0_0)
+	config.Producer.RequiredAcks = sarama.WaitForAll
+	config.Producer.Idempotent = true
+	config.Producer.Transaction.ID = id
+	config.Net.MaxOpenRequests = 1
+	return config
+}
+
+// saramaTransformer is a consume-transform-produce ConsumerGroupHandler: each
+// record read (read_committed) is written to out, upper-cased, in a
+// transaction of sarama's transactional producer that also commits the
+// record's offset for the group (AddMessageToTxnWithGroupMetadata, the
+// session's generation and member ID included). The first transaction of the
+// record valued abort is aborted, then done again. After limit records (0: no
+// limit) it waits for the session's end.
+type saramaTransformer struct {
+	producer  sarama.SyncProducer
+	group     string
+	out       string
+	abort     string
+	limit     int
+	aborted   bool
+	count     int
+	processed chan int64 // each input offset whose transaction committed
+	errs      chan error
+}
+
+func (h *saramaTransformer) Setup(sarama.ConsumerGroupSession) error   { return nil }
+func (h *saramaTransformer) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+
+func (h *saramaTransformer) ConsumeClaim(s sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	for m := range claim.Messages() {
+		if h.limit > 0 && h.count == h.limit {
+			<-s.Context().Done()
+			return nil
+		}
+		commit := !(string(m.Value) == h.abort && !h.aborted)
+		if err := h.transform(s, m, commit); err != nil {
+			h.errs <- err
+			return err
+		}
+		if !commit {
+			h.aborted = true
+			if err := h.transform(s, m, true); err != nil {
+				h.errs <- err
+				return err
+			}
+		}
+		h.count++
+		h.processed <- m.Offset
+	}
+	return nil
+}
+
+// transform runs m's transaction, committing or aborting it.
+func (h *saramaTransformer) transform(s sarama.ConsumerGroupSession, m *sarama.ConsumerMessage, commit bool) error {
+	if err := h.producer.BeginTxn(); err != nil {
+		return fmt.Errorf("BeginTxn: %w", err)
+	}
+	value := fmt.Sprintf("T%s", m.Value)
+	if _, _, err := h.producer.SendMessage(&sarama.ProducerMessage{Topic: h.out, Value: sarama.StringEncoder(value)}); err != nil {
+		return fmt.Errorf("SendMessage: %w", err)
+	}
+	if err := h.producer.AddMessageToTxnWithGroupMetadata(m, sarama.NewConsumerGroupMetadataFromSession(s, h.group, nil), nil); err != nil {
+		return fmt.Errorf("AddMessageToTxn: %w", err)
+	}
+	if !commit {
+		return h.producer.AbortTxn()
+	}
+	return h.producer.CommitTxn()
+}
+
+// TestSaramaTransactionalConsumeTransformProduce: input produced by sarama's
+// transactional producer (two committed transactions around an aborted one)
+// is group-consumed read_committed and transformed into another topic, each
+// record in a transaction that commits its offset (sarama's
+// AddMessageToTxnWithGroupMetadata; AddOffsetsToTxn and TxnOffsetCommit on
+// the wire); one transaction is aborted and done again. The first member and
+// its producer stop halfway; a new producer of the same transactional ID
+// fences the old one, and a new member resumes after the offsets committed in
+// the transactions. The output, read read_committed up to a sentinel, holds
+// every transformed record exactly once, in order, and the group's committed
+// offset is the input's end.
+func TestSaramaTransactionalConsumeTransformProduce(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	admin := saramaAdmin(t, ts, saramaConfig(sarama.V3_6_0_0))
+	for _, topic := range []string{"in", "out"} {
+		require.NoError(t, admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1}, false))
+	}
+
+	// The input: 0-4 committed, x aborted, 5-9 committed.
+	input, err := sarama.NewSyncProducer([]string{ts.addr}, saramaTransactionalConfig("input"))
+	require.NoError(t, err)
+	defer input.Close()
+	for _, txn := range []struct {
+		values []string
+		commit bool
+	}{{[]string{"0", "1", "2", "3", "4"}, true}, {[]string{"x", "x"}, false}, {[]string{"5", "6", "7", "8", "9"}, true}} {
+		require.NoError(t, input.BeginTxn())
+		for _, v := range txn.values {
+			_, _, err := input.SendMessage(&sarama.ProducerMessage{Topic: "in", Value: sarama.StringEncoder(v)})
+			require.NoError(t, err)
+		}
+		if txn.commit {
+			require.NoError(t, input.CommitTxn())
+		} else {
+			require.NoError(t, input.AbortTxn())
+		}
+	}
+
+	groupConfig := saramaConfig(sarama.V3_6_0_0)
+	groupConfig.Consumer.IsolationLevel = sarama.ReadCommitted
+	groupConfig.Consumer.Offsets.AutoCommit.Enable = false
+	run := func(limit int) (*saramaTransformer, *saramaGroupMember) {
+		producer, err := sarama.NewSyncProducer([]string{ts.addr}, saramaTransactionalConfig("transform"))
+		require.NoError(t, err)
+		h := &saramaTransformer{producer: producer, group: "ctp", out: "out", abort: "3", limit: limit, processed: make(chan int64, 16), errs: make(chan error, 1)}
+		return h, startSaramaGroupMember(t, ts, groupConfig, "ctp", []string{"in"}, h)
+	}
+	processed := func(h *saramaTransformer, n int) []int64 {
+		t.Helper()
+		var offsets []int64
+		for len(offsets) < n {
+			select {
+			case o := <-h.processed:
+				offsets = append(offsets, o)
+			case err := <-h.errs:
+				t.Fatal(err)
+			case <-ctx.Done():
+				t.Fatalf("after %v: %v", offsets, ctx.Err())
+			}
+		}
+		return offsets
+	}
+
+	first, firstMember := run(5)
+	require.Equal(t, []int64{0, 1, 2, 3, 4}, processed(first, 5))
+
+	// A second producer of the same transactional ID fences the first (a
+	// zombie): its next transaction fails and writes nothing.
+	second, secondMember := run(0)
+	require.NoError(t, first.producer.BeginTxn())
+	_, _, err = first.producer.SendMessage(&sarama.ProducerMessage{Topic: "out", Value: sarama.StringEncoder("zombie")})
+	if err == nil {
+		err = first.producer.CommitTxn()
+	}
+	require.ErrorIs(t, err, sarama.ErrProducerFenced, "the fenced producer's transaction")
+	firstMember.stop(t)
+	first.producer.Close()
+
+	// The new member resumes after offset 4: 5-9 are at 9-13, after the first
+	// transaction's marker (5), the aborted records (6, 7) and their marker (8).
+	require.Equal(t, []int64{9, 10, 11, 12, 13}, processed(second, 5))
+	secondMember.stop(t)
+	require.NoError(t, second.producer.Close())
+	committed, err := admin.ListConsumerGroupOffsets("ctp", map[string][]int32{"in": {0}})
+	require.NoError(t, err)
+	require.Equal(t, int64(14), committed.GetBlock("in", 0).Offset)
+
+	// The output up to a sentinel, read_committed: every record once, in order.
+	plain, err := sarama.NewSyncProducer([]string{ts.addr}, saramaConfig(sarama.V3_6_0_0))
+	require.NoError(t, err)
+	defer plain.Close()
+	_, _, err = plain.SendMessage(&sarama.ProducerMessage{Topic: "out", Value: sarama.StringEncoder("end")})
+	require.NoError(t, err)
+	consumer, err := sarama.NewConsumer([]string{ts.addr}, groupConfig)
+	require.NoError(t, err)
+	defer consumer.Close()
+	pc, err := consumer.ConsumePartition("out", 0, sarama.OffsetOldest)
+	require.NoError(t, err)
+	defer pc.Close()
+	var got []string
+	for {
+		m := saramaReceive(ctx, t, pc)
+		if string(m.Value) == "end" {
+			break
+		}
+		got = append(got, string(m.Value))
+	}
+	require.Equal(t, []string{"T0", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9"}, got)
+}
