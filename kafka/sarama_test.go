@@ -236,6 +236,12 @@ func TestSaramaConsumerGroupTwoMembersRebalanceCommitResume(t *testing.T) {
 	// A member learns of a rebalance from its heartbeat's answer: a short
 	// interval keeps the test quick.
 	config.Consumer.Group.Heartbeat.Interval = 100 * time.Millisecond
+	// sarama sends a member's commits on the connection its fetches use (one
+	// broker leads the partitions and coordinates the group), behind the
+	// fetch it keeps waiting for new records; requests on a connection are
+	// answered in order, as Kafka does, so each commit waits for that fetch's
+	// MaxWaitTime (500 ms by default). A short one keeps the test quick.
+	config.Consumer.MaxWaitTime = 50 * time.Millisecond
 	admin := saramaAdmin(t, ts, config)
 	require.NoError(t, admin.CreateTopic("sg", &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false))
 	producer, err := sarama.NewSyncProducer([]string{ts.addr}, config)
