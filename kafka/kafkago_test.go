@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	kafkago "github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
@@ -25,7 +28,8 @@ import (
 // DeleteRecords request, only the API key's name), and transactions (its
 // Writer and Reader have none; only the raw InitProducerID, AddPartitionsToTxn,
 // AddOffsetsToTxn, TxnOffsetCommit and EndTxn requests, which are no
-// transactional client).
+// transactional client). TestKafkaGoReadCommitted reads what sarama's
+// transactional producer writes, read_committed.
 
 // kafkagoClient returns a kafka-go Client of ts.
 func kafkagoClient(ts *testServer) *kafkago.Client {
@@ -364,4 +368,116 @@ func TestKafkaGoOffsetsByTimeAndConfigs(t *testing.T) {
 	}}})
 	require.NoError(t, err)
 	require.True(t, errors.Is(incremental.Resources[0].Error, kafkago.UnknownTopicOrPartition), "an unknown topic: %v", incremental.Resources[0].Error)
+}
+
+// TestKafkaGoReadCommitted: kafka-go has no transactional producer, but its
+// ListOffsets, Fetch and Reader take an isolation level. On a topic that
+// sarama's transactional producer writes (committed transactions around an
+// aborted one, then one left open), ListOffsets and Fetch read_committed
+// answer the last stable offset (the open transaction's first offset) and the
+// fetch ends there, while read_uncommitted reaches the high watermark.
+// (kafka-go sends its Fetch with session ID -1 and epoch -1, which Kafka
+// answers as a fetch without a session.)
+//
+// kafka-go's quirk: it filters nothing on its side (segmentio/kafka-go#1332,
+// open): its Reader returns the transaction markers (control batches) as
+// messages and, read_committed, the aborted records too, which a Kafka
+// client drops with the fetch's aborted transactions. So once the open
+// transaction commits, a read_committed Reader is checked for what kafka-go
+// makes of it: every offset in order, the data records with their values.
+func TestKafkaGoReadCommitted(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client := kafkagoClient(ts)
+	kafkagoCreateTopic(ctx, t, client, kafkago.TopicConfig{Topic: "kr", NumPartitions: 1})
+
+	producer, err := sarama.NewSyncProducer([]string{ts.addr}, saramaTransactionalConfig("kafka-go-reader"))
+	require.NoError(t, err)
+	defer producer.Close()
+	values := map[int64]string{} // the data records by offset
+	send := func(v string) int64 {
+		t.Helper()
+		_, offset, err := producer.SendMessage(&sarama.ProducerMessage{Topic: "kr", Value: sarama.StringEncoder(v)})
+		require.NoError(t, err)
+		values[offset] = v
+		return offset
+	}
+	for _, txn := range []struct {
+		values []string
+		commit bool
+	}{{[]string{"0", "1", "2"}, true}, {[]string{"x", "x"}, false}, {[]string{"3", "4", "5"}, true}} {
+		require.NoError(t, producer.BeginTxn())
+		for _, v := range txn.values {
+			send(v)
+		}
+		if txn.commit {
+			require.NoError(t, producer.CommitTxn())
+		} else {
+			require.NoError(t, producer.AbortTxn())
+		}
+	}
+	require.NoError(t, producer.BeginTxn())
+	open := send("6")
+	send("7")
+
+	last := func(isolation kafkago.IsolationLevel) int64 {
+		t.Helper()
+		resp, err := client.ListOffsets(ctx, &kafkago.ListOffsetsRequest{IsolationLevel: isolation, Topics: map[string][]kafkago.OffsetRequest{"kr": {kafkago.LastOffsetOf(0)}}})
+		require.NoError(t, err)
+		require.NoError(t, resp.Topics["kr"][0].Error)
+		return resp.Topics["kr"][0].LastOffset
+	}
+	require.Equal(t, open, last(kafkago.ReadCommitted), "the last stable offset")
+	require.Equal(t, open+2, last(kafkago.ReadUncommitted), "the high watermark")
+	for _, isolation := range []kafkago.IsolationLevel{kafkago.ReadCommitted, kafkago.ReadUncommitted} {
+		fetched, err := client.Fetch(ctx, &kafkago.FetchRequest{Topic: "kr", Partition: 0, Offset: 0, MaxBytes: 1 << 20, IsolationLevel: isolation})
+		require.NoError(t, err)
+		require.NoError(t, fetched.Error)
+		require.Equal(t, open, fetched.LastStableOffset)
+		require.Equal(t, open+2, fetched.HighWatermark)
+		end := open
+		if isolation == kafkago.ReadUncommitted {
+			end = open + 2
+		}
+		var offsets []int64
+		for {
+			r, err := fetched.Records.ReadRecord()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			require.NoError(t, err)
+			offsets = append(offsets, r.Offset)
+		}
+		// Every data record below the end, the aborted ones included (kafka-go
+		// does not drop them); the markers are left out by kafka-go's record
+		// reader.
+		var want []int64
+		for offset := range values {
+			if offset < end {
+				want = append(want, offset)
+			}
+		}
+		slices.Sort(want)
+		require.Equal(t, want, offsets, "isolation %d: the fetch ends at %d", isolation, end)
+	}
+
+	require.NoError(t, producer.CommitTxn())
+	plain, err := sarama.NewSyncProducer([]string{ts.addr}, saramaConfig(sarama.V3_6_0_0))
+	require.NoError(t, err)
+	defer plain.Close()
+	_, end, err := plain.SendMessage(&sarama.ProducerMessage{Topic: "kr", Value: sarama.StringEncoder("end")})
+	require.NoError(t, err)
+	r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: []string{ts.addr}, Topic: "kr", Partition: 0, MaxWait: 100 * time.Millisecond, IsolationLevel: kafkago.ReadCommitted})
+	defer r.Close()
+	for offset := int64(0); offset < end; offset++ {
+		m, err := r.ReadMessage(ctx)
+		require.NoError(t, err)
+		require.Equal(t, offset, m.Offset)
+		if v, ok := values[offset]; ok {
+			require.Equal(t, v, string(m.Value), "offset %d", offset)
+		} else {
+			require.Len(t, m.Value, 6, "offset %d: a marker's value (version and coordinator epoch)", offset)
+		}
+	}
 }

@@ -446,19 +446,22 @@ func saramaTransactionalConfig(id string) *sarama.Config {
 // record read (read_committed) is written to out, upper-cased, in a
 // transaction of sarama's transactional producer that also commits the
 // record's offset for the group (AddMessageToTxnWithGroupMetadata, the
-// session's generation and member ID included). The first transaction of the
+// session's generation and member ID included for KIP-447's checks; if
+// withoutMember, AddOffsetsToTxn, with neither, as before KIP-447). The first
+// transaction of the
 // record valued abort is aborted, then done again. After limit records (0: no
 // limit) it waits for the session's end.
 type saramaTransformer struct {
-	producer  sarama.SyncProducer
-	group     string
-	out       string
-	abort     string
-	limit     int
-	aborted   bool
-	count     int
-	processed chan int64 // each input offset whose transaction committed
-	errs      chan error
+	producer      sarama.SyncProducer
+	group         string
+	out           string
+	abort         string
+	limit         int
+	aborted       bool
+	withoutMember bool
+	count         int
+	processed     chan int64 // each input offset whose transaction committed
+	errs          chan error
 }
 
 func (h *saramaTransformer) Setup(sarama.ConsumerGroupSession) error   { return nil }
@@ -497,7 +500,12 @@ func (h *saramaTransformer) transform(s sarama.ConsumerGroupSession, m *sarama.C
 	if _, _, err := h.producer.SendMessage(&sarama.ProducerMessage{Topic: h.out, Value: sarama.StringEncoder(value)}); err != nil {
 		return fmt.Errorf("SendMessage: %w", err)
 	}
-	if err := h.producer.AddMessageToTxnWithGroupMetadata(m, sarama.NewConsumerGroupMetadataFromSession(s, h.group, nil), nil); err != nil {
+	if h.withoutMember {
+		offsets := map[string][]*sarama.PartitionOffsetMetadata{m.Topic: {{Partition: m.Partition, Offset: m.Offset + 1}}}
+		if err := h.producer.AddOffsetsToTxn(offsets, h.group); err != nil {
+			return fmt.Errorf("AddOffsetsToTxn: %w", err)
+		}
+	} else if err := h.producer.AddMessageToTxnWithGroupMetadata(m, sarama.NewConsumerGroupMetadataFromSession(s, h.group, nil), nil); err != nil {
 		return fmt.Errorf("AddMessageToTxn: %w", err)
 	}
 	if !commit {
@@ -509,9 +517,11 @@ func (h *saramaTransformer) transform(s sarama.ConsumerGroupSession, m *sarama.C
 // TestSaramaTransactionalConsumeTransformProduce: input produced by sarama's
 // transactional producer (two committed transactions around an aborted one)
 // is group-consumed read_committed and transformed into another topic, each
-// record in a transaction that commits its offset (sarama's
-// AddMessageToTxnWithGroupMetadata; AddOffsetsToTxn and TxnOffsetCommit on
-// the wire); one transaction is aborted and done again. The first member and
+// record in a transaction that commits its offset (AddOffsetsToTxn and
+// TxnOffsetCommit on the wire: the first member through sarama's
+// AddMessageToTxnWithGroupMetadata, with its generation and member ID, the
+// second through AddOffsetsToTxn, without); one transaction is aborted and
+// done again. The first member and
 // its producer stop halfway; a new producer of the same transactional ID
 // fences the old one, and a new member resumes after the offsets committed in
 // the transactions. The output, read read_committed up to a sentinel, holds
@@ -549,10 +559,10 @@ func TestSaramaTransactionalConsumeTransformProduce(t *testing.T) {
 	groupConfig := saramaConfig(sarama.V3_6_0_0)
 	groupConfig.Consumer.IsolationLevel = sarama.ReadCommitted
 	groupConfig.Consumer.Offsets.AutoCommit.Enable = false
-	run := func(limit int) (*saramaTransformer, *saramaGroupMember) {
+	run := func(limit int, withoutMember bool) (*saramaTransformer, *saramaGroupMember) {
 		producer, err := sarama.NewSyncProducer([]string{ts.addr}, saramaTransactionalConfig("transform"))
 		require.NoError(t, err)
-		h := &saramaTransformer{producer: producer, group: "ctp", out: "out", abort: "3", limit: limit, processed: make(chan int64, 16), errs: make(chan error, 1)}
+		h := &saramaTransformer{producer: producer, group: "ctp", out: "out", abort: "3", limit: limit, withoutMember: withoutMember, processed: make(chan int64, 16), errs: make(chan error, 1)}
 		return h, startSaramaGroupMember(t, ts, groupConfig, "ctp", []string{"in"}, h)
 	}
 	processed := func(h *saramaTransformer, n int) []int64 {
@@ -571,12 +581,12 @@ func TestSaramaTransactionalConsumeTransformProduce(t *testing.T) {
 		return offsets
 	}
 
-	first, firstMember := run(5)
+	first, firstMember := run(5, false)
 	require.Equal(t, []int64{0, 1, 2, 3, 4}, processed(first, 5))
 
 	// A second producer of the same transactional ID fences the first (a
 	// zombie): its next transaction fails and writes nothing.
-	second, secondMember := run(0)
+	second, secondMember := run(0, true)
 	require.NoError(t, first.producer.BeginTxn())
 	_, _, err = first.producer.SendMessage(&sarama.ProducerMessage{Topic: "out", Value: sarama.StringEncoder("zombie")})
 	if err == nil {
