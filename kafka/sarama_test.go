@@ -163,12 +163,15 @@ func startSaramaGroupMember(t *testing.T, ts *testServer, config *sarama.Config,
 	m := &saramaGroupMember{group: cg, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		for {
-			if err := cg.Consume(ctx, topics, h); err != nil {
-				m.done <- err
+			err := cg.Consume(ctx, topics, h)
+			if ctx.Err() != nil {
+				// Stopped: Consume may answer the context's error, from a
+				// join or a backoff it was in.
+				m.done <- nil
 				return
 			}
-			if ctx.Err() != nil {
-				m.done <- nil
+			if err != nil {
+				m.done <- err
 				return
 			}
 		}
@@ -226,11 +229,22 @@ func receiveSaramaGroup(ctx context.Context, t *testing.T, records <-chan sarama
 // record; a second member joining makes a rebalance that gives each one
 // partition, and each then reads only its own; both close, and a new member
 // resumes after the committed offsets, which ListConsumerGroupOffsets reports.
+// At sarama's Kafka 3.6 and 2.1 (the group APIs' older versions).
 func TestSaramaConsumerGroupTwoMembersRebalanceCommitResume(t *testing.T) {
+	for _, version := range saramaVersions {
+		t.Run(version.String(), func(t *testing.T) { testSaramaConsumerGroup(t, version) })
+	}
+}
+
+// saramaVersions are the versions of sarama's config that the group and admin
+// tests run at: a recent one and the floor.
+var saramaVersions = []sarama.KafkaVersion{sarama.V3_6_0_0, sarama.V2_1_0_0}
+
+func testSaramaConsumerGroup(t *testing.T, version sarama.KafkaVersion) {
 	ts := startServer(t, nil, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	config := saramaConfig(sarama.V3_6_0_0)
+	config := saramaConfig(version)
 	config.Producer.RequiredAcks = sarama.WaitForAll
 	config.Consumer.Offsets.AutoCommit.Enable = false
 	// A member learns of a rebalance from its heartbeat's answer: a short
@@ -320,10 +334,18 @@ func receiveClaims(ctx context.Context, t *testing.T, claims <-chan map[string][
 // TestSaramaOffsetsByTimeDeleteRecordsAndConfigs: sarama's Client.GetOffset by
 // timestamp (and oldest and newest) before and after ClusterAdmin.DeleteRecords,
 // and a topic's configs changed with AlterConfig (the given ones replace them
-// all) and IncrementalAlterConfig and read back with DescribeConfig.
+// all) and IncrementalAlterConfig and read back with DescribeConfig. At
+// sarama's Kafka 3.6 and 2.1 (older versions of each API; IncrementalAlterConfigs
+// came with Kafka 2.3).
 func TestSaramaOffsetsByTimeDeleteRecordsAndConfigs(t *testing.T) {
+	for _, version := range saramaVersions {
+		t.Run(version.String(), func(t *testing.T) { testSaramaOffsetsAndConfigs(t, version) })
+	}
+}
+
+func testSaramaOffsetsAndConfigs(t *testing.T, version sarama.KafkaVersion) {
 	ts := startServer(t, nil, nil)
-	config := saramaConfig(sarama.V3_6_0_0)
+	config := saramaConfig(version)
 	config.Producer.RequiredAcks = sarama.WaitForAll
 	admin := saramaAdmin(t, ts, config)
 	require.NoError(t, admin.CreateTopic("st", &sarama.TopicDetail{
@@ -409,6 +431,9 @@ func TestSaramaOffsetsByTimeDeleteRecordsAndConfigs(t *testing.T) {
 	err = admin.AlterConfig(sarama.TopicResource, "st", map[string]*string{log.ConfigSegmentBytes: ptr("lots")}, false)
 	require.ErrorIs(t, err, sarama.ErrInvalidConfig)
 
+	if !version.IsAtLeast(sarama.V2_3_0_0) {
+		return
+	}
 	// IncrementalAlterConfig: set one, delete another, append to a list.
 	require.NoError(t, admin.IncrementalAlterConfig(sarama.TopicResource, "st", map[string]sarama.IncrementalAlterConfigsEntry{
 		log.ConfigRetentionMs:     {Operation: sarama.IncrementalAlterConfigsOperationSet, Value: ptr("60000")},
