@@ -19,26 +19,10 @@ const sessionBenchPartitions = 64
 // wrote.
 func sessionBenchServer(b *testing.B) (string, *atomic.Int64) {
 	b.Helper()
-	store, err := log.Open(b.TempDir(), &log.Options{RetentionCheckInterval: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	err = store.CreateTopic(context.Background(), "t", log.TopicConfig{Partitions: sessionBenchPartitions, Sync: log.SyncPolicy{Mode: log.SyncNone}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := NewServer(store, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	counted := &countingListener{Listener: ln, bytes: new(atomic.Int64)}
-	go s.Serve(counted)
-	b.Cleanup(func() { s.Close(); store.Close() })
-	return ln.Addr().String(), counted.bytes
+	store := benchStore(b, log.TopicConfig{Partitions: sessionBenchPartitions, Sync: log.SyncPolicy{Mode: log.SyncNone}})
+	bytes := new(atomic.Int64)
+	addr, _ := benchServe(b, store, func(ln net.Listener) net.Listener { return &countingListener{Listener: ln, bytes: bytes} }, nil)
+	return addr, bytes
 }
 
 // countingListener counts the bytes its connections read and write.

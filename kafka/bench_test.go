@@ -43,24 +43,9 @@ func startBenchServer(b *testing.B, server string, sync log.SyncMode) (addr stri
 		b.Cleanup(c.Close)
 		return c.ListenAddrs()[0], nil
 	}
-	store, err := log.Open(b.TempDir(), &log.Options{RetentionCheckInterval: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := store.CreateTopic(context.Background(), "t", log.TopicConfig{Partitions: 1, Sync: log.SyncPolicy{Mode: sync}, SegmentBytes: 1 << 30}); err != nil {
-		b.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := NewServer(store, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	go s.Serve(ln)
-	b.Cleanup(func() { s.Close(); store.Close() })
-	return ln.Addr().String(), store
+	store = benchStore(b, log.TopicConfig{Partitions: 1, Sync: log.SyncPolicy{Mode: sync}, SegmentBytes: 1 << 30})
+	addr, _ = benchServe(b, store, nil, nil)
+	return addr, store
 }
 
 // benchServers are the servers compared: kfake (franz-go's in-memory fake
@@ -238,26 +223,9 @@ func BenchmarkKgoConsumeSealedSegments(b *testing.B) {
 		mode fetchWriteMode
 	}{{"copied", fetchWriteCopied}, {"memory", fetchWriteFromMemory}, {"sendfile", fetchWriteSendfile}} {
 		b.Run("fetch="+mode.name, func(b *testing.B) {
-			store, err := log.Open(b.TempDir(), &log.Options{RetentionCheckInterval: -1})
-			if err != nil {
-				b.Fatal(err)
-			}
 			ctx := context.Background()
-			if err := store.CreateTopic(ctx, "t", log.TopicConfig{Partitions: 1, Sync: log.SyncPolicy{Mode: log.SyncNone}, SegmentBytes: 1 << 20}); err != nil {
-				b.Fatal(err)
-			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			s, err := NewServer(store, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			s.fetchWrite = mode.mode
-			go s.Serve(ln)
-			defer func() { s.Close(); store.Close() }()
-			addr := ln.Addr().String()
+			store := benchStore(b, log.TopicConfig{Partitions: 1, Sync: log.SyncPolicy{Mode: log.SyncNone}, SegmentBytes: 1 << 20})
+			addr, s := benchServe(b, store, nil, func(s *Server) { s.fetchWrite = mode.mode })
 			producer, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("t"), kgo.ProducerBatchCompression(kgo.NoCompression()))
 			if err != nil {
 				b.Fatal(err)
@@ -297,14 +265,8 @@ func BenchmarkFetchSealedSegmentRaw(b *testing.B) {
 		mode fetchWriteMode
 	}{{"copied", fetchWriteCopied}, {"memory", fetchWriteFromMemory}, {"sendfile", fetchWriteSendfile}} {
 		b.Run("fetch="+mode.name, func(b *testing.B) {
-			store, err := log.Open(b.TempDir(), &log.Options{RetentionCheckInterval: -1})
-			if err != nil {
-				b.Fatal(err)
-			}
 			ctx := context.Background()
-			if err := store.CreateTopic(ctx, "t", log.TopicConfig{Partitions: 1, Sync: log.SyncPolicy{Mode: log.SyncNone}, SegmentBytes: 4 << 20}); err != nil {
-				b.Fatal(err)
-			}
+			store := benchStore(b, log.TopicConfig{Partitions: 1, Sync: log.SyncPolicy{Mode: log.SyncNone}, SegmentBytes: 4 << 20})
 			value := make([]byte, 100)
 			for range 80 { // 80 batches of 500 records: about 5 MiB, the first segment sealed
 				records := make([]*log.Record, 500)
@@ -315,18 +277,8 @@ func BenchmarkFetchSealedSegmentRaw(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			s, err := NewServer(store, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			s.fetchWrite = mode.mode
-			go s.Serve(ln)
-			defer func() { s.Close(); store.Close() }()
-			nc, err := net.Dial("tcp", ln.Addr().String())
+			addr, s := benchServe(b, store, nil, func(s *Server) { s.fetchWrite = mode.mode })
+			nc, err := net.Dial("tcp", addr)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -386,4 +338,44 @@ func consumePass(b *testing.B, ctx context.Context, addr string, records int, op
 		}
 		n += fetches.NumRecords()
 	}
+}
+
+// benchStore opens a store in a temporary directory with topic "t" of cfg;
+// the benchmark's cleanup closes it.
+func benchStore(b *testing.B, cfg log.TopicConfig) *log.Store {
+	b.Helper()
+	store, err := log.Open(b.TempDir(), &log.Options{RetentionCheckInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	if err := store.CreateTopic(context.Background(), "t", cfg); err != nil {
+		b.Fatal(err)
+	}
+	return store
+}
+
+// benchServe serves store on a loopback listener (wrapped by wrap, if not nil;
+// setup, if not nil, sets test hooks first) until the benchmark's cleanup, which
+// closes the server before the store, and returns its address.
+func benchServe(b *testing.B, store *log.Store, wrap func(net.Listener) net.Listener, setup func(*Server)) (string, *Server) {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := NewServer(store, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if setup != nil {
+		setup(s)
+	}
+	served := ln
+	if wrap != nil {
+		served = wrap(ln)
+	}
+	go s.Serve(served)
+	b.Cleanup(func() { s.Close() })
+	return ln.Addr().String(), s
 }
