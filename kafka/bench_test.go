@@ -178,22 +178,11 @@ func BenchmarkStoreProduce(b *testing.B) {
 // first) from one partition through each server; one op is one pass over them.
 func BenchmarkKgoConsume(b *testing.B) {
 	const records = 200_000
-	value := make([]byte, 100)
 	for _, bs := range benchServers[:2] {
 		b.Run("server="+bs.name, func(b *testing.B) {
 			addr, _ := benchServer(b, bs.server, bs.sync)
 			ctx := context.Background()
-			producer, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("t"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			for range records {
-				producer.Produce(ctx, &kgo.Record{Value: value}, nil)
-			}
-			if err := producer.Flush(ctx); err != nil {
-				b.Fatal(err)
-			}
-			producer.Close()
+			produceN(b, ctx, addr, records)
 			b.SetBytes(records * 100)
 			b.ResetTimer()
 			for range b.N {
@@ -217,7 +206,6 @@ func BenchmarkKgoConsume(b *testing.B) {
 // FetchStats' CopiedBytes over all batch bytes served.
 func BenchmarkKgoConsumeSealedSegments(b *testing.B) {
 	const records = 200_000
-	value := make([]byte, 100)
 	for _, mode := range []struct {
 		name string
 		mode fetchWriteMode
@@ -226,17 +214,7 @@ func BenchmarkKgoConsumeSealedSegments(b *testing.B) {
 			ctx := context.Background()
 			store := benchStore(b, log.TopicConfig{Partitions: 1, Sync: log.SyncPolicy{Mode: log.SyncNone}, SegmentBytes: 1 << 20})
 			addr, s := benchServe(b, store, nil, func(s *Server) { s.fetchWrite = mode.mode })
-			producer, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("t"), kgo.ProducerBatchCompression(kgo.NoCompression()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			for range records {
-				producer.Produce(ctx, &kgo.Record{Value: value}, nil)
-			}
-			if err := producer.Flush(ctx); err != nil {
-				b.Fatal(err)
-			}
-			producer.Close()
+			produceN(b, ctx, addr, records, kgo.ProducerBatchCompression(kgo.NoCompression()))
 			before, cpu := s.FetchStats(), processCPU()
 			b.SetBytes(records * 100)
 			b.ResetTimer()
@@ -378,4 +356,22 @@ func benchServe(b *testing.B, store *log.Store, wrap func(net.Listener) net.List
 	go s.Serve(served)
 	b.Cleanup(func() { s.Close() })
 	return ln.Addr().String(), s
+}
+
+// produceN has a new kgo client (with opts) produce n records of 100 B to topic
+// "t" at addr, failing b on an error.
+func produceN(b *testing.B, ctx context.Context, addr string, n int, opts ...kgo.Opt) {
+	opts = append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("t")}, opts...)
+	producer, err := kgo.NewClient(opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer producer.Close()
+	value := make([]byte, 100)
+	for range n {
+		producer.Produce(ctx, &kgo.Record{Value: value}, nil)
+	}
+	if err := producer.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
 }
